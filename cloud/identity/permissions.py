@@ -1,0 +1,69 @@
+"""Permission codes and the built-in roles.
+
+Codes follow `domain:object:action`. Administrator duties are separated as 等保二级 asks:
+the system administrator manages users and configuration, the security administrator
+roles and scopes, the audit administrator only reads the audit log. Business roles hold
+no administrative permission.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Perm(StrEnum):
+    USER_READ = "identity:user:read"
+    USER_MANAGE = "identity:user:manage"
+    ROLE_READ = "identity:role:read"
+    ROLE_ASSIGN = "identity:role:assign"
+    AUDIT_READ = "audit:log:read"
+    AUDIT_EXPORT = "audit:log:export"
+    SITE_READ = "catalog:site:read"
+    SITE_MANAGE = "catalog:site:manage"
+    PROJECT_READ = "catalog:project:read"
+    CUSTOMER_READ = "sales:customer:read"
+    CUSTOMER_UNMASK = "sales:customer:unmask"
+    VISIT_READ = "sales:visit:read"
+    SYNC_READ = "sync:site:read"
+
+
+ROLE_NAMES: dict[str, str] = {
+    "sys_admin": "系统管理员",
+    "security_admin": "安全管理员",
+    "audit_admin": "审计管理员",
+    "hq_manager": "总部管理",
+    "sales_manager": "销售经理",
+    "consultant": "置业顾问",
+    "receptionist": "前台",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
+    "sys_admin": frozenset(
+        {Perm.USER_READ, Perm.USER_MANAGE, Perm.ROLE_READ, Perm.SITE_READ, Perm.SITE_MANAGE,
+         Perm.PROJECT_READ, Perm.SYNC_READ}
+    ),
+    "security_admin": frozenset({Perm.USER_READ, Perm.ROLE_READ, Perm.ROLE_ASSIGN}),
+    "audit_admin": frozenset({Perm.AUDIT_READ, Perm.AUDIT_EXPORT}),
+    "hq_manager": frozenset(
+        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
+         Perm.VISIT_READ, Perm.SYNC_READ}
+    ),
+    "sales_manager": frozenset(
+        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
+         Perm.VISIT_READ}
+    ),
+    "consultant": frozenset(
+        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.VISIT_READ}
+    ),
+    "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
+}
+
+# Roles whose holders are site staff: they appear in the site's consultant roster feed.
+SITE_STAFF_ROLES = frozenset({"consultant", "sales_manager"})
+
+
+def permissions_of(roles: frozenset[str] | set[str]) -> frozenset[str]:
+    granted: set[str] = set()
+    for role in roles:
+        granted |= {p.value for p in ROLE_PERMISSIONS.get(role, frozenset())}
+    return frozenset(granted)

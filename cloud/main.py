@@ -1,0 +1,62 @@
+"""The cloud FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from cloud import health
+from cloud.audit.api import router as audit_router
+from cloud.catalog.api import router as catalog_router
+from cloud.db import make_engine
+from cloud.identity.api import router as identity_router
+from cloud.sales.api import router as sales_router
+from cloud.settings import CloudSettings
+from cloud.sync.api import router as sync_router
+from cloud.sync.consumer import SyncConsumer
+from shared.http import install_request_middleware
+from shared.logs import configure_logging
+from shared.problem import install_problem_handlers
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: CloudSettings | None = None) -> FastAPI:
+    settings = settings or CloudSettings()  # type: ignore[call-arg]
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if settings.sync_enabled:
+            consumer = SyncConsumer(settings, engine)
+            consumer.start()
+        app.state.sync_consumer = consumer
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Anchang 云端 API",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sync_consumer = None
+    configure_logging("cloud")
+    install_problem_handlers(app)
+    install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
+    app.include_router(health.router)
+    for router in (identity_router, audit_router, catalog_router, sales_router, sync_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,78 @@
+"""Cloud settings: environment variables prefixed ANCHANG_CLOUD_ (or a .env file).
+
+There are no built-in secrets: the service refuses to start without its keys. The demo
+command generates a set into its data folder and passes them in.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
+
+
+class CloudSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ANCHANG_CLOUD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    mode: Literal["production", "demo", "test"] = Field(
+        "production", description="demo enables the embedded broker and seeded data"
+    )
+    database_url: str = Field(description="SQLAlchemy URL: postgresql+psycopg2://… or sqlite:///…")
+    redis_url: str | None = Field(None, description="checked by /readyz when set")
+    jwt_secret: SecretStr = Field(description="HS256 key for access tokens, ≥ 32 characters")
+    data_keys: SecretStr = Field(description="AES-GCM key ring 'k2:<b64>,k1:<b64>', first active")
+    blind_index_key: SecretStr = Field(description="HMAC key of the blind indexes (base64url)")
+
+    access_token_minutes: int = Field(15, ge=1, le=120)
+    session_idle_minutes: int = Field(30, ge=5, le=24 * 60, description="refresh idle timeout")
+    lockout_threshold: int = Field(5, ge=1, le=20)
+    lockout_minutes: int = Field(10, ge=1, le=24 * 60)
+    password_expiry_days: int = Field(90, ge=0, description="0 turns expiry off")
+    password_history: int = Field(5, ge=0, le=24)
+
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_tls_ca: str | None = Field(None, description="CA file; set to connect over TLS")
+    mqtt_shared_group: str | None = Field(
+        None, description="MQTT 5 shared-subscription group, e.g. 'cloud', to scale consumers"
+    )
+    mqtt_client_id: str = "anchang-cloud-sync"
+    sync_enabled: bool = Field(False, description="run the sync consumer inside the API process")
+    sync_batch_size: int = Field(200, ge=1, le=5000)
+    clock_skew_alarm_seconds: int = Field(300, ge=1)
+    down_feed_retention_days: int = Field(30, ge=1)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_strong(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("ANCHANG_CLOUD_JWT_SECRET must be at least 32 characters")
+        return value
+
+    @field_validator("data_keys")
+    @classmethod
+    def _ring_valid(cls, value: SecretStr) -> SecretStr:
+        parse_key_ring(value.get_secret_value())
+        return value
+
+    @field_validator("blind_index_key")
+    @classmethod
+    def _bidx_valid(cls, value: SecretStr) -> SecretStr:
+        decode_key(value.get_secret_value())
+        return value
+
+    @cached_property
+    def cipher(self) -> FieldCipher:
+        return FieldCipher(parse_key_ring(self.data_keys.get_secret_value()))
+
+    @cached_property
+    def blind_index(self) -> BlindIndex:
+        return BlindIndex(decode_key(self.blind_index_key.get_secret_value()))

@@ -1,0 +1,1 @@
+"""Code both the cloud and the edge agent import: protocol, personal-data rules, errors, time."""

@@ -1,0 +1,60 @@
+"""Chinese mobile numbers: normalise, validate, mask.
+
+The normalised form (11 digits, no prefix) is the customer key per project and the input
+of every blind index, so cloud and edge must agree on it exactly.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.errors import ValidationFailed
+
+_SEPARATORS = re.compile(r"[\s\-()（）.]")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_MASKED = re.compile(r"(1[3-9]\d)\*{4}(\d{4})")
+
+
+class InvalidPhone(ValidationFailed):
+    code = "invalid_phone"
+    title = "手机号码格式不正确，请输入11位中国大陆手机号"
+
+
+def normalise_phone(raw: str) -> str:
+    """Return the 11-digit mobile number or raise InvalidPhone.
+
+    Accepts +86 / 0086 / 86 prefixes, spaces, dashes, dots and brackets, full-width digits.
+    """
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise InvalidPhone()
+    text = raw.strip().translate(_FULLWIDTH)
+    text = _SEPARATORS.sub("", text)
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
+    elif text.startswith("86") and len(text) == 13:
+        text = text[2:]
+    if not _MOBILE.fullmatch(text):
+        raise InvalidPhone()
+    return text
+
+
+def mask_phone(normalised: str) -> str:
+    """138****5678 — the form shown to roles that may not see the number."""
+    return f"{normalised[:3]}****{normalised[-4:]}"
+
+
+def masked_key(normalised_or_masked: str) -> str:
+    """The 3+4 key a masked referral and a full number share: '1385678'."""
+    m = _MASKED.fullmatch(normalised_or_masked)
+    if m:
+        return m.group(1) + m.group(2)
+    return normalised_or_masked[:3] + normalised_or_masked[-4:]
+
+
+def is_masked(text: str) -> bool:
+    return _MASKED.fullmatch(text.strip()) is not None
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")

@@ -1,0 +1,75 @@
+"""RFC 9457 problem+json rendering shared by the cloud and edge FastAPI apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import AppError
+
+PROBLEM_TYPE_BASE = "https://anchang.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求有误"),
+    401: ("unauthorized", "未登录或登录已过期"),
+    403: ("forbidden", "没有权限执行此操作"),
+    404: ("not_found", "资源不存在"),
+    405: ("method_not_allowed", "不支持的请求方法"),
+    413: ("payload_too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    429: ("too_many_requests", "请求过于频繁"),
+}
+
+
+def problem(
+    status: int, code: str, detail: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": detail,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": instance,
+    }
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        errors.append({"field": ".".join(loc), "type": err.get("type"), "msg": err.get("msg")})
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def app_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AppError)
+        return problem(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem(
+            422, "validation_failed", "输入数据不合法", request.url.path,
+            errors=_field_errors(exc),
+        )
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code, detail = _HTTP_CODES.get(exc.status_code, ("http_error", "请求失败"))
+        return problem(exc.status_code, code, detail, request.url.path)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return problem(500, "internal_error", "服务器内部错误，请稍后重试", request.url.path)
+
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
