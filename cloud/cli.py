@@ -1,0 +1,174 @@
+"""`anchang`: the operator's command line for the cloud."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from sqlmodel import Session
+
+from cloud.audit.cli import app as audit_app
+from cloud.db import make_engine
+from cloud.identity.cli import app as admin_app
+from cloud.migrate import upgrade
+from cloud.settings import CloudSettings
+from cloud.sync import provision
+from cloud.sync.tls import make_ca_and_server_cert
+
+app = typer.Typer(help="Anchang 云端运维命令", no_args_is_help=True)
+app.add_typer(admin_app, name="admin", help="管理员账号")
+app.add_typer(audit_app, name="audit", help="审计日志")
+db_app = typer.Typer(help="数据库", no_args_is_help=True)
+site_app = typer.Typer(help="案场与边缘设备凭据", no_args_is_help=True)
+broker_app = typer.Typer(help="MQTT broker 配置", no_args_is_help=True)
+sync_app = typer.Typer(help="边缘同步", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (site_app, "site"), (broker_app, "broker"), (sync_app, "sync")):
+    app.add_typer(sub, name=name)
+
+console = Console(stderr=True)
+
+
+def _settings() -> CloudSettings:
+    return CloudSettings()  # type: ignore[call-arg]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库迁移到最新版本（Alembic）。"""
+    upgrade(_settings().database_url)
+    console.print("数据库已迁移到最新版本")
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+@site_app.command("create")
+def site_create(
+    site_id: Annotated[str, typer.Option("--id", help="案场代码，如 sh-xuhui")],
+    name: Annotated[str, typer.Option(help="案场名称")],
+    project: Annotated[list[str], typer.Option(help="项目名称，可多次指定")],
+    out: Annotated[Path, typer.Option(help="写出边缘设备 edge.env 的目录")],
+    mqtt_host: str = "127.0.0.1",
+    mqtt_port: int = 8883,
+    tls_ca: str | None = None,
+) -> None:
+    """创建案场、项目和设备凭据，并写出边缘设备的 edge.env。"""
+    settings = _settings()
+    with Session(make_engine(settings.database_url)) as session:
+        creds = provision.provision_site(session, settings=settings, site_id=site_id, name=name,
+                                         projects=project)
+        session.commit()
+    env = out / f"{site_id}.edge.env"
+    _write_private(env, creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port, tls_ca=tls_ca))
+    console.print(f"案场 {site_id} 已创建；设备配置写入 {env}（仅此一份，请妥善保管）")
+    console.print("请运行 `anchang broker files` 重新生成 broker 的密码与 ACL 文件")
+
+
+@site_app.command("rotate-credentials")
+def site_rotate(
+    site_id: Annotated[str, typer.Argument(help="案场代码")],
+    out: Annotated[Path, typer.Option(help="写出新 edge.env 的目录")],
+    mqtt_host: str = "127.0.0.1",
+    mqtt_port: int = 8883,
+    tls_ca: str | None = None,
+) -> None:
+    """为案场换发签名密钥与 MQTT 密码。"""
+    settings = _settings()
+    with Session(make_engine(settings.database_url)) as session:
+        creds = provision.issue_credentials(session, settings=settings, site_id=site_id)
+        session.commit()
+    env = out / f"{site_id}.edge.env"
+    _write_private(env, creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port, tls_ca=tls_ca))
+    console.print(f"新凭据写入 {env}；请重新生成并下发 broker 文件")
+
+
+@broker_app.command("files")
+def broker_files(
+    out: Annotated[Path, typer.Option(help="写出 passwd 与 acl 的目录")],
+) -> None:
+    """为 Mosquitto 生成密码文件与 ACL：每个案场只能读写自己的主题。"""
+    settings = _settings()
+    if settings.mqtt_password is None:
+        console.print("需要设置 ANCHANG_CLOUD_MQTT_PASSWORD（云端连接 broker 的密码）")
+        raise typer.Exit(2)
+    with Session(make_engine(settings.database_url)) as session:
+        files = provision.broker_files_for(
+            session, cloud_password=settings.mqtt_password.get_secret_value()
+        )
+    _write_private(out / "passwd", files.passwd)
+    _write_private(out / "acl", files.acl)
+    console.print(f"已写出 {out / 'passwd'} 与 {out / 'acl'}")
+
+
+@broker_app.command("tls")
+def broker_tls(
+    out: Annotated[Path, typer.Option(help="证书目录")],
+    host: Annotated[list[str], typer.Option(help="broker 的主机名或 IP")] = ["127.0.0.1"],  # noqa: B006
+) -> None:
+    """生成私有 CA 与 broker 服务器证书（无企业 PKI 时使用）。"""
+    ca, cert, key = make_ca_and_server_cert(out, host)
+    console.print(f"CA: {ca}\n证书: {cert}\n私钥: {key}")
+
+
+@sync_app.command("run")
+def sync_run() -> None:
+    """单独运行同步消费者（可多实例，配合 MQTT 5 共享订阅）。"""
+    import signal
+    import threading
+
+    from cloud.sync.consumer import SyncConsumer
+    from shared.logs import configure_logging
+
+    configure_logging("cloud-sync")
+    settings = _settings()
+    consumer = SyncConsumer(settings, make_engine(settings.database_url))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    consumer.start()
+    stop.wait()
+    consumer.stop()
+
+
+@sync_app.command("prune-feed")
+def sync_prune() -> None:
+    """清理超过保留期的下行变更；游标落后的设备会收到全量重同步。"""
+    from cloud.sync import feed
+
+    settings = _settings()
+    with Session(make_engine(settings.database_url)) as session:
+        removed = feed.prune(session, retention_days=settings.down_feed_retention_days)
+        session.commit()
+    console.print(f"已清理 {removed} 条")
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """运行云端 API。"""
+    uvicorn.run("cloud.asgi:app", host=host, port=port, workers=workers, log_config=None)
+
+
+@app.command("demo")
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="演示数据目录")] = Path(".demo"),
+    cloud_port: int = 8000,
+    edge_port: int = 8100,
+    mqtt_port: int = 18830,
+    broker: Annotated[str, typer.Option(help="auto | embedded | mosquitto")] = "auto",
+) -> None:
+    """一条命令运行演示：SQLite 云端、内置 MQTT broker、一台边缘设备、演示数据。"""
+    from cloud.demo import run_demo
+
+    sys.exit(run_demo(data_dir=data_dir, cloud_port=cloud_port, edge_port=edge_port,
+                      mqtt_port=mqtt_port, broker=broker))
+
+
+if __name__ == "__main__":
+    app()

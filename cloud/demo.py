@@ -1,0 +1,264 @@
+"""`make demo`: the whole system on embedded defaults, in one process.
+
+SQLite for the cloud and the edge, Mosquitto if one answers on 127.0.0.1:1883 or else
+an in-process amqtt broker, the cloud API with its sync consumer, one edge agent with
+its kiosk API, seeded demo data. Secrets are generated once into the data folder: there
+are no built-in keys or accounts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import signal
+import string
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlmodel import Session, select
+
+from cloud.catalog.models import Project, Site
+from cloud.db import make_engine
+from cloud.embedded_broker import EmbeddedBroker
+from cloud.identity import service as identity_service
+from cloud.main import create_app as create_cloud_app
+from cloud.migrate import upgrade
+from cloud.settings import CloudSettings
+from cloud.sync import provision
+from cloud.sync.credentials import CLOUD_MQTT_USERNAME, new_password
+from edge_agent.main import create_app as create_edge_app
+from edge_agent.settings import EdgeSettings
+from shared.crypto import new_key
+from shared.mqttc import MqttProtocol
+
+console = Console()
+
+DEMO_SITE = "demo-sh"
+DEMO_PEOPLE = [
+    # username, display name, roles, scoped to the demo site
+    ("admin", "总部管理员", ["sys_admin", "security_admin", "hq_manager"], False),
+    ("auditor", "审计管理员", ["audit_admin"], False),
+    ("wanglei", "王磊", ["consultant"], True),
+    ("lina", "李娜", ["consultant"], True),
+    ("zhaomin", "赵敏", ["sales_manager"], True),
+    ("qiantai", "前台小周", ["receptionist"], True),
+]
+DEMO_VISITORS = [
+    ("13812345678", "陈先生", 2, "三房，预算 500 万"),
+    ("13987654321", "刘女士", 3, "改善型四房"),
+    ("15900001111", "周先生", 1, "投资小户型"),
+]
+
+
+def _password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "Ac#" + "".join(secrets.choice(alphabet) for _ in range(13))
+
+
+def _secrets(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "secrets.json"
+    if path.exists():
+        loaded: dict[str, Any] = json.loads(path.read_text())
+        return loaded
+    values = {
+        "jwt_secret": new_key() + new_key(),
+        "data_keys": f"k1:{new_key()}",
+        "blind_index_key": new_key(),
+        "cloud_mqtt_password": new_password(),
+        "accounts": {username: _password() for username, *_ in DEMO_PEOPLE},
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values, ensure_ascii=False, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def _seed(settings: CloudSettings, data_dir: Path, accounts: dict[str, str], mqtt_host: str,
+          mqtt_port: int) -> Path:
+    """Create the demo site, its people and the edge's env file, once."""
+    env_path = data_dir / f"{DEMO_SITE}.edge.env"
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        if session.get(Site, DEMO_SITE) is not None and env_path.exists():
+            return env_path
+        creds = provision.provision_site(session, settings=settings, site_id=DEMO_SITE,
+                                         name="上海·星河湾演示案场", projects=["星河湾一期"],
+                                         actor="demo")
+        for username, display, roles, scoped in DEMO_PEOPLE:
+            identity_service.create_user(
+                session, username=username, password=accounts[username], display_name=display,
+                roles=roles, site_ids=[DEMO_SITE] if scoped else [], scope_all=not scoped,
+                must_change_password=False, actor="demo",
+            )
+        session.commit()
+    env_path.write_text(creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port))
+    env_path.chmod(0o600)
+    engine.dispose()
+    return env_path
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {k.removeprefix("ANCHANG_EDGE_").lower(): v for k, v in pairs}
+
+
+async def _register_demo_visits(edge_url: str, token: str, project_id: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=edge_url, headers=headers, timeout=10) as client:
+        consultants: list[dict[str, Any]] = []
+        for _ in range(100):  # the roster arrives with the first down-feed batch
+            response = await client.get("/api/v1/kiosk/consultants")
+            consultants = response.json() if response.status_code == 200 else []
+            if consultants:
+                break
+            await asyncio.sleep(0.2)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("登记演示到访", total=len(DEMO_VISITORS))
+            for i, (phone, name, party, intent) in enumerate(DEMO_VISITORS):
+                body = {"project_id": project_id, "phone": phone, "name": name,
+                        "party_size": party, "intent": intent,
+                        "consultant_id": consultants[i % len(consultants)]["id"]
+                        if consultants else None}
+                key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-visit-{phone}"))
+                await client.post("/api/v1/kiosk/visits", json=body,
+                                  headers={"Idempotency-Key": key})
+                progress.advance(task)
+
+
+def _mosquitto_reachable() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 1883), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    data_dir: Path
+    cloud: CloudSettings
+    edge: EdgeSettings
+    embedded_broker: bool
+    accounts: dict[str, str]
+    cloud_mqtt_password: str
+    edge_mqtt_password: str
+
+
+def prepare(data_dir: Path, edge_port: int, mqtt_port: int, broker_choice: str) -> DemoPlan:
+    """Secrets, database and seed data: the blocking part, before the event loop starts."""
+    data_dir = data_dir.resolve()
+    values = _secrets(data_dir)
+    use_embedded = broker_choice == "embedded" or (
+        broker_choice == "auto" and not _mosquitto_reachable()
+    )
+    port = mqtt_port if use_embedded else 1883
+    protocol: MqttProtocol = "3.1.1" if use_embedded else "5"
+    cloud_settings = CloudSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        mode="demo", database_url=f"sqlite:///{data_dir}/cloud.db",
+        jwt_secret=values["jwt_secret"], data_keys=values["data_keys"],
+        blind_index_key=values["blind_index_key"], sync_enabled=True, mqtt_port=port,
+        mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,
+        mqtt_password=values["cloud_mqtt_password"], mqtt_client_id="anchang-demo-cloud",
+    )
+    upgrade(cloud_settings.database_url)
+    env_path = _seed(cloud_settings, data_dir, values["accounts"], "127.0.0.1", port)
+    edge_env = _read_env(env_path)
+    edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)
+    edge_settings = EdgeSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        **edge_env, database_path=str(data_dir / "edge.db"), port=edge_port,
+        down_poll_seconds=2,
+    )
+    return DemoPlan(data_dir, cloud_settings, edge_settings, use_embedded, values["accounts"],
+                    values["cloud_mqtt_password"], edge_env["mqtt_password"])
+
+
+async def _serve(plan: DemoPlan, cloud_port: int) -> int:
+    cloud_settings, edge_settings, data_dir = plan.cloud, plan.edge, plan.data_dir
+    edge_port, port = edge_settings.port, cloud_settings.mqtt_port
+    use_embedded = plan.embedded_broker
+    broker = None
+    if use_embedded:
+        broker = EmbeddedBroker(
+            port=port, workdir=data_dir,
+            users={CLOUD_MQTT_USERNAME: plan.cloud_mqtt_password,
+                   edge_settings.mqtt_username or "": plan.edge_mqtt_password},
+            sites={edge_settings.mqtt_username or "": DEMO_SITE},
+            cloud_username=CLOUD_MQTT_USERNAME,
+        )
+        await broker.start()
+
+    servers = [
+        uvicorn.Server(uvicorn.Config(create_cloud_app(cloud_settings), host="127.0.0.1",
+                                      port=cloud_port, log_level="warning", log_config=None)),
+        uvicorn.Server(uvicorn.Config(create_edge_app(edge_settings), host="127.0.0.1",
+                                      port=edge_port, log_level="warning", log_config=None)),
+    ]
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    while not all(s.started for s in servers):
+        if any(t.done() for t in tasks):
+            console.print("[red]服务启动失败（端口被占用？）[/red]")
+            return 1
+        await asyncio.sleep(0.1)
+
+    engine = make_engine(cloud_settings.database_url)
+    with Session(engine) as session:
+        project = session.exec(select(Project).where(Project.site_id == DEMO_SITE)).one()
+    engine.dispose()
+    assert project.id is not None
+    await _register_demo_visits(f"http://127.0.0.1:{edge_port}",
+                                edge_settings.kiosk_token.get_secret_value(), project.id)
+    _print_banner(cloud_port, edge_port, port, use_embedded, plan.accounts,
+                  edge_settings.kiosk_token.get_secret_value(), data_dir)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for server in servers:
+        server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if broker is not None:
+        await broker.stop()
+    return 0
+
+
+def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: bool,
+                  accounts: dict[str, str], kiosk_token: str, data_dir: Path) -> None:
+    table = Table(title="Anchang 演示环境已启动", show_lines=False)
+    table.add_column("内容")
+    table.add_column("地址 / 账号")
+    table.add_row("云端 API 文档", f"http://127.0.0.1:{cloud_port}/api/v1/docs")
+    table.add_row("云端健康检查", f"http://127.0.0.1:{cloud_port}/readyz")
+    table.add_row("边缘设备 Kiosk API", f"http://127.0.0.1:{edge_port}/api/v1/docs")
+    table.add_row("Kiosk 令牌", kiosk_token)
+    kind = "内置 amqtt" if embedded else "Mosquitto"
+    table.add_row("MQTT broker", f"127.0.0.1:{mqtt_port}（{kind}）")
+    for username, display, roles, _ in DEMO_PEOPLE:
+        table.add_row(f"{display}（{'、'.join(roles)}）", f"{username} / {accounts[username]}")
+    console.print(table)
+    console.print(f"演示数据目录：{data_dir}（删除它即可重置）。按 Ctrl-C 退出。")
+    # A machine-readable line for scripts and the demo's own test.
+    console.print(f"DEMO-READY cloud=http://127.0.0.1:{cloud_port} "
+                  f"edge=http://127.0.0.1:{edge_port}", soft_wrap=True, highlight=False)
+
+
+def run_demo(*, data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
+             broker: str = "auto") -> int:
+    plan = prepare(data_dir, edge_port, mqtt_port, broker)
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(_serve(plan, cloud_port))
+    return 0

@@ -1,0 +1,61 @@
+"""Customers and visits — the minimum of the sales domain the walking skeleton needs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cloud.catalog.models import utc_column
+from shared.timeutil import utcnow
+
+
+class Customer(SQLModel, table=True):
+    """A person interested in one project; the normalised phone is the key per project."""
+
+    __tablename__ = "customer"
+    __table_args__ = (
+        UniqueConstraint("project_id", "phone_bidx", name="uq_customer_project_phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    phone_enc: str = Field(max_length=200, description="AES-GCM, context customer.phone")
+    phone_bidx: str = Field(max_length=64, index=True)
+    phone34_bidx: str = Field(max_length=64, index=True, description="index of the 3+4 form")
+    phone_masked: str = Field(max_length=11)
+    name_enc: str | None = Field(default=None, max_length=300)
+    owner_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    status: str = Field(default="visited", max_length=20)
+    visit_count: int = 0
+    first_visit_at: datetime = Field(sa_column=utc_column())
+    last_visit_at: datetime = Field(sa_column=utc_column())
+    protection_until: datetime = Field(sa_column=utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Visit(SQLModel, table=True):
+    """One group's visit. Its id is the edge's visit_id, so a replayed event finds it."""
+
+    __tablename__ = "visit"
+    __table_args__ = (
+        # One customer, one day (Asia/Shanghai) = one visit for the statistics.
+        UniqueConstraint("customer_id", "visit_date", name="uq_visit_customer_day"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    site_id: str = Field(foreign_key="site.id", index=True, max_length=32)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    consultant_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    party_size: int
+    intent: str | None = Field(default=None, max_length=200)
+    source: str = Field(max_length=30)
+    is_first_visit: bool
+    visit_date: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    occurred_at: datetime = Field(sa_column=utc_column(index=True))
+    edge_occurred_at: datetime = Field(sa_column=utc_column(), description="edge clock, raw")
+    time_corrected: bool = False
+    event_seq: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

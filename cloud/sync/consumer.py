@@ -1,0 +1,262 @@
+"""The cloud's MQTT sync consumer: verify, apply in a transaction, ack after the commit.
+
+paho's network thread only enqueues; one worker thread drains the queue in batches, so
+a slow database never stalls keepalives. Messages are PUBACKed when handed to us, which
+is why nothing here relies on the broker: if a batch fails before its commit, no ack
+goes out and the edge sends the events again.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import structlog
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from cloud.settings import CloudSettings
+from cloud.sync import feed, metrics, service
+from shared.envelope import (
+    DownRequest,
+    Envelope,
+    ProtocolError,
+    Signed,
+    Status,
+    Topics,
+)
+from shared.mqttc import connect_async, new_client
+from shared.timeutil import utcnow
+
+log = structlog.get_logger()
+
+SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
+KEEPALIVE_SECONDS = 30
+BATCH_WAIT_SECONDS = 0.05
+ERROR_BACKOFF_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Inbound:
+    topic: str
+    payload: bytes
+    retain: bool
+    received_at: datetime
+
+
+class SyncConsumer:
+    def __init__(self, settings: CloudSettings, engine: Engine, client_id: str | None = None):
+        self.settings = settings
+        self.engine = engine
+        self.connected = False
+        self._queue: queue.Queue[Inbound] = queue.Queue()
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="sync-consumer", daemon=True)
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+        self._client = new_client(
+            client_id=client_id or settings.mqtt_client_id, protocol=settings.mqtt_protocol,
+            username=settings.mqtt_username, password=password, tls_ca=settings.mqtt_tls_ca,
+        )
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        connect_async(
+            self._client, host=self.settings.mqtt_host, port=self.settings.mqtt_port,
+            keepalive=KEEPALIVE_SECONDS, protocol=self.settings.mqtt_protocol,
+            session_expiry_seconds=SESSION_EXPIRY_SECONDS,
+        )
+        self._client.loop_start()
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._worker.join(timeout=10)
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected = False
+
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.connected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.connected
+
+    # ---- paho callbacks (network thread) ----------------------------------------------
+
+    def _topic(self, suffix: str) -> str:
+        topic = f"{Topics.ROOT}/+/{suffix}"
+        group = self.settings.mqtt_shared_group
+        return f"$share/{group}/{topic}" if group else topic
+
+    def _on_connect(self, client: mqtt.Client, _: Any, flags: Any, reason: Any, __: Any) -> None:
+        if getattr(reason, "is_failure", False):
+            log.warning("sync.connect_refused", reason=str(reason))
+            return
+        # A fresh broker session has no subscriptions: subscribe on every connect.
+        client.subscribe([(self._topic(s), 1) for s in ("up", "status", "down/req")])
+        self.connected = True
+        log.info("sync.connected", session_present=bool(flags.session_present))
+
+    def _on_disconnect(self, _: mqtt.Client, __: Any, ___: Any, reason: Any, ____: Any) -> None:
+        self.connected = False
+        log.warning("sync.disconnected", reason=str(reason))
+
+    def _on_message(self, _: mqtt.Client, __: Any, msg: mqtt.MQTTMessage) -> None:
+        self._queue.put(Inbound(msg.topic, msg.payload, bool(msg.retain), utcnow()))
+
+    # ---- worker ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._drain()
+            if not batch:
+                continue
+            try:
+                self.process(batch)
+            except SQLAlchemyError:
+                # Nothing was acked: the edges resend after their ack timeout.
+                metrics.APPLY_ERRORS.inc()
+                log.exception("sync.batch_failed", size=len(batch))
+                time.sleep(ERROR_BACKOFF_SECONDS)
+
+    def _drain(self) -> list[Inbound]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + BATCH_WAIT_SECONDS
+        while len(batch) < self.settings.sync_batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def process(self, batch: list[Inbound]) -> None:
+        ups: dict[str, list[Inbound]] = defaultdict(list)
+        others: list[tuple[str, str, Inbound]] = []
+        for item in batch:
+            try:
+                site_id, kind = Topics.site_of(item.topic)
+            except ProtocolError as exc:
+                self._reject(item, exc, None)
+                continue
+            if kind == "up":
+                ups[site_id].append(item)
+            elif kind in ("status", "down/req"):
+                others.append((site_id, kind, item))
+        for site_id, items in ups.items():
+            self._apply_up(site_id, items)
+        for site_id, kind, item in others:
+            if kind == "status":
+                self._apply_status(site_id, item)
+            else:
+                self._answer_down(site_id, item)
+
+    def _verified(self, session: Session, site_id: str, item: Inbound, cls: type[Signed],
+                  key: bytes) -> Any:
+        message = cls.from_wire(item.payload)
+        if message.site_id != site_id:
+            raise ProtocolError("site_mismatch", f"topic {site_id}, message {message.site_id}")
+        message.verify(key)
+        return message
+
+    def _apply_up(self, site_id: str, items: list[Inbound]) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                link = service.lock_link(session, site_id)
+            except ProtocolError as exc:
+                session.rollback()
+                for item in items:
+                    self._reject(item, exc, site_id)
+                return
+            key = service.site_key(self.settings, link)
+            good: list[Envelope] = []
+            for item in items:
+                try:
+                    good.append(self._verified(session, site_id, item, Envelope, key))
+                except ProtocolError as exc:
+                    envelope = _parse_quietly(item.payload)
+                    service.record_rejection(session, topic=item.topic, raw=item.payload,
+                                             error=exc, topic_site_id=site_id, envelope=envelope)
+                    metrics.REJECTED.labels(exc.reason).inc()
+                    log.warning("sync.rejected", site=site_id, reason=exc.reason)
+            result = service.apply_batch(
+                session, settings=self.settings, site_id=site_id, envelopes=good,
+                received_at=min(i.received_at for i in items),
+            )
+            session.commit()
+        self._publish(Topics(site_id).ack, result.ack(key))
+        metrics.APPLIED.labels(site_id).inc(result.applied)
+        metrics.DUPLICATES.labels(site_id).inc(result.duplicates)
+        metrics.HELD.labels(site_id).inc(result.held)
+        if result.resend_from:
+            metrics.RESEND_REQUESTS.labels(site_id).inc()
+
+    def _apply_status(self, site_id: str, item: Inbound) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                link = service.lock_link(session, site_id)
+                key = service.site_key(self.settings, link)
+                status = self._verified(session, site_id, item, Status, key)
+            except ProtocolError as exc:
+                session.rollback()
+                self._reject(item, exc, site_id)
+                return
+            result = service.record_status(session, settings=self.settings, status=status,
+                                           received_at=item.received_at, live=not item.retain)
+            session.commit()
+        if status.state == "online":
+            self._publish(Topics(site_id).ack, result.ack(key))
+
+    def _answer_down(self, site_id: str, item: Inbound) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                link = service.lock_link(session, site_id)
+                key = service.site_key(self.settings, link)
+                request = self._verified(session, site_id, item, DownRequest, key)
+            except ProtocolError as exc:
+                session.rollback()
+                self._reject(item, exc, site_id)
+                return
+            batch = feed.batch_after(session, settings=self.settings, link=link, site_key=key,
+                                     cursor=request.cursor, limit=request.limit)
+            session.commit()
+        self._publish(Topics(site_id).down, batch.signed(key))
+
+    def _reject(self, item: Inbound, error: ProtocolError, site_id: str | None) -> None:
+        metrics.REJECTED.labels(error.reason).inc()
+        log.warning("sync.rejected", topic=item.topic[:100], reason=error.reason)
+        with Session(self.engine) as session:
+            service.record_rejection(session, topic=item.topic, raw=item.payload, error=error,
+                                     topic_site_id=site_id,
+                                     envelope=_parse_quietly(item.payload))
+            session.commit()
+
+    def _publish(self, topic: str, message: Signed) -> None:
+        info = self._client.publish(topic, message.to_wire(), qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            # Not connected: the edge asks again (status on reconnect, ack timeout).
+            log.warning("sync.publish_failed", topic=topic, rc=info.rc)
+
+
+def _parse_quietly(raw: bytes) -> Envelope | None:
+    try:
+        return Envelope.from_wire(raw)
+    except ProtocolError:
+        return None

@@ -1,0 +1,158 @@
+"""The down-stream change feed: append, read after a cursor, roster refresh, prune, resync.
+
+Items are appended in the same transaction as the change they describe, so the feed
+never announces what was rolled back. Roster and project items are derived: on each
+request the cloud compares the current roster with the latest item per key and appends
+only the differences, so identity code never has to know about appliances.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from cloud.catalog.models import Project
+from cloud.identity.models import User, UserRole, UserScope
+from cloud.identity.permissions import SITE_STAFF_ROLES
+from cloud.sales.models import Customer
+from cloud.sales.service import PHONE_CONTEXT, customer_feed_item
+from cloud.settings import CloudSettings
+from cloud.sync.models import DownFeed, SiteLink
+from shared.envelope import DownBatch, DownItem
+from shared.timeutil import utcnow
+
+
+def append(session: Session, site_id: str, kind: str, key: str, data: dict[str, Any]) -> None:
+    session.add(DownFeed(site_id=site_id, kind=kind, key=key, data=data))
+
+
+def _latest_items(session: Session, site_id: str, kind: str) -> dict[str, dict[str, Any]]:
+    newest = (
+        select(DownFeed.key, func.max(DownFeed.offset).label("off"))
+        .where(DownFeed.site_id == site_id, DownFeed.kind == kind)
+        .group_by(col(DownFeed.key))
+        .subquery()
+    )
+    rows = session.exec(
+        select(DownFeed).join(newest, col(DownFeed.offset) == newest.c.off)
+    ).all()
+    return {row.key: row.data for row in rows}
+
+
+def current_roster(session: Session, site_id: str) -> dict[str, dict[str, Any]]:
+    rows = session.exec(
+        select(User, UserRole.role)
+        .join(UserRole, col(UserRole.user_id) == User.id)
+        .join(UserScope, col(UserScope.user_id) == User.id)
+        .where(UserScope.site_id == site_id, col(UserRole.role).in_(SITE_STAFF_ROLES))
+    ).all()
+    roster: dict[str, dict[str, Any]] = {}
+    for user, role in rows:
+        entry = roster.setdefault(
+            str(user.id),
+            {"id": user.id, "name": user.display_name, "active": user.is_active, "roles": []},
+        )
+        entry["roles"] = sorted({*entry["roles"], role})
+    return roster
+
+
+def current_projects(session: Session, site_id: str) -> dict[str, dict[str, Any]]:
+    projects = session.exec(select(Project).where(Project.site_id == site_id)).all()
+    return {str(p.id): {"id": p.id, "name": p.name, "city": p.city} for p in projects}
+
+
+def refresh_derived(session: Session, site_id: str) -> int:
+    """Append roster and project changes since the last items; returns how many."""
+    appended = 0
+    for kind, current in (
+        ("project", current_projects(session, site_id)),
+        ("consultant", current_roster(session, site_id)),
+    ):
+        known = _latest_items(session, site_id, kind)
+        for key, data in current.items():
+            if known.get(key) != data:
+                append(session, site_id, kind, key, data)
+                appended += 1
+        for key, data in known.items():
+            if key not in current and data.get("active", True):
+                # Removed from the site: tell the edge, keep the name for old visits.
+                append(session, site_id, kind, key, {**data, "active": False})
+                appended += 1
+    if appended:
+        session.flush()
+    return appended
+
+
+def append_snapshot(
+    session: Session, settings: CloudSettings, link: SiteLink, site_key: bytes
+) -> int:
+    """Re-state the whole site at new offsets; returns the offset just before them."""
+    start = session.exec(select(func.coalesce(func.max(DownFeed.offset), 0))).one()
+    for key, data in current_projects(session, link.site_id).items():
+        append(session, link.site_id, "project", key, data)
+    for key, data in current_roster(session, link.site_id).items():
+        append(session, link.site_id, "consultant", key, data)
+    project_ids = list(current_projects(session, link.site_id))
+    owners = {u.id: u.display_name for u in session.exec(select(User)).all()}
+    customers = session.exec(
+        select(Customer).where(col(Customer.project_id).in_([int(p) for p in project_ids]))
+    ).all()
+    for customer in customers:
+        phone = settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT)
+        key, data = customer_feed_item(
+            customer, phone=phone, site_key=site_key, owner_name=owners.get(customer.owner_id)
+        )
+        append(session, link.site_id, "customer", key, data)
+    session.flush()
+    return int(start)
+
+
+def batch_after(
+    session: Session, *, settings: CloudSettings, link: SiteLink, site_key: bytes,
+    cursor: int, limit: int,
+) -> DownBatch:
+    """Items after `cursor`. A cursor below what the feed still keeps gets a resync."""
+    link.down_cursor_acked = max(link.down_cursor_acked, cursor)
+    if cursor < link.feed_floor:
+        start = append_snapshot(session, settings, link, site_key)
+        return DownBatch(site_id=link.site_id, cursor=cursor, next_cursor=start, resync=True,
+                         items=[])
+    refresh_derived(session, link.site_id)
+    rows = session.exec(
+        select(DownFeed)
+        .where(DownFeed.site_id == link.site_id, col(DownFeed.offset) > cursor)
+        .order_by(col(DownFeed.offset))
+        .limit(limit + 1)
+    ).all()
+    items = [
+        DownItem(offset=r.offset or 0, kind=r.kind, key=r.key, data=r.data)  # type: ignore[arg-type]
+        for r in rows[:limit]
+    ]
+    next_cursor = items[-1].offset if items else cursor
+    return DownBatch(site_id=link.site_id, cursor=cursor, next_cursor=next_cursor,
+                     more=len(rows) > limit, items=items)
+
+
+def prune(session: Session, *, retention_days: int) -> int:
+    """Drop items older than the retention; edges whose cursor falls below resync."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    floors = session.exec(
+        select(DownFeed.site_id, func.max(DownFeed.offset))
+        .where(col(DownFeed.created_at) < cutoff)
+        .group_by(col(DownFeed.site_id))
+    ).all()
+    removed = 0
+    for site_id, floor in floors:
+        link = session.get(SiteLink, site_id)
+        if link is not None:
+            link.feed_floor = max(link.feed_floor, int(floor))
+        result = session.execute(
+            delete(DownFeed).where(
+                col(DownFeed.site_id) == site_id, col(DownFeed.offset) <= floor
+            )
+        )
+        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return removed

@@ -1,0 +1,102 @@
+"""The cloud end of edge sync: per-site link state, applied events, held events, the
+rejection record and the down-stream change feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cloud.catalog.models import utc_column
+from shared.timeutil import utcnow
+
+
+class SiteLink(SQLModel, table=True):
+    """One row per site; applying a site's events locks it (SELECT … FOR UPDATE)."""
+
+    __tablename__ = "site_link"
+
+    site_id: str = Field(primary_key=True, foreign_key="site.id", max_length=32)
+    key_enc: str = Field(max_length=200, description="site HMAC key, AES-GCM")
+    mqtt_username: str = Field(max_length=64, unique=True)
+    mqtt_password_hash: str = Field(max_length=200, description="mosquitto_passwd $7$ line")
+    last_applied_seq: int = Field(default=0, sa_type=BigInteger)
+    highest_seen_seq: int = Field(default=0, sa_type=BigInteger)
+    gap_since: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    last_event_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    online: bool = False
+    status_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    edge_backlog: int = 0
+    edge_last_acked_seq: int = Field(default=0, sa_type=BigInteger)
+    edge_oldest_unacked_at: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True)
+    )
+    clock_skew_seconds: float | None = None
+    clock_skew_alarm: bool = False
+    agent_version: str = Field(default="", max_length=40)
+    down_cursor_acked: int = Field(default=0, sa_type=BigInteger)
+    feed_floor: int = Field(default=0, sa_type=BigInteger, description="offsets ≤ are pruned")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class SyncEvent(SQLModel, table=True):
+    """Every seq a site has consumed, once: the idempotency record of the up-stream."""
+
+    __tablename__ = "sync_event"
+    __table_args__ = (UniqueConstraint("site_id", "seq", name="uq_sync_event_site_seq"),)
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
+    seq: int = Field(sa_type=BigInteger)
+    event_id: str = Field(max_length=36, unique=True)
+    type: str = Field(max_length=64)
+    outcome: str = Field(max_length=20, description="applied | merged | rejected")
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = Field(sa_column=utc_column())
+    applied_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class SyncPending(SQLModel, table=True):
+    """Events that arrived above a hole; they wait for the missing seqs."""
+
+    __tablename__ = "sync_pending"
+
+    site_id: str = Field(primary_key=True, foreign_key="site.id", max_length=32)
+    seq: int = Field(primary_key=True, sa_type=BigInteger)
+    envelope: str = Field(description="the signed envelope as received")
+    received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class SyncRejection(SQLModel, table=True):
+    """A message refused before it touched any data: forged, misrouted, malformed."""
+
+    __tablename__ = "sync_rejection"
+    __table_args__ = (Index("ix_sync_rejection_received_at", "received_at"),)
+
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    topic: str = Field(max_length=200)
+    topic_site_id: str | None = Field(default=None, max_length=64)
+    claimed_site_id: str | None = Field(default=None, max_length=64)
+    reason: str = Field(max_length=40)
+    message: str = Field(default="", max_length=500)
+    seq: int | None = Field(default=None, sa_type=BigInteger)
+    event_id: str | None = Field(default=None, max_length=36)
+    payload_sha256: str = Field(max_length=64)
+    payload_bytes: int
+    received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class DownFeed(SQLModel, table=True):
+    """Cloud → edge change feed; the offset is the edge's cursor."""
+
+    __tablename__ = "down_feed"
+    __table_args__ = (Index("ix_down_feed_site_offset", "site_id", "offset"),)
+
+    offset: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
+    kind: str = Field(max_length=20)
+    key: str = Field(max_length=128)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -1,0 +1,315 @@
+"""Applying a site's up-stream events exactly once, in seq order, and answering acks.
+
+The site's link row is locked for the whole batch (SELECT … FOR UPDATE), so two sync
+consumers on a shared subscription can hold events of one site at once and still
+apply each seq once: contiguity comes from `seq`, never from arrival order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from cloud.audit import service as audit_service
+from cloud.catalog.models import Project, Site
+from cloud.identity.models import User, UserScope
+from cloud.sales import service as sales_service
+from cloud.settings import CloudSettings
+from cloud.sync import feed
+from cloud.sync.models import SiteLink, SyncEvent, SyncPending, SyncRejection
+from shared.crypto import decode_key
+from shared.envelope import Ack, Envelope, ProtocolError, Status
+from shared.events import VISIT_REGISTERED, VisitRegistered
+from shared.timeutil import as_utc, utcnow
+
+KEY_CONTEXT = "site_link.key"
+# Skew below this is network jitter, not a wrong clock.
+SKEW_TOLERANCE = timedelta(seconds=2)
+
+
+class UnknownSite(ProtocolError):
+    def __init__(self, site_id: str) -> None:
+        super().__init__("unknown_site", site_id)
+
+
+@dataclass
+class ApplyResult:
+    site_id: str
+    acked_seq: int
+    resend_from: int | None = None
+    applied: int = 0
+    duplicates: int = 0
+    held: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def ack(self, key: bytes) -> Ack:
+        return Ack(
+            site_id=self.site_id, acked_seq=self.acked_seq, resend_from=self.resend_from,
+            cloud_time=utcnow(), rejected=self.rejected,
+        ).signed(key)
+
+
+def site_key(settings: CloudSettings, link: SiteLink) -> bytes:
+    return decode_key(settings.cipher.decrypt(link.key_enc, context=KEY_CONTEXT))
+
+
+def lock_link(session: Session, site_id: str) -> SiteLink:
+    link = session.exec(
+        select(SiteLink).where(SiteLink.site_id == site_id).with_for_update()
+    ).first()
+    if link is None:
+        raise UnknownSite(site_id)
+    return link
+
+
+def record_rejection(
+    session: Session, *, topic: str, raw: bytes, error: ProtocolError,
+    topic_site_id: str | None = None, envelope: Envelope | None = None,
+) -> None:
+    """Kept without the payload (it may hold personal data): its hash and size only."""
+    session.add(
+        SyncRejection(
+            topic=topic[:200], topic_site_id=topic_site_id,
+            claimed_site_id=envelope.site_id if envelope else None,
+            reason=error.reason, message=str(error)[:500],
+            seq=envelope.seq if envelope else None,
+            event_id=str(envelope.event_id) if envelope else None,
+            payload_sha256=hashlib.sha256(raw).hexdigest(), payload_bytes=len(raw),
+        )
+    )
+    audit_service.record(
+        session, action="sync.reject", result="failure",
+        actor=f"site:{topic_site_id}" if topic_site_id else "mqtt",
+        object_type="mqtt_message", object_id=topic[:100],
+        detail={"reason": error.reason, "seq": envelope.seq if envelope else None},
+    )
+
+
+def correct_time(
+    link: SiteLink, envelope: Envelope, received_at: datetime
+) -> tuple[datetime, bool]:
+    """The visit's time on the cloud clock.
+
+    The edge's own skew estimate (from the ack round trip, reported in its status) is
+    preferred; without one, `sent_at` ahead of our clock can only be a fast edge clock.
+    A slow clock without an estimate is indistinguishable from queueing delay and is
+    left as it is. Nothing ends up in the future.
+    """
+    occurred = as_utc(envelope.occurred_at)
+    skew: timedelta | None = None
+    if link.clock_skew_seconds is not None:
+        skew = timedelta(seconds=link.clock_skew_seconds)
+    else:
+        ahead = as_utc(envelope.sent_at) - received_at
+        if ahead > SKEW_TOLERANCE:
+            skew = ahead
+    corrected = occurred
+    if skew is not None and abs(skew) > SKEW_TOLERANCE:
+        corrected = occurred - skew
+    corrected = min(corrected, received_at)
+    return corrected, corrected != occurred
+
+
+EventHandler = Callable[
+    [Session, CloudSettings, SiteLink, bytes, Envelope, datetime], dict[str, Any]
+]
+
+
+def _site_projects(session: Session, site_id: str) -> set[int]:
+    return {p.id for p in session.exec(select(Project).where(Project.site_id == site_id)) if p.id}
+
+
+def _apply_visit(
+    session: Session, settings: CloudSettings, link: SiteLink, key: bytes, envelope: Envelope,
+    received_at: datetime,
+) -> dict[str, Any]:
+    event = VisitRegistered.model_validate(envelope.payload)
+    if event.project_id not in _site_projects(session, link.site_id):
+        raise ProtocolError("project_not_in_site", f"project {event.project_id}")
+    detail: dict[str, Any] = {}
+    if event.consultant_id is not None and not session.exec(
+        select(UserScope).where(
+            UserScope.user_id == event.consultant_id, UserScope.site_id == link.site_id
+        )
+    ).first():
+        # The visit is real; only the consultant is unknown here. Keep the visit.
+        detail["dropped_consultant_id"] = event.consultant_id
+        event = event.model_copy(update={"consultant_id": None})
+    occurred, corrected = correct_time(link, envelope, received_at)
+    result = sales_service.record_synced_visit(
+        session, settings=settings, site_id=link.site_id, event=event, occurred_at=occurred,
+        edge_occurred_at=as_utc(envelope.occurred_at), time_corrected=corrected,
+        seq=envelope.seq,
+    )
+    owner = session.get(User, result.customer.owner_id) if result.customer.owner_id else None
+    item_key, data = sales_service.customer_feed_item(
+        result.customer, phone=result.phone, site_key=key,
+        owner_name=owner.display_name if owner else None,
+    )
+    feed.append(session, link.site_id, "customer", item_key, data)
+    audit_service.record(
+        session, action="visit.synced", actor=f"site:{link.site_id}",
+        object_type="visit", object_id=result.visit_id,
+        detail={"seq": envelope.seq, "outcome": result.outcome,
+                "customer_id": result.customer.id, **detail},
+    )
+    return {"outcome": result.outcome, "visit_id": result.visit_id, **detail}
+
+
+HANDLERS: dict[str, EventHandler] = {VISIT_REGISTERED: _apply_visit}
+
+
+def _apply_one(
+    session: Session, settings: CloudSettings, link: SiteLink, key: bytes, envelope: Envelope,
+    received_at: datetime, result: ApplyResult,
+) -> None:
+    handler = HANDLERS.get(envelope.type)
+    event_id = str(envelope.event_id)
+    outcome: str
+    detail: dict[str, Any]
+    try:
+        if session.exec(select(SyncEvent.id).where(SyncEvent.event_id == event_id)).first():
+            # The same event under a second seq would double its effect.
+            event_id = str(uuid.uuid5(envelope.event_id, str(envelope.seq)))
+            raise ProtocolError("event_id_reused", str(envelope.event_id))
+        if handler is None:
+            raise ProtocolError("unsupported_type", envelope.type)
+        with session.begin_nested():
+            detail = handler(session, settings, link, key, envelope, received_at)
+        outcome = str(detail.pop("outcome", "applied"))
+    except (ProtocolError, ValidationError) as exc:
+        # A permanently bad event still consumes its seq, or the site would stall behind
+        # it for ever; it is recorded and reported back in the ack.
+        reason = exc.reason if isinstance(exc, ProtocolError) else "invalid_payload"
+        outcome, detail = "rejected", {"reason": reason}
+        result.rejected.append({"seq": envelope.seq, "event_id": str(envelope.event_id),
+                                "reason": reason})
+        audit_service.record(
+            session, action="sync.event_rejected", result="failure",
+            actor=f"site:{link.site_id}", object_type="sync_event",
+            object_id=str(envelope.event_id), detail={"seq": envelope.seq, "reason": reason},
+        )
+    session.add(
+        SyncEvent(
+            site_id=link.site_id, seq=envelope.seq, event_id=event_id,
+            type=envelope.type, outcome=outcome, detail=detail,
+            occurred_at=as_utc(envelope.occurred_at),
+        )
+    )
+    link.last_applied_seq = envelope.seq
+    link.last_event_at = received_at
+    result.applied += 1
+
+
+def apply_batch(
+    session: Session, *, settings: CloudSettings, site_id: str,
+    envelopes: Iterable[Envelope], received_at: datetime | None = None,
+) -> ApplyResult:
+    """Apply what is contiguous, hold what is above a hole, skip what is already in.
+
+    The caller commits, then publishes `result.ack(...)`: an ack never runs ahead of
+    the commit.
+    """
+    received_at = received_at or utcnow()
+    link = lock_link(session, site_id)
+    key = site_key(settings, link)
+    result = ApplyResult(site_id=site_id, acked_seq=link.last_applied_seq)
+    ready: dict[int, Envelope] = {}
+    for envelope in envelopes:
+        if envelope.seq <= link.last_applied_seq or envelope.seq in ready:
+            result.duplicates += 1
+            continue
+        ready[envelope.seq] = envelope
+    link.highest_seen_seq = max([link.highest_seen_seq, *ready])
+    held = {
+        p.seq: p
+        for p in session.exec(select(SyncPending).where(SyncPending.site_id == site_id)).all()
+    }
+    while True:
+        nxt = link.last_applied_seq + 1
+        if nxt in ready:
+            envelope = ready.pop(nxt)
+        elif nxt in held:
+            envelope = Envelope.from_wire(held.pop(nxt).envelope.encode())
+        else:
+            break
+        _apply_one(session, settings, link, key, envelope, received_at, result)
+    session.execute(
+        delete(SyncPending).where(
+            col(SyncPending.site_id) == site_id, col(SyncPending.seq) <= link.last_applied_seq
+        )
+    )
+    for seq, envelope in ready.items():
+        if seq not in held:
+            session.add(SyncPending(site_id=site_id, seq=seq, envelope=envelope.to_wire().decode(),
+                                    received_at=received_at))
+            held[seq] = SyncPending(site_id=site_id, seq=seq, envelope="")
+            result.held += 1
+    if held:
+        result.resend_from = link.last_applied_seq + 1
+        link.gap_since = link.gap_since or received_at
+    else:
+        link.gap_since = None
+    result.acked_seq = link.last_applied_seq
+    session.add(link)
+    session.flush()
+    return result
+
+
+def record_status(
+    session: Session, *, settings: CloudSettings, status: Status, received_at: datetime,
+    live: bool,
+) -> ApplyResult:
+    """Store the appliance's state; answer with an ack so it learns our position and clock.
+
+    A retained status replayed on subscribe (`live` False) is old news: it updates the
+    online flag but not the clock-skew estimate.
+    """
+    link = lock_link(session, status.site_id)
+    link.online = status.state == "online"
+    link.status_at = received_at
+    if status.state == "online":
+        link.edge_backlog = status.backlog
+        link.edge_last_acked_seq = status.last_acked_seq
+        link.edge_oldest_unacked_at = status.oldest_unacked_at
+        link.agent_version = status.agent_version[:40]
+        if live:
+            skew = status.clock_skew_seconds
+            if skew is None:
+                skew = (as_utc(status.edge_time) - received_at).total_seconds()
+            link.clock_skew_seconds = round(skew, 3)
+            alarm = abs(skew) > settings.clock_skew_alarm_seconds
+            if alarm and not link.clock_skew_alarm:
+                audit_service.record(
+                    session, action="sync.clock_skew", result="failure",
+                    actor=f"site:{link.site_id}", object_type="site", object_id=link.site_id,
+                    detail={"skew_seconds": round(skew, 1)},
+                )
+            link.clock_skew_alarm = alarm
+    session.add(link)
+    session.flush()
+    resend = link.last_applied_seq + 1 if link.gap_since else None
+    return ApplyResult(site_id=link.site_id, acked_seq=link.last_applied_seq, resend_from=resend)
+
+
+def create_site_link(
+    session: Session, *, settings: CloudSettings, site: Site, key_b64: str, mqtt_username: str,
+    mqtt_password_hash: str,
+) -> SiteLink:
+    existing = session.get(SiteLink, site.id)
+    link = existing or SiteLink(site_id=site.id, key_enc="", mqtt_username=mqtt_username,
+                                mqtt_password_hash="")
+    link.key_enc = settings.cipher.encrypt(key_b64, context=KEY_CONTEXT)
+    link.mqtt_username = mqtt_username
+    link.mqtt_password_hash = mqtt_password_hash
+    session.add(link)
+    session.flush()
+    return link

@@ -1,0 +1,247 @@
+"""The cloud end of the sync protocol against a real Mosquitto (generated password file
+and ACL) and the real PostgreSQL, with a test peer sending exactly the frames a test
+needs: duplicates, reordering, gaps, forgeries, another site's topic, TLS, clock skew."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from cloud.audit.models import AuditLog
+from cloud.sales.models import Customer, Visit
+from cloud.settings import CloudSettings
+from cloud.sync.consumer import SyncConsumer
+from cloud.sync.credentials import CLOUD_MQTT_USERNAME
+from cloud.sync.models import SiteLink, SyncEvent, SyncRejection
+from shared.timeutil import utcnow
+from tests.integration.conftest import CLOUD_MQTT_PASSWORD, ProvisionedSite, consumer_settings
+from tests.integration.mosquitto import Mosquitto
+from tests.integration.peer import Peer, envelope, visit_payload, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def count(engine: Engine, model: type, *where: object) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).select_from(model).where(*where)).one())
+
+
+@pytest.fixture
+def peer_a(broker: Mosquitto, sites: tuple[ProvisionedSite, ...]) -> Iterator[Peer]:
+    a = sites[0]
+    p = Peer(broker.port, a.mqtt_username, a.mqtt_password, a.site_id)
+    yield p
+    p.close()
+
+
+def test_duplicates_and_reordering_apply_once_in_seq_order(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    envs = [envelope(a.site_id, a.key, seq, visit_payload(a.project_id, f"1380000000{seq}"))
+            for seq in range(1, 6)]
+    for env in (envs[0], envs[1], envs[2], envs[2], envs[1]):
+        peer_a.send(env)
+    assert peer_a.wait_ack(3).acked_seq == 3
+    # 5 before 4: held above the hole, and the ack asks for 4 again.
+    peer_a.send(envs[4])
+    ack = wait_for(lambda: next((x for x in peer_a.acks if x.resend_from == 4), None),
+                   what="an ack asking to resend from 4")
+    assert ack.acked_seq == 3
+    assert count(engine, Visit, col(Visit.site_id) == a.site_id) == 3
+    peer_a.send(envs[3])
+    peer_a.send(envs[3])
+    final = peer_a.wait_ack(5)
+    assert final.resend_from is None
+    assert count(engine, Visit, col(Visit.site_id) == a.site_id) == 5
+    assert count(engine, SyncEvent, col(SyncEvent.site_id) == a.site_id) == 5
+    with Session(engine) as s:
+        seqs = [v.event_seq for v in s.exec(select(Visit).order_by(col(Visit.event_seq)))]
+        link = s.get(SiteLink, a.site_id)
+    assert seqs == [1, 2, 3, 4, 5]
+    assert link is not None and link.last_applied_seq == 5 and link.gap_since is None
+
+
+def test_replayed_frame_days_later_is_answered_as_duplicate(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    env = envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13900000001"))
+    peer_a.send(env)
+    peer_a.wait_ack(1)
+    acks_before = len(peer_a.acks)
+    peer_a.send(env)
+    wait_for(lambda: len(peer_a.acks) > acks_before, what="the ack of the replay")
+    assert peer_a.acks[-1].acked_seq == 1
+    assert count(engine, Visit, col(Visit.site_id) == a.site_id) == 1
+    with Session(engine) as s:
+        customer = s.exec(select(Customer)).one()
+    assert customer.visit_count == 1
+
+
+def test_forged_signature_is_rejected_and_recorded(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    forged = envelope(a.site_id, b"\x00" * 32, 1, visit_payload(a.project_id, "13700000001"))
+    peer_a.send(forged)
+    wait_for(lambda: count(engine, SyncRejection) == 1, what="the rejection record")
+    with Session(engine) as s:
+        rejection = s.exec(select(SyncRejection)).one()
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "sync.reject")).all()
+    assert rejection.reason == "bad_signature"
+    assert rejection.topic_site_id == a.site_id and rejection.seq == 1
+    assert len(audit) == 1 and audit[0].result == "failure"
+    assert count(engine, Visit) == 0
+    # The real event with that seq still applies: a forgery consumes nothing.
+    peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13700000001")))
+    peer_a.wait_ack(1)
+    assert count(engine, Visit) == 1
+
+
+def test_broker_acl_refuses_another_sites_topic(
+    engine: Engine, consumer: SyncConsumer, broker: Mosquitto, peer_a: Peer,
+    sites: tuple[ProvisionedSite, ...],
+) -> None:
+    a, b = sites
+    # Site A, with its own valid credentials, tries to write into site B's stream.
+    env = envelope(b.site_id, b.key, 1, visit_payload(b.project_id, "13600000001"))
+    mid = peer_a.publish(f"anchang/v1/sites/{b.site_id}/up", env.to_wire())
+    code = wait_for(lambda: peer_a.puback_codes.get(mid), what="PUBACK")
+    assert code == 0x87  # MQTT 5 "Not authorized", from Mosquitto's ACL
+    assert f"Denied PUBLISH from peer-" in broker.log_text()
+    # …and cannot subscribe to B's acks either.
+    result, _ = peer_a.client.subscribe(f"anchang/v1/sites/{b.site_id}/ack", qos=1)
+    assert result == 0
+    # Nothing reached the cloud for B; A's own stream still works.
+    peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13600000002")))
+    peer_a.wait_ack(1)
+    assert count(engine, Visit, col(Visit.site_id) == b.site_id) == 0
+    with Session(engine) as s:
+        link_b = s.get(SiteLink, b.site_id)
+    assert link_b is not None and link_b.last_applied_seq == 0
+
+
+def test_message_claiming_another_site_is_rejected_by_the_cloud(
+    engine: Engine, consumer: SyncConsumer, broker: Mosquitto, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a, b = sites
+    # Defence in depth: even a principal the broker lets through (here the cloud account)
+    # cannot make the cloud apply site A's event on site B's topic.
+    p = Peer(broker.port, CLOUD_MQTT_USERNAME, CLOUD_MQTT_PASSWORD, b.site_id)
+    try:
+        env = envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13500000001"))
+        p.publish(f"anchang/v1/sites/{b.site_id}/up", env.to_wire())
+        wait_for(lambda: count(engine, SyncRejection) == 1, what="the rejection record")
+    finally:
+        p.close()
+    with Session(engine) as s:
+        rejection = s.exec(select(SyncRejection)).one()
+    assert rejection.reason == "site_mismatch"
+    assert rejection.claimed_site_id == a.site_id and rejection.topic_site_id == b.site_id
+    assert count(engine, Visit) == 0
+
+
+def test_project_of_another_site_is_rejected_but_consumes_the_seq(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a, b = sites
+    peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(b.project_id, "13400000001")))
+    ack = peer_a.wait_ack(1)
+    assert ack.rejected and ack.rejected[0]["reason"] == "project_not_in_site"
+    assert count(engine, Visit) == 0
+    peer_a.send(envelope(a.site_id, a.key, 2, visit_payload(a.project_id, "13400000002")))
+    assert peer_a.wait_ack(2).acked_seq == 2
+    assert count(engine, Visit) == 1
+
+
+def test_unsupported_schema_version_is_rejected(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    env = envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13300000001"))
+    raw = env.to_wire().replace(b'"v":1', b'"v":99')
+    peer_a.publish(peer_a.topics.up, raw)
+    wait_for(lambda: count(engine, SyncRejection) == 1, what="the rejection record")
+    with Session(engine) as s:
+        assert s.exec(select(SyncRejection)).one().reason == "unsupported_schema"
+
+
+def test_sync_over_tls_with_a_generated_ca(
+    engine: Engine, settings: CloudSettings, tls_broker: Mosquitto,
+    sites: tuple[ProvisionedSite, ...],
+) -> None:
+    a = sites[0]
+    ca = tls_broker.tls[0] if tls_broker.tls else None
+    c = SyncConsumer(consumer_settings(settings, tls_broker, mqtt_tls_ca=ca), engine)
+    c.start()
+    p = None
+    try:
+        assert c.wait_connected(), "consumer did not connect over TLS"
+        p = Peer(tls_broker.port, a.mqtt_username, a.mqtt_password, a.site_id, tls_ca=ca)
+        p.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13200000001")))
+        p.wait_ack(1)
+    finally:
+        if p:
+            p.close()
+        c.stop()
+    assert count(engine, Visit) == 1
+    # A client that does not speak TLS gets nothing from this listener.
+    with pytest.raises(AssertionError):
+        Peer(tls_broker.port, a.mqtt_username, a.mqtt_password, a.site_id)
+
+
+def test_edge_clock_two_hours_fast_keeps_a_sane_visit_time(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    skew = timedelta(hours=2)
+    real_visit_time = utcnow() - timedelta(minutes=3)
+    peer_a.send_status(a.key, edge_time=utcnow() + skew)
+    wait_for(lambda: peer_a.acks, what="the ack answering the status")
+    peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13100000001"),
+                         occurred_at=real_visit_time + skew, sent_at=utcnow() + skew))
+    peer_a.wait_ack(1)
+    with Session(engine) as s:
+        visit = s.exec(select(Visit)).one()
+        link = s.get(SiteLink, a.site_id)
+        alarms = s.exec(select(AuditLog).where(AuditLog.action == "sync.clock_skew")).all()
+    assert link is not None and link.clock_skew_seconds is not None
+    assert abs(link.clock_skew_seconds - skew.total_seconds()) < 30
+    assert link.clock_skew_alarm and len(alarms) == 1
+    assert visit.time_corrected
+    assert abs((visit.occurred_at - real_visit_time).total_seconds()) < 30
+    assert abs((visit.edge_occurred_at - (real_visit_time + skew)).total_seconds()) < 1
+
+
+def test_edge_clock_slow_without_estimate_never_moves_a_visit_into_the_future(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13100000002"),
+                         occurred_at=utcnow() + timedelta(days=2),
+                         sent_at=utcnow() + timedelta(days=2)))
+    peer_a.wait_ack(1)
+    with Session(engine) as s:
+        visit = s.exec(select(Visit)).one()
+    assert visit.occurred_at <= utcnow()
+
+
+def test_unknown_event_id_reuse_under_a_new_seq_is_not_applied_twice(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    event_id = uuid.uuid4()
+    peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13000000001"),
+                         event_id=event_id))
+    peer_a.send(envelope(a.site_id, a.key, 2, visit_payload(a.project_id, "13000000002"),
+                         event_id=event_id))
+    ack = peer_a.wait_ack(2)
+    assert [r["reason"] for r in ack.rejected] == ["event_id_reused"]
+    assert count(engine, Visit) == 1
