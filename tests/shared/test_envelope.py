@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.envelope import (
+    MAX_MESSAGE_BYTES,
+    Ack,
+    Envelope,
+    ProtocolError,
+    Topics,
+    canonical_json,
+    signature,
+)
+
+KEY = b"k" * 32
+
+
+def make(**extra: object) -> Envelope:
+    values: dict[str, object] = {
+        "site_id": "sh-demo", "seq": 1, "event_id": uuid.UUID(int=1), "type": "visit.registered",
+        "occurred_at": datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
+        "sent_at": datetime(2026, 11, 25, 2, 0, 5, tzinfo=UTC),
+        "payload": {"phone": "13812345678", "name": "张三"},
+    }
+    values.update(extra)
+    return Envelope(**values).signed(KEY)  # type: ignore[arg-type]
+
+
+def test_wire_round_trip_verifies() -> None:
+    env = make()
+    back = Envelope.from_wire(env.to_wire())
+    back.verify(KEY)
+    assert back == env
+
+
+def test_signature_is_over_canonical_json_so_another_implementation_can_check_it() -> None:
+    env = make()
+    body = json.loads(env.to_wire())
+    assert body["occurred_at"] == "2026-11-25T02:00:00Z"
+    unsigned = {k: v for k, v in body.items() if k != "sig"}
+    assert canonical_json(unsigned) == json.dumps(
+        unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert signature(body, KEY) == body["sig"]
+
+
+@pytest.mark.parametrize("field,value", [("seq", 2), ("site_id", "sh-other"),
+                                         ("payload", {"phone": "13900000000"})])
+def test_any_changed_field_breaks_the_signature(field: str, value: object) -> None:
+    body = json.loads(make().to_wire())
+    body[field] = value
+    forged = Envelope.from_wire(json.dumps(body).encode())
+    with pytest.raises(ProtocolError) as info:
+        forged.verify(KEY)
+    assert info.value.reason == "bad_signature"
+
+
+def test_wrong_key_is_refused() -> None:
+    with pytest.raises(ProtocolError):
+        make().verify(b"x" * 32)
+
+
+@pytest.mark.parametrize(
+    "raw,reason",
+    [(b"not json", "malformed"), (b'{"site_id": "a b"}', "malformed"),
+     (b'{"v": 2}', "unsupported_schema"), (b"x" * (MAX_MESSAGE_BYTES + 1), "too_large")],
+)
+def test_bad_frames_get_a_stable_reason(raw: bytes, reason: str) -> None:
+    with pytest.raises(ProtocolError) as info:
+        Envelope.from_wire(raw)
+    assert info.value.reason == reason
+
+
+def test_unknown_fields_are_refused() -> None:
+    body = json.loads(make().to_wire())
+    body["admin"] = True
+    with pytest.raises(ProtocolError):
+        Envelope.from_wire(json.dumps(body).encode())
+
+
+def test_seq_starts_at_one() -> None:
+    with pytest.raises(ValueError):
+        make(seq=0)
+
+
+def test_ack_round_trip() -> None:
+    ack = Ack(site_id="sh-demo", acked_seq=5, resend_from=6,
+              cloud_time=datetime.now(UTC)).signed(KEY)
+    Ack.from_wire(ack.to_wire()).verify(KEY)
+
+
+def test_topics_confine_a_site_and_parse_back() -> None:
+    t = Topics("sh-demo")
+    assert t.up == "anchang/v1/sites/sh-demo/up"
+    assert Topics.site_of(t.down_request) == ("sh-demo", "down/req")
+    for bad in ("anchang/v1/sites/+/up", "anchang/v1/sites/#", "other/sh-demo/up",
+                "anchang/v1/sites/sh-demo"):
+        with pytest.raises(ProtocolError):
+            Topics.site_of(bad)
+    with pytest.raises(ValueError):
+        Topics("a/b")
