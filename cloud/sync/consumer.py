@@ -56,6 +56,7 @@ class SyncConsumer:
         self.settings = settings
         self.engine = engine
         self.connected = False
+        self.processed = 0  # messages handled, for status pages and tests
         self._queue: queue.Queue[Inbound] = queue.Queue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="sync-consumer", daemon=True)
@@ -148,6 +149,7 @@ class SyncConsumer:
         return batch
 
     def process(self, batch: list[Inbound]) -> None:
+        self.processed += len(batch)
         ups: dict[str, list[Inbound]] = defaultdict(list)
         others: list[tuple[str, str, Inbound]] = []
         for item in batch:

@@ -245,3 +245,31 @@ def test_unknown_event_id_reuse_under_a_new_seq_is_not_applied_twice(
     ack = peer_a.wait_ack(2)
     assert [r["reason"] for r in ack.rejected] == ["event_id_reused"]
     assert count(engine, Visit) == 1
+
+
+def test_two_consumers_on_a_shared_subscription_apply_each_seq_once(
+    engine: Engine, settings: CloudSettings, broker: Mosquitto, peer_a: Peer,
+    sites: tuple[ProvisionedSite, ...],
+) -> None:
+    a = sites[0]
+    consumers = [
+        SyncConsumer(consumer_settings(settings, broker, mqtt_shared_group="cloud",
+                                       sync_batch_size=7), engine, client_id=f"cloud-{i}")
+        for i in range(2)
+    ]
+    for c in consumers:
+        c.start()
+    try:
+        assert all(c.wait_connected() for c in consumers)
+        total = 120
+        for seq in range(1, total + 1):
+            peer_a.send(envelope(a.site_id, a.key, seq,
+                                 visit_payload(a.project_id, f"137{seq:08d}")))
+        peer_a.wait_ack(total, timeout=60)
+        # The broker really split the stream between the two.
+        assert all(c.processed > 0 for c in consumers)
+    finally:
+        for c in consumers:
+            c.stop()
+    assert count(engine, Visit, col(Visit.site_id) == a.site_id) == total
+    assert count(engine, SyncEvent, col(SyncEvent.site_id) == a.site_id) == total
