@@ -162,12 +162,14 @@ class SyncConsumer:
                 ups[site_id].append(item)
             elif kind in ("status", "down/req"):
                 others.append((site_id, kind, item))
-        for site_id, items in ups.items():
-            self._apply_up(site_id, items)
+        # Status first: it carries the clock-skew estimate the events of this batch need.
         for site_id, kind, item in others:
             if kind == "status":
                 self._apply_status(site_id, item)
-            else:
+        for site_id, items in ups.items():
+            self._apply_up(site_id, items)
+        for site_id, kind, item in others:
+            if kind == "down/req":
                 self._answer_down(site_id, item)
 
     def _verified(self, session: Session, site_id: str, item: Inbound, cls: type[Signed],
