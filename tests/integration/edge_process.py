@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from edge_agent.settings import EdgeSettings
 from shared.crypto import new_key
 from tests.integration.conftest import ProvisionedSite
 from tests.integration.mosquitto import free_port
@@ -110,3 +111,13 @@ class EdgeProcess:
 
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.url + path, headers=self._headers(), timeout=10)
+
+
+def edge_settings(edge: EdgeProcess, **overrides: object) -> EdgeSettings:
+    """The settings the process runs with, for a test that opens its store directly."""
+    values: dict[str, object] = {
+        k.removeprefix("ANCHANG_EDGE_").lower(): v
+        for k, v in edge.env.items() if k.startswith("ANCHANG_EDGE_")
+    }
+    values.update(overrides)
+    return EdgeSettings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -13,7 +13,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from shared.envelope import Ack, DownBatch, Envelope, Status, Topics
+from shared.envelope import Ack, DownBatch, Envelope, ProtocolError, Status, Topics
 from shared.events import VISIT_REGISTERED
 from shared.timeutil import utcnow
 
@@ -49,6 +49,8 @@ class Peer:
         self.acks: list[Ack] = []
         self.batches: list[DownBatch] = []
         self.puback_codes: dict[int, int] = {}
+        self.suback_codes: dict[int, list[int]] = {}
+        self.topics_seen: list[str] = []
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"peer-{uuid.uuid4()}",
@@ -59,6 +61,7 @@ class Peer:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
+        self.client.on_subscribe = self._on_subscribe
         self.client.connect("127.0.0.1", port, keepalive=30)
         self.client.loop_start()
         assert self._connected.wait(10), "peer did not connect"
@@ -70,13 +73,21 @@ class Peer:
 
     def _on_message(self, _: mqtt.Client, __: Any, msg: mqtt.MQTTMessage) -> None:
         with self._lock:
-            if msg.topic == self.topics.ack:
-                self.acks.append(Ack.from_wire(msg.payload))
-            elif msg.topic == self.topics.down:
-                self.batches.append(DownBatch.from_wire(msg.payload))
+            self.topics_seen.append(msg.topic)
+            try:
+                if msg.topic == self.topics.ack:
+                    self.acks.append(Ack.from_wire(msg.payload))
+                elif msg.topic == self.topics.down:
+                    self.batches.append(DownBatch.from_wire(msg.payload))
+            except ProtocolError:
+                pass  # tests send raw markers; only well-formed messages are collected
 
     def _on_publish(self, _: mqtt.Client, __: Any, mid: int, reason: Any, ___: Any) -> None:
         self.puback_codes[mid] = int(reason.value)
+
+    def _on_subscribe(self, _: mqtt.Client, __: Any, mid: int, codes: list[Any], ___: Any
+                      ) -> None:
+        self.suback_codes[mid] = [int(c.value) for c in codes]
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> int:
         info = self.client.publish(topic, payload, qos=1, retain=retain)
