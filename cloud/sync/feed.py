@@ -25,8 +25,12 @@ from shared.envelope import DownBatch, DownItem
 from shared.timeutil import utcnow
 
 
-def append(session: Session, site_id: str, kind: str, key: str, data: dict[str, Any]) -> None:
-    session.add(DownFeed(site_id=site_id, kind=kind, key=key, data=data))
+def append(
+    session: Session, site_id: str, kind: str, key: str, data: dict[str, Any]
+) -> DownFeed:
+    item = DownFeed(site_id=site_id, kind=kind, key=key, data=data)
+    session.add(item)
+    return item
 
 
 def _latest_items(session: Session, site_id: str, kind: str) -> dict[str, dict[str, Any]]:
@@ -90,24 +94,24 @@ def append_snapshot(
     session: Session, settings: CloudSettings, link: SiteLink, site_key: bytes
 ) -> int:
     """Re-state the whole site at new offsets; returns the offset just before them."""
-    start = session.exec(select(func.coalesce(func.max(DownFeed.offset), 0))).one()
-    for key, data in current_projects(session, link.site_id).items():
-        append(session, link.site_id, "project", key, data)
-    for key, data in current_roster(session, link.site_id).items():
-        append(session, link.site_id, "consultant", key, data)
-    project_ids = list(current_projects(session, link.site_id))
+    site_id = link.site_id
+    items = [append(session, site_id, "project", k, d)
+             for k, d in current_projects(session, site_id).items()]
+    items += [append(session, site_id, "consultant", k, d)
+              for k, d in current_roster(session, site_id).items()]
+    project_ids = [int(k) for k in current_projects(session, site_id)]
     owners = {u.id: u.display_name for u in session.exec(select(User)).all()}
-    customers = session.exec(
-        select(Customer).where(col(Customer.project_id).in_([int(p) for p in project_ids]))
-    ).all()
+    customers = session.exec(select(Customer).where(col(Customer.project_id).in_(project_ids)))
     for customer in customers:
         phone = settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT)
         key, data = customer_feed_item(
             customer, phone=phone, site_key=site_key, owner_name=owners.get(customer.owner_id)
         )
-        append(session, link.site_id, "customer", key, data)
+        items.append(append(session, site_id, "customer", key, data))
     session.flush()
-    return int(start)
+    if not items:  # nothing to state: resume after the pruned range
+        return link.feed_floor
+    return min(item.offset or 0 for item in items) - 1
 
 
 def batch_after(
