@@ -33,7 +33,7 @@ console = Console(stderr=True)
 
 
 def _settings() -> CloudSettings:
-    return CloudSettings()  # type: ignore[call-arg]
+    return CloudSettings()
 
 
 @db_app.command("upgrade")

@@ -165,7 +165,7 @@ def prepare(data_dir: Path, edge_port: int, mqtt_port: int, broker_choice: str) 
     port = mqtt_port if use_embedded else 1883
     protocol: MqttProtocol = "3.1.1" if use_embedded else "5"
     cloud_settings = CloudSettings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mode="demo", database_url=f"sqlite:///{data_dir}/cloud.db",
         jwt_secret=values["jwt_secret"], data_keys=values["data_keys"],
         blind_index_key=values["blind_index_key"], sync_enabled=True, mqtt_port=port,
@@ -176,10 +176,9 @@ def prepare(data_dir: Path, edge_port: int, mqtt_port: int, broker_choice: str) 
     env_path = _seed(cloud_settings, data_dir, values["accounts"], "127.0.0.1", port)
     edge_env = _read_env(env_path)
     edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)
-    edge_settings = EdgeSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        **edge_env, database_path=str(data_dir / "edge.db"), port=edge_port,
-        down_poll_seconds=2,
+    edge_settings = EdgeSettings.model_validate(
+        {**edge_env, "database_path": str(data_dir / "edge.db"), "port": edge_port,
+         "down_poll_seconds": 2}
     )
     return DemoPlan(data_dir, cloud_settings, edge_settings, use_embedded, values["accounts"],
                     values["cloud_mqtt_password"], edge_env["mqtt_password"])

@@ -25,7 +25,7 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:
-    settings = settings or CloudSettings()  # type: ignore[call-arg]
+    settings = settings or CloudSettings()
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager

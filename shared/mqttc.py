@@ -42,7 +42,7 @@ def connect_async(
 ) -> None:
     """A persistent session: the broker keeps subscriptions and queued QoS 1 messages."""
     if protocol == "5":
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = session_expiry_seconds
         client.connect_async(host, port, keepalive=keepalive, clean_start=False,
                              properties=props)

@@ -168,7 +168,7 @@ def list_visits(
     rows = session.exec(
         query.order_by(col(Visit.occurred_at).desc(), col(Visit.id).desc()).limit(limit + 1)
     ).all()
-    page = [(v, c, name) for v, c, name in rows[:limit]]
+    page: list[tuple[Visit, Customer, str | None]] = [(v, c, n) for v, c, n in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1][0]

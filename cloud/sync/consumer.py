@@ -114,7 +114,7 @@ class SyncConsumer:
         log.warning("sync.disconnected", reason=str(reason))
 
     def _on_message(self, _: mqtt.Client, __: Any, msg: mqtt.MQTTMessage) -> None:
-        self._queue.put(Inbound(msg.topic, msg.payload, bool(msg.retain), utcnow()))
+        self._queue.put(Inbound(msg.topic, bytes(msg.payload), bool(msg.retain), utcnow()))
 
     # ---- worker ----------------------------------------------------------------------
 

@@ -132,7 +132,7 @@ def batch_after(
         .limit(limit + 1)
     ).all()
     items = [
-        DownItem(offset=r.offset or 0, kind=r.kind, key=r.key, data=r.data)  # type: ignore[arg-type]
+        DownItem.model_validate({"offset": r.offset, "kind": r.kind, "key": r.key, "data": r.data})
         for r in rows[:limit]
     ]
     next_cursor = items[-1].offset if items else cursor
@@ -150,6 +150,8 @@ def prune(session: Session, *, retention_days: int) -> int:
     ).all()
     removed = 0
     for site_id, floor in floors:
+        if floor is None:
+            continue
         link = session.get(SiteLink, site_id)
         if link is not None:
             link.feed_floor = max(link.feed_floor, int(floor))
