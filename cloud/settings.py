@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
+from shared.mqttc import MqttProtocol
 
 
 class CloudSettings(BaseSettings):
@@ -40,6 +41,7 @@ class CloudSettings(BaseSettings):
     mqtt_port: int = 1883
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
+    mqtt_protocol: MqttProtocol = "5"
     mqtt_tls_ca: str | None = Field(None, description="CA file; set to connect over TLS")
     mqtt_shared_group: str | None = Field(
         None, description="MQTT 5 shared-subscription group, e.g. 'cloud', to scale consumers"

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (cloud.migrate) or ANCHANG_CLOUD_DATABASE_URL."""
+"""Alembic environment: the URL comes from cloud.migrate or ANCHANG_CLOUD_DATABASE_URL."""
 
 from __future__ import annotations
 
