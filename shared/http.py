@@ -25,10 +25,13 @@ def install_request_middleware(app: FastAPI, registry: CollectorRegistry, prefix
     )
 
     def route_of(request: Request) -> str:
-        for route in app.router.routes:
-            match, _ = route.matches(request.scope)
-            if match == Match.FULL:
-                return getattr(route, "path", "?")
+        """The route template, not the raw path: ids in paths would explode the labels."""
+        route = request.scope.get("route")
+        if route is not None:
+            return str(getattr(route, "path", "unmatched"))
+        for candidate in app.router.routes:
+            if candidate.matches(request.scope)[0] == Match.FULL:
+                return str(getattr(candidate, "path", "unmatched"))
         return "unmatched"
 
     @app.middleware("http")
