@@ -1,0 +1,64 @@
+"""`make demo` on its embedded defaults: SQLite, the in-process amqtt broker, one edge
+agent, seeded visits that reach the cloud, printed URLs and generated accounts."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.mosquitto import free_port
+from tests.integration.peer import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_runs_on_embedded_defaults_and_syncs_its_seeded_visits(tmp_path: Path) -> None:
+    cloud_port, edge_port, mqtt_port = free_port(), free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHANG_")}
+    env["COLUMNS"] = "200"
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cloud.cli", "demo", "--data-dir", str(tmp_path / "demo"),
+             "--cloud-port", str(cloud_port), "--edge-port", str(edge_port),
+             "--mqtt-port", str(mqtt_port), "--broker", "embedded"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "DEMO-READY" in log.read_text(), timeout=120, what="the demo banner")
+        text = log.read_text()
+        assert f"http://127.0.0.1:{cloud_port}/api/v1/docs" in text
+        assert "内置 amqtt" in text
+        password = re.search(r"admin / (\S+)", text)
+        assert password, text
+        base = f"http://127.0.0.1:{cloud_port}"
+        assert httpx.get(base + "/readyz").json()["status"] == "ok"
+        token = httpx.post(base + "/api/v1/auth/login",
+                           json={"username": "admin", "password": password.group(1)}
+                           ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def synced() -> list[dict[str, object]]:
+            items: list[dict[str, object]] = httpx.get(
+                base + "/api/v1/visits", headers=headers).json()["items"]
+            return items if len(items) == 3 else []
+
+        visits = wait_for(synced, timeout=60, what="the three seeded visits in the cloud")
+        assert {v["phone_masked"] for v in visits} == {"138****5678", "139****4321",
+                                                       "159****1111"}
+        assert all(v["consultant_name"] for v in visits)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    # Generated secrets and accounts stay readable by the operator only.
+    assert (tmp_path / "demo" / "secrets.json").stat().st_mode & 0o777 == 0o600
