@@ -118,7 +118,10 @@ def broker_tls(
 
 
 @sync_app.command("run")
-def sync_run() -> None:
+def sync_run(
+    client_id: Annotated[str | None, typer.Option(help="MQTT 客户端 ID；多实例时各不相同")] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Prometheus 指标端口")] = None,
+) -> None:
     """单独运行同步消费者（可多实例，配合 MQTT 5 共享订阅）。"""
     import signal
     import threading
@@ -128,7 +131,11 @@ def sync_run() -> None:
 
     configure_logging("cloud-sync")
     settings = _settings()
-    consumer = SyncConsumer(settings, make_engine(settings.database_url))
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1")
+    consumer = SyncConsumer(settings, make_engine(settings.database_url), client_id=client_id)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -152,6 +159,11 @@ def sync_prune() -> None:
 @app.command("serve")
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """运行云端 API。"""
+    if workers > 1 and _settings().sync_enabled:
+        # Each worker would run a consumer under the same MQTT client id.
+        console.print("多进程运行时请关闭内置同步（ANCHANG_CLOUD_SYNC_ENABLED=false），"
+                      "另行运行 `anchang sync run`")
+        raise typer.Exit(2)
     uvicorn.run("cloud.asgi:app", host=host, port=port, workers=workers, log_config=None)
 
 

@@ -166,7 +166,7 @@ def prepare(data_dir: Path, edge_port: int, mqtt_port: int, broker_choice: str) 
     protocol: MqttProtocol = "3.1.1" if use_embedded else "5"
     cloud_settings = CloudSettings(
         _env_file=None,
-        mode="demo", database_url=f"sqlite:///{data_dir}/cloud.db",
+        database_url=f"sqlite:///{data_dir}/cloud.db",
         jwt_secret=values["jwt_secret"], data_keys=values["data_keys"],
         blind_index_key=values["blind_index_key"], sync_enabled=True, mqtt_port=port,
         mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,

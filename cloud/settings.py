@@ -7,7 +7,6 @@ command generates a set into its data folder and passes them in.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,9 +20,6 @@ class CloudSettings(BaseSettings):
         env_prefix="ANCHANG_CLOUD_", env_file=".env", extra="ignore", frozen=True
     )
 
-    mode: Literal["production", "demo", "test"] = Field(
-        "production", description="demo enables the embedded broker and seeded data"
-    )
     database_url: str = Field(description="SQLAlchemy URL: postgresql+psycopg2://… or sqlite:///…")
     redis_url: str | None = Field(None, description="checked by /readyz when set")
     jwt_secret: SecretStr = Field(description="HS256 key for access tokens, ≥ 32 characters")

@@ -48,7 +48,6 @@ def truncate_all(engine: Engine) -> None:
 
 def make_settings(database_url: str, **overrides: object) -> CloudSettings:
     values: dict[str, object] = {
-        "mode": "test",
         "database_url": database_url,
         "jwt_secret": new_key() + new_key(),
         "data_keys": f"k1:{new_key()}",

@@ -7,7 +7,8 @@ from sqlmodel import Session, col, select
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project, Site
 from cloud.identity.deps import Principal
-from shared.errors import Conflict, NotFound
+from shared.envelope import valid_site_id
+from shared.errors import Conflict, NotFound, ValidationFailed
 
 
 def list_sites(session: Session, *, principal: Principal) -> list[Site]:
@@ -26,6 +27,11 @@ def get_site(session: Session, *, principal: Principal, site_id: str) -> Site:
 
 def create_site(session: Session, *, principal: Principal | None, site_id: str, name: str,
                 actor: str | None = None) -> Site:
+    if not valid_site_id(site_id):
+        raise ValidationFailed(
+            "案场代码只能包含小写字母、数字和连字符，2–32 位，以字母或数字开头",
+            code="invalid_site_id",
+        )
     if session.get(Site, site_id) is not None:
         raise Conflict("案场代码已存在", code="site_exists")
     site = Site(id=site_id, name=name)

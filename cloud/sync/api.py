@@ -28,6 +28,7 @@ class SiteSyncStatus(BaseModel):
     edge_backlog: int
     edge_oldest_unacked_at: datetime | None
     gap_since: datetime | None
+    gap_alarm: bool
     clock_skew_seconds: float | None
     clock_skew_alarm: bool
     agent_version: str
@@ -52,7 +53,7 @@ def site_status(session: SessionDep, principal: SyncReader) -> list[SiteSyncStat
     return [
         SiteSyncStatus(site_name=site.name, **link.model_dump(exclude={"key_enc",
                        "mqtt_username", "mqtt_password_hash", "highest_seen_seq",
-                       "edge_last_acked_seq", "feed_floor", "created_at"}))
+                       "edge_last_acked_seq", "feed_floor", "snapshot_from", "created_at"}))
         for link, site in session.exec(query.order_by(col(SiteLink.site_id))).all()
     ]
 

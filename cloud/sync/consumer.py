@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -123,13 +124,7 @@ class SyncConsumer:
             batch = self._drain()
             if not batch:
                 continue
-            try:
-                self.process(batch)
-            except SQLAlchemyError:
-                # Nothing was acked: the edges resend after their ack timeout.
-                metrics.APPLY_ERRORS.inc()
-                log.exception("sync.batch_failed", size=len(batch))
-                time.sleep(ERROR_BACKOFF_SECONDS)
+            self.process(batch)
 
     def _drain(self) -> list[Inbound]:
         try:
@@ -165,12 +160,25 @@ class SyncConsumer:
         # Status first: it carries the clock-skew estimate the events of this batch need.
         for site_id, kind, item in others:
             if kind == "status":
-                self._apply_status(site_id, item)
+                self._guarded(site_id, self._apply_status, site_id, item)
         for site_id, items in ups.items():
-            self._apply_up(site_id, items)
+            self._guarded(site_id, self._apply_up, site_id, items)
         for site_id, kind, item in others:
             if kind == "down/req":
-                self._answer_down(site_id, item)
+                self._guarded(site_id, self._answer_down, site_id, item)
+
+    def _guarded(self, site_id: str, fn: Callable[..., None], *args: Any) -> None:
+        """One site's failure neither kills the worker nor holds up other sites. Nothing
+        was acked, so the edge sends the same events again after its ack timeout."""
+        try:
+            fn(*args)
+        except SQLAlchemyError:
+            metrics.APPLY_ERRORS.inc()
+            log.exception("sync.apply_failed", site=site_id)
+            time.sleep(ERROR_BACKOFF_SECONDS)
+        except Exception:
+            metrics.APPLY_ERRORS.inc()
+            log.exception("sync.unexpected_error", site=site_id)
 
     def _verified(self, session: Session, site_id: str, item: Inbound, cls: type[Signed],
                   key: bytes) -> Any:
@@ -191,6 +199,7 @@ class SyncConsumer:
                 return
             key = service.site_key(self.settings, link)
             good: list[Envelope] = []
+            refused: list[dict[str, Any]] = []
             for item in items:
                 try:
                     good.append(self._verified(session, site_id, item, Envelope, key))
@@ -200,12 +209,19 @@ class SyncConsumer:
                                              error=exc, topic_site_id=site_id, envelope=envelope)
                     metrics.REJECTED.labels(exc.reason).inc()
                     log.warning("sync.rejected", site=site_id, reason=exc.reason)
+                    # Told to the edge (the ack is signed, so only it can read it as ours);
+                    # the seq stays open for the genuine event.
+                    refused.append({"seq": envelope.seq if envelope else None,
+                                    "event_id": str(envelope.event_id) if envelope else None,
+                                    "reason": exc.reason, "consumed": False})
             result = service.apply_batch(
                 session, settings=self.settings, site_id=site_id, envelopes=good,
                 received_at=min(i.received_at for i in items),
             )
+            result.rejected.extend(refused)
             session.commit()
         self._publish(Topics(site_id).ack, result.ack(key))
+        metrics.LAG.labels(site_id).set(result.highest_seen - result.acked_seq)
         metrics.APPLIED.labels(site_id).inc(result.applied)
         metrics.DUPLICATES.labels(site_id).inc(result.duplicates)
         metrics.HELD.labels(site_id).inc(result.held)

@@ -120,14 +120,19 @@ def batch_after(
 ) -> DownBatch:
     """Items after `cursor`. A cursor below what the feed still keeps gets a resync."""
     link.down_cursor_acked = max(link.down_cursor_acked, cursor)
-    if cursor < link.feed_floor:
-        start = append_snapshot(session, settings, link, site_key)
-        return DownBatch(site_id=link.site_id, cursor=cursor, next_cursor=start, resync=True,
-                         items=[])
-    refresh_derived(session, link.site_id)
+    resync = cursor < link.feed_floor
+    if resync:
+        # One snapshot serves every resync until a prune reaches into it, so lost or
+        # replayed requests cannot pile snapshots up.
+        if link.snapshot_from < link.feed_floor:
+            link.snapshot_from = append_snapshot(session, settings, link, site_key)
+        start = link.snapshot_from
+    else:
+        refresh_derived(session, link.site_id)
+        start = cursor
     rows = session.exec(
         select(DownFeed)
-        .where(DownFeed.site_id == link.site_id, col(DownFeed.offset) > cursor)
+        .where(DownFeed.site_id == link.site_id, col(DownFeed.offset) > start)
         .order_by(col(DownFeed.offset))
         .limit(limit + 1)
     ).all()
@@ -135,9 +140,9 @@ def batch_after(
         DownItem.model_validate({"offset": r.offset, "kind": r.kind, "key": r.key, "data": r.data})
         for r in rows[:limit]
     ]
-    next_cursor = items[-1].offset if items else cursor
+    next_cursor = items[-1].offset if items else start
     return DownBatch(site_id=link.site_id, cursor=cursor, next_cursor=next_cursor,
-                     more=len(rows) > limit, items=items)
+                     resync=resync, more=len(rows) > limit, items=items)
 
 
 def prune(session: Session, *, retention_days: int) -> int:

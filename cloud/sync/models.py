@@ -25,6 +25,7 @@ class SiteLink(SQLModel, table=True):
     last_applied_seq: int = Field(default=0, sa_type=BigInteger)
     highest_seen_seq: int = Field(default=0, sa_type=BigInteger)
     gap_since: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    gap_alarm: bool = False
     last_event_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     online: bool = False
     status_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
@@ -38,6 +39,7 @@ class SiteLink(SQLModel, table=True):
     agent_version: str = Field(default="", max_length=40)
     down_cursor_acked: int = Field(default=0, sa_type=BigInteger)
     feed_floor: int = Field(default=0, sa_type=BigInteger, description="offsets ≤ are pruned")
+    snapshot_from: int = Field(default=0, sa_type=BigInteger, description="latest resync start")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 

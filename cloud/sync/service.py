@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
@@ -24,7 +25,7 @@ from cloud.identity.models import User, UserScope
 from cloud.sales import service as sales_service
 from cloud.settings import CloudSettings
 from cloud.sync import feed
-from cloud.sync.models import SiteLink, SyncEvent, SyncPending, SyncRejection
+from cloud.sync.models import DownFeed, SiteLink, SyncEvent, SyncPending, SyncRejection
 from shared.crypto import decode_key
 from shared.envelope import Ack, Envelope, ProtocolError, Status
 from shared.events import VISIT_REGISTERED, VisitRegistered
@@ -33,6 +34,8 @@ from shared.timeutil import as_utc, utcnow
 KEY_CONTEXT = "site_link.key"
 # Skew below this is network jitter, not a wrong clock.
 SKEW_TOLERANCE = timedelta(seconds=2)
+# A hole that resends have not filled by then is an incident, not a reordering.
+GAP_ALARM_AFTER = timedelta(seconds=60)
 
 
 class UnknownSite(ProtocolError):
@@ -48,6 +51,7 @@ class ApplyResult:
     applied: int = 0
     duplicates: int = 0
     held: int = 0
+    highest_seen: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
     def ack(self, key: bytes) -> Ack:
@@ -185,13 +189,14 @@ def _apply_one(
         with session.begin_nested():
             detail = handler(session, settings, link, key, envelope, received_at)
         outcome = str(detail.pop("outcome", "applied"))
-    except (ProtocolError, ValidationError) as exc:
+    except (ProtocolError, ValidationError, IntegrityError) as exc:
         # A permanently bad event still consumes its seq, or the site would stall behind
         # it for ever; it is recorded and reported back in the ack.
-        reason = exc.reason if isinstance(exc, ProtocolError) else "invalid_payload"
+        reason = (exc.reason if isinstance(exc, ProtocolError)
+                  else "conflict" if isinstance(exc, IntegrityError) else "invalid_payload")
         outcome, detail = "rejected", {"reason": reason}
         result.rejected.append({"seq": envelope.seq, "event_id": str(envelope.event_id),
-                                "reason": reason})
+                                "reason": reason, "consumed": True})
         audit_service.record(
             session, action="sync.event_rejected", result="failure",
             actor=f"site:{link.site_id}", object_type="sync_event",
@@ -256,9 +261,18 @@ def apply_batch(
     if held:
         result.resend_from = link.last_applied_seq + 1
         link.gap_since = link.gap_since or received_at
+        if not link.gap_alarm and received_at - as_utc(link.gap_since) > GAP_ALARM_AFTER:
+            link.gap_alarm = True
+            audit_service.record(
+                session, action="sync.gap_unhealed", result="failure",
+                actor=f"site:{site_id}", object_type="site", object_id=site_id,
+                detail={"missing_from": result.resend_from, "held": len(held)},
+            )
     else:
         link.gap_since = None
+        link.gap_alarm = False
     result.acked_seq = link.last_applied_seq
+    result.highest_seen = link.highest_seen_seq
     session.add(link)
     session.flush()
     return result
@@ -282,9 +296,9 @@ def record_status(
         link.edge_oldest_unacked_at = status.oldest_unacked_at
         link.agent_version = status.agent_version[:40]
         if live:
-            skew = status.clock_skew_seconds
-            if skew is None:
-                skew = (as_utc(status.edge_time) - received_at).total_seconds()
+            # A live status is a fresh sample (delivery takes milliseconds); the edge's own
+            # estimate in it may date from before a reboot or a clock change.
+            skew = (as_utc(status.edge_time) - received_at).total_seconds()
             link.clock_skew_seconds = round(skew, 3)
             alarm = abs(skew) > settings.clock_skew_alarm_seconds
             if alarm and not link.clock_skew_alarm:
@@ -307,6 +321,11 @@ def create_site_link(
     existing = session.get(SiteLink, site.id)
     link = existing or SiteLink(site_id=site.id, key_enc="", mqtt_username=mqtt_username,
                                 mqtt_password_hash="")
+    if existing is not None:
+        # The customer cache is indexed with the site key: a new key needs a new snapshot.
+        link.feed_floor = int(session.exec(
+            select(func.coalesce(func.max(DownFeed.offset), 0))
+        ).one())
     link.key_enc = settings.cipher.encrypt(key_b64, context=KEY_CONTEXT)
     link.mqtt_username = mqtt_username
     link.mqtt_password_hash = mqtt_password_hash

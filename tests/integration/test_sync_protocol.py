@@ -99,6 +99,12 @@ def test_forged_signature_is_rejected_and_recorded(
     assert rejection.topic_site_id == a.site_id and rejection.seq == 1
     assert len(audit) == 1 and audit[0].result == "failure"
     assert count(engine, Visit) == 0
+    # The edge is told, in an ack it can trust, that the seq stays open.
+    told = wait_for(lambda: next((x for x in peer_a.acks if x.rejected), None),
+                    what="an ack reporting the refusal")
+    assert told.rejected == [{"seq": 1, "event_id": str(forged.event_id),
+                              "reason": "bad_signature", "consumed": False}]
+    assert told.acked_seq == 0
     # The real event with that seq still applies: a forgery consumes nothing.
     peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13700000001")))
     peer_a.wait_ack(1)
@@ -284,3 +290,20 @@ def test_two_consumers_on_a_shared_subscription_apply_each_seq_once(
             c.stop()
     assert count(engine, Visit, col(Visit.site_id) == a.site_id) == total
     assert count(engine, SyncEvent, col(SyncEvent.site_id) == a.site_id) == total
+
+
+def test_a_visit_id_reused_by_a_new_event_is_rejected_not_stalled(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    a = sites[0]
+    payload = visit_payload(a.project_id, "13000000011")
+    peer_a.send(envelope(a.site_id, a.key, 1, payload))
+    peer_a.wait_ack(1)
+    reused = {**payload, "phone": "13000000012"}
+    peer_a.send(envelope(a.site_id, a.key, 2, reused))
+    ack = peer_a.wait_ack(2)
+    assert [(r["seq"], r["reason"], r["consumed"]) for r in ack.rejected] == [
+        (2, "conflict", True)]
+    peer_a.send(envelope(a.site_id, a.key, 3, visit_payload(a.project_id, "13000000013")))
+    assert peer_a.wait_ack(3).acked_seq == 3
+    assert count(engine, Visit) == 2

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("last_applied_seq", sa.BigInteger(), nullable=False),
         sa.Column("highest_seen_seq", sa.BigInteger(), nullable=False),
         sa.Column("gap_since", TS, nullable=True),
+        sa.Column("gap_alarm", sa.Boolean(), nullable=False),
         sa.Column("last_event_at", TS, nullable=True),
         sa.Column("online", sa.Boolean(), nullable=False),
         sa.Column("status_at", TS, nullable=True),
@@ -82,6 +83,7 @@ def upgrade() -> None:
         sa.Column("agent_version", sa.String(40), nullable=False),
         sa.Column("down_cursor_acked", sa.BigInteger(), nullable=False),
         sa.Column("feed_floor", sa.BigInteger(), nullable=False),
+        sa.Column("snapshot_from", sa.BigInteger(), nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_table(

@@ -1,0 +1,80 @@
+"""apply_batch on the real PostgreSQL: holes, alarms, the same-day rule, protection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from cloud.audit.models import AuditLog
+from cloud.catalog.models import Project
+from cloud.sales.models import Customer, Visit
+from cloud.settings import CloudSettings
+from cloud.sync import provision, service
+from cloud.sync.models import SiteLink, SyncPending
+from shared.crypto import decode_key
+from shared.envelope import Envelope
+from shared.events import VISIT_REGISTERED
+from shared.rules import PROTECTION_DAYS_DEFAULT
+from shared.timeutil import utcnow
+
+
+def setup_site(db: Session, settings: CloudSettings) -> tuple[bytes, int]:
+    creds = provision.provision_site(db, settings=settings, site_id="site-a", name="A",
+                                     projects=["一期"])
+    project = db.exec(select(Project)).one()
+    assert project.id is not None
+    return decode_key(creds.site_key), project.id
+
+
+def env(key: bytes, seq: int, project_id: int, phone: str, ago: timedelta) -> Envelope:
+    return Envelope(
+        site_id="site-a", seq=seq, event_id=uuid.uuid4(), type=VISIT_REGISTERED,
+        occurred_at=utcnow() - ago, sent_at=utcnow(),
+        payload={"visit_id": str(uuid.uuid4()), "project_id": project_id, "phone": phone,
+                 "party_size": 1},
+    ).signed(key)
+
+
+def test_a_hole_that_does_not_heal_raises_one_alarm(db: Session, settings: CloudSettings
+                                                    ) -> None:
+    key, project = setup_site(db, settings)
+    t0 = utcnow()
+    first = service.apply_batch(db, settings=settings, site_id="site-a", received_at=t0,
+                                envelopes=[env(key, 2, project, "13800000002", timedelta(0))])
+    assert (first.acked_seq, first.resend_from, first.held) == (0, 1, 1)
+    later = t0 + timedelta(seconds=90)
+    for n in (3, 4):
+        service.apply_batch(db, settings=settings, site_id="site-a", received_at=later,
+                            envelopes=[env(key, n, project, f"1380000000{n}", timedelta(0))])
+    alarms = db.exec(select(AuditLog).where(AuditLog.action == "sync.gap_unhealed")).all()
+    assert len(alarms) == 1
+    healed = service.apply_batch(db, settings=settings, site_id="site-a", received_at=later,
+                                 envelopes=[env(key, 1, project, "13800000001", timedelta(0))])
+    assert (healed.acked_seq, healed.resend_from) == (4, None)
+    link = db.get(SiteLink, "site-a")
+    assert link is not None and not link.gap_alarm and link.gap_since is None
+    assert db.exec(select(SyncPending)).all() == []
+
+
+def test_same_day_is_one_visit_and_a_return_visit_restarts_protection(
+    db: Session, settings: CloudSettings
+) -> None:
+    key, project = setup_site(db, settings)
+    service.apply_batch(db, settings=settings, site_id="site-a", envelopes=[
+        env(key, 1, project, "13900000001", timedelta(days=3)),
+        env(key, 2, project, "139 0000 0001", timedelta(days=3) - timedelta(minutes=5)),
+    ])
+    customer = db.exec(select(Customer)).one()
+    assert customer.visit_count == 1 and len(db.exec(select(Visit)).all()) == 1
+    first_protection = customer.protection_until
+    result = service.apply_batch(db, settings=settings, site_id="site-a", envelopes=[
+        env(key, 3, project, "13900000001", timedelta(minutes=1))])
+    assert result.acked_seq == 3
+    db.refresh(customer)
+    visits = db.exec(select(Visit).order_by(Visit.event_seq)).all()
+    assert [v.is_first_visit for v in visits] == [True, False]
+    assert customer.visit_count == 2 and customer.protection_until > first_protection
+    assert abs((customer.protection_until - visits[1].occurred_at)
+               - timedelta(days=PROTECTION_DAYS_DEFAULT)) < timedelta(seconds=1)
