@@ -323,9 +323,8 @@ def create_site_link(
                                 mqtt_password_hash="")
     if existing is not None:
         # The customer cache is indexed with the site key: a new key needs a new snapshot.
-        link.feed_floor = int(session.exec(
-            select(func.coalesce(func.max(DownFeed.offset), 0))
-        ).one())
+        newest = session.exec(select(func.max(DownFeed.offset))).one()
+        link.feed_floor = newest or 0
     link.key_enc = settings.cipher.encrypt(key_b64, context=KEY_CONTEXT)
     link.mqtt_username = mqtt_username
     link.mqtt_password_hash = mqtt_password_hash
