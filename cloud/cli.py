@@ -17,6 +17,7 @@ from cloud.identity.cli import app as admin_app
 from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
 from cloud.sync import provision
+from cloud.sync.credentials import mosquitto_conf
 from cloud.sync.tls import make_ca_and_server_cert
 
 app = typer.Typer(help="Anchang 云端运维命令", no_args_is_help=True)
@@ -91,9 +92,13 @@ def site_rotate(
 
 @broker_app.command("files")
 def broker_files(
-    out: Annotated[Path, typer.Option(help="写出 passwd 与 acl 的目录")],
+    out: Annotated[Path, typer.Option(help="写出 passwd、acl 与 mosquitto.conf 的目录")],
+    port: Annotated[int, typer.Option(help="监听端口")] = 8883,
+    bind: Annotated[str, typer.Option(help="监听地址")] = "0.0.0.0",  # noqa: S104
+    tls_dir: Annotated[Path | None, typer.Option(help="含 ca.crt/server.crt/server.key")] = None,
+    persistence_dir: Annotated[str, typer.Option(help="持久化目录")] = "/var/lib/mosquitto",
 ) -> None:
-    """为 Mosquitto 生成密码文件与 ACL：每个案场只能读写自己的主题。"""
+    """为 Mosquitto 生成密码文件、ACL 与配置：每个案场只能读写自己的主题。"""
     settings = _settings()
     if settings.mqtt_password is None:
         console.print("需要设置 ANCHANG_CLOUD_MQTT_PASSWORD（云端连接 broker 的密码）")
@@ -104,7 +109,15 @@ def broker_files(
         )
     _write_private(out / "passwd", files.passwd)
     _write_private(out / "acl", files.acl)
-    console.print(f"已写出 {out / 'passwd'} 与 {out / 'acl'}")
+    tls = None
+    if tls_dir is not None:
+        tls = (str(tls_dir / "ca.crt"), str(tls_dir / "server.crt"), str(tls_dir / "server.key"))
+    conf = mosquitto_conf(port=port, bind=bind, passwd_path=str(out / "passwd"),
+                          acl_path=str(out / "acl"), persistence_dir=persistence_dir,
+                          tls=tls)
+    (out / "mosquitto.conf").write_text(conf)
+    console.print(f"已写出 {out / 'passwd'}、{out / 'acl'} 与 {out / 'mosquitto.conf'}；"
+                  "向运行中的 Mosquitto 发送 SIGHUP 即可重新加载密码与 ACL")
 
 
 @broker_app.command("tls")

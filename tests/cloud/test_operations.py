@@ -84,6 +84,8 @@ def test_site_create_and_broker_files_work_with_a_real_mosquitto(
     acl = (tmp_path / "broker" / "acl").read_text()
     assert edge_env["ANCHANG_EDGE_MQTT_PASSWORD"] not in passwd
     assert "topic write anchang/v1/sites/sz-nanshan/up" in acl
+    conf = (tmp_path / "broker" / "mosquitto.conf").read_text()
+    assert "allow_anonymous false" in conf and "max_queued_messages 100000" in conf
 
     broker = Mosquitto(tmp_path / "mosq", BrokerFiles(passwd=passwd, acl=acl))
     broker.start()
