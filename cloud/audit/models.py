@@ -1,0 +1,45 @@
+"""The audit log: append-only, each row hash-chained to the one before it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer
+from sqlmodel import Field, SQLModel
+
+from cloud.catalog.models import utc_column
+from shared.timeutil import utcnow
+
+GENESIS_HASH = "0" * 64
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so the embedded demo gets one.
+_ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_action", "action"),
+        Index("ix_audit_log_actor", "actor"),
+        Index("ix_audit_log_object", "object_type", "object_id"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(_ID_TYPE, primary_key=True, autoincrement=True)
+    )
+    at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    actor_id: int | None = Field(default=None, description="app_user.id; no FK: audit outlives")
+    actor: str = Field(default="", max_length=64, description="username, 'cli' or 'site:<id>'")
+    ip: str | None = Field(default=None, max_length=45)
+    action: str = Field(max_length=64, description="e.g. auth.login, user.create")
+    object_type: str = Field(default="", max_length=32)
+    object_id: str = Field(default="", max_length=64)
+    result: str = Field(default="success", max_length=16, description="success | failure")
+    detail: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False),
+        description="plain JSON, not JSONB: the stored text must read back exactly as hashed",
+    )
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -1,0 +1,45 @@
+"""Audit API bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from cloud.audit.models import AuditLog
+from cloud.audit.service import AuditPage
+
+
+class AuditLogOut(BaseModel):
+    id: int
+    at: datetime = Field(description="UTC")
+    actor_id: int | None
+    actor: str
+    ip: str | None
+    action: str
+    object_type: str
+    object_id: str
+    result: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: AuditLog) -> AuditLogOut:
+        assert row.id is not None
+        return cls(
+            id=row.id, at=row.at, actor_id=row.actor_id, actor=row.actor, ip=row.ip,
+            action=row.action, object_type=row.object_type, object_id=row.object_id,
+            result=row.result, detail=row.detail,
+        )
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditLogOut]
+    next_cursor: str | None = Field(description="下一页游标（更早的记录）；为空表示没有更多")
+
+    @classmethod
+    def of(cls, page: AuditPage) -> AuditPageOut:
+        return cls(
+            items=[AuditLogOut.of(r) for r in page.items],
+            next_cursor=str(page.next_cursor) if page.next_cursor is not None else None,
+        )

@@ -1,0 +1,275 @@
+"""Appending to, searching and verifying the audit log.
+
+Each row's hash is sha256(prev_hash + canonical JSON of its fields), so editing, deleting
+or re-ordering a row breaks the chain at that row or the next one. Rows are appended in
+the caller's transaction: the audit row commits or rolls back with the change it records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select as sa_select
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from cloud.audit.models import GENESIS_HASH, AuditLog
+from cloud.db import is_postgres
+from shared.timeutil import as_utc, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel.sql.expression import SelectOfScalar
+
+    from cloud.identity.principal import Principal
+
+RESULTS = frozenset({"success", "failure"})
+
+# One fixed advisory-lock key serialises appenders on PostgreSQL, so two transactions never
+# read the same last hash and fork the chain. ASCII "anchaudt", fits a signed bigint.
+CHAIN_LOCK_KEY = 0x616E_6368_6175_6474
+
+# A mobile number, also with +86/0086 and spaces or dashes, anywhere in a string. Not
+# next to an ASCII letter or digit, so ids and hashes (UUIDs, hex) are never mangled.
+_PHONE = re.compile(
+    r"(?<![0-9A-Za-z])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?![0-9A-Za-z])"
+)
+_VERIFY_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action_prefix: str | None = None
+    actor: str | None = None
+    result: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def as_detail(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditLog]
+    next_cursor: int | None
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    result: str = "success",
+    principal: Principal | None = None,
+    actor: str | None = None,
+    ip: str | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    detail: dict[str, Any] | None = None,
+    actor_id: int | None = None,
+) -> AuditLog:
+    """Append one row inside the caller's transaction and flush it.
+
+    `actor`, `ip` and `actor_id` default to the principal's. `actor_id` exists for events
+    that precede a principal (a login). Phone numbers in any text are masked.
+
+    On PostgreSQL this holds an advisory lock until the caller's transaction ends, so
+    record at the end of a unit of work rather than before slow steps.
+    """
+    if result not in RESULTS:
+        raise ValueError(f"audit result must be one of {sorted(RESULTS)}, not {result!r}")
+    if not action:
+        raise ValueError("audit action is required")
+    if principal is not None:
+        actor = principal.username if actor is None else actor
+        ip = principal.ip if ip is None else ip
+        actor_id = principal.user_id if actor_id is None else actor_id
+    if is_postgres(session):
+        session.connection().execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
+        )
+    # Read after taking the lock: the last committed (or own flushed) row is the parent.
+    prev_hash = session.exec(
+        select(AuditLog.hash).order_by(col(AuditLog.id).desc()).limit(1)
+    ).first()
+    entry = AuditLog(
+        at=utcnow(),
+        actor_id=actor_id,
+        actor=_clean(actor or "", 64),
+        ip=_clean(ip, 45) if ip else None,
+        action=_clean(action, 64),
+        object_type=_clean(object_type, 32),
+        object_id=_clean(object_id, 64),
+        result=result,
+        detail=_normalise(detail or {}),
+        prev_hash=prev_hash or GENESIS_HASH,
+        hash="",
+    )
+    entry.hash = chain_hash(entry.prev_hash, _fields_of(entry))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    canonical = json.dumps(
+        {
+            "at": as_utc(fields["at"]).isoformat(timespec="microseconds"),
+            "actor_id": fields["actor_id"],
+            "actor": fields["actor"],
+            "ip": fields["ip"],
+            "action": fields["action"],
+            "object_type": fields["object_type"],
+            "object_id": fields["object_id"],
+            "result": fields["result"],
+            "detail": fields["detail"],
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def verify_chain(session: Session, *, from_id: int | None = None) -> VerifyReport:
+    """Walk the log in id order and recompute every link.
+
+    `from_id` starts the walk at a row whose prev_hash is trusted as the anchor, for logs
+    whose oldest rows were archived after the retention period.
+    """
+    columns = [col(AuditLog.id), col(AuditLog.prev_hash), col(AuditLog.hash),
+               *(col(getattr(AuditLog, name)) for name in _HASHED)]
+    expected: str | None = None if from_id is not None else GENESIS_HASH
+    last_id = (from_id - 1) if from_id is not None else None
+    checked = 0
+    while True:
+        # Plain rows, not ORM objects: a long log must not fill the session's identity map.
+        query = sa_select(*columns).order_by(col(AuditLog.id)).limit(_VERIFY_BATCH)
+        if last_id is not None:
+            query = query.where(col(AuditLog.id) > last_id)
+        rows = session.connection().execute(query).mappings().all()
+        if not rows:
+            return VerifyReport(ok=True, checked=checked)
+        for row in rows:
+            if expected is not None and row["prev_hash"] != expected:
+                return VerifyReport(
+                    ok=False, checked=checked, first_bad_id=row["id"],
+                    reason="与上一条记录的哈希不衔接（有记录被删除或插入）",
+                )
+            if chain_hash(row["prev_hash"], dict(row)) != row["hash"]:
+                return VerifyReport(
+                    ok=False, checked=checked, first_bad_id=row["id"],
+                    reason="记录内容与其哈希不符（记录被修改）",
+                )
+            expected = row["hash"]
+            last_id = row["id"]
+            checked += 1
+
+
+def search(
+    session: Session, *, filters: AuditFilter, cursor: int | None = None, limit: int = 50
+) -> AuditPage:
+    """Newest first; `cursor` is the id of the last row of the previous page."""
+    query = _filtered(filters).order_by(col(AuditLog.id).desc()).limit(limit + 1)
+    if cursor is not None:
+        query = query.where(col(AuditLog.id) < cursor)
+    rows = list(session.exec(query).all())
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return AuditPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+def iter_matching(
+    session: Session, *, filters: AuditFilter, max_rows: int
+) -> Iterator[AuditLog]:
+    """Newest first, at most max_rows, read in pages so memory stays flat."""
+    cursor: int | None = None
+    remaining = max_rows
+    while remaining > 0:
+        page = search(session, filters=filters, cursor=cursor, limit=min(remaining, 1000))
+        yield from page.items
+        remaining -= len(page.items)
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _filtered(filters: AuditFilter) -> SelectOfScalar[AuditLog]:
+    query = select(AuditLog)
+    if filters.action_prefix:
+        query = query.where(col(AuditLog.action).startswith(filters.action_prefix,
+                                                            autoescape=True))
+    if filters.actor:
+        query = query.where(AuditLog.actor == filters.actor)
+    if filters.result:
+        query = query.where(AuditLog.result == filters.result)
+    if filters.object_type:
+        query = query.where(AuditLog.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditLog.object_id == filters.object_id)
+    if filters.since is not None:
+        query = query.where(col(AuditLog.at) >= filters.since)
+    if filters.until is not None:
+        query = query.where(col(AuditLog.at) < filters.until)
+    return query
+
+
+_HASHED: Sequence[str] = (
+    "at", "actor_id", "actor", "ip", "action", "object_type", "object_id", "result", "detail",
+)
+
+
+def _fields_of(entry: AuditLog) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _HASHED}
+
+
+def mask_phones(value: str) -> str:
+    return _PHONE.sub(r"\1****\2", value)
+
+
+def _clean(value: str, limit: int) -> str:
+    # PostgreSQL refuses NUL in text; a hostile login name must not turn an audit into a 500.
+    return mask_phones(value.replace("\x00", ""))[:limit]
+
+
+def _normalise(value: Any) -> Any:
+    """Make detail JSON-native (so the stored text hashes the same when read back) and
+    mask phone numbers in it."""
+    if isinstance(value, Mapping):
+        return {_clean(str(k), 100): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_normalise(v) for v in items]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, Enum):
+        return _normalise(value.value)
+    if isinstance(value, str):
+        return mask_phones(str.__str__(value).replace("\x00", ""))
+    if isinstance(value, int):
+        masked = mask_phones(str(value))
+        return value if masked == str(value) else masked
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return mask_phones(str(value))

@@ -1,0 +1,74 @@
+"""`anchang admin …`: accounts from the command line. There are no default accounts;
+the first administrator is created here."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from cloud.db import make_engine
+from cloud.identity import service as identity_service
+from cloud.identity.security import generate_password
+from cloud.settings import CloudSettings
+from shared.errors import AppError
+
+app = typer.Typer(help="账号管理", no_args_is_help=True, add_completion=False)
+
+FIRST_ADMIN_ROLES = ("sys_admin", "security_admin", "hq_manager")
+CLI_ACTOR = "cli"
+
+
+@app.callback()
+def main() -> None:
+    """账号管理（首个管理员在此创建）。"""
+
+
+@app.command()
+def create(
+    username: Annotated[str, typer.Option("--username", help="登录名")],
+    display_name: Annotated[str | None, typer.Option("--display-name", help="姓名")] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="角色代码，可重复；不填则为首个管理员的角色 "
+                                    + "、".join(FIRST_ADMIN_ROLES) + "，可见全部案场"),
+    ] = None,
+    site: Annotated[list[str] | None, typer.Option("--site", help="可见案场，可重复")] = None,
+    all_sites: Annotated[bool, typer.Option("--all-sites", help="可见全部案场")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读取密码（第一行）")
+    ] = False,
+) -> None:
+    """创建账号。未提供密码时生成强密码并只显示这一次，首次登录须修改。"""
+    roles = list(role or FIRST_ADMIN_ROLES)
+    sites = list(site or [])
+    scope_all = all_sites or (not role and not sites)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            typer.echo("错误：标准输入中没有密码", err=True)
+            raise typer.Exit(1)
+    else:
+        password = generate_password()
+    settings = CloudSettings()
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            user = identity_service.create_user(
+                session, username=username, password=password,
+                display_name=display_name or username, roles=roles, site_ids=sites,
+                scope_all=scope_all, must_change_password=not password_stdin, actor=CLI_ACTOR,
+            )
+            session.commit()
+    except AppError as exc:
+        typer.echo(f"错误：{exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    scope = "全部案场" if scope_all else "、".join(sorted(sites)) or "无"
+    typer.echo(f"已创建账号 {user.username}（id {user.id}），角色：{'、'.join(sorted(roles))}，"
+               f"数据范围：{scope}")
+    if not password_stdin:
+        typer.echo(f"初始密码（只显示这一次，首次登录须修改）：{password}")

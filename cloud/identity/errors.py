@@ -1,0 +1,101 @@
+"""Identity errors. Login answers never say whether the name or the password was wrong."""
+
+from __future__ import annotations
+
+from shared.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+
+
+class RecordedRejection(AppError):
+    """Raised after the service wrote the record of the rejection (failure counter, audit
+    row, revoked session). The route commits those writes before the error answers, since
+    the request's session would otherwise roll them back with everything else."""
+
+
+class InvalidCredentials(RecordedRejection):
+    status = 401
+    code = "invalid_credentials"
+    title = "用户名或密码错误"
+
+
+class AccountLocked(RecordedRejection):
+    status = 401
+    code = "account_locked"
+    title = "账号已锁定，请稍后再试"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试",
+            extra={"retry_after_minutes": minutes},
+        )
+
+
+class AccountDisabled(RecordedRejection):
+    status = 401
+    code = "account_disabled"
+    title = "账号已停用，请联系系统管理员"
+
+
+class SessionExpired(RecordedRejection):
+    status = 401
+    code = "session_expired"
+    title = "登录已超时，请重新登录"
+
+
+class InvalidOldPassword(RecordedRejection):
+    status = 400
+    code = "invalid_old_password"
+    title = "原密码不正确"
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
+    title = "请先修改密码后再继续操作"
+
+
+class NotAuthenticated(Unauthorized):
+    """Missing, malformed, expired or revoked access token: the client refreshes or logs in."""
+
+
+class WeakPassword(ValidationFailed):
+    code = "weak_password"
+    title = "密码不符合安全要求"
+
+
+class PasswordReused(ValidationFailed):
+    code = "password_reused"
+    title = "新密码不能与最近使用过的密码相同"
+
+
+class InvalidUsername(ValidationFailed):
+    code = "invalid_username"
+    title = "用户名只能包含小写字母、数字和 _ . @ -，长度 3–64 位，且以字母或数字开头"
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    title = "用户名已存在"
+
+
+class UnknownRole(ValidationFailed):
+    code = "unknown_role"
+    title = "角色不存在"
+
+
+class RoleConflict(ValidationFailed):
+    code = "role_conflict"
+    title = "审计管理员不能同时担任系统管理员或安全管理员"
+
+
+class UnknownSite(ValidationFailed):
+    code = "unknown_site"
+    title = "案场不存在"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "用户不存在"
+
+
+class SelfChangeRefused(Forbidden):
+    code = "self_change_refused"
+    title = "不能修改自己的角色、数据范围或停用自己的账号"
