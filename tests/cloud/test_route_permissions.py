@@ -25,7 +25,8 @@ ANONYMOUS_ROUTES = frozenset({
     ("POST", "/api/v1/auth/refresh"),
 })
 # FastAPI's own documentation routes (plain Starlette routes, not API routes).
-DOC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"})
+DOC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs",
+                       "/api/v1/docs/oauth2-redirect"})
 
 
 @dataclass(frozen=True)
