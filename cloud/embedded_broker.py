@@ -42,7 +42,8 @@ class EmbeddedBroker:
             "plugins": {
                 "amqtt.plugins.authentication.FileAuthPlugin": {"password_file": str(passwd)},
                 "amqtt.plugins.topic_checking.TopicAccessControlListPlugin": {
-                    "publish_acl": publish, "subscribe_acl": subscribe,
+                    # amqtt 0.12 names the subscribe ACL `acl` in its config dataclass.
+                    "publish_acl": publish, "acl": subscribe,
                 },
             },
         }
