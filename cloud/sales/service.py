@@ -123,7 +123,7 @@ def customer_feed_item(
         "first_visit_at": iso(customer.first_visit_at),
         "last_visit_at": iso(customer.last_visit_at),
         "protection_until": iso(customer.protection_until),
-        "customer_ref": customer.id,
+        "customer_ref": str(customer.id),
     }
 
 

@@ -1,0 +1,151 @@
+"""Kiosk routes (thin): registration, today's visits, customer look-up, consultants, status."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from edge_agent.kiosk import service
+from edge_agent.kiosk.deps import KioskAuth, SettingsDep, StoreDep
+from edge_agent.kiosk.schemas import (
+    ConsultantOut,
+    CustomerLookupOut,
+    KioskStatusOut,
+    RegistrationOut,
+    VisitIn,
+    VisitOut,
+)
+from edge_agent.settings import EdgeSettings
+from edge_agent.store import outbox
+from edge_agent.store.models import Visit
+from shared.errors import ValidationFailed
+
+router = APIRouter(prefix="/kiosk", tags=["kiosk"], dependencies=[KioskAuth])
+
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:\-]{8,128}")
+_MESSAGES = {
+    ("created", "first_visit"): "首访登记成功",
+    ("created", "return_visit"): "复访登记成功",
+    ("replayed", "first_visit"): "该登记已提交过，返回原登记结果",
+    ("replayed", "return_visit"): "该登记已提交过，返回原登记结果",
+    ("same_day_existing", "first_visit"): "该客户今日已登记到访，同一天只记一次到访",
+    ("same_day_existing", "return_visit"): "该客户今日已登记到访，同一天只记一次到访",
+}
+
+
+class IdempotencyKeyRequired(ValidationFailed):
+    code = "idempotency_key_required"
+    title = "缺少或无效的 Idempotency-Key 请求头（8–128 位字母、数字或 _ . : -）"
+
+
+def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
+    name = (
+        settings.cipher.decrypt(visit.name_enc, context=service.NAME_CONTEXT)
+        if visit.name_enc
+        else None
+    )
+    return VisitOut(
+        id=visit.id,
+        project_id=visit.project_id,
+        phone_masked=visit.phone_masked,
+        name_masked=service.mask_name(name) if name else None,
+        party_size=visit.party_size,
+        intent=visit.intent,
+        source=visit.source,
+        consultant_id=visit.consultant_id,
+        occurred_at=visit.occurred_at,
+        visit_date=date.fromisoformat(visit.visit_date),
+        classification=visit.classification,
+        provisional=visit.provisional,
+        visit_count=visit.visit_number,
+        owner_id=visit.owner_id,
+        owner_name=visit.owner_name,
+        seq=visit.seq,
+    )
+
+
+@router.post(
+    "/visits",
+    response_model=RegistrationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": RegistrationOut, "description": "replay or same-day visit"}},
+)
+async def register_visit(
+    body: VisitIn,
+    response: Response,
+    store: StoreDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> RegistrationOut:
+    if idempotency_key is None or not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise IdempotencyKeyRequired()
+    result = await service.register_visit(store, settings, body, idempotency_key=idempotency_key)
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    out = visit_out(result.visit, settings)
+    return RegistrationOut(
+        **out.model_dump(),
+        outcome=result.outcome,
+        same_day=result.outcome == "same_day_existing",
+        message=_MESSAGES[(result.outcome, out.classification)],
+    )
+
+
+@router.get("/visits", response_model=list[VisitOut])
+async def todays_visits(
+    store: StoreDep,
+    settings: SettingsDep,
+    project_id: Annotated[int | None, Query(ge=1)] = None,
+) -> list[VisitOut]:
+    visits = await service.visits_on_day(store, project_id=project_id)
+    return [visit_out(v, settings) for v in visits]
+
+
+@router.get("/customers/lookup", response_model=CustomerLookupOut)
+async def lookup_customer(
+    store: StoreDep,
+    settings: SettingsDep,
+    phone: Annotated[str, Query(min_length=1, max_length=40)],
+    project_id: Annotated[int | None, Query(ge=1)] = None,
+) -> CustomerLookupOut:
+    view, masked = await service.lookup_customer(store, settings, phone, project_id=project_id)
+    return CustomerLookupOut(
+        project_id=view.project_id,
+        phone_masked=masked,
+        known=view.known,
+        classification=view.classification,
+        provisional=view.provisional,
+        visit_count=view.prior_visits,
+        visited_today=view.today is not None,
+        owner_id=view.owner_id,
+        owner_name=view.owner_name,
+        last_visit_at=view.last_visit_at,
+        protection_until=view.protection_until,
+    )
+
+
+@router.get("/consultants", response_model=list[ConsultantOut])
+async def consultants(store: StoreDep) -> list[ConsultantOut]:
+    return [
+        ConsultantOut(id=c.id, name=c.name, roles=list(c.roles))
+        for c in await service.active_consultants(store)
+    ]
+
+
+@router.get("/status", response_model=KioskStatusOut)
+async def kiosk_status(request: Request, store: StoreDep) -> KioskStatusOut:
+    backlog = await store.read(outbox.backlog)
+    agent = request.app.state.sync_agent
+    return KioskStatusOut(
+        cloud_link="online" if agent is not None and agent.online else "offline",
+        sync_enabled=agent is not None,
+        backlog=backlog.count,
+        last_acked_seq=backlog.last_acked_seq,
+        last_ack_at=backlog.last_ack_at,
+        oldest_unacked_at=backlog.oldest_created_at,
+        clock_skew_seconds=backlog.clock_skew_seconds,
+        down_cursor=backlog.down_cursor,
+    )

@@ -1,0 +1,84 @@
+"""Request and response bodies of the kiosk API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import VisitSource
+
+Classification = Literal["first_visit", "return_visit"]
+Outcome = Literal["created", "replayed", "same_day_existing"]
+
+
+class VisitIn(BaseModel):
+    """A walk-in to register. `phone` is normalised by the service (+86, spaces, dashes …)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    project_id: int | None = Field(None, ge=1, description="defaults to the site's project")
+    phone: str = Field(min_length=1, max_length=40, description="mobile number as typed")
+    name: str | None = Field(None, min_length=1, max_length=50)
+    party_size: int = Field(ge=1, le=50, description="people in the group (组)")
+    intent: str | None = Field(None, max_length=200)
+    source: VisitSource = "natural"
+    consultant_id: int | None = Field(None, ge=1, description="receiving consultant")
+
+
+class VisitOut(BaseModel):
+    id: uuid.UUID
+    project_id: int
+    phone_masked: str
+    name_masked: str | None
+    party_size: int
+    intent: str | None
+    source: str
+    consultant_id: int | None
+    occurred_at: datetime
+    visit_date: date = Field(description="Asia/Shanghai calendar day")
+    classification: Classification
+    provisional: bool = Field(description="decided on the edge without a fresh cloud view")
+    visit_count: int = Field(description="this customer's visits including this one")
+    owner_id: int | None
+    owner_name: str | None
+    seq: int
+
+
+class RegistrationOut(VisitOut):
+    outcome: Outcome
+    same_day: bool = Field(description="the customer was already registered today")
+    message: str
+
+
+class CustomerLookupOut(BaseModel):
+    project_id: int
+    phone_masked: str
+    known: bool = Field(description="the cloud or this office has seen this customer")
+    classification: Classification = Field(description="what a registration now would be")
+    provisional: bool
+    visit_count: int = Field(description="visits so far")
+    visited_today: bool
+    owner_id: int | None
+    owner_name: str | None
+    last_visit_at: datetime | None
+    protection_until: datetime | None
+
+
+class ConsultantOut(BaseModel):
+    id: int
+    name: str
+    roles: list[str]
+
+
+class KioskStatusOut(BaseModel):
+    cloud_link: Literal["online", "offline"]
+    sync_enabled: bool
+    backlog: int
+    last_acked_seq: int
+    last_ack_at: datetime | None
+    oldest_unacked_at: datetime | None
+    clock_skew_seconds: float | None
+    down_cursor: int

@@ -1,0 +1,322 @@
+"""Kiosk rules: register a visit (idempotent, one per customer per Shanghai day, written with
+its outbox event in one transaction), look a customer up, list today's visits.
+
+Callable without the HTTP layer, e.g. by the benchmark:
+`await register_visit(store, settings, VisitIn(phone=..., party_size=1))`.
+Database work runs in `store.write` / `store.read` callbacks (one transaction each).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from edge_agent.crash import crash_point
+from edge_agent.kiosk.schemas import Outcome, VisitIn
+from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store, outbox
+from edge_agent.store.models import (
+    FIRST_VISIT,
+    Consultant,
+    CustomerCache,
+    Project,
+    Visit,
+)
+from shared.errors import Conflict, ValidationFailed
+from shared.events import VISIT_REGISTERED, VisitRegistered
+from shared.phone import mask_phone, normalise_phone
+from shared.timeutil import shanghai_date, utcnow
+
+PHONE_CONTEXT = "visit.phone"
+NAME_CONTEXT = "visit.name"
+# The cloud's view counts as current when the down-feed answered within this many polls.
+FRESH_DOWN_POLLS = 3
+MIN_FRESH_SECONDS = 60.0
+
+
+class ProjectRequired(ValidationFailed):
+    code = "project_required"
+    title = "请选择项目（本案场未配置默认项目）"
+
+
+class UnknownProject(ValidationFailed):
+    code = "unknown_project"
+    title = "项目不存在或不属于本案场"
+
+
+class UnknownConsultant(ValidationFailed):
+    code = "unknown_consultant"
+    title = "置业顾问不存在"
+
+
+class ConsultantInactive(ValidationFailed):
+    code = "consultant_inactive"
+    title = "该置业顾问已停用，请选择其他顾问"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "该幂等键已用于另一位客户的登记，请使用新的幂等键"
+
+
+@dataclass(frozen=True)
+class Registration:
+    visit: Visit
+    outcome: Outcome
+
+    @property
+    def created(self) -> bool:
+        return self.outcome == "created"
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """What the edge knows about one customer (project + phone) right now."""
+
+    project_id: int
+    phone_bidx: str
+    known: bool
+    prior_visits: int
+    owner_id: int | None
+    owner_name: str | None
+    last_visit_at: datetime | None
+    protection_until: datetime | None
+    today: Visit | None
+    provisional: bool
+
+    @property
+    def classification(self) -> Literal["first_visit", "return_visit"]:
+        return "return_visit" if self.prior_visits > 0 else "first_visit"
+
+
+def mask_name(name: str) -> str:
+    return name[:1] + "*" * min(len(name) - 1, 3) if len(name) > 1 else name
+
+
+def resolve_project(settings: EdgeSettings, project_id: int | None) -> int:
+    chosen = project_id or settings.default_project_id
+    if chosen is None:
+        raise ProjectRequired()
+    return chosen
+
+
+async def _down_feed_fresh(session: AsyncSession, settings: EdgeSettings, now: datetime) -> bool:
+    state = await outbox.get_state(session)
+    if state.down_synced_at is None:
+        return False
+    limit = max(FRESH_DOWN_POLLS * settings.down_poll_seconds, MIN_FRESH_SECONDS)
+    return now - state.down_synced_at <= timedelta(seconds=limit)
+
+
+async def customer_view(
+    session: AsyncSession, settings: EdgeSettings, project_id: int, phone_bidx: str, now: datetime
+) -> CustomerView:
+    """Cloud cache + this office's own visits that the cache does not reflect yet."""
+    cache = (
+        await session.exec(
+            select(CustomerCache).where(
+                CustomerCache.project_id == project_id, CustomerCache.phone_bidx == phone_bidx
+            )
+        )
+    ).first()
+    local = list(
+        (
+            await session.exec(
+                select(Visit)
+                .where(Visit.project_id == project_id, Visit.phone_bidx == phone_bidx)
+                .order_by(col(Visit.occurred_at))
+            )
+        ).all()
+    )
+    seen_by_cloud = cache.last_visit_at if cache is not None else None
+    unseen = [v for v in local if seen_by_cloud is None or v.occurred_at > seen_by_cloud]
+    owner_id = cache.owner_id if cache is not None else None
+    owner_name = cache.owner_name if cache is not None else None
+    if owner_id is None and local:
+        owner_id, owner_name = local[0].owner_id, local[0].owner_name
+    last_visit = max(
+        [t for t in (seen_by_cloud, local[-1].occurred_at if local else None) if t is not None],
+        default=None,
+    )
+    today = shanghai_date(now).isoformat()
+    return CustomerView(
+        project_id=project_id,
+        phone_bidx=phone_bidx,
+        known=cache is not None or bool(local),
+        prior_visits=(cache.visit_count if cache is not None else 0) + len(unseen),
+        owner_id=owner_id,
+        owner_name=owner_name,
+        last_visit_at=last_visit,
+        protection_until=cache.protection_until if cache is not None else None,
+        today=next((v for v in local if v.visit_date == today), None),
+        provisional=not await _down_feed_fresh(session, settings, now),
+    )
+
+
+async def _check_references(
+    session: AsyncSession, settings: EdgeSettings, project_id: int, consultant_id: int | None
+) -> Consultant | None:
+    known = await session.get(Project, project_id)
+    if project_id != settings.default_project_id and (known is None or not known.active):
+        raise UnknownProject(extra={"project_id": project_id})
+    if consultant_id is None:
+        return None
+    consultant = await session.get(Consultant, consultant_id)
+    if consultant is None:
+        raise UnknownConsultant(extra={"consultant_id": consultant_id})
+    if not consultant.active:
+        raise ConsultantInactive(extra={"consultant_id": consultant_id})
+    return consultant
+
+
+@dataclass(frozen=True)
+class _Request:
+    data: VisitIn
+    phone: str
+    phone_bidx: str
+    project_id: int
+    key: str
+    now: datetime
+
+
+async def _register_tx(
+    session: AsyncSession, settings: EdgeSettings, req: _Request
+) -> Registration:
+    """The registration transaction: the visit and its outbox row, or nothing."""
+    replay = (await session.exec(select(Visit).where(Visit.idempotency_key == req.key))).first()
+    if replay is not None:
+        if (replay.project_id, replay.phone_bidx) != (req.project_id, req.phone_bidx):
+            raise IdempotencyKeyReused()
+        return Registration(replay, "replayed")
+    data = req.data
+    consultant = await _check_references(session, settings, req.project_id, data.consultant_id)
+    view = await customer_view(session, settings, req.project_id, req.phone_bidx, req.now)
+    if view.today is not None:
+        return Registration(view.today, "same_day_existing")
+    owner_id, owner_name = view.owner_id, view.owner_name
+    if owner_id is None and consultant is not None:  # first receiver owns (provisionally)
+        owner_id, owner_name = consultant.id, consultant.name
+    visit_id, event_id = uuid.uuid4(), uuid.uuid4()
+    payload = VisitRegistered(
+        visit_id=visit_id,
+        project_id=req.project_id,
+        phone=req.phone,
+        name=data.name,
+        party_size=data.party_size,
+        intent=data.intent,
+        source=data.source,
+        consultant_id=data.consultant_id,
+        provisional_first_visit=view.classification == FIRST_VISIT,
+    )
+    seq = await outbox.append(
+        session,
+        settings.cipher,
+        event_type=VISIT_REGISTERED,
+        event_id=event_id,
+        occurred_at=req.now,
+        payload=payload.model_dump(mode="json"),
+        now=req.now,
+    )
+    visit = Visit(
+        id=visit_id,
+        project_id=req.project_id,
+        phone_enc=settings.cipher.encrypt(req.phone, context=PHONE_CONTEXT),
+        phone_bidx=req.phone_bidx,
+        phone_masked=mask_phone(req.phone),
+        name_enc=(
+            settings.cipher.encrypt(data.name, context=NAME_CONTEXT) if data.name else None
+        ),
+        party_size=data.party_size,
+        intent=data.intent,
+        source=data.source,
+        consultant_id=data.consultant_id,
+        occurred_at=req.now,
+        visit_date=shanghai_date(req.now).isoformat(),
+        classification=view.classification,
+        provisional=view.provisional,
+        visit_number=view.prior_visits + 1,
+        owner_id=owner_id,
+        owner_name=owner_name,
+        idempotency_key=req.key,
+        seq=seq,
+        event_id=event_id,
+    )
+    session.add(visit)
+    await session.flush()
+    crash_point("in_outbox_tx")
+    return Registration(visit, "created")
+
+
+async def register_visit(
+    store: Store,
+    settings: EdgeSettings,
+    data: VisitIn,
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Registration:
+    """Register a walk-in; the visit and its outbox event commit together or not at all.
+
+    A retry with the same idempotency key returns the same visit; a second registration of
+    the same customer (project + phone) on the same Asia/Shanghai day returns that day's
+    visit. Neither writes a second event. `now` (UTC, aware) is for tests and replays.
+    """
+    phone = normalise_phone(data.phone)
+    req = _Request(
+        data=data,
+        phone=phone,
+        phone_bidx=settings.blind_index.phone(phone),
+        project_id=resolve_project(settings, data.project_id),
+        key=idempotency_key or uuid.uuid4().hex,
+        now=now or utcnow(),
+    )
+    result = await store.write(_register_tx, settings, req)
+    if result.created:
+        crash_point("after_outbox_commit")
+        store.outbox_committed()
+    return result
+
+
+async def lookup_customer(
+    store: Store,
+    settings: EdgeSettings,
+    phone_raw: str,
+    *,
+    project_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[CustomerView, str]:
+    """The customer's view and masked phone, for the reception screen before registering."""
+    phone = normalise_phone(phone_raw)
+    chosen = resolve_project(settings, project_id)
+    view = await store.read(
+        customer_view, settings, chosen, settings.blind_index.phone(phone), now or utcnow()
+    )
+    return view, mask_phone(phone)
+
+
+async def _visits_on(session: AsyncSession, day: str, project_id: int | None) -> list[Visit]:
+    query = select(Visit).where(Visit.visit_date == day)
+    if project_id is not None:
+        query = query.where(Visit.project_id == project_id)
+    return list((await session.exec(query.order_by(col(Visit.occurred_at).desc()))).all())
+
+
+async def visits_on_day(
+    store: Store, *, now: datetime | None = None, project_id: int | None = None
+) -> list[Visit]:
+    """Visits of the Asia/Shanghai day containing `now`, newest first."""
+    return await store.read(_visits_on, shanghai_date(now or utcnow()).isoformat(), project_id)
+
+
+async def _active_consultants(session: AsyncSession) -> list[Consultant]:
+    query = select(Consultant).where(col(Consultant.active).is_(True)).order_by(col(Consultant.id))
+    return list((await session.exec(query)).all())
+
+
+async def active_consultants(store: Store) -> list[Consultant]:
+    return await store.read(_active_consultants)

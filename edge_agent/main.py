@@ -1,0 +1,70 @@
+"""The edge agent's FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from edge_agent import __version__, health
+from edge_agent.bodylimit import BodyLimitMiddleware
+from edge_agent.kiosk.api import router as kiosk_router
+from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store
+from edge_agent.sync.agent import SyncAgent
+from edge_agent.sync.metrics import SyncMetrics
+from shared.http import install_request_middleware
+from shared.logs import configure_logging
+from shared.problem import install_problem_handlers
+
+API_PREFIX = "/api/v1"
+MAX_BODY_BYTES = 16 * 1024
+
+
+def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None) -> FastAPI:
+    """The agent app. `sync=False` (or settings.sync_enabled=False) runs without MQTT."""
+    settings = settings or EdgeSettings()
+    run_sync = settings.sync_enabled if sync is None else sync
+    registry = CollectorRegistry()
+    metrics = SyncMetrics(registry)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await Store.open(settings.database_path)
+        app.state.store = store
+        agent = SyncAgent(settings, store, metrics) if run_sync else None
+        if agent is not None:
+            await agent.start()
+        app.state.sync_agent = agent
+        structlog.get_logger().info(
+            "edge_agent_started", site_id=settings.site_id, sync=run_sync, version=__version__
+        )
+        try:
+            yield
+        finally:
+            if agent is not None:
+                await agent.stop()
+            app.state.sync_agent = None
+            await store.close()
+
+    app = FastAPI(
+        title="Anchang 案场边缘节点 API",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sync_agent = None
+    app.state.metrics = metrics
+    configure_logging("edge", settings.log_level)
+    install_problem_handlers(app)
+    install_request_middleware(app, registry, "anchang_edge")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.include_router(health.router)
+    app.include_router(kiosk_router, prefix=API_PREFIX)
+    return app

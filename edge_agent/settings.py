@@ -1,0 +1,95 @@
+"""Edge agent settings: environment variables prefixed ANCHANG_EDGE_ (or a .env file).
+
+There are no built-in secrets: the agent refuses to start without its site key, data key
+ring and kiosk token.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
+from shared.envelope import SITE_ID_PATTERN
+from shared.mqttc import MqttProtocol
+
+MIN_KIOSK_TOKEN_LENGTH = 24
+
+
+class EdgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ANCHANG_EDGE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    site_id: str = Field(pattern=SITE_ID_PATTERN, description="this sales office's site id")
+    site_key: SecretStr = Field(
+        description="per-site HMAC key (base64url, 32 bytes): message signatures, blind index"
+    )
+    data_keys: SecretStr = Field(
+        description="AES-GCM key ring 'k2:<b64>,k1:<b64>' for personal data at rest, first active"
+    )
+    kiosk_token: SecretStr = Field(description="bearer token of the kiosk tablet, ≥ 24 characters")
+
+    database_path: str = Field("var/edge.db", description="SQLite file of the agent")
+    host: str = Field("127.0.0.1", description="address the kiosk API listens on")
+    port: int = Field(8100, ge=1, le=65535)
+    log_level: str = Field("INFO", description="structlog level")
+
+    sync_enabled: bool = Field(True, description="run the MQTT sync client (off in unit tests)")
+    mqtt_protocol: MqttProtocol = Field(
+        "5", description="'5'; '3.1.1' for the embedded demo broker (amqtt)"
+    )
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(1883, ge=1, le=65535)
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_tls_ca: str | None = Field(None, description="CA file; set to connect over TLS")
+    mqtt_keepalive: int = Field(30, ge=5, le=3600, description="seconds")
+    mqtt_session_expiry_seconds: int = Field(
+        7 * 24 * 3600, ge=0, description="broker keeps the session this long (WAN cuts of days)"
+    )
+
+    sync_window: int = Field(500, ge=1, le=10_000, description="max unacked events in flight")
+    ack_timeout_seconds: float = Field(15, gt=0, description="no ack progress → resend")
+    down_poll_seconds: float = Field(10, gt=0, description="down-feed request interval")
+    status_interval_seconds: float = Field(30, gt=0, description="status publish interval")
+
+    default_project_id: int | None = Field(
+        None, ge=1, description="project a kiosk registration uses when it names none"
+    )
+
+    @field_validator("site_key")
+    @classmethod
+    def _site_key_valid(cls, value: SecretStr) -> SecretStr:
+        decode_key(value.get_secret_value())
+        return value
+
+    @field_validator("data_keys")
+    @classmethod
+    def _ring_valid(cls, value: SecretStr) -> SecretStr:
+        parse_key_ring(value.get_secret_value())
+        return value
+
+    @field_validator("kiosk_token")
+    @classmethod
+    def _token_strong(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_KIOSK_TOKEN_LENGTH:
+            raise ValueError(
+                f"ANCHANG_EDGE_KIOSK_TOKEN must be at least {MIN_KIOSK_TOKEN_LENGTH} characters"
+            )
+        return value
+
+    @cached_property
+    def site_key_bytes(self) -> bytes:
+        return decode_key(self.site_key.get_secret_value())
+
+    @cached_property
+    def cipher(self) -> FieldCipher:
+        return FieldCipher(parse_key_ring(self.data_keys.get_secret_value()))
+
+    @cached_property
+    def blind_index(self) -> BlindIndex:
+        """Site-keyed: the cloud computes the same index with this site's key."""
+        return BlindIndex(self.site_key_bytes)

@@ -1,0 +1,143 @@
+"""SQLModel tables of the edge database.
+
+They live in their own registry and metadata, apart from the cloud's tables: the schema is
+built by `edge_agent.store.migrations` (PRAGMA user_version), never by create_all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+from edge_agent.store.types import UTCDateTime
+
+edge_registry = registry()
+
+FIRST_VISIT = "first_visit"
+RETURN_VISIT = "return_visit"
+
+
+def _utc(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class EdgeModel(SQLModel, registry=edge_registry):
+    """Base of the edge tables (separate metadata from the cloud's SQLModel tables)."""
+
+
+class SyncState(EdgeModel, table=True):
+    """One row: the up-stream seq counter, the cloud's ack, the down-feed cursor."""
+
+    __tablename__ = "sync_state"
+
+    id: int = Field(default=1, primary_key=True)
+    next_seq: int = 1
+    last_acked_seq: int = 0
+    last_ack_at: datetime | None = _utc(nullable=True)
+    down_cursor: int = 0
+    down_synced_at: datetime | None = _utc(nullable=True)
+    clock_skew_seconds: float | None = None
+
+
+class OutboxRow(EdgeModel, table=True):
+    """An up-stream event waiting for the cloud's ack; the payload is encrypted at rest."""
+
+    __tablename__ = "outbox"
+
+    seq: int = Field(primary_key=True)
+    event_id: uuid.UUID = Field(unique=True)
+    type: str = Field(max_length=64)
+    occurred_at: datetime = _utc()
+    payload_enc: str
+    created_at: datetime = _utc()
+
+
+class RejectedEvent(EdgeModel, table=True):
+    """An event the cloud acked as rejected: kept here (payload still encrypted) for review."""
+
+    __tablename__ = "rejected_event"
+
+    seq: int = Field(primary_key=True)
+    event_id: uuid.UUID | None = None
+    type: str | None = None
+    reason: str = Field(max_length=200)
+    payload_enc: str | None = None
+    rejected_at: datetime = _utc()
+
+
+class Visit(EdgeModel, table=True):
+    """A walk-in registered at the kiosk; one per customer (project + phone) per Shanghai day."""
+
+    __tablename__ = "visit"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_visit_idempotency_key"),
+        UniqueConstraint("seq", name="uq_visit_seq"),
+        UniqueConstraint("project_id", "phone_bidx", "visit_date", name="uq_visit_customer_day"),
+        Index("ix_visit_visit_date", "visit_date"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    project_id: int
+    phone_enc: str
+    phone_bidx: str = Field(max_length=64)
+    phone_masked: str = Field(max_length=11)
+    name_enc: str | None = None
+    party_size: int
+    intent: str | None = Field(default=None, max_length=200)
+    source: str = Field(max_length=32)
+    consultant_id: int | None = None
+    occurred_at: datetime = _utc()
+    visit_date: str = Field(max_length=10, description="Asia/Shanghai calendar day, ISO")
+    classification: str = Field(max_length=16)
+    provisional: bool
+    visit_number: int = Field(description="this customer's visit count including this one")
+    owner_id: int | None = None
+    owner_name: str | None = Field(default=None, max_length=50)
+    idempotency_key: str = Field(max_length=128)
+    seq: int
+    event_id: uuid.UUID
+
+
+class Consultant(EdgeModel, table=True):
+    __tablename__ = "consultant"
+
+    id: int = Field(primary_key=True)
+    name: str = Field(max_length=50)
+    active: bool = True
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc()
+
+
+class Project(EdgeModel, table=True):
+    __tablename__ = "project"
+
+    id: int = Field(primary_key=True)
+    name: str = Field(max_length=100)
+    city: str | None = Field(default=None, max_length=50)
+    active: bool = True
+    updated_at: datetime = _utc()
+
+
+class CustomerCache(EdgeModel, table=True):
+    """The cloud's view of a customer per project, keyed by the site-keyed phone blind index."""
+
+    __tablename__ = "customer_cache"
+    __table_args__ = (Index("ix_customer_cache_lookup", "project_id", "phone_bidx", unique=True),)
+
+    key: str = Field(primary_key=True, max_length=128)
+    project_id: int
+    phone_bidx: str = Field(max_length=64)
+    phone_masked: str | None = Field(default=None, max_length=11)
+    owner_id: int | None = None
+    owner_name: str | None = Field(default=None, max_length=50)
+    visit_count: int = 0
+    first_visit_at: datetime | None = _utc(nullable=True)
+    last_visit_at: datetime | None = _utc(nullable=True)
+    protection_until: datetime | None = _utc(nullable=True)
+    customer_ref: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = _utc()

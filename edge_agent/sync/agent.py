@@ -1,0 +1,174 @@
+"""The sync agent: owns the MQTT link, the up-stream pump, the down-feed, status and the
+watchdog, and routes inbound messages (verified with the site key) to them.
+
+Start it inside a running event loop (`await agent.start()`), stop with `await agent.stop()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import structlog
+
+from edge_agent import __version__
+from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store, outbox
+from edge_agent.sync.downlink import DownFeed
+from edge_agent.sync.metrics import SyncMetrics
+from edge_agent.sync.mqtt import MqttLink
+from edge_agent.sync.uplink import UpStream
+from shared.envelope import Ack, DownBatch, ProtocolError, Status
+from shared.timeutil import utcnow
+
+log = structlog.get_logger()
+
+WATCHDOG_INTERVAL_SECONDS = 2.0
+WATCHDOG_BACKOFF_INITIAL_SECONDS = 1.0
+WATCHDOG_BACKOFF_MAX_SECONDS = 60.0
+WATCHDOG_STABLE_SECONDS = 300.0  # a client that lived this long resets the backoff
+STATUS_ERROR_BACKOFF_SECONDS = 5.0
+
+M = TypeVar("M", Ack, DownBatch)
+
+
+class SyncAgent:
+    def __init__(
+        self, settings: EdgeSettings, store: Store, metrics: SyncMetrics | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics or SyncMetrics()
+        self.link = MqttLink(
+            settings,
+            self.metrics,
+            will=lambda: self._status_message("offline"),
+            on_connected=self._on_connected,
+            on_disconnected=self._on_disconnected,
+            on_message=self._on_message,
+        )
+        self.up = UpStream(settings, store, self.link, self.metrics)
+        self.down = DownFeed(settings, store, self.link, self.metrics)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._status_now = asyncio.Event()
+        self._log = log.bind(site_id=settings.site_id)
+
+    @property
+    def online(self) -> bool:
+        return self.link.connected
+
+    async def start(self) -> None:
+        await self.up.load()
+        await self.down.load()
+        self.store.add_outbox_listener(self.up.wake)
+        self.link.start(asyncio.get_running_loop())
+        for name, factory in (
+            ("uplink", self.up.run),
+            ("downlink", self.down.run),
+            ("status", self._status_loop),
+            ("watchdog", self._watchdog_loop),
+        ):
+            self._tasks.append(asyncio.create_task(self._guard(name, factory), name=name))
+
+    async def stop(self) -> None:
+        self.store.remove_outbox_listener(self.up.wake)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        farewell = [(self.link.topics.status, self._status_message("offline"), True)]
+        await self.link.stop(farewell)
+
+    async def _guard(self, name: str, factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Keep a background loop alive: an escaped error is logged and the loop restarts."""
+        while True:
+            try:
+                await factory()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log.exception("sync_loop_crashed", loop=name)
+                self.metrics.errors.labels(name).inc()
+                await asyncio.sleep(STATUS_ERROR_BACKOFF_SECONDS)
+
+    # ----- link events (event loop) -----
+
+    def _on_connected(self, session_present: bool) -> None:
+        self.up.on_connected()
+        self.down.on_connected()
+        self._status_now.set()
+
+    def _on_disconnected(self) -> None:
+        self.up.on_disconnected()
+
+    def _on_message(self, topic: str, payload: bytes) -> None:
+        topics = self.link.topics
+        try:
+            if topic == topics.ack:
+                ack = self._verified(Ack.from_wire(payload))
+                self.up.on_ack(ack, utcnow())
+            elif topic == topics.down:
+                self.down.on_batch(self._verified(DownBatch.from_wire(payload)))
+            else:
+                raise ProtocolError("bad_topic", topic)
+        except ProtocolError as exc:
+            self._log.warning("message_rejected", topic=topic, reason=exc.reason)
+            self.metrics.rejected_messages.labels(exc.reason).inc()
+
+    def _verified(self, message: M) -> M:
+        if message.site_id != self.settings.site_id:
+            raise ProtocolError("wrong_site", message.site_id)
+        message.verify(self.settings.site_key_bytes)
+        return message
+
+    # ----- status -----
+
+    def _status_message(self, state: str, backlog: outbox.Backlog | None = None) -> bytes:
+        status = Status(
+            site_id=self.settings.site_id,
+            state="online" if state == "online" else "offline",
+            edge_time=utcnow(),
+            backlog=backlog.count if backlog else 0,
+            last_acked_seq=backlog.last_acked_seq if backlog else self.up.last_acked,
+            oldest_unacked_at=backlog.oldest_created_at if backlog else None,
+            clock_skew_seconds=self.up.clock_skew,
+            agent_version=__version__,
+        )
+        return status.signed(self.settings.site_key_bytes).to_wire()
+
+    async def publish_status(self) -> None:
+        backlog = await self.store.read(outbox.backlog)
+        payload = self._status_message("online", backlog)
+        await self.link.publish([(self.link.topics.status, payload, True)])
+
+    async def _status_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._status_now.wait(), timeout=self.settings.status_interval_seconds
+                )
+            self._status_now.clear()
+            if self.link.connected:
+                await self.publish_status()
+
+    # ----- watchdog -----
+
+    async def _watchdog_loop(self) -> None:
+        backoff = WATCHDOG_BACKOFF_INITIAL_SECONDS
+        started = time.monotonic()
+        while True:
+            await asyncio.sleep(WATCHDOG_INTERVAL_SECONDS)
+            if self.link.thread_alive():
+                if time.monotonic() - started > WATCHDOG_STABLE_SECONDS:
+                    backoff = WATCHDOG_BACKOFF_INITIAL_SECONDS
+                continue
+            self._log.error("mqtt_thread_dead_restarting", backoff=backoff)
+            self.metrics.watchdog_restarts.inc()
+            await asyncio.sleep(backoff)
+            await self.link.restart()
+            started = time.monotonic()
+            backoff = min(backoff * 2, WATCHDOG_BACKOFF_MAX_SECONDS)

@@ -1,0 +1,206 @@
+"""Down-feed: the cloud's change feed (projects, consultants, customers) into local caches.
+
+A batch is applied only when it continues our cursor (batch.cursor == stored cursor) or
+is a resync snapshot; its items and the new cursor commit in one transaction, so a crash
+leaves either nothing or both (and upserts are keyed, so a replay changes nothing).
+The cursor sent in a DownRequest is the ack of everything before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from edge_agent.crash import crash_point
+from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store, outbox
+from edge_agent.store.models import Consultant, CustomerCache, EdgeModel, Project, SyncState
+from edge_agent.sync.metrics import SyncMetrics
+from edge_agent.sync.mqtt import MqttLink
+from shared.envelope import DownBatch, DownItem, DownRequest
+from shared.timeutil import utcnow
+
+log = structlog.get_logger()
+
+DOWN_REQUEST_LIMIT = 500
+ERROR_BACKOFF_SECONDS = 2.0
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # newer clouds may add fields
+
+
+class ProjectItem(_Item):
+    id: int = Field(ge=1)
+    name: str = Field(max_length=100)
+    city: str | None = Field(None, max_length=50)
+    active: bool = True  # false: the project left this site; keep it for old visits
+
+
+class ConsultantItem(_Item):
+    id: int = Field(ge=1)
+    name: str = Field(max_length=50)
+    active: bool = True
+    roles: list[str] = Field(default_factory=list)
+
+
+class CustomerItem(_Item):
+    project_id: int = Field(ge=1)
+    phone_bidx: str = Field(pattern=r"^[0-9a-f]{64}$")
+    phone_masked: str | None = Field(None, max_length=11)
+    owner_id: int | None = None
+    owner_name: str | None = Field(None, max_length=50)
+    visit_count: int = Field(0, ge=0)
+    first_visit_at: datetime | None = None
+    last_visit_at: datetime | None = None
+    protection_until: datetime | None = None
+    customer_ref: str | None = Field(None, max_length=64)
+
+
+_KINDS: dict[str, tuple[type[_Item], type[EdgeModel], str]] = {
+    "project": (ProjectItem, Project, "id"),
+    "consultant": (ConsultantItem, Consultant, "id"),
+    "customer": (CustomerItem, CustomerCache, "key"),
+}
+
+
+def _expected_key(kind: str, item: _Item) -> str:
+    if isinstance(item, CustomerItem):
+        return f"{item.project_id}:{item.phone_bidx}"
+    assert isinstance(item, ProjectItem | ConsultantItem)
+    return str(item.id)
+
+
+def parse_items(
+    items: Sequence[DownItem], metrics: SyncMetrics | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """kind → key → column values; the last item per key wins; invalid items are skipped."""
+    rows: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in _KINDS}
+    for item in sorted(items, key=lambda i: i.offset):
+        schema = _KINDS[item.kind][0]
+        try:
+            parsed = schema.model_validate(item.data)
+            if item.key != _expected_key(item.kind, parsed):
+                raise ValueError(f"key {item.key!r} does not match its data")
+        except (ValidationError, ValueError) as exc:
+            log.error("down_item_invalid", kind=item.kind, offset=item.offset, error=str(exc)[:300])
+            if metrics is not None:
+                metrics.down_items_invalid.labels(item.kind).inc()
+            continue
+        values = parsed.model_dump()
+        if item.kind == "customer":
+            values["key"] = item.key
+        rows[item.kind][item.key] = values
+    return rows
+
+
+async def apply_batch(
+    session: AsyncSession, batch: DownBatch, now: datetime, metrics: SyncMetrics | None = None
+) -> None:
+    """Upsert the batch's items and store its next_cursor (the caller's transaction)."""
+    if batch.resync:
+        for table in (CustomerCache, Consultant, Project):
+            await session.exec(delete(table))
+    for kind, by_key in parse_items(batch.items, metrics).items():
+        if not by_key:
+            continue
+        model, pk = _KINDS[kind][1], _KINDS[kind][2]
+        values = [{**v, "updated_at": now} for v in by_key.values()]
+        stmt = insert(model).values(values)
+        columns = {c: stmt.excluded[c] for c in values[0] if c != pk}
+        await session.exec(stmt.on_conflict_do_update(index_elements=[pk], set_=columns))
+        if metrics is not None:
+            metrics.down_items.labels(kind).inc(len(values))
+    await session.exec(
+        update(SyncState)
+        .where(col(SyncState.id) == 1)
+        .values(down_cursor=batch.next_cursor, down_synced_at=now)
+    )
+
+
+class DownFeed:
+    def __init__(
+        self, settings: EdgeSettings, store: Store, link: MqttLink, metrics: SyncMetrics
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.link = link
+        self.metrics = metrics
+        self.cursor = 0
+        self._batches: asyncio.Queue[DownBatch] = asyncio.Queue()
+        self._poll_now = asyncio.Event()
+
+    async def load(self) -> None:
+        self.cursor = (await self.store.read(outbox.get_state)).down_cursor
+
+    def on_connected(self) -> None:
+        self._poll_now.set()
+
+    def on_batch(self, batch: DownBatch) -> None:
+        self._batches.put_nowait(batch)
+
+    async def request(self) -> None:
+        if not self.link.connected:
+            return
+        message = DownRequest(
+            site_id=self.settings.site_id,
+            cursor=self.cursor,
+            limit=DOWN_REQUEST_LIMIT,
+            sent_at=utcnow(),
+        ).signed(self.settings.site_key_bytes)
+        await self.link.publish([(self.link.topics.down_request, message.to_wire(), False)])
+
+    async def run(self) -> None:
+        """Requests on connect, every down_poll_seconds and after a batch with more=True;
+        batches applied one at a time, in arrival order."""
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
+        while True:
+            try:
+                if self._poll_now.is_set() or loop.time() >= next_poll:
+                    self._poll_now.clear()
+                    next_poll = loop.time() + self.settings.down_poll_seconds
+                    await self.request()
+                batch = await self._next_batch(next_poll - loop.time())
+                if batch is not None and await self.apply(batch) and batch.more:
+                    self._poll_now.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("downlink_step_failed")
+                self.metrics.errors.labels("downlink").inc()
+                await asyncio.sleep(ERROR_BACKOFF_SECONDS)
+
+    async def _next_batch(self, wait_seconds: float) -> DownBatch | None:
+        getter = asyncio.ensure_future(self._batches.get())
+        poller = asyncio.ensure_future(self._poll_now.wait())
+        try:
+            await asyncio.wait({getter, poller}, timeout=max(wait_seconds, 0.0),
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            poller.cancel()
+            if not getter.done():
+                getter.cancel()
+        return getter.result() if getter.done() and not getter.cancelled() else None
+
+    async def apply(self, batch: DownBatch) -> bool:
+        if not batch.resync and batch.cursor != self.cursor:
+            self.metrics.down_batches_ignored.labels("stale").inc()
+            log.info("down_batch_ignored", batch_cursor=batch.cursor, cursor=self.cursor)
+            return False
+        await self.store.write(apply_batch, batch, utcnow(), self.metrics)
+        crash_point("after_down_apply_before_cursor")
+        if batch.resync:
+            log.warning("down_feed_resync", items=len(batch.items), cursor=batch.next_cursor)
+        self.cursor = batch.next_cursor
+        self.metrics.down_batches_applied.inc()
+        return True

@@ -1,0 +1,44 @@
+"""Fixtures of the edge agent tests: real SQLite files, the real Mosquitto, a fake cloud."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store
+from tests.edge.fake_cloud import FakeCloud
+from tests.edge.helpers import BROKER, make_settings
+from tests.services import require
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def edge_settings(tmp_path: Path) -> EdgeSettings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+async def store(edge_settings: EdgeSettings) -> AsyncIterator[Store]:
+    opened = await Store.open(edge_settings.database_path)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def broker() -> tuple[str, int]:
+    require("Mosquitto", *BROKER)
+    return BROKER
+
+
+@pytest.fixture
+def cloud(broker: tuple[str, int], edge_settings: EdgeSettings) -> Iterator[FakeCloud]:
+    fake = FakeCloud(edge_settings.site_id, edge_settings.site_key_bytes, *broker).start()
+    yield fake
+    fake.stop()
