@@ -106,7 +106,9 @@ class UpStream:
             pending.resend_from = ack.resend_from
         for item in ack.rejected:
             seq = item.get("seq")
-            if isinstance(seq, int) and seq >= 1:
+            # A refusal that did not consume its seq (a forged or garbled copy) leaves our
+            # event queued: only the cloud's ack may release it, so nothing is set aside.
+            if isinstance(seq, int) and seq >= 1 and item.get("consumed", True):
                 pending.rejections.append(outbox.Rejection(seq, str(item.get("reason", ""))))
             log.error("event_rejected_by_cloud", rejection=item)
             self.metrics.cloud_rejected.inc()

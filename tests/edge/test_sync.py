@@ -234,3 +234,21 @@ async def test_the_window_bounds_unacked_events_in_flight(
     cloud.send_ack()
     await eventually(lambda: outbox_seqs(edge_settings) == [], what="all released")
     assert cloud.applied_seqs() == list(range(1, 9))
+
+
+async def test_a_refusal_that_consumed_no_seq_sets_nothing_aside(
+    store: Store, edge_settings: EdgeSettings, cloud: FakeCloud, start_agent: StartAgent
+) -> None:
+    cloud.auto_ack = False
+    await register_many(store, edge_settings, 2)
+    agent = await start_agent()
+    await eventually(lambda: cloud.delivered_seqs() == [1, 2], what="delivery")
+    # A garbled copy of seq 1 was refused; the genuine event must stay queued.
+    cloud.send_ack(0, rejected=[{"seq": 1, "reason": "bad_signature", "consumed": False}])
+    await eventually(lambda: agent.metrics.value("anchang_edge_cloud_rejected_events_total") == 1,
+                     what="the refusal seen")
+    cloud.send_ack(2, rejected=[{"seq": 2, "reason": "invalid_payload", "consumed": True}])
+    await eventually(lambda: outbox_seqs(edge_settings) == [], what="release")
+    with sqlite3.connect(edge_settings.database_path) as db:
+        aside = [r[0] for r in db.execute("SELECT seq FROM rejected_event ORDER BY seq")]
+    assert aside == [2]
