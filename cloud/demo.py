@@ -45,7 +45,8 @@ console = Console()
 DEMO_SITE = "demo-sh"
 DEMO_PEOPLE = [
     # username, display name, roles, scoped to the demo site
-    ("admin", "总部管理员", ["sys_admin", "security_admin", "hq_manager"], False),
+    ("admin", "总部管理员", ["sys_admin", "hq_manager"], False),
+    ("security", "安全管理员", ["security_admin"], False),
     ("auditor", "审计管理员", ["audit_admin"], False),
     ("wanglei", "王磊", ["consultant"], True),
     ("lina", "李娜", ["consultant"], True),

@@ -17,7 +17,7 @@ from shared.errors import AppError
 
 app = typer.Typer(help="账号管理", no_args_is_help=True, add_completion=False)
 
-FIRST_ADMIN_ROLES = ("sys_admin", "security_admin", "hq_manager")
+FIRST_ADMIN_ROLES = ("sys_admin", "hq_manager")
 CLI_ACTOR = "cli"
 
 
@@ -72,3 +72,7 @@ def create(
                f"数据范围：{scope}")
     if not password_stdin:
         typer.echo(f"初始密码（只显示这一次，首次登录须修改）：{password}")
+    if not role:
+        typer.echo("三员分立：请另建安全管理员与审计管理员账号，例如 "
+                   "`anchang admin create --username security --role security_admin` 与 "
+                   "`anchang admin create --username auditor --role audit_admin`")

@@ -47,9 +47,12 @@ SESSION_MAX_AGE = timedelta(hours=12)
 # Requests refresh a session's last use at most this often, to keep reads from writing.
 TOUCH_INTERVAL = timedelta(seconds=60)
 INACTIVE_DISABLE_DAYS = 90
-# Separation of duties: whoever audits must not also administer what is audited.
+# Separation of duties (等保二级): the system, security and audit administrators are three
+# people; whoever audits must not administer what is audited, and whoever grants roles
+# must not also run the system.
 ROLE_CONFLICTS = (frozenset({"audit_admin", "sys_admin"}),
-                  frozenset({"audit_admin", "security_admin"}))
+                  frozenset({"audit_admin", "security_admin"}),
+                  frozenset({"sys_admin", "security_admin"}))
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{2,63}")
 
 

@@ -174,7 +174,8 @@ def test_bad_roles_sites_and_self_changes_are_refused(
         (f"{target}/roles", {"roles": ["god_mode"]}, 422, "unknown_role"),
         (f"{target}/roles", {"roles": ["audit_admin", "security_admin"]}, 422, "role_conflict"),
         (f"{target}/scopes", {"site_ids": ["site-x"]}, 422, "unknown_site"),
-        (f"/api/v1/users/{staff['sec']}/roles", {"roles": ["security_admin", "sys_admin"]},
+        (f"{target}/roles", {"roles": ["sys_admin", "security_admin"]}, 422, "role_conflict"),
+        (f"/api/v1/users/{staff['sec']}/roles", {"roles": ["security_admin", "hq_manager"]},
          403, "self_change_refused"),
         ("/api/v1/users/999999/roles", {"roles": ["consultant"]}, 404, "user_not_found"),
     ]

@@ -53,7 +53,7 @@ def test_first_admin_with_a_generated_password(
     assert user.display_name == "总部管理员"
     assert user.scope_all is True and user.must_change_password is True
     view = identity_service.get_user(db, user_id=user.id or 0)
-    assert view.roles == {"sys_admin", "security_admin", "hq_manager"}
+    assert view.roles == {"sys_admin", "hq_manager"}
 
     signed_in = login(client, "root.admin", password)
     assert signed_in.status_code == 200, signed_in.text
