@@ -44,6 +44,21 @@ def db_upgrade() -> None:
     console.print("数据库已迁移到最新版本")
 
 
+@db_app.command("grant-app-role")
+def db_grant_app_role(
+    role: Annotated[str, typer.Option(help="应用连接数据库所用的角色（须已存在）")],
+) -> None:
+    """给应用角色授权：审计日志只可查询和追加（PostgreSQL）。"""
+    from cloud.grants import grant_app_role
+
+    engine = make_engine(_settings().database_url)
+    if engine.dialect.name != "postgresql":
+        console.print("仅适用于 PostgreSQL")
+        raise typer.Exit(2)
+    for statement in grant_app_role(engine, role):
+        console.print(statement)
+
+
 def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
