@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +27,17 @@ NAME_CONTEXT = "customer.name"
 
 
 @dataclass(frozen=True)
+class SyncedVisit:
+    """A validated registration with its time already on the cloud clock."""
+
+    event: VisitRegistered
+    occurred_at: datetime
+    edge_occurred_at: datetime
+    time_corrected: bool
+    seq: int
+
+
+@dataclass(frozen=True)
 class VisitOutcome:
     outcome: str  # applied | merged
     visit_id: str
@@ -33,79 +45,92 @@ class VisitOutcome:
     phone: str
 
 
-def record_synced_visit(
-    session: Session,
-    *,
-    settings: CloudSettings,
-    site_id: str,
-    event: VisitRegistered,
-    occurred_at: datetime,
-    edge_occurred_at: datetime,
-    time_corrected: bool,
-    seq: int,
-) -> VisitOutcome:
-    """Apply a kiosk registration. The caller holds the site's sync row lock, and every
-    project belongs to one site, so no other writer races on these customers."""
-    phone = normalise_phone(event.phone)
-    bidx = settings.blind_index.phone(phone)
-    customer = session.exec(
-        select(Customer).where(
-            Customer.project_id == event.project_id, Customer.phone_bidx == bidx
-        )
-    ).first()
-    visit_day = shanghai_date(occurred_at)
-    if customer is None:
-        customer = Customer(
-            project_id=event.project_id,
-            phone_enc=settings.cipher.encrypt(phone, context=PHONE_CONTEXT),
-            phone_bidx=bidx,
-            phone34_bidx=settings.blind_index.phone_masked(phone),
-            phone_masked=mask_phone(phone),
-            name_enc=settings.cipher.encrypt(event.name, context=NAME_CONTEXT)
-            if event.name else None,
-            owner_id=event.consultant_id,
-            visit_count=0,
-            first_visit_at=occurred_at,
-            last_visit_at=occurred_at,
-            protection_until=protection_until(occurred_at),
-        )
-        session.add(customer)
-        session.flush()
-        first = True
-    else:
-        same_day = session.exec(
-            select(Visit).where(Visit.customer_id == customer.id, Visit.visit_date == visit_day)
-        ).first()
-        if same_day is not None:
-            return VisitOutcome("merged", same_day.id, customer, phone)
-        first = False
-    assert customer.id is not None
-    customer.visit_count += 1
-    if as_utc(occurred_at) >= as_utc(customer.last_visit_at):
-        customer.last_visit_at = occurred_at
-        customer.protection_until = protection_until(occurred_at)
-    if customer.owner_id is None:
-        customer.owner_id = event.consultant_id
-    visit = Visit(
-        id=str(event.visit_id),
-        site_id=site_id,
-        project_id=event.project_id,
-        customer_id=customer.id,
-        consultant_id=event.consultant_id,
-        party_size=event.party_size,
-        intent=event.intent,
-        source=event.source,
-        is_first_visit=first,
-        visit_date=visit_day,
-        occurred_at=occurred_at,
-        edge_occurred_at=edge_occurred_at,
-        time_corrected=time_corrected,
-        event_seq=seq,
-    )
-    session.add(customer)
-    session.add(visit)
+def record_synced_visits(
+    session: Session, *, settings: CloudSettings, site_id: str, visits: Sequence[SyncedVisit]
+) -> list[VisitOutcome]:
+    """Apply kiosk registrations in seq order with a fixed number of queries per batch.
+
+    The caller holds the site's sync row lock, and every project belongs to one site, so
+    no other writer races on these customers.
+    """
+    phones = [normalise_phone(v.event.phone) for v in visits]
+    bidx = {phone: settings.blind_index.phone(phone) for phone in phones}
+    wanted = {(v.event.project_id, bidx[p]) for v, p in zip(visits, phones, strict=True)}
+    customers: dict[tuple[int, str], Customer] = {}
+    if wanted:
+        found = session.exec(
+            select(Customer).where(col(Customer.phone_bidx).in_({b for _, b in wanted}))
+        ).all()
+        customers = {(c.project_id, c.phone_bidx): c for c in found
+                     if (c.project_id, c.phone_bidx) in wanted}
+    # Visits already recorded on the days of this batch: one customer, one day, one visit.
+    day_visit: dict[tuple[int, str, date], str] = {}
+    by_id = {c.id: key for key, c in customers.items()}
+    if by_id:
+        days = {shanghai_date(v.occurred_at) for v in visits}
+        for visit_id, customer_id, day in session.exec(
+            select(col(Visit.id), col(Visit.customer_id), col(Visit.visit_date)).where(
+                col(Visit.customer_id).in_(by_id), col(Visit.visit_date).in_(days)
+            )
+        ).all():
+            day_visit[(*by_id[customer_id], day)] = visit_id
+
+    plan: list[tuple[SyncedVisit, str, Customer, bool | None]] = []
+    fresh: list[Customer] = []
+    for synced, phone in zip(visits, phones, strict=True):
+        event, at = synced.event, synced.occurred_at
+        key = (event.project_id, bidx[phone])
+        customer = customers.get(key)
+        if customer is None:
+            customer = Customer(
+                project_id=event.project_id,
+                phone_enc=settings.cipher.encrypt(phone, context=PHONE_CONTEXT),
+                phone_bidx=key[1],
+                phone34_bidx=settings.blind_index.phone_masked(phone),
+                phone_masked=mask_phone(phone),
+                name_enc=settings.cipher.encrypt(event.name, context=NAME_CONTEXT)
+                if event.name else None,
+                owner_id=event.consultant_id, visit_count=0, first_visit_at=at,
+                last_visit_at=at, protection_until=protection_until(at),
+            )
+            customers[key] = customer
+            fresh.append(customer)
+        day_key = (*key, shanghai_date(at))
+        if day_key in day_visit:
+            plan.append((synced, phone, customer, None))
+            continue
+        day_visit[day_key] = str(event.visit_id)
+        first = customer.visit_count == 0
+        customer.visit_count += 1
+        if as_utc(at) >= as_utc(customer.last_visit_at):
+            # A return visit restarts the owner's protection.
+            customer.last_visit_at = at
+            customer.protection_until = protection_until(at)
+        if customer.owner_id is None:
+            customer.owner_id = event.consultant_id
+        plan.append((synced, phone, customer, first))
+    session.add_all(fresh)
+    session.flush()  # ids of new customers, for their visits
+
+    outcomes: list[VisitOutcome] = []
+    for synced, phone, customer, is_first in plan:
+        event = synced.event
+        day_key = (event.project_id, customer.phone_bidx, shanghai_date(synced.occurred_at))
+        if is_first is None:
+            outcomes.append(VisitOutcome("merged", day_visit[day_key], customer, phone))
+            continue
+        assert customer.id is not None
+        session.add(Visit(
+            id=str(event.visit_id), site_id=site_id, project_id=event.project_id,
+            customer_id=customer.id, consultant_id=event.consultant_id,
+            party_size=event.party_size, intent=event.intent, source=event.source,
+            is_first_visit=is_first, visit_date=day_key[2], occurred_at=synced.occurred_at,
+            edge_occurred_at=synced.edge_occurred_at, time_corrected=synced.time_corrected,
+            event_seq=synced.seq,
+        ))
+        outcomes.append(VisitOutcome("applied", str(event.visit_id), customer, phone))
     session.flush()
-    return VisitOutcome("applied", visit.id, customer, phone)
+    return outcomes
 
 
 def customer_feed_item(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from cloud.audit import service as audit_service
 from cloud.catalog.models import Project, Site
 from cloud.identity.models import User, UserScope
 from cloud.sales import service as sales_service
+from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
 from cloud.sync import feed
 from cloud.sync.models import DownFeed, SiteLink, SyncEvent, SyncPending, SyncRejection
@@ -122,96 +123,156 @@ def correct_time(
     return corrected, corrected != occurred
 
 
-EventHandler = Callable[
-    [Session, CloudSettings, SiteLink, bytes, Envelope, datetime], dict[str, Any]
-]
+@dataclass
+class _Run:
+    """What applying a contiguous run of events produces, merged into the result only
+    once the whole run has been flushed."""
+
+    events: list[SyncEvent] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    visits: list[str] = field(default_factory=list)
+    merged: int = 0
 
 
-def _site_projects(session: Session, site_id: str) -> set[int]:
-    return {p.id for p in session.exec(select(Project).where(Project.site_id == site_id)) if p.id}
+def _reject(run: _Run, envelope: Envelope, reason: str, event_id: str | None = None) -> None:
+    """A permanently bad event still consumes its seq, or the site would stall behind it
+    for ever; it is recorded and reported back in the ack."""
+    run.rejected.append({"seq": envelope.seq, "event_id": str(envelope.event_id),
+                         "reason": reason, "consumed": True})
+    run.events.append(SyncEvent(
+        site_id=envelope.site_id, seq=envelope.seq,
+        event_id=event_id or str(envelope.event_id), type=envelope.type,
+        outcome="rejected", detail={"reason": reason},
+        occurred_at=as_utc(envelope.occurred_at),
+    ))
 
 
-def _apply_visit(
-    session: Session, settings: CloudSettings, link: SiteLink, key: bytes, envelope: Envelope,
-    received_at: datetime,
-) -> dict[str, Any]:
-    event = VisitRegistered.model_validate(envelope.payload)
-    if event.project_id not in _site_projects(session, link.site_id):
-        raise ProtocolError("project_not_in_site", f"project {event.project_id}")
-    detail: dict[str, Any] = {}
-    if event.consultant_id is not None and not session.exec(
-        select(UserScope).where(
-            UserScope.user_id == event.consultant_id, UserScope.site_id == link.site_id
-        )
-    ).first():
-        # The visit is real; only the consultant is unknown here. Keep the visit.
-        detail["dropped_consultant_id"] = event.consultant_id
-        event = event.model_copy(update={"consultant_id": None})
-    occurred, corrected = correct_time(link, envelope, received_at)
-    result = sales_service.record_synced_visit(
-        session, settings=settings, site_id=link.site_id, event=event, occurred_at=occurred,
-        edge_occurred_at=as_utc(envelope.occurred_at), time_corrected=corrected,
-        seq=envelope.seq,
-    )
-    owner = session.get(User, result.customer.owner_id) if result.customer.owner_id else None
-    item_key, data = sales_service.customer_feed_item(
-        result.customer, phone=result.phone, site_key=key,
-        owner_name=owner.display_name if owner else None,
-    )
-    feed.append(session, link.site_id, "customer", item_key, data)
-    audit_service.record(
-        session, action="visit.synced", actor=f"site:{link.site_id}",
-        object_type="visit", object_id=result.visit_id,
-        detail={"seq": envelope.seq, "outcome": result.outcome,
-                "customer_id": result.customer.id, **detail},
-    )
-    return {"outcome": result.outcome, "visit_id": result.visit_id, **detail}
+def _apply_run(
+    session: Session, settings: CloudSettings, link: SiteLink, key: bytes,
+    envelopes: list[Envelope], received_at: datetime,
+) -> _Run:
+    """Apply contiguous events with a fixed number of queries, whatever their count.
 
-
-HANDLERS: dict[str, EventHandler] = {VISIT_REGISTERED: _apply_visit}
-
-
-def _apply_one(
-    session: Session, settings: CloudSettings, link: SiteLink, key: bytes, envelope: Envelope,
-    received_at: datetime, result: ApplyResult,
-) -> None:
-    handler = HANDLERS.get(envelope.type)
-    event_id = str(envelope.event_id)
-    outcome: str
-    detail: dict[str, Any]
-    try:
-        if session.exec(select(SyncEvent.id).where(SyncEvent.event_id == event_id)).first():
+    Everything an event could fail on is checked here first, so the flush meets no
+    constraint; if it still does, the caller replays the run one event at a time.
+    """
+    run = _Run()
+    site_id = link.site_id
+    ids = [str(e.event_id) for e in envelopes]
+    known_events = set(session.exec(
+        select(SyncEvent.event_id).where(col(SyncEvent.event_id).in_(ids))).all())
+    projects = {p.id for p in session.exec(select(Project).where(Project.site_id == site_id))}
+    staff = set(session.exec(
+        select(UserScope.user_id).where(UserScope.site_id == site_id)).all())
+    candidates: list[tuple[Envelope, VisitRegistered, dict[str, Any]]] = []
+    for envelope in envelopes:
+        event_id = str(envelope.event_id)
+        if event_id in known_events:
             # The same event under a second seq would double its effect.
-            event_id = str(uuid.uuid5(envelope.event_id, str(envelope.seq)))
-            raise ProtocolError("event_id_reused", str(envelope.event_id))
-        if handler is None:
-            raise ProtocolError("unsupported_type", envelope.type)
-        with session.begin_nested():
-            detail = handler(session, settings, link, key, envelope, received_at)
-        outcome = str(detail.pop("outcome", "applied"))
-    except (ProtocolError, ValidationError, IntegrityError) as exc:
-        # A permanently bad event still consumes its seq, or the site would stall behind
-        # it for ever; it is recorded and reported back in the ack.
-        reason = (exc.reason if isinstance(exc, ProtocolError)
-                  else "conflict" if isinstance(exc, IntegrityError) else "invalid_payload")
-        outcome, detail = "rejected", {"reason": reason}
-        result.rejected.append({"seq": envelope.seq, "event_id": str(envelope.event_id),
-                                "reason": reason, "consumed": True})
-        audit_service.record(
-            session, action="sync.event_rejected", result="failure",
-            actor=f"site:{link.site_id}", object_type="sync_event",
-            object_id=str(envelope.event_id), detail={"seq": envelope.seq, "reason": reason},
-        )
-    session.add(
-        SyncEvent(
-            site_id=link.site_id, seq=envelope.seq, event_id=event_id,
-            type=envelope.type, outcome=outcome, detail=detail,
+            _reject(run, envelope, "event_id_reused",
+                    str(uuid.uuid5(envelope.event_id, str(envelope.seq))))
+            continue
+        known_events.add(event_id)
+        if envelope.type != VISIT_REGISTERED:
+            _reject(run, envelope, "unsupported_type")
+            continue
+        try:
+            event = VisitRegistered.model_validate(envelope.payload)
+        except ValidationError:
+            _reject(run, envelope, "invalid_payload")
+            continue
+        if event.project_id not in projects:
+            _reject(run, envelope, "project_not_in_site")
+            continue
+        detail: dict[str, Any] = {}
+        if event.consultant_id is not None and event.consultant_id not in staff:
+            # The visit is real; only the consultant is unknown here. Keep the visit.
+            detail["dropped_consultant_id"] = event.consultant_id
+            event = event.model_copy(update={"consultant_id": None})
+        candidates.append((envelope, event, detail))
+
+    visit_ids = [str(event.visit_id) for _, event, _ in candidates]
+    taken = set(session.exec(select(Visit.id).where(col(Visit.id).in_(visit_ids))).all())
+    synced: list[tuple[Envelope, sales_service.SyncedVisit, dict[str, Any]]] = []
+    for envelope, event, detail in candidates:
+        visit_id = str(event.visit_id)
+        if visit_id in taken:
+            _reject(run, envelope, "conflict")
+            continue
+        taken.add(visit_id)
+        occurred, corrected = correct_time(link, envelope, received_at)
+        synced.append((envelope, sales_service.SyncedVisit(
+            event=event, occurred_at=occurred, edge_occurred_at=as_utc(envelope.occurred_at),
+            time_corrected=corrected, seq=envelope.seq), detail))
+
+    outcomes = sales_service.record_synced_visits(
+        session, settings=settings, site_id=site_id, visits=[v for _, v, _ in synced])
+    touched: dict[int, sales_service.VisitOutcome] = {}
+    for (envelope, _, detail), outcome in zip(synced, outcomes, strict=True):
+        run.events.append(SyncEvent(
+            site_id=site_id, seq=envelope.seq, event_id=str(envelope.event_id),
+            type=envelope.type, outcome=outcome.outcome,
+            detail={"visit_id": outcome.visit_id, **detail},
             occurred_at=as_utc(envelope.occurred_at),
+        ))
+        if outcome.outcome == "merged":
+            run.merged += 1
+        else:
+            run.visits.append(outcome.visit_id)
+        assert outcome.customer.id is not None
+        touched[outcome.customer.id] = outcome
+    # One down-feed item per customer, in its final state after the run.
+    owner_ids = {o.customer.owner_id for o in touched.values() if o.customer.owner_id}
+    owners = dict(session.exec(
+        select(User.id, User.display_name).where(col(User.id).in_(owner_ids))).all())
+    for outcome in touched.values():
+        item_key, data = sales_service.customer_feed_item(
+            outcome.customer, phone=outcome.phone, site_key=key,
+            owner_name=owners.get(outcome.customer.owner_id),
         )
-    )
-    link.last_applied_seq = envelope.seq
+        feed.append(session, site_id, "customer", item_key, data)
+    session.add_all(run.events)
+    session.flush()
+    return run
+
+
+def _apply_contiguous(
+    session: Session, settings: CloudSettings, link: SiteLink, key: bytes,
+    envelopes: list[Envelope], received_at: datetime, result: ApplyResult,
+) -> None:
+    try:
+        with session.begin_nested():
+            runs = [_apply_run(session, settings, link, key, envelopes, received_at)]
+    except IntegrityError:
+        # Something the checks could not foresee: one event at a time, so only the event
+        # that conflicts is rejected.
+        runs = []
+        for envelope in envelopes:
+            try:
+                with session.begin_nested():
+                    runs.append(_apply_run(session, settings, link, key, [envelope],
+                                           received_at))
+            except IntegrityError:
+                single = _Run()
+                _reject(single, envelope, "conflict")
+                session.add_all(single.events)
+                runs.append(single)
+    rejected = [r for run in runs for r in run.rejected]
+    visits = [v for run in runs for v in run.visits]
+    merged = sum(run.merged for run in runs)
+    link.last_applied_seq = envelopes[-1].seq
     link.last_event_at = received_at
-    result.applied += 1
+    result.applied += len(envelopes)
+    result.rejected.extend(rejected)
+    # One audit record per applied run: who (the site), what (which visits, which seqs).
+    audit_service.record(
+        session, action="sync.events_applied", actor=f"site:{link.site_id}",
+        result="failure" if rejected and not visits else "success",
+        object_type="site", object_id=link.site_id,
+        detail={"seq_from": envelopes[0].seq, "seq_to": envelopes[-1].seq,
+                "visits": visits, "merged": merged,
+                "rejected": [{"seq": r["seq"], "reason": r["reason"]} for r in rejected]},
+    )
 
 
 def apply_batch(
@@ -238,15 +299,18 @@ def apply_batch(
         p.seq: p
         for p in session.exec(select(SyncPending).where(SyncPending.site_id == site_id)).all()
     }
+    contiguous: list[Envelope] = []
+    nxt = link.last_applied_seq + 1
     while True:
-        nxt = link.last_applied_seq + 1
         if nxt in ready:
-            envelope = ready.pop(nxt)
+            contiguous.append(ready.pop(nxt))
         elif nxt in held:
-            envelope = Envelope.from_wire(held.pop(nxt).envelope.encode())
+            contiguous.append(Envelope.from_wire(held.pop(nxt).envelope.encode()))
         else:
             break
-        _apply_one(session, settings, link, key, envelope, received_at, result)
+        nxt += 1
+    if contiguous:
+        _apply_contiguous(session, settings, link, key, contiguous, received_at, result)
     session.execute(
         delete(SyncPending).where(
             col(SyncPending.site_id) == site_id, col(SyncPending.seq) <= link.last_applied_seq

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
+import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
 from cloud.catalog.models import Project
+from cloud.sales import service as sales_service
 from cloud.sales.models import Customer, Visit
 from cloud.settings import CloudSettings
 from cloud.sync import provision, service
-from cloud.sync.models import SiteLink, SyncPending
+from cloud.sync.models import SiteLink, SyncEvent, SyncPending
 from shared.crypto import decode_key
 from shared.envelope import Envelope
 from shared.events import VISIT_REGISTERED
@@ -78,3 +82,34 @@ def test_same_day_is_one_visit_and_a_return_visit_restarts_protection(
     assert customer.visit_count == 2 and customer.protection_until > first_protection
     assert abs((customer.protection_until - visits[1].occurred_at)
                - timedelta(days=PROTECTION_DAYS_DEFAULT)) < timedelta(seconds=1)
+
+
+def test_one_batch_applies_repeat_customers_and_falls_back_event_by_event(
+    db: Session, settings: CloudSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key, project = setup_site(db, settings)
+    batch = [
+        env(key, 1, project, "13700000001", timedelta(days=2)),
+        env(key, 2, project, "13700000001", timedelta(days=2, minutes=-30)),  # same day
+        env(key, 3, project, "13700000001", timedelta(hours=1)),  # a return visit
+        env(key, 4, project, "13700000002", timedelta(hours=1)),
+    ]
+    real = sales_service.record_synced_visits
+
+    def conflicting_when_bulk(*args: Any, **kwargs: Any) -> Any:
+        # Stands for a constraint the up-front checks could not foresee.
+        if len(kwargs["visits"]) > 1:
+            raise IntegrityError("INSERT", {}, Exception("unforeseen"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sales_service, "record_synced_visits", conflicting_when_bulk)
+    result = service.apply_batch(db, settings=settings, site_id="site-a", envelopes=batch)
+    assert result.acked_seq == 4 and result.rejected == []
+    visits = db.exec(select(Visit).order_by(Visit.event_seq)).all()
+    assert [(v.event_seq, v.is_first_visit) for v in visits] == [(1, True), (3, False),
+                                                                  (4, True)]
+    outcomes = [e.outcome for e in db.exec(select(SyncEvent).order_by(SyncEvent.seq))]
+    assert outcomes == ["applied", "merged", "applied", "applied"]
+    audit = db.exec(select(AuditLog).where(AuditLog.action == "sync.events_applied")).one()
+    assert audit.detail["seq_from"] == 1 and audit.detail["seq_to"] == 4
+    assert audit.detail["merged"] == 1 and len(audit.detail["visits"]) == 3

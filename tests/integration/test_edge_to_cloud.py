@@ -101,11 +101,12 @@ def test_visit_recorded_with_the_broker_down_arrives_exactly_once(
     assert visit.consultant_id == consultant_id and visit.is_first_visit
     with Session(engine) as s:
         customer = s.exec(select(Customer)).one()
-        synced = s.exec(select(AuditLog).where(AuditLog.action == "visit.synced")).all()
+        synced = s.exec(select(AuditLog).where(AuditLog.action == "sync.events_applied")).all()
     assert "13812345678" not in customer.phone_enc
     assert customer.phone_bidx == settings.blind_index.phone("13812345678")
     assert customer.phone_masked == "138****5678" and customer.owner_id == consultant_id
-    assert [row.object_id for row in synced] == [visit.id]
+    assert [row.detail["visits"] for row in synced] == [[visit.id]]
+    assert synced[0].actor == f"site:{a.site_id}" and synced[0].object_id == a.site_id
 
 
 @pytest.mark.parametrize("crash_at", ["after_outbox_commit", "after_publish"])
