@@ -48,11 +48,11 @@ def render(result: DrainResult) -> str:
         "The end-to-end figure includes, per visit: edge outbox read and decryption, "
         "signing, MQTT QoS 1 to the broker and on to the consumer, signature check, "
         "customer de-duplication by blind index, AES-GCM of phone and name, the visit, "
-        "the sync-event row, the down-feed item, and one hash-chained audit row per applied run, committed "
-        "before the ack that releases the edge's outbox rows. The ceilings are single "
-        "operations (one message, one row); a synced visit writes four rows and an "
-        "encrypted customer, so the ratio says how much of the bare transport and "
-        "storage the protocol keeps, not a goal of 100 %.",
+        "the sync-event row, the down-feed item, and one hash-chained audit row per "
+        "applied run, committed before the ack that releases the edge's outbox rows. "
+        "The ceilings are single operations (one message, one row); a synced visit "
+        "writes four rows and an encrypted customer, so the ratio says how much of the "
+        "bare transport and storage the protocol keeps, not a goal of 100 %.",
     ])
 
 
