@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from cloud.settings import CloudSettings
 from cloud.sync import provision
 from cloud.sync.credentials import mosquitto_conf
 from cloud.sync.tls import make_ca_and_server_cert
+from shared.errors import AppError
 
 app = typer.Typer(help="Anchang 云端运维命令", no_args_is_help=True)
 app.add_typer(admin_app, name="admin", help="管理员账号")
@@ -65,6 +67,24 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
+def _issue_env_file(
+    out: Path, site_id: str, mqtt_host: str, mqtt_port: int, tls_ca: str | None,
+    issue: Callable[[Session, CloudSettings], provision.SiteCredentials],
+) -> Path:
+    """Issue credentials in one transaction and write the appliance's env file (0600)."""
+    settings = _settings()
+    with Session(make_engine(settings.database_url)) as session:
+        try:
+            creds = issue(session, settings)
+        except AppError as exc:
+            console.print(f"错误：{exc.detail}")
+            raise typer.Exit(1) from exc
+        session.commit()
+    env = out / f"{site_id}.edge.env"
+    _write_private(env, creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port, tls_ca=tls_ca))
+    return env
+
+
 @site_app.command("create")
 def site_create(
     site_id: Annotated[str, typer.Option("--id", help="案场代码，如 sh-xuhui")],
@@ -76,13 +96,11 @@ def site_create(
     tls_ca: str | None = None,
 ) -> None:
     """创建案场、项目和设备凭据，并写出边缘设备的 edge.env。"""
-    settings = _settings()
-    with Session(make_engine(settings.database_url)) as session:
-        creds = provision.provision_site(session, settings=settings, site_id=site_id, name=name,
-                                         projects=project)
-        session.commit()
-    env = out / f"{site_id}.edge.env"
-    _write_private(env, creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port, tls_ca=tls_ca))
+    env = _issue_env_file(
+        out, site_id, mqtt_host, mqtt_port, tls_ca,
+        lambda session, settings: provision.provision_site(
+            session, settings=settings, site_id=site_id, name=name, projects=project),
+    )
     console.print(f"案场 {site_id} 已创建；设备配置写入 {env}（仅此一份，请妥善保管）")
     console.print("请运行 `anchang broker files` 重新生成 broker 的密码与 ACL 文件")
 
@@ -96,12 +114,11 @@ def site_rotate(
     tls_ca: str | None = None,
 ) -> None:
     """为案场换发签名密钥与 MQTT 密码。"""
-    settings = _settings()
-    with Session(make_engine(settings.database_url)) as session:
-        creds = provision.issue_credentials(session, settings=settings, site_id=site_id)
-        session.commit()
-    env = out / f"{site_id}.edge.env"
-    _write_private(env, creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port, tls_ca=tls_ca))
+    env = _issue_env_file(
+        out, site_id, mqtt_host, mqtt_port, tls_ca,
+        lambda session, settings: provision.issue_credentials(
+            session, settings=settings, site_id=site_id),
+    )
     console.print(f"新凭据写入 {env}；请重新生成并下发 broker 文件")
 
 

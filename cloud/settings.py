@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
 from shared.mqttc import MqttProtocol
+from shared.secrets import KeyRingSecret, KeySecret
 
 
 class CloudSettings(BaseSettings):
@@ -23,8 +24,10 @@ class CloudSettings(BaseSettings):
     database_url: str = Field(description="SQLAlchemy URL: postgresql+psycopg2://… or sqlite:///…")
     redis_url: str | None = Field(None, description="checked by /readyz when set")
     jwt_secret: SecretStr = Field(description="HS256 key for access tokens, ≥ 32 characters")
-    data_keys: SecretStr = Field(description="AES-GCM key ring 'k2:<b64>,k1:<b64>', first active")
-    blind_index_key: SecretStr = Field(description="HMAC key of the blind indexes (base64url)")
+    data_keys: KeyRingSecret = Field(
+        description="AES-GCM key ring 'k2:<b64>,k1:<b64>', first active"
+    )
+    blind_index_key: KeySecret = Field(description="HMAC key of the blind indexes (base64url)")
 
     access_token_minutes: int = Field(15, ge=1, le=120)
     session_idle_minutes: int = Field(30, ge=5, le=24 * 60, description="refresh idle timeout")
@@ -53,18 +56,6 @@ class CloudSettings(BaseSettings):
     def _jwt_strong(cls, value: SecretStr) -> SecretStr:
         if len(value.get_secret_value()) < 32:
             raise ValueError("ANCHANG_CLOUD_JWT_SECRET must be at least 32 characters")
-        return value
-
-    @field_validator("data_keys")
-    @classmethod
-    def _ring_valid(cls, value: SecretStr) -> SecretStr:
-        parse_key_ring(value.get_secret_value())
-        return value
-
-    @field_validator("blind_index_key")
-    @classmethod
-    def _bidx_valid(cls, value: SecretStr) -> SecretStr:
-        decode_key(value.get_secret_value())
         return value
 
     @cached_property

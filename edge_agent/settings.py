@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
 from shared.envelope import SITE_ID_PATTERN
 from shared.mqttc import MqttProtocol
+from shared.secrets import KeyRingSecret, KeySecret
 
 MIN_KIOSK_TOKEN_LENGTH = 24
 
@@ -24,10 +25,10 @@ class EdgeSettings(BaseSettings):
     )
 
     site_id: str = Field(pattern=SITE_ID_PATTERN, description="this sales office's site id")
-    site_key: SecretStr = Field(
+    site_key: KeySecret = Field(
         description="per-site HMAC key (base64url, 32 bytes): message signatures, blind index"
     )
-    data_keys: SecretStr = Field(
+    data_keys: KeyRingSecret = Field(
         description="AES-GCM key ring 'k2:<b64>,k1:<b64>' for personal data at rest, first active"
     )
     kiosk_token: SecretStr = Field(description="bearer token of the kiosk tablet, ≥ 24 characters")
@@ -59,18 +60,6 @@ class EdgeSettings(BaseSettings):
     default_project_id: int | None = Field(
         None, ge=1, description="project a kiosk registration uses when it names none"
     )
-
-    @field_validator("site_key")
-    @classmethod
-    def _site_key_valid(cls, value: SecretStr) -> SecretStr:
-        decode_key(value.get_secret_value())
-        return value
-
-    @field_validator("data_keys")
-    @classmethod
-    def _ring_valid(cls, value: SecretStr) -> SecretStr:
-        parse_key_ring(value.get_secret_value())
-        return value
 
     @field_validator("kiosk_token")
     @classmethod

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 import structlog
@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from cloud.settings import CloudSettings
 from cloud.sync import feed, metrics, service
+from cloud.sync.models import SiteLink
 from shared.envelope import (
     DownRequest,
     Envelope,
@@ -37,6 +38,8 @@ from shared.mqttc import connect_async, new_client
 from shared.timeutil import utcnow
 
 log = structlog.get_logger()
+
+M = TypeVar("M", Envelope, Status, DownRequest)
 
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
 KEEPALIVE_SECONDS = 30
@@ -180,8 +183,8 @@ class SyncConsumer:
             metrics.APPLY_ERRORS.inc()
             log.exception("sync.unexpected_error", site=site_id)
 
-    def _verified(self, session: Session, site_id: str, item: Inbound, cls: type[Signed],
-                  key: bytes) -> Any:
+    def _verified(self, session: Session, site_id: str, item: Inbound, cls: type[M],
+                  key: bytes) -> M:
         message = cls.from_wire(item.payload)
         if message.site_id != site_id:
             raise ProtocolError("site_mismatch", f"topic {site_id}, message {message.site_id}")
@@ -228,16 +231,24 @@ class SyncConsumer:
         if result.resend_from:
             metrics.RESEND_REQUESTS.labels(site_id).inc()
 
+    def _open(self, session: Session, site_id: str, item: Inbound, cls: type[M]
+              ) -> tuple[SiteLink, bytes, M] | None:
+        """Lock the site's row and verify the message; a refusal is recorded, not raised."""
+        try:
+            link = service.lock_link(session, site_id)
+            key = service.site_key(self.settings, link)
+            return link, key, self._verified(session, site_id, item, cls, key)
+        except ProtocolError as exc:
+            session.rollback()
+            self._reject(item, exc, site_id)
+            return None
+
     def _apply_status(self, site_id: str, item: Inbound) -> None:
         with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                link = service.lock_link(session, site_id)
-                key = service.site_key(self.settings, link)
-                status = self._verified(session, site_id, item, Status, key)
-            except ProtocolError as exc:
-                session.rollback()
-                self._reject(item, exc, site_id)
+            opened = self._open(session, site_id, item, Status)
+            if opened is None:
                 return
+            _, key, status = opened
             result = service.record_status(session, settings=self.settings, status=status,
                                            received_at=item.received_at, live=not item.retain)
             session.commit()
@@ -246,14 +257,10 @@ class SyncConsumer:
 
     def _answer_down(self, site_id: str, item: Inbound) -> None:
         with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                link = service.lock_link(session, site_id)
-                key = service.site_key(self.settings, link)
-                request = self._verified(session, site_id, item, DownRequest, key)
-            except ProtocolError as exc:
-                session.rollback()
-                self._reject(item, exc, site_id)
+            opened = self._open(session, site_id, item, DownRequest)
+            if opened is None:
                 return
+            link, key, request = opened
             batch = feed.batch_after(session, settings=self.settings, link=link, site_key=key,
                                      cursor=request.cursor, limit=request.limit)
             session.commit()

@@ -78,6 +78,9 @@ def test_site_create_and_broker_files_work_with_a_real_mosquitto(
     again = runner.invoke(cli, ["site", "create", "--id", "sz-nanshan", "--name", "x",
                                 "--project", "y", "--out", str(tmp_path)], env=env)
     assert again.exit_code != 0
+    bad = runner.invoke(cli, ["site", "create", "--id", "Bad_ID", "--name", "x",
+                              "--project", "y", "--out", str(tmp_path)], env=env)
+    assert bad.exit_code == 1 and "案场代码" in bad.output
     files = runner.invoke(cli, ["broker", "files", "--out", str(tmp_path / "broker")], env=env)
     assert files.exit_code == 0, files.output
     passwd = (tmp_path / "broker" / "passwd").read_text()

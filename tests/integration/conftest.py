@@ -20,6 +20,7 @@ from cloud.sync.tls import make_ca_and_server_cert
 from shared.crypto import decode_key
 from tests.conftest import make_settings
 from tests.integration.mosquitto import Mosquitto
+from tests.integration.peer import Peer
 
 CLOUD_MQTT_PASSWORD = "cloud-broker-secret-for-tests"
 
@@ -90,6 +91,15 @@ def consumer_settings(settings: CloudSettings, broker: Mosquitto, **extra: objec
         mqtt_port=broker.port, mqtt_username=CLOUD_MQTT_USERNAME,
         mqtt_password=CLOUD_MQTT_PASSWORD, **extra,
     )
+
+
+@pytest.fixture
+def peer_a(broker: Mosquitto, sites: tuple[ProvisionedSite, ...]) -> Iterator[Peer]:
+    """A protocol peer holding site A's broker credentials."""
+    a = sites[0]
+    p = Peer(broker.port, a.mqtt_username, a.mqtt_password, a.site_id)
+    yield p
+    p.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ resync after pruning."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,18 +19,9 @@ from shared.crypto import BlindIndex
 from shared.envelope import DownBatch, DownRequest
 from shared.timeutil import utcnow
 from tests.integration.conftest import ProvisionedSite
-from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import Peer, envelope, visit_payload, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def peer_a(broker: Mosquitto, sites: tuple[ProvisionedSite, ...]) -> Iterator[Peer]:
-    a = sites[0]
-    p = Peer(broker.port, a.mqtt_username, a.mqtt_password, a.site_id)
-    yield p
-    p.close()
 
 
 def request(peer: Peer, site: ProvisionedSite, cursor: int, limit: int = 500) -> DownBatch:

@@ -5,7 +5,6 @@ needs: duplicates, reordering, gaps, forgeries, another site's topic, TLS, clock
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -30,14 +29,6 @@ pytestmark = pytest.mark.integration
 def count(engine: Engine, model: type, *where: object) -> int:
     with Session(engine) as s:
         return int(s.exec(select(func.count()).select_from(model).where(*where)).one())
-
-
-@pytest.fixture
-def peer_a(broker: Mosquitto, sites: tuple[ProvisionedSite, ...]) -> Iterator[Peer]:
-    a = sites[0]
-    p = Peer(broker.port, a.mqtt_username, a.mqtt_password, a.site_id)
-    yield p
-    p.close()
 
 
 def test_duplicates_and_reordering_apply_once_in_seq_order(
