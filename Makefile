@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench install system-deps services clean
+# The web apps: each folder is an npm project whose `npm run build` writes dist/.
+WEB_APPS := $(wildcard cloud/web/package.json edge_agent/web/*/package.json)
+
+.PHONY: demo test lint bench install system-deps services web browser clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(PYTHON) $(VENV)
@@ -17,13 +20,19 @@ install: $(STAMP)
 system-deps:
 	bash scripts/system-deps.sh
 
+web:
+	bash scripts/build-web.sh $(dir $(WEB_APPS))
+
+browser:
+	bash scripts/browser.sh
+
 services:
 	bash scripts/services.sh
 
-demo: install
+demo: install web
 	$(BIN)/anchang demo
 
-test: install system-deps services
+test: install system-deps services web browser
 	$(BIN)/pytest -m "not bench" $(PYTEST_ARGS)
 
 lint: install

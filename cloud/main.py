@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from prometheus_client import CollectorRegistry
 
 from cloud import health
@@ -20,8 +22,11 @@ from cloud.sync.consumer import SyncConsumer
 from shared.http import install_request_middleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
+from shared.static import mount_spa
 
 API_PREFIX = "/api/v1"
+# Built by `make web` (npm ci && vite build in cloud/web); absent in a bare checkout.
+CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
 
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:
@@ -60,4 +65,10 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router):
         app.include_router(router, prefix=API_PREFIX)
+    if mount_spa(app, "/console", CONSOLE_DIST):
+
+        @app.get("/", include_in_schema=False)
+        def home() -> RedirectResponse:
+            return RedirectResponse("/console/")
+
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
@@ -19,9 +20,11 @@ from edge_agent.sync.metrics import SyncMetrics
 from shared.http import install_request_middleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
+from shared.static import mount_spa
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 16 * 1024
+WEB = Path(__file__).parent / "web"
 
 
 def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None) -> FastAPI:
@@ -67,4 +70,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(health.router)
     app.include_router(kiosk_router, prefix=API_PREFIX)
+    # The kiosk tablet's and the consultants' apps, built by `make web`.
+    mount_spa(app, "/kiosk", WEB / "kiosk" / "dist")
+    mount_spa(app, "/pwa", WEB / "pwa" / "dist")
     return app

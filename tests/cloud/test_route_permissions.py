@@ -23,6 +23,10 @@ ANONYMOUS_ROUTES = frozenset({
     ("GET", "/metrics"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
+    # The console's static files (the app itself; every API call it makes is checked).
+    ("GET", "/"),
+    ("GET", "/console"),
+    ("GET", "/console/{path:path}"),
 })
 # FastAPI's own documentation routes (plain Starlette routes, not API routes).
 DOC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs",

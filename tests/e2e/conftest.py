@@ -1,0 +1,174 @@
+"""End-to-end fixtures: the whole stack running for real — PostgreSQL, Mosquitto with the
+generated ACL, the cloud API with its sync consumer and console, the edge agent process
+with kiosk and PWA — driven by Playwright in Debian's Chromium.
+
+Screenshots land in docs/manual/images/, where the Chinese user manual embeds them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from cloud.catalog.models import Project
+from cloud.identity import service as identity_service
+from cloud.main import create_app
+from cloud.settings import CloudSettings
+from cloud.sync import provision
+from shared.crypto import decode_key
+from tests.conftest import truncate_all
+from tests.integration.conftest import (
+    CLOUD_MQTT_PASSWORD,
+    ProvisionedSite,
+    consumer_settings,
+)
+from tests.integration.edge_process import EdgeProcess
+from tests.integration.mosquitto import Mosquitto, free_port
+from tests.integration.peer import wait_for
+
+CHROMIUM = "/usr/bin/chromium"
+MANUAL_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "manual" / "images"
+PASSWORD = "E2e#Anchang-2026"
+SITE_ID = "e2e-site"
+
+# username, display name, roles, site-scoped (else all sites)
+PEOPLE = [
+    ("admin", "总部管理员", ["sys_admin", "hq_manager"], False),
+    ("security", "安全管理员", ["security_admin"], False),
+    ("auditor", "审计管理员", ["audit_admin"], False),
+    ("wanglei", "王磊", ["consultant"], True),
+    ("lina", "李娜", ["consultant"], True),
+    ("qiantai", "前台小周", ["receptionist"], True),
+]
+
+
+@dataclass
+class Stack:
+    cloud_url: str
+    edge: EdgeProcess
+    site: ProvisionedSite
+    user_ids: dict[str, int]
+    engine: Engine
+    settings: CloudSettings
+
+    @property
+    def edge_url(self) -> str:
+        return self.edge.url
+
+
+def _require_browser() -> None:
+    if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
+        return
+    message = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # a thread cannot own signals
+        pass
+
+
+@pytest.fixture(scope="module")
+def stack(pg_url: str, settings: CloudSettings, engine: Engine,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One running system per test module; its data is wiped at the end."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    with Session(engine) as session:
+        creds = provision.provision_site(session, settings=settings, site_id=SITE_ID,
+                                         name="上海·星河湾案场", projects=["星河湾一期"])
+        ids: dict[str, int] = {}
+        for username, display, roles, scoped in PEOPLE:
+            user = identity_service.create_user(
+                session, username=username, password=PASSWORD, display_name=display,
+                roles=roles, site_ids=[SITE_ID] if scoped else [], scope_all=not scoped,
+                must_change_password=False, actor="e2e")
+            assert user.id is not None
+            ids[username] = user.id
+        session.commit()
+        project = session.exec(select(Project).where(Project.site_id == SITE_ID)).one()
+    site = ProvisionedSite(SITE_ID, project.id or 0, decode_key(creds.site_key),
+                           creds.site_key, creds.mqtt_username, creds.mqtt_password)
+    with Session(engine) as session:
+        files = provision.broker_files_for(session, cloud_password=CLOUD_MQTT_PASSWORD)
+    broker = Mosquitto(workdir / "broker", files)
+    broker.start()
+    cloud_settings = consumer_settings(settings, broker, sync_enabled=True,
+                                       mqtt_client_id="e2e-cloud")
+    port = free_port()
+    server = _Server(uvicorn.Config(create_app(cloud_settings), host="127.0.0.1", port=port,
+                                    log_level="warning", log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started, timeout=20, what="the cloud server")
+    edge = EdgeProcess(workdir / "edge", site, broker.port)
+    edge.start()
+    wait_for(lambda: edge.get("/api/v1/kiosk/consultants").json(), timeout=30,
+             what="the roster on the edge")
+    try:
+        yield Stack(f"http://127.0.0.1:{port}", edge, site, ids, engine, cloud_settings)
+    finally:
+        edge.stop()
+        server.should_exit = True
+        thread.join(10)
+        broker.stop()
+        truncate_all(engine)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+VIEWPORTS = {
+    "console": {"width": 1440, "height": 900},
+    "kiosk": {"width": 1280, "height": 800},  # a landscape tablet
+    "phone": {"width": 390, "height": 844},  # a portrait phone
+}
+
+
+@pytest.fixture
+def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """`new_page("kiosk")` → a page in a fresh zh-CN, Asia/Shanghai context."""
+    contexts: list[Any] = []
+
+    def make(kind: str, **options: Any) -> Any:
+        context = browser.new_context(
+            locale="zh-CN", timezone_id="Asia/Shanghai", viewport=VIEWPORTS[kind],
+            is_mobile=kind == "phone", has_touch=kind != "console", **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a manual screenshot (docs/manual/images/<name>.png) and return its path."""
+    MANUAL_IMAGES.mkdir(parents=True, exist_ok=True)
+    path = MANUAL_IMAGES / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
