@@ -1,0 +1,102 @@
+"""Lighthouse-style budgets for every web app: initial JavaScript ≤ 300 KB gzipped, and
+the first screen rendered within 1.5 s from the local server. Sizes and times are
+written to docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bench.report import write_section
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+JS_BUDGET = 300 * 1024
+FIRST_SCREEN_BUDGET_S = 1.5
+
+
+@dataclass(frozen=True)
+class WebApp:
+    name: str
+    folder: Path
+    url: Callable[[Stack], str]
+    viewport: str
+
+
+APPS = [
+    WebApp("HQ console 总部控制台", ROOT / "cloud" / "web",
+           lambda s: s.cloud_url + "/console/", "console"),
+    WebApp("kiosk 前台登记", ROOT / "edge_agent" / "web" / "kiosk",
+           lambda s: s.edge_url + "/kiosk/", "kiosk"),
+    WebApp("consultant PWA 顾问助手", ROOT / "edge_agent" / "web" / "pwa",
+           lambda s: s.edge_url + "/pwa/", "phone"),
+]
+PRESENT = [a for a in APPS if (a.folder / "package.json").exists()]
+RESULTS: dict[str, tuple[int, int, float]] = {}
+
+
+def initial_js(dist: Path) -> tuple[int, int]:
+    """(raw, gzipped) bytes of the entry chunk and every chunk it imports statically."""
+    manifest = json.loads((dist / ".vite" / "manifest.json").read_text())
+    seen: set[str] = set()
+    stack = [k for k, v in manifest.items() if v.get("isEntry")]
+    assert stack, "the manifest names no entry"
+    while stack:
+        key = stack.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        stack.extend(manifest[key].get("imports", []))
+    files = {manifest[k]["file"] for k in seen if manifest[k]["file"].endswith(".js")}
+    raw = [(dist / f).read_bytes() for f in files]
+    return sum(map(len, raw)), sum(len(gzip.compress(b, 9)) for b in raw)
+
+
+@pytest.mark.parametrize("app", PRESENT, ids=[a.folder.name for a in PRESENT])
+def test_initial_js_and_first_screen_within_budget(
+    app: WebApp, stack: Stack, new_page: Callable[..., Any]
+) -> None:
+    dist = app.folder / "dist"
+    assert (dist / "index.html").exists(), f"{dist} is not built (make web)"
+    raw, zipped = initial_js(dist)
+    page = new_page(app.viewport)
+    started = time.perf_counter()
+    page.goto(app.url(stack), wait_until="load")
+    page.wait_for_function(
+        "document.querySelector('#app') && document.querySelector('#app').children.length > 0")
+    elapsed = time.perf_counter() - started
+    fcp = page.evaluate(
+        "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")
+    shown = max(elapsed, (fcp or 0) / 1000)
+    RESULTS[app.name] = (raw, zipped, shown)
+    assert zipped <= JS_BUDGET, f"{app.name}: {zipped / 1024:.0f} KB gzipped"
+    assert shown <= FIRST_SCREEN_BUDGET_S, f"{app.name}: first screen in {shown:.2f} s"
+
+
+def teardown_module() -> None:
+    if not RESULTS:
+        return
+    rows = [
+        f"| {name} | {raw / 1024:,.0f} KB | {zipped / 1024:,.0f} KB | {shown * 1000:,.0f} ms |"
+        for name, (raw, zipped, shown) in RESULTS.items()
+    ]
+    write_section("Web apps: initial JavaScript and first screen", "\n".join([
+        "Measured by tests/e2e/test_budgets.py in every `make test` run (the last run "
+        "wins). Initial JavaScript = the entry chunk and the chunks it imports "
+        "statically, from Vite's manifest; first screen = navigation until the app has "
+        "rendered into #app (or first contentful paint, whichever is later), in Debian's "
+        "Chromium against the local server.",
+        "",
+        "| app | initial JS | gzipped (budget 300 KB) | first screen (budget 1,500 ms) |",
+        "|---|---:|---:|---:|",
+        *rows,
+    ]))
