@@ -1,0 +1,33 @@
+/**
+ * Permission codes, mirrored from cloud/identity/permissions.py (`domain:object:action`).
+ * The menu, page access and buttons follow them; the server checks every one again.
+ */
+export const Perm = {
+  USER_READ: 'identity:user:read',
+  USER_MANAGE: 'identity:user:manage',
+  ROLE_READ: 'identity:role:read',
+  ROLE_ASSIGN: 'identity:role:assign',
+  AUDIT_READ: 'audit:log:read',
+  AUDIT_EXPORT: 'audit:log:export',
+  SITE_READ: 'catalog:site:read',
+  SITE_MANAGE: 'catalog:site:manage',
+  PROJECT_READ: 'catalog:project:read',
+  CUSTOMER_READ: 'sales:customer:read',
+  CUSTOMER_UNMASK: 'sales:customer:unmask',
+  VISIT_READ: 'sales:visit:read',
+  SYNC_READ: 'sync:site:read',
+} as const
+
+export type PermissionCode = (typeof Perm)[keyof typeof Perm]
+
+/** One code, or several of which the user needs every one. */
+export type PermissionRequirement = PermissionCode | readonly PermissionCode[]
+
+export function hasPermission(
+  granted: ReadonlySet<string>,
+  required: PermissionRequirement | undefined,
+): boolean {
+  if (required === undefined) return true
+  const codes: readonly PermissionCode[] = typeof required === 'string' ? [required] : required
+  return codes.every((code) => granted.has(code))
+}

@@ -1,0 +1,73 @@
+import { DataLine, Document, Monitor, Odometer, User } from '@element-plus/icons-vue'
+import type { RouteRecordRaw } from 'vue-router'
+
+import { Perm } from '@/access/permissions'
+
+// Every page is its own chunk: the first screen (login) loads none of them.
+export const consoleChildren: RouteRecordRaw[] = [
+  {
+    path: 'dashboard',
+    name: 'dashboard',
+    component: () => import('@/views/dashboard/DashboardView.vue'),
+    meta: { title: '首页', permission: Perm.VISIT_READ, menu: { icon: Odometer, order: 10 } },
+  },
+  {
+    path: 'visits',
+    name: 'visits',
+    component: () => import('@/views/visits/VisitsView.vue'),
+    meta: { title: '到访记录', permission: Perm.VISIT_READ, menu: { icon: DataLine, order: 20 } },
+  },
+  {
+    path: 'sites',
+    name: 'sites',
+    component: () => import('@/views/sites/SitesView.vue'),
+    meta: { title: '案场设备', permission: Perm.SYNC_READ, menu: { icon: Monitor, order: 30 } },
+  },
+  {
+    path: 'users',
+    name: 'users',
+    component: () => import('@/views/users/UsersView.vue'),
+    meta: { title: '用户与角色', permission: Perm.USER_READ, menu: { icon: User, order: 40 } },
+  },
+  {
+    path: 'audit',
+    name: 'audit',
+    component: () => import('@/views/audit/AuditView.vue'),
+    meta: { title: '审计日志', permission: Perm.AUDIT_READ, menu: { icon: Document, order: 50 } },
+  },
+  {
+    path: '403',
+    name: 'forbidden',
+    component: () => import('@/views/error/ForbiddenView.vue'),
+    meta: { title: '无权访问' },
+  },
+  {
+    path: ':pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('@/views/error/NotFoundView.vue'),
+    meta: { title: '页面不存在' },
+  },
+]
+
+export const routes: RouteRecordRaw[] = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/views/login/LoginView.vue'),
+    meta: { title: '登录', public: true },
+  },
+  {
+    path: '/password',
+    name: 'password',
+    component: () => import('@/views/login/ChangePasswordView.vue'),
+    meta: { title: '修改密码', allowPendingPassword: true },
+  },
+  {
+    path: '/',
+    component: () => import('@/layouts/ConsoleLayout.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('@/views/error/NotFoundView.vue') },
+      ...consoleChildren,
+    ],
+  },
+]
