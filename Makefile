@@ -33,6 +33,7 @@ demo: install web
 	$(BIN)/anchang demo
 
 test: install system-deps services web browser
+	bash scripts/test-web.sh $(dir $(WEB_APPS))
 	$(BIN)/pytest -m "not bench" $(PYTEST_ARGS)
 
 lint: install

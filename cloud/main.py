@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from prometheus_client import CollectorRegistry
 
@@ -62,6 +63,13 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     configure_logging("cloud")
     install_problem_handlers(app)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
+    if settings.cors_origins:
+        # The consultant PWA, served by a sales office's edge, falls back to this API.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+            allow_methods=["GET", "POST"], max_age=600,
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router):
         app.include_router(router, prefix=API_PREFIX)

@@ -36,6 +36,13 @@ class CloudSettings(BaseSettings):
     password_expiry_days: int = Field(90, ge=0, description="0 turns expiry off")
     password_history: int = Field(5, ge=0, le=24)
 
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (e.g. each edge's https://… address) whose pages — the "
+        "consultant PWA — may call this API from a browser; '*' allows any. Safe to open: "
+        "the API takes bearer tokens only, never cookies",
+    )
+
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_username: str | None = None

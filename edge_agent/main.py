@@ -12,8 +12,11 @@ from prometheus_client import CollectorRegistry
 
 from edge_agent import __version__, health
 from edge_agent.bodylimit import BodyLimitMiddleware
+from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
+from edge_agent.rota.api import router as rota_router
 from edge_agent.settings import EdgeSettings
+from edge_agent.staff_auth.api import router as staff_router
 from edge_agent.store import Store
 from edge_agent.sync.agent import SyncAgent
 from edge_agent.sync.metrics import SyncMetrics
@@ -70,6 +73,9 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(health.router)
     app.include_router(kiosk_router, prefix=API_PREFIX)
+    app.include_router(rota_router, prefix=API_PREFIX)
+    app.include_router(staff_router, prefix=API_PREFIX)
+    app.include_router(followups_router, prefix=API_PREFIX)
     # The kiosk tablet's and the consultants' apps, built by `make web`.
     mount_spa(app, "/kiosk", WEB / "kiosk" / "dist")
     mount_spa(app, "/pwa", WEB / "pwa" / "dist")

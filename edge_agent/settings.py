@@ -57,6 +57,16 @@ class EdgeSettings(BaseSettings):
     down_poll_seconds: float = Field(10, gt=0, description="down-feed request interval")
     status_interval_seconds: float = Field(30, gt=0, description="status publish interval")
 
+    cloud_url: str | None = Field(
+        None, description="cloud API base (https://…), reached by the consultant login; unset: "
+        "phones cannot log in through this appliance"
+    )
+    cloud_public_url: str | None = Field(
+        None, description="the cloud's address as phones reach it, when not cloud_url; the "
+        "consultant PWA falls back to it when this appliance is out of reach"
+    )
+    cloud_timeout_seconds: float = Field(5, gt=0, le=60, description="per cloud request")
+
     default_project_id: int | None = Field(
         None, ge=1, description="project a kiosk registration uses when it names none"
     )

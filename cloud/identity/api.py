@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from sqlmodel import Session
 
 from cloud.db import SessionDep
+from cloud.identity import edge_tokens
 from cloud.identity import service as identity_service
 from cloud.identity.deps import (
+    CurrentPrincipal,
     Principal,
     SelfServicePrincipal,
     SettingsDep,
@@ -21,6 +23,8 @@ from cloud.identity.deps import (
 from cloud.identity.errors import RecordedRejection
 from cloud.identity.permissions import Perm
 from cloud.identity.schemas import (
+    EdgeTokenOut,
+    EdgeTokensOut,
     LoginIn,
     MeOut,
     PasswordChangeIn,
@@ -96,6 +100,18 @@ def change_password(
             session, settings=settings, principal=principal,
             old_password=body.old_password, new_password=body.new_password,
         )
+
+
+@router.post("/auth/edge-token", response_model=EdgeTokensOut,
+             summary="案场设备令牌：顾问手机经案场设备（局域网、可离线）访问时使用")
+def edge_token(
+    principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep,
+    site_id: Annotated[str | None, Query(max_length=32, description="只要这一个案场的")] = None,
+) -> EdgeTokensOut:
+    issued = edge_tokens.issue(session, settings=settings, principal=principal, site_id=site_id)
+    return EdgeTokensOut(tokens=[
+        EdgeTokenOut(site_id=t.site_id, token=t.token, expires_at=t.expires_at) for t in issued
+    ])
 
 
 @router.get("/auth/me", response_model=MeOut, summary="当前用户、角色、权限码与数据范围")

@@ -99,3 +99,8 @@ class UserNotFound(NotFound):
 class SelfChangeRefused(Forbidden):
     code = "self_change_refused"
     title = "不能修改自己的角色、数据范围或停用自己的账号"
+
+
+class NoSiteScope(Forbidden):
+    code = "no_site_scope"
+    title = "您的账号没有分配到该案场（或任何已接入的案场），不能登录案场设备"

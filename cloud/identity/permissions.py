@@ -24,6 +24,8 @@ class Perm(StrEnum):
     CUSTOMER_READ = "sales:customer:read"
     CUSTOMER_UNMASK = "sales:customer:unmask"
     VISIT_READ = "sales:visit:read"
+    FOLLOW_UP_CREATE = "sales:followup:create"
+    FOLLOW_UP_READ = "sales:followup:read"
     SYNC_READ = "sync:site:read"
 
 
@@ -42,18 +44,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         {Perm.USER_READ, Perm.USER_MANAGE, Perm.ROLE_READ, Perm.SITE_READ, Perm.SITE_MANAGE,
          Perm.PROJECT_READ, Perm.SYNC_READ}
     ),
-    "security_admin": frozenset({Perm.USER_READ, Perm.ROLE_READ, Perm.ROLE_ASSIGN}),
+    # Site read: the security administrator assigns data scope by site and must list them.
+    "security_admin": frozenset({Perm.USER_READ, Perm.ROLE_READ, Perm.ROLE_ASSIGN, Perm.SITE_READ}),
     "audit_admin": frozenset({Perm.AUDIT_READ, Perm.AUDIT_EXPORT}),
     "hq_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
-         Perm.VISIT_READ, Perm.SYNC_READ}
+         Perm.VISIT_READ, Perm.FOLLOW_UP_READ, Perm.SYNC_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
-         Perm.VISIT_READ}
+         Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ}
     ),
     "consultant": frozenset(
-        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.VISIT_READ}
+        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.VISIT_READ,
+         Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ}
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
 }

@@ -108,6 +108,16 @@ class TokenOut(BaseModel):
         )
 
 
+class EdgeTokenOut(BaseModel):
+    site_id: str
+    token: str = Field(description="案场设备令牌（HS256，案场密钥签名，12 小时有效）")
+    expires_at: datetime
+
+
+class EdgeTokensOut(BaseModel):
+    tokens: list[EdgeTokenOut]
+
+
 class UserOut(BaseModel):
     id: int
     username: str

@@ -3,27 +3,31 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
-from cloud.sales import service
-from cloud.sales.models import Customer
+from cloud.sales import follow_ups, service
+from cloud.sales.models import Customer, FollowUp
 from cloud.sales.schemas import (
     CustomerPublic,
+    FollowUpPublic,
     UnmaskedContact,
     UnmaskRequest,
     VisitPage,
     VisitPublic,
 )
 from cloud.settings import CloudSettings
+from shared.events import check_follow_up_key
 
 router = APIRouter(tags=["sales 客户与到访"])
 
 VisitReader = Annotated[Principal, Depends(authorize(Perm.VISIT_READ))]
 CustomerReader = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_READ))]
 CustomerUnmasker = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_UNMASK))]
+FollowUpWriter = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_CREATE))]
+FollowUpReader = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_READ))]
 
 
 def _settings(request: Request) -> CloudSettings:
@@ -102,3 +106,37 @@ def unmask_customer(customer_id: int, body: UnmaskRequest, session: SessionDep,
     customer = service.get_customer(session, principal=principal, customer_id=customer_id)
     return UnmaskedContact(customer_id=customer_id, phone=phone,
                            name=service.decrypt_name(settings, customer))
+
+
+def _follow_up_public(row: FollowUp, consultant_name: str | None) -> FollowUpPublic:
+    return FollowUpPublic.model_validate(
+        {**row.model_dump(), "consultant_name": consultant_name})
+
+
+@router.post(
+    "/follow-ups", response_model=FollowUpPublic, status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": FollowUpPublic,
+                      "description": "该跟进已保存过（重试，或已经由案场设备同步）"}},
+    summary="写跟进（案场设备不可达时手机直接提交；Idempotency-Key = 跟进 id）",
+)
+def create_follow_up(
+    body: follow_ups.FollowUpIn, response: Response, session: SessionDep,
+    principal: FollowUpWriter, settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> FollowUpPublic:
+    check_follow_up_key(idempotency_key, body.id)
+    row, created = follow_ups.create(session, settings=settings, principal=principal, data=body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return _follow_up_public(row, principal.display_name)  # a replay is the caller's own
+
+
+@router.get("/follow-ups", response_model=list[FollowUpPublic], summary="客户的跟进记录")
+def list_follow_ups(
+    session: SessionDep, principal: FollowUpReader,
+    customer_id: int = Query(ge=1),
+    limit: int = Query(follow_ups.MAX_LIST, ge=1, le=follow_ups.MAX_LIST),
+) -> list[FollowUpPublic]:
+    rows = follow_ups.list_for_customer(
+        session, principal=principal, customer_id=customer_id, limit=limit)
+    return [_follow_up_public(row, name) for row, name in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -58,4 +58,33 @@ class Visit(SQLModel, table=True):
     edge_occurred_at: datetime = Field(sa_column=utc_column(), description="edge clock, raw")
     time_corrected: bool = False
     event_seq: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class FollowUp(SQLModel, table=True):
+    """A consultant's follow-up (跟进). Its id is the phone's UUID — the idempotency key —
+    so the same follow-up arriving through edge sync and through the cloud route is one
+    row whichever comes first."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        CheckConstraint("kind IN ('call', 'visit', 'wechat', 'meeting')",
+                        name="ck_follow_up_kind"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    site_id: str = Field(foreign_key="site.id", index=True, max_length=32)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    visit_id: str | None = Field(default=None, foreign_key="visit.id", index=True,
+                                 max_length=36)
+    consultant_id: int = Field(foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=16, description="call | visit | wechat | meeting")
+    reached: bool = Field(description="the customer was actually reached")
+    effective: bool = Field(description="有效跟进: reached, or a visit")
+    note: str = Field(default="", max_length=500)
+    next_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    occurred_at: datetime = Field(sa_column=utc_column(index=True))
+    recorded_via: str = Field(max_length=10, description="edge | cloud: the path that won")
+    event_seq: int | None = Field(default=None, description="the edge event, when via edge")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

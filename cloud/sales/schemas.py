@@ -52,3 +52,21 @@ class UnmaskedContact(BaseModel):
     customer_id: int
     phone: str
     name: str | None
+
+
+class FollowUpPublic(BaseModel):
+    id: str
+    site_id: str
+    project_id: int
+    customer_id: int
+    visit_id: str | None
+    consultant_id: int
+    consultant_name: str | None
+    kind: str = Field(description="call 电话 / visit 到访 / wechat 微信 / meeting 面谈")
+    reached: bool
+    effective: bool = Field(description="有效跟进：联系上客户或到访")
+    note: str
+    next_at: datetime | None
+    occurred_at: datetime
+    recorded_via: str = Field(description="edge 经案场设备同步 / cloud 直接提交到云端")
+    created_at: datetime

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project, Site
 from cloud.identity.models import User, UserScope
+from cloud.sales import follow_ups
 from cloud.sales import service as sales_service
 from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
@@ -29,14 +30,25 @@ from cloud.sync import feed
 from cloud.sync.models import DownFeed, SiteLink, SyncEvent, SyncPending, SyncRejection
 from shared.crypto import decode_key
 from shared.envelope import Ack, Envelope, ProtocolError, Status
-from shared.events import VISIT_REGISTERED, VisitRegistered
+from shared.events import (
+    FOLLOWUP_RECORDED,
+    VISIT_REGISTERED,
+    FollowUpRecorded,
+    VisitRegistered,
+)
 from shared.timeutil import as_utc, utcnow
 
 KEY_CONTEXT = "site_link.key"
-# Skew below this is network jitter, not a wrong clock.
-SKEW_TOLERANCE = timedelta(seconds=2)
+# Skew below this is delivery delay and NTP jitter, not a wrong clock; a visit's time is
+# a minute-scale fact, so correcting less would only add noise.
+SKEW_TOLERANCE = timedelta(seconds=30)
 # A hole that resends have not filled by then is an incident, not a reordering.
 GAP_ALARM_AFTER = timedelta(seconds=60)
+# The event types this cloud applies; any other is rejected `unsupported_type`.
+_APPLIED_TYPES: dict[str, type[VisitRegistered] | type[FollowUpRecorded]] = {
+    VISIT_REGISTERED: VisitRegistered,
+    FOLLOWUP_RECORDED: FollowUpRecorded,
+}
 
 
 class UnknownSite(ProtocolError):
@@ -101,12 +113,12 @@ def record_rejection(
 def correct_time(
     link: SiteLink, envelope: Envelope, received_at: datetime
 ) -> tuple[datetime, bool]:
-    """The visit's time on the cloud clock.
+    """The visit's time on the cloud clock, and whether it had to be corrected.
 
-    The edge's own skew estimate (from the ack round trip, reported in its status) is
-    preferred; without one, `sent_at` ahead of our clock can only be a fast edge clock.
-    A slow clock without an estimate is indistinguishable from queueing delay and is
-    left as it is. Nothing ends up in the future.
+    The skew measured from the appliance's live status is preferred; without one,
+    `sent_at` ahead of our clock can only be a fast edge clock. A slow clock without an
+    estimate is indistinguishable from queueing delay and is left as it is. Differences
+    within SKEW_TOLERANCE are jitter and change nothing; nothing ends up in the future.
     """
     occurred = as_utc(envelope.occurred_at)
     skew: timedelta | None = None
@@ -119,7 +131,8 @@ def correct_time(
     corrected = occurred
     if skew is not None and abs(skew) > SKEW_TOLERANCE:
         corrected = occurred - skew
-    corrected = min(corrected, received_at)
+    if corrected > received_at + SKEW_TOLERANCE:
+        corrected = received_at
     return corrected, corrected != occurred
 
 
@@ -131,6 +144,7 @@ class _Run:
     events: list[SyncEvent] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     visits: list[str] = field(default_factory=list)
+    follow_ups: list[str] = field(default_factory=list)
     merged: int = 0
 
 
@@ -165,6 +179,7 @@ def _apply_run(
     staff = set(session.exec(
         select(UserScope.user_id).where(UserScope.site_id == site_id)).all())
     candidates: list[tuple[Envelope, VisitRegistered, dict[str, Any]]] = []
+    follow_up_events: list[tuple[Envelope, FollowUpRecorded]] = []
     for envelope in envelopes:
         event_id = str(envelope.event_id)
         if event_id in known_events:
@@ -173,16 +188,20 @@ def _apply_run(
                     str(uuid.uuid5(envelope.event_id, str(envelope.seq))))
             continue
         known_events.add(event_id)
-        if envelope.type != VISIT_REGISTERED:
+        model = _APPLIED_TYPES.get(envelope.type)
+        if model is None:
             _reject(run, envelope, "unsupported_type")
             continue
         try:
-            event = VisitRegistered.model_validate(envelope.payload)
+            event = model.model_validate(envelope.payload)
         except ValidationError:
             _reject(run, envelope, "invalid_payload")
             continue
         if event.project_id not in projects:
             _reject(run, envelope, "project_not_in_site")
+            continue
+        if isinstance(event, FollowUpRecorded):
+            follow_up_events.append((envelope, event))
             continue
         detail: dict[str, Any] = {}
         if event.consultant_id is not None and event.consultant_id not in staff:
@@ -231,9 +250,33 @@ def _apply_run(
             owner_name=owners.get(outcome.customer.owner_id),
         )
         feed.append(session, site_id, "customer", item_key, data)
+    _apply_follow_ups(session, settings, site_id, follow_up_events, received_at, run)
     session.add_all(run.events)
     session.flush()
     return run
+
+
+def _apply_follow_ups(
+    session: Session, settings: CloudSettings, site_id: str,
+    events: list[tuple[Envelope, FollowUpRecorded]], received_at: datetime, run: _Run,
+) -> None:
+    """After the run's visits are flushed, so a follow-up finds a visit of the same run."""
+    outcomes = follow_ups.record_synced(
+        session, settings=settings, site_id=site_id, received_at=received_at,
+        items=[follow_ups.SyncedFollowUp(event, envelope.seq) for envelope, event in events])
+    for (envelope, event), outcome in zip(events, outcomes, strict=True):
+        if outcome.outcome == "rejected":
+            _reject(run, envelope, outcome.reason or "rejected")
+            continue
+        run.events.append(SyncEvent(
+            site_id=site_id, seq=envelope.seq, event_id=str(envelope.event_id),
+            type=envelope.type, outcome=outcome.outcome, detail=outcome.detail,
+            occurred_at=as_utc(envelope.occurred_at),
+        ))
+        if outcome.outcome == "merged":
+            run.merged += 1
+        else:
+            run.follow_ups.append(str(event.follow_up_id))
 
 
 def _apply_contiguous(
@@ -259,6 +302,7 @@ def _apply_contiguous(
                 runs.append(single)
     rejected = [r for run in runs for r in run.rejected]
     visits = [v for run in runs for v in run.visits]
+    follow_up_ids = [f for run in runs for f in run.follow_ups]
     merged = sum(run.merged for run in runs)
     link.last_applied_seq = envelopes[-1].seq
     link.last_event_at = received_at
@@ -267,10 +311,10 @@ def _apply_contiguous(
     # One audit record per applied run: who (the site), what (which visits, which seqs).
     audit_service.record(
         session, action="sync.events_applied", actor=f"site:{link.site_id}",
-        result="failure" if rejected and not visits else "success",
+        result="failure" if rejected and not (visits or follow_up_ids) else "success",
         object_type="site", object_id=link.site_id,
         detail={"seq_from": envelopes[0].seq, "seq_to": envelopes[-1].seq,
-                "visits": visits, "merged": merged,
+                "visits": visits, "follow_ups": follow_up_ids, "merged": merged,
                 "rejected": [{"seq": r["seq"], "reason": r["reason"]} for r in rejected]},
     )
 

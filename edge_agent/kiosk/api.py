@@ -14,6 +14,7 @@ from edge_agent.kiosk.schemas import (
     ConsultantOut,
     CustomerLookupOut,
     KioskStatusOut,
+    ProjectOut,
     RegistrationOut,
     VisitIn,
     VisitOut,
@@ -125,6 +126,15 @@ async def lookup_customer(
         last_visit_at=view.last_visit_at,
         protection_until=view.protection_until,
     )
+
+
+@router.get("/projects", response_model=list[ProjectOut])
+async def projects(store: StoreDep, settings: SettingsDep) -> list[ProjectOut]:
+    default = settings.default_project_id
+    return [
+        ProjectOut(id=p.id, name=p.name, city=p.city, is_default=p.id == default)
+        for p in await service.active_projects(store)
+    ]
 
 
 @router.get("/consultants", response_model=list[ConsultantOut])

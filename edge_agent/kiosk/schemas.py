@@ -67,6 +67,13 @@ class CustomerLookupOut(BaseModel):
     protection_until: datetime | None
 
 
+class ProjectOut(BaseModel):
+    id: int
+    name: str
+    city: str | None
+    is_default: bool = Field(description="the project a registration without one uses")
+
+
 class ConsultantOut(BaseModel):
     id: int
     name: str

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.crash import crash_point
 from edge_agent.kiosk.schemas import Outcome, VisitIn
+from edge_agent.rota import service as rota_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.store.models import (
@@ -248,6 +249,7 @@ async def _register_tx(
     )
     session.add(visit)
     await session.flush()
+    await rota_service.consume_turn(session, visit, req.now)  # a new customer uses a turn
     crash_point("in_outbox_tx")
     return Registration(visit, "created")
 
@@ -320,3 +322,13 @@ async def _active_consultants(session: AsyncSession) -> list[Consultant]:
 
 async def active_consultants(store: Store) -> list[Consultant]:
     return await store.read(_active_consultants)
+
+
+async def _active_projects(session: AsyncSession) -> list[Project]:
+    query = select(Project).where(col(Project.active).is_(True)).order_by(col(Project.id))
+    return list((await session.exec(query)).all())
+
+
+async def active_projects(store: Store) -> list[Project]:
+    """The projects this office registers visits for (from the cloud's down-feed)."""
+    return await store.read(_active_projects)

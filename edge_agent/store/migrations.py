@@ -110,7 +110,66 @@ _V1 = (
     "CREATE UNIQUE INDEX ix_customer_cache_lookup ON customer_cache (project_id, phone_bidx)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Reception rota (轮岗): who is on duty today and in which order, and every change to it.
+# No foreign key to consultant: a down-feed resync rewrites that table.
+_V2_ROTA = (
+    """
+    CREATE TABLE rota_duty (
+        duty_date VARCHAR(10) NOT NULL,
+        consultant_id INTEGER NOT NULL,
+        on_duty BOOLEAN NOT NULL,
+        queue_pos INTEGER NOT NULL CHECK (queue_pos >= 1),
+        checked_in_at DATETIME NOT NULL,
+        checked_out_at DATETIME,
+        updated_at DATETIME NOT NULL,
+        PRIMARY KEY (duty_date, consultant_id)
+    )
+    """,
+    """
+    CREATE TABLE rota_event (
+        id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+        duty_date VARCHAR(10) NOT NULL,
+        occurred_at DATETIME NOT NULL,
+        consultant_id INTEGER NOT NULL,
+        action VARCHAR(32) NOT NULL
+            CHECK (action IN ('check_in', 'check_out', 'turn_consumed')),
+        actor VARCHAR(64) NOT NULL,
+        reason VARCHAR(200) NOT NULL,
+        visit_id CHAR(32),
+        position_before INTEGER,
+        position_after INTEGER
+    )
+    """,
+    "CREATE INDEX ix_rota_event_duty_date ON rota_event (duty_date, id)",
+)
+
+# Consultants' follow-ups (跟进) from the PWA. The id is the phone's UUID, the request's
+# idempotency key; the note is personal data, encrypted like the visit's phone and name.
+_V3_FOLLOW_UPS = (
+    """
+    CREATE TABLE follow_up (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        visit_id CHAR(32),
+        project_id INTEGER NOT NULL,
+        phone_bidx VARCHAR(64) NOT NULL,
+        phone_masked VARCHAR(11) NOT NULL,
+        consultant_id INTEGER NOT NULL,
+        kind VARCHAR(16) NOT NULL CHECK (kind IN ('call', 'visit', 'wechat', 'meeting')),
+        reached BOOLEAN NOT NULL,
+        note_enc TEXT,
+        next_at DATETIME,
+        occurred_at DATETIME NOT NULL,
+        recorded_at DATETIME NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id CHAR(32) NOT NULL,
+        CONSTRAINT uq_follow_up_seq UNIQUE (seq)
+    )
+    """,
+    "CREATE INDEX ix_follow_up_visit_id ON follow_up (visit_id)",
+    "CREATE INDEX ix_follow_up_consultant ON follow_up (consultant_id, recorded_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_ROTA, _V3_FOLLOW_UPS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -141,3 +141,68 @@ class CustomerCache(EdgeModel, table=True):
     protection_until: datetime | None = _utc(nullable=True)
     customer_ref: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _utc()
+
+
+class RotaDuty(EdgeModel, table=True):
+    """A consultant on the reception rota (轮岗) of one Asia/Shanghai day.
+
+    The queue is the on-duty rows ordered by `queue_pos`; checking in or receiving a new
+    customer gives the row the day's next (highest) position, i.e. the tail.
+    """
+
+    __tablename__ = "rota_duty"
+
+    duty_date: str = Field(primary_key=True, max_length=10, description="Asia/Shanghai day")
+    consultant_id: int = Field(primary_key=True)
+    on_duty: bool
+    queue_pos: int
+    checked_in_at: datetime = _utc()
+    checked_out_at: datetime | None = _utc(nullable=True)
+    updated_at: datetime = _utc()
+
+
+class RotaEvent(EdgeModel, table=True):
+    """One change of the reception queue: who, what, why (append-only)."""
+
+    __tablename__ = "rota_event"
+    __table_args__ = (Index("ix_rota_event_duty_date", "duty_date", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    duty_date: str = Field(max_length=10)
+    occurred_at: datetime = _utc()
+    consultant_id: int
+    action: str = Field(max_length=32, description="check_in | check_out | turn_consumed")
+    actor: str = Field(max_length=64, description="the device or flow that made the change")
+    reason: str = Field(max_length=200)
+    visit_id: uuid.UUID | None = None
+    position_before: int | None = None
+    position_after: int | None = None
+
+
+class FollowUp(EdgeModel, table=True):
+    """A consultant's follow-up (跟进) written from the PWA, with its outbox event's seq.
+
+    The id is made by the phone and is the request's idempotency key: a retry finds it.
+    """
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        UniqueConstraint("seq", name="uq_follow_up_seq"),
+        Index("ix_follow_up_visit_id", "visit_id"),
+        Index("ix_follow_up_consultant", "consultant_id", "recorded_at"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    visit_id: uuid.UUID | None = None
+    project_id: int
+    phone_bidx: str = Field(max_length=64)
+    phone_masked: str = Field(max_length=11)
+    consultant_id: int
+    kind: str = Field(max_length=16, description="call | visit | wechat | meeting")
+    reached: bool
+    note_enc: str | None = None
+    next_at: datetime | None = _utc(nullable=True)
+    occurred_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    seq: int
+    event_id: uuid.UUID

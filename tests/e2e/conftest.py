@@ -60,6 +60,7 @@ class Stack:
     user_ids: dict[str, int]
     engine: Engine
     settings: CloudSettings
+    broker: Mosquitto | None = None  # the edge's and cloud's broker: stop it to cut the link
 
     @property
     def edge_url(self) -> str:
@@ -104,20 +105,24 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
         files = provision.broker_files_for(session, cloud_password=CLOUD_MQTT_PASSWORD)
     broker = Mosquitto(workdir / "broker", files)
     broker.start()
-    cloud_settings = consumer_settings(settings, broker, sync_enabled=True,
-                                       mqtt_client_id="e2e-cloud")
     port = free_port()
+    # The consultant PWA logs in through the edge, which asks the cloud; the PWA (served
+    # by the edge) may call the cloud from the browser when the edge is out of reach.
+    edge = EdgeProcess(workdir / "edge", site, broker.port,
+                       cloud_url=f"http://127.0.0.1:{port}")
+    cloud_settings = consumer_settings(settings, broker, sync_enabled=True,
+                                       mqtt_client_id="e2e-cloud", cors_origins=[edge.url])
     server = _Server(uvicorn.Config(create_app(cloud_settings), host="127.0.0.1", port=port,
                                     log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, timeout=20, what="the cloud server")
-    edge = EdgeProcess(workdir / "edge", site, broker.port)
     edge.start()
     wait_for(lambda: edge.get("/api/v1/kiosk/consultants").json(), timeout=30,
              what="the roster on the edge")
     try:
-        yield Stack(f"http://127.0.0.1:{port}", edge, site, ids, engine, cloud_settings)
+        yield Stack(f"http://127.0.0.1:{port}", edge, site, ids, engine, cloud_settings,
+                    broker)
     finally:
         edge.stop()
         server.should_exit = True
@@ -126,8 +131,10 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
         truncate_all(engine)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module: Playwright's sync API holds an event loop on the main thread while it
+    runs, which must be gone before the asyncio tests of other folders start."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 

@@ -1,0 +1,234 @@
+"""Follow-ups (跟进): recorded by a consultant's phone through the edge (sync) or, when the
+edge is out of reach, straight at the cloud. Functions flush; the caller commits.
+
+The phone makes the follow-up's id and uses it as the idempotency key on both paths; it
+is the table's primary key, so whichever path arrives second finds the row and changes
+nothing (sync outcome `merged`, route answer 200 with the stored row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cloud.audit import service as audit_service
+from cloud.catalog.models import Project
+from cloud.identity.deps import Principal
+from cloud.identity.models import User
+from cloud.sales import service as sales_service
+from cloud.sales.models import Customer, FollowUp, Visit
+from cloud.settings import CloudSettings
+from shared.errors import NotFound
+from shared.events import (
+    FollowUpDraft,
+    FollowUpIdReused,
+    FollowUpRecorded,
+    follow_up_effective,
+)
+from shared.phone import normalise_phone
+from shared.timeutil import as_utc, utcnow
+
+MAX_LIST = 200
+
+
+class FollowUpIn(FollowUpDraft):
+    """The cloud also accepts the customer's cloud id."""
+
+    customer_id: int | None = Field(None, ge=1, description="客户 id（云端）")
+
+    def names_customer(self) -> bool:
+        return super().names_customer() or self.customer_id is not None
+
+
+class VisitNotFound(NotFound):
+    code = "visit_not_found"
+    title = "到访记录不存在、不在您的数据范围内，或尚未从案场同步到云端"
+
+
+# ---- the cloud route ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    site_id: str
+    project_id: int
+    customer_id: int
+    visit_id: str | None
+
+
+def _resolve(
+    session: Session, settings: CloudSettings, principal: Principal, data: FollowUpIn
+) -> _Target:
+    """The customer the follow-up is about, within the principal's data scope (404 else)."""
+    if data.visit_id is not None:
+        visit = session.get(Visit, str(data.visit_id))
+        if visit is None or not principal.sees_site(visit.site_id):
+            raise VisitNotFound()
+        return _Target(visit.site_id, visit.project_id, visit.customer_id, visit.id)
+    if data.customer_id is not None:
+        customer = sales_service.get_customer(
+            session, principal=principal, customer_id=data.customer_id)
+    else:
+        assert data.phone is not None
+        bidx = settings.blind_index.phone(normalise_phone(data.phone))
+        project = session.get(Project, data.project_id) if data.project_id else None
+        found = None
+        if project is not None and principal.sees_site(project.site_id):
+            found = session.exec(select(Customer).where(
+                Customer.project_id == project.id, Customer.phone_bidx == bidx)).first()
+        if found is None:
+            raise NotFound("该项目下没有这个手机号的客户", code="customer_not_found")
+        customer = found
+    assert customer.id is not None
+    project = session.get(Project, customer.project_id)
+    assert project is not None
+    return _Target(project.site_id, customer.project_id, customer.id, None)
+
+
+def _replayed(existing: FollowUp, principal: Principal) -> FollowUp:
+    if existing.consultant_id != principal.user_id:
+        raise FollowUpIdReused()
+    return existing
+
+
+def create(
+    session: Session, *, settings: CloudSettings, principal: Principal, data: FollowUpIn,
+    now: datetime | None = None,
+) -> tuple[FollowUp, bool]:
+    """Store the follow-up once; (row, created). A retry — or the same follow-up already
+    synced from the edge — returns the stored row."""
+    follow_up_id = str(data.id)
+    existing = session.get(FollowUp, follow_up_id)
+    if existing is not None:
+        return _replayed(existing, principal), False
+    target = _resolve(session, settings, principal, data)
+    row = FollowUp(
+        id=follow_up_id, site_id=target.site_id, project_id=target.project_id,
+        customer_id=target.customer_id, visit_id=target.visit_id,
+        consultant_id=principal.user_id, kind=data.kind, reached=data.reached,
+        effective=follow_up_effective(data.kind, data.reached), note=data.note,
+        next_at=data.next_at, occurred_at=min(as_utc(data.occurred_at), now or utcnow()),
+        recorded_via="cloud",
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # The same id committed a moment ago by the sync consumer (or a parallel retry).
+        raced = session.exec(select(FollowUp).where(FollowUp.id == follow_up_id)
+                             .execution_options(populate_existing=True)).first()
+        if raced is None:
+            raise
+        return _replayed(raced, principal), False
+    audit_service.record(
+        session, action="follow_up.create", principal=principal, ip=principal.ip,
+        object_type="follow_up", object_id=follow_up_id,
+        detail={"customer_id": target.customer_id, "visit_id": target.visit_id,
+                "kind": data.kind, "effective": row.effective, "via": "cloud"},
+    )
+    return row, True
+
+
+def list_for_customer(
+    session: Session, *, principal: Principal, customer_id: int, limit: int = MAX_LIST
+) -> list[tuple[FollowUp, str | None]]:
+    """A customer's follow-ups, newest first, with the consultant's name (scoped: 404)."""
+    sales_service.get_customer(session, principal=principal, customer_id=customer_id)
+    rows = session.exec(
+        select(FollowUp, User.display_name)
+        .outerjoin(User, col(User.id) == FollowUp.consultant_id)
+        .where(FollowUp.customer_id == customer_id)
+        .order_by(col(FollowUp.occurred_at).desc(), col(FollowUp.id).desc())
+        .limit(limit)
+    ).all()
+    return [(f, name) for f, name in rows]
+
+
+# ---- edge sync ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncedFollowUp:
+    event: FollowUpRecorded
+    seq: int
+
+
+@dataclass(frozen=True)
+class SyncedOutcome:
+    outcome: str  # applied | merged | rejected
+    reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def record_synced(
+    session: Session, *, settings: CloudSettings, site_id: str,
+    items: Sequence[SyncedFollowUp], received_at: datetime,
+) -> list[SyncedOutcome]:
+    """Apply follow-up events of one site in seq order with a fixed number of queries.
+
+    Called after the run's visits are flushed, so a follow-up finds a visit registered
+    earlier in the same run. A visit the cloud does not know (e.g. merged into another
+    visit of that day) is dropped from the follow-up, which still names its customer by
+    project and phone; a visit of another site rejects the event.
+    """
+    if not items:
+        return []
+    events = [item.event for item in items]
+    ids = [str(e.follow_up_id) for e in events]
+    stored: dict[str, int] = dict(session.exec(
+        select(FollowUp.id, FollowUp.consultant_id).where(col(FollowUp.id).in_(ids))).all())
+    visit_ids = {str(e.visit_id) for e in events if e.visit_id is not None}
+    visits = {v.id: v for v in session.exec(select(Visit).where(col(Visit.id).in_(visit_ids)))}
+    bidx = {p: settings.blind_index.phone(p) for p in {e.phone for e in events}}
+    customers = {
+        (c.project_id, c.phone_bidx): c.id
+        for c in session.exec(select(Customer).where(col(Customer.phone_bidx).in_(bidx.values())))
+    }
+    users = set(session.exec(
+        select(User.id).where(col(User.id).in_({e.consultant_id for e in events}))).all())
+
+    outcomes: list[SyncedOutcome] = []
+    for item, event, follow_up_id in zip(items, events, ids, strict=True):
+        detail: dict[str, Any] = {"follow_up_id": follow_up_id}
+        if follow_up_id in stored:
+            same = stored[follow_up_id] == event.consultant_id
+            outcomes.append(SyncedOutcome("merged", detail=detail) if same
+                            else SyncedOutcome("rejected", "follow_up_id_reused"))
+            continue
+        if event.consultant_id not in users:
+            outcomes.append(SyncedOutcome("rejected", "unknown_consultant"))
+            continue
+        project_id = event.project_id
+        customer_id = customers.get((project_id, bidx[event.phone]))
+        visit_id = str(event.visit_id) if event.visit_id is not None else None
+        visit = visits.get(visit_id) if visit_id else None
+        if visit is not None and visit.site_id != site_id:
+            outcomes.append(SyncedOutcome("rejected", "visit_not_in_site"))
+            continue
+        if visit is not None:
+            project_id, customer_id = visit.project_id, visit.customer_id
+        elif visit_id is not None:
+            detail["dropped_visit_id"] = visit_id
+            visit_id = None
+        if customer_id is None:
+            outcomes.append(SyncedOutcome("rejected", "customer_not_found"))
+            continue
+        stored[follow_up_id] = event.consultant_id
+        session.add(FollowUp(
+            id=follow_up_id, site_id=site_id, project_id=project_id, customer_id=customer_id,
+            visit_id=visit_id, consultant_id=event.consultant_id, kind=event.kind,
+            reached=event.reached, effective=follow_up_effective(event.kind, event.reached),
+            note=event.note, next_at=event.next_at,
+            occurred_at=min(as_utc(event.occurred_at), received_at),
+            recorded_via="edge", event_seq=item.seq,
+        ))
+        outcomes.append(SyncedOutcome("applied", detail=detail))
+    session.flush()
+    return outcomes

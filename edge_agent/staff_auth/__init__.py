@@ -1,0 +1,1 @@
+"""Consultants on their phones: login through the cloud, edge tokens checked offline."""

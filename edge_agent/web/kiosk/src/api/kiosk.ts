@@ -1,0 +1,30 @@
+// Kiosk endpoints of the edge agent: visits, customer look-up, roster, projects, status.
+import { request } from './http'
+import type {
+  ConsultantOut,
+  CustomerLookupOut,
+  KioskStatusOut,
+  ProjectOut,
+  RegistrationOut,
+  VisitIn,
+  VisitOut,
+} from './types'
+
+export const kioskApi = {
+  /** 201 created, 200 replay / same-day visit; the key makes a retry safe. */
+  registerVisit: (body: VisitIn, idempotencyKey: string) =>
+    request<RegistrationOut>('POST', '/kiosk/visits', {
+      body,
+      headers: { 'Idempotency-Key': idempotencyKey },
+    }),
+  todaysVisits: (projectId?: number) =>
+    request<VisitOut[]>('GET', '/kiosk/visits', { query: { project_id: projectId } }),
+  lookupCustomer: (phone: string, projectId: number | undefined, signal?: AbortSignal) =>
+    request<CustomerLookupOut>('GET', '/kiosk/customers/lookup', {
+      query: { phone, project_id: projectId },
+      signal,
+    }),
+  consultants: () => request<ConsultantOut[]>('GET', '/kiosk/consultants'),
+  projects: () => request<ProjectOut[]>('GET', '/kiosk/projects'),
+  status: (token?: string) => request<KioskStatusOut>('GET', '/kiosk/status', { token }),
+}

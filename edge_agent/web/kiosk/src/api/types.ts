@@ -1,0 +1,125 @@
+// Bodies of the edge agent's kiosk API (edge_agent/kiosk/schemas.py, edge_agent/rota/schemas.py).
+// Datetimes arrive as ISO strings in UTC; dates as YYYY-MM-DD (Asia/Shanghai days).
+
+export type Classification = 'first_visit' | 'return_visit'
+export type Outcome = 'created' | 'replayed' | 'same_day_existing'
+export type VisitSource = 'natural' | 'channel' | 'referral_old_customer' | 'online' | 'other'
+
+export interface VisitIn {
+  project_id?: number | null
+  phone: string
+  name?: string | null
+  party_size: number
+  intent?: string | null
+  source?: VisitSource
+  consultant_id?: number | null
+}
+
+export interface VisitOut {
+  id: string
+  project_id: number
+  phone_masked: string
+  name_masked: string | null
+  party_size: number
+  intent: string | null
+  source: VisitSource
+  consultant_id: number | null
+  occurred_at: string
+  visit_date: string
+  classification: Classification
+  provisional: boolean
+  visit_count: number
+  owner_id: number | null
+  owner_name: string | null
+  seq: number
+}
+
+export interface RegistrationOut extends VisitOut {
+  outcome: Outcome
+  same_day: boolean
+  message: string
+}
+
+export interface CustomerLookupOut {
+  project_id: number
+  phone_masked: string
+  known: boolean
+  classification: Classification
+  provisional: boolean
+  visit_count: number
+  visited_today: boolean
+  owner_id: number | null
+  owner_name: string | null
+  last_visit_at: string | null
+  protection_until: string | null
+}
+
+export interface ConsultantOut {
+  id: number
+  name: string
+  roles: string[]
+}
+
+export interface ProjectOut {
+  id: number
+  name: string
+  city: string | null
+  is_default: boolean
+}
+
+export interface KioskStatusOut {
+  cloud_link: 'online' | 'offline'
+  sync_enabled: boolean
+  backlog: number
+  last_acked_seq: number
+  last_ack_at: string | null
+  oldest_unacked_at: string | null
+  clock_skew_seconds: number | null
+  down_cursor: number
+}
+
+export interface RotaConsultantOut {
+  id: number
+  name: string
+  on_duty: boolean
+  position: number | null
+  checked_in_at: string | null
+  checked_out_at: string | null
+  received_today: number
+  return_visits_today: number
+}
+
+export interface RotaBoardOut {
+  duty_date: string
+  next_consultant_id: number | null
+  consultants: RotaConsultantOut[]
+}
+
+export interface DutyChangeOut extends RotaBoardOut {
+  changed: boolean
+}
+
+export type RotaAction = 'check_in' | 'check_out' | 'turn_consumed'
+
+export interface RotaEventOut {
+  id: number
+  occurred_at: string
+  consultant_id: number
+  consultant_name: string | null
+  action: RotaAction
+  actor: string
+  reason: string
+  visit_id: string | null
+  position_before: number | null
+  position_after: number | null
+}
+
+/** RFC 9457 problem+json as the agent renders it. */
+export interface Problem {
+  type?: string
+  title?: string
+  status?: number
+  code?: string
+  detail?: string
+  errors?: { field: string; type?: string; msg?: string }[]
+}

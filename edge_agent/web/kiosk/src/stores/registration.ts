@@ -1,0 +1,132 @@
+// One walk-in's registration form: live phone check and customer look-up, the receiving
+// consultant (head of the queue unless chosen), and a submit that is safe to repeat —
+// the Idempotency-Key belongs to the form, so a double tap or a retry after a timeout
+// returns the same visit instead of making a second one.
+import { defineStore } from 'pinia'
+import { computed, reactive, ref } from 'vue'
+
+import { kioskApi } from '../api/kiosk'
+import type { CustomerLookupOut, RegistrationOut, VisitIn, VisitSource } from '../api/types'
+import { newIdempotencyKey } from '../lib/idempotency'
+import { checkPhone, type PhoneCheck } from '../lib/phone'
+
+export const INTENT_OPTIONS = ['两房', '三房', '四房及以上', '自住', '改善', '投资', '学区', '商铺'] as const
+export const SOURCE_OPTIONS: { value: VisitSource; label: string }[] = [
+  { value: 'natural', label: '自然来访' },
+  { value: 'channel', label: '渠道带访' },
+  { value: 'referral_old_customer', label: '老带新' },
+  { value: 'online', label: '线上预约' },
+  { value: 'other', label: '其他' },
+]
+const MAX_INTENT = 200
+
+function emptyForm() {
+  return {
+    phone: '',
+    name: '',
+    partySize: 1,
+    intents: [] as string[],
+    intentNote: '',
+    source: 'natural' as VisitSource,
+    consultantId: null as number | null,
+  }
+}
+
+export const useRegistrationStore = defineStore('registration', () => {
+  const form = reactive(emptyForm())
+  const phoneBlurred = ref(false)
+  /** The receptionist picked a consultant by hand: stop following the queue. */
+  const consultantChosen = ref(false)
+  const idempotencyKey = ref(newIdempotencyKey())
+  const keyPhone = ref<string | null>(null)
+  const lookup = ref<CustomerLookupOut | null>(null)
+  const lookupState = ref<'idle' | 'loading' | 'done' | 'failed'>('idle')
+  const submitting = ref(false)
+  const result = ref<RegistrationOut | null>(null)
+  let lookupAbort: AbortController | null = null
+
+  const phoneCheck = computed<PhoneCheck>(() => checkPhone(form.phone, phoneBlurred.value))
+  const validPhone = computed(() =>
+    phoneCheck.value.state === 'valid' ? phoneCheck.value.phone : null,
+  )
+  const intent = computed(() => {
+    const text = [...form.intents, form.intentNote.trim()].filter(Boolean).join('、')
+    return text.slice(0, MAX_INTENT)
+  })
+  const canSubmit = computed(() => validPhone.value !== null && !submitting.value)
+
+  async function lookUp(phone: string, projectId: number | undefined): Promise<void> {
+    lookupAbort?.abort()
+    const abort = new AbortController()
+    lookupAbort = abort
+    lookupState.value = 'loading'
+    try {
+      const found = await kioskApi.lookupCustomer(phone, projectId, abort.signal)
+      if (abort.signal.aborted) return
+      lookup.value = found
+      lookupState.value = 'done'
+    } catch {
+      if (abort.signal.aborted) return
+      lookup.value = null
+      lookupState.value = 'failed'
+    }
+  }
+
+  function clearLookup(): void {
+    lookupAbort?.abort()
+    lookupAbort = null
+    lookup.value = null
+    lookupState.value = 'idle'
+  }
+
+  function chooseConsultant(id: number | null): void {
+    form.consultantId = id
+    consultantChosen.value = true
+  }
+
+  /** Follow the queue (or the returning customer's owner) until chosen by hand. */
+  function suggestConsultant(id: number | null): void {
+    if (!consultantChosen.value) form.consultantId = id
+  }
+
+  async function submit(projectId: number | undefined): Promise<RegistrationOut> {
+    const phone = validPhone.value
+    if (phone === null) throw new Error('手机号码不正确')
+    if (keyPhone.value !== null && keyPhone.value !== phone) {
+      idempotencyKey.value = newIdempotencyKey() // a different customer: a new registration
+    }
+    keyPhone.value = phone
+    const body: VisitIn = {
+      project_id: projectId,
+      phone: form.phone.trim(),
+      name: form.name.trim() || null,
+      party_size: form.partySize,
+      intent: intent.value || null,
+      source: form.source,
+      consultant_id: form.consultantId,
+    }
+    submitting.value = true
+    try {
+      result.value = await kioskApi.registerVisit(body, idempotencyKey.value)
+      return result.value
+    } finally {
+      submitting.value = false
+    }
+  }
+
+  function reset(): void {
+    Object.assign(form, emptyForm())
+    phoneBlurred.value = false
+    consultantChosen.value = false
+    idempotencyKey.value = newIdempotencyKey()
+    keyPhone.value = null
+    clearLookup()
+    result.value = null
+  }
+
+  return {
+    form, phoneBlurred, consultantChosen, idempotencyKey, lookup, lookupState, submitting,
+    result, phoneCheck, validPhone, intent, canSubmit,
+    lookUp, clearLookup, chooseConsultant, suggestConsultant, submit, reset,
+  }
+})

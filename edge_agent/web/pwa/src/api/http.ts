@@ -1,0 +1,72 @@
+// One fetch wrapper for the edge and the cloud: JSON in and out, a timeout, and errors
+// split into "no answer" (NetworkError: offline, timeout, blocked) and "an answer that
+// says no" (ApiError carrying the server's RFC 9457 problem, with its Chinese detail).
+
+export interface Problem {
+  status: number
+  code: string
+  detail: string
+}
+
+export class ApiError extends Error {
+  readonly problem: Problem
+  constructor(problem: Problem) {
+    super(problem.detail)
+    this.problem = problem
+  }
+  get status(): number {
+    return this.problem.status
+  }
+  get code(): string {
+    return this.problem.code
+  }
+}
+
+export class NetworkError extends Error {}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST'
+  body?: unknown
+  token?: string
+  headers?: Record<string, string>
+  timeoutMs?: number
+}
+
+export async function request<T>(url: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers }
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  if (options.token) headers.Authorization = `Bearer ${options.token}`
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      cache: 'no-store',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 8000),
+    })
+  } catch (error) {
+    throw new NetworkError(error instanceof Error ? error.message : String(error))
+  }
+  if (!response.ok) throw new ApiError(await problemOf(response))
+  return (await response.json()) as T
+}
+
+async function problemOf(response: Response): Promise<Problem> {
+  let body: Partial<Problem> = {}
+  try {
+    body = (await response.json()) as Partial<Problem>
+  } catch {
+    // not JSON: a proxy's error page
+  }
+  return {
+    status: response.status,
+    code: typeof body.code === 'string' ? body.code : `http_${response.status}`,
+    detail: typeof body.detail === 'string' ? body.detail : `服务器暂时无法处理（${response.status}）`,
+  }
+}
+
+/** 5xx and no answer at all: the server may be fine later. */
+export function unreachable(error: unknown): boolean {
+  return error instanceof NetworkError || (error instanceof ApiError && error.status >= 500)
+}

@@ -1,0 +1,48 @@
+// The phone's own database (IndexedDB through Dexie). The queue is keyed by the
+// follow-up's id, made here, which is also its Idempotency-Key on the edge and the cloud:
+// an entry leaves the queue only after a 2xx, and sending it again is harmless.
+import Dexie, { type EntityTable } from 'dexie'
+import type { FollowUpBody, FollowUpKind, Visit } from './api/types'
+
+export interface QueuedFollowUp {
+  id: string
+  userId: number
+  body: FollowUpBody
+  customer: string // what the list shows: masked name and phone
+  createdAt: number
+  attempts: number
+  lastError?: string
+  failed?: boolean // refused for good (e.g. invalid): needs the consultant
+}
+
+export interface SentFollowUp {
+  id: string
+  userId: number
+  customer: string
+  kind: FollowUpKind
+  via: 'edge' | 'cloud'
+  sentAt: number
+}
+
+export interface CachedVisit extends Visit {
+  userId: number
+}
+
+class PwaDatabase extends Dexie {
+  queue!: EntityTable<QueuedFollowUp, 'id'>
+  sent!: EntityTable<SentFollowUp, 'id'>
+  visits!: EntityTable<CachedVisit, 'id'>
+
+  constructor() {
+    super('anchang-consultant')
+    this.version(1).stores({
+      queue: 'id, userId, createdAt',
+      sent: 'id, userId, sentAt',
+      visits: 'id, userId',
+    })
+  }
+}
+
+export const db = new PwaDatabase()
+
+export const SENT_KEPT = 20 // recent successes shown under 待同步

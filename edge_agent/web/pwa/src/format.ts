@@ -1,0 +1,46 @@
+// Times are shown in Asia/Shanghai whatever the phone's zone; stored and sent as UTC ISO.
+const ZONE = 'Asia/Shanghai'
+const time = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: ZONE,
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+})
+const dayTime = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: ZONE,
+  month: 'numeric',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+})
+const parts = new Intl.DateTimeFormat('en-CA', {
+  timeZone: ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+})
+
+export const timeOf = (at: string | number) => time.format(new Date(at))
+export const dayTimeOf = (at: string | number) => dayTime.format(new Date(at))
+
+/** YYYY-MM-DD of the Shanghai day `days` after the day of `from`. */
+export function shanghaiDay(from: Date, days = 0): [string, string, string] {
+  const [y, m, d] = parts.format(new Date(from.getTime() + days * 86_400_000)).split('-')
+  return [y, m, d]
+}
+
+/** An aware ISO string for a Shanghai wall-clock time. */
+export function shanghaiIso(day: [string, string, string], hour: string, minute: string): string {
+  return `${day[0]}-${day[1]}-${day[2]}T${hour}:${minute}:00+08:00`
+}
+
+/** A random UUID v4: the follow-up's id and Idempotency-Key. */
+export function newId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
+  const b = crypto.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}

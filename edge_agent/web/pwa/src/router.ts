@@ -1,0 +1,48 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { useSession } from './stores/session'
+import TodayView from './views/TodayView.vue'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    title: string
+    public?: boolean
+  }
+}
+
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes: [
+    { path: '/', name: 'today', component: TodayView, meta: { title: '今日我的来访' } },
+    {
+      path: '/login',
+      name: 'login',
+      component: () => import('./views/LoginView.vue'),
+      meta: { title: '登录', public: true },
+    },
+    {
+      path: '/follow-up',
+      name: 'follow-up',
+      component: () => import('./views/FollowUpView.vue'),
+      meta: { title: '写跟进' },
+    },
+    {
+      path: '/queue',
+      name: 'queue',
+      component: () => import('./views/QueueView.vue'),
+      meta: { title: '待同步' },
+    },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach((to) => {
+  const session = useSession()
+  if (!to.meta.public && !session.user) {
+    return { name: 'login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+  }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = `${to.meta.title} · 案场顾问`
+})

@@ -1,0 +1,49 @@
+// Who is signed in on this phone. Kept in localStorage so the app opens signed in while
+// offline; the edge token works without any network until it expires (12 h).
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { StaffSession } from '../api/types'
+
+const KEY = 'anchang.consultant.session'
+
+function load(): StaffSession | null {
+  try {
+    const raw = localStorage.getItem(KEY)
+    return raw ? (JSON.parse(raw) as StaffSession) : null
+  } catch {
+    return null
+  }
+}
+
+export const useSession = defineStore('session', () => {
+  const data = ref<StaffSession | null>(load())
+
+  const user = computed(() => data.value?.user ?? null)
+  const edgeTokenValid = computed(
+    () => !!data.value && Date.parse(data.value.edge_token_expires_at) > Date.now(),
+  )
+  const projects = computed(() => data.value?.projects ?? [])
+
+  function save(): void {
+    if (data.value) localStorage.setItem(KEY, JSON.stringify(data.value))
+    else localStorage.removeItem(KEY)
+  }
+
+  function signIn(session: StaffSession): void {
+    data.value = session
+    save()
+  }
+
+  function saveCloudTokens(access: string, refresh: string): void {
+    if (!data.value) return
+    data.value = { ...data.value, cloud_access_token: access, cloud_refresh_token: refresh }
+    save()
+  }
+
+  function signOut(): void {
+    data.value = null
+    save()
+  }
+
+  return { data, user, edgeTokenValid, projects, signIn, saveCloudTokens, signOut }
+})

@@ -1,0 +1,168 @@
+// Draining the offline queue: each follow-up goes to the edge first (the office LAN), and
+// to the cloud when the edge cannot be reached. A queued entry is deleted only after a
+// 2xx; anything else leaves it queued (retried later) or marks it failed (refused for
+// good). Both servers store a follow-up once by its id, so a retry — or the same entry
+// reaching both — never makes two.
+import { cloudApi } from '../api/cloud'
+import { edgeApi } from '../api/edge'
+import { ApiError, unreachable } from '../api/http'
+import { db, type QueuedFollowUp, SENT_KEPT } from '../db'
+
+export interface FlushContext {
+  userId: number
+  edgeToken: string | null // null once expired
+  cloud: { base: string; access: string; refresh: string } | null
+  saveCloudTokens(access: string, refresh: string): void
+}
+
+type Outcome =
+  | { kind: 'sent'; via: 'edge' | 'cloud' }
+  | { kind: 'retry'; message: string }
+  | { kind: 'failed'; message: string }
+
+export interface FlushReport {
+  sent: number
+  left: number
+}
+
+const EDGE_DOWN = '案场设备暂时连不上，恢复后自动同步'
+const OFFLINE = '网络已断开，恢复后自动同步'
+const LOGIN_EXPIRED = '登录已失效，请重新登录，之后自动同步'
+
+// Codes the cloud answers while the visit has not reached it from the office yet.
+const NOT_SYNCED_YET = new Set(['visit_not_found', 'customer_not_found'])
+
+/** One flush at a time across tabs (Web Locks) and in this tab. A flush asked for while
+ * one runs (the network just came back, a new entry) runs once more right after it. */
+let running: Promise<FlushReport> | null = null
+let again: Promise<FlushReport> | null = null
+
+export function flushQueue(ctx: FlushContext): Promise<FlushReport> {
+  if (running) {
+    const rerun = () => {
+      again = null
+      return flushQueue(ctx)
+    }
+    again ??= running.then(rerun, rerun)
+    return again
+  }
+  const run = (): Promise<FlushReport> => drain(ctx)
+  const locked =
+    'locks' in navigator
+      ? new Promise<FlushReport>((resolve, reject) => {
+          // The lock is held until the callback's promise settles, i.e. the whole drain.
+          void navigator.locks.request('anchang-follow-up-flush', () => run().then(resolve, reject))
+        })
+      : run()
+  running = locked.finally(() => {
+    running = null
+  })
+  return running
+}
+
+async function drain(ctx: FlushContext): Promise<FlushReport> {
+  const items = (await db.queue.where('userId').equals(ctx.userId).sortBy('createdAt')).filter(
+    (item) => !item.failed,
+  )
+  if (!navigator.onLine) {
+    // No network at all: nothing to try; say so on every waiting entry.
+    await db.queue.bulkUpdate(items.map((item) => ({ key: item.id, changes: { lastError: OFFLINE } })))
+    return { sent: 0, left: await db.queue.where('userId').equals(ctx.userId).count() }
+  }
+  let sent = 0
+  let edgeDown = false // once the edge did not answer, this flush goes straight to the cloud
+  for (const item of items) {
+    const outcome = await sendOne(ctx, item, edgeDown)
+    if (outcome.kind === 'sent') {
+      await db.transaction('rw', db.queue, db.sent, async () => {
+        await db.queue.delete(item.id)
+        await db.sent.put({
+          id: item.id,
+          userId: item.userId,
+          customer: item.customer,
+          kind: item.body.kind,
+          via: outcome.via,
+          sentAt: Date.now(),
+        })
+      })
+      sent += 1
+      if (outcome.via === 'cloud') edgeDown = true
+      continue
+    }
+    await db.queue.update(item.id, {
+      attempts: item.attempts + 1,
+      lastError: outcome.message,
+      failed: outcome.kind === 'failed',
+    })
+    if (outcome.kind === 'retry') edgeDown = true
+  }
+  await pruneSent(ctx.userId)
+  const left = await db.queue.where('userId').equals(ctx.userId).count()
+  return { sent, left }
+}
+
+async function sendOne(ctx: FlushContext, item: QueuedFollowUp, skipEdge: boolean): Promise<Outcome> {
+  let whyNotEdge = !ctx.edgeToken ? LOGIN_EXPIRED : navigator.onLine ? EDGE_DOWN : OFFLINE
+  if (!skipEdge && ctx.edgeToken) {
+    try {
+      await edgeApi.followUp(ctx.edgeToken, item.body)
+      return { kind: 'sent', via: 'edge' }
+    } catch (error) {
+      const tokenRefused = error instanceof ApiError && [401, 403].includes(error.status)
+      if (!unreachable(error) && !tokenRefused) return refusedFor(error)
+      // Out of reach, or this login is no longer good at the edge: try the cloud.
+      if (tokenRefused) whyNotEdge = LOGIN_EXPIRED
+    }
+  }
+  return sendToCloud(ctx, item, whyNotEdge)
+}
+
+async function sendToCloud(
+  ctx: FlushContext,
+  item: QueuedFollowUp,
+  whyNotEdge: string,
+): Promise<Outcome> {
+  const cloud = ctx.cloud
+  if (!cloud) return { kind: 'retry', message: whyNotEdge }
+  try {
+    await postWithRefresh(ctx, cloud, item)
+    return { kind: 'sent', via: 'cloud' }
+  } catch (error) {
+    if (unreachable(error)) return { kind: 'retry', message: whyNotEdge }
+    if (error instanceof ApiError && error.status === 401) {
+      return { kind: 'retry', message: '云端登录已过期，连上案场 Wi-Fi 后自动同步' }
+    }
+    if (error instanceof ApiError && NOT_SYNCED_YET.has(error.code)) {
+      return { kind: 'retry', message: '到访记录尚未同步到云端，稍后自动重试' }
+    }
+    return refusedFor(error)
+  }
+}
+
+async function postWithRefresh(
+  ctx: FlushContext,
+  cloud: NonNullable<FlushContext['cloud']>,
+  item: QueuedFollowUp,
+): Promise<void> {
+  try {
+    await cloudApi.followUp(cloud.base, cloud.access, item.body)
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) throw error
+    const tokens = await cloudApi.refresh(cloud.base, cloud.refresh) // rotates the refresh token
+    ctx.saveCloudTokens(tokens.access_token, tokens.refresh_token)
+    cloud.access = tokens.access_token
+    cloud.refresh = tokens.refresh_token
+    await cloudApi.followUp(cloud.base, cloud.access, item.body)
+  }
+}
+
+function refusedFor(error: unknown): Outcome {
+  if (error instanceof ApiError) return { kind: 'failed', message: error.message }
+  return { kind: 'retry', message: String(error) }
+}
+
+async function pruneSent(userId: number): Promise<void> {
+  const recent = await db.sent.where('userId').equals(userId).sortBy('sentAt')
+  const stale = recent.slice(0, Math.max(0, recent.length - SENT_KEPT)).map((s) => s.id)
+  if (stale.length) await db.sent.bulkDelete(stale)
+}
