@@ -156,7 +156,8 @@ class DemoPlan:
     edge_mqtt_password: str
 
 
-def prepare(data_dir: Path, edge_port: int, mqtt_port: int, broker_choice: str) -> DemoPlan:
+def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
+            broker_choice: str) -> DemoPlan:
     """Secrets, database and seed data: the blocking part, before the event loop starts."""
     data_dir = data_dir.resolve()
     values = _secrets(data_dir)
@@ -172,6 +173,9 @@ def prepare(data_dir: Path, edge_port: int, mqtt_port: int, broker_choice: str) 
         blind_index_key=values["blind_index_key"], sync_enabled=True, mqtt_port=port,
         mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,
         mqtt_password=values["cloud_mqtt_password"], mqtt_client_id="anchang-demo-cloud",
+        # The consultant PWA is served by the edge and writes to the cloud when the edge
+        # is unreachable.
+        cors_origins=[f"http://127.0.0.1:{edge_port}", f"http://localhost:{edge_port}"],
     )
     upgrade(cloud_settings.database_url)
     env_path = _seed(cloud_settings, data_dir, values["accounts"], "127.0.0.1", port)
@@ -179,7 +183,7 @@ def prepare(data_dir: Path, edge_port: int, mqtt_port: int, broker_choice: str) 
     edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)
     edge_settings = EdgeSettings.model_validate(
         {**edge_env, "database_path": str(data_dir / "edge.db"), "port": edge_port,
-         "down_poll_seconds": 2}
+         "down_poll_seconds": 2, "cloud_url": f"http://127.0.0.1:{cloud_port}"}
     )
     return DemoPlan(data_dir, cloud_settings, edge_settings, use_embedded, values["accounts"],
                     values["cloud_mqtt_password"], edge_env["mqtt_password"])
@@ -241,10 +245,13 @@ def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: boo
     table = Table(title="Anchang 演示环境已启动", show_lines=False)
     table.add_column("内容")
     table.add_column("地址 / 账号")
-    table.add_row("云端 API 文档", f"http://127.0.0.1:{cloud_port}/api/v1/docs")
-    table.add_row("云端健康检查", f"http://127.0.0.1:{cloud_port}/readyz")
-    table.add_row("边缘设备 Kiosk API", f"http://127.0.0.1:{edge_port}/api/v1/docs")
-    table.add_row("Kiosk 令牌", kiosk_token)
+    cloud, edge = f"http://127.0.0.1:{cloud_port}", f"http://127.0.0.1:{edge_port}"
+    table.add_row("总部控制台（电脑浏览器）", f"{cloud}/console/")
+    table.add_row("前台登记（平板，含设备令牌）", f"{edge}/kiosk/?token={kiosk_token}")
+    table.add_row("顾问助手 PWA（手机）", f"{edge}/pwa/")
+    table.add_row("云端 API 文档", f"{cloud}/api/v1/docs")
+    table.add_row("案场设备 API 文档", f"{edge}/api/v1/docs")
+    table.add_row("云端健康检查", f"{cloud}/readyz")
     kind = "内置 amqtt" if embedded else "Mosquitto"
     table.add_row("MQTT broker", f"127.0.0.1:{mqtt_port}（{kind}）")
     for username, display, roles, _ in DEMO_PEOPLE:
@@ -258,7 +265,7 @@ def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: boo
 
 def run_demo(*, data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
              broker: str = "auto") -> int:
-    plan = prepare(data_dir, edge_port, mqtt_port, broker)
+    plan = prepare(data_dir, cloud_port, edge_port, mqtt_port, broker)
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(_serve(plan, cloud_port))
     return 0

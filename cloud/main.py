@@ -20,6 +20,7 @@ from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router
 from cloud.sync.consumer import SyncConsumer
+from shared.apidocs import install_api_docs
 from shared.http import install_request_middleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
@@ -53,15 +54,15 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
-        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_consumer = None
     configure_logging("cloud")
     install_problem_handlers(app)
+    install_api_docs(app, API_PREFIX)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
     if settings.cors_origins:
         # The consultant PWA, served by a sales office's edge, falls back to this API.

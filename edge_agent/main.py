@@ -20,6 +20,7 @@ from edge_agent.staff_auth.api import router as staff_router
 from edge_agent.store import Store
 from edge_agent.sync.agent import SyncAgent
 from edge_agent.sync.metrics import SyncMetrics
+from shared.apidocs import install_api_docs
 from shared.http import install_request_middleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
@@ -61,7 +62,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
         version=__version__,
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -69,6 +70,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.state.metrics = metrics
     configure_logging("edge", settings.log_level)
     install_problem_handlers(app)
+    install_api_docs(app, API_PREFIX)
     install_request_middleware(app, registry, "anchang_edge")
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.include_router(health.router)

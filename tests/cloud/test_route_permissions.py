@@ -27,10 +27,11 @@ ANONYMOUS_ROUTES = frozenset({
     ("GET", "/"),
     ("GET", "/console"),
     ("GET", "/console/{path:path}"),
+    # The interactive API docs page (bundled Swagger UI; every call it makes is checked).
+    ("GET", "/api/v1/docs"),
 })
 # FastAPI's own documentation routes (plain Starlette routes, not API routes).
-DOC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs",
-                       "/api/v1/docs/oauth2-redirect"})
+DOC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs-assets"})
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,18 @@ def test_demo_runs_on_embedded_defaults_and_syncs_its_seeded_visits(tmp_path: Pa
     try:
         wait_for(lambda: "DEMO-READY" in log.read_text(), timeout=120, what="the demo banner")
         text = log.read_text()
-        assert f"http://127.0.0.1:{cloud_port}/api/v1/docs" in text
+        assert f"http://127.0.0.1:{cloud_port}/console/" in text
+        assert f"http://127.0.0.1:{edge_port}/kiosk/?token=" in text
+        assert f"http://127.0.0.1:{edge_port}/pwa/" in text
         assert "内置 amqtt" in text
         password = re.search(r"admin / (\S+)", text)
         assert password, text
         base = f"http://127.0.0.1:{cloud_port}"
         assert httpx.get(base + "/readyz").json()["status"] == "ok"
+        # The built apps are served without any CDN (make demo builds them first).
+        assert '<div id="app">' in httpx.get(base + "/console/").text
+        assert httpx.get(f"http://127.0.0.1:{edge_port}/pwa/manifest.webmanifest"
+                         ).status_code == 200
         token = httpx.post(base + "/api/v1/auth/login",
                            json={"username": "admin", "password": password.group(1)}
                            ).json()["access_token"]
