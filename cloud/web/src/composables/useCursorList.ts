@@ -1,4 +1,4 @@
-import { ref, shallowRef } from 'vue'
+import { computed, reactive, ref, shallowRef } from 'vue'
 
 import type { CursorPage } from '@/api/types'
 
@@ -54,5 +54,53 @@ export function useCursorList<T>(
     items.value = items.value.map((item) => (match(item) ? updated : item))
   }
 
-  return { items, loading, pageIndex, pageSize, hasNext, reload, refresh, next, prev, replace }
+  /** Everything `<CursorPager v-bind="pager" />` takes: state, page size model and events. */
+  const pager = computed(() => ({
+    pageSize: pageSize.value,
+    'onUpdate:pageSize': (size: number) => {
+      pageSize.value = size
+    },
+    pageIndex: pageIndex.value,
+    hasNext: hasNext.value,
+    loading: loading.value,
+    count: items.value.length,
+    onPrev: prev,
+    onNext: next,
+    onResize: reload,
+  }))
+
+  return { items, loading, pageIndex, pageSize, hasNext, pager, reload, refresh, next, prev, replace }
+}
+
+export interface QueryListOptions<T, Q extends object, F> {
+  /** The empty query form: shown at first and restored by "重置". */
+  blank: () => Q
+  /** The filters for a query form, taken when it is submitted. */
+  toFilter: (query: Q) => F
+  fetchPage: (filter: F, cursor: string | null, limit: number) => Promise<CursorPage<T>>
+  pageSize?: number
+}
+
+/**
+ * A cursor list behind a query form. "查询" takes the filters from the form; paging,
+ * page size changes and `applied()` keep using them until the next "查询" or "重置",
+ * whatever is typed into the form meanwhile.
+ */
+export function useQueryList<T, Q extends object, F>(options: QueryListOptions<T, Q, F>) {
+  const query = reactive(options.blank()) as Q
+  // The filters of the table on screen.
+  let applied: F = options.toFilter(options.blank())
+  const list = useCursorList<T>((cursor, limit) => options.fetchPage(applied, cursor, limit), options.pageSize)
+
+  function search(): void {
+    applied = options.toFilter(query)
+    void list.reload()
+  }
+
+  function resetQuery(): void {
+    Object.assign(query, options.blank())
+    search()
+  }
+
+  return { ...list, query, applied: (): F => applied, search, resetQuery }
 }

@@ -38,13 +38,15 @@ export const consoleChildren: RouteRecordRaw[] = [
   {
     path: '403',
     name: 'forbidden',
-    component: () => import('@/views/error/ForbiddenView.vue'),
+    component: () => import('@/views/error/ErrorView.vue'),
+    props: { status: 403 },
     meta: { title: '无权访问' },
   },
   {
     path: ':pathMatch(.*)*',
     name: 'not-found',
-    component: () => import('@/views/error/NotFoundView.vue'),
+    component: () => import('@/views/error/ErrorView.vue'),
+    props: { status: 404 },
     meta: { title: '页面不存在' },
   },
 ]
@@ -66,7 +68,7 @@ export const routes: RouteRecordRaw[] = [
     path: '/',
     component: () => import('@/layouts/ConsoleLayout.vue'),
     children: [
-      { path: '', name: 'home', component: () => import('@/views/error/NotFoundView.vue') },
+      { path: '', name: 'home', component: () => import('@/views/error/ErrorView.vue'), props: { status: 404 } },
       ...consoleChildren,
     ],
   },
