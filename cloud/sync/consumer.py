@@ -26,6 +26,7 @@ from sqlmodel import Session
 from cloud.settings import CloudSettings
 from cloud.sync import feed, metrics, service
 from cloud.sync.models import SiteLink
+from cloud.sync.throttle import RejectionThrottle
 from shared.envelope import (
     DownRequest,
     Envelope,
@@ -61,6 +62,7 @@ class SyncConsumer:
         self.engine = engine
         self.connected = False
         self.processed = 0  # messages handled, for status pages and tests
+        self._throttle = RejectionThrottle()
         self._queue: queue.Queue[Inbound] = queue.Queue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="sync-consumer", daemon=True)
@@ -208,10 +210,12 @@ class SyncConsumer:
                     good.append(self._verified(session, site_id, item, Envelope, key))
                 except ProtocolError as exc:
                     envelope = _parse_quietly(item.payload)
-                    service.record_rejection(session, topic=item.topic, raw=item.payload,
-                                             error=exc, topic_site_id=site_id, envelope=envelope)
                     metrics.REJECTED.labels(exc.reason).inc()
-                    log.warning("sync.rejected", site=site_id, reason=exc.reason)
+                    if self._throttle.allow(site_id, exc.reason):
+                        service.record_rejection(session, topic=item.topic, raw=item.payload,
+                                                 error=exc, topic_site_id=site_id,
+                                                 envelope=envelope)
+                        log.warning("sync.rejected", site=site_id, reason=exc.reason)
                     # Told to the edge (the ack is signed, so only it can read it as ours);
                     # the seq stays open for the genuine event.
                     refused.append({"seq": envelope.seq if envelope else None,
@@ -268,6 +272,8 @@ class SyncConsumer:
 
     def _reject(self, item: Inbound, error: ProtocolError, site_id: str | None) -> None:
         metrics.REJECTED.labels(error.reason).inc()
+        if not self._throttle.allow(site_id, error.reason):
+            return
         log.warning("sync.rejected", topic=item.topic[:100], reason=error.reason)
         with Session(self.engine) as session:
             service.record_rejection(session, topic=item.topic, raw=item.payload, error=error,

@@ -298,3 +298,22 @@ def test_a_visit_id_reused_by_a_new_event_is_rejected_not_stalled(
     peer_a.send(envelope(a.site_id, a.key, 3, visit_payload(a.project_id, "13000000013")))
     assert peer_a.wait_ack(3).acked_seq == 3
     assert count(engine, Visit) == 2
+
+
+def test_a_flood_of_forgeries_is_counted_but_recorded_only_a_few_times(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    from cloud.sync.throttle import RECORDS_PER_WINDOW
+
+    a = sites[0]
+    flood = RECORDS_PER_WINDOW * 3
+    for n in range(flood):
+        peer_a.send(envelope(a.site_id, b"\x01" * 32, 1 + n,
+                             visit_payload(a.project_id, "13900000077")))
+    peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13900000078")))
+    peer_a.wait_ack(1)  # the genuine event still gets through after the flood
+    assert count(engine, SyncRejection) == RECORDS_PER_WINDOW
+    with Session(engine) as s:
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "sync.reject")).all()
+    assert len(audit) == RECORDS_PER_WINDOW
+    assert consumer.processed >= flood + 1
