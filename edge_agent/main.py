@@ -18,6 +18,7 @@ from edge_agent.rota.api import router as rota_router
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.api import router as staff_router
 from edge_agent.store import Store
+from edge_agent.store.rekey import ensure_site_key
 from edge_agent.sync.agent import SyncAgent
 from edge_agent.sync.metrics import SyncMetrics
 from shared.apidocs import install_api_docs
@@ -41,6 +42,9 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await Store.open(settings.database_path)
+        reindexed = await store.write(ensure_site_key, settings)
+        if reindexed:
+            structlog.get_logger().warning("site_key_changed_reindexed", visits=reindexed)
         app.state.store = store
         agent = SyncAgent(settings, store, metrics) if run_sync else None
         if agent is not None:

@@ -169,7 +169,12 @@ _V3_FOLLOW_UPS = (
     "CREATE INDEX ix_follow_up_consultant ON follow_up (consultant_id, recorded_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_ROTA, _V3_FOLLOW_UPS)
+_V4_KEY_FINGERPRINT = (
+    # Which site key the blind indexes were computed with, so a rotated key is noticed.
+    "ALTER TABLE sync_state ADD COLUMN key_fingerprint VARCHAR(64)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

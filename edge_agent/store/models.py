@@ -42,6 +42,7 @@ class SyncState(EdgeModel, table=True):
     down_cursor: int = 0
     down_synced_at: datetime | None = _utc(nullable=True)
     clock_skew_seconds: float | None = None
+    key_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class OutboxRow(EdgeModel, table=True):

@@ -60,8 +60,13 @@ def env_of(settings: EdgeSettings) -> dict[str, str]:
 
 
 def settings_like(settings: EdgeSettings, **overrides: Any) -> EdgeSettings:
-    """The same site (keys, database) with some settings changed."""
-    return settings.model_copy(update=overrides)
+    """The same site (keys, database) with some settings changed, validated afresh (a
+    model copy would keep the cached keys and cipher of the original)."""
+    values: dict[str, Any] = {
+        k.removeprefix("ANCHANG_EDGE_").lower(): v for k, v in env_of(settings).items()
+    }
+    values.update(overrides)
+    return EdgeSettings(_env_file=None, **values)
 
 
 async def eventually(
