@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from cloud.db import SessionDep
-from cloud.identity.deps import Principal, authorize
+from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.sales import follow_ups, service
 from cloud.sales.models import Customer, FollowUp
@@ -30,12 +30,7 @@ FollowUpWriter = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_CREATE))]
 FollowUpReader = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_READ))]
 
 
-def _settings(request: Request) -> CloudSettings:
-    settings: CloudSettings = request.app.state.settings
-    return settings
 
-
-SettingsDep = Annotated[CloudSettings, Depends(_settings)]
 
 
 def _mask_name(name: str | None) -> str | None:
