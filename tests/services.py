@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import NoReturn
 
 import pytest
 
@@ -25,10 +26,13 @@ def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def require(name: str, host: str, port: int) -> None:
-    if port_open(host, port):
-        return
-    message = f"{name} is not reachable at {host}:{port}"
+def unavailable(message: str) -> NoReturn:
+    """A service or tool the test needs is missing: a failure under CI, else a skip."""
     if os.environ.get("CI") == "true":
         pytest.fail(message + " (CI=true: a missing service is a failure)")
     pytest.skip(message)
+
+
+def require(name: str, host: str, port: int) -> None:
+    if not port_open(host, port):
+        unavailable(f"{name} is not reachable at {host}:{port}")

@@ -7,7 +7,6 @@ Screenshots land in docs/manual/images/, where the Chinese user manual embeds th
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from tests.integration.conftest import (
 from tests.integration.edge_process import EdgeProcess
 from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.peer import wait_for
+from tests.services import unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 MANUAL_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "manual" / "images"
@@ -70,10 +70,7 @@ class Stack:
 def _require_browser() -> None:
     if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
         return
-    message = f"{CHROMIUM} is missing (make test installs Debian's chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
 
 
 class _Server(uvicorn.Server):

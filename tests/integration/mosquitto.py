@@ -10,10 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from cloud.sync.credentials import BrokerFiles, mosquitto_conf
-from tests.services import port_open
+from tests.services import port_open, unavailable
 
 
 def free_port() -> int:
@@ -27,9 +25,7 @@ def mosquitto_binary() -> str:
         "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
     )
     if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("mosquitto is not installed (CI=true: a missing service is a failure)")
-        pytest.skip("mosquitto is not installed")
+        unavailable("mosquitto is not installed")
     return found
 
 
