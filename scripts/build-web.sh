@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build each web app (npm ci from its committed lock file, then vite build), skipping
-# one whose sources, lock file and dist are unchanged since its last build.
+# one whose sources, lock file, dist and the TypeScript the apps share (shared/web) are
+# unchanged since its last build.
 set -euo pipefail
 command -v npm >/dev/null 2>&1 || {
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -13,8 +14,9 @@ command -v npm >/dev/null 2>&1 || {
 for app in "$@"; do
   app=${app%/}
   stamp="$app/dist/.build-stamp"
-  sum=$(cd "$app" && find . -path ./node_modules -prune -o -path ./dist -prune -o -type f -print0 \
-        | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  sum=$( (cd "$app" && find . -path ./node_modules -prune -o -path ./dist -prune -o -type f -print0 \
+          | sort -z | xargs -0 sha256sum; cd - >/dev/null && find shared/web -type f -print0 \
+          | sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
     echo "build-web: $app is up to date"; continue
   fi

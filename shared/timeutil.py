@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -29,3 +32,9 @@ def iso(value: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+# Every datetime an API answers with goes through this: a naive value (SQLite hands those
+# back) is UTC by our storage rule and leaves as "…Z", so no client ever reads it as local.
+UTC_RULE = AfterValidator(as_utc)
+UtcDateTime = Annotated[datetime, UTC_RULE]

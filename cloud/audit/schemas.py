@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from cloud.audit.models import AuditLog
 from cloud.audit.service import AuditPage
+from shared.timeutil import UtcDateTime
 
 
 class AuditLogOut(BaseModel):
     id: int
-    at: datetime = Field(description="UTC")
+    at: UtcDateTime = Field(description="UTC")
     actor_id: int | None
     actor: str
     ip: str | None

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import SITE_ID_PATTERN
+from shared.timeutil import UtcDateTime
 
 
 class SiteCreate(BaseModel):
@@ -18,7 +17,7 @@ class SitePublic(BaseModel):
     id: str
     name: str
     is_active: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ProjectCreate(BaseModel):

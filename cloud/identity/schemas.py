@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.identity.permissions import ROLE_NAMES, ROLE_PERMISSIONS
 from cloud.identity.principal import Principal
 from cloud.identity.security import PASSWORD_MAX_LENGTH
 from cloud.identity.service import IssuedTokens, UserPage, UserView
-from shared.timeutil import as_utc, utcnow
+from shared.timeutil import UtcDateTime, as_utc, utcnow
 
 _Password = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
@@ -111,7 +109,7 @@ class TokenOut(BaseModel):
 class EdgeTokenOut(BaseModel):
     site_id: str
     token: str = Field(description="案场设备令牌（HS256，案场密钥签名，12 小时有效）")
-    expires_at: datetime
+    expires_at: UtcDateTime
 
 
 class EdgeTokensOut(BaseModel):
@@ -128,8 +126,8 @@ class UserOut(BaseModel):
     site_ids: list[str]
     must_change_password: bool
     locked: bool
-    last_login_at: datetime | None
-    created_at: datetime
+    last_login_at: UtcDateTime | None
+    created_at: UtcDateTime
 
     @classmethod
     def of(cls, view: UserView) -> UserOut:

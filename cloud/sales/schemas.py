@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.timeutil import UtcDateTime
 
 
 class VisitPublic(BaseModel):
@@ -19,8 +21,8 @@ class VisitPublic(BaseModel):
     source: str
     is_first_visit: bool
     visit_date: date
-    occurred_at: datetime
-    edge_occurred_at: datetime
+    occurred_at: UtcDateTime
+    edge_occurred_at: UtcDateTime
     time_corrected: bool
 
 
@@ -37,9 +39,9 @@ class CustomerPublic(BaseModel):
     owner_id: int | None
     status: str
     visit_count: int
-    first_visit_at: datetime
-    last_visit_at: datetime
-    protection_until: datetime
+    first_visit_at: UtcDateTime
+    last_visit_at: UtcDateTime
+    protection_until: UtcDateTime
 
 
 class UnmaskRequest(BaseModel):
@@ -66,7 +68,7 @@ class FollowUpPublic(BaseModel):
     reached: bool
     effective: bool = Field(description="有效跟进：联系上客户或到访")
     note: str
-    next_at: datetime | None
-    occurred_at: datetime
+    next_at: UtcDateTime | None
+    occurred_at: UtcDateTime
     recorded_via: str = Field(description="edge 经案场设备同步 / cloud 直接提交到云端")
-    created_at: datetime
+    created_at: UtcDateTime

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -12,6 +11,7 @@ from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from cloud.sync.models import SiteLink, SyncRejection
+from shared.timeutil import UtcDateTime
 
 router = APIRouter(prefix="/sync", tags=["sync 边缘同步"])
 
@@ -22,12 +22,12 @@ class SiteSyncStatus(BaseModel):
     site_id: str
     site_name: str
     online: bool
-    status_at: datetime | None
+    status_at: UtcDateTime | None
     last_applied_seq: int
-    last_event_at: datetime | None
+    last_event_at: UtcDateTime | None
     edge_backlog: int
-    edge_oldest_unacked_at: datetime | None
-    gap_since: datetime | None
+    edge_oldest_unacked_at: UtcDateTime | None
+    gap_since: UtcDateTime | None
     gap_alarm: bool
     clock_skew_seconds: float | None
     clock_skew_alarm: bool
@@ -42,7 +42,7 @@ class RejectionPublic(BaseModel):
     claimed_site_id: str | None
     reason: str
     seq: int | None
-    received_at: datetime
+    received_at: UtcDateTime
 
 
 @router.get("/sites", response_model=list[SiteSyncStatus])

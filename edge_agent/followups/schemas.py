@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from edge_agent.kiosk.schemas import VisitOut
+from shared.timeutil import UtcDateTime
 
 
 class FollowUpOut(BaseModel):
@@ -21,9 +21,9 @@ class FollowUpOut(BaseModel):
     reached: bool
     effective: bool = Field(description="有效跟进：联系上客户或到访")
     note: str
-    next_at: datetime | None
-    occurred_at: datetime
-    recorded_at: datetime
+    next_at: UtcDateTime | None
+    occurred_at: UtcDateTime
+    recorded_at: UtcDateTime
     seq: int = Field(description="the outbox event that carries it to the cloud")
 
 

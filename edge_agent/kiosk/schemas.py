@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import VisitSource
+from shared.timeutil import UtcDateTime
 
 Classification = Literal["first_visit", "return_visit"]
 Outcome = Literal["created", "replayed", "same_day_existing"]
@@ -37,7 +38,7 @@ class VisitOut(BaseModel):
     intent: str | None
     source: str
     consultant_id: int | None
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     visit_date: date = Field(description="Asia/Shanghai calendar day")
     classification: Classification
     provisional: bool = Field(description="decided on the edge without a fresh cloud view")
@@ -63,8 +64,8 @@ class CustomerLookupOut(BaseModel):
     visited_today: bool
     owner_id: int | None
     owner_name: str | None
-    last_visit_at: datetime | None
-    protection_until: datetime | None
+    last_visit_at: UtcDateTime | None
+    protection_until: UtcDateTime | None
 
 
 class ProjectOut(BaseModel):
@@ -85,7 +86,7 @@ class KioskStatusOut(BaseModel):
     sync_enabled: bool
     backlog: int
     last_acked_seq: int
-    last_ack_at: datetime | None
-    oldest_unacked_at: datetime | None
+    last_ack_at: UtcDateTime | None
+    oldest_unacked_at: UtcDateTime | None
     clock_skew_seconds: float | None
     down_cursor: int

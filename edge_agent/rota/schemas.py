@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.timeutil import UtcDateTime
 
 RotaAction = Literal["check_in", "check_out", "turn_consumed"]
 
@@ -24,8 +26,8 @@ class RotaConsultantOut(BaseModel):
     name: str
     on_duty: bool
     position: int | None = Field(description="1 = next to receive; null when off duty")
-    checked_in_at: datetime | None = Field(description="latest check-in today")
-    checked_out_at: datetime | None
+    checked_in_at: UtcDateTime | None = Field(description="latest check-in today")
+    checked_out_at: UtcDateTime | None
     received_today: int = Field(description="new customers (first visits) received today")
     return_visits_today: int = Field(description="return visits received today (no turn)")
 
@@ -44,7 +46,7 @@ class DutyChangeOut(RotaBoardOut):
 
 class RotaEventOut(BaseModel):
     id: int
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     consultant_id: int
     consultant_name: str | None
     action: RotaAction

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.timeutil import UtcDateTime
 
 
 class StaffLoginIn(BaseModel):
@@ -30,7 +30,7 @@ class StaffSessionOut(BaseModel):
     expires), and the cloud's tokens for when this office's appliance is out of reach."""
 
     edge_token: str
-    edge_token_expires_at: datetime
+    edge_token_expires_at: UtcDateTime
     cloud_access_token: str
     cloud_refresh_token: str
     cloud_url: str | None = Field(description="云端 API 地址（案场设备不可达时手机直接提交）")

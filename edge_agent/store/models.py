@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from edge_agent.store.types import UTCDateTime
+from shared.dbtypes import UTCDateTime
 
 edge_registry = registry()
 

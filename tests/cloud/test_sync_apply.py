@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from shared.crypto import decode_key
 from shared.envelope import Envelope
 from shared.events import VISIT_REGISTERED
 from shared.rules import PROTECTION_DAYS_DEFAULT
-from shared.timeutil import utcnow
+from shared.timeutil import SHANGHAI, utcnow
 
 
 def setup_site(db: Session, settings: CloudSettings) -> tuple[bytes, int]:
@@ -32,10 +32,19 @@ def setup_site(db: Session, settings: CloudSettings) -> tuple[bytes, int]:
     return decode_key(creds.site_key), project.id
 
 
+def last_noon() -> datetime:
+    """The latest Beijing noon: times counted back from it fall on the same days whatever
+    the hour the suite runs (from now, "two days ago" and "two days ago plus 30 minutes"
+    straddle midnight for half an hour a day)."""
+    now = utcnow().astimezone(SHANGHAI)
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    return noon if noon <= now else noon - timedelta(days=1)
+
+
 def env(key: bytes, seq: int, project_id: int, phone: str, ago: timedelta) -> Envelope:
     return Envelope(
         site_id="site-a", seq=seq, event_id=uuid.uuid4(), type=VISIT_REGISTERED,
-        occurred_at=utcnow() - ago, sent_at=utcnow(),
+        occurred_at=last_noon() - ago, sent_at=utcnow(),
         payload={"visit_id": str(uuid.uuid4()), "project_id": project_id, "phone": phone,
                  "party_size": 1},
     ).signed(key)

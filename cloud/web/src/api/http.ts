@@ -7,6 +7,7 @@
  * Pure: tokens, notification and "log in again" are injected, so unit tests drive it
  * with a fake fetch (src/api/__tests__/http.spec.ts).
  */
+import { assertZonedTimes } from '../../../../shared/web/zonedTimes'
 
 export type QueryValue = string | number | boolean | null | undefined
 export type Query = Record<string, QueryValue>
@@ -238,7 +239,9 @@ export function createHttp(options: HttpOptions): Http {
     if (response.status === 204) return undefined as T
     const type = response.headers.get('content-type') ?? ''
     if (!type.includes('json')) return undefined as T
-    return (await response.json()) as T
+    const body: unknown = await response.json()
+    if (import.meta.env.DEV) assertZonedTimes(body, path)
+    return body as T
   }
 
   return {

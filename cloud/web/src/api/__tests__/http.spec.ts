@@ -38,6 +38,13 @@ describe('request layer', () => {
     expect(calls).toEqual([{ url: '/api/v1/auth/me', auth: 'Bearer a1', body: null }])
   })
 
+  it('refuses an answer with a zoneless time in development (it would be read as local)', async () => {
+    const { http } = setup(() => json(200, { items: [{ occurred_at: '2026-11-27T15:59:30' }] }))
+    await expect(http.get('/visits')).rejects.toThrow('/visits answered a time without a zone at $.items[0].occurred_at')
+    const zoned = setup(() => json(200, { at: '2026-11-27T15:59:30Z', day: '2026-11-27', note: '2026-11-27T09:00 见面' }))
+    await expect(zoned.http.get('/visits')).resolves.toMatchObject({ at: '2026-11-27T15:59:30Z' })
+  })
+
   it('leaves empty query values out of the URL', () => {
     expect(buildUrl('/api/v1', '/visits', { site_id: 'sh', project_id: undefined, cursor: null, q: '', limit: 20 }))
       .toBe('/api/v1/visits?site_id=sh&limit=20')

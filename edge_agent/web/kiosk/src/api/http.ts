@@ -1,5 +1,6 @@
 // The one HTTP client of the app: bearer token, timeouts, problem+json → ApiError.
 // Views never call it directly; they go through the typed modules next to it.
+import { assertZonedTimes } from '../../../../../shared/web/zonedTimes'
 import type { Problem } from './types'
 
 const API_BASE = '/api/v1'
@@ -113,6 +114,7 @@ export async function request<T>(
     if (response.status === 401 && options.token === undefined) hooks.onUnauthorized(error)
     throw error
   }
+  if (import.meta.env.DEV) assertZonedTimes(data, url)
   return data as T
 }
 

@@ -1,6 +1,7 @@
 // One fetch wrapper for the edge and the cloud: JSON in and out, a timeout, and errors
 // split into "no answer" (NetworkError: offline, timeout, blocked) and "an answer that
 // says no" (ApiError carrying the server's RFC 9457 problem, with its Chinese detail).
+import { assertZonedTimes } from '../../../../../shared/web/zonedTimes'
 
 export interface Problem {
   status: number
@@ -49,7 +50,9 @@ export async function request<T>(url: string, options: RequestOptions = {}): Pro
     throw new NetworkError(error instanceof Error ? error.message : String(error))
   }
   if (!response.ok) throw new ApiError(await problemOf(response))
-  return (await response.json()) as T
+  const body: unknown = await response.json()
+  if (import.meta.env.DEV) assertZonedTimes(body, url)
+  return body as T
 }
 
 async function problemOf(response: Response): Promise<Problem> {

@@ -1,4 +1,4 @@
-"""Column types: UTC datetimes that come back timezone-aware."""
+"""Column types both databases use: UTC datetimes that always come back timezone-aware."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ from shared.timeutil import as_utc
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC (SQLite has no zone); read back as an aware UTC datetime."""
+    """`timestamptz` on PostgreSQL; naive UTC text on SQLite, which has no zone.
 
-    impl = DateTime
+    Either way the value read back is an aware UTC datetime, so no caller (and no API
+    answer) ever sees a zoneless time, whichever backend runs.
+    """
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -23,7 +27,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        utc = value.astimezone(UTC)
+        # SQLite would store an aware value's wall clock and drop the zone: keep it UTC.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
