@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The web apps: each folder is an npm project whose `npm run build` writes dist/.
 WEB_APPS := $(wildcard cloud/web/package.json edge_agent/web/*/package.json)
 
-.PHONY: demo test lint bench install system-deps services web browser clean
+.PHONY: demo test lint bench manual install system-deps services web browser clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(PYTHON) $(VENV)
@@ -41,7 +41,11 @@ lint: install
 	$(BIN)/mypy cloud edge_agent shared
 
 bench: install system-deps services
-	$(BIN)/pytest tests/bench -m bench -s $(PYTEST_ARGS)
+	ANCHANG_WRITE_DOCS=1 $(BIN)/pytest tests/bench -m bench -s $(PYTEST_ARGS)
+
+# The user manual's screenshots and the web budget figures (docs/), from the e2e tests.
+manual: install system-deps services web browser
+	ANCHANG_WRITE_DOCS=1 $(BIN)/pytest tests/e2e -m e2e $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .demo var build *.egg-info

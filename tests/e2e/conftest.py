@@ -31,13 +31,14 @@ from tests.integration.conftest import (
     ProvisionedSite,
     consumer_settings,
 )
+from tests.bench.report import DOCS
 from tests.integration.edge_process import EdgeProcess
 from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.peer import wait_for
 from tests.services import unavailable
 
 CHROMIUM = "/usr/bin/chromium"
-MANUAL_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "manual" / "images"
+MANUAL_IMAGES = DOCS / "manual" / "images"
 PASSWORD = "E2e#Anchang-2026"
 SITE_ID = "e2e-site"
 
@@ -171,7 +172,8 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save a manual screenshot (docs/manual/images/<name>.png) and return its path."""
+    """Save a manual screenshot (docs/manual/images/<name>.png under `make manual`, else
+    build/docs-preview/…) and return its path."""
     MANUAL_IMAGES.mkdir(parents=True, exist_ok=True)
     path = MANUAL_IMAGES / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)

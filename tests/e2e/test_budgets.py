@@ -90,7 +90,7 @@ def teardown_module() -> None:
         for name, (raw, zipped, shown) in RESULTS.items()
     ]
     write_section("Web apps: initial JavaScript and first screen", "\n".join([
-        "Measured by tests/e2e/test_budgets.py in every `make test` run (the last run "
+        "Measured by tests/e2e/test_budgets.py (`make manual` writes it here; the last run "
         "wins). Initial JavaScript = the entry chunk and the chunks it imports "
         "statically, from Vite's manifest; first screen = navigation until the app has "
         "rendered into #app (or first contentful paint, whichever is later), in Debian's "
