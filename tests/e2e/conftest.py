@@ -25,13 +25,13 @@ from cloud.main import create_app
 from cloud.settings import CloudSettings
 from cloud.sync import provision
 from shared.crypto import decode_key
+from tests.bench.report import DOCS
 from tests.conftest import truncate_all
 from tests.integration.conftest import (
     CLOUD_MQTT_PASSWORD,
     ProvisionedSite,
     consumer_settings,
 )
-from tests.bench.report import DOCS
 from tests.integration.edge_process import EdgeProcess
 from tests.integration.mosquitto import Mosquitto, free_port
 from tests.integration.peer import wait_for
