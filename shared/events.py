@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.errors import Conflict, ValidationFailed
+from shared.follow_ups import FOLLOW_UP_NOTE_MAX
 
 VISIT_REGISTERED = "visit.registered"
 FOLLOWUP_RECORDED = "followup.recorded"
@@ -33,13 +34,6 @@ class VisitRegistered(BaseModel):
 
 
 FollowUpKind = Literal["call", "visit", "wechat", "meeting"]
-FOLLOW_UP_NOTE_MAX = 500
-
-
-def follow_up_effective(kind: str, reached: bool) -> bool:
-    """An effective follow-up (有效跟进): the customer was actually reached, or visited.
-    Unanswered, switched-off or wrong-number attempts do not count."""
-    return reached or kind == "visit"
 
 
 class FollowUpRecorded(BaseModel):

@@ -25,6 +25,10 @@ class Perm(StrEnum):
     CUSTOMER_UNMASK = "sales:customer:unmask"
     VISIT_READ = "sales:visit:read"
     FOLLOW_UP_CREATE = "sales:followup:create"
+    # Write follow-ups on any customer in scope, not only one's own (managers).
+    FOLLOW_UP_ANY = "sales:followup:any"
+    # Reveal the number of a customer one owns, to call them (audited).
+    CUSTOMER_CONTACT = "sales:customer:contact"
     FOLLOW_UP_READ = "sales:followup:read"
     SYNC_READ = "sync:site:read"
 
@@ -53,11 +57,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
-         Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ}
+         Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_ANY, Perm.FOLLOW_UP_READ}
     ),
     "consultant": frozenset(
-        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.VISIT_READ,
-         Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ}
+        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_CONTACT,
+         Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ}
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
 }

@@ -21,16 +21,13 @@ from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
 from cloud.identity.deps import Principal
 from cloud.identity.models import User
+from cloud.identity.permissions import Perm
 from cloud.sales import service as sales_service
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.settings import CloudSettings
 from shared.errors import NotFound
-from shared.events import (
-    FollowUpDraft,
-    FollowUpIdReused,
-    FollowUpRecorded,
-    follow_up_effective,
-)
+from shared.events import FollowUpDraft, FollowUpIdReused, FollowUpRecorded
+from shared.follow_ups import check_content, check_writer, follow_up_effective
 from shared.phone import normalise_phone
 from shared.timeutil import as_utc, utcnow
 
@@ -60,6 +57,7 @@ class _Target:
     project_id: int
     customer_id: int
     visit_id: str | None
+    owner_id: int | None
 
 
 def _resolve(
@@ -70,7 +68,9 @@ def _resolve(
         visit = session.get(Visit, str(data.visit_id))
         if visit is None or not principal.sees_site(visit.site_id):
             raise VisitNotFound()
-        return _Target(visit.site_id, visit.project_id, visit.customer_id, visit.id)
+        owner = session.exec(
+            select(Customer.owner_id).where(Customer.id == visit.customer_id)).one()
+        return _Target(visit.site_id, visit.project_id, visit.customer_id, visit.id, owner)
     if data.customer_id is not None:
         customer = sales_service.get_customer(
             session, principal=principal, customer_id=data.customer_id)
@@ -88,7 +88,7 @@ def _resolve(
     assert customer.id is not None
     project = session.get(Project, customer.project_id)
     assert project is not None
-    return _Target(project.site_id, customer.project_id, customer.id, None)
+    return _Target(project.site_id, customer.project_id, customer.id, None, customer.owner_id)
 
 
 def _replayed(existing: FollowUp, principal: Principal) -> FollowUp:
@@ -107,7 +107,9 @@ def create(
     existing = session.get(FollowUp, follow_up_id)
     if existing is not None:
         return _replayed(existing, principal), False
+    check_content(data.kind, data.reached, data.note)
     target = _resolve(session, settings, principal, data)
+    check_writer(target.owner_id, principal.user_id, manager=principal.can(Perm.FOLLOW_UP_ANY))
     row = FollowUp(
         id=follow_up_id, site_id=target.site_id, project_id=target.project_id,
         customer_id=target.customer_id, visit_id=target.visit_id,
@@ -204,6 +206,11 @@ def record_synced(
             continue
         if event.consultant_id not in users:
             outcomes.append(SyncedOutcome("rejected", "unknown_consultant"))
+            continue
+        if follow_up_effective(event.kind, event.reached) and not event.note.strip():
+            # The edge refuses these; one arriving anyway (an old or forged agent) would
+            # extend a protection with nothing behind it.
+            outcomes.append(SyncedOutcome("rejected", "follow_up_content_required"))
             continue
         project_id = event.project_id
         customer_id = customers.get((project_id, bidx[event.phone]))

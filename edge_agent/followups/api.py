@@ -11,7 +11,8 @@ from edge_agent.followups.schemas import FollowUpOut, MyVisitOut
 from edge_agent.kiosk.api import visit_out
 from edge_agent.kiosk.deps import SettingsDep, StoreDep
 from edge_agent.staff_auth.deps import StaffDep
-from shared.events import FollowUpDraft, check_follow_up_key, follow_up_effective
+from shared.events import FollowUpDraft, check_follow_up_key
+from shared.follow_ups import follow_up_effective
 
 router = APIRouter(prefix="/staff", tags=["staff 顾问手机"])
 

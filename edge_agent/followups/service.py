@@ -25,6 +25,7 @@ from shared.events import (
     FollowUpIdReused,
     FollowUpRecorded,
 )
+from shared.follow_ups import MANAGER_ROLES, check_content, check_writer
 from shared.phone import mask_phone, normalise_phone
 from shared.timeutil import shanghai_date, utcnow
 
@@ -53,18 +54,23 @@ class _Customer:
     phone: str
     phone_bidx: str
     phone_masked: str
+    owner_id: int | None
 
 
 async def _customer(
     session: AsyncSession, settings: EdgeSettings, data: FollowUpDraft, now: datetime
 ) -> _Customer:
-    """The customer the follow-up names: through the visit, or by phone in a project."""
+    """The customer the follow-up names (through the visit, or by phone in a project), with
+    its owner as this appliance knows it now."""
     if data.visit_id is not None:
         visit = await session.get(Visit, data.visit_id)
         if visit is None:
             raise VisitNotFound(extra={"visit_id": str(data.visit_id)})
         phone = settings.cipher.decrypt(visit.phone_enc, context=kiosk_service.PHONE_CONTEXT)
-        return _Customer(visit.project_id, phone, visit.phone_bidx, visit.phone_masked)
+        view = await kiosk_service.customer_view(
+            session, settings, visit.project_id, visit.phone_bidx, now)
+        return _Customer(visit.project_id, phone, visit.phone_bidx, visit.phone_masked,
+                         view.owner_id)
     assert data.phone is not None
     phone = normalise_phone(data.phone)
     project_id = kiosk_service.resolve_project(settings, data.project_id)
@@ -72,7 +78,7 @@ async def _customer(
     view = await kiosk_service.customer_view(session, settings, project_id, bidx, now)
     if not view.known:
         raise UnknownCustomer()
-    return _Customer(project_id, phone, bidx, mask_phone(phone))
+    return _Customer(project_id, phone, bidx, mask_phone(phone), view.owner_id)
 
 
 async def _record_tx(
@@ -85,7 +91,9 @@ async def _record_tx(
         if existing.consultant_id != staff.id:
             raise FollowUpIdReused()
         return Recorded(existing, created=False)
+    check_content(data.kind, data.reached, data.note)
     customer = await _customer(session, settings, data, now)
+    check_writer(customer.owner_id, staff.id, manager=bool(MANAGER_ROLES & set(staff.roles)))
     occurred = min(data.occurred_at, now)  # a phone clock ahead of ours is not believed
     payload = FollowUpRecorded(
         follow_up_id=data.id, project_id=customer.project_id, phone=customer.phone,

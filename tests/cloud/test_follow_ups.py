@@ -48,21 +48,15 @@ class SiteWorld:
 
 @pytest.fixture
 def world(db: Session, settings: CloudSettings) -> dict[str, Any]:
-    """Two sites, one synced visit each; consultants, a receptionist, an HQ manager."""
+    """Two sites, one synced visit each received by (so owned by) consult_a / consult_b;
+    another consultant, a receptionist, a sales manager, an HQ manager."""
     ids: dict[str, Any] = {}
-    for site_id, phone in (("site-a", PHONE_A), ("site-b", PHONE_B)):
+    keys: dict[str, bytes] = {}
+    for site_id in ("site-a", "site-b"):
         creds = provision.provision_site(db, settings=settings, site_id=site_id,
                                          name=site_id, projects=[f"{site_id} 项目"])
-        db.flush()
-        project = db.exec(select(Project).where(Project.site_id == site_id)).one()
-        assert project.id is not None
-        visit_id = str(uuid.uuid4())
-        key = decode_key(creds.site_key)
-        apply(db, settings, site_id, [envelope(key, site_id, 1, VISIT_REGISTERED, {
-            "visit_id": visit_id, "project_id": project.id, "phone": phone, "party_size": 2})])
-        customer = db.exec(select(Customer).where(Customer.project_id == project.id)).one()
-        assert customer.id is not None
-        ids[site_id] = SiteWorld(key, project.id, visit_id, customer.id)
+        keys[site_id] = decode_key(creds.site_key)
+    db.flush()
     for username, roles, scopes, everything in (
         ("consult_a", ["consultant"], ["site-a"], False),
         ("consult_a2", ["consultant"], ["site-a"], False),
@@ -73,6 +67,17 @@ def world(db: Session, settings: CloudSettings) -> dict[str, Any]:
     ):
         ids[username] = make_user(db, username, roles=roles, site_ids=scopes,
                                   scope_all=everything).id
+    for site_id, phone, receiver in (("site-a", PHONE_A, "consult_a"),
+                                     ("site-b", PHONE_B, "consult_b")):
+        project = db.exec(select(Project).where(Project.site_id == site_id)).one()
+        assert project.id is not None
+        visit_id = str(uuid.uuid4())
+        apply(db, settings, site_id, [envelope(keys[site_id], site_id, 1, VISIT_REGISTERED, {
+            "visit_id": visit_id, "project_id": project.id, "phone": phone, "party_size": 2,
+            "consultant_id": ids[receiver]})])
+        customer = db.exec(select(Customer).where(Customer.project_id == project.id)).one()
+        assert customer.id is not None and customer.owner_id == ids[receiver]
+        ids[site_id] = SiteWorld(keys[site_id], project.id, visit_id, customer.id)
     db.commit()
     return ids
 
@@ -176,6 +181,50 @@ def test_another_sites_visit_or_someone_elses_id_is_refused(
     taken = post(client, signed_in(client, "consult_a2"), data)
     assert taken.status_code == 409 and problem(taken)["code"] == "idempotency_key_reused"
     assert len(rows(db)) == 1
+
+
+def test_only_the_owner_or_a_manager_writes_on_a_customer(
+    client: TestClient, world: dict[str, Any], db: Session
+) -> None:
+    """A colleague of the same site may not put a follow-up on consult_a's customer: an
+    effective one would extend a protection that is not theirs."""
+    site = world["site-a"]
+    colleague = post(client, signed_in(client, "consult_a2"), body(site))
+    assert colleague.status_code == 403 and problem(colleague)["code"] == "not_customer_owner"
+    by_phone = post(client, signed_in(client, "consult_a2"), body(
+        site, visit_id=None, phone=PHONE_A, project_id=site.project_id, reached=False))
+    assert by_phone.status_code == 403
+    assert post(client, signed_in(client, "manager_a"), body(site)).status_code == 201
+    assert post(client, signed_in(client, "consult_a"), body(site)).status_code == 201
+    db.rollback()
+    customer = db.get(Customer, site.customer_id, populate_existing=True)
+    assert customer is not None
+    customer.owner_id = None
+    db.commit()
+    unassigned = post(client, signed_in(client, "consult_a"), body(site))
+    assert unassigned.status_code == 403
+    assert problem(unassigned)["code"] == "customer_unassigned"
+    assert len(rows(db)) == 2
+
+
+@pytest.mark.parametrize(("kind", "reached", "note", "status"), [
+    ("call", True, "", 422),
+    ("call", True, "   ", 422),
+    ("visit", False, "", 422),  # a visit is always effective
+    ("call", False, "", 201),  # not reached: not effective, nothing to say
+    ("call", True, "客户说周末带家人来看三房", 201),
+])
+def test_an_effective_follow_up_needs_content(
+    client: TestClient, world: dict[str, Any], db: Session, kind: str, reached: bool,
+    note: str, status: int,
+) -> None:
+    response = post(client, signed_in(client, "consult_a"),
+                    body(world["site-a"], kind=kind, reached=reached, note=note))
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert problem(response)["code"] == "follow_up_content_required"
+        assert "跟进内容" in problem(response)["detail"]
+    assert len(rows(db)) == (1 if status == 201 else 0)
 
 
 def test_the_customer_can_be_named_by_phone_or_id(
@@ -304,6 +353,9 @@ def test_bad_follow_up_events_consume_their_seq_with_a_reason(
         (follow_up_event(a, consultant, project_id=b.project_id), "project_not_in_site"),
         (follow_up_event(a, consultant, kind="sms"), "invalid_payload"),
         (follow_up_event(a, consultant, note="长" * 501), "invalid_payload"),
+        (follow_up_event(a, consultant, note=" "), "follow_up_content_required"),
+        (follow_up_event(a, consultant, note="", kind="visit", reached=False),
+         "follow_up_content_required"),
     ]
     envs = [envelope(a.key, "site-a", a.next_seq(), FOLLOWUP_RECORDED, p) for p, _ in cases]
     result = apply(db, settings, "site-a", envs)

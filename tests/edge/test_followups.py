@@ -35,10 +35,11 @@ KNOWN_PHONE = "13900001111"
 
 
 def token_for(settings: EdgeSettings, user_id: int = WANG, *, key: bytes | None = None,
-              site_id: str | None = None, ago: timedelta = timedelta(0)) -> str:
+              site_id: str | None = None, ago: timedelta = timedelta(0),
+              roles: frozenset[str] = frozenset({"consultant"})) -> str:
     token, _ = edge_token.issue(
         key or settings.site_key_bytes, user_id=user_id, name="王顾问",
-        site_id=site_id or settings.site_id, roles={"consultant"}, now=utcnow() - ago)
+        site_id=site_id or settings.site_id, roles=roles, now=utcnow() - ago)
     return token
 
 
@@ -214,6 +215,11 @@ def test_the_idempotency_key_is_the_follow_up_id(
     ({"phone": KNOWN_PHONE, "next_at": (utcnow() - timedelta(days=1)).isoformat()},
      422, "validation_failed"),
     ({"phone": KNOWN_PHONE, "occurred_at": "2026-11-25T10:00:00"}, 422, "validation_failed"),
+    # Effective (reached, or a visit) means something was said: the edge refuses it empty.
+    ({"phone": KNOWN_PHONE, "note": ""}, 422, "follow_up_content_required"),
+    ({"phone": KNOWN_PHONE, "note": " \n "}, 422, "follow_up_content_required"),
+    ({"phone": KNOWN_PHONE, "kind": "visit", "reached": False, "note": ""},
+     422, "follow_up_content_required"),
 ])
 def test_bad_follow_ups_are_refused_with_a_code(
     client: TestClient, seeded: EdgeSettings, overrides: dict[str, Any], status: int, code: str
@@ -222,6 +228,38 @@ def test_bad_follow_ups_are_refused_with_a_code(
     assert response.status_code == status, response.text
     assert response.json()["code"] == code and response.json()["detail"]
     assert outbox_rows(seeded) == []
+
+
+def test_a_not_reached_attempt_needs_no_content(client: TestClient, seeded: EdgeSettings
+                                               ) -> None:
+    response = post_follow_up(client, token_for(seeded),
+                              draft(phone=KNOWN_PHONE, reached=False, note=""))
+    assert response.status_code == 201 and response.json()["effective"] is False
+
+
+def test_only_the_owner_or_a_manager_writes_on_a_customer(
+    client: TestClient, seeded: EdgeSettings
+) -> None:
+    """Zhao is on the same site's roster, but the visitor and the known customer are
+    Wang's: a follow-up from Zhao (through the visit or by phone) is refused."""
+    visit = register_visit(client)  # received by Wang, so Wang's
+    for body in (draft(visit_id=visit["id"]), draft(phone=KNOWN_PHONE, reached=False)):
+        refused = post_follow_up(client, token_for(seeded, ZHAO), body)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "not_customer_owner"
+    assert [r[2] for r in outbox_rows(seeded)] == ["visit.registered"]
+    manager = token_for(seeded, ZHAO, roles=frozenset({"sales_manager"}))
+    assert post_follow_up(client, manager, draft(visit_id=visit["id"])).status_code == 201
+    assert post_follow_up(client, token_for(seeded), draft(visit_id=visit["id"])
+                          ).status_code == 201
+
+
+def test_a_visitor_nobody_received_gets_no_follow_up_until_assigned(
+    client: TestClient, seeded: EdgeSettings
+) -> None:
+    visit = register_visit(client, phone="13700001234", consultant_id=None)
+    response = post_follow_up(client, token_for(seeded), draft(visit_id=visit["id"]))
+    assert response.status_code == 403 and response.json()["code"] == "customer_unassigned"
 
 
 def test_a_phone_clock_ahead_of_the_edge_is_not_believed(
