@@ -21,34 +21,16 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project, Site
-from cloud.identity.models import User, UserScope
-from cloud.sales import follow_ups
-from cloud.sales import service as sales_service
-from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
-from cloud.sync import feed
+from cloud.sync.handlers import ApplyContext, event_types
 from cloud.sync.models import DownFeed, SiteLink, SyncEvent, SyncPending, SyncRejection
 from shared.crypto import decode_key
 from shared.envelope import Ack, Envelope, ProtocolError, Status
-from shared.events import (
-    FOLLOWUP_RECORDED,
-    VISIT_REGISTERED,
-    FollowUpRecorded,
-    VisitRegistered,
-)
 from shared.timeutil import as_utc, utcnow
 
 KEY_CONTEXT = "site_link.key"
-# Skew below this is delivery delay and NTP jitter, not a wrong clock; a visit's time is
-# a minute-scale fact, so correcting less would only add noise.
-SKEW_TOLERANCE = timedelta(seconds=30)
 # A hole that resends have not filled by then is an incident, not a reordering.
 GAP_ALARM_AFTER = timedelta(seconds=60)
-# The event types this cloud applies; any other is rejected `unsupported_type`.
-_APPLIED_TYPES: dict[str, type[VisitRegistered] | type[FollowUpRecorded]] = {
-    VISIT_REGISTERED: VisitRegistered,
-    FOLLOWUP_RECORDED: FollowUpRecorded,
-}
 
 
 class UnknownSite(ProtocolError):
@@ -110,32 +92,6 @@ def record_rejection(
     )
 
 
-def correct_time(
-    link: SiteLink, envelope: Envelope, received_at: datetime
-) -> tuple[datetime, bool]:
-    """The visit's time on the cloud clock, and whether it had to be corrected.
-
-    The skew measured from the appliance's live status is preferred; without one,
-    `sent_at` ahead of our clock can only be a fast edge clock. A slow clock without an
-    estimate is indistinguishable from queueing delay and is left as it is. Differences
-    within SKEW_TOLERANCE are jitter and change nothing; nothing ends up in the future.
-    """
-    occurred = as_utc(envelope.occurred_at)
-    skew: timedelta | None = None
-    if link.clock_skew_seconds is not None:
-        skew = timedelta(seconds=link.clock_skew_seconds)
-    else:
-        ahead = as_utc(envelope.sent_at) - received_at
-        if ahead > SKEW_TOLERANCE:
-            skew = ahead
-    corrected = occurred
-    if skew is not None and abs(skew) > SKEW_TOLERANCE:
-        corrected = occurred - skew
-    if corrected > received_at + SKEW_TOLERANCE:
-        corrected = received_at
-    return corrected, corrected != occurred
-
-
 @dataclass
 class _Run:
     """What applying a contiguous run of events produces, merged into the result only
@@ -143,8 +99,7 @@ class _Run:
 
     events: list[SyncEvent] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
-    visits: list[str] = field(default_factory=list)
-    follow_ups: list[str] = field(default_factory=list)
+    applied: dict[str, list[str]] = field(default_factory=dict)  # audit key → refs
     merged: int = 0
 
 
@@ -165,21 +120,20 @@ def _apply_run(
     session: Session, settings: CloudSettings, link: SiteLink, key: bytes,
     envelopes: list[Envelope], received_at: datetime,
 ) -> _Run:
-    """Apply contiguous events with a fixed number of queries, whatever their count.
+    """Check what every event shares (identity, type, payload, project), then hand each
+    registered type its events of the run, in the types' order.
 
-    Everything an event could fail on is checked here first, so the flush meets no
-    constraint; if it still does, the caller replays the run one event at a time.
+    Everything an event could fail on is checked first, so the flush meets no constraint;
+    if it still does, the caller replays the run one event at a time.
     """
     run = _Run()
-    site_id = link.site_id
+    types = event_types()
     ids = [str(e.event_id) for e in envelopes]
     known_events = set(session.exec(
         select(SyncEvent.event_id).where(col(SyncEvent.event_id).in_(ids))).all())
-    projects = {p.id for p in session.exec(select(Project).where(Project.site_id == site_id))}
-    staff = set(session.exec(
-        select(UserScope.user_id).where(UserScope.site_id == site_id)).all())
-    candidates: list[tuple[Envelope, VisitRegistered, dict[str, Any]]] = []
-    follow_up_events: list[tuple[Envelope, FollowUpRecorded]] = []
+    projects = {p.id for p in session.exec(
+        select(Project).where(Project.site_id == link.site_id))}
+    by_type: dict[str, list[tuple[Envelope, Any]]] = {}
     for envelope in envelopes:
         event_id = str(envelope.event_id)
         if event_id in known_events:
@@ -188,95 +142,41 @@ def _apply_run(
                     str(uuid.uuid5(envelope.event_id, str(envelope.seq))))
             continue
         known_events.add(event_id)
-        model = _APPLIED_TYPES.get(envelope.type)
-        if model is None:
+        event_type = types.get(envelope.type)
+        if event_type is None:
             _reject(run, envelope, "unsupported_type")
             continue
         try:
-            event = model.model_validate(envelope.payload)
+            event = event_type.model.model_validate(envelope.payload)
         except ValidationError:
             _reject(run, envelope, "invalid_payload")
             continue
-        if event.project_id not in projects:
+        if getattr(event, "project_id", None) not in projects:
             _reject(run, envelope, "project_not_in_site")
             continue
-        if isinstance(event, FollowUpRecorded):
-            follow_up_events.append((envelope, event))
-            continue
-        detail: dict[str, Any] = {}
-        if event.consultant_id is not None and event.consultant_id not in staff:
-            # The visit is real; only the consultant is unknown here. Keep the visit.
-            detail["dropped_consultant_id"] = event.consultant_id
-            event = event.model_copy(update={"consultant_id": None})
-        candidates.append((envelope, event, detail))
+        by_type.setdefault(envelope.type, []).append((envelope, event))
 
-    visit_ids = [str(event.visit_id) for _, event, _ in candidates]
-    taken = set(session.exec(select(Visit.id).where(col(Visit.id).in_(visit_ids))).all())
-    synced: list[tuple[Envelope, sales_service.SyncedVisit, dict[str, Any]]] = []
-    for envelope, event, detail in candidates:
-        visit_id = str(event.visit_id)
-        if visit_id in taken:
-            _reject(run, envelope, "conflict")
-            continue
-        taken.add(visit_id)
-        occurred, corrected = correct_time(link, envelope, received_at)
-        synced.append((envelope, sales_service.SyncedVisit(
-            event=event, occurred_at=occurred, edge_occurred_at=as_utc(envelope.occurred_at),
-            time_corrected=corrected, seq=envelope.seq), detail))
-
-    outcomes = sales_service.record_synced_visits(
-        session, settings=settings, site_id=site_id, visits=[v for _, v, _ in synced])
-    touched: dict[int, sales_service.VisitOutcome] = {}
-    for (envelope, _, detail), outcome in zip(synced, outcomes, strict=True):
-        run.events.append(SyncEvent(
-            site_id=site_id, seq=envelope.seq, event_id=str(envelope.event_id),
-            type=envelope.type, outcome=outcome.outcome,
-            detail={"visit_id": outcome.visit_id, **detail},
-            occurred_at=as_utc(envelope.occurred_at),
-        ))
-        if outcome.outcome == "merged":
-            run.merged += 1
-        else:
-            run.visits.append(outcome.visit_id)
-        assert outcome.customer.id is not None
-        touched[outcome.customer.id] = outcome
-    # One down-feed item per customer, in its final state after the run.
-    owner_ids = {o.customer.owner_id for o in touched.values() if o.customer.owner_id}
-    owners = dict(session.exec(
-        select(User.id, User.display_name).where(col(User.id).in_(owner_ids))).all())
-    for outcome in touched.values():
-        item_key, data = sales_service.customer_feed_item(
-            outcome.customer, phone=outcome.phone, site_key=key,
-            owner_name=owners.get(outcome.customer.owner_id),
-        )
-        feed.append(session, site_id, "customer", item_key, data)
-    _apply_follow_ups(session, settings, site_id, follow_up_events, received_at, run)
+    ctx = ApplyContext(session, settings, link, key, received_at)
+    for name in sorted(by_type, key=lambda n: types[n].order):
+        event_type, items = types[name], by_type[name]
+        outcomes = event_type.apply(ctx, items)
+        session.flush()  # the next type of the run reads what this one wrote
+        for (envelope, _), outcome in zip(items, outcomes, strict=True):
+            if outcome.outcome == "rejected":
+                _reject(run, envelope, outcome.reason or "rejected")
+                continue
+            run.events.append(SyncEvent(
+                site_id=link.site_id, seq=envelope.seq, event_id=str(envelope.event_id),
+                type=envelope.type, outcome=outcome.outcome, detail=outcome.detail,
+                occurred_at=as_utc(envelope.occurred_at),
+            ))
+            if outcome.outcome == "merged":
+                run.merged += 1
+            elif outcome.ref is not None:
+                run.applied.setdefault(event_type.audit_key, []).append(outcome.ref)
     session.add_all(run.events)
     session.flush()
     return run
-
-
-def _apply_follow_ups(
-    session: Session, settings: CloudSettings, site_id: str,
-    events: list[tuple[Envelope, FollowUpRecorded]], received_at: datetime, run: _Run,
-) -> None:
-    """After the run's visits are flushed, so a follow-up finds a visit of the same run."""
-    outcomes = follow_ups.record_synced(
-        session, settings=settings, site_id=site_id, received_at=received_at,
-        items=[follow_ups.SyncedFollowUp(event, envelope.seq) for envelope, event in events])
-    for (envelope, event), outcome in zip(events, outcomes, strict=True):
-        if outcome.outcome == "rejected":
-            _reject(run, envelope, outcome.reason or "rejected")
-            continue
-        run.events.append(SyncEvent(
-            site_id=site_id, seq=envelope.seq, event_id=str(envelope.event_id),
-            type=envelope.type, outcome=outcome.outcome, detail=outcome.detail,
-            occurred_at=as_utc(envelope.occurred_at),
-        ))
-        if outcome.outcome == "merged":
-            run.merged += 1
-        else:
-            run.follow_ups.append(str(event.follow_up_id))
 
 
 def _apply_contiguous(
@@ -301,8 +201,10 @@ def _apply_contiguous(
                 session.add_all(single.events)
                 runs.append(single)
     rejected = [r for run in runs for r in run.rejected]
-    visits = [v for run in runs for v in run.visits]
-    follow_up_ids = [f for run in runs for f in run.follow_ups]
+    applied: dict[str, list[str]] = {t.audit_key: [] for t in event_types().values()}
+    for run in runs:
+        for audit_key, refs in run.applied.items():
+            applied.setdefault(audit_key, []).extend(refs)
     merged = sum(run.merged for run in runs)
     link.last_applied_seq = envelopes[-1].seq
     link.last_event_at = received_at
@@ -311,10 +213,10 @@ def _apply_contiguous(
     # One audit record per applied run: who (the site), what (which visits, which seqs).
     audit_service.record(
         session, action="sync.events_applied", actor=f"site:{link.site_id}",
-        result="failure" if rejected and not (visits or follow_up_ids) else "success",
+        result="failure" if rejected and not any(applied.values()) else "success",
         object_type="site", object_id=link.site_id,
-        detail={"seq_from": envelopes[0].seq, "seq_to": envelopes[-1].seq,
-                "visits": visits, "follow_ups": follow_up_ids, "merged": merged,
+        detail={"seq_from": envelopes[0].seq, "seq_to": envelopes[-1].seq, **applied,
+                "merged": merged,
                 "rejected": [{"seq": r["seq"], "reason": r["reason"]} for r in rejected]},
     )
 

@@ -1,0 +1,5 @@
+"""Import every domain's up-stream event types so cloud.sync.handlers knows them."""
+
+from cloud.sales import sync_events as sales_events
+
+__all__ = ["sales_events"]
