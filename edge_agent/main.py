@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from edge_agent import __version__, health
 from edge_agent.bodylimit import BodyLimitMiddleware
+from edge_agent.customers.api import router as customers_router
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
 from edge_agent.rota.api import router as rota_router
@@ -82,6 +83,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.include_router(rota_router, prefix=API_PREFIX)
     app.include_router(staff_router, prefix=API_PREFIX)
     app.include_router(followups_router, prefix=API_PREFIX)
+    app.include_router(customers_router, prefix=API_PREFIX)
     # The kiosk tablet's and the consultants' apps, built by `make web`.
     mount_spa(app, "/kiosk", WEB / "kiosk" / "dist")
     mount_spa(app, "/pwa", WEB / "pwa" / "dist")

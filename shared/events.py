@@ -117,7 +117,19 @@ def check_follow_up_key(idempotency_key: str | None, follow_up_id: UUID) -> None
         raise FollowUpKeyMismatch()
 
 
-EVENT_MODELS: dict[str, type[BaseModel]] = {
-    VISIT_REGISTERED: VisitRegistered,
-    FOLLOWUP_RECORDED: FollowUpRecorded,
-}
+CONTACT_REVEALED = "contact.revealed"
+
+
+class ContactRevealed(BaseModel):
+    """A consultant had a customer's full number shown on the appliance to call them
+    (tap-to-call). The appliance has no audit log of its own: this event carries the
+    reveal to the cloud's, where it is recorded as `customer.unmask`. `occurred_at` of the
+    envelope is when it was shown."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_id: int = Field(ge=1)
+    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    consultant_id: int = Field(ge=1)
+    reason: str = Field(min_length=2, max_length=200)
+

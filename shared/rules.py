@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from shared.errors import Forbidden
 from shared.timeutil import shanghai_date
 
 PROTECTION_DAYS_DEFAULT = 30
+
+
+class NotYourCustomer(Forbidden):
+    """A consultant acts only on the customers they own (第一接待原则)."""
+
+    code = "not_customer_owner"
+    title = "这不是您名下的客户"
 
 
 def protection_until(visit_at: datetime, days: int = PROTECTION_DAYS_DEFAULT) -> datetime:

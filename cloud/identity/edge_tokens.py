@@ -13,8 +13,8 @@ from cloud.identity.errors import NoSiteScope
 from cloud.identity.models import UserScope
 from cloud.identity.principal import Principal
 from cloud.settings import CloudSettings
+from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
-from cloud.sync.service import site_key
 from shared import edge_token
 from shared.timeutil import utcnow
 

@@ -20,29 +20,22 @@ from cloud.sales.schemas import (
 )
 from cloud.settings import CloudSettings
 from shared.events import check_follow_up_key
+from shared.names import mask_name
 
 router = APIRouter(tags=["sales 客户与到访"])
 
 VisitReader = Annotated[Principal, Depends(authorize(Perm.VISIT_READ))]
 CustomerReader = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_READ))]
 CustomerUnmasker = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_UNMASK))]
+ContactRevealer = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_CONTACT))]
 FollowUpWriter = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_CREATE))]
 FollowUpReader = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_READ))]
-
-
-
-
-
-def _mask_name(name: str | None) -> str | None:
-    if not name:
-        return None
-    return name[0] + "*" * max(1, len(name) - 1)
 
 
 def _customer_public(settings: CloudSettings, c: Customer) -> CustomerPublic:
     assert c.id is not None
     return CustomerPublic(
-        id=c.id, project_id=c.project_id, name_masked=_mask_name(service.decrypt_name(settings, c)),
+        id=c.id, project_id=c.project_id, name_masked=mask_name(service.decrypt_name(settings, c)),
         phone_masked=c.phone_masked, owner_id=c.owner_id, status=c.status,
         visit_count=c.visit_count, first_visit_at=c.first_visit_at,
         last_visit_at=c.last_visit_at, protection_until=c.protection_until,
@@ -65,7 +58,7 @@ def list_visits(
     items = [
         VisitPublic(
             id=v.id, site_id=v.site_id, project_id=v.project_id, customer_id=v.customer_id,
-            customer_name_masked=_mask_name(service.decrypt_name(settings, c)),
+            customer_name_masked=mask_name(service.decrypt_name(settings, c)),
             phone_masked=c.phone_masked, consultant_id=v.consultant_id,
             consultant_name=consultant, party_size=v.party_size, intent=v.intent,
             source=v.source, is_first_visit=v.is_first_visit, visit_date=v.visit_date,
@@ -99,6 +92,17 @@ def unmask_customer(customer_id: int, body: UnmaskRequest, session: SessionDep,
     phone = service.unmask_phone(session, principal=principal, settings=settings,
                                  customer_id=customer_id, reason=body.reason)
     customer = service.get_customer(session, principal=principal, customer_id=customer_id)
+    return UnmaskedContact(customer_id=customer_id, phone=phone,
+                           name=service.decrypt_name(settings, customer))
+
+
+@router.post("/customers/{customer_id}/contact", response_model=UnmaskedContact,
+             summary="查看自己名下客户的完整号码以便拨打（记入审计）")
+def reveal_contact(customer_id: int, body: UnmaskRequest, session: SessionDep,
+                   principal: ContactRevealer, settings: SettingsDep) -> UnmaskedContact:
+    customer, phone = service.reveal_for_contact(
+        session, principal=principal, settings=settings, customer_id=customer_id,
+        reason=body.reason)
     return UnmaskedContact(customer_id=customer_id, phone=phone,
                            name=service.decrypt_name(settings, customer))
 

@@ -25,6 +25,7 @@ from cloud.identity.permissions import Perm
 from cloud.sales import service as sales_service
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.settings import CloudSettings
+from cloud.sync import feed
 from shared.errors import NotFound
 from shared.events import FollowUpDraft, FollowUpIdReused, FollowUpRecorded
 from shared.follow_ups import check_content, check_writer, follow_up_effective
@@ -129,6 +130,11 @@ def create(
         if raced is None:
             raise
         return _replayed(raced, principal), False
+    if row.effective:
+        customer = session.get(Customer, target.customer_id)
+        assert customer is not None
+        customer.contacted(row.occurred_at)
+        feed.announce_customer(session, settings, customer)  # the phone's appliance learns it
     audit_service.record(
         session, action="follow_up.create", principal=principal, ip=principal.ip,
         object_type="follow_up", object_id=follow_up_id,
@@ -172,8 +178,9 @@ class SyncedOutcome:
 def record_synced(
     session: Session, *, settings: CloudSettings, site_id: str,
     items: Sequence[SyncedFollowUp], received_at: datetime,
-) -> list[SyncedOutcome]:
-    """Apply follow-up events of one site in seq order with a fixed number of queries.
+) -> tuple[list[SyncedOutcome], list[Customer]]:
+    """Apply follow-up events of one site in seq order with a fixed number of queries;
+    (one outcome per item, the customers an effective follow-up touched).
 
     Called after the run's visits are flushed, so a follow-up finds a visit registered
     earlier in the same run. A visit the cloud does not know (e.g. merged into another
@@ -181,7 +188,7 @@ def record_synced(
     project and phone; a visit of another site rejects the event.
     """
     if not items:
-        return []
+        return [], []
     events = [item.event for item in items]
     ids = [str(e.follow_up_id) for e in events]
     stored: dict[str, int] = dict(session.exec(
@@ -190,9 +197,11 @@ def record_synced(
     visits = {v.id: v for v in session.exec(select(Visit).where(col(Visit.id).in_(visit_ids)))}
     bidx = {p: settings.blind_index.phone(p) for p in {e.phone for e in events}}
     customers = {
-        (c.project_id, c.phone_bidx): c.id
+        (c.project_id, c.phone_bidx): c
         for c in session.exec(select(Customer).where(col(Customer.phone_bidx).in_(bidx.values())))
     }
+    by_id = {c.id: c for c in customers.values()}
+    touched: dict[int, Customer] = {}
     users = set(session.exec(
         select(User.id).where(col(User.id).in_({e.consultant_id for e in events}))).all())
 
@@ -213,7 +222,8 @@ def record_synced(
             outcomes.append(SyncedOutcome("rejected", "follow_up_content_required"))
             continue
         project_id = event.project_id
-        customer_id = customers.get((project_id, bidx[event.phone]))
+        found = customers.get((project_id, bidx[event.phone]))
+        customer_id = found.id if found is not None else None
         visit_id = str(event.visit_id) if event.visit_id is not None else None
         visit = visits.get(visit_id) if visit_id else None
         if visit is not None and visit.site_id != site_id:
@@ -228,14 +238,19 @@ def record_synced(
             outcomes.append(SyncedOutcome("rejected", "customer_not_found"))
             continue
         stored[follow_up_id] = event.consultant_id
+        occurred = min(as_utc(event.occurred_at), received_at)
+        if follow_up_effective(event.kind, event.reached):
+            customer = by_id.get(customer_id) or session.get(Customer, customer_id)
+            assert customer is not None
+            customer.contacted(occurred)
+            touched[customer_id] = customer
         session.add(FollowUp(
             id=follow_up_id, site_id=site_id, project_id=project_id, customer_id=customer_id,
             visit_id=visit_id, consultant_id=event.consultant_id, kind=event.kind,
             reached=event.reached, effective=follow_up_effective(event.kind, event.reached),
             note=event.note, next_at=event.next_at,
-            occurred_at=min(as_utc(event.occurred_at), received_at),
-            recorded_via="edge", event_seq=item.seq,
+            occurred_at=occurred, recorded_via="edge", event_seq=item.seq,
         ))
         outcomes.append(SyncedOutcome("applied", detail=detail))
     session.flush()
-    return outcomes
+    return outcomes, list(touched.values())

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Column, Date, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
-from shared.timeutil import utcnow
+from shared.timeutil import as_utc, utcnow
 
 
 class Customer(SQLModel, table=True):
@@ -32,7 +32,15 @@ class Customer(SQLModel, table=True):
     first_visit_at: datetime = Field(sa_column=utc_column())
     last_visit_at: datetime = Field(sa_column=utc_column())
     protection_until: datetime = Field(sa_column=utc_column())
+    last_effective_at: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True),
+        description="the last effective contact: a visit or a reached follow-up")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+    def contacted(self, at: datetime) -> None:
+        """An effective contact at `at`: the 7-day follow-up clock restarts from it."""
+        if self.last_effective_at is None or as_utc(at) > as_utc(self.last_effective_at):
+            self.last_effective_at = at
 
 
 class Visit(SQLModel, table=True):

@@ -18,8 +18,9 @@ from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
 from shared.errors import NotFound
 from shared.events import VisitRegistered
+from shared.names import mask_name
 from shared.phone import mask_phone, normalise_phone
-from shared.rules import protection_until
+from shared.rules import NotYourCustomer, protection_until
 from shared.timeutil import as_utc, iso, shanghai_date
 
 PHONE_CONTEXT = "customer.phone"
@@ -91,7 +92,7 @@ def record_synced_visits(
                 name_enc=settings.cipher.encrypt(event.name, context=NAME_CONTEXT)
                 if event.name else None,
                 owner_id=event.consultant_id, visit_count=0, first_visit_at=at,
-                last_visit_at=at, protection_until=protection_until(at),
+                last_visit_at=at, protection_until=protection_until(at), last_effective_at=at,
             )
             customers[key] = customer
             fresh.append(customer)
@@ -102,6 +103,7 @@ def record_synced_visits(
         day_visit[day_key] = str(event.visit_id)
         first = customer.visit_count == 0
         customer.visit_count += 1
+        customer.contacted(at)  # a visit is an effective contact
         if as_utc(at) >= as_utc(customer.last_visit_at):
             # A return visit restarts the owner's protection.
             customer.last_visit_at = at
@@ -134,7 +136,8 @@ def record_synced_visits(
 
 
 def customer_feed_item(
-    customer: Customer, *, phone: str, site_key: bytes, owner_name: str | None
+    customer: Customer, *, phone: str, site_key: bytes, owner_name: str | None,
+    name: str | None,
 ) -> tuple[str, dict[str, Any]]:
     """The down-feed form: indexed with the site's own key, so appliances share no secret."""
     site_bidx = BlindIndex(site_key).phone(phone)
@@ -142,12 +145,15 @@ def customer_feed_item(
         "project_id": customer.project_id,
         "phone_bidx": site_bidx,
         "phone_masked": customer.phone_masked,
+        "name_masked": mask_name(name),
         "owner_id": customer.owner_id,
         "owner_name": owner_name,
         "visit_count": customer.visit_count,
         "first_visit_at": iso(customer.first_visit_at),
         "last_visit_at": iso(customer.last_visit_at),
         "protection_until": iso(customer.protection_until),
+        "last_effective_at": iso(customer.last_effective_at)
+        if customer.last_effective_at else None,
         "customer_ref": str(customer.id),
     }
 
@@ -243,6 +249,24 @@ def unmask_phone(
         detail={"field": "phone", "reason": reason},
     )
     return phone
+
+
+def reveal_for_contact(
+    session: Session, *, principal: Principal, settings: CloudSettings, customer_id: int,
+    reason: str,
+) -> tuple[Customer, str]:
+    """The number of a customer the consultant owns, to call them (tap-to-call): audited
+    as any unmasking, with its purpose."""
+    customer = get_customer(session, principal=principal, customer_id=customer_id)
+    if customer.owner_id != principal.user_id:
+        raise NotYourCustomer()
+    phone = settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT)
+    audit_service.record(
+        session, action="customer.unmask", principal=principal, ip=principal.ip,
+        object_type="customer", object_id=str(customer.id),
+        detail={"field": "phone", "reason": reason, "purpose": "call", "via": "cloud"},
+    )
+    return customer, phone
 
 
 def decrypt_name(settings: CloudSettings, customer: Customer) -> str | None:

@@ -11,19 +11,23 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from cloud.audit import service as audit_service
 from cloud.identity.models import User, UserScope
 from cloud.sales import follow_ups
 from cloud.sales import service as sales_service
-from cloud.sales.models import Visit
+from cloud.sales.models import Customer, Visit
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
 from shared.events import (
+    CONTACT_REVEALED,
     FOLLOWUP_RECORDED,
     VISIT_REGISTERED,
+    ContactRevealed,
     FollowUpRecorded,
     VisitRegistered,
 )
-from shared.timeutil import as_utc
+from shared.phone import mask_phone
+from shared.timeutil import as_utc, iso
 
 
 def apply_visits(
@@ -62,23 +66,36 @@ def apply_visits(
             detail={"visit_id": result.visit_id, **detail})
         assert result.customer.id is not None
         touched[result.customer.id] = result
-    # One down-feed item per customer, in its final state after the run.
-    owner_ids = {o.customer.owner_id for o in touched.values() if o.customer.owner_id}
-    owners = dict(session.exec(
-        select(User.id, User.display_name).where(col(User.id).in_(owner_ids))).all())
-    for result in touched.values():
-        ctx.feed("customer", *sales_service.customer_feed_item(
-            result.customer, phone=result.phone, site_key=ctx.site_key,
-            owner_name=owners.get(result.customer.owner_id)))
+    _announce(ctx, [o.customer for o in touched.values()],
+              {cid: o.phone for cid, o in touched.items()})
     return [o for o in outcomes if o is not None]
+
+
+def _announce(ctx: ApplyContext, customers: Sequence[Customer],
+              phones: dict[int, str] | None = None) -> None:
+    """One down-feed item per customer, in its final state after the run."""
+    if not customers:
+        return
+    owner_ids = {c.owner_id for c in customers if c.owner_id}
+    owners = dict(ctx.session.exec(
+        select(User.id, User.display_name).where(col(User.id).in_(owner_ids))).all())
+    for customer in customers:
+        assert customer.id is not None
+        phone = (phones or {}).get(customer.id) or ctx.settings.cipher.decrypt(
+            customer.phone_enc, context=sales_service.PHONE_CONTEXT)
+        ctx.feed("customer", *sales_service.customer_feed_item(
+            customer, phone=phone, site_key=ctx.site_key,
+            owner_name=owners.get(customer.owner_id),
+            name=sales_service.decrypt_name(ctx.settings, customer)))
 
 
 def apply_follow_ups(
     ctx: ApplyContext, items: Sequence[tuple[Envelope, FollowUpRecorded]]
 ) -> list[Outcome]:
-    results = follow_ups.record_synced(
+    results, touched = follow_ups.record_synced(
         ctx.session, settings=ctx.settings, site_id=ctx.site_id, received_at=ctx.received_at,
         items=[follow_ups.SyncedFollowUp(event, envelope.seq) for envelope, event in items])
+    _announce(ctx, touched)
     return [
         Outcome("rejected", r.reason or "rejected") if r.outcome == "rejected"
         else Outcome("merged" if r.outcome == "merged" else "applied",
@@ -87,7 +104,37 @@ def apply_follow_ups(
     ]
 
 
+def apply_reveals(
+    ctx: ApplyContext, items: Sequence[tuple[Envelope, ContactRevealed]]
+) -> list[Outcome]:
+    """A consultant had a number shown on the appliance: the cloud's audit log records it
+    as any other unmasking, naming the appliance and when it happened there."""
+    session = ctx.session
+    bidx = {e.phone: ctx.settings.blind_index.phone(e.phone) for _, e in items}
+    customers = {(c.project_id, c.phone_bidx): c.id for c in session.exec(
+        select(Customer).where(col(Customer.phone_bidx).in_(bidx.values())))}
+    users = dict(session.exec(select(User.id, User.username).where(
+        col(User.id).in_({e.consultant_id for _, e in items}))).all())
+    outcomes = []
+    for envelope, event in items:
+        customer_id = customers.get((event.project_id, bidx[event.phone]))
+        occurred, _ = ctx.event_time(envelope)
+        audit_service.record(
+            session, action="customer.unmask",
+            actor=users.get(event.consultant_id, f"user:{event.consultant_id}"),
+            actor_id=event.consultant_id if event.consultant_id in users else None,
+            object_type="customer", object_id=str(customer_id or ""),
+            detail={"field": "phone", "reason": event.reason, "purpose": "call",
+                    "via": f"site:{ctx.site_id}", "revealed_at": iso(occurred),
+                    "phone_masked": mask_phone(event.phone)},
+        )
+        outcomes.append(Outcome("applied", ref=str(customer_id or envelope.event_id)))
+    return outcomes
+
+
 register(EventType(VISIT_REGISTERED, VisitRegistered, apply_visits, order=10,
                    audit_key="visits"))
 register(EventType(FOLLOWUP_RECORDED, FollowUpRecorded, apply_follow_ups, order=20,
                    audit_key="follow_ups"))
+register(EventType(CONTACT_REVEALED, ContactRevealed, apply_reveals, order=30,
+                   audit_key="contact_reveals"))

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from cloud.settings import CloudSettings
 from cloud.sync import feed, metrics, service
+from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
 from cloud.sync.throttle import RejectionThrottle
 from shared.envelope import (
@@ -202,7 +203,7 @@ class SyncConsumer:
                 for item in items:
                     self._reject(item, exc, site_id)
                 return
-            key = service.site_key(self.settings, link)
+            key = site_key(self.settings, link)
             good: list[Envelope] = []
             refused: list[dict[str, Any]] = []
             for item in items:
@@ -240,7 +241,7 @@ class SyncConsumer:
         """Lock the site's row and verify the message; a refusal is recorded, not raised."""
         try:
             link = service.lock_link(session, site_id)
-            key = service.site_key(self.settings, link)
+            key = site_key(self.settings, link)
             return link, key, self._verified(session, site_id, item, cls, key)
         except ProtocolError as exc:
             session.rollback()

@@ -18,8 +18,9 @@ from cloud.catalog.models import Project
 from cloud.identity.models import User, UserRole, UserScope
 from cloud.identity.permissions import SITE_STAFF_ROLES
 from cloud.sales.models import Customer
-from cloud.sales.service import PHONE_CONTEXT, customer_feed_item
+from cloud.sales.service import PHONE_CONTEXT, customer_feed_item, decrypt_name
 from cloud.settings import CloudSettings
+from cloud.sync.keys import site_key
 from cloud.sync.models import DownFeed, SiteLink
 from shared.envelope import DownBatch, DownItem
 from shared.timeutil import utcnow
@@ -31,6 +32,21 @@ def append(
     item = DownFeed(site_id=site_id, kind=kind, key=key, data=data)
     session.add(item)
     return item
+
+
+def announce_customer(session: Session, settings: CloudSettings, customer: Customer) -> None:
+    """Append the customer's current state to its site's feed (nothing for a site that has
+    no appliance linked)."""
+    project = session.get(Project, customer.project_id)
+    link = session.get(SiteLink, project.site_id) if project is not None else None
+    if link is None:
+        return
+    owner = session.get(User, customer.owner_id) if customer.owner_id else None
+    key, data = customer_feed_item(
+        customer, phone=settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT),
+        site_key=site_key(settings, link), owner_name=owner.display_name if owner else None,
+        name=decrypt_name(settings, customer))
+    append(session, link.site_id, "customer", key, data)
 
 
 def _latest_items(session: Session, site_id: str, kind: str) -> dict[str, dict[str, Any]]:
@@ -105,7 +121,8 @@ def append_snapshot(
     for customer in customers:
         phone = settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT)
         key, data = customer_feed_item(
-            customer, phone=phone, site_key=site_key, owner_name=owners.get(customer.owner_id)
+            customer, phone=phone, site_key=site_key, owner_name=owners.get(customer.owner_id),
+            name=decrypt_name(settings, customer),
         )
         items.append(append(session, site_id, "customer", key, data))
     session.flush()

@@ -23,12 +23,11 @@ from cloud.audit import service as audit_service
 from cloud.catalog.models import Project, Site
 from cloud.settings import CloudSettings
 from cloud.sync.handlers import ApplyContext, event_types
+from cloud.sync.keys import seal_site_key, site_key
 from cloud.sync.models import DownFeed, SiteLink, SyncEvent, SyncPending, SyncRejection
-from shared.crypto import decode_key
 from shared.envelope import Ack, Envelope, ProtocolError, Status
 from shared.timeutil import as_utc, utcnow
 
-KEY_CONTEXT = "site_link.key"
 # A hole that resends have not filled by then is an incident, not a reordering.
 GAP_ALARM_AFTER = timedelta(seconds=60)
 
@@ -54,10 +53,6 @@ class ApplyResult:
             site_id=self.site_id, acked_seq=self.acked_seq, resend_from=self.resend_from,
             cloud_time=utcnow(), rejected=self.rejected,
         ).signed(key)
-
-
-def site_key(settings: CloudSettings, link: SiteLink) -> bytes:
-    return decode_key(settings.cipher.decrypt(link.key_enc, context=KEY_CONTEXT))
 
 
 def lock_link(session: Session, site_id: str) -> SiteLink:
@@ -335,7 +330,7 @@ def create_site_link(
         # The customer cache is indexed with the site key: a new key needs a new snapshot.
         newest = session.exec(select(func.max(DownFeed.offset))).one()
         link.feed_floor = newest or 0
-    link.key_enc = settings.cipher.encrypt(key_b64, context=KEY_CONTEXT)
+    link.key_enc = seal_site_key(settings, key_b64)
     link.mqtt_username = mqtt_username
     link.mqtt_password_hash = mqtt_password_hash
     session.add(link)

@@ -23,6 +23,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.store import outbox
 from edge_agent.store.models import Visit
 from shared.errors import ValidationFailed
+from shared.names import mask_name
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk"], dependencies=[KioskAuth])
 
@@ -52,7 +53,7 @@ def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
         id=visit.id,
         project_id=visit.project_id,
         phone_masked=visit.phone_masked,
-        name_masked=service.mask_name(name) if name else None,
+        name_masked=mask_name(name),
         party_size=visit.party_size,
         intent=visit.intent,
         source=visit.source,

@@ -95,10 +95,6 @@ class CustomerView:
         return "return_visit" if self.prior_visits > 0 else "first_visit"
 
 
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * min(len(name) - 1, 3) if len(name) > 1 else name
-
-
 def resolve_project(settings: EdgeSettings, project_id: int | None) -> int:
     chosen = project_id or settings.default_project_id
     if chosen is None:

@@ -174,7 +174,18 @@ _V4_KEY_FINGERPRINT = (
     "ALTER TABLE sync_state ADD COLUMN key_fingerprint VARCHAR(64)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT)
+_V5_MY_CUSTOMERS = (
+    # The cloud's last effective contact, so the 7-day follow-up rule can be shown offline.
+    "ALTER TABLE customer_cache ADD COLUMN last_effective_at DATETIME",
+    "ALTER TABLE customer_cache ADD COLUMN name_masked VARCHAR(20)",
+    "CREATE INDEX ix_customer_cache_owner ON customer_cache (owner_id)",
+    "CREATE INDEX ix_visit_owner ON visit (owner_id)",
+    "CREATE INDEX ix_follow_up_customer ON follow_up (project_id, phone_bidx, occurred_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -80,6 +80,7 @@ class Visit(EdgeModel, table=True):
         UniqueConstraint("seq", name="uq_visit_seq"),
         UniqueConstraint("project_id", "phone_bidx", "visit_date", name="uq_visit_customer_day"),
         Index("ix_visit_visit_date", "visit_date"),
+        Index("ix_visit_owner", "owner_id"),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -128,7 +129,10 @@ class CustomerCache(EdgeModel, table=True):
     """The cloud's view of a customer per project, keyed by the site-keyed phone blind index."""
 
     __tablename__ = "customer_cache"
-    __table_args__ = (Index("ix_customer_cache_lookup", "project_id", "phone_bidx", unique=True),)
+    __table_args__ = (
+        Index("ix_customer_cache_lookup", "project_id", "phone_bidx", unique=True),
+        Index("ix_customer_cache_owner", "owner_id"),
+    )
 
     key: str = Field(primary_key=True, max_length=128)
     project_id: int
@@ -140,6 +144,8 @@ class CustomerCache(EdgeModel, table=True):
     first_visit_at: datetime | None = _utc(nullable=True)
     last_visit_at: datetime | None = _utc(nullable=True)
     protection_until: datetime | None = _utc(nullable=True)
+    last_effective_at: datetime | None = _utc(nullable=True)
+    name_masked: str | None = Field(default=None, max_length=20)
     customer_ref: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _utc()
 
@@ -191,6 +197,7 @@ class FollowUp(EdgeModel, table=True):
         UniqueConstraint("seq", name="uq_follow_up_seq"),
         Index("ix_follow_up_visit_id", "visit_id"),
         Index("ix_follow_up_consultant", "consultant_id", "recorded_at"),
+        Index("ix_follow_up_customer", "project_id", "phone_bidx", "occurred_at"),
     )
 
     id: uuid.UUID = Field(primary_key=True)

@@ -63,6 +63,8 @@ class CustomerItem(_Item):
     first_visit_at: datetime | None = None
     last_visit_at: datetime | None = None
     protection_until: datetime | None = None
+    last_effective_at: datetime | None = None
+    name_masked: str | None = Field(None, max_length=20)
     customer_ref: str | None = Field(None, max_length=64)
 
 

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from cloud.audit.models import AuditLog
 from cloud.identity import service as identity_service
 from cloud.sales.models import FollowUp, Visit
 from cloud.sync.consumer import SyncConsumer
@@ -161,3 +162,43 @@ def test_the_same_follow_up_by_the_cloud_route_first_then_by_sync_is_one_row(
     with Session(engine) as s:
         event = s.exec(select(SyncEvent).where(SyncEvent.type == "followup.recorded")).one()
     assert event.outcome == "merged" and event.detail == {"follow_up_id": body["id"]}
+
+
+def test_a_follow_up_straight_at_the_cloud_and_a_reveal_on_the_edge_reach_the_other_side(
+    engine: Engine, consumer: SyncConsumer, client: TestClient, cloud_auth: dict[str, str],
+    sites: tuple[ProvisionedSite, ...], consultant_id: int, edge: EdgeProcess,
+) -> None:
+    """The appliance learns of an effective follow-up written at the cloud (its 7-day
+    clock restarts on the phone too), and a number shown on the appliance is audited in
+    the cloud."""
+    site = sites[0]
+    token = edge_token(client, cloud_auth, site.site_id)
+    auth = {"Authorization": f"Bearer {token}"}
+    visit_id = register_visit(edge, site, consultant_id, "13612345678")
+    wait_for(lambda: in_cloud(engine, Visit, visit_id), timeout=30, what="the visit in the cloud")
+
+    def mine() -> dict[str, Any]:
+        customers = httpx.get(edge.url + "/api/v1/staff/customers", headers=auth).json()
+        return next(c for c in customers if c["phone_masked"] == "136****5678")
+
+    wait_for(lambda: not mine()["provisional"], timeout=30, what="the cloud's answer")
+    before = mine()["last_effective_at"]
+    body = follow_up(visit_id)
+    direct = client.post("/api/v1/follow-ups", json=body,
+                         headers={**cloud_auth, "Idempotency-Key": body["id"]})
+    assert direct.status_code == 201, direct.text
+    wait_for(lambda: mine()["last_effective_at"] > before, timeout=30,
+             what="the follow-up's effect on the appliance")
+
+    shown = httpx.post(edge.url + f"/api/v1/staff/customers/{mine()['key']}/reveal",
+                       json={"reason": "电话回访"}, headers=auth)
+    assert shown.status_code == 200 and shown.json()["phone"] == "13612345678"
+
+    def reveals() -> list[Any]:
+        with Session(engine) as s:
+            return list(s.exec(select(AuditLog).where(AuditLog.action == "customer.unmask")))
+
+    wait_for(lambda: len(reveals()) == 1, timeout=30, what="the reveal in the cloud audit")
+    [row] = reveals()
+    assert row.actor == "wanglei" and row.actor_id == consultant_id
+    assert row.detail["via"] == f"site:{site.site_id}"

@@ -1,8 +1,8 @@
 // The phone's own database (IndexedDB through Dexie). The queue is keyed by the
 // follow-up's id, made here, which is also its Idempotency-Key on the edge and the cloud:
 // an entry leaves the queue only after a 2xx, and sending it again is harmless.
-import Dexie, { type EntityTable } from 'dexie'
-import type { FollowUpBody, FollowUpKind, Visit } from './api/types'
+import Dexie, { type EntityTable, type Table } from 'dexie'
+import type { FollowUpBody, FollowUpKind, MyCustomer, Visit } from './api/types'
 
 export interface QueuedFollowUp {
   id: string
@@ -28,10 +28,15 @@ export interface CachedVisit extends Visit {
   userId: number
 }
 
+export interface CachedCustomer extends MyCustomer {
+  userId: number
+}
+
 class PwaDatabase extends Dexie {
   queue!: EntityTable<QueuedFollowUp, 'id'>
   sent!: EntityTable<SentFollowUp, 'id'>
   visits!: EntityTable<CachedVisit, 'id'>
+  customers!: Table<CachedCustomer, [number, string]>
 
   constructor() {
     super('anchang-consultant')
@@ -40,6 +45,8 @@ class PwaDatabase extends Dexie {
       sent: 'id, userId, sentAt',
       visits: 'id, userId',
     })
+    // My customers, so the list opens offline too.
+    this.version(2).stores({ customers: '[userId+key], userId' })
   }
 }
 

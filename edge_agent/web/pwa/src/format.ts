@@ -44,3 +44,28 @@ export function newId(): string {
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
+
+const monthDay = new Intl.DateTimeFormat('zh-CN', { timeZone: ZONE, month: 'numeric', day: 'numeric' })
+
+/** "11月27日" for an instant, in Beijing. */
+export const dateOf = (at: string | number) => monthDay.format(new Date(at))
+
+/** A Beijing calendar day as the server sends it ("2026-11-29") → "11月29日". */
+export function dayLabel(day: string): string {
+  const [, m, d] = day.split('-')
+  return `${Number(m)}月${Number(d)}日`
+}
+
+/** "今天" / "3 天前", by Beijing calendar days. */
+export function daysAgo(at: string, now: Date = new Date()): string {
+  const [y1, m1, d1] = shanghaiDay(new Date(at))
+  const [y2, m2, d2] = shanghaiDay(now)
+  const days = Math.round((Date.UTC(+y2, +m2 - 1, +d2) - Date.UTC(+y1, +m1 - 1, +d1)) / 86_400_000)
+  return days <= 0 ? '今天' : days === 1 ? '昨天' : `${days} 天前`
+}
+
+/** Where a customer stands on the 7-day rule, in words. */
+export function dueLabel(state: string | null, dueDay: string | null): string {
+  if (!dueDay) return '尚无有效跟进'
+  return state === 'overdue' ? `应于 ${dayLabel(dueDay)} 前跟进` : `最迟 ${dayLabel(dueDay)} 跟进`
+}

@@ -20,6 +20,18 @@ export const router = createRouter({
       meta: { title: '登录', public: true },
     },
     {
+      path: '/customers',
+      name: 'customers',
+      component: () => import('./views/CustomersView.vue'),
+      meta: { title: '我的客户' },
+    },
+    {
+      path: '/customers/:key',
+      name: 'customer',
+      component: () => import('./views/CustomerView.vue'),
+      meta: { title: '客户详情' },
+    },
+    {
       path: '/follow-up',
       name: 'follow-up',
       component: () => import('./views/FollowUpView.vue'),

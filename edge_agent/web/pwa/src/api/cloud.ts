@@ -1,7 +1,7 @@
 // The cloud at HQ: the fallback when the sales office's appliance is out of reach
 // (the phone is on 4G, or the office LAN is down). Needs the cloud's CORS setting.
 import { request } from './http'
-import type { FollowUpBody, TokenPair } from './types'
+import type { CloudFollowUp, FollowUpBody, Revealed, TokenPair } from './types'
 
 const api = (base: string, path: string) => `${base.replace(/\/+$/, '')}/api/v1${path}`
 
@@ -19,5 +19,17 @@ export const cloudApi = {
       body,
       headers: { 'Idempotency-Key': body.id },
       timeoutMs: 10000,
+    }),
+  followUps: (base: string, token: string, customerId: string) =>
+    request<CloudFollowUp[]>(api(base, `/follow-ups?customer_id=${encodeURIComponent(customerId)}`), {
+      token,
+      timeoutMs: 8000,
+    }),
+  contact: (base: string, token: string, customerId: string, reason: string) =>
+    request<Revealed>(api(base, `/customers/${encodeURIComponent(customerId)}/contact`), {
+      method: 'POST',
+      token,
+      body: { reason },
+      timeoutMs: 8000,
     }),
 }

@@ -1,19 +1,45 @@
 // The sales office's edge agent: same origin as this app (it serves /pwa/).
-import { request } from './http'
-import type { FollowUpBody, StaffSession, Visit } from './types'
+import { ApiError, NetworkError, request, type RequestOptions } from './http'
+import type { CustomerHistory, FollowUpBody, MyCustomer, Revealed, StaffSession, Visit } from './types'
 
 const API = '/api/v1/staff'
 
+/** Told of every answer (or silence) from the appliance: the reach store listens. */
+export const edgeEvents = { reached: (_up: boolean): void => undefined }
+
+async function call<T>(url: string, options: RequestOptions = {}): Promise<T> {
+  try {
+    const answer = await request<T>(url, options)
+    edgeEvents.reached(true)
+    return answer
+  } catch (error) {
+    // A 5xx from a proxy in front of a stopped agent is as good as no answer.
+    edgeEvents.reached(!(error instanceof NetworkError || (error instanceof ApiError && error.status >= 502)))
+    throw error
+  }
+}
+
 export const edgeApi = {
+  /** The appliance's liveness, nothing more (no token): a cheap reachability probe. */
+  alive: (timeoutMs: number) => call<{ status: string }>('/healthz', { timeoutMs }),
   login: (username: string, password: string) =>
-    request<StaffSession>(`${API}/login`, {
+    call<StaffSession>(`${API}/login`, {
       method: 'POST',
       body: { username, password },
       timeoutMs: 15000,
     }),
-  visitsToday: (token: string) => request<Visit[]>(`${API}/visits/today`, { token }),
+  visitsToday: (token: string) => call<Visit[]>(`${API}/visits/today`, { token }),
+  customers: (token: string) => call<MyCustomer[]>(`${API}/customers`, { token }),
+  customer: (token: string, key: string) =>
+    call<CustomerHistory>(`${API}/customers/${encodeURIComponent(key)}`, { token }),
+  reveal: (token: string, key: string, reason: string) =>
+    call<Revealed>(`${API}/customers/${encodeURIComponent(key)}/reveal`, {
+      method: 'POST',
+      token,
+      body: { reason },
+    }),
   followUp: (token: string, body: FollowUpBody) =>
-    request<unknown>(`${API}/follow-ups`, {
+    call<unknown>(`${API}/follow-ups`, {
       method: 'POST',
       token,
       body,

@@ -46,12 +46,15 @@ export interface Visit {
   follow_up_count: number
 }
 
-/** What the phone sends, to the edge or to the cloud; `id` is the Idempotency-Key. */
+/** What the phone sends, to the edge or to the cloud; `id` is the Idempotency-Key. The
+ * customer is named by `visit_id`, by `phone` in `project_id`, or — for a customer this
+ * appliance has never seen, so cloud only — by the cloud's `customer_id`. */
 export interface FollowUpBody {
   id: string
   visit_id?: string
   project_id?: number
   phone?: string
+  customer_id?: number
   kind: FollowUpKind
   reached: boolean
   note: string
@@ -62,4 +65,65 @@ export interface FollowUpBody {
 export interface TokenPair {
   access_token: string
   refresh_token: string
+}
+
+export type FollowState = 'ok' | 'due_soon' | 'overdue'
+
+export const FOLLOW_STATE_LABELS: Record<FollowState, string> = {
+  ok: '正常',
+  due_soon: '待跟进',
+  overdue: '逾期',
+}
+
+/** One of my customers, as the appliance sees it (GET /staff/customers). */
+export interface MyCustomer {
+  key: string
+  project_id: number
+  phone_masked: string
+  name_masked: string | null
+  visit_count: number
+  last_visit_at: string | null
+  last_effective_at: string | null
+  due_day: string | null
+  follow_state: FollowState | null
+  protection_until: string | null
+  customer_ref: string | null
+  provisional: boolean
+}
+
+export interface HistoryEntry {
+  kind: 'visit' | 'follow_up'
+  at: string
+  consultant_id: number | null
+  visit_id: string | null
+  party_size: number | null
+  classification: 'first_visit' | 'return_visit' | null
+  follow_up_id: string | null
+  follow_up_kind: FollowUpKind | null
+  reached: boolean | null
+  effective: boolean | null
+  note: string | null
+}
+
+export interface CustomerHistory {
+  customer: MyCustomer
+  history: HistoryEntry[]
+}
+
+export interface Revealed {
+  phone: string
+  name: string | null
+}
+
+/** A follow-up as the cloud lists it (GET /api/v1/follow-ups?customer_id=). */
+export interface CloudFollowUp {
+  id: string
+  visit_id: string | null
+  consultant_id: number
+  consultant_name: string | null
+  kind: FollowUpKind
+  reached: boolean
+  effective: boolean
+  note: string
+  occurred_at: string
 }

@@ -1,12 +1,14 @@
 // The follow-ups waiting on this phone (待同步) and the recently synced ones, live from
-// Dexie, and the flush triggers: at start, on `online`, after each new entry, when the
-// app comes back to the foreground, and every 30 s while something waits.
+// Dexie, and the flush triggers: at start, when the appliance answers again (the reach
+// store probes it with a back-off capped at 5 s), after each new entry, when the app
+// comes back to the foreground, and every 30 s while something waits (the cloud path).
 import { liveQuery, type Subscription } from 'dexie'
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import type { FollowUpBody } from '../api/types'
 import { db, type QueuedFollowUp, type SentFollowUp } from '../db'
 import { flushQueue, type FlushReport } from '../sync/flush'
+import { useReach } from './reach'
 import { useSession } from './session'
 
 const RETRY_EVERY_MS = 30_000
@@ -78,7 +80,11 @@ export const useQueue = defineStore('queue', () => {
   function start(): void {
     if (started) return
     started = true
-    window.addEventListener('online', () => void flush())
+    const reach = useReach()
+    reach.onComeback(() => {
+      if (pending.value > 0) void flush()
+    })
+    reach.start()
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') void flush()
     })

@@ -28,6 +28,7 @@ export interface FlushReport {
 const EDGE_DOWN = '案场设备暂时连不上，恢复后自动同步'
 const OFFLINE = '网络已断开，恢复后自动同步'
 const LOGIN_EXPIRED = '登录已失效，请重新登录，之后自动同步'
+const CLOUD_ONLY = '该客户只能同步到云端，连上网络后自动同步'
 
 // Codes the cloud answers while the visit has not reached it from the office yet.
 const NOT_SYNCED_YET = new Set(['visit_not_found', 'customer_not_found'])
@@ -103,7 +104,10 @@ async function drain(ctx: FlushContext): Promise<FlushReport> {
 
 async function sendOne(ctx: FlushContext, item: QueuedFollowUp, skipEdge: boolean): Promise<Outcome> {
   let whyNotEdge = !ctx.edgeToken ? LOGIN_EXPIRED : navigator.onLine ? EDGE_DOWN : OFFLINE
-  if (!skipEdge && ctx.edgeToken) {
+  // A customer this appliance never saw is named by the cloud's id: only the cloud knows it.
+  const cloudOnly = item.body.customer_id !== undefined
+  if (cloudOnly) whyNotEdge = CLOUD_ONLY
+  if (!skipEdge && !cloudOnly && ctx.edgeToken) {
     try {
       await edgeApi.followUp(ctx.edgeToken, item.body)
       return { kind: 'sent', via: 'edge' }
