@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from edge_agent.kiosk.schemas import VisitIn
+from edge_agent.kiosk.service import register_visit, visits_on_day
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store
 from shared.envelope import DownItem
-from shared.timeutil import utcnow
+from shared.timeutil import SHANGHAI, utcnow
 from tests.edge.helpers import KIOSK_TOKEN, make_settings, settings_like
 from tests.edge.seed import consultant, customer, project, seed
 
@@ -138,6 +142,34 @@ def test_a_visit_on_a_later_day_is_a_return_visit(edge_settings: EdgeSettings) -
         assert body["classification"] == "return_visit" and body["visit_count"] == 2
         assert body["provisional"] is True
         assert body["message"] == "复访登记成功" and body["seq"] == 2
+
+
+def test_the_visit_day_is_the_beijing_day_on_both_sides_of_midnight(
+    edge_settings: EdgeSettings,
+) -> None:
+    """23:59:30 and 00:00:30 in Beijing are two days (two visits) though one minute apart;
+    00:00:30 and 23:59 of the same Beijing day — 16:00 UTC apart, two UTC dates — are one."""
+    seed(edge_settings, [project(1, 1, "云栖府")])
+
+    async def run() -> list[tuple[str, str, int]]:
+        store = await Store.open(edge_settings.database_path)
+        try:
+            out = []
+            for when in (datetime(2026, 11, 27, 23, 59, 30, tzinfo=SHANGHAI),
+                         datetime(2026, 11, 28, 0, 0, 30, tzinfo=SHANGHAI),
+                         datetime(2026, 11, 28, 23, 59, 0, tzinfo=SHANGHAI)):
+                done = await register_visit(store, edge_settings,
+                                            VisitIn(phone="13800138000", party_size=1),
+                                            now=when.astimezone(UTC))
+                out.append((done.outcome, done.visit.visit_date, done.visit.visit_number))
+            today = await visits_on_day(store, now=datetime(2026, 11, 28, 0, 5, tzinfo=SHANGHAI))
+            assert len(today) == 1 and today[0].visit_date == "2026-11-28"
+            return out
+        finally:
+            await store.close()
+
+    assert asyncio.run(run()) == [("created", "2026-11-27", 1), ("created", "2026-11-28", 2),
+                                  ("same_day_existing", "2026-11-28", 2)]
 
 
 def test_the_cloud_cache_makes_a_return_visit(client: TestClient) -> None:
