@@ -75,6 +75,8 @@ class SyncConsumer:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self._subscribe_mid: int | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -111,10 +113,21 @@ class SyncConsumer:
         if getattr(reason, "is_failure", False):
             log.warning("sync.connect_refused", reason=str(reason))
             return
-        # A fresh broker session has no subscriptions: subscribe on every connect.
-        client.subscribe([(self._topic(s), 1) for s in ("up", "status", "down/req")])
-        self.connected = True
+        # A fresh broker session has no subscriptions: subscribe on every connect. Connected
+        # means subscribed (SUBACK): before it, an edge's message would find no subscriber.
+        _, self._subscribe_mid = client.subscribe(
+            [(self._topic(s), 1) for s in ("up", "status", "down/req")])
         log.info("sync.connected", session_present=bool(flags.session_present))
+
+    def _on_subscribe(self, _: mqtt.Client, __: Any, mid: int, reasons: list[Any], ___: Any
+                      ) -> None:
+        if mid != self._subscribe_mid:
+            return
+        refused = [str(r) for r in reasons if getattr(r, "is_failure", False)]
+        if refused:
+            log.error("sync.subscribe_refused", reasons=refused)
+            return
+        self.connected = True
 
     def _on_disconnect(self, _: mqtt.Client, __: Any, ___: Any, reason: Any, ____: Any) -> None:
         self.connected = False
