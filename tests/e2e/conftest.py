@@ -150,6 +150,7 @@ def browser() -> Iterator[Any]:
 VIEWPORTS = {
     "console": {"width": 1440, "height": 900},
     "kiosk": {"width": 1280, "height": 800},  # a landscape tablet
+    "kiosk-portrait": {"width": 800, "height": 1280},  # the same tablet upright
     "phone": {"width": 390, "height": 844},  # a portrait phone
 }
 

@@ -14,6 +14,7 @@ declare module 'vue' {
     ConsultantPicker: typeof import('./src/components/ConsultantPicker.vue')['default']
     CustomerHint: typeof import('./src/components/CustomerHint.vue')['default']
     NavRail: typeof import('./src/components/NavRail.vue')['default']
+    PartySizeStepper: typeof import('./src/components/PartySizeStepper.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     StatusBar: typeof import('./src/components/StatusBar.vue')['default']
@@ -22,7 +23,6 @@ declare module 'vue' {
     VanField: typeof import('vant/es')['Field']
     VanIcon: typeof import('vant/es')['Icon']
     VanLoading: typeof import('vant/es')['Loading']
-    VanStepper: typeof import('vant/es')['Stepper']
     VanTag: typeof import('vant/es')['Tag']
   }
 }
