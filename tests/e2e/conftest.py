@@ -177,5 +177,6 @@ def screenshot(page: Any, name: str) -> Path:
     build/docs-preview/…) and return its path."""
     MANUAL_IMAGES.mkdir(parents=True, exist_ok=True)
     path = MANUAL_IMAGES / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    # Transitions fast-forwarded: a dialog is shown whole, not half faded in.
+    page.screenshot(path=str(path), full_page=False, animations="disabled")
     return path
