@@ -19,23 +19,18 @@ from tests.e2e.kiosk import A11Y_RULES, accept_notice, layout_problems, open_kio
 
 pytestmark = pytest.mark.e2e
 
-expect: Any = None  # playwright's, imported lazily (the browser fixture skips without it)
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=10_000)
 NAME_MAX = 50  # VisitIn.name on the edge
 
 
-@pytest.fixture(autouse=True)
-def _expect(browser: Any) -> None:
-    global expect
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=10_000)
-    expect = playwright_expect
-
-
-def fits(page: Any, screen: str) -> None:
-    """The screen as shown now passes the layout and accessibility checks."""
+def fits(page: Any, screen: str, shot: bool = False) -> None:
+    """The screen as shown now passes the layout and accessibility checks; `shot` saves
+    it for the manual as kiosk-<screen>-portrait."""
     assert layout_problems(page) == [], screen
     assert axe_violations(page, A11Y_RULES) == [], screen
+    if shot:
+        screenshot(page, f"kiosk-{screen}-portrait")
 
 
 @pytest.mark.parametrize(("kind", "last4"), [("kiosk", "5678"), ("kiosk-portrait", "8765")])
@@ -47,9 +42,7 @@ def test_every_screen_fits_the_tablet_either_way_up(
     portrait = kind == "kiosk-portrait"
     page = open_kiosk(new_page, stack, kind=kind)
     expect(page.get_by_text("云端已连接")).to_be_visible()
-    fits(page, "consent")
-    if portrait:
-        screenshot(page, "kiosk-consent-portrait")
+    fits(page, "consent", shot=portrait)
     accept_notice(page)
 
     phone = page.get_by_label("手机号")
@@ -65,9 +58,7 @@ def test_every_screen_fits_the_tablet_either_way_up(
     expect(page.get_by_role("spinbutton", name="来访人数")).to_have_value("2")
     page.get_by_role("button", name="三房").click()
     phone.focus()
-    fits(page, "register")
-    if portrait:
-        screenshot(page, "kiosk-register-portrait")
+    fits(page, "register", shot=portrait)
 
     page.get_by_role("button", name="提交登记").click()
     expect(page.get_by_role("heading", name="首访登记成功")).to_be_visible()
@@ -78,9 +69,7 @@ def test_every_screen_fits_the_tablet_either_way_up(
 
     page.get_by_role("link", name="顾问上岗").click()
     expect(page.get_by_role("heading", name="接待队列")).to_be_visible()
-    fits(page, "board")
-    if portrait:
-        screenshot(page, "kiosk-board-portrait")
+    fits(page, "board", shot=portrait)
 
     page.get_by_role("link", name="终端设置").click()
     expect(page.get_by_role("heading", name="前台平板设置")).to_be_visible()

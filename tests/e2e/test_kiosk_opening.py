@@ -30,18 +30,10 @@ from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.e2e
 
-expect: Any = None  # playwright's, imported lazily (the browser fixture skips without it)
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=10_000)
 MANAGER = "孙经理"
 MANAGERS_CUSTOMER = "13666668888"
-
-
-@pytest.fixture(autouse=True)
-def _expect(browser: Any) -> None:
-    global expect
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=10_000)
-    expect = playwright_expect
 
 
 def edge_roster(stack: Stack) -> dict[str, list[str]]:
