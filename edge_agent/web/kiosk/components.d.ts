@@ -13,7 +13,9 @@ declare module 'vue' {
   export interface GlobalComponents {
     ConsultantPicker: typeof import('./src/components/ConsultantPicker.vue')['default']
     CustomerHint: typeof import('./src/components/CustomerHint.vue')['default']
+    DutyPrompt: typeof import('./src/components/DutyPrompt.vue')['default']
     NavRail: typeof import('./src/components/NavRail.vue')['default']
+    NextReceiver: typeof import('./src/components/NextReceiver.vue')['default']
     PartySizeStepper: typeof import('./src/components/PartySizeStepper.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
