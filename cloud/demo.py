@@ -35,6 +35,7 @@ from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
 from cloud.sync import provision
 from cloud.sync.credentials import CLOUD_MQTT_USERNAME, new_password
+from cloud.terminal_qr import print_qr
 from edge_agent.main import create_app as create_edge_app
 from edge_agent.settings import EdgeSettings
 from shared.crypto import new_key
@@ -240,6 +241,19 @@ async def _serve(plan: DemoPlan, cloud_port: int) -> int:
     return 0
 
 
+def kiosk_setup_link(edge_url: str, kiosk_token: str) -> str:
+    """Opened once on the tablet, it hands the kiosk its token (then drops it from the URL)."""
+    return f"{edge_url}/kiosk/?token={kiosk_token}"
+
+
+def print_kiosk_setup(console: Console, link: str) -> None:
+    """The link on one line of its own, never wrapped into pieces (a terminal narrower than
+    the link folds it, but a copy still gets it whole), then as a QR code for the tablet."""
+    console.print("前台平板设置链接（在平板浏览器中打开一次，或用平板扫描下方二维码）：")
+    console.print(link, soft_wrap=True, highlight=False, markup=False, emoji=False)
+    print_qr(console, link)
+
+
 def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: bool,
                   accounts: dict[str, str], kiosk_token: str, data_dir: Path) -> None:
     table = Table(title="Anchang 演示环境已启动", show_lines=False)
@@ -247,7 +261,7 @@ def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: boo
     table.add_column("地址 / 账号")
     cloud, edge = f"http://127.0.0.1:{cloud_port}", f"http://127.0.0.1:{edge_port}"
     table.add_row("总部控制台（电脑浏览器）", f"{cloud}/console/")
-    table.add_row("前台登记（平板，含设备令牌）", f"{edge}/kiosk/?token={kiosk_token}")
+    table.add_row("前台登记（平板，设置链接见下方）", f"{edge}/kiosk/")
     table.add_row("顾问助手 PWA（手机）", f"{edge}/pwa/")
     table.add_row("云端 API 文档", f"{cloud}/api/v1/docs")
     table.add_row("案场设备 API 文档", f"{edge}/api/v1/docs")
@@ -257,6 +271,7 @@ def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: boo
     for username, display, roles, _ in DEMO_PEOPLE:
         table.add_row(f"{display}（{'、'.join(roles)}）", f"{username} / {accounts[username]}")
     console.print(table)
+    print_kiosk_setup(console, kiosk_setup_link(edge, kiosk_token))
     console.print(f"演示数据目录：{data_dir}（删除它即可重置）。按 Ctrl-C 退出。")
     # A machine-readable line for scripts and the demo's own test.
     console.print(f"DEMO-READY cloud=http://127.0.0.1:{cloud_port} "

@@ -142,7 +142,7 @@ async def projects(store: StoreDep, settings: SettingsDep) -> list[ProjectOut]:
 async def consultants(store: StoreDep) -> list[ConsultantOut]:
     return [
         ConsultantOut(id=c.id, name=c.name, roles=list(c.roles))
-        for c in await service.active_consultants(store)
+        for c in await service.receiving_consultants(store)
     ]
 
 

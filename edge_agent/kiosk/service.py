@@ -50,16 +50,6 @@ class UnknownProject(ValidationFailed):
     title = "项目不存在或不属于本案场"
 
 
-class UnknownConsultant(ValidationFailed):
-    code = "unknown_consultant"
-    title = "置业顾问不存在"
-
-
-class ConsultantInactive(ValidationFailed):
-    code = "consultant_inactive"
-    title = "该置业顾问已停用，请选择其他顾问"
-
-
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     title = "该幂等键已用于另一位客户的登记，请使用新的幂等键"
@@ -163,12 +153,8 @@ async def _check_references(
         raise UnknownProject(extra={"project_id": project_id})
     if consultant_id is None:
         return None
-    consultant = await session.get(Consultant, consultant_id)
-    if consultant is None:
-        raise UnknownConsultant(extra={"consultant_id": consultant_id})
-    if not consultant.active:
-        raise ConsultantInactive(extra={"consultant_id": consultant_id})
-    return consultant
+    # Only a rota member receives: a sales manager may own customers but does not receive.
+    return await rota_service.member(session, consultant_id)
 
 
 @dataclass(frozen=True)
@@ -311,13 +297,13 @@ async def visits_on_day(
     return await store.read(_visits_on, shanghai_date(now or utcnow()).isoformat(), project_id)
 
 
-async def _active_consultants(session: AsyncSession) -> list[Consultant]:
-    query = select(Consultant).where(col(Consultant.active).is_(True)).order_by(col(Consultant.id))
-    return list((await session.exec(query)).all())
+async def _receivers(session: AsyncSession) -> list[Consultant]:
+    return list((await rota_service.rota_consultants(session)).values())
 
 
-async def active_consultants(store: Store) -> list[Consultant]:
-    return await store.read(_active_consultants)
+async def receiving_consultants(store: Store) -> list[Consultant]:
+    """Who the kiosk may pick to receive a walk-in: the rota's members, by id."""
+    return await store.read(_receivers)
 
 
 async def _active_projects(session: AsyncSession) -> list[Project]:

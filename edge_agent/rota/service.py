@@ -46,12 +46,12 @@ class UnknownConsultant(ValidationFailed):
 
 class ConsultantInactive(ValidationFailed):
     code = "consultant_inactive"
-    title = "该置业顾问已停用，不能上岗"
+    title = "该置业顾问已停用，不能上岗或接待客户"
 
 
 class NotOnRota(ValidationFailed):
     code = "not_on_rota"
-    title = "该人员不是置业顾问，不参加接待轮岗"
+    title = "该人员不是置业顾问（如销售经理），不参加接待轮岗，不能上岗或接待客户"
 
 
 def duty_day(now: datetime) -> str:
@@ -62,12 +62,14 @@ def on_rota(consultant: Consultant) -> bool:
     return consultant.active and ROTA_ROLE in consultant.roles
 
 
-async def _rota_consultants(session: AsyncSession) -> dict[int, Consultant]:
+async def rota_consultants(session: AsyncSession) -> dict[int, Consultant]:
+    """Who may be on duty and receive customers: active staff with the consultant role."""
     rows = await session.exec(select(Consultant).order_by(col(Consultant.id)))
     return {c.id: c for c in rows.all() if on_rota(c)}
 
 
-async def _member(session: AsyncSession, consultant_id: int) -> Consultant:
+async def member(session: AsyncSession, consultant_id: int) -> Consultant:
+    """The consultant, if they may be on duty and receive customers; else a problem."""
     consultant = await session.get(Consultant, consultant_id)
     if consultant is None:
         raise UnknownConsultant(extra={"consultant_id": consultant_id})
@@ -85,7 +87,7 @@ async def _duties(session: AsyncSession, day: str) -> list[RotaDuty]:
 
 async def queue(session: AsyncSession, day: str) -> list[int]:
     """Consultant ids on duty on `day`, head first (only those still on the roster)."""
-    members = await _rota_consultants(session)
+    members = await rota_consultants(session)
     on_duty = [d for d in await _duties(session, day) if d.on_duty and d.consultant_id in members]
     return [d.consultant_id for d in sorted(on_duty, key=lambda d: d.queue_pos)]
 
@@ -135,7 +137,7 @@ async def check_in_tx(
     session: AsyncSession, consultant_id: int, now: datetime, actor: str = KIOSK_ACTOR
 ) -> bool:
     """Put the consultant at the tail of today's queue; False if already on duty."""
-    await _member(session, consultant_id)
+    await member(session, consultant_id)
     day = duty_day(now)
     duty = await session.get(RotaDuty, (day, consultant_id))
     if duty is not None and duty.on_duty:
@@ -159,7 +161,7 @@ async def check_out_tx(
     session: AsyncSession, consultant_id: int, now: datetime, actor: str = KIOSK_ACTOR
 ) -> bool:
     """Take the consultant off today's queue; False if not on duty."""
-    await _member(session, consultant_id)
+    await member(session, consultant_id)
     day = duty_day(now)
     duty = await session.get(RotaDuty, (day, consultant_id))
     if duty is None or not duty.on_duty:
@@ -193,7 +195,7 @@ async def consume_turn(session: AsyncSession, visit: Visit, now: datetime) -> bo
 
 async def board_tx(session: AsyncSession, now: datetime) -> RotaBoardOut:
     day = duty_day(now)
-    members = await _rota_consultants(session)
+    members = await rota_consultants(session)
     duties = {d.consultant_id: d for d in await _duties(session, day)}
     order = await queue(session, day)
     counts = await session.exec(

@@ -150,6 +150,7 @@ def browser() -> Iterator[Any]:
 VIEWPORTS = {
     "console": {"width": 1440, "height": 900},
     "kiosk": {"width": 1280, "height": 800},  # a landscape tablet
+    "kiosk-portrait": {"width": 800, "height": 1280},  # the same tablet upright
     "phone": {"width": 390, "height": 844},  # a portrait phone
 }
 
@@ -176,5 +177,6 @@ def screenshot(page: Any, name: str) -> Path:
     build/docs-preview/…) and return its path."""
     MANUAL_IMAGES.mkdir(parents=True, exist_ok=True)
     path = MANUAL_IMAGES / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    # Transitions fast-forwarded: a dialog is shown whole, not half faded in.
+    page.screenshot(path=str(path), full_page=False, animations="disabled")
     return path

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import PASSWORD, Stack
+from tests.e2e.kiosk import rota
 from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -19,6 +20,7 @@ def test_a_kiosk_registration_is_visible_in_the_console(
 ) -> None:
     from playwright.sync_api import expect
 
+    rota(stack, "check-in", "wanglei")  # a consultant on duty to receive the walk-in
     kiosk = new_page("kiosk")
     kiosk.goto(f"{stack.edge_url}/kiosk/?token={stack.edge.token}")
     kiosk.get_by_role("button", name="同意并继续").click()

@@ -12,12 +12,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from sqlmodel import Session, func, select
 
 from cloud.sales.models import Visit as CloudVisit
 from tests.e2e.conftest import SITE_ID, Stack, screenshot
+from tests.e2e.kiosk import accept_notice, open_kiosk, rota
 from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -39,24 +39,6 @@ def _expect(browser: Any) -> None:
     expect = playwright_expect
 
 
-def open_kiosk(new_page: Callable[..., Any], stack: Stack, path: str = "/") -> Any:
-    """A fresh tablet provisioned with the kiosk token link (…/kiosk/?token=…)."""
-    page = new_page("kiosk")
-    page.goto(f"{stack.edge_url}/kiosk{path}?token={stack.edge.token}")
-    return page
-
-
-def rota(stack: Stack, action: str, username: str) -> dict[str, Any]:
-    response = httpx.post(
-        f"{stack.edge_url}/api/v1/kiosk/rota/{action}",
-        json={"consultant_id": stack.user_ids[username]},
-        headers={"Authorization": f"Bearer {stack.edge.token}"}, timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def cloud_visit_ids(stack: Stack) -> list[str]:
     with Session(stack.engine) as session:
         rows = session.exec(select(CloudVisit.id).where(CloudVisit.site_id == SITE_ID)).all()
@@ -73,12 +55,6 @@ def cloud_visits(stack: Stack) -> int:
 
 def backlog(stack: Stack) -> int:
     return int(stack.edge.get("/api/v1/kiosk/status").json()["backlog"])
-
-
-def accept_notice(page: Any) -> None:
-    expect(page.get_by_role("heading", name="个人信息与摄像头使用告知")).to_be_visible()
-    page.get_by_role("button", name="同意并继续").click()
-    expect(page.get_by_role("heading", name="来访登记")).to_be_visible()
 
 
 def queue_names(page: Any) -> Any:

@@ -21,9 +21,11 @@ def project(offset: int, pid: int, name: str, city: str = "杭州") -> DownItem:
                     data={"id": pid, "name": name, "city": city})
 
 
-def consultant(offset: int, cid: int, name: str, active: bool = True) -> DownItem:
+def consultant(offset: int, cid: int, name: str, active: bool = True,
+               roles: list[str] | None = None) -> DownItem:
     return DownItem(offset=offset, kind="consultant", key=str(cid),
-                    data={"id": cid, "name": name, "active": active, "roles": ["consultant"]})
+                    data={"id": cid, "name": name, "active": active,
+                          "roles": roles or ["consultant"]})
 
 
 def customer(

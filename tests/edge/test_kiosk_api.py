@@ -25,6 +25,8 @@ from tests.edge.seed import consultant, customer, project, seed
 
 AUTH = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
 KNOWN_PHONE = "13900001111"  # in the cloud's customer cache: 2 visits, owner 王顾问
+MANAGERS_PHONE = "13900002222"  # in the cache too, owned by 孙经理 (a sales manager)
+MANAGER = 9
 
 
 def key() -> dict[str, str]:
@@ -42,6 +44,9 @@ def seeded(edge_settings: EdgeSettings) -> EdgeSettings:
             consultant(4, 8, "李顾问", active=False),
             customer(5, edge_settings, 1, KNOWN_PHONE, visit_count=2, owner_id=7,
                      owner_name="王顾问", last_visit_at=utcnow() - timedelta(days=3)),
+            consultant(6, MANAGER, "孙经理", roles=["sales_manager"]),
+            customer(7, edge_settings, 1, MANAGERS_PHONE, visit_count=1, owner_id=MANAGER,
+                     owner_name="孙经理", last_visit_at=utcnow() - timedelta(days=5)),
         ],
     )
     return edge_settings
@@ -196,6 +201,7 @@ def test_the_cloud_cache_makes_a_return_visit(client: TestClient) -> None:
         ({"phone": "1380013800x"}, "invalid_phone"),
         ({"consultant_id": 99}, "unknown_consultant"),
         ({"consultant_id": 8}, "consultant_inactive"),
+        ({"consultant_id": MANAGER}, "not_on_rota"),
         ({"project_id": 5}, "unknown_project"),
         ({"party_size": 0}, "validation_failed"),
         ({"source": "walk_in"}, "validation_failed"),
@@ -250,9 +256,26 @@ def test_todays_visits_are_listed_masked(client: TestClient, seeded: EdgeSetting
     assert "13800138000" not in response.text and "欧阳娜娜" not in response.text
 
 
-def test_consultants_lists_active_ones(client: TestClient) -> None:
+def test_consultants_lists_the_active_rota_members_only(client: TestClient) -> None:
+    # 李顾问 is inactive, 孙经理 a sales manager: neither may receive a walk-in.
     consultants = client.get("/api/v1/kiosk/consultants", headers=AUTH).json()
     assert consultants == [{"id": 7, "name": "王顾问", "roles": ["consultant"]}]
+
+
+def test_a_managers_customer_stays_theirs_but_a_rota_consultant_receives(
+    client: TestClient,
+) -> None:
+    lookup = client.get("/api/v1/kiosk/customers/lookup", params={"phone": MANAGERS_PHONE},
+                        headers=AUTH).json()
+    assert lookup["classification"] == "return_visit"
+    assert (lookup["owner_id"], lookup["owner_name"]) == (MANAGER, "孙经理")
+    refused = register(client, phone=MANAGERS_PHONE, consultant_id=MANAGER)
+    assert refused.status_code == 422 and refused.json()["code"] == "not_on_rota"
+    assert "销售经理" in refused.json()["detail"]
+    assert backlog(client) == 0
+    body = register(client, phone=MANAGERS_PHONE, consultant_id=7).json()
+    assert body["consultant_id"] == 7 and body["classification"] == "return_visit"
+    assert (body["owner_id"], body["owner_name"]) == (MANAGER, "孙经理")
 
 
 def test_status_and_health_without_sync(client: TestClient) -> None:

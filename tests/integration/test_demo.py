@@ -35,7 +35,10 @@ def test_demo_runs_on_embedded_defaults_and_syncs_its_seeded_visits(tmp_path: Pa
         wait_for(lambda: "DEMO-READY" in log.read_text(), timeout=120, what="the demo banner")
         text = log.read_text()
         assert f"http://127.0.0.1:{cloud_port}/console/" in text
-        assert f"http://127.0.0.1:{edge_port}/kiosk/?token=" in text
+        # the kiosk's setup link on a line of its own, then its QR code
+        setup = re.search(rf"^http://127\.0\.0\.1:{edge_port}/kiosk/\?token=[\w-]{{43}}\n"
+                          r" +\n +█[█▀▄ ]+█ +\n", text, re.MULTILINE)
+        assert setup, text
         assert f"http://127.0.0.1:{edge_port}/pwa/" in text
         assert "内置 amqtt" in text
         password = re.search(r"admin / (\S+)", text)

@@ -13,7 +13,10 @@ declare module 'vue' {
   export interface GlobalComponents {
     ConsultantPicker: typeof import('./src/components/ConsultantPicker.vue')['default']
     CustomerHint: typeof import('./src/components/CustomerHint.vue')['default']
+    DutyPrompt: typeof import('./src/components/DutyPrompt.vue')['default']
     NavRail: typeof import('./src/components/NavRail.vue')['default']
+    NextReceiver: typeof import('./src/components/NextReceiver.vue')['default']
+    PartySizeStepper: typeof import('./src/components/PartySizeStepper.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     StatusBar: typeof import('./src/components/StatusBar.vue')['default']
@@ -22,7 +25,6 @@ declare module 'vue' {
     VanField: typeof import('vant/es')['Field']
     VanIcon: typeof import('vant/es')['Icon']
     VanLoading: typeof import('vant/es')['Loading']
-    VanStepper: typeof import('vant/es')['Stepper']
     VanTag: typeof import('vant/es')['Tag']
   }
 }

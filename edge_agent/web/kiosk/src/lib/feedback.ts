@@ -9,9 +9,14 @@ export function toastError(message: string): void {
   showFailToast({ message, duration: 3500, wordBreak: 'break-word' })
 }
 
-export async function confirm(title: string, message: string, confirmText = '确定'): Promise<boolean> {
+export async function confirm(
+  title: string,
+  message: string,
+  confirmText = '确定',
+  cancelText = '取消',
+): Promise<boolean> {
   try {
-    await showConfirmDialog({ title, message, confirmButtonText: confirmText, cancelButtonText: '取消' })
+    await showConfirmDialog({ title, message, confirmButtonText: confirmText, cancelButtonText: cancelText })
     return true
   } catch {
     return false

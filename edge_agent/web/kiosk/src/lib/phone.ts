@@ -49,6 +49,18 @@ export function checkPhone(raw: string, finished = false): PhoneCheck {
   return { state: 'typing', remaining: 11 - digits.length }
 }
 
+/**
+ * Group a bare mobile number 3-4-4 while it is typed ("138 1234 5678"), so all 11 digits
+ * read at a glance. Anything else (a +86 prefix, full-width digits, letters, too many
+ * digits) is left as typed: `checkPhone` judges the text either way, spaces included.
+ */
+export function groupPhone(raw: string): string {
+  if (!/^[\d\s-]*$/.test(raw)) return raw
+  const digits = raw.replace(/\D/g, '')
+  if (!digits.startsWith('1') || digits.length > 11) return raw
+  return [digits.slice(0, 3), digits.slice(3, 7), digits.slice(7)].filter(Boolean).join(' ')
+}
+
 /** 138****5678 */
 export function maskPhone(phone: string): string {
   return `${phone.slice(0, 3)}****${phone.slice(-4)}`

@@ -19,6 +19,8 @@ export const SOURCE_OPTIONS: { value: VisitSource; label: string }[] = [
   { value: 'other', label: '其他' },
 ]
 const MAX_INTENT = 200
+/** VisitIn.name on the edge (and VisitRegistered.name): the field shows n/50 as it fills. */
+export const NAME_MAX = 50
 
 function emptyForm() {
   return {
