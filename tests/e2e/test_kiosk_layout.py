@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.a11y import axe_violations
 from tests.e2e.conftest import Stack, screenshot
@@ -19,7 +20,7 @@ from tests.e2e.kiosk import A11Y_RULES, accept_notice, layout_problems, open_kio
 
 pytestmark = pytest.mark.e2e
 
-expect = pytest.importorskip("playwright.sync_api").expect
+
 expect.set_options(timeout=10_000)
 NAME_MAX = 50  # VisitIn.name on the edge
 

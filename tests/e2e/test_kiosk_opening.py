@@ -15,11 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session
 
 from cloud.identity import service as identity_service
 from cloud.sales.models import Customer
-from cloud.sales.service import PHONE_CONTEXT, customer_feed_item
+from cloud.sales.service import PHONE_CONTEXT
 from cloud.sync import feed
 from shared.phone import mask_phone
 from shared.rules import protection_until
@@ -30,7 +31,7 @@ from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.e2e
 
-expect = pytest.importorskip("playwright.sync_api").expect
+
 expect.set_options(timeout=10_000)
 MANAGER = "孙经理"
 MANAGERS_CUSTOMER = "13666668888"
@@ -62,9 +63,7 @@ def manager(stack: Stack) -> int:
             first_visit_at=first, last_visit_at=first, protection_until=protection_until(first))
         session.add(customer)
         session.flush()
-        key, data = customer_feed_item(customer, phone=MANAGERS_CUSTOMER,
-                                       site_key=stack.site.key, owner_name=MANAGER)
-        feed.append(session, SITE_ID, "customer", key, data)
+        feed.announce_customer(session, settings, customer)  # as the cloud tells the site
         session.commit()
         assert user.id is not None
         manager_id = user.id
