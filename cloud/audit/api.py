@@ -7,28 +7,26 @@ import io
 import json
 from datetime import datetime
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from cloud.audit import service as audit_service
 from cloud.audit.models import AuditLog
+from cloud.audit.objects import object_labels
 from cloud.audit.schemas import AuditPageOut
 from cloud.audit.service import AuditFilter
 from cloud.db import SessionDep
+from cloud.downloads import EXPORT_MAX_ROWS, attachment, beijing_stamp, beijing_text, neutralise
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
-from shared.timeutil import SHANGHAI, as_utc, utcnow
+from shared.timeutil import SHANGHAI, as_utc
 
 router = APIRouter(tags=["audit 安全审计"])
 
-EXPORT_MAX_ROWS = 50_000
 CSV_HEADER = ("编号", "时间（北京时间）", "操作人", "操作人ID", "来源IP", "事件", "对象类型",
               "对象ID", "结果", "详情")
 _RESULT_NAMES = {"success": "成功", "failure": "失败"}
-# Excel runs a cell starting with these as a formula; login names are attacker-chosen.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 AuditReader = Annotated[Principal, Depends(authorize(Perm.AUDIT_READ))]
 AuditExporter = Annotated[Principal, Depends(authorize(Perm.AUDIT_EXPORT))]
@@ -72,7 +70,7 @@ def list_logs(
         session, action="audit.read", principal=principal, object_type="audit_log",
         detail={"filters": filters.as_detail(), "cursor": cursor, "count": len(page.items)},
     )
-    return AuditPageOut.of(page)
+    return AuditPageOut.of(page, object_labels(session, page.items))
 
 
 @router.get("/audit/logs/export", summary="导出审计日志（CSV，Excel 可直接打开）",
@@ -96,25 +94,18 @@ def export_logs(principal: AuditExporter, filters: AuditFilterDep, session: Sess
         session, action="audit.export", principal=principal, object_type="audit_log",
         detail={"filters": filters.as_detail(), "count": count, "truncated": truncated},
     )
-    stamp = utcnow().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M%S")
-    filename = f"审计日志-{stamp}.csv"
-    return Response(
-        content=("\ufeff" + buffer.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"audit-log-{stamp}.csv\"; "
-                f"filename*=UTF-8''{quote(filename)}"
-            ),
-            "X-Export-Truncated": "true" if truncated else "false",
-        },
+    stamp = beijing_stamp()
+    return attachment(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+        filename=f"审计日志-{stamp}.csv", ascii_filename=f"audit-log-{stamp}.csv",
+        truncated=truncated,
     )
 
 
 def _csv_row(row: AuditLog) -> list[str]:
     cells = [
         str(row.id),
-        as_utc(row.at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+        beijing_text(row.at),
         row.actor,
         "" if row.actor_id is None else str(row.actor_id),
         row.ip or "",
@@ -124,4 +115,4 @@ def _csv_row(row: AuditLog) -> list[str]:
         _RESULT_NAMES.get(row.result, row.result),
         json.dumps(row.detail, ensure_ascii=False, sort_keys=True) if row.detail else "",
     ]
-    return [("'" + c) if c.startswith(_FORMULA_START) else c for c in cells]
+    return [neutralise(c) for c in cells]

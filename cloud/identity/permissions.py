@@ -24,6 +24,7 @@ class Perm(StrEnum):
     CUSTOMER_READ = "sales:customer:read"
     CUSTOMER_UNMASK = "sales:customer:unmask"
     VISIT_READ = "sales:visit:read"
+    VISIT_EXPORT = "sales:visit:export"
     FOLLOW_UP_CREATE = "sales:followup:create"
     # Write follow-ups on any customer in scope, not only one's own (managers).
     FOLLOW_UP_ANY = "sales:followup:any"
@@ -53,11 +54,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "audit_admin": frozenset({Perm.AUDIT_READ, Perm.AUDIT_EXPORT}),
     "hq_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
-         Perm.VISIT_READ, Perm.FOLLOW_UP_READ, Perm.SYNC_READ}
+         Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
-         Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_ANY, Perm.FOLLOW_UP_READ}
+         Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_ANY,
+         Perm.FOLLOW_UP_READ}
     ),
     "consultant": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_CONTACT,

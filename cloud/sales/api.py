@@ -5,27 +5,37 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from cloud.audit import service as audit_service
 from cloud.db import SessionDep
+from cloud.downloads import EXPORT_MAX_ROWS, XLSX_MEDIA_TYPE, attachment, beijing_stamp
+from cloud.identity import roster
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
-from cloud.sales import follow_ups, service
+from cloud.sales import export, follow_ups, service, timeline, visits
 from cloud.sales.models import Customer, FollowUp
 from cloud.sales.schemas import (
+    ConsultantOption,
+    CustomerCard,
     CustomerPublic,
+    CustomerTimeline,
+    FollowUpEntry,
     FollowUpPublic,
     UnmaskedContact,
     UnmaskRequest,
+    VisitEntry,
     VisitPage,
     VisitPublic,
 )
 from cloud.settings import CloudSettings
 from shared.events import check_follow_up_key
-from shared.names import mask_name
 
 router = APIRouter(tags=["sales 客户与到访"])
 
 VisitReader = Annotated[Principal, Depends(authorize(Perm.VISIT_READ))]
+VisitExporter = Annotated[Principal, Depends(authorize(Perm.VISIT_EXPORT))]
 CustomerReader = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_READ))]
+TimelineReader = Annotated[Principal, Depends(authorize(
+    Perm.CUSTOMER_READ, Perm.VISIT_READ, Perm.FOLLOW_UP_READ))]
 CustomerUnmasker = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_UNMASK))]
 ContactRevealer = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_CONTACT))]
 FollowUpWriter = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_CREATE))]
@@ -35,39 +45,91 @@ FollowUpReader = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_READ))]
 def _customer_public(settings: CloudSettings, c: Customer) -> CustomerPublic:
     assert c.id is not None
     return CustomerPublic(
-        id=c.id, project_id=c.project_id, name_masked=mask_name(service.decrypt_name(settings, c)),
+        id=c.id, project_id=c.project_id, name_masked=service.masked_name(settings, c),
         phone_masked=c.phone_masked, owner_id=c.owner_id, status=c.status,
         visit_count=c.visit_count, first_visit_at=c.first_visit_at,
         last_visit_at=c.last_visit_at, protection_until=c.protection_until,
     )
 
 
-@router.get("/visits", response_model=VisitPage)
-def list_visits(
-    session: SessionDep, principal: VisitReader, settings: SettingsDep,
-    site_id: str | None = None, project_id: int | None = None,
-    date_from: date | None = None, date_to: date | None = None,
-    cursor: str | None = Query(None, max_length=100),
-    limit: int = Query(50, ge=1, le=200),
-) -> VisitPage:
-    rows, next_cursor = service.list_visits(
-        session, principal=principal,
-        filters=service.VisitFilter(site_id, project_id, date_from, date_to),
-        cursor=cursor, limit=limit,
+def visit_filter(
+    settings: SettingsDep,
+    site_id: Annotated[str | None, Query(max_length=32)] = None,
+    project_id: Annotated[int | None, Query(ge=1)] = None,
+    date_from: Annotated[date | None, Query(description="到访日期起（北京时间，含）")] = None,
+    date_to: Annotated[date | None, Query(description="到访日期止（北京时间，含）")] = None,
+    phone: Annotated[str | None, Query(
+        max_length=40,
+        description="完整手机号（可带 +86、空格、横线）或脱敏形式 138****5678")] = None,
+    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    consultant_id: Annotated[int | None, Query(ge=1)] = None,
+    first_visit: Annotated[bool | None, Query(description="true 只看首访，false 只看复访")] = None,
+) -> visits.VisitFilter:
+    return visits.VisitFilter(
+        site_id=site_id, project_id=project_id, date_from=date_from, date_to=date_to,
+        phone=visits.PhoneCriterion.parse(settings, phone) if phone else None,
+        customer_id=customer_id, consultant_id=consultant_id, first_visit=first_visit,
     )
+
+
+VisitFilterDep = Annotated[visits.VisitFilter, Depends(visit_filter)]
+
+
+@router.get("/visits", response_model=VisitPage, summary="查询到访（新的在前）")
+def list_visits(
+    session: SessionDep, principal: VisitReader, settings: SettingsDep, filters: VisitFilterDep,
+    cursor: Annotated[str | None, Query(max_length=100, description="上一页的 next_cursor")] = None,
+    page: Annotated[int | None, Query(
+        ge=1, description=f"页码（从 1 开始），用于跳页；page × limit 不超过 "
+                          f"{visits.MAX_PAGE_DEPTH}，不能与 cursor 同时使用")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> VisitPage:
+    found = visits.list_page(session, principal=principal, filters=filters, limit=limit,
+                             cursor=cursor, page=page)
     items = [
         VisitPublic(
             id=v.id, site_id=v.site_id, project_id=v.project_id, customer_id=v.customer_id,
-            customer_name_masked=mask_name(service.decrypt_name(settings, c)),
+            customer_name_masked=service.masked_name(settings, c),
             phone_masked=c.phone_masked, consultant_id=v.consultant_id,
             consultant_name=consultant, party_size=v.party_size, intent=v.intent,
             source=v.source, is_first_visit=v.is_first_visit, visit_date=v.visit_date,
             occurred_at=v.occurred_at, edge_occurred_at=v.edge_occurred_at,
             time_corrected=v.time_corrected,
         )
-        for v, c, consultant in rows
+        for v, c, consultant in found.rows
     ]
-    return VisitPage(items=items, next_cursor=next_cursor)
+    return VisitPage(items=items, next_cursor=found.next_cursor, total=found.total)
+
+
+@router.get("/visits/export", summary="导出到访（Excel，号码与姓名脱敏）", response_class=Response,
+            responses={200: {"content": {XLSX_MEDIA_TYPE: {}},
+                             "description": f"XLSX，最多 {EXPORT_MAX_ROWS:,} 条（最新的在前）；"
+                                            "X-Export-Truncated 表示是否被截断"}})
+def export_visits(session: SessionDep, principal: VisitExporter, settings: SettingsDep,
+                  filters: VisitFilterDep) -> Response:
+    result = export.build(session, settings=settings, principal=principal, filters=filters)
+    audit_service.record(
+        session, action="visit.export", principal=principal, object_type="visit",
+        detail={"filters": filters.as_detail(), "count": result.count,
+                "truncated": result.truncated},
+    )
+    stamp = beijing_stamp()
+    return attachment(result.content, media_type=XLSX_MEDIA_TYPE,
+                      filename=f"到访记录-{stamp}.xlsx", ascii_filename=f"visits-{stamp}.xlsx",
+                      truncated=result.truncated)
+
+
+@router.get("/consultants", response_model=list[ConsultantOption],
+            summary="数据范围内各案场的置业顾问与销售经理（供筛选）")
+def list_consultants(session: SessionDep, principal: VisitReader,
+                     site_id: Annotated[str | None, Query(max_length=32)] = None,
+                     ) -> list[ConsultantOption]:
+    sites: set[str] | None = None if principal.site_ids is None else set(principal.site_ids)
+    if site_id:
+        sites = {site_id} & sites if sites is not None else {site_id}
+    staff = roster.site_staff(session, site_ids=sites)
+    return [ConsultantOption(id=m.id, name=m.name, active=m.active, site_ids=sorted(m.site_ids))
+            for m in staff]
 
 
 @router.get("/customers", response_model=list[CustomerPublic])
@@ -84,6 +146,33 @@ def get_customer(customer_id: int, session: SessionDep, principal: CustomerReade
                  settings: SettingsDep) -> CustomerPublic:
     customer = service.get_customer(session, principal=principal, customer_id=customer_id)
     return _customer_public(settings, customer)
+
+
+@router.get("/customers/{customer_id}/timeline", response_model=CustomerTimeline,
+            summary="客户详情：到访与跟进时间线（新的在前）")
+def customer_timeline(customer_id: int, session: SessionDep, principal: TimelineReader,
+                      settings: SettingsDep) -> CustomerTimeline:
+    found = timeline.customer_timeline(session, principal=principal, customer_id=customer_id)
+    card = CustomerCard(**_customer_public(settings, found.customer).model_dump(),
+                        site_id=found.site_id, owner_name=found.owner_name)
+    return CustomerTimeline(customer=card, items=[_entry(e) for e in found.entries],
+                            has_more=found.has_more)
+
+
+def _entry(entry: timeline.Entry) -> VisitEntry | FollowUpEntry:
+    if entry.visit is not None:
+        v = entry.visit
+        return VisitEntry(
+            id=v.id, at=entry.at, consultant_id=v.consultant_id,
+            consultant_name=entry.consultant_name, site_id=v.site_id,
+            is_first_visit=v.is_first_visit, party_size=v.party_size, source=v.source,
+            intent=v.intent, time_corrected=v.time_corrected)
+    f = entry.follow_up
+    assert f is not None
+    return FollowUpEntry(
+        id=f.id, at=entry.at, consultant_id=f.consultant_id,
+        consultant_name=entry.consultant_name, follow_up_kind=f.kind, reached=f.reached,
+        effective=f.effective, note=f.note, next_at=f.next_at, recorded_via=f.recorded_via)
 
 
 @router.post("/customers/{customer_id}/unmask", response_model=UnmaskedContact)

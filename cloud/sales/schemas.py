@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +29,15 @@ class VisitPublic(BaseModel):
 
 class VisitPage(BaseModel):
     items: list[VisitPublic]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="下一页游标；为空表示没有更多")
+    total: int = Field(description="符合筛选条件的到访总数（精确）")
+
+
+class ConsultantOption(BaseModel):
+    id: int
+    name: str
+    active: bool
+    site_ids: list[str] = Field(description="其中在您数据范围内的案场")
 
 
 class CustomerPublic(BaseModel):
@@ -42,6 +51,48 @@ class CustomerPublic(BaseModel):
     first_visit_at: UtcDateTime
     last_visit_at: UtcDateTime
     protection_until: UtcDateTime
+
+
+class CustomerCard(CustomerPublic):
+    site_id: str
+    owner_name: str | None
+
+
+class VisitEntry(BaseModel):
+    kind: Literal["visit"] = "visit"
+    id: str
+    at: UtcDateTime = Field(description="到访时间")
+    consultant_id: int | None
+    consultant_name: str | None
+    site_id: str
+    is_first_visit: bool
+    party_size: int
+    source: str
+    intent: str | None
+    time_corrected: bool
+
+
+class FollowUpEntry(BaseModel):
+    kind: Literal["follow_up"] = "follow_up"
+    id: str
+    at: UtcDateTime = Field(description="跟进时间")
+    consultant_id: int
+    consultant_name: str | None
+    follow_up_kind: str = Field(description="call 电话 / visit 到访 / wechat 微信 / meeting 面谈")
+    reached: bool
+    effective: bool
+    note: str
+    next_at: UtcDateTime | None
+    recorded_via: str
+
+
+TimelineEntry = Annotated[VisitEntry | FollowUpEntry, Field(discriminator="kind")]
+
+
+class CustomerTimeline(BaseModel):
+    customer: CustomerCard
+    items: list[TimelineEntry] = Field(description="到访与跟进，新的在前")
+    has_more: bool = Field(description="记录更多，只列出了最新的部分")
 
 
 class UnmaskRequest(BaseModel):

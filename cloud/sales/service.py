@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.identity.deps import Principal
-from cloud.identity.models import User
 from cloud.sales.models import Customer, Visit
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
@@ -161,52 +160,6 @@ def customer_feed_item(
 # ---- reading, scoped by the principal's sites ------------------------------------------
 
 
-@dataclass(frozen=True)
-class VisitFilter:
-    site_id: str | None = None
-    project_id: int | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def list_visits(
-    session: Session, *, principal: Principal, filters: VisitFilter, cursor: str | None,
-    limit: int,
-) -> tuple[list[tuple[Visit, Customer, str | None]], str | None]:
-    """Newest first; the cursor is the last row's (occurred_at, id)."""
-    query = (
-        select(Visit, Customer, User.display_name)
-        .join(Customer, col(Customer.id) == Visit.customer_id)
-        .outerjoin(User, col(User.id) == Visit.consultant_id)
-    )
-    if principal.site_ids is not None:
-        query = query.where(col(Visit.site_id).in_(principal.site_ids))
-    if filters.site_id:
-        query = query.where(Visit.site_id == filters.site_id)
-    if filters.project_id:
-        query = query.where(Visit.project_id == filters.project_id)
-    if filters.date_from:
-        query = query.where(col(Visit.visit_date) >= filters.date_from)
-    if filters.date_to:
-        query = query.where(col(Visit.visit_date) <= filters.date_to)
-    if cursor:
-        at_text, _, last_id = cursor.partition("|")
-        at = datetime.fromisoformat(at_text)
-        query = query.where(
-            (col(Visit.occurred_at) < at)
-            | ((col(Visit.occurred_at) == at) & (col(Visit.id) < last_id))
-        )
-    rows = session.exec(
-        query.order_by(col(Visit.occurred_at).desc(), col(Visit.id).desc()).limit(limit + 1)
-    ).all()
-    page: list[tuple[Visit, Customer, str | None]] = [(v, c, n) for v, c, n in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = page[-1][0]
-        next_cursor = f"{as_utc(last.occurred_at).isoformat()}|{last.id}"
-    return page, next_cursor
-
-
 def count_visits(session: Session, *, site_id: str) -> int:
     query = select(func.count()).select_from(Visit).where(Visit.site_id == site_id)
     return session.exec(query).one()
@@ -273,3 +226,8 @@ def decrypt_name(settings: CloudSettings, customer: Customer) -> str | None:
     if customer.name_enc is None:
         return None
     return settings.cipher.decrypt(customer.name_enc, context=NAME_CONTEXT)
+
+
+def masked_name(settings: CloudSettings, customer: Customer) -> str | None:
+    """张** — the form shown to roles that may not see the name (of fixed length)."""
+    return mask_name(decrypt_name(settings, customer))

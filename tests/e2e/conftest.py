@@ -41,6 +41,7 @@ CHROMIUM = "/usr/bin/chromium"
 MANUAL_IMAGES = DOCS / "manual" / "images"
 PASSWORD = "E2e#Anchang-2026"
 SITE_ID = "e2e-site"
+SITE_NAME = "上海·星河湾案场"
 
 # username, display name, roles, site-scoped (else all sites)
 PEOPLE = [
@@ -86,7 +87,7 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
     workdir = tmp_path_factory.mktemp("e2e")
     with Session(engine) as session:
         creds = provision.provision_site(session, settings=settings, site_id=SITE_ID,
-                                         name="上海·星河湾案场", projects=["星河湾一期"])
+                                         name=SITE_NAME, projects=["星河湾一期"])
         ids: dict[str, int] = {}
         for username, display, roles, scoped in PEOPLE:
             user = identity_service.create_user(

@@ -11,21 +11,28 @@ Chromium; the screenshots are the ones docs/manual/console.md shows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
 
-from cloud.identity import service as identity_service
-from tests.e2e.conftest import PASSWORD, SITE_ID, Stack, screenshot
-from tests.integration.peer import wait_for
+from tests.e2e.conftest import PASSWORD, SITE_ID, SITE_NAME, Stack
+from tests.e2e.console import (
+    api_token,
+    choose,
+    expect,
+    login,
+    make_user,
+    menu,
+    open_login,
+    register_walk_ins,
+    shot,
+    submit_login,
+)
 
 pytestmark = pytest.mark.e2e
 
-expect: Any = None  # playwright's, imported lazily (the browser fixture skips without it)
-SITE_NAME = "上海·星河湾案场"
 MENUS = ["首页", "到访记录", "案场设备", "用户与角色", "审计日志"]
 # Walk-ins registered at the kiosk for this module: phone, name, consultant, intent.
 WALK_INS = [
@@ -35,94 +42,9 @@ WALK_INS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _expect(browser: Any) -> None:
-    global expect
-    from playwright.sync_api import expect as playwright_expect
-
-    playwright_expect.set_options(timeout=10_000)
-    expect = playwright_expect
-
-
-def shot(page: Any, name: str) -> None:
-    """A manual screenshot of a settled screen: no toast, spinner or hover highlight."""
-    page.mouse.move(0, 0)
-    page.evaluate("document.activeElement instanceof HTMLElement && document.activeElement.blur()")
-    expect(page.locator(".el-message")).to_have_count(0)
-    expect(page.locator(".el-loading-mask")).to_have_count(0)
-    screenshot(page, name)
-
-
-def api_token(stack: Stack, username: str, password: str = PASSWORD) -> str:
-    response = httpx.post(f"{stack.cloud_url}/api/v1/auth/login",
-                          json={"username": username, "password": password}, timeout=10)
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
-
-
-def make_user(stack: Stack, username: str, *, roles: list[str],
-              must_change_password: bool = False) -> None:
-    """A user only this test logs in with, so its failures lock nobody else out."""
-    with Session(stack.engine) as session:
-        identity_service.create_user(
-            session, username=username, password=PASSWORD, display_name=f"测试{username}",
-            roles=roles, site_ids=[SITE_ID], must_change_password=must_change_password,
-            actor="e2e")
-        session.commit()
-
-
-def open_login(new_page: Callable[..., Any], stack: Stack, path: str = "/console/") -> Any:
-    page = new_page("console")
-    page.goto(stack.cloud_url + path)
-    expect(page.get_by_role("heading", name="欢迎登录")).to_be_visible()
-    return page
-
-
-def submit_login(page: Any, username: str, password: str) -> None:
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码", exact=True).fill(password)
-    with page.expect_response(re.compile(r"/api/v1/auth/login$")):
-        page.get_by_role("button", name="登录").click()
-
-
-def login(new_page: Callable[..., Any], stack: Stack, username: str,
-          path: str = "/console/") -> Any:
-    page = open_login(new_page, stack, path)
-    submit_login(page, username, PASSWORD)
-    expect(page.get_by_role("button", name="当前用户")).to_be_visible()
-    return page
-
-
-def choose(page: Any, label: str, option: str) -> None:
-    """Pick from an Element Plus select. It draws the chosen value over its input, so the
-    click goes to where the user clicks, not to the covered input."""
-    page.get_by_role("combobox", name=label).click(force=True)
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def menu(page: Any) -> Any:
-    return page.get_by_role("menubar").get_by_role("menuitem")
-
-
 @pytest.fixture(scope="module")
-def walk_ins(stack: Stack) -> Iterator[list[dict[str, Any]]]:
-    """Visits registered through the edge kiosk API, waited for until the cloud lists them."""
-    for phone, name, consultant, intent in WALK_INS:
-        response = stack.edge.register({
-            "project_id": stack.site.project_id, "phone": phone, "name": name,
-            "party_size": 2, "intent": intent, "consultant_id": stack.user_ids[consultant],
-        })
-        assert response.status_code == 201, response.text
-    token = api_token(stack, "admin")
-
-    def synced() -> list[dict[str, Any]] | None:
-        items: list[dict[str, Any]] = httpx.get(
-            f"{stack.cloud_url}/api/v1/visits", params={"site_id": SITE_ID},
-            headers={"Authorization": f"Bearer {token}"}, timeout=10).json()["items"]
-        return items if len(items) >= len(WALK_INS) else None
-
-    yield wait_for(synced, timeout=30, what="the kiosk visits in the cloud")
+def walk_ins(stack: Stack) -> list[dict[str, Any]]:
+    return register_walk_ins(stack, WALK_INS)
 
 
 def test_wrong_password_then_lockout(stack: Stack, new_page: Callable[..., Any]) -> None:
@@ -276,13 +198,14 @@ def test_audit_log_filters_and_csv_export(stack: Stack, new_page: Callable[..., 
                          json={"username": "ghost.user", "password": "Not#The-Password1"})
     assert refused.status_code == 401
     page = login(new_page, stack, "auditor", "/console/audit")
-    expect(page.get_by_role("row").filter(has_text="auth.login").first).to_be_visible()
+    logins = page.get_by_role("row").filter(has=page.get_by_text("登录", exact=True))
+    expect(logins.first).to_be_visible()
 
     choose(page, "事件", "登录与会话（auth.*）")
     choose(page, "结果", "失败")
     page.get_by_role("button", name="查询").click()
-    failed = page.get_by_role("row").filter(has_text="auth.login")
-    expect(failed.first).to_contain_text("失败")
+    expect(logins.first).to_contain_text("失败")
+    expect(logins.filter(has_text="ghost.user")).to_have_count(1)
     expect(page.get_by_role("row").filter(has_text="成功")).to_have_count(0)
     shot(page, "console-audit")
 

@@ -28,3 +28,35 @@ export function buildMenu(
   }
   return entries.sort((a, b) => a.order - b.order).map((e) => e.item)
 }
+
+export interface Crumb {
+  title: string
+  /** Where the crumb leads; the page itself (the last crumb) has none. */
+  path?: string
+}
+
+/**
+ * The breadcrumb trail of a console page, from route meta: the user's home page, then the
+ * `parent` chain (e.g. 到访记录 for 客户详情), then the page.
+ */
+export function breadcrumbs(
+  routes: readonly RouteRecordRaw[],
+  name: string,
+  home: string,
+  homeTitle = '首页',
+  parentPath = '/',
+): Crumb[] {
+  const byName = new Map(routes.filter((r) => typeof r.name === 'string').map((r) => [r.name as string, r]))
+  const trail: Crumb[] = []
+  const seen = new Set<string>()
+  for (let route = byName.get(name); route && !seen.has(route.name as string);
+    route = route.meta?.parent ? byName.get(route.meta.parent) : undefined) {
+    seen.add(route.name as string)
+    const path = parentPath + route.path
+    trail.unshift({ title: route.meta?.title ?? String(route.name), path: path.includes(':') ? undefined : path })
+  }
+  if (trail[0]?.path !== home) trail.unshift({ title: homeTitle, path: home })
+  const last = trail[trail.length - 1]
+  if (last) last.path = undefined
+  return trail
+}

@@ -15,6 +15,8 @@ export const Perm = {
   CUSTOMER_READ: 'sales:customer:read',
   CUSTOMER_UNMASK: 'sales:customer:unmask',
   VISIT_READ: 'sales:visit:read',
+  VISIT_EXPORT: 'sales:visit:export',
+  FOLLOW_UP_READ: 'sales:followup:read',
   SYNC_READ: 'sync:site:read',
 } as const
 
@@ -22,6 +24,9 @@ export type PermissionCode = (typeof Perm)[keyof typeof Perm]
 
 /** One code, or several of which the user needs every one. */
 export type PermissionRequirement = PermissionCode | readonly PermissionCode[]
+
+/** The customer page shows the customer, their visits and their follow-ups. */
+export const CUSTOMER_PAGE: PermissionRequirement = [Perm.CUSTOMER_READ, Perm.VISIT_READ, Perm.FOLLOW_UP_READ]
 
 export function hasPermission(
   granted: ReadonlySet<string>,

@@ -13,6 +13,8 @@ export interface AuditLog {
   action: string
   object_type: string
   object_id: string
+  /** The object's name (user: 姓名（登录名）; site, project: name; customer: masked phone). */
+  object_label: string | null
   result: AuditResult | string
   detail: Record<string, unknown>
 }

@@ -1,7 +1,7 @@
 import { DataLine, Document, Monitor, Odometer, User } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
-import { Perm } from '@/access/permissions'
+import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
 
 // Every page is its own chunk: the first screen (login) loads none of them.
 export const consoleChildren: RouteRecordRaw[] = [
@@ -16,6 +16,17 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'visits',
     component: () => import('@/views/visits/VisitsView.vue'),
     meta: { title: '到访记录', permission: Perm.VISIT_READ, menu: { icon: DataLine, order: 20 } },
+  },
+  {
+    path: 'customers/:id(\\d+)',
+    name: 'customer',
+    component: () => import('@/views/customers/CustomerView.vue'),
+    props: (route) => ({ id: Number(route.params.id) }),
+    meta: {
+      title: '客户详情',
+      permission: CUSTOMER_PAGE,
+      parent: 'visits',
+    },
   },
   {
     path: 'sites',

@@ -16,6 +16,8 @@ declare module 'vue-router' {
     allowPendingPassword?: boolean
     /** Needed to open the page; without it the 403 page shows instead. */
     permission?: PermissionRequirement
+    /** The route name of the page this one is reached from: its breadcrumb and menu item. */
+    parent?: string
     /** Shown in the side menu, ordered by `order`, when the user holds `permission`. */
     menu?: { icon: Component; order: number }
   }

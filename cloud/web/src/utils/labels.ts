@@ -18,11 +18,13 @@ export const VISIT_SOURCE_NAMES: Record<string, string> = {
   other: '其他',
 }
 
+/** Every action the backend records (grep `action=` in cloud/), by domain. */
 export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'auth.login': '登录',
   'auth.logout': '退出登录',
-  'auth.refresh': '刷新令牌',
+  'auth.refresh': '登录会话失效',
   'auth.password_change': '修改密码',
+  'auth.edge_token': '签发案场设备令牌',
   'user.create': '创建用户',
   'user.update': '修改用户',
   'user.roles': '设置角色',
@@ -32,6 +34,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'audit.read': '查询审计日志',
   'audit.export': '导出审计日志',
   'customer.unmask': '查看客户号码',
+  'visit.export': '导出到访记录',
   'follow_up.create': '新增跟进',
   'site.create': '新建案场',
   'site.credentials_issued': '签发案场凭据',
@@ -42,12 +45,99 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'sync.reject': '拒收同步消息',
 }
 
+/** What an audit row's object is. */
+export const AUDIT_OBJECT_NAMES: Record<string, string> = {
+  user: '用户',
+  site: '案场',
+  project: '项目',
+  customer: '客户',
+  visit: '到访',
+  follow_up: '跟进',
+  audit_log: '审计日志',
+  mqtt_message: '同步消息',
+}
+
+/** Keys of audit details (`detail`), as the detail viewer names them. */
+export const AUDIT_DETAIL_NAMES: Record<string, string> = {
+  after: '变更后',
+  before: '变更前',
+  changes: '变更内容',
+  count: '条数',
+  cursor: '翻页位置',
+  customer_id: '客户编号',
+  days: '天数',
+  effective: '有效跟进',
+  failures: '连续失败次数',
+  field: '字段',
+  filters: '筛选条件',
+  follow_up_id: '跟进编号',
+  follow_ups: '跟进',
+  held: '暂存事件数',
+  is_active: '启用',
+  kind: '类型',
+  locked: '已锁定',
+  merged: '合并条数',
+  missing_from: '缺失起始序号',
+  must_change_password: '须修改密码',
+  name: '名称',
+  display_name: '姓名',
+  reason: '原因',
+  rejected: '拒收',
+  roles: '角色',
+  scope_all: '全部案场',
+  seq: '序号',
+  seq_from: '起始序号',
+  seq_to: '结束序号',
+  session_id: '会话编号',
+  site_id: '案场',
+  site_ids: '案场',
+  skew_seconds: '时钟偏差（秒）',
+  truncated: '已截断',
+  username: '用户名',
+  via: '提交途径',
+  visit_id: '到访编号',
+  visits: '到访',
+  // Filters of reads and exports.
+  action_prefix: '事件',
+  actor: '操作人',
+  result: '结果',
+  object_type: '对象类型',
+  object_id: '对象编号',
+  since: '起始时间',
+  until: '结束时间',
+  project_id: '项目',
+  date_from: '到访日期起',
+  date_to: '到访日期止',
+  phone: '手机号',
+  consultant_id: '置业顾问',
+  first_visit: '仅首访',
+}
+
+/** Codes that appear as detail values (reasons, fields, paths). */
+export const AUDIT_VALUE_NAMES: Record<string, string> = {
+  unknown_user: '用户名不存在',
+  bad_password: '密码错误',
+  bad_old_password: '原密码错误',
+  locked: '账号已锁定',
+  disabled: '账号已停用',
+  expired: '会话过期',
+  idle: '长时间未操作',
+  token_reuse: '令牌被重复使用',
+  phone: '手机号',
+  edge: '案场设备',
+  cloud: '云端',
+  success: '成功',
+  failure: '失败',
+}
+
 /** Groups for the event filter: a prefix matches every event under it. */
 export const AUDIT_ACTION_GROUPS: { label: string; prefix: string }[] = [
   { label: '登录与会话', prefix: 'auth.' },
   { label: '用户与权限', prefix: 'user.' },
   { label: '审计日志', prefix: 'audit.' },
   { label: '客户个人信息', prefix: 'customer.' },
+  { label: '到访记录导出', prefix: 'visit.' },
+  { label: '客户跟进', prefix: 'follow_up.' },
   { label: '案场与项目', prefix: 'site.' },
   { label: '边缘同步', prefix: 'sync.' },
 ]
@@ -58,4 +148,31 @@ export function roleName(code: string): string {
 
 export function actionName(code: string): string {
   return AUDIT_ACTION_NAMES[code] ?? code
+}
+
+export const CUSTOMER_STATUS_NAMES: Record<string, string> = {
+  visited: '来访',
+  pledged: '认筹',
+  subscribed: '认购',
+  contracted: '签约',
+  overdue: '逾期',
+  pool: '公客',
+  invalid: '无效',
+}
+
+export const FOLLOW_UP_KIND_NAMES: Record<string, string> = {
+  call: '电话',
+  visit: '到访',
+  wechat: '微信',
+  meeting: '面谈',
+}
+
+export const RECORDED_VIA_NAMES: Record<string, string> = {
+  edge: '经案场设备同步',
+  cloud: '直接提交到云端',
+}
+
+/** The name for a code, or the code itself when it has none. */
+export function labelOf(names: Record<string, string>, code: string): string {
+  return names[code] ?? code
 }

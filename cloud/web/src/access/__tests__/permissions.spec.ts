@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteRecordRaw } from 'vue-router'
 
-import { buildMenu } from '../menu'
+import { breadcrumbs, buildMenu } from '../menu'
 import { Perm, hasPermission } from '../permissions'
 
 const Icon = { name: 'Icon', render: () => null }
@@ -12,6 +12,8 @@ const routes: RouteRecordRaw[] = [
   { path: 'dashboard', name: 'dashboard', component: page, meta: { title: '首页', permission: Perm.VISIT_READ, menu: { icon: Icon, order: 10 } } },
   { path: 'users', name: 'users', component: page, meta: { title: '用户与角色', permission: Perm.USER_READ, menu: { icon: Icon, order: 40 } } },
   { path: '403', name: 'forbidden', component: page, meta: { title: '无权访问' } },
+  { path: 'visits', name: 'visits', component: page, meta: { title: '到访记录', permission: Perm.VISIT_READ, menu: { icon: Icon, order: 20 } } },
+  { path: 'customers/:id', name: 'customer', component: page, meta: { title: '客户详情', parent: 'visits' } },
 ]
 
 describe('permissions', () => {
@@ -29,8 +31,26 @@ describe('permissions', () => {
     expect(buildMenu(routes, auditor).map((m) => m.path)).toEqual(['/audit'])
     const admin = new Set<string>([Perm.VISIT_READ, Perm.USER_READ])
     expect(buildMenu(routes, admin).map((m) => [m.path, m.title])).toEqual([
-      ['/dashboard', '首页'], ['/users', '用户与角色'],
+      ['/dashboard', '首页'], ['/visits', '到访记录'], ['/users', '用户与角色'],
     ])
     expect(buildMenu(routes, new Set())).toEqual([])
+  })
+})
+
+describe('breadcrumbs', () => {
+  it('leads from home through the parent chain to the page', () => {
+    expect(breadcrumbs(routes, 'customer', '/dashboard')).toEqual([
+      { title: '首页', path: '/dashboard' },
+      { title: '到访记录', path: '/visits' },
+      { title: '客户详情', path: undefined },
+    ])
+    expect(breadcrumbs(routes, 'users', '/dashboard')).toEqual([
+      { title: '首页', path: '/dashboard' }, { title: '用户与角色', path: undefined },
+    ])
+  })
+
+  it('is just the page when the page is home', () => {
+    expect(breadcrumbs(routes, 'dashboard', '/dashboard')).toEqual([{ title: '首页', path: undefined }])
+    expect(breadcrumbs(routes, 'audit', '/audit')).toEqual([{ title: '审计日志', path: undefined }])
   })
 })

@@ -1,0 +1,196 @@
+"""Reading visits: the console's search (by phone through the blind index, customer,
+consultant, first or return visit, site, project, Beijing calendar days), scoped by the
+principal's sites, paged by keyset cursor or by page number, with the exact total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
+
+from cloud.identity.deps import Principal
+from cloud.identity.models import User
+from cloud.sales.models import Customer, Visit
+from cloud.settings import CloudSettings
+from shared.errors import ValidationFailed
+from shared.phone import is_masked, mask_phone, normalise_phone
+from shared.timeutil import as_utc
+
+# A page jump reads OFFSET rows first; past this depth the filters should be narrower.
+MAX_PAGE_DEPTH = 10_000
+
+VisitRow = tuple[Visit, Customer, str | None]
+# The consultant's name comes from an outer join: None when no consultant was assigned.
+RowsQuery = Select[Visit, Customer, str]
+_Query = TypeVar("_Query", RowsQuery, SelectOfScalar[int])
+
+
+class PageOutOfRange(ValidationFailed):
+    code = "page_out_of_range"
+    title = f"只能翻到前 {MAX_PAGE_DEPTH:,} 条记录，请缩小查询范围（如日期、案场）后再查看"
+
+
+class InvalidCursor(ValidationFailed):
+    code = "invalid_cursor"
+    title = "翻页游标无效，请从第一页重新查询"
+
+
+class CursorWithPage(ValidationFailed):
+    code = "cursor_with_page"
+    title = "cursor 与 page 只能使用其中一个"
+
+
+@dataclass(frozen=True)
+class PhoneCriterion:
+    """A phone search: the full number matches its blind index; the masked 138****5678
+    form matches the index of its 3+4 key (it can match several customers)."""
+
+    masked: str
+    phone_bidx: str | None = None
+    phone34_bidx: str | None = None
+
+    @classmethod
+    def parse(cls, settings: CloudSettings, raw: str) -> PhoneCriterion:
+        text = raw.strip()
+        if is_masked(text):
+            return cls(masked=text, phone34_bidx=settings.blind_index.phone_masked(text))
+        phone = normalise_phone(text)  # InvalidPhone (422) for anything else
+        return cls(masked=mask_phone(phone), phone_bidx=settings.blind_index.phone(phone))
+
+
+@dataclass(frozen=True)
+class VisitFilter:
+    site_id: str | None = None
+    project_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    phone: PhoneCriterion | None = None
+    customer_id: int | None = None
+    consultant_id: int | None = None
+    first_visit: bool | None = None
+
+    def as_detail(self) -> dict[str, Any]:
+        """The filters for an audit record: the phone only in its masked form."""
+        detail = {k: v for k, v in self.__dict__.items() if v is not None and k != "phone"}
+        if self.phone is not None:
+            detail["phone"] = self.phone.masked
+        return detail
+
+
+@dataclass(frozen=True)
+class VisitPage:
+    rows: list[VisitRow]
+    next_cursor: str | None
+    total: int
+
+
+def _scoped(query: _Query, principal: Principal, f: VisitFilter) -> _Query:
+    """The WHERE clauses shared by the page, the count and the export."""
+    if principal.site_ids is not None:
+        query = query.where(col(Visit.site_id).in_(principal.site_ids))
+    if f.site_id:
+        query = query.where(Visit.site_id == f.site_id)
+    if f.project_id:
+        query = query.where(Visit.project_id == f.project_id)
+    if f.date_from:
+        query = query.where(col(Visit.visit_date) >= f.date_from)
+    if f.date_to:
+        query = query.where(col(Visit.visit_date) <= f.date_to)
+    if f.customer_id:
+        query = query.where(Visit.customer_id == f.customer_id)
+    if f.consultant_id:
+        query = query.where(Visit.consultant_id == f.consultant_id)
+    if f.first_visit is not None:
+        query = query.where(Visit.is_first_visit == f.first_visit)
+    if f.phone is not None and f.phone.phone_bidx:
+        query = query.where(Customer.phone_bidx == f.phone.phone_bidx)
+    if f.phone is not None and f.phone.phone34_bidx:
+        query = query.where(Customer.phone34_bidx == f.phone.phone34_bidx)
+    return query
+
+
+def _rows_query(principal: Principal, f: VisitFilter) -> RowsQuery:
+    query = (
+        select(Visit, Customer, User.display_name)
+        .join(Customer, col(Customer.id) == Visit.customer_id)
+        .outerjoin(User, col(User.id) == Visit.consultant_id)
+    )
+    return _scoped(query, principal, f)
+
+
+def count(session: Session, *, principal: Principal, filters: VisitFilter) -> int:
+    query = select(func.count()).select_from(Visit).join(
+        Customer, col(Customer.id) == Visit.customer_id)
+    return session.exec(_scoped(query, principal, filters)).one()
+
+
+def _after(query: RowsQuery, cursor: str) -> RowsQuery:
+    at_text, _, last_id = cursor.partition("|")
+    try:
+        at = datetime.fromisoformat(at_text)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if at.tzinfo is None or not last_id:
+        raise InvalidCursor()
+    return query.where(
+        (col(Visit.occurred_at) < at)
+        | ((col(Visit.occurred_at) == at) & (col(Visit.id) < last_id))
+    )
+
+
+def _cursor_of(visit: Visit) -> str:
+    return f"{as_utc(visit.occurred_at).isoformat()}|{visit.id}"
+
+
+def list_page(
+    session: Session, *, principal: Principal, filters: VisitFilter, limit: int,
+    cursor: str | None = None, page: int | None = None,
+) -> VisitPage:
+    """Newest first. `cursor` (the last row's occurred_at|id) continues a keyset walk;
+    `page` (1-based) jumps, as deep as MAX_PAGE_DEPTH rows."""
+    if cursor and page is not None:
+        raise CursorWithPage()
+    if page is not None and page * limit > MAX_PAGE_DEPTH:
+        raise PageOutOfRange()
+    query = _rows_query(principal, filters)
+    if cursor:
+        query = _after(query, cursor)
+    query = query.order_by(col(Visit.occurred_at).desc(), col(Visit.id).desc())
+    if page is not None:
+        query = query.offset((page - 1) * limit)
+    found = session.exec(query.limit(limit + 1)).all()
+    rows: list[VisitRow] = [(v, c, n) for v, c, n in found[:limit]]
+    next_cursor = _cursor_of(rows[-1][0]) if len(found) > limit else None
+    return VisitPage(rows, next_cursor, count(session, principal=principal, filters=filters))
+
+
+def iter_rows(
+    session: Session, *, principal: Principal, filters: VisitFilter, max_rows: int,
+    batch: int = 1000,
+) -> Iterator[VisitRow]:
+    """Newest first, at most max_rows, read by keyset in batches so memory stays flat
+    (each batch leaves the session once the next is read)."""
+    cursor: str | None = None
+    remaining = max_rows
+    while remaining > 0:
+        query = _rows_query(principal, filters)
+        if cursor:
+            query = _after(query, cursor)
+        size = min(remaining, batch)
+        rows = session.exec(query.order_by(col(Visit.occurred_at).desc(),
+                                           col(Visit.id).desc()).limit(size)).all()
+        yield from rows
+        remaining -= len(rows)
+        if len(rows) < size:
+            return
+        cursor = _cursor_of(rows[-1][0])
+        # A large export must not pile up in the identity map.
+        for obj in {id(o): o for v, c, _ in rows for o in (v, c)}.values():
+            if obj in session:
+                session.expunge(obj)
