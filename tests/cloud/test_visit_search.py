@@ -121,13 +121,13 @@ def test_search_by_full_or_masked_phone_through_the_blind_index(
 ) -> None:
     consultant = signed_in(client, "wanglei")
     found = search(client, consultant, phone="+86 138-1234-5678")
-    assert [v["customer_name_masked"] for v in found["items"]] == ["张*", "张*"]
+    assert [v["customer_name_masked"] for v in found["items"]] == ["张**", "张**"]
     assert {v["site_id"] for v in found["items"]} == {"site-a"} and found["total"] == 2
     # HQ sees the same number at the other site too (another project, another customer).
     assert search(client, signed_in(client, "hqadmin"), phone=ZHANG)["total"] == 3
     # The masked form matches every number with the same first three and last four.
     masked = search(client, consultant, phone="138****5678")
-    assert sorted({v["customer_name_masked"] for v in masked["items"]}) == ["张*", "陈*"]
+    assert sorted({v["customer_name_masked"] for v in masked["items"]}) == ["张**", "陈**"]
     assert masked["total"] == 3
 
     for bad in ("12345", "138****56", "1381234567x"):
@@ -147,7 +147,7 @@ def test_filters_by_customer_consultant_and_first_or_return_with_the_total(
     times = [v["occurred_at"] for v in everything["items"]]
     assert times == sorted(times, reverse=True)
     zhang_id = next(v["customer_id"] for v in everything["items"] if v["phone_masked"]
-                    == "138****5678" and v["customer_name_masked"] == "张*")
+                    == "138****5678" and v["customer_name_masked"] == "张**")
 
     by_customer = search(client, headers, customer_id=zhang_id)
     assert [v["is_first_visit"] for v in by_customer["items"]] == [False, True]
@@ -163,7 +163,7 @@ def test_filters_by_customer_consultant_and_first_or_return_with_the_total(
     # Beijing calendar days: yesterday had 周芳 at 09:00 and 张伟's return at 15:30.
     yesterday = (datetime.now(SHANGHAI).date() - timedelta(days=1)).isoformat()
     day = search(client, headers, date_from=yesterday, date_to=yesterday)
-    assert [v["customer_name_masked"] for v in day["items"]] == ["张*", "周*"]
+    assert [v["customer_name_masked"] for v in day["items"]] == ["张**", "周**"]
     # Scope still applies: another site's filter finds nothing, and counts nothing.
     assert search(client, headers, site_id="site-b") == {"items": [], "next_cursor": None,
                                                          "total": 0}
@@ -222,7 +222,7 @@ def test_export_is_a_masked_xlsx_in_beijing_time_and_audited(
     assert book.sheetnames == ["到访记录", "导出说明"]
     rows = list(book["到访记录"].iter_rows(values_only=True))
     assert rows[0][:3] == ("到访时间（北京时间）", "到访日期", "案场")
-    assert [r[4] for r in rows[1:]] == ["张*", "张*", "陈*"]  # newest first
+    assert [r[4] for r in rows[1:]] == ["张**", "张**", "陈**"]  # newest first
     assert {r[5] for r in rows[1:]} == {"138****5678"}
     assert rows[1][0] == beijing(1, 15, 30).replace(tzinfo=None)
     assert rows[1][2:4] == ("星河湾案场", "星河湾案场一期")
@@ -291,7 +291,7 @@ def test_the_customer_timeline_merges_visits_and_follow_ups_newest_first(
     assert response.status_code == 200, response.text
     body = response.json()
     card = body["customer"]
-    assert (card["phone_masked"], card["name_masked"]) == ("138****5678", "张*")
+    assert (card["phone_masked"], card["name_masked"]) == ("138****5678", "张**")
     assert (card["owner_name"], card["visit_count"], card["site_id"]) == ("王磊", 2, "site-a")
     assert [(i["kind"], i.get("note") or i.get("is_first_visit")) for i in body["items"]] == [
         ("follow_up", "面谈：看了样板间"), ("visit", False), ("follow_up", "电话回访"),
@@ -371,6 +371,6 @@ def test_the_day_filter_is_a_beijing_calendar_day(client: TestClient,
     day = beijing(4, 0).date()
     found = search(client, signed_in(client, "manager_a"), date_from=day.isoformat(),
                    date_to=day.isoformat())
-    assert [v["customer_name_masked"] for v in found["items"]] == ["陈*"]
+    assert [v["customer_name_masked"] for v in found["items"]] == ["陈**"]
     assert found["items"][0]["visit_date"] == day.isoformat()
     assert date.fromisoformat(found["items"][0]["occurred_at"][:10]) == day - timedelta(days=1)

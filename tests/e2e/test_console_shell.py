@@ -37,7 +37,7 @@ WALK_INS: list[tuple[str, str, str | None, str | None]] = [
 def customer_id(stack: Stack) -> int:
     """Two walk-ins; 张伟's number unmasked by admin, and a role change, for the audit."""
     visits = register_walk_ins(stack, WALK_INS)
-    zhang: int = next(v["customer_id"] for v in visits if v["customer_name_masked"] == "张*")
+    zhang: int = next(v["customer_id"] for v in visits if v["customer_name_masked"] == "张**")
     shown = api(stack, "admin", "POST", f"/customers/{zhang}/unmask",
                 json={"reason": "回访客户，确认到访意向"})
     assert shown.status_code == 200, shown.text

@@ -40,7 +40,7 @@ def zhang(stack: Stack) -> int:
     """The walk-ins synced, and two follow-ups of 张伟 by 王磊 (the newest not reached)."""
     visits = register_walk_ins(stack, WALK_INS)
     customer_id: int = next(v["customer_id"] for v in visits
-                            if v["customer_name_masked"] == "张*")
+                            if v["customer_name_masked"] == "张**")
     for kind, reached, note in (("call", True, "电话回访：周末带家人来看样板间"),
                                 ("wechat", False, "微信发了户型图，暂未回复")):
         follow_up_id = str(uuid.uuid4())
@@ -76,20 +76,20 @@ def test_search_by_phone_consultant_and_type_and_jump_pages(
     page.get_by_label("页", exact=True).press("Enter")
     expect(visit_rows(page)).to_have_count(len(WALK_INS) - 20)
     expect(page.get_by_label("第 2 页")).to_have_attribute("aria-current", "true")
-    expect(visit_rows(page).filter(has_text="三房，预算 500 万")).to_contain_text("张*")
+    expect(visit_rows(page).filter(has_text="三房，预算 500 万")).to_contain_text("张**")
 
     phone = page.get_by_label("手机号")
     phone.fill("138 1234 5678")
     search(page)
     total(page, 1)
     expect(visit_rows(page)).to_have_count(1)
-    expect(visit_rows(page)).to_contain_text("张*")
+    expect(visit_rows(page)).to_contain_text("张**")
     expect(page.get_by_label("第 1 页")).to_have_attribute("aria-current", "true")
     # The masked form finds every number with the same first three and last four digits.
     phone.fill("138****5678")
     search(page)
     total(page, 2)
-    expect(visit_rows(page).filter(has_text="陈*")).to_have_count(1)
+    expect(visit_rows(page).filter(has_text="陈**")).to_have_count(1)
     shot(page, "console-visits-search")
 
     phone.fill("12345")
@@ -127,7 +127,7 @@ def test_export_downloads_the_filtered_visits_masked_and_audited(
         book = load_workbook(io.BytesIO(xlsx.read()))
     rows = list(book["到访记录"].iter_rows(values_only=True))
     assert rows[0][0] == "到访时间（北京时间）"
-    assert sorted(r[4] for r in rows[1:]) == ["张*", "陈*"]
+    assert sorted(r[4] for r in rows[1:]) == ["张**", "陈**"]
     assert {r[5] for r in rows[1:]} == {"138****5678"}
     assert {r[2] for r in rows[1:]} == {SITE_NAME}
     cells = " ".join(str(c) for sheet in book for r in sheet.iter_rows(values_only=True)
@@ -153,14 +153,14 @@ def test_customer_page_timeline_and_the_watermark_while_a_number_shows(
     page.get_by_label("手机号").fill(ZHANG)
     search(page)
     total(page, 1)
-    visit_rows(page).get_by_role("link", name="张*").click()
+    visit_rows(page).get_by_role("link", name="张**").click()
 
     expect(page).to_have_url(re.compile(rf"/console/customers/{zhang}$"))
     expect(page.get_by_role("heading", name="客户详情")).to_be_visible()
     crumbs = page.get_by_role("navigation", name="面包屑").get_by_role("listitem")
     expect(crumbs).to_have_text(["首页", "到访记录", "客户详情"])
     card = page.locator(".el-descriptions")
-    for text in ("138****5678", "张*", "王磊", "1 次", SITE_NAME):
+    for text in ("138****5678", "张**", "王磊", "1 次", SITE_NAME):
         expect(card).to_contain_text(text)
     timeline = page.get_by_role("list", name="到访与跟进记录").get_by_role("listitem")
     expect(timeline).to_have_count(3)
@@ -224,6 +224,6 @@ def test_from_the_customer_to_their_visits_and_who_may_open_customers(
     # The receptionist reads visits but not customers: names are plain text, no page.
     reception = login(new_page, stack, "qiantai", "/console/visits")
     total(reception, len(WALK_INS))
-    expect(reception.get_by_role("link", name="张*")).to_have_count(0)
+    expect(reception.get_by_role("link", name="张**")).to_have_count(0)
     reception.goto(f"{stack.cloud_url}/console/customers/{zhang}")
     expect(reception.get_by_text("没有权限访问此页面")).to_be_visible()
