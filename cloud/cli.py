@@ -17,9 +17,11 @@ from cloud.db import make_engine
 from cloud.identity.cli import app as admin_app
 from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
-from cloud.sync import provision
+from cloud.sync import identity, provision
 from cloud.sync.credentials import mosquitto_conf
+from cloud.sync.models import SiteLink
 from cloud.sync.tls import make_ca_and_server_cert
+from shared.envelope import ProtocolError
 from shared.errors import AppError
 
 app = typer.Typer(help="Anchang 云端运维命令", no_args_is_help=True)
@@ -187,6 +189,49 @@ def sync_run(
     consumer.start()
     stop.wait()
     consumer.stop()
+
+
+def _on_link(site_id: str, change: Callable[[Session, SiteLink], None]) -> None:
+    from cloud.sync.service import lock_link
+
+    settings = _settings()
+    try:
+        with Session(make_engine(settings.database_url)) as session:
+            change(session, lock_link(session, site_id))
+            session.commit()
+    except ProtocolError as exc:
+        console.print(f"[red]案场 {site_id} 没有边缘设备凭据（{exc.reason}）[/red]")
+        raise typer.Exit(1) from exc
+
+
+@site_app.command("re-enrol")
+def site_reenrol(site_id: Annotated[str, typer.Argument(help="案场代码")]) -> None:
+    """允许案场设备以新的身份（epoch）接入：重装或从备份恢复的设备，在此之前其数据会被拒收。"""
+    _on_link(site_id, lambda session, link: identity.allow_reenrol(session, link, actor="cli"))
+    console.print(f"已允许 {site_id} 的下一台新设备身份接入；设备下次上报状态时生效（审计已记录）")
+
+
+@site_app.command("resolve-twin")
+def site_resolve_twin(
+    site_id: Annotated[str, typer.Argument(help="案场代码")],
+    keep: Annotated[str, typer.Option(help="保留的设备实例 id（控制台“案场设备”页可查）")],
+) -> None:
+    """两台设备使用同一案场凭据时，选定保留哪一台；另一台的数据继续被拒收，请将其关机。"""
+    _on_link(site_id, lambda session, link: identity.resolve_twin(
+        session, link, keep, actor="cli"))
+    console.print(f"已保留实例 {keep}；请关闭另一台设备")
+
+
+@sync_app.command("new-generation")
+def sync_new_generation() -> None:
+    """数据库从备份恢复后执行：下行变更开始新的一代，所有案场设备将全量重同步。"""
+    from cloud.sync import feed
+
+    settings = _settings()
+    with Session(make_engine(settings.database_url)) as session:
+        count = feed.new_generation(session, actor="cli")
+        session.commit()
+    console.print(f"已为 {count} 个案场开始新的下行变更代")
 
 
 @sync_app.command("prune-feed")

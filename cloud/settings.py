@@ -56,6 +56,9 @@ class CloudSettings(BaseSettings):
     sync_enabled: bool = Field(False, description="run the sync consumer inside the API process")
     sync_batch_size: int = Field(200, ge=1, le=5000)
     clock_skew_alarm_seconds: int = Field(300, ge=1)
+    sync_gap_alarm_seconds: int = Field(
+        60, ge=5, le=3600, description="a hole in a site's stream open this long: alarm, "
+        "the site is marked stalled and asked again for the missing events")
     down_feed_retention_days: int = Field(30, ge=1)
 
     @field_validator("jwt_secret")

@@ -32,10 +32,15 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports every failure, whatever its kind
         checks["database"] = f"error: {type(exc).__name__}"
+    # A full disk takes no registration: not ready, though reads still work.
+    checks["storage"] = "full" if request.app.state.store.storage_full else "ok"
     agent = request.app.state.sync_agent
     broker = "disabled" if agent is None else ("ok" if agent.online else "disconnected")
-    ready = checks["database"] == "ok"
+    # The cloud link is reported, not required: the kiosk works on while it is down.
+    sync = "disabled" if agent is None else agent.up.link_state
+    ready = checks["database"] == "ok" and checks["storage"] == "ok"
     return JSONResponse(
-        {"status": "ok" if ready else "error", "checks": checks, "broker": broker},
+        {"status": "ok" if ready else "error", "checks": checks, "broker": broker,
+         "sync": sync},
         status_code=200 if ready else 503,
     )

@@ -56,6 +56,9 @@ class EdgeSettings(BaseSettings):
     ack_timeout_seconds: float = Field(15, gt=0, description="no ack progress → resend")
     down_poll_seconds: float = Field(10, gt=0, description="down-feed request interval")
     status_interval_seconds: float = Field(30, gt=0, description="status publish interval")
+    outbox_retention_days: int = Field(
+        7, ge=1, le=90, description="acked events kept this long, for a cloud restored from a "
+        "backup to be sent them again")
 
     cloud_url: str | None = Field(
         None, description="cloud API base (https://…), reached by the consultant login; unset: "

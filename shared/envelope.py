@@ -10,18 +10,46 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import datetime
-from typing import Any, Literal, Self
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_serializer,
+)
 
-from shared.timeutil import iso
+from shared.timeutil import as_utc, iso
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,31}$"
 _SITE_ID = re.compile(SITE_ID_PATTERN)
 MAX_MESSAGE_BYTES = 256 * 1024
+# Every integer on the wire fits a JSON double exactly and a PostgreSQL BIGINT.
+MAX_WIRE_INT = 2**53 - 1
+# A time outside this range is a broken clock or a forged message, never a fact.
+EARLIEST_TIME = datetime(2024, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    value = as_utc(value)
+    if not EARLIEST_TIME <= value < LATEST_TIME:
+        raise ValueError(
+            f"time {value.isoformat()} outside {EARLIEST_TIME.year}–{LATEST_TIME.year}")
+    return value
+
+
+# Strict: a string, float or boolean where an integer is due is malformed, never coerced.
+Seq = Annotated[int, Strict(), Field(ge=1, le=MAX_WIRE_INT)]
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_WIRE_INT)]
+Flag = Annotated[bool, Strict()]
+WireTime = Annotated[datetime, AfterValidator(_in_range)]
 
 
 class ProtocolError(Exception):
@@ -85,61 +113,107 @@ class Signed(BaseModel):
 
 
 class Envelope(Signed):
-    """One fact recorded on the edge (up-stream). `seq` is per site, gapless, from 1."""
+    """One fact recorded on the edge (up-stream). `seq` is per site and epoch, gapless,
+    from 1. `epoch` names the appliance's store (a new one when a store is created
+    afresh); `instance` the running agent process (a new one at every start)."""
 
-    v: int = PROTOCOL_VERSION
-    seq: int = Field(ge=1)
+    v: Count = PROTOCOL_VERSION
+    epoch: UUID
+    instance: UUID
+    seq: Seq
     event_id: UUID
-    type: str = Field(max_length=64)
-    occurred_at: datetime
-    sent_at: datetime
+    type: str = Field(min_length=1, max_length=64)
+    occurred_at: WireTime
+    sent_at: WireTime
     payload: dict[str, Any]
 
-    @field_serializer("event_id")
+    @field_serializer("event_id", "epoch", "instance")
+    def _uuid(self, value: UUID) -> str:
+        return str(value)
+
+    def content(self) -> dict[str, Any]:
+        """What makes the event this event: a resend differs only in `sent_at` and `sig`."""
+        data = self.model_dump(mode="json")
+        return {k: v for k, v in data.items() if k not in ("sent_at", "sig", "instance")}
+
+
+class Rejection(BaseModel):
+    """One refusal named in an Ack. `consumed`: the seq is used up (an event that can never
+    apply) — or not (a message that could not be trusted or read; the edge keeps its row)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seq: Seq | None = None
+    event_id: str | None = Field(None, max_length=36)
+    reason: str = Field(min_length=1, max_length=64)
+    consumed: Flag
+
+
+class Ack(Signed):
+    """Cloud → edge, after the database commit: everything up to `acked_seq` of `epoch` is
+    applied. `resend_from` asks the edge to send again from that seq (a hole was seen).
+    `echo` and `instance` answer one Status: the edge_time it carried and the agent that
+    sent it, so that agent can time the round trip and measure its clock against
+    `cloud_time` — an Ack that answers no status of that agent is no clock sample."""
+
+    v: Count = PROTOCOL_VERSION
+    epoch: UUID | None
+    acked_seq: Count
+    resend_from: Seq | None = None
+    cloud_time: WireTime
+    echo: WireTime | None = None
+    instance: UUID | None = None
+    rejected: list[Rejection] = Field(default_factory=list, max_length=10_000)
+
+    @field_serializer("epoch", "instance")
+    def _uuid(self, value: UUID | None) -> str | None:
+        return None if value is None else str(value)
+
+
+LinkState = Literal["ok", "stalled", "epoch_refused", "instance_refused"]
+
+
+class Status(Signed):
+    """Edge → cloud, retained; the offline form is also the MQTT last will. `link` is the
+    agent's own view of its up-stream: `stalled` (no ack progress despite a reconnect),
+    or refused by the cloud for its epoch or instance. The clock skew is the agent's own
+    round-trip measurement, sampled at `skew_sampled_at`."""
+
+    v: Count = PROTOCOL_VERSION
+    epoch: UUID
+    instance: UUID
+    state: Literal["online", "offline"]
+    edge_time: WireTime
+    backlog: Count = 0
+    next_seq: Seq = 1
+    last_acked_seq: Count = 0
+    oldest_unacked_at: WireTime | None = None
+    clock_skew_seconds: float | None = Field(None, ge=-1e9, le=1e9)
+    skew_sampled_at: WireTime | None = None
+    link: LinkState = "ok"
+    storage_full: Flag = False
+    agent_version: str = Field("", max_length=40)
+
+    @field_serializer("epoch", "instance")
     def _uuid(self, value: UUID) -> str:
         return str(value)
 
 
-class Ack(Signed):
-    """Cloud → edge, after the database commit: everything up to `acked_seq` is applied.
-
-    `resend_from` asks the edge to send again from that seq (a gap was seen).
-    `cloud_time` lets the edge measure its clock skew.
-    """
-
-    v: int = PROTOCOL_VERSION
-    acked_seq: int = Field(ge=0)
-    resend_from: int | None = Field(default=None, ge=1)
-    cloud_time: datetime
-    rejected: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class Status(Signed):
-    """Edge → cloud, retained; the offline form is also the MQTT last will."""
-
-    v: int = PROTOCOL_VERSION
-    state: Literal["online", "offline"]
-    edge_time: datetime
-    backlog: int = 0
-    last_acked_seq: int = 0
-    oldest_unacked_at: datetime | None = None
-    clock_skew_seconds: float | None = None
-    agent_version: str = ""
-
-
 class DownRequest(Signed):
-    """Edge → cloud: send me the change feed after `cursor` (which I have applied)."""
+    """Edge → cloud: send me the change feed after `cursor` (which I have applied) of
+    `generation` (None before the first batch)."""
 
-    v: int = PROTOCOL_VERSION
-    cursor: int = Field(ge=0)
-    limit: int = Field(default=500, ge=1, le=2000)
-    sent_at: datetime
+    v: Count = PROTOCOL_VERSION
+    cursor: Count
+    generation: str | None = Field(None, max_length=64)
+    limit: Annotated[int, Strict(), Field(ge=1, le=2000)] = 500
+    sent_at: WireTime
 
 
 class DownItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    offset: int = Field(ge=1)
+    offset: Seq
     kind: Literal["consultant", "customer", "project"]
     key: str = Field(max_length=128)
     data: dict[str, Any]
@@ -147,13 +221,16 @@ class DownItem(BaseModel):
 
 class DownBatch(Signed):
     """Cloud → edge: change-feed items after `cursor`. `resync` means: drop your cache and
-    apply these items as a full snapshot (your cursor was older than what the cloud keeps)."""
+    apply these items as a full snapshot (your cursor is not one this feed can continue
+    from: older than what it keeps, beyond its head, or of another `generation` — a
+    restored cloud database starts a new one)."""
 
-    v: int = PROTOCOL_VERSION
-    cursor: int = Field(ge=0)
-    next_cursor: int = Field(ge=0)
-    resync: bool = False
-    more: bool = False
+    v: Count = PROTOCOL_VERSION
+    generation: str = Field(min_length=1, max_length=64)
+    cursor: Count
+    next_cursor: Count
+    resync: Flag = False
+    more: Flag = False
     items: list[DownItem]
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, model_validator
 
 from shared.errors import Conflict, ValidationFailed
 from shared.follow_ups import FOLLOW_UP_NOTE_MAX
@@ -16,6 +16,10 @@ FOLLOWUP_RECORDED = "followup.recorded"
 
 VisitSource = Literal["natural", "channel", "referral_old_customer", "online", "other"]
 
+# Ids are database INTEGERs; strict, so "12", 12.0 or true is malformed, never coerced.
+DbId = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
+StrictFlag = Annotated[bool, Strict()]
+
 
 class VisitRegistered(BaseModel):
     """A walk-in registered at the kiosk. `phone` is the normalised 11-digit number."""
@@ -23,14 +27,14 @@ class VisitRegistered(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     visit_id: UUID
-    project_id: int = Field(ge=1)
+    project_id: DbId
     phone: str = Field(pattern=r"^1[3-9]\d{9}$")
     name: str | None = Field(default=None, max_length=50)
-    party_size: int = Field(ge=1, le=50)
+    party_size: Annotated[int, Strict(), Field(ge=1, le=50)]
     intent: str | None = Field(default=None, max_length=200)
     source: VisitSource = "natural"
-    consultant_id: int | None = Field(default=None, ge=1)
-    provisional_first_visit: bool = True
+    consultant_id: DbId | None = None
+    provisional_first_visit: StrictFlag = True
 
 
 FollowUpKind = Literal["call", "visit", "wechat", "meeting"]
@@ -49,12 +53,12 @@ class FollowUpRecorded(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     follow_up_id: UUID
-    project_id: int = Field(ge=1)
+    project_id: DbId
     phone: str = Field(pattern=r"^1[3-9]\d{9}$")
     visit_id: UUID | None = None
-    consultant_id: int = Field(ge=1)
+    consultant_id: DbId
     kind: FollowUpKind
-    reached: bool
+    reached: StrictFlag
     note: str = Field(default="", max_length=FOLLOW_UP_NOTE_MAX)
     next_at: AwareDatetime | None = None
     occurred_at: AwareDatetime
@@ -128,8 +132,8 @@ class ContactRevealed(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    project_id: int = Field(ge=1)
+    project_id: DbId
     phone: str = Field(pattern=r"^1[3-9]\d{9}$")
-    consultant_id: int = Field(ge=1)
+    consultant_id: DbId
     reason: str = Field(min_length=2, max_length=200)
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from cloud.catalog.models import Site
@@ -22,6 +22,17 @@ class SiteSyncStatus(BaseModel):
     site_id: str
     site_name: str
     online: bool
+    health: Literal["ok", "stalled", "refused", "alarm"] = Field(
+        description="ok 正常 / stalled 同步停滞 / refused 拒收中（待运维处理）/ alarm 有告警")
+    alarms: list[str] = Field(description="当前告警代码：gap_unhealed、edge_stalled、"
+                              "epoch_refused、twin、seq_conflict、cloud_behind、"
+                              "edge_storage_full、clock_skew")
+    epoch: str | None
+    refused_epoch: str | None
+    instance: str | None
+    refused_instance: str | None
+    edge_link: str
+    edge_storage_full: bool
     status_at: UtcDateTime | None
     last_applied_seq: int
     last_event_at: UtcDateTime | None
@@ -30,6 +41,7 @@ class SiteSyncStatus(BaseModel):
     gap_since: UtcDateTime | None
     gap_alarm: bool
     clock_skew_seconds: float | None
+    skew_sampled_at: UtcDateTime | None
     clock_skew_alarm: bool
     agent_version: str
     down_cursor_acked: int
@@ -50,12 +62,23 @@ def site_status(session: SessionDep, principal: SyncReader) -> list[SiteSyncStat
     query = select(SiteLink, Site).join(Site, col(Site.id) == SiteLink.site_id)
     if principal.site_ids is not None:
         query = query.where(col(SiteLink.site_id).in_(principal.site_ids))
-    return [
-        SiteSyncStatus(site_name=site.name, **link.model_dump(exclude={"key_enc",
-                       "mqtt_username", "mqtt_password_hash", "highest_seen_seq",
-                       "edge_last_acked_seq", "feed_floor", "snapshot_from", "created_at"}))
-        for link, site in session.exec(query.order_by(col(SiteLink.site_id))).all()
-    ]
+    return [_status_of(link, site.name)
+            for link, site in session.exec(query.order_by(col(SiteLink.site_id))).all()]
+
+
+def _status_of(link: SiteLink, site_name: str) -> SiteSyncStatus:
+    alarms = [code for code, raised in (
+        ("gap_unhealed", link.gap_alarm), ("edge_stalled", link.edge_link == "stalled"),
+        ("epoch_refused", link.refused_epoch is not None), ("twin", link.twin_alarm),
+        ("seq_conflict", link.conflict_alarm), ("cloud_behind", link.cloud_behind_alarm),
+        ("edge_storage_full", link.edge_storage_full), ("clock_skew", link.clock_skew_alarm),
+    ) if raised]
+    refused = link.refused_epoch is not None or link.twin_alarm
+    stalled = link.stalled or link.edge_link == "stalled"
+    health = "refused" if refused else "stalled" if stalled else "alarm" if alarms else "ok"
+    fields = set(SiteSyncStatus.model_fields) - {"site_name", "health", "alarms"}
+    return SiteSyncStatus(site_name=site_name, health=health, alarms=alarms,
+                          **link.model_dump(include=fields))
 
 
 @router.get("/rejections", response_model=list[RejectionPublic])

@@ -18,7 +18,7 @@ def correct_time(
 ) -> tuple[datetime, bool]:
     """The event's time on the cloud clock, and whether it had to be corrected.
 
-    The skew measured from the appliance's live status is preferred; without one,
+    The skew the appliance measured by a fresh round trip is preferred; without one,
     `sent_at` ahead of our clock can only be a fast edge clock. A slow clock without an
     estimate is indistinguishable from queueing delay and is left as it is. Differences
     within SKEW_TOLERANCE are jitter and change nothing; nothing ends up in the future.

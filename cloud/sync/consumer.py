@@ -4,6 +4,11 @@ paho's network thread only enqueues; one worker thread drains the queue in batch
 a slow database never stalls keepalives. Messages are PUBACKed when handed to us, which
 is why nothing here relies on the broker: if a batch fails before its commit, no ack
 goes out and the edge sends the events again.
+
+One site cannot slow the others: a site whose messages fail against the database is set
+aside for a back-off (its messages meanwhile dropped — its appliance resends after its
+ack timeout) while every other site's batch goes on at once. The worker also looks at
+open holes by the clock (cloud.sync.watch), not only when traffic arrives.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from cloud.settings import CloudSettings
-from cloud.sync import feed, metrics, service
+from cloud.sync import feed, metrics, service, status, watch
 from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
 from cloud.sync.throttle import RejectionThrottle
@@ -32,6 +37,7 @@ from shared.envelope import (
     DownRequest,
     Envelope,
     ProtocolError,
+    Rejection,
     Signed,
     Status,
     Topics,
@@ -46,7 +52,9 @@ M = TypeVar("M", Envelope, Status, DownRequest)
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
 KEEPALIVE_SECONDS = 30
 BATCH_WAIT_SECONDS = 0.05
-ERROR_BACKOFF_SECONDS = 1.0
+SITE_BACKOFF_INITIAL_SECONDS = 1.0
+SITE_BACKOFF_MAX_SECONDS = 60.0
+GAP_CHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class SyncConsumer:
         self.connected = False
         self.processed = 0  # messages handled, for status pages and tests
         self._throttle = RejectionThrottle()
+        self._site_backoff: dict[str, tuple[float, float]] = {}  # site → (until, seconds)
+        self._asked: dict[str, datetime] = {}  # site → last re-ask for an open hole
+        self._gaps_checked = 0.0
         self._queue: queue.Queue[Inbound] = queue.Queue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="sync-consumer", daemon=True)
@@ -141,9 +152,22 @@ class SyncConsumer:
     def _run(self) -> None:
         while not self._stop.is_set():
             batch = self._drain()
-            if not batch:
-                continue
-            self.process(batch)
+            if batch:
+                self.process(batch)
+            if time.monotonic() - self._gaps_checked >= GAP_CHECK_SECONDS:
+                self._gaps_checked = time.monotonic()
+                self._guarded("*", self.check_gaps)
+
+    def check_gaps(self) -> None:
+        """Alarm and ask again for holes open past the threshold, whatever the traffic."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            answers = watch.overdue_gaps(session, self.settings, utcnow(), self._asked)
+            keys = {a.site_id: site_key(self.settings, service.lock_link(session, a.site_id))
+                    for a in answers}
+            session.commit()
+        for answer in answers:
+            metrics.RESEND_REQUESTS.labels(answer.site_id).inc()
+            self._publish(Topics(answer.site_id).ack, answer.ack(keys[answer.site_id]))
 
     def _drain(self) -> list[Inbound]:
         try:
@@ -166,12 +190,16 @@ class SyncConsumer:
         self.processed += len(batch)
         ups: dict[str, list[Inbound]] = defaultdict(list)
         others: list[tuple[str, str, Inbound]] = []
+        now = time.monotonic()
         for item in batch:
             try:
                 site_id, kind = Topics.site_of(item.topic)
             except ProtocolError as exc:
                 self._reject(item, exc, None)
                 continue
+            if self._site_backoff.get(site_id, (0.0, 0.0))[0] > now:
+                metrics.DEFERRED.labels(site_id).inc()
+                continue  # set aside: its appliance sends again
             if kind == "up":
                 ups[site_id].append(item)
             elif kind in ("status", "down/req"):
@@ -187,17 +215,20 @@ class SyncConsumer:
                 self._guarded(site_id, self._answer_down, site_id, item)
 
     def _guarded(self, site_id: str, fn: Callable[..., None], *args: Any) -> None:
-        """One site's failure neither kills the worker nor holds up other sites. Nothing
-        was acked, so the edge sends the same events again after its ack timeout."""
+        """One site's failure neither kills the worker nor holds up other sites: that site
+        is set aside for a growing back-off. Nothing of it was acked, so its appliance
+        sends the same events again after its ack timeout."""
         try:
             fn(*args)
-        except SQLAlchemyError:
+            self._site_backoff.pop(site_id, None)
+        except Exception as error:
             metrics.APPLY_ERRORS.inc()
-            log.exception("sync.apply_failed", site=site_id)
-            time.sleep(ERROR_BACKOFF_SECONDS)
-        except Exception:
-            metrics.APPLY_ERRORS.inc()
-            log.exception("sync.unexpected_error", site=site_id)
+            log.exception("sync.apply_failed" if isinstance(error, SQLAlchemyError)
+                          else "sync.unexpected_error", site=site_id)
+            _, previous = self._site_backoff.get(site_id, (0.0, 0.0))
+            seconds = min(max(previous * 2, SITE_BACKOFF_INITIAL_SECONDS),
+                          SITE_BACKOFF_MAX_SECONDS)
+            self._site_backoff[site_id] = (time.monotonic() + seconds, seconds)
 
     def _verified(self, session: Session, site_id: str, item: Inbound, cls: type[M],
                   key: bytes) -> M:
@@ -218,7 +249,7 @@ class SyncConsumer:
                 return
             key = site_key(self.settings, link)
             good: list[Envelope] = []
-            refused: list[dict[str, Any]] = []
+            refused: list[Rejection] = []
             for item in items:
                 try:
                     good.append(self._verified(session, site_id, item, Envelope, key))
@@ -232,9 +263,10 @@ class SyncConsumer:
                         log.warning("sync.rejected", site=site_id, reason=exc.reason)
                     # Told to the edge (the ack is signed, so only it can read it as ours);
                     # the seq stays open for the genuine event.
-                    refused.append({"seq": envelope.seq if envelope else None,
-                                    "event_id": str(envelope.event_id) if envelope else None,
-                                    "reason": exc.reason, "consumed": False})
+                    refused.append(Rejection(
+                        seq=envelope.seq if envelope else None,
+                        event_id=str(envelope.event_id) if envelope else None,
+                        reason=exc.reason[:64], consumed=False))
             result = service.apply_batch(
                 session, settings=self.settings, site_id=site_id, envelopes=good,
                 received_at=min(i.received_at for i in items),
@@ -266,11 +298,11 @@ class SyncConsumer:
             opened = self._open(session, site_id, item, Status)
             if opened is None:
                 return
-            _, key, status = opened
-            result = service.record_status(session, settings=self.settings, status=status,
-                                           received_at=item.received_at, live=not item.retain)
+            _, key, message = opened
+            result = status.record_status(session, settings=self.settings, status=message,
+                                          received_at=item.received_at, live=not item.retain)
             session.commit()
-        if status.state == "online":
+        if message.state == "online":
             self._publish(Topics(site_id).ack, result.ack(key))
 
     def _answer_down(self, site_id: str, item: Inbound) -> None:
@@ -280,7 +312,8 @@ class SyncConsumer:
                 return
             link, key, request = opened
             batch = feed.batch_after(session, settings=self.settings, link=link, site_key=key,
-                                     cursor=request.cursor, limit=request.limit)
+                                     cursor=request.cursor, limit=request.limit,
+                                     generation=request.generation)
             session.commit()
         self._publish(Topics(site_id).down, batch.signed(key))
 

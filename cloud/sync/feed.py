@@ -8,12 +8,14 @@ only the differences, so identity code never has to know about appliances.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
 from cloud.identity.models import User, UserRole, UserScope
 from cloud.identity.permissions import SITE_STAFF_ROLES
@@ -133,15 +135,21 @@ def append_snapshot(
 
 def batch_after(
     session: Session, *, settings: CloudSettings, link: SiteLink, site_key: bytes,
-    cursor: int, limit: int,
+    cursor: int, limit: int, generation: str | None = None,
 ) -> DownBatch:
-    """Items after `cursor`. A cursor below what the feed still keeps gets a resync."""
-    link.down_cursor_acked = max(link.down_cursor_acked, cursor)
-    resync = cursor < link.feed_floor
+    """Items after `cursor`. A cursor this feed cannot continue from gets a resync: one
+    below what it still keeps, one beyond its head (the database went back), or one of
+    another generation (a restore started a new one). Such a cursor is never stored."""
+    head = session.exec(select(func.max(DownFeed.offset)).where(
+        DownFeed.site_id == link.site_id)).one() or 0
+    foreign = generation is not None and generation != link.feed_generation
+    resync = cursor < link.feed_floor or cursor > head or foreign
+    if not resync:
+        link.down_cursor_acked = max(link.down_cursor_acked, cursor)
     if resync:
         # One snapshot serves every resync until a prune reaches into it, so lost or
         # replayed requests cannot pile snapshots up.
-        if link.snapshot_from < link.feed_floor:
+        if link.snapshot_from < link.feed_floor or link.snapshot_from > head:
             link.snapshot_from = append_snapshot(session, settings, link, site_key)
         start = link.snapshot_from
     else:
@@ -158,8 +166,22 @@ def batch_after(
         for r in rows[:limit]
     ]
     next_cursor = items[-1].offset if items else start
-    return DownBatch(site_id=link.site_id, cursor=cursor, next_cursor=next_cursor,
-                     resync=resync, more=len(rows) > limit, items=items)
+    return DownBatch(site_id=link.site_id, generation=link.feed_generation, cursor=cursor,
+                     next_cursor=next_cursor, resync=resync, more=len(rows) > limit,
+                     items=items)
+
+
+def new_generation(session: Session, *, actor: str) -> int:
+    """Start a new generation of every site's feed: after the database was restored from a
+    backup, offsets the appliances already passed may be handed out again, so every
+    appliance resyncs instead of trusting its cursor. Returns how many sites."""
+    links = session.exec(select(SiteLink)).all()
+    for link in links:
+        link.feed_generation = uuid.uuid4().hex
+        session.add(link)
+    audit_service.record(session, action="sync.feed_generation", actor=actor,
+                         object_type="site", object_id="*", detail={"sites": len(links)})
+    return len(links)
 
 
 def prune(session: Session, *, retention_days: int) -> int:

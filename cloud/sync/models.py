@@ -3,6 +3,7 @@ rejection record and the down-stream change feed."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -41,17 +42,42 @@ class SiteLink(SQLModel, table=True):
     feed_floor: int = Field(default=0, sa_type=BigInteger, description="offsets ≤ are pruned")
     snapshot_from: int = Field(default=0, sa_type=BigInteger, description="latest resync start")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # --- protocol 2: the appliance's identity over time (see docs/sync-protocol.md §8) ---
+    epoch: str | None = Field(default=None, max_length=36, description="the store we apply")
+    reenrol_allowed: bool = Field(default=False, description="adopt the next new epoch")
+    refused_epoch: str | None = Field(default=None, max_length=36)
+    epoch_refused_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    instance: str | None = Field(default=None, max_length=36, description="the agent we hear")
+    previous_instance: str | None = Field(default=None, max_length=36)
+    instance_switched_at: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True))
+    twin_alarm: bool = False
+    refused_instance: str | None = Field(default=None, max_length=36)
+    conflict_alarm: bool = Field(default=False, description="a seq resent with other content")
+    cloud_behind_alarm: bool = Field(
+        default=False, description="the edge holds acks above what we have: a restore?")
+    stalled: bool = Field(default=False, description="a hole open past the alarm threshold")
+    edge_link: str = Field(default="ok", max_length=20, description="the agent's own view")
+    edge_storage_full: bool = False
+    edge_next_seq: int = Field(default=1, sa_type=BigInteger)
+    skew_sampled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    feed_generation: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=64,
+                                 description="changes when the database is restored")
 
 
 class SyncEvent(SQLModel, table=True):
-    """Every seq a site has consumed, once: the idempotency record of the up-stream."""
+    """Every seq a site's store (epoch) has consumed, once: the idempotency record of the
+    up-stream, with the hash of the event's content to tell a resend from a conflict."""
 
     __tablename__ = "sync_event"
-    __table_args__ = (UniqueConstraint("site_id", "seq", name="uq_sync_event_site_seq"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "epoch", "seq", name="uq_sync_event_site_epoch_seq"),)
 
     id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
     site_id: str = Field(foreign_key="site.id", max_length=32)
+    epoch: str = Field(max_length=36)
     seq: int = Field(sa_type=BigInteger)
+    content_sha256: str | None = Field(default=None, max_length=64)
     event_id: str = Field(max_length=36, unique=True)
     type: str = Field(max_length=64)
     outcome: str = Field(max_length=20, description="applied | merged | rejected")
@@ -66,6 +92,7 @@ class SyncPending(SQLModel, table=True):
     __tablename__ = "sync_pending"
 
     site_id: str = Field(primary_key=True, foreign_key="site.id", max_length=32)
+    epoch: str = Field(primary_key=True, max_length=36)
     seq: int = Field(primary_key=True, sa_type=BigInteger)
     envelope: str = Field(description="the signed envelope as received")
     received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

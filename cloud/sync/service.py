@@ -2,7 +2,9 @@
 
 The site's link row is locked for the whole batch (SELECT … FOR UPDATE), so two sync
 consumers on a shared subscription can hold events of one site at once and still
-apply each seq once: contiguity comes from `seq`, never from arrival order.
+apply each seq once: contiguity comes from `seq`, never from arrival order. Seqs count
+per epoch (the appliance's store, see cloud.sync.identity); a seq seen again is compared
+by the hash of its content — the same event is a duplicate, other content a conflict.
 """
 
 from __future__ import annotations
@@ -11,25 +13,26 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy import delete, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project, Site
 from cloud.settings import CloudSettings
+from cloud.sync import identity
 from cloud.sync.handlers import ApplyContext, event_types
 from cloud.sync.keys import seal_site_key, site_key
 from cloud.sync.models import DownFeed, SiteLink, SyncEvent, SyncPending, SyncRejection
-from shared.envelope import Ack, Envelope, ProtocolError, Status
+from shared.envelope import Ack, Envelope, ProtocolError, Rejection, canonical_json
 from shared.timeutil import as_utc, utcnow
 
-# A hole that resends have not filled by then is an incident, not a reordering.
-GAP_ALARM_AFTER = timedelta(seconds=60)
+SEQ_CONFLICT = "seq_conflict"
 
 
 class UnknownSite(ProtocolError):
@@ -40,18 +43,22 @@ class UnknownSite(ProtocolError):
 @dataclass
 class ApplyResult:
     site_id: str
+    epoch: str | None
     acked_seq: int
     resend_from: int | None = None
     applied: int = 0
     duplicates: int = 0
     held: int = 0
     highest_seen: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    echo: datetime | None = None  # the status this answers (edge_time), and its agent
+    instance: UUID | None = None
 
     def ack(self, key: bytes) -> Ack:
         return Ack(
-            site_id=self.site_id, acked_seq=self.acked_seq, resend_from=self.resend_from,
-            cloud_time=utcnow(), rejected=self.rejected,
+            site_id=self.site_id, epoch=UUID(self.epoch) if self.epoch else None,
+            acked_seq=self.acked_seq, resend_from=self.resend_from, cloud_time=utcnow(),
+            echo=self.echo, instance=self.instance, rejected=self.rejected,
         ).signed(key)
 
 
@@ -62,6 +69,10 @@ def lock_link(session: Session, site_id: str) -> SiteLink:
     if link is None:
         raise UnknownSite(site_id)
     return link
+
+
+def content_hash(envelope: Envelope) -> str:
+    return hashlib.sha256(canonical_json(envelope.content())).hexdigest()
 
 
 def record_rejection(
@@ -93,22 +104,27 @@ class _Run:
     once the whole run has been flushed."""
 
     events: list[SyncEvent] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
     applied: dict[str, list[str]] = field(default_factory=dict)  # audit key → refs
     merged: int = 0
+
+
+def _event_row(envelope: Envelope, outcome: str, detail: dict[str, Any],
+               event_id: str | None = None) -> SyncEvent:
+    return SyncEvent(
+        site_id=envelope.site_id, epoch=str(envelope.epoch), seq=envelope.seq,
+        content_sha256=content_hash(envelope), event_id=event_id or str(envelope.event_id),
+        type=envelope.type, outcome=outcome, detail=detail,
+        occurred_at=as_utc(envelope.occurred_at),
+    )
 
 
 def _reject(run: _Run, envelope: Envelope, reason: str, event_id: str | None = None) -> None:
     """A permanently bad event still consumes its seq, or the site would stall behind it
     for ever; it is recorded and reported back in the ack."""
-    run.rejected.append({"seq": envelope.seq, "event_id": str(envelope.event_id),
-                         "reason": reason, "consumed": True})
-    run.events.append(SyncEvent(
-        site_id=envelope.site_id, seq=envelope.seq,
-        event_id=event_id or str(envelope.event_id), type=envelope.type,
-        outcome="rejected", detail={"reason": reason},
-        occurred_at=as_utc(envelope.occurred_at),
-    ))
+    run.rejected.append(Rejection(seq=envelope.seq, event_id=str(envelope.event_id),
+                                  reason=reason, consumed=True))
+    run.events.append(_event_row(envelope, "rejected", {"reason": reason}, event_id))
 
 
 def _apply_run(
@@ -134,7 +150,7 @@ def _apply_run(
         if event_id in known_events:
             # The same event under a second seq would double its effect.
             _reject(run, envelope, "event_id_reused",
-                    str(uuid.uuid5(envelope.event_id, str(envelope.seq))))
+                    str(uuid.uuid5(envelope.event_id, f"{envelope.epoch}:{envelope.seq}")))
             continue
         known_events.add(event_id)
         event_type = types.get(envelope.type)
@@ -160,11 +176,7 @@ def _apply_run(
             if outcome.outcome == "rejected":
                 _reject(run, envelope, outcome.reason or "rejected")
                 continue
-            run.events.append(SyncEvent(
-                site_id=link.site_id, seq=envelope.seq, event_id=str(envelope.event_id),
-                type=envelope.type, outcome=outcome.outcome, detail=outcome.detail,
-                occurred_at=as_utc(envelope.occurred_at),
-            ))
+            run.events.append(_event_row(envelope, outcome.outcome, outcome.detail))
             if outcome.outcome == "merged":
                 run.merged += 1
             elif outcome.ref is not None:
@@ -181,18 +193,19 @@ def _apply_contiguous(
     try:
         with session.begin_nested():
             runs = [_apply_run(session, settings, link, key, envelopes, received_at)]
-    except IntegrityError:
-        # Something the checks could not foresee: one event at a time, so only the event
-        # that conflicts is rejected.
+    except (IntegrityError, DataError):
+        # Something the checks could not foresee (a constraint, a value the database
+        # cannot hold): one event at a time, so only the event at fault is rejected.
         runs = []
         for envelope in envelopes:
             try:
                 with session.begin_nested():
                     runs.append(_apply_run(session, settings, link, key, [envelope],
                                            received_at))
-            except IntegrityError:
+            except (IntegrityError, DataError) as error:
                 single = _Run()
-                _reject(single, envelope, "conflict")
+                _reject(single, envelope,
+                        "conflict" if isinstance(error, IntegrityError) else "invalid_value")
                 session.add_all(single.events)
                 runs.append(single)
     rejected = [r for run in runs for r in run.rejected]
@@ -210,10 +223,54 @@ def _apply_contiguous(
         session, action="sync.events_applied", actor=f"site:{link.site_id}",
         result="failure" if rejected and not any(applied.values()) else "success",
         object_type="site", object_id=link.site_id,
-        detail={"seq_from": envelopes[0].seq, "seq_to": envelopes[-1].seq, **applied,
-                "merged": merged,
-                "rejected": [{"seq": r["seq"], "reason": r["reason"]} for r in rejected]},
+        detail={"epoch": link.epoch, "seq_from": envelopes[0].seq,
+                "seq_to": envelopes[-1].seq, **applied, "merged": merged,
+                "rejected": [{"seq": r.seq, "reason": r.reason} for r in rejected]},
     )
+
+
+def _admit(session: Session, link: SiteLink, envelopes: Iterable[Envelope],
+           received_at: datetime, result: ApplyResult) -> list[Envelope]:
+    """The envelopes this site's store and agent may send; others are refused unconsumed
+    (the appliance keeps them: an operator's decision may make them good)."""
+    admitted = []
+    for envelope in envelopes:
+        if link.epoch is None:
+            identity.adopt_epoch(session, link, envelope.epoch, link.last_applied_seq)
+            result.epoch = link.epoch
+        refusal = identity.epoch_refusal(session, link, envelope.epoch, received_at) or \
+            identity.instance_refusal(session, link, envelope.instance, received_at, live=True)
+        if refusal is not None:
+            result.rejected.append(Rejection(seq=envelope.seq, event_id=str(envelope.event_id),
+                                             reason=refusal, consumed=False))
+            continue
+        admitted.append(envelope)
+    return admitted
+
+
+def _conflicts(session: Session, link: SiteLink, envelopes: dict[int, Envelope],
+               held: dict[int, SyncPending], result: ApplyResult) -> None:
+    """A seq we hold (applied, or parked above a hole) sent again with other content:
+    the first one stays; the other is named in the ack and raises the alarm once."""
+    applied_seqs = [seq for seq in envelopes if seq <= link.last_applied_seq]
+    stored = dict(session.exec(select(SyncEvent.seq, SyncEvent.content_sha256).where(
+        SyncEvent.site_id == link.site_id, SyncEvent.epoch == link.epoch,
+        col(SyncEvent.seq).in_(applied_seqs))).all()) if applied_seqs else {}
+    for seq, envelope in envelopes.items():
+        first = stored.get(seq)
+        if first is None and seq in held:
+            first = content_hash(Envelope.from_wire(held[seq].envelope.encode()))
+        if first is None or first == content_hash(envelope):
+            continue
+        result.rejected.append(Rejection(seq=seq, event_id=str(envelope.event_id),
+                                         reason=SEQ_CONFLICT, consumed=True))
+        if not link.conflict_alarm:
+            link.conflict_alarm = True
+            audit_service.record(
+                session, action="sync.seq_conflict", result="failure",
+                actor=f"site:{link.site_id}", object_type="site", object_id=link.site_id,
+                detail={"epoch": link.epoch, "seq": seq, "kept": first,
+                        "refused": content_hash(envelope)})
 
 
 def apply_batch(
@@ -228,18 +285,23 @@ def apply_batch(
     received_at = received_at or utcnow()
     link = lock_link(session, site_id)
     key = site_key(settings, link)
-    result = ApplyResult(site_id=site_id, acked_seq=link.last_applied_seq)
+    result = ApplyResult(site_id=site_id, epoch=link.epoch, acked_seq=link.last_applied_seq)
+    admitted = _admit(session, link, envelopes, received_at, result)
+    held = {p.seq: p for p in session.exec(select(SyncPending).where(
+        SyncPending.site_id == site_id, SyncPending.epoch == link.epoch)).all()}
+    seen: dict[int, Envelope] = {}
+    for envelope in admitted:
+        seen.setdefault(envelope.seq, envelope)
+    _conflicts(session, link, seen, held, result)
+    conflicted = {r.seq for r in result.rejected if r.reason == SEQ_CONFLICT}
     ready: dict[int, Envelope] = {}
-    for envelope in envelopes:
-        if envelope.seq <= link.last_applied_seq or envelope.seq in ready:
+    for seq, envelope in seen.items():
+        if seq <= link.last_applied_seq or seq in conflicted:
             result.duplicates += 1
             continue
-        ready[envelope.seq] = envelope
+        ready[seq] = envelope
+    result.duplicates += len(admitted) - len(seen)
     link.highest_seen_seq = max([link.highest_seen_seq, *ready])
-    held = {
-        p.seq: p
-        for p in session.exec(select(SyncPending).where(SyncPending.site_id == site_id)).all()
-    }
     contiguous: list[Envelope] = []
     nxt = link.last_applied_seq + 1
     while True:
@@ -252,71 +314,26 @@ def apply_batch(
         nxt += 1
     if contiguous:
         _apply_contiguous(session, settings, link, key, contiguous, received_at, result)
-    session.execute(
-        delete(SyncPending).where(
-            col(SyncPending.site_id) == site_id, col(SyncPending.seq) <= link.last_applied_seq
-        )
-    )
+    session.execute(delete(SyncPending).where(
+        col(SyncPending.site_id) == site_id, col(SyncPending.epoch) == link.epoch,
+        col(SyncPending.seq) <= link.last_applied_seq))
     for seq, envelope in ready.items():
         if seq not in held:
-            session.add(SyncPending(site_id=site_id, seq=seq, envelope=envelope.to_wire().decode(),
+            session.add(SyncPending(site_id=site_id, epoch=str(envelope.epoch), seq=seq,
+                                    envelope=envelope.to_wire().decode(),
                                     received_at=received_at))
-            held[seq] = SyncPending(site_id=site_id, seq=seq, envelope="")
+            held[seq] = SyncPending(site_id=site_id, epoch="", seq=seq, envelope="")
             result.held += 1
     if held:
         result.resend_from = link.last_applied_seq + 1
         link.gap_since = link.gap_since or received_at
-        if not link.gap_alarm and received_at - as_utc(link.gap_since) > GAP_ALARM_AFTER:
-            link.gap_alarm = True
-            audit_service.record(
-                session, action="sync.gap_unhealed", result="failure",
-                actor=f"site:{site_id}", object_type="site", object_id=site_id,
-                detail={"missing_from": result.resend_from, "held": len(held)},
-            )
     else:
-        link.gap_since = None
-        link.gap_alarm = False
+        link.gap_since, link.gap_alarm, link.stalled = None, False, False
     result.acked_seq = link.last_applied_seq
     result.highest_seen = link.highest_seen_seq
     session.add(link)
     session.flush()
     return result
-
-
-def record_status(
-    session: Session, *, settings: CloudSettings, status: Status, received_at: datetime,
-    live: bool,
-) -> ApplyResult:
-    """Store the appliance's state; answer with an ack so it learns our position and clock.
-
-    A retained status replayed on subscribe (`live` False) is old news: it updates the
-    online flag but not the clock-skew estimate.
-    """
-    link = lock_link(session, status.site_id)
-    link.online = status.state == "online"
-    link.status_at = received_at
-    if status.state == "online":
-        link.edge_backlog = status.backlog
-        link.edge_last_acked_seq = status.last_acked_seq
-        link.edge_oldest_unacked_at = status.oldest_unacked_at
-        link.agent_version = status.agent_version[:40]
-        if live:
-            # A live status is a fresh sample (delivery takes milliseconds); the edge's own
-            # estimate in it may date from before a reboot or a clock change.
-            skew = (as_utc(status.edge_time) - received_at).total_seconds()
-            link.clock_skew_seconds = round(skew, 3)
-            alarm = abs(skew) > settings.clock_skew_alarm_seconds
-            if alarm and not link.clock_skew_alarm:
-                audit_service.record(
-                    session, action="sync.clock_skew", result="failure",
-                    actor=f"site:{link.site_id}", object_type="site", object_id=link.site_id,
-                    detail={"skew_seconds": round(skew, 1)},
-                )
-            link.clock_skew_alarm = alarm
-    session.add(link)
-    session.flush()
-    resend = link.last_applied_seq + 1 if link.gap_since else None
-    return ApplyResult(site_id=link.site_id, acked_seq=link.last_applied_seq, resend_from=resend)
 
 
 def create_site_link(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
@@ -22,6 +22,7 @@ from edge_agent.kiosk.schemas import (
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import outbox
 from edge_agent.store.models import Visit
+from edge_agent.sync.agent import SyncAgent
 from shared.errors import ValidationFailed
 from shared.names import mask_name
 
@@ -146,12 +147,22 @@ async def consultants(store: StoreDep) -> list[ConsultantOut]:
     ]
 
 
+def _cloud_link(agent: SyncAgent | None) -> Literal["online", "offline", "stalled", "refused"]:
+    if agent is None or not agent.online:
+        return "offline"
+    state = agent.up.link_state
+    if state == "ok":
+        return "online"
+    return "stalled" if state == "stalled" else "refused"
+
+
 @router.get("/status", response_model=KioskStatusOut)
 async def kiosk_status(request: Request, store: StoreDep) -> KioskStatusOut:
     backlog = await store.read(outbox.backlog)
     agent = request.app.state.sync_agent
     return KioskStatusOut(
-        cloud_link="online" if agent is not None and agent.online else "offline",
+        cloud_link=_cloud_link(agent),
+        storage_full=store.storage_full,
         sync_enabled=agent is not None,
         backlog=backlog.count,
         last_acked_seq=backlog.last_acked_seq,

@@ -82,7 +82,10 @@ class ConsultantOut(BaseModel):
 
 
 class KioskStatusOut(BaseModel):
-    cloud_link: Literal["online", "offline"]
+    cloud_link: Literal["online", "offline", "stalled", "refused"] = Field(
+        description="online 已连接 / offline 未连接 / stalled 已连接但同步停滞 / "
+        "refused 云端不接收本设备的数据（需管理员处理）")
+    storage_full: bool = Field(description="存储空间已满：登记无法保存")
     sync_enabled: bool
     backlog: int
     last_acked_seq: int

@@ -14,16 +14,19 @@ spinning on SQLITE_BUSY.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.store import migrations
+from shared.errors import AppError
 
 BUSY_TIMEOUT_MS = 10_000
 _BEGIN_OPTION = "anchang_begin"
@@ -61,6 +64,22 @@ class StoreNotReady(RuntimeError):
     """The database file is missing or its schema is not this agent's."""
 
 
+class StorageFull(AppError):
+    """SQLite could not grow the file (disk or quota full): nothing of the transaction was
+    written, and everything committed before is intact."""
+
+    status = 507
+    code = "storage_full"
+    title = "案场设备存储空间已满，本次操作未保存。已保存的登记不受影响，请联系管理员清理空间后重试"
+
+
+def _is_full(error: BaseException) -> bool:
+    # SQLITE_FULL ("database or disk is full"), whichever layer wrapped it.
+    text = str(getattr(error, "orig", error)).lower()
+    return isinstance(error, OperationalError | sqlite3.OperationalError) and (
+        "database or disk is full" in text)
+
+
 class Store:
     """Transactions on the edge database."""
 
@@ -69,6 +88,8 @@ class Store:
         self.path = path
         self._write_lock = asyncio.Lock()
         self._outbox_listeners: list[Callable[[], None]] = []
+        # Set when a write found the disk full, cleared by the next write that commits.
+        self.storage_full = False
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Store:
@@ -122,9 +143,13 @@ class Store:
             try:
                 result = await fn(session, *args, **kwargs)
                 await session.commit()
-            except BaseException:
+            except BaseException as error:
                 await session.rollback()
+                if _is_full(error):
+                    self.storage_full = True
+                    raise StorageFull() from error
                 raise
+            self.storage_full = False
             return result
 
     def add_outbox_listener(self, callback: Callable[[], None]) -> None:

@@ -183,8 +183,21 @@ _V5_MY_CUSTOMERS = (
     "CREATE INDEX ix_follow_up_customer ON follow_up (project_id, phone_bidx, occurred_at)",
 )
 
+_V6_EPOCH_RETENTION = (
+    # The store's identity in the protocol: a store created afresh (or found restored)
+    # gets a new one, so its seqs are never mistaken for another store's.
+    "ALTER TABLE sync_state ADD COLUMN epoch CHAR(32)",
+    "UPDATE sync_state SET epoch = lower(hex(randomblob(16)))",
+    # Which generation of the cloud's down-feed the cursor belongs to.
+    "ALTER TABLE sync_state ADD COLUMN down_generation VARCHAR(64)",
+    # Acked rows stay for the retention window: a cloud restored to an older backup gets
+    # them again.
+    "ALTER TABLE outbox ADD COLUMN acked_at DATETIME",
+    "CREATE INDEX ix_outbox_acked_at ON outbox (acked_at)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS,
+    _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -43,12 +43,18 @@ class SyncState(EdgeModel, table=True):
     down_synced_at: datetime | None = _utc(nullable=True)
     clock_skew_seconds: float | None = None
     key_fingerprint: str | None = Field(default=None, max_length=64)
+    epoch: uuid.UUID | None = Field(
+        default=None, description="this store's identity in the protocol (set by migration 6)")
+    down_generation: str | None = Field(default=None, max_length=64)
 
 
 class OutboxRow(EdgeModel, table=True):
-    """An up-stream event waiting for the cloud's ack; the payload is encrypted at rest."""
+    """An up-stream event: waiting for the cloud's ack (`acked_at` null), or acked and kept
+    for the retention window in case the cloud is restored from an older backup. The
+    payload is encrypted at rest."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_acked_at", "acked_at"),)
 
     seq: int = Field(primary_key=True)
     event_id: uuid.UUID = Field(unique=True)
@@ -56,6 +62,7 @@ class OutboxRow(EdgeModel, table=True):
     occurred_at: datetime = _utc()
     payload_enc: str
     created_at: datetime = _utc()
+    acked_at: datetime | None = _utc(nullable=True)
 
 
 class RejectedEvent(EdgeModel, table=True):

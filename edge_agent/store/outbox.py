@@ -2,8 +2,9 @@
 
 Rows are written in the same transaction as the fact they describe (`append`), with a
 seq taken from sync_state.next_seq inside that transaction: a transaction that never
-commits consumes no seq, so the stream stays gapless. Rows leave only through `release`,
-driven by the cloud's ack.
+commits consumes no seq, so the stream stays gapless. The cloud's ack marks rows acked
+(`release`); they stay for the retention window, so a cloud restored to an older backup
+can be given them again (`rewind`), and only then go (`prune_acked`).
 """
 
 from __future__ import annotations
@@ -102,10 +103,11 @@ class Backlog:
 
 async def backlog(session: AsyncSession) -> Backlog:
     state = await get_state(session)
-    count = (await session.exec(select(func.count()).select_from(OutboxRow))).one()
+    waiting = col(OutboxRow.acked_at).is_(None)
+    count = (await session.exec(select(func.count()).select_from(OutboxRow).where(waiting))).one()
     oldest_at = (
         await session.exec(
-            select(OutboxRow.created_at).order_by(col(OutboxRow.seq)).limit(1)
+            select(OutboxRow.created_at).where(waiting).order_by(col(OutboxRow.seq)).limit(1)
         )
     ).first()
     return Backlog(
@@ -130,10 +132,10 @@ async def release(
     acked_seq: int,
     *,
     now: datetime,
-    skew_seconds: float | None,
     rejections: list[Rejection],
 ) -> int | None:
-    """Apply a cloud ack: keep rejected events aside, delete rows ≤ acked_seq, store the ack.
+    """Apply a cloud ack: keep rejected events aside, mark rows ≤ acked_seq acked, store
+    the ack.
 
     Returns the number of rows released, or None (nothing done) when acked_seq is above the
     highest seq this database ever wrote.
@@ -154,13 +156,56 @@ async def release(
                 rejected_at=now,
             )
         )
-    released = await session.exec(delete(OutboxRow).where(col(OutboxRow.seq) <= acked_seq))
+    released = await session.exec(
+        update(OutboxRow)
+        .where(col(OutboxRow.seq) <= acked_seq, col(OutboxRow.acked_at).is_(None))
+        .values(acked_at=now)
+    )
     await session.exec(
         update(SyncState)
         .where(col(SyncState.id) == 1, col(SyncState.last_acked_seq) < acked_seq)
-        .values(last_acked_seq=acked_seq, last_ack_at=now, clock_skew_seconds=skew_seconds)
+        .values(last_acked_seq=acked_seq, last_ack_at=now)
     )
     return int(getattr(released, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Rewound:
+    """The cloud stood at `position` below our stored ack: rows above it are waiting
+    again; `missing` is how many of them the retention window had already pruned."""
+
+    position: int
+    waiting_again: int
+    missing: int
+
+
+async def rewind(session: AsyncSession, position: int) -> Rewound:
+    """The cloud lost what it had acked above `position` (restored from a backup): mark
+    those rows unacked again so they are sent once more, from position + 1."""
+    state = await get_state(session)
+    previous = state.last_acked_seq
+    result = await session.exec(
+        update(OutboxRow).where(col(OutboxRow.seq) > position).values(acked_at=None))
+    kept = int(getattr(result, "rowcount", 0) or 0)
+    present = (await session.exec(select(func.count()).select_from(OutboxRow).where(
+        col(OutboxRow.seq) > position, col(OutboxRow.seq) <= previous))).one()
+    await session.exec(
+        update(SyncState).where(col(SyncState.id) == 1).values(last_acked_seq=position))
+    return Rewound(position, kept, max(previous - position - int(present), 0))
+
+
+async def prune_acked(session: AsyncSession, before: datetime) -> int:
+    """Forget rows the cloud acked before `before` (the retention window's edge)."""
+    result = await session.exec(delete(OutboxRow).where(col(OutboxRow.acked_at) < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def new_epoch(session: AsyncSession) -> uuid.UUID:
+    """This store is not the one the cloud knows (found restored): a new identity, so none
+    of its seqs is taken for one the cloud already has."""
+    epoch = uuid.uuid4()
+    await session.exec(update(SyncState).where(col(SyncState.id) == 1).values(epoch=epoch))
+    return epoch
 
 
 async def store_skew(session: AsyncSession, skew_seconds: float) -> None:

@@ -1,6 +1,11 @@
 """The sync agent: owns the MQTT link, the up-stream pump, the down-feed, status and the
 watchdog, and routes inbound messages (verified with the site key) to them.
 
+Clock skew is measured from fresh round trips only: each online status carries its
+`edge_time`; the cloud's Ack answering it echoes that time and carries the cloud's. An
+answer that comes back within MAX_RTT gives skew = arrival − (cloud_time + rtt / 2). A
+message that sat in a queue (a status or an ack delayed by an outage) is never a sample.
+
 Start it inside a running event loop (`await agent.start()`), stop with `await agent.stop()`.
 """
 
@@ -9,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -22,7 +29,13 @@ from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink
 from edge_agent.sync.uplink import UpStream
 from shared.envelope import Ack, DownBatch, ProtocolError, Status
-from shared.timeutil import utcnow
+from shared.timeutil import iso, parse_iso, utcnow
+
+
+def iso_instant(at: datetime) -> datetime:
+    """`at` as it reads back from the wire (microseconds kept, UTC): the echo compares
+    equal to what we sent."""
+    return parse_iso(iso(at))
 
 log = structlog.get_logger()
 
@@ -31,6 +44,9 @@ WATCHDOG_BACKOFF_INITIAL_SECONDS = 1.0
 WATCHDOG_BACKOFF_MAX_SECONDS = 60.0
 WATCHDOG_STABLE_SECONDS = 300.0  # a client that lived this long resets the backoff
 STATUS_ERROR_BACKOFF_SECONDS = 5.0
+# A round trip slower than this says more about queues than about clocks: no sample.
+MAX_RTT = timedelta(seconds=5)
+SKEW_PERSIST_SECONDS = 30.0
 
 M = TypeVar("M", Ack, DownBatch)
 
@@ -42,6 +58,15 @@ class SyncAgent:
         self.settings = settings
         self.store = store
         self.metrics = metrics or SyncMetrics()
+        # This process: two agents running with one site's credentials are told apart.
+        self.instance = uuid.uuid4()
+        self.clock_skew: float | None = None
+        self.skew_sampled_at: datetime | None = None
+        self._skew_persisted_at = 0.0
+        self._status_sent: datetime | None = None  # edge_time of our latest online status
+        self._connected_at: datetime | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._reported: str = "ok"
         self.link = MqttLink(
             settings,
             self.metrics,
@@ -50,7 +75,8 @@ class SyncAgent:
             on_disconnected=self._on_disconnected,
             on_message=self._on_message,
         )
-        self.up = UpStream(settings, store, self.link, self.metrics)
+        self.up = UpStream(settings, store, self.link, self.metrics, instance=self.instance,
+                           reconnect=self.link.restart)
         self.down = DownFeed(settings, store, self.link, self.metrics)
         self._tasks: list[asyncio.Task[None]] = []
         self._status_now = asyncio.Event()
@@ -61,6 +87,8 @@ class SyncAgent:
         return self.link.connected
 
     async def start(self) -> None:
+        state = await self.store.read(outbox.get_state)
+        self.clock_skew = state.clock_skew_seconds
         await self.up.load()
         await self.down.load()
         self.store.add_outbox_listener(self.up.wake)
@@ -98,6 +126,7 @@ class SyncAgent:
     # ----- link events (event loop) -----
 
     def _on_connected(self, session_present: bool) -> None:
+        self._connected_at = utcnow()
         self.up.on_connected()
         self.down.on_connected()
         self._status_now.set()
@@ -110,7 +139,10 @@ class SyncAgent:
         try:
             if topic == topics.ack:
                 ack = self._verified(Ack.from_wire(payload))
-                self.up.on_ack(ack, utcnow())
+                fresh = self._sample_clock(ack, utcnow())
+                self.up.on_ack(ack, fresh=fresh)
+                if self.up.link_state != self._reported:
+                    self._status_now.set()  # tell the cloud (and the console) at once
             elif topic == topics.down:
                 self.down.on_batch(self._verified(DownBatch.from_wire(payload)))
             else:
@@ -118,6 +150,26 @@ class SyncAgent:
         except ProtocolError as exc:
             self._log.warning("message_rejected", topic=topic, reason=exc.reason)
             self.metrics.rejected_messages.labels(exc.reason).inc()
+
+    def _sample_clock(self, ack: Ack, received_at: datetime) -> bool:
+        """True when `ack` answers our latest status (a fresh position); a clock sample
+        when it also came back quickly."""
+        if ack.instance != self.instance or ack.echo is None or ack.echo != self._status_sent:
+            return False
+        rtt = received_at - ack.echo
+        if timedelta(0) <= rtt <= MAX_RTT:
+            skew = (received_at - (ack.cloud_time + rtt / 2)).total_seconds()
+            self.clock_skew = round(skew, 3)
+            self.skew_sampled_at = received_at
+            self.metrics.clock_skew.set(skew)
+            self._spawn(self._persist_skew(), "persist-skew")
+            self._status_now.set()  # the cloud should have it before our events
+        return True
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _verified(self, message: M) -> M:
         if message.site_id != self.settings.site_id:
@@ -127,23 +179,43 @@ class SyncAgent:
 
     # ----- status -----
 
-    def _status_message(self, state: str, backlog: outbox.Backlog | None = None) -> bytes:
+    def _status_message(self, state: str, backlog: outbox.Backlog | None = None,
+                        *, at: datetime | None = None) -> bytes:
         status = Status(
             site_id=self.settings.site_id,
+            epoch=self.up.epoch,
+            instance=self.instance,
             state="online" if state == "online" else "offline",
-            edge_time=utcnow(),
+            edge_time=at or utcnow(),
             backlog=backlog.count if backlog else 0,
+            next_seq=backlog.head_seq + 1 if backlog else self.up.last_acked + 1,
             last_acked_seq=backlog.last_acked_seq if backlog else self.up.last_acked,
             oldest_unacked_at=backlog.oldest_created_at if backlog else None,
-            clock_skew_seconds=self.up.clock_skew,
+            clock_skew_seconds=self.clock_skew,
+            skew_sampled_at=self.skew_sampled_at,
+            link=self.up.link_state,
+            storage_full=self.store.storage_full,
             agent_version=__version__,
         )
         return status.signed(self.settings.site_key_bytes).to_wire()
 
     async def publish_status(self) -> None:
         backlog = await self.store.read(outbox.backlog)
-        payload = self._status_message("online", backlog)
+        at = utcnow()
+        payload = self._status_message("online", backlog, at=at)
+        self._status_sent = at
+        self._reported = self.up.link_state
         await self.link.publish([(self.link.topics.status, payload, True)])
+        sampled, connected = self.skew_sampled_at, self._connected_at
+        if sampled is not None and connected is not None and sampled >= connected:
+            self.up.clock_reported()
+
+    async def _persist_skew(self) -> None:
+        if self.clock_skew is None or time.monotonic() - self._skew_persisted_at < \
+                SKEW_PERSIST_SECONDS:
+            return
+        await self.store.write(outbox.store_skew, self.clock_skew)
+        self._skew_persisted_at = time.monotonic()
 
     async def _status_loop(self) -> None:
         while True:

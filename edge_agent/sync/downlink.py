@@ -125,7 +125,8 @@ async def apply_batch(
     await session.exec(
         update(SyncState)
         .where(col(SyncState.id) == 1)
-        .values(down_cursor=batch.next_cursor, down_synced_at=now)
+        .values(down_cursor=batch.next_cursor, down_generation=batch.generation,
+                down_synced_at=now)
     )
 
 
@@ -138,11 +139,13 @@ class DownFeed:
         self.link = link
         self.metrics = metrics
         self.cursor = 0
+        self.generation: str | None = None  # of the feed our cursor belongs to
         self._batches: asyncio.Queue[DownBatch] = asyncio.Queue()
         self._poll_now = asyncio.Event()
 
     async def load(self) -> None:
-        self.cursor = (await self.store.read(outbox.get_state)).down_cursor
+        state = await self.store.read(outbox.get_state)
+        self.cursor, self.generation = state.down_cursor, state.down_generation
 
     def on_connected(self) -> None:
         self._poll_now.set()
@@ -156,6 +159,7 @@ class DownFeed:
         message = DownRequest(
             site_id=self.settings.site_id,
             cursor=self.cursor,
+            generation=self.generation,
             limit=DOWN_REQUEST_LIMIT,
             sent_at=utcnow(),
         ).signed(self.settings.site_key_bytes)
@@ -195,14 +199,19 @@ class DownFeed:
         return getter.result() if getter.done() and not getter.cancelled() else None
 
     async def apply(self, batch: DownBatch) -> bool:
-        if not batch.resync and batch.cursor != self.cursor:
+        other_feed = self.generation is not None and batch.generation != self.generation
+        if not batch.resync and (batch.cursor != self.cursor or other_feed):
+            # An answer to an older request, or of a feed our cursor is not from (the
+            # cloud starts a new generation when its database is restored: it answers our
+            # next request with a resync).
             self.metrics.down_batches_ignored.labels("stale").inc()
-            log.info("down_batch_ignored", batch_cursor=batch.cursor, cursor=self.cursor)
+            log.info("down_batch_ignored", batch_cursor=batch.cursor, cursor=self.cursor,
+                     generation=batch.generation)
             return False
         await self.store.write(apply_batch, batch, utcnow(), self.metrics)
         crash_point("after_down_apply_before_cursor")
         if batch.resync:
             log.warning("down_feed_resync", items=len(batch.items), cursor=batch.next_cursor)
-        self.cursor = batch.next_cursor
+        self.cursor, self.generation = batch.next_cursor, batch.generation
         self.metrics.down_batches_applied.inc()
         return True

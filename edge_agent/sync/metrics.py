@@ -72,7 +72,12 @@ class SyncMetrics:
             f"{PREFIX}_cloud_link_up", "1 while connected to the broker", registry=registry
         )
         self.clock_skew = Gauge(
-            f"{PREFIX}_clock_skew_seconds", "Edge clock minus cloud clock, from the last ack",
+            f"{PREFIX}_clock_skew_seconds",
+            "Edge clock minus cloud clock, from the last fresh round trip", registry=registry,
+        )
+        self.stalled = Gauge(
+            f"{PREFIX}_uplink_stalled",
+            "1 while the up-stream does not move (stalled, or refused by the cloud)",
             registry=registry,
         )
         self.watchdog_restarts = Counter(

@@ -20,6 +20,7 @@ from shared.envelope import Envelope
 from shared.events import VISIT_REGISTERED
 from shared.timeutil import utcnow
 from tests.cloud import make_user
+from tests.wire import EPOCH, INSTANCE
 
 PHONE_A, PHONE_B = "13800000001", "13900000009"
 
@@ -74,7 +75,9 @@ def build_world(db: Session, settings: CloudSettings) -> dict[str, Any]:
 
 def envelope(key: bytes, site_id: str, seq: int, type_: str, payload: dict[str, Any]
              ) -> Envelope:
-    return Envelope(site_id=site_id, seq=seq, event_id=uuid.uuid4(), type=type_,
+    return Envelope(
+        epoch=EPOCH, instance=INSTANCE,
+        site_id=site_id, seq=seq, event_id=uuid.uuid4(), type=type_,
                     occurred_at=utcnow(), sent_at=utcnow(), payload=payload).signed(key)
 
 

@@ -114,7 +114,7 @@ def test_a_reveal_on_the_appliance_lands_in_the_cloud_audit_log(
     bad = envelope(site.key, "site-a", site.next_seq(), CONTACT_REVEALED,
                    {**events[0], "reason": "x"})
     result = apply(db, settings, "site-a", [*envs, bad])
-    assert [r["reason"] for r in result.rejected] == ["invalid_payload"]
+    assert [r.reason for r in result.rejected] == ["invalid_payload"]
     rows = audit_rows(db, "customer.unmask")
     assert [(r.actor, r.actor_id, r.object_id) for r in rows] == [
         ("consult_a", world["consult_a"], str(site.customer_id)),

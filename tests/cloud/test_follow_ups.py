@@ -268,7 +268,7 @@ def test_bad_follow_up_events_consume_their_seq_with_a_reason(
     envs = [envelope(a.key, "site-a", a.next_seq(), FOLLOWUP_RECORDED, p) for p, _ in cases]
     result = apply(db, settings, "site-a", envs)
     assert result.acked_seq == a.seq  # consumed: the stream does not stall
-    assert {r["seq"]: r["reason"] for r in result.rejected} == {
+    assert {r.seq: r.reason for r in result.rejected} == {
         env.seq: reason for env, (_, reason) in zip(envs, cases, strict=True)}
     assert len(rows(db)) == 1
 

@@ -17,6 +17,7 @@ from shared.crypto import decode_key
 from shared.envelope import Envelope
 from shared.events import VISIT_REGISTERED
 from shared.timeutil import utcnow
+from tests.wire import EPOCH, INSTANCE
 
 PASSWORD = "Scope#2026-test"
 
@@ -24,6 +25,7 @@ PASSWORD = "Scope#2026-test"
 def _visit(session: Session, settings: CloudSettings, site_id: str, key: bytes, seq: int,
            project_id: int, phone: str, ago: timedelta = timedelta(minutes=5)) -> None:
     env = Envelope(
+        epoch=EPOCH, instance=INSTANCE,
         site_id=site_id, seq=seq, event_id=uuid.uuid4(), type=VISIT_REGISTERED,
         occurred_at=utcnow() - ago, sent_at=utcnow(),
         payload={"visit_id": str(uuid.uuid4()), "project_id": project_id, "phone": phone,

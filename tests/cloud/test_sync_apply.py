@@ -15,13 +15,14 @@ from cloud.catalog.models import Project
 from cloud.sales import service as sales_service
 from cloud.sales.models import Customer, Visit
 from cloud.settings import CloudSettings
-from cloud.sync import provision, service
+from cloud.sync import provision, service, watch
 from cloud.sync.models import SiteLink, SyncEvent, SyncPending
 from shared.crypto import decode_key
 from shared.envelope import Envelope
 from shared.events import VISIT_REGISTERED
 from shared.rules import PROTECTION_DAYS_DEFAULT
 from shared.timeutil import SHANGHAI, utcnow
+from tests.wire import EPOCH, INSTANCE
 
 
 def setup_site(db: Session, settings: CloudSettings) -> tuple[bytes, int]:
@@ -43,6 +44,7 @@ def last_noon() -> datetime:
 
 def env(key: bytes, seq: int, project_id: int, phone: str, ago: timedelta) -> Envelope:
     return Envelope(
+        epoch=EPOCH, instance=INSTANCE,
         site_id="site-a", seq=seq, event_id=uuid.uuid4(), type=VISIT_REGISTERED,
         occurred_at=last_noon() - ago, sent_at=utcnow(),
         payload={"visit_id": str(uuid.uuid4()), "project_id": project_id, "phone": phone,
@@ -50,24 +52,38 @@ def env(key: bytes, seq: int, project_id: int, phone: str, ago: timedelta) -> En
     ).signed(key)
 
 
-def test_a_hole_that_does_not_heal_raises_one_alarm(db: Session, settings: CloudSettings
-                                                    ) -> None:
+def test_a_hole_that_does_not_heal_raises_one_alarm_by_the_clock(
+    db: Session, settings: CloudSettings
+) -> None:
+    """Nothing else arrives after the hole opens: the watcher's clock raises the alarm
+    (once), marks the site stalled and asks again — every ASK_AGAIN_EVERY, not more."""
     key, project = setup_site(db, settings)
     t0 = utcnow()
     first = service.apply_batch(db, settings=settings, site_id="site-a", received_at=t0,
                                 envelopes=[env(key, 2, project, "13800000002", timedelta(0))])
     assert (first.acked_seq, first.resend_from, first.held) == (0, 1, 1)
-    later = t0 + timedelta(seconds=90)
+    asked: dict[str, datetime] = {}
+    soon = t0 + timedelta(seconds=settings.sync_gap_alarm_seconds - 5)
+    assert watch.overdue_gaps(db, settings, soon, asked) == []
+    late = t0 + timedelta(seconds=settings.sync_gap_alarm_seconds + 5)
+    [again] = watch.overdue_gaps(db, settings, late, asked)
+    assert (again.site_id, again.acked_seq, again.resend_from) == ("site-a", 0, 1)
+    assert watch.overdue_gaps(db, settings, late + timedelta(seconds=5), asked) == []
+    assert len(watch.overdue_gaps(db, settings, late + watch.ASK_AGAIN_EVERY, asked)) == 1
+    alarms = db.exec(select(AuditLog).where(AuditLog.action == "sync.gap_unhealed")).all()
+    assert len(alarms) == 1
+    link = db.get(SiteLink, "site-a")
+    assert link is not None and link.gap_alarm and link.stalled
+    later = late
     for n in (3, 4):
         service.apply_batch(db, settings=settings, site_id="site-a", received_at=later,
                             envelopes=[env(key, n, project, f"1380000000{n}", timedelta(0))])
-    alarms = db.exec(select(AuditLog).where(AuditLog.action == "sync.gap_unhealed")).all()
-    assert len(alarms) == 1
     healed = service.apply_batch(db, settings=settings, site_id="site-a", received_at=later,
                                  envelopes=[env(key, 1, project, "13800000001", timedelta(0))])
     assert (healed.acked_seq, healed.resend_from) == (4, None)
     link = db.get(SiteLink, "site-a")
     assert link is not None and not link.gap_alarm and link.gap_since is None
+    assert not link.stalled
     assert db.exec(select(SyncPending)).all() == []
 
 

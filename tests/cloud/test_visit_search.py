@@ -33,6 +33,7 @@ from shared.envelope import Envelope
 from shared.events import FOLLOWUP_RECORDED, VISIT_REGISTERED
 from shared.timeutil import SHANGHAI, utcnow
 from tests.cloud import audit_rows, make_user, problem, signed_in
+from tests.wire import EPOCH, INSTANCE
 
 ZHANG, LIU, ZHOU, CHEN = "13812345678", "13987654321", "13812340000", "13800005678"
 HOSTILE_INTENT = '=HYPERLINK("http://evil.example","点我")'
@@ -55,7 +56,9 @@ class Site:
     def send(self, db: Session, settings: CloudSettings, type_: str, at: datetime,
              payload: dict[str, Any]) -> None:
         self.seq += 1
-        env = Envelope(site_id=self.site_id, seq=self.seq, event_id=uuid.uuid4(), type=type_,
+        env = Envelope(
+        epoch=EPOCH, instance=INSTANCE,
+        site_id=self.site_id, seq=self.seq, event_id=uuid.uuid4(), type=type_,
                        occurred_at=at, sent_at=utcnow(), payload=payload).signed(self.key)
         result = service.apply_batch(db, settings=settings, site_id=self.site_id,
                                      envelopes=[env])

@@ -1,16 +1,19 @@
 """A test-side cloud peer over the real broker, speaking the sync protocol exactly.
 
-It verifies every signature, applies up-stream envelopes idempotently by seq, answers an
-Ack (highest contiguous applied seq; resend_from = first missing seq when it saw a gap)
-after "committing", and serves a down-feed (DownBatch) from a list of items. Knobs let a
-test stop acking, lose chosen deliveries (as a dropping broker would) or page the feed.
+It verifies every signature, adopts the epoch the appliance first presents, applies
+up-stream envelopes idempotently by seq, answers an Ack (highest contiguous applied seq;
+resend_from = first missing seq when it saw a gap) after "committing" and to every online
+status (echoing its time), and serves a down-feed (DownBatch) from a list of items. Knobs
+let a test stop acking, lose chosen deliveries (as a dropping broker would), page the
+feed, or hold another epoch than the appliance's.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,6 +26,7 @@ from shared.envelope import (
     DownRequest,
     Envelope,
     ProtocolError,
+    Rejection,
     Status,
     Topics,
 )
@@ -42,6 +46,8 @@ class FakeCloud:
     lose_first_delivery_of: set[int] = field(default_factory=set)
     feed: list[DownItem] = field(default_factory=list)
     feed_floor: int = 0  # requests with a cursor below this get a resync snapshot
+    generation: str = "gen-1"
+    epoch: uuid.UUID | None = None  # adopted from the first message unless set
     deliveries: list[Envelope] = field(default_factory=list)  # every delivery, duplicates too
     applied: dict[int, Envelope] = field(default_factory=dict)
     applied_upto: int = 0
@@ -94,6 +100,10 @@ class FakeCloud:
                 status.verify(self.key)
                 with self.lock:
                     self.statuses.append(status)
+                    self.epoch = self.epoch or status.epoch
+                    auto = self.auto_ack and status.state == "online" and not msg.retain
+                if auto:
+                    self.send_ack(echo=status.edge_time, instance=status.instance)
         except ProtocolError as exc:
             with self.lock:
                 self.bad_messages.append(f"{msg.topic}: {exc.reason}")
@@ -101,6 +111,9 @@ class FakeCloud:
     def _on_up(self, envelope: Envelope) -> None:
         envelope.verify(self.key)
         with self.lock:
+            self.epoch = self.epoch or envelope.epoch
+            if envelope.epoch != self.epoch:
+                return  # another store: the real cloud refuses it (tests check the edge)
             self.deliveries.append(envelope)
             if envelope.seq in self.lose_first_delivery_of:
                 self.lose_first_delivery_of.discard(envelope.seq)
@@ -135,15 +148,19 @@ class FakeCloud:
         resend_from: int | None = None,
         key: bytes | None = None,
         site_id: str | None = None,
-        rejected: list[dict[str, Any]] | None = None,
+        rejected: list[Rejection] | None = None,
+        echo: datetime | None = None,
+        instance: uuid.UUID | None = None,
     ) -> Ack:
         gap = self.first_gap()
         with self.lock:
             ack = Ack(
                 site_id=site_id or self.site_id,
+                epoch=self.epoch,
                 acked_seq=self.applied_upto if acked_seq is None else acked_seq,
                 resend_from=resend_from if resend_from is not None else gap,
                 cloud_time=utcnow() + self.cloud_time_offset,
+                echo=echo, instance=instance,
                 rejected=rejected or [],
             ).signed(key or self.key)
             self.acks_sent.append(ack)
@@ -158,14 +175,15 @@ class FakeCloud:
                     latest[(item.kind, item.key)] = item
                 items = sorted(latest.values(), key=lambda i: i.offset)
                 batch = DownBatch(
-                    site_id=self.site_id, cursor=request.cursor, resync=True, more=False,
+                    site_id=self.site_id, generation=self.generation, cursor=request.cursor,
+                    resync=True, more=False,
                     next_cursor=max((i.offset for i in self.feed), default=0), items=items,
                 )
             else:
                 after = [i for i in self.feed if i.offset > request.cursor]
                 page = after[: min(self.page_size, request.limit)]
                 batch = DownBatch(
-                    site_id=self.site_id, cursor=request.cursor,
+                    site_id=self.site_id, generation=self.generation, cursor=request.cursor,
                     next_cursor=page[-1].offset if page else request.cursor,
                     more=len(after) > len(page), items=page,
                 )

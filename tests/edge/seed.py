@@ -43,7 +43,7 @@ def customer(
 
 def batch(settings: EdgeSettings, items: list[DownItem], *, cursor: int = 0,
           resync: bool = False) -> DownBatch:
-    return DownBatch(site_id=settings.site_id, cursor=cursor, resync=resync,
+    return DownBatch(site_id=settings.site_id, generation="gen-1", cursor=cursor, resync=resync,
                      next_cursor=max((i.offset for i in items), default=cursor), items=items)
 
 

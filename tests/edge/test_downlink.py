@@ -68,8 +68,9 @@ async def test_feed_is_paged_applied_once_and_stale_batches_are_ignored(
     assert view.owner_name == "王顾问" and masked == "135****5678"
     assert view.provisional is False  # the cloud's view is fresh
     # A replayed old page (cursor 2 ≠ ours) is ignored: the rename is not undone.
-    cloud.publish_batch(DownBatch(site_id=edge_settings.site_id, cursor=2, next_cursor=4,
-                                  items=[project(3, 1, "旧名字")]))
+    cloud.publish_batch(DownBatch(
+        site_id=edge_settings.site_id, generation="gen-1", cursor=2, next_cursor=4,
+        items=[project(3, 1, "旧名字")]))
     await eventually(
         lambda: agent.metrics.value("anchang_edge_down_batches_ignored_total", reason="stale") >= 1,
         what="stale batch ignored",
@@ -77,8 +78,9 @@ async def test_feed_is_paged_applied_once_and_stale_batches_are_ignored(
     assert rows(edge_settings, "SELECT name FROM project") == [("云栖府·二期",)]
     assert agent.down.cursor == 5
     # A forged batch is dropped before anything else.
-    cloud.publish_batch(DownBatch(site_id=edge_settings.site_id, cursor=5, next_cursor=6,
-                                  items=[project(6, 9, "伪造")]), key=decode_key(new_key()))
+    cloud.publish_batch(DownBatch(
+        site_id=edge_settings.site_id, generation="gen-1", cursor=5, next_cursor=6,
+        items=[project(6, 9, "伪造")]), key=decode_key(new_key()))
     await eventually(
         lambda: agent.metrics.value("anchang_edge_rejected_messages_total",
                                     reason="bad_signature") == 1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,7 +19,7 @@ from edge_agent.store import Store, outbox
 from edge_agent.sync.agent import SyncAgent
 from edge_agent.sync.metrics import SyncMetrics
 from shared.crypto import decode_key, new_key
-from shared.envelope import Status
+from shared.envelope import Rejection, Status
 from tests.edge.fake_cloud import FakeCloud
 from tests.edge.helpers import eventually, settings_like
 
@@ -54,7 +55,9 @@ async def backlog(store: Store) -> outbox.Backlog:
 
 def outbox_seqs(settings: EdgeSettings) -> list[int]:
     with sqlite3.connect(settings.database_path) as db:
-        return [r[0] for r in db.execute("SELECT seq FROM outbox ORDER BY seq")]
+        # What waits for the cloud (acked rows stay for the retention window).
+        return [r[0] for r in db.execute(
+            "SELECT seq FROM outbox WHERE acked_at IS NULL ORDER BY seq")]
 
 
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
@@ -69,7 +72,19 @@ async def test_events_reach_the_cloud_in_order_and_its_ack_releases_them(
     await eventually(lambda: agent.up.last_acked == 5, what="ack processed")
     state = await backlog(store)
     assert state.count == 0 and state.last_acked_seq == 5 and state.last_ack_at is not None
-    assert state.clock_skew_seconds is not None and 115 < state.clock_skew_seconds < 125
+
+    async def persisted_skew() -> float | None:
+        return (await backlog(store)).clock_skew_seconds
+
+    # Measured from the round trip of the status the cloud answered, and kept.
+    await eventually(lambda: agent.clock_skew is not None, what="a clock sample")
+    skew = await persisted_skew()
+    for _ in range(50):
+        if skew is not None:
+            break
+        await asyncio.sleep(0.1)
+        skew = await persisted_skew()
+    assert skew is not None and 115 < skew < 125
     assert cloud.bad_messages == []
     first = cloud.applied[1]
     assert first.type == "visit.registered" and first.payload["phone"] == "13600000000"
@@ -129,14 +144,40 @@ async def test_forged_foreign_and_impossible_acks_are_ignored(
         lambda: value("anchang_edge_rejected_messages_total", reason="malformed") == 1,
         what="garbage rejected",
     )
-    cloud.send_ack(9)  # beyond anything this edge ever wrote
-    await eventually(
-        lambda: value("anchang_edge_rejected_messages_total", reason="ack_beyond_head") == 1,
-        what="ack beyond head refused",
-    )
     assert outbox_seqs(edge_settings) == [1, 2] and agent.up.last_acked == 0
     cloud.send_ack(2)
     await eventually(lambda: outbox_seqs(edge_settings) == [], what="genuine ack releases")
+
+
+async def test_an_ack_beyond_the_head_means_this_store_was_restored(
+    store: Store, edge_settings: EdgeSettings, cloud: FakeCloud, start_agent: StartAgent
+) -> None:
+    """The cloud acks seqs of our epoch that this store never wrote: it is an older copy
+    (restored from a backup). Reusing those seqs would have its new events dropped as
+    duplicates, so it takes a new epoch and sends nothing until the cloud adopts it."""
+    cloud.auto_ack = False
+    await register_many(store, edge_settings, 2)
+    agent = await start_agent()
+    await eventually(lambda: cloud.delivered_seqs() == [1, 2], what="delivery")
+    old_epoch = agent.up.epoch
+    cloud.send_ack(9)  # beyond anything this edge ever wrote
+    await eventually(lambda: agent.up.refused == "epoch_refused", what="a new epoch")
+    assert agent.up.epoch != old_epoch
+    assert (await store.read(outbox.get_state)).epoch == agent.up.epoch  # kept on disk
+    assert value_of(agent, "ack_beyond_head") == 1
+    cloud.send_ack(2)  # an ack of the old epoch releases nothing of the new one
+    await asyncio.sleep(0.5)
+    assert outbox_seqs(edge_settings) == [1, 2] and agent.up.last_acked == 0
+    # An operator re-enrols the site: the cloud now speaks the new epoch.
+    with cloud.lock:
+        cloud.epoch = agent.up.epoch
+    cloud.send_ack(2)
+    await eventually(lambda: outbox_seqs(edge_settings) == [], what="released once adopted")
+    assert agent.up.refused is None
+
+
+def value_of(agent: SyncAgent, reason: str) -> float:
+    return agent.metrics.value("anchang_edge_rejected_messages_total", reason=reason)
 
 
 async def test_unacked_events_are_resent_in_order_after_a_restart(
@@ -244,10 +285,10 @@ async def test_a_refusal_that_consumed_no_seq_sets_nothing_aside(
     agent = await start_agent()
     await eventually(lambda: cloud.delivered_seqs() == [1, 2], what="delivery")
     # A garbled copy of seq 1 was refused; the genuine event must stay queued.
-    cloud.send_ack(0, rejected=[{"seq": 1, "reason": "bad_signature", "consumed": False}])
+    cloud.send_ack(0, rejected=[Rejection(seq=1, reason="bad_signature", consumed=False)])
     await eventually(lambda: agent.metrics.value("anchang_edge_cloud_rejected_events_total") == 1,
                      what="the refusal seen")
-    cloud.send_ack(2, rejected=[{"seq": 2, "reason": "invalid_payload", "consumed": True}])
+    cloud.send_ack(2, rejected=[Rejection(seq=2, reason="invalid_payload", consumed=True)])
     await eventually(lambda: outbox_seqs(edge_settings) == [], what="release")
     with sqlite3.connect(edge_settings.database_path) as db:
         aside = [r[0] for r in db.execute("SELECT seq FROM rejected_event ORDER BY seq")]

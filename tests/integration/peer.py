@@ -16,6 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from shared.envelope import Ack, DownBatch, Envelope, ProtocolError, Status, Topics
 from shared.events import VISIT_REGISTERED
 from shared.timeutil import utcnow
+from tests.wire import EPOCH, INSTANCE
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
@@ -37,7 +38,9 @@ def envelope(site_id: str, key: bytes, seq: int, payload: dict[str, Any], *,
              occurred_at: datetime | None = None, sent_at: datetime | None = None,
              event_id: uuid.UUID | None = None, type_: str = VISIT_REGISTERED) -> Envelope:
     now = utcnow()
-    return Envelope(site_id=site_id, seq=seq, event_id=event_id or uuid.uuid4(), type=type_,
+    return Envelope(
+        epoch=EPOCH, instance=INSTANCE,
+        site_id=site_id, seq=seq, event_id=event_id or uuid.uuid4(), type=type_,
                     occurred_at=occurred_at or now - timedelta(seconds=1),
                     sent_at=sent_at or now, payload=payload).signed(key)
 
@@ -98,10 +101,16 @@ class Peer:
         return self.publish(self.topics.up, env.to_wire())
 
     def send_status(self, key: bytes, *, edge_time: datetime | None = None,
-                    skew: float | None = None) -> None:
-        status = Status(site_id=self.topics.up.split("/")[3], state="online",
-                        edge_time=edge_time or utcnow(), clock_skew_seconds=skew).signed(key)
+                    skew: float | None = None, sampled_at: datetime | None = None,
+                    **fields: Any) -> Status:
+        """An online status of this peer's store; `skew` as measured `sampled_at`."""
+        at = edge_time or utcnow()
+        status = Status(site_id=self.topics.up.split("/")[3], epoch=EPOCH, instance=INSTANCE,
+                        state="online", edge_time=at, clock_skew_seconds=skew,
+                        skew_sampled_at=sampled_at or (at if skew is not None else None),
+                        **fields).signed(key)
         self.publish(self.topics.status, status.to_wire())
+        return status
 
     def last_ack(self) -> Ack | None:
         with self._lock:

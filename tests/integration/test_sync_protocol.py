@@ -18,6 +18,7 @@ from cloud.settings import CloudSettings
 from cloud.sync.consumer import SyncConsumer
 from cloud.sync.credentials import CLOUD_MQTT_USERNAME
 from cloud.sync.models import SiteLink, SyncEvent, SyncRejection
+from shared.envelope import Rejection
 from shared.timeutil import utcnow
 from tests.integration.conftest import CLOUD_MQTT_PASSWORD, ProvisionedSite, consumer_settings
 from tests.integration.mosquitto import Mosquitto
@@ -93,8 +94,8 @@ def test_forged_signature_is_rejected_and_recorded(
     # The edge is told, in an ack it can trust, that the seq stays open.
     told = wait_for(lambda: next((x for x in peer_a.acks if x.rejected), None),
                     what="an ack reporting the refusal")
-    assert told.rejected == [{"seq": 1, "event_id": str(forged.event_id),
-                              "reason": "bad_signature", "consumed": False}]
+    assert told.rejected == [Rejection(seq=1, event_id=str(forged.event_id),
+                                       reason="bad_signature", consumed=False)]
     assert told.acked_seq == 0
     # The real event with that seq still applies: a forgery consumes nothing.
     peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13700000001")))
@@ -162,7 +163,7 @@ def test_project_of_another_site_is_rejected_but_consumes_the_seq(
     a, b = sites
     peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(b.project_id, "13400000001")))
     ack = peer_a.wait_ack(1)
-    assert ack.rejected and ack.rejected[0]["reason"] == "project_not_in_site"
+    assert ack.rejected and ack.rejected[0].reason == "project_not_in_site"
     assert count(engine, Visit) == 0
     peer_a.send(envelope(a.site_id, a.key, 2, visit_payload(a.project_id, "13400000002")))
     assert peer_a.wait_ack(2).acked_seq == 2
@@ -174,7 +175,7 @@ def test_unsupported_schema_version_is_rejected(
 ) -> None:
     a = sites[0]
     env = envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13300000001"))
-    raw = env.to_wire().replace(b'"v":1', b'"v":99')
+    raw = env.to_wire().replace(b'"v":2', b'"v":99')
     peer_a.publish(peer_a.topics.up, raw)
     wait_for(lambda: count(engine, SyncRejection) == 1, what="the rejection record")
     with Session(engine) as s:
@@ -211,7 +212,8 @@ def test_edge_clock_two_hours_fast_keeps_a_sane_visit_time(
     a = sites[0]
     skew = timedelta(hours=2)
     real_visit_time = utcnow() - timedelta(minutes=3)
-    peer_a.send_status(a.key, edge_time=utcnow() + skew)
+    # The appliance measured its clock by a round trip and reports it in its status.
+    peer_a.send_status(a.key, edge_time=utcnow() + skew, skew=skew.total_seconds())
     wait_for(lambda: peer_a.acks, what="the ack answering the status")
     peer_a.send(envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13100000001"),
                          occurred_at=real_visit_time + skew, sent_at=utcnow() + skew))
@@ -251,7 +253,7 @@ def test_unknown_event_id_reuse_under_a_new_seq_is_not_applied_twice(
     peer_a.send(envelope(a.site_id, a.key, 2, visit_payload(a.project_id, "13000000002"),
                          event_id=event_id))
     ack = peer_a.wait_ack(2)
-    assert [r["reason"] for r in ack.rejected] == ["event_id_reused"]
+    assert [r.reason for r in ack.rejected] == ["event_id_reused"]
     assert count(engine, Visit) == 1
 
 
@@ -293,7 +295,7 @@ def test_a_visit_id_reused_by_a_new_event_is_rejected_not_stalled(
     reused = {**payload, "phone": "13000000012"}
     peer_a.send(envelope(a.site_id, a.key, 2, reused))
     ack = peer_a.wait_ack(2)
-    assert [(r["seq"], r["reason"], r["consumed"]) for r in ack.rejected] == [
+    assert [(r.seq, r.reason, r.consumed) for r in ack.rejected] == [
         (2, "conflict", True)]
     peer_a.send(envelope(a.site_id, a.key, 3, visit_payload(a.project_id, "13000000013")))
     assert peer_a.wait_ack(3).acked_seq == 3

@@ -15,13 +15,15 @@ from shared.envelope import (
     canonical_json,
     signature,
 )
+from tests.wire import EPOCH, INSTANCE
 
 KEY = b"k" * 32
 
 
 def make(**extra: object) -> Envelope:
     values: dict[str, object] = {
-        "site_id": "sh-demo", "seq": 1, "event_id": uuid.UUID(int=1), "type": "visit.registered",
+        "site_id": "sh-demo", "epoch": EPOCH, "instance": INSTANCE, "seq": 1,
+        "event_id": uuid.UUID(int=1), "type": "visit.registered",
         "occurred_at": datetime(2026, 11, 25, 2, 0, tzinfo=UTC),
         "sent_at": datetime(2026, 11, 25, 2, 0, 5, tzinfo=UTC),
         "payload": {"phone": "13812345678", "name": "张三"},
@@ -66,7 +68,8 @@ def test_wrong_key_is_refused() -> None:
 @pytest.mark.parametrize(
     "raw,reason",
     [(b"not json", "malformed"), (b'{"site_id": "a b"}', "malformed"),
-     (b'{"v": 2}', "unsupported_schema"), (b"x" * (MAX_MESSAGE_BYTES + 1), "too_large")],
+     (b'{"v": 1}', "unsupported_schema"), (b'{"v": 3}', "unsupported_schema"),
+     (b"x" * (MAX_MESSAGE_BYTES + 1), "too_large")],
 )
 def test_bad_frames_get_a_stable_reason(raw: bytes, reason: str) -> None:
     with pytest.raises(ProtocolError) as info:
@@ -87,9 +90,30 @@ def test_seq_starts_at_one() -> None:
 
 
 def test_ack_round_trip() -> None:
-    ack = Ack(site_id="sh-demo", acked_seq=5, resend_from=6,
+    ack = Ack(site_id="sh-demo", epoch=EPOCH, acked_seq=5, resend_from=6,
               cloud_time=datetime.now(UTC)).signed(KEY)
     Ack.from_wire(ack.to_wire()).verify(KEY)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("seq", "12"), ("seq", True), ("seq", 12.0), ("seq", 2**63), ("seq", 2**53),
+    ("v", "2"), ("occurred_at", "2019-12-31T23:59:59Z"), ("occurred_at", "2100-01-01T00:00:00Z"),
+    ("epoch", "not-a-uuid"), ("type", ""),
+])
+def test_wire_types_are_strict_and_bounded(field: str, value: object) -> None:
+    """A string, float or boolean where the spec says integer is malformed, never coerced;
+    an integer beyond 2^53 - 1 or a time outside 2024–2100 too."""
+    body = json.loads(make().to_wire())
+    body[field] = value
+    with pytest.raises(ProtocolError) as info:
+        Envelope.from_wire(json.dumps(body).encode())
+    assert info.value.reason in ("malformed", "unsupported_schema")
+
+
+def test_the_largest_wire_integer_is_accepted() -> None:
+    body = json.loads(make().to_wire())
+    body["seq"] = 2**53 - 1
+    assert Envelope.from_wire(json.dumps(body).encode()).seq == 2**53 - 1
 
 
 def test_topics_confine_a_site_and_parse_back() -> None:

@@ -43,6 +43,17 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
   'sync.reject': '拒收同步消息',
+  'sync.epoch_enrolled': '登记设备身份',
+  'sync.epoch_refused': '拒收未登记的设备身份',
+  'sync.epoch_changed': '更换设备身份',
+  'sync.reenrol_allowed': '允许设备重新登记',
+  'sync.twin_detected': '发现两台设备共用凭据',
+  'sync.twin_resolved': '处理设备共用凭据',
+  'sync.seq_conflict': '同一序号内容不一致',
+  'sync.edge_link': '设备同步停滞或被拒收',
+  'sync.edge_storage_full': '设备存储空间已满',
+  'sync.cloud_behind': '云端数据落后于设备（可能已从备份恢复）',
+  'sync.feed_generation': '下行变更开始新的一代',
 }
 
 /** What an audit row's object is. */
