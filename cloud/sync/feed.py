@@ -24,8 +24,13 @@ from cloud.sales.service import PHONE_CONTEXT, customer_feed_item, decrypt_name
 from cloud.settings import CloudSettings
 from cloud.sync.keys import site_key
 from cloud.sync.models import DownFeed, SiteLink
-from shared.envelope import DownBatch, DownItem
+from shared.envelope import MAX_MESSAGE_BYTES, DownBatch, DownItem, canonical_json
 from shared.timeutil import utcnow
+
+
+# Items of one batch stay under this many bytes: the whole message (envelope fields and
+# signature included) must stay under MAX_MESSAGE_BYTES, whatever `limit` asked for.
+BATCH_BYTES = MAX_MESSAGE_BYTES - 16 * 1024
 
 
 def append(
@@ -161,14 +166,19 @@ def batch_after(
         .order_by(col(DownFeed.offset))
         .limit(limit + 1)
     ).all()
-    items = [
-        DownItem.model_validate({"offset": r.offset, "kind": r.kind, "key": r.key, "data": r.data})
-        for r in rows[:limit]
-    ]
+    items: list[DownItem] = []
+    size = 0
+    for row in rows[:limit]:
+        item = DownItem.model_validate(
+            {"offset": row.offset, "kind": row.kind, "key": row.key, "data": row.data})
+        size += len(canonical_json(item.model_dump(mode="json"))) + 1
+        if items and size > BATCH_BYTES:
+            break  # the rest in the next batch: a message must fit the protocol's limit
+        items.append(item)
     next_cursor = items[-1].offset if items else start
     return DownBatch(site_id=link.site_id, generation=link.feed_generation, cursor=cursor,
-                     next_cursor=next_cursor, resync=resync, more=len(rows) > limit,
-                     items=items)
+                     next_cursor=next_cursor, resync=resync,
+                     more=len(rows) > len(items), items=items)
 
 
 def new_generation(session: Session, *, actor: str) -> int:

@@ -307,6 +307,7 @@ def apply_batch(
     while True:
         if nxt in ready:
             contiguous.append(ready.pop(nxt))
+            held.pop(nxt, None)  # a resend of one we parked: the parked copy is done too
         elif nxt in held:
             contiguous.append(Envelope.from_wire(held.pop(nxt).envelope.encode()))
         else:

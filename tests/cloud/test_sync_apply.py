@@ -138,3 +138,20 @@ def test_one_batch_applies_repeat_customers_and_falls_back_event_by_event(
     audit = db.exec(select(AuditLog).where(AuditLog.action == "sync.events_applied")).one()
     assert audit.detail["seq_from"] == 1 and audit.detail["seq_to"] == 4
     assert audit.detail["merged"] == 1 and len(audit.detail["visits"]) == 3
+
+
+def test_a_resent_copy_of_a_parked_event_leaves_no_phantom_hole(
+    db: Session, settings: CloudSettings
+) -> None:
+    """Seq 2 parked above a hole arrives again with the missing seq 1 (a consumer was
+    killed and the edge resent everything): applied once, and no hole is left behind."""
+    key, project = setup_site(db, settings)
+    two = env(key, 2, project, "13800000002", timedelta(0))
+    service.apply_batch(db, settings=settings, site_id="site-a", envelopes=[two])
+    result = service.apply_batch(db, settings=settings, site_id="site-a", envelopes=[
+        env(key, 1, project, "13800000001", timedelta(0)), two])
+    assert (result.acked_seq, result.resend_from) == (2, None)
+    link = db.get(SiteLink, "site-a")
+    assert link is not None and link.gap_since is None
+    assert db.exec(select(SyncPending)).all() == []
+    assert len(db.exec(select(Visit)).all()) == 2

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store
+from edge_agent.sync.agent import SyncAgent
+from edge_agent.sync.metrics import SyncMetrics
 from tests.edge.fake_cloud import FakeCloud
-from tests.edge.helpers import BROKER, make_settings
+from tests.edge.helpers import BROKER, make_settings, settings_like
 from tests.services import require
 
 
@@ -42,3 +46,23 @@ def cloud(broker: tuple[str, int], edge_settings: EdgeSettings) -> Iterator[Fake
     fake = FakeCloud(edge_settings.site_id, edge_settings.site_key_bytes, *broker).start()
     yield fake
     fake.stop()
+
+
+StartAgent = Callable[..., Awaitable[SyncAgent]]
+
+
+@pytest.fixture
+async def start_agent(store: Store, edge_settings: EdgeSettings) -> AsyncIterator[StartAgent]:
+    """`await start_agent(**setting_overrides)` → a running SyncAgent on `store`."""
+    started: list[SyncAgent] = []
+
+    async def start(**overrides: Any) -> SyncAgent:
+        settings = settings_like(edge_settings, **overrides)
+        agent = SyncAgent(settings, store, SyncMetrics(CollectorRegistry()))
+        await agent.start()
+        started.append(agent)
+        return agent
+
+    yield start
+    for agent in started:
+        await agent.stop()

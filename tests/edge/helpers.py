@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from edge_agent.kiosk.schemas import VisitIn
+from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store, outbox
 from shared.crypto import new_key
 
 KIOSK_TOKEN = "kiosk-token-for-tests-0123456789"
@@ -101,3 +105,19 @@ def wait_sync(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what}")
         time.sleep(0.05)
+
+
+async def register_many(store: Store, settings: EdgeSettings, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        await register_visit(store, settings, VisitIn(phone=f"1360000{i:04d}", party_size=1))
+
+
+async def backlog(store: Store) -> outbox.Backlog:
+    return await store.read(outbox.backlog)
+
+
+def outbox_seqs(settings: EdgeSettings) -> list[int]:
+    with sqlite3.connect(settings.database_path) as db:
+        # What waits for the cloud (acked rows stay for the retention window).
+        return [r[0] for r in db.execute(
+            "SELECT seq FROM outbox WHERE acked_at IS NULL ORDER BY seq")]

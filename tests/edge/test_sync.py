@@ -5,60 +5,21 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from edge_agent.kiosk.schemas import VisitIn
-from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.sync.agent import SyncAgent
-from edge_agent.sync.metrics import SyncMetrics
 from shared.crypto import decode_key, new_key
 from shared.envelope import Rejection, Status
+from tests.edge.conftest import StartAgent
 from tests.edge.fake_cloud import FakeCloud
-from tests.edge.helpers import eventually, settings_like
+from tests.edge.helpers import backlog, eventually, outbox_seqs, register_many
 
 pytestmark = pytest.mark.anyio
-
-StartAgent = Callable[..., Awaitable[SyncAgent]]
-
-
-@pytest.fixture
-async def start_agent(store: Store, edge_settings: EdgeSettings) -> AsyncIterator[StartAgent]:
-    started: list[SyncAgent] = []
-
-    async def start(**overrides: Any) -> SyncAgent:
-        settings = settings_like(edge_settings, **overrides)
-        agent = SyncAgent(settings, store, SyncMetrics(CollectorRegistry()))
-        await agent.start()
-        started.append(agent)
-        return agent
-
-    yield start
-    for agent in started:
-        await agent.stop()
-
-
-async def register_many(store: Store, settings: EdgeSettings, count: int, start: int = 0) -> None:
-    for i in range(start, start + count):
-        await register_visit(store, settings, VisitIn(phone=f"1360000{i:04d}", party_size=1))
-
-
-async def backlog(store: Store) -> outbox.Backlog:
-    return await store.read(outbox.backlog)
-
-
-def outbox_seqs(settings: EdgeSettings) -> list[int]:
-    with sqlite3.connect(settings.database_path) as db:
-        # What waits for the cloud (acked rows stay for the retention window).
-        return [r[0] for r in db.execute(
-            "SELECT seq FROM outbox WHERE acked_at IS NULL ORDER BY seq")]
-
 
 @pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 async def test_events_reach_the_cloud_in_order_and_its_ack_releases_them(
