@@ -27,7 +27,6 @@ from cloud.sync.models import DownFeed, SiteLink
 from shared.envelope import MAX_MESSAGE_BYTES, DownBatch, DownItem, canonical_json
 from shared.timeutil import utcnow
 
-
 # Items of one batch stay under this many bytes: the whole message (envelope fields and
 # signature included) must stay under MAX_MESSAGE_BYTES, whatever `limit` asked for.
 BATCH_BYTES = MAX_MESSAGE_BYTES - 16 * 1024
