@@ -315,6 +315,8 @@ class ChaosProxy:
         faults = self.faults[pipe.direction]
         now = asyncio.get_running_loop().time()
         wait = faults.delay + self.rng.uniform(-faults.jitter, faults.jitter)
+        if faults.delay or faults.rate:
+            self.stats[pipe.direction, frame.name, "delayed"] += 1
         # Delays never reorder: a frame leaves no earlier than the one before it.
         pipe.last_release = max(pipe.last_release, now + max(wait, 0.0))
         pipe.queue.put_nowait(_Out(pipe.last_release, frame))

@@ -1,0 +1,245 @@
+"""Run a fault schedule against the stack while the kiosk load runs, then heal, let the
+system converge within the stated bound, and check the invariants.
+
+The monitor samples, all along, what must hold at every moment: the edge never releases
+above the cloud's ack, its outbox is exactly the unacked tail, and its down-feed cursor
+is never ahead of the cloud's feed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.chaos.invariants import Report, check
+from tests.chaos.load import KioskLoad
+from tests.chaos.schedule import Fault, Schedule
+from tests.chaos.stack import Stack
+
+CONVERGENCE_BOUND_SECONDS = 60.0  # /shared/domain/sync-faults.md, invariant 6
+SETTLE_SECONDS = 20.0  # for the kiosk's unanswered requests once the faults stop
+MONITOR_INTERVAL_SECONDS = 0.5
+
+
+@dataclass
+class Fired:
+    fault: Fault
+    started: float
+    ended: float = 0.0
+    note: str = ""
+
+    def describe(self) -> str:
+        note = f"  [{self.note}]" if self.note else ""
+        return (f"{self.fault.describe()}  (ran {self.started:.1f}–{self.ended:.1f}s)"
+                f"{note}")
+
+
+@dataclass
+class Monitor:
+    """Samples the edge (first) and then the cloud: the cloud's numbers only grow, so an
+    edge value above the cloud's read after it is a real violation."""
+
+    stack: Stack
+    violations: list[str] = field(default_factory=list)
+    samples: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="chaos-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        while not self._stop.wait(MONITOR_INTERVAL_SECONDS):
+            with contextlib.suppress(sqlite3.Error):  # the agent may be mid-restart
+                self.sample(time.monotonic() - started)
+
+    def sample(self, at: float) -> None:
+        edge = self.stack.edge_state()
+        cloud = self.stack.cloud_state()
+        self.samples += 1
+        found = []
+        if edge.last_acked_seq > cloud.last_applied_seq:
+            found.append(f"edge released up to {edge.last_acked_seq} but the cloud has "
+                         f"applied only {cloud.last_applied_seq}")
+        if edge.outbox_seqs != tuple(range(edge.last_acked_seq + 1, edge.head_seq + 1)):
+            first_last = (edge.outbox_seqs[:1], edge.outbox_seqs[-1:])
+            found.append(f"outbox is not the unacked tail ({edge.last_acked_seq}, "
+                         f"{edge.head_seq}]: {len(edge.outbox_seqs)} rows, first/last "
+                         f"{first_last}")
+        if edge.down_cursor > cloud.feed_head:
+            found.append(f"edge down cursor {edge.down_cursor} ahead of the cloud's feed "
+                         f"head {cloud.feed_head}")
+        self.violations += [f"t={at:.1f}s {v}" for v in found]
+
+
+class Nemesis:
+    def __init__(self, stack: Stack, schedule: Schedule) -> None:
+        self.stack = stack
+        self.schedule = schedule
+        self.fired: list[Fired] = []
+        self._t0 = 0.0
+
+    def _now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def run(self) -> None:
+        self._t0 = time.monotonic()
+        for fault in self.schedule.faults:
+            if (wait := fault.at - self._now()) > 0:
+                time.sleep(wait)
+            fired = Fired(fault, self._now())
+            self.fired.append(fired)
+            fired.note = self._inflict(fault)
+            fired.ended = self._now()
+
+    def _hold(self, fault: Fault, started: float) -> None:
+        if (left := started + fault.duration - self._now()) > 0:
+            time.sleep(left)
+
+    def _inflict(self, fault: Fault) -> str:
+        s, p, started = self.stack, fault.params, self._now()
+        proxy, which = s.proxy, p.get("direction", "both")
+        match fault.kind:
+            case "kill_edge" | "kill_consumer" | "consumer_outage":
+                kill, start = ((s.kill_edge, s.start_edge) if fault.kind == "kill_edge"
+                               else (s.consumer.kill, s.start_consumer))
+                kill()
+                self._hold(fault, started)
+                start()
+                return ""
+            case "kill_broker" | "stop_broker" | "wipe_broker":
+                s.kill_broker(signal.SIGTERM if fault.kind == "stop_broker" else signal.SIGKILL)
+                if fault.kind == "wipe_broker":
+                    s.wipe_broker_store(p["mode"])
+                wipes = s.supervisor_wipes
+                self._hold(fault, started)
+                s.start_broker()
+                return "refused its store: restarted clean" if s.supervisor_wipes > wipes else ""
+            case "crash_edge" | "crash_consumer":
+                return self._crash(fault, started)
+            case "edge_clock":
+                s.kill_edge()
+                s.start_edge(clock=p["offset"])
+                self._hold(fault, started)
+                s.kill_edge()
+                s.start_edge()
+                return ""
+            case "reset":
+                return f"{proxy.reset()} connection(s) reset"
+            case "swallow_publish":
+                armed = proxy.swallow(which, p["count"])
+                note = f"armed on {armed} connection(s)"
+            case "drop_publish" | "drop_puback":
+                proxy.drop(which, fault.kind.removeprefix("drop_").upper(), p["probability"])
+                note = ""
+            case "drop_ping":
+                if which in ("up", "both"):
+                    proxy.drop("up", "PINGREQ")
+                if which in ("down", "both"):
+                    proxy.drop("down", "PINGRESP")
+                note = ""
+            case "duplicate_publish" | "duplicate_puback":
+                kind = fault.kind.removeprefix("duplicate_").upper()
+                proxy.duplicate(which, kind, p["probability"])
+                note = ""
+            case "reorder_publish":
+                proxy.reorder(which, "PUBLISH", p["probability"])
+                note = ""
+            case "delay" | "slow_link":
+                proxy.delay(which, p["seconds"], p["jitter"], p.get("rate"))
+                note = ""
+            case "fragment":
+                proxy.fragment(which)
+                note = ""
+            case "blackhole":
+                proxy.blackhole(which)
+                note = ""
+            case "reset_mid_frame":
+                proxy.reset_mid_frame(which)
+                note = ""
+            case _:
+                raise AssertionError(f"no way to inflict {fault.kind}")
+        self._hold(fault, started)
+        proxy.clear()
+        return note
+
+    def _crash(self, fault: Fault, started: float) -> str:
+        """Restart the process armed at a crash point; once it has killed itself there
+        (or the fault's time is up) it runs again unarmed."""
+        s, point = self.stack, fault.params["point"]
+        kill: Callable[[], object]
+        restart: Callable[[], object]
+        if fault.kind == "crash_edge":
+            s.kill_edge()
+            alive = s.start_edge(crash_at=point)
+
+            def dead() -> bool:
+                return not alive or not s.edge_running
+
+            kill, restart = s.kill_edge, s.start_edge
+        else:
+            s.consumer.kill()
+            s.start_consumer(crash_at=point)
+
+            def dead() -> bool:
+                return not s.consumer.running
+
+            kill, restart = s.consumer.kill, s.start_consumer
+        while not dead() and self._now() < started + fault.duration:
+            time.sleep(0.05)
+        hit = dead()
+        kill()
+        restart()
+        return f"killed itself at {point} after {self._now() - started:.1f}s" if hit \
+            else f"{point} not reached in {fault.duration}s"
+
+
+@dataclass
+class ChaosResult:
+    report: Report
+    load: KioskLoad
+    nemesis: Nemesis
+    convergence_seconds: float | None
+    run_seconds: float
+
+
+def run_chaos(stack: Stack, schedule: Schedule, *, consultant_id: int, rate: float,
+              min_events: int = 0) -> ChaosResult:
+    """The whole run: load + schedule, then (no more faults) the load's unanswered
+    requests, convergence within the bound, and the invariants."""
+    load = KioskLoad(stack.edge, stack.site, consultant_id, rate=rate,
+                     clock=lambda: stack.edge_clock)
+    monitor = Monitor(stack)
+    nemesis = Nemesis(stack, schedule)
+    started = time.monotonic()
+    monitor.start()
+    load.start()
+    try:
+        nemesis.run()
+        while load.events < min_events:
+            time.sleep(0.5)
+    finally:
+        stack.heal()
+        healed = time.monotonic()
+        load.settle(SETTLE_SECONDS)
+        load.stop()
+    left = CONVERGENCE_BOUND_SECONDS - (time.monotonic() - healed)
+    converged_after = stack.wait_converged(max(left, 0.0))
+    convergence = None if converged_after is None else time.monotonic() - healed
+    monitor.stop()
+    report = check(stack, schedule=schedule, history=load.history, fired=nemesis.fired,
+                   monitor_violations=monitor.violations, convergence_seconds=convergence,
+                   bound=CONVERGENCE_BOUND_SECONDS)
+    return ChaosResult(report, load, nemesis, convergence, time.monotonic() - started)
