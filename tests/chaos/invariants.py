@@ -38,6 +38,7 @@ from cloud.catalog.models import Project
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.sync.models import SyncEvent
 from tests.chaos.load import History
+from tests.chaos.monitor import Monitor, Sample, stalls
 from tests.chaos.schedule import SEED_ENV, Schedule
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Report:
     fired: list[Fired]
     history: History
     proxy_stats: Counter[tuple[str, str, str]]
+    timeline: list[Sample]
     violations: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     measures: dict[str, Any] = field(default_factory=dict)
 
@@ -98,6 +100,9 @@ class Report:
             lines += [f"      {p}" for p in problems[:SHOWN_PER_INVARIANT]]
             if len(problems) > SHOWN_PER_INVARIANT:
                 lines.append(f"      … {len(problems) - SHOWN_PER_INVARIANT} more")
+        if found := stalls(self.timeline):
+            lines.append("stalls (no progress for ≥ 20 s with work waiting):")
+            lines += [f"  {stall}" for stall in found]
         lines.append("faults (as fired):")
         lines += [f"  {f.describe()}" for f in self.fired]
         lines.append("proxy actions: " + ", ".join(
@@ -106,7 +111,8 @@ class Report:
             text = self.history.describe()
             HISTORY_DIR.mkdir(parents=True, exist_ok=True)
             saved = HISTORY_DIR / f"history-{self.seed}.txt"
-            saved.write_text(text + "\n")
+            timeline = "\n".join(s.describe() for s in self.timeline)
+            saved.write_text(f"{text}\n\ntimeline (monitor samples):\n{timeline}\n")
             shown = text.splitlines()
             lines.append(f"history (2xx answers of the edge; all of it in {saved}):")
             lines += shown[:HISTORY_LINES_SHOWN]
@@ -128,9 +134,9 @@ def _edge_facts(stack: Stack) -> tuple[dict[str, int], dict[str, int], dict[str,
 
 
 def check(stack: Stack, *, schedule: Schedule, history: History, fired: list[Fired],
-          monitor_violations: list[str], convergence_seconds: float | None,
-          bound: float) -> Report:
-    report = Report(schedule.seed, schedule, fired, history, Counter(stack.proxy.stats))
+          monitor: Monitor, convergence_seconds: float | None, bound: float) -> Report:
+    report = Report(schedule.seed, schedule, fired, history, Counter(stack.proxy.stats),
+                    monitor.samples)
     site_id = stack.site.site_id
     edge = stack.edge_state()
     cloud = stack.cloud_state()
@@ -202,7 +208,7 @@ def check(stack: Stack, *, schedule: Schedule, history: History, fired: list[Fir
                                      f"{len(edge_seqs)} facts, head {edge.head_seq}")
 
     # 4 the edge never releases above the cloud's ack
-    for v in monitor_violations:
+    for v in monitor.violations:
         report.add("release_bound" if "down cursor" not in v else "down_feed", v)
     if edge.last_acked_seq > cloud.last_applied_seq:
         report.add("release_bound", f"edge acked {edge.last_acked_seq} > cloud "

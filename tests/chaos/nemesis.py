@@ -1,29 +1,22 @@
-"""Run a fault schedule against the stack while the kiosk load runs, then heal, let the
-system converge within the stated bound, and check the invariants.
-
-The monitor samples, all along, what must hold at every moment: the edge never releases
-above the cloud's ack, its outbox is exactly the unacked tail, and its down-feed cursor
-is never ahead of the cloud's feed.
-"""
+"""Run a fault schedule against the stack while the kiosk load runs and the monitor
+samples, then heal, let the system converge within the stated bound, and check the
+invariants."""
 
 from __future__ import annotations
 
-import contextlib
 import signal
-import sqlite3
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tests.chaos.invariants import Report, check
 from tests.chaos.load import KioskLoad
+from tests.chaos.monitor import Monitor
 from tests.chaos.schedule import Fault, Schedule
 from tests.chaos.stack import Stack
 
 CONVERGENCE_BOUND_SECONDS = 60.0  # /shared/domain/sync-faults.md, invariant 6
 SETTLE_SECONDS = 20.0  # for the kiosk's unanswered requests once the faults stop
-MONITOR_INTERVAL_SECONDS = 0.5
 
 
 @dataclass
@@ -39,51 +32,6 @@ class Fired:
                 f"{note}")
 
 
-@dataclass
-class Monitor:
-    """Samples the edge (first) and then the cloud: the cloud's numbers only grow, so an
-    edge value above the cloud's read after it is a real violation."""
-
-    stack: Stack
-    violations: list[str] = field(default_factory=list)
-    samples: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="chaos-monitor", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        while not self._stop.wait(MONITOR_INTERVAL_SECONDS):
-            with contextlib.suppress(sqlite3.Error):  # the agent may be mid-restart
-                self.sample(time.monotonic() - started)
-
-    def sample(self, at: float) -> None:
-        edge = self.stack.edge_state()
-        cloud = self.stack.cloud_state()
-        self.samples += 1
-        found = []
-        if edge.last_acked_seq > cloud.last_applied_seq:
-            found.append(f"edge released up to {edge.last_acked_seq} but the cloud has "
-                         f"applied only {cloud.last_applied_seq}")
-        if edge.outbox_seqs != tuple(range(edge.last_acked_seq + 1, edge.head_seq + 1)):
-            first_last = (edge.outbox_seqs[:1], edge.outbox_seqs[-1:])
-            found.append(f"outbox is not the unacked tail ({edge.last_acked_seq}, "
-                         f"{edge.head_seq}]: {len(edge.outbox_seqs)} rows, first/last "
-                         f"{first_last}")
-        if edge.down_cursor > cloud.feed_head:
-            found.append(f"edge down cursor {edge.down_cursor} ahead of the cloud's feed "
-                         f"head {cloud.feed_head}")
-        self.violations += [f"t={at:.1f}s {v}" for v in found]
-
-
 class Nemesis:
     def __init__(self, stack: Stack, schedule: Schedule) -> None:
         self.stack = stack
@@ -94,8 +42,8 @@ class Nemesis:
     def _now(self) -> float:
         return time.monotonic() - self._t0
 
-    def run(self) -> None:
-        self._t0 = time.monotonic()
+    def run(self, t0: float) -> None:
+        self._t0 = t0
         for fault in self.schedule.faults:
             if (wait := fault.at - self._now()) > 0:
                 time.sleep(wait)
@@ -221,13 +169,13 @@ def run_chaos(stack: Stack, schedule: Schedule, *, consultant_id: int, rate: flo
     requests, convergence within the bound, and the invariants."""
     load = KioskLoad(stack.edge, stack.site, consultant_id, rate=rate,
                      clock=lambda: stack.edge_clock)
-    monitor = Monitor(stack)
-    nemesis = Nemesis(stack, schedule)
     started = time.monotonic()
+    monitor = Monitor(stack, started)
+    nemesis = Nemesis(stack, schedule)
     monitor.start()
     load.start()
     try:
-        nemesis.run()
+        nemesis.run(started)
         while load.events < min_events:
             time.sleep(0.5)
     finally:
@@ -240,6 +188,6 @@ def run_chaos(stack: Stack, schedule: Schedule, *, consultant_id: int, rate: flo
     convergence = None if converged_after is None else time.monotonic() - healed
     monitor.stop()
     report = check(stack, schedule=schedule, history=load.history, fired=nemesis.fired,
-                   monitor_violations=monitor.violations, convergence_seconds=convergence,
+                   monitor=monitor, convergence_seconds=convergence,
                    bound=CONVERGENCE_BOUND_SECONDS)
     return ChaosResult(report, load, nemesis, convergence, time.monotonic() - started)

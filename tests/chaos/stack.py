@@ -81,10 +81,8 @@ class Stack:
 
     def close(self) -> None:
         for stop in (self.edge.stop, self.consumer.stop, self.proxy.stop):
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # clean up all, whatever state a run left
                 stop()
-        if self.broker.proc is None:
-            self.start_broker()  # the fixture that owns it stops it
 
     # ----- the edge agent -----
 
