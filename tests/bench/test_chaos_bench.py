@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
 
-from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI, utcnow
 from tests.bench.report import write_section
 from tests.chaos.invariants import INVARIANTS, Report
 from tests.chaos.monitor import stalls
 from tests.chaos.nemesis import ChaosResult, run_chaos
-from tests.chaos.schedule import ALL_KINDS, KNOWN_BROKEN, Schedule, chaos_seed
-from tests.chaos.stack import Stack, make_consultant
-from tests.integration.conftest import ProvisionedSite
-from tests.integration.mosquitto import Mosquitto
+from tests.chaos.schedule import ALL_KINDS, KNOWN_BROKEN, Schedule
+from tests.chaos.stack import Stack
 
 pytestmark = [pytest.mark.bench, pytest.mark.timeout(3600)]
 
@@ -41,42 +35,25 @@ KIND_RATE = 10.0
 _by_kind: dict[str, ChaosResult] = {}  # filled by the per-kind runs, reported by the long one
 
 
-@pytest.fixture
-def stack(tmp_path: Path, engine: Engine, settings: CloudSettings, broker: Mosquitto,
-          sites: tuple[ProvisionedSite, ...]) -> Iterator[Stack]:
-    made = Stack(tmp_path, engine=engine, settings=settings, broker=broker, site=sites[0],
-                 seed=chaos_seed())
-    yield made
-    made.close()
-
-
-def _run(stack: Stack, schedule: Schedule, rate: float, min_events: int = 0) -> ChaosResult:
-    consultant_id = make_consultant(stack.engine, stack.site.site_id)
-    stack.start(consultant_id)
-    result = run_chaos(stack, schedule, consultant_id=consultant_id, rate=rate,
-                       min_events=min_events)
-    print(result.report.describe(history=False))
-    return result
-
-
 def _first_problem(report: Report, invariant: str) -> str:
     problems = report.violations.get(invariant) or []
     return problems[0].replace("|", "/") if problems else ""
 
 
 @pytest.mark.parametrize("kind", sorted(ALL_KINDS))
-def test_each_fault_kind_alone(stack: Stack, kind: str) -> None:
-    schedule = Schedule.generate(stack.seed, faults=KIND_FAULTS, kinds={kind}, gap=(1.0, 2.0))
-    result = _run(stack, schedule, KIND_RATE)
+def test_each_fault_kind_alone(chaos_stack: Stack, kind: str) -> None:
+    schedule = Schedule.generate(chaos_stack.seed, faults=KIND_FAULTS, kinds={kind},
+                                 gap=(1.0, 2.0))
+    result = run_chaos(chaos_stack, schedule, rate=KIND_RATE)
     _by_kind[kind] = result
     if kind in KNOWN_BROKEN and not result.report.ok:
         pytest.xfail(f"{kind} is known to break {result.report.broken()} (issue #18)")
     assert result.report.ok, result.report.describe()
 
 
-def test_long_random_schedule_of_every_kind(stack: Stack) -> None:
-    schedule = Schedule.generate(stack.seed, faults=FAULTS, kinds=ALL_KINDS)
-    result = _run(stack, schedule, RATE, min_events=EVENTS)
+def test_long_random_schedule_of_every_kind(chaos_stack: Stack) -> None:
+    schedule = Schedule.generate(chaos_stack.seed, faults=FAULTS, kinds=ALL_KINDS)
+    result = run_chaos(chaos_stack, schedule, rate=RATE, min_events=EVENTS)
     write_section(TITLE, render(result, _by_kind))
     report = result.report
     assert report.measures["events"] >= EVENTS and report.measures["faults"] >= 50

@@ -105,6 +105,7 @@ class Report:
             lines += [f"  {stall}" for stall in found]
         lines.append("faults (as fired):")
         lines += [f"  {f.describe()}" for f in self.fired]
+        lines += [f"  not fired: {f.describe()}" for f in self.schedule.faults[len(self.fired):]]
         lines.append("proxy actions: " + ", ".join(
             f"{k}: {n}" for k, n in sorted(self.proxy_actions().items())))
         if history:

@@ -13,7 +13,7 @@ from tests.chaos.invariants import Report, check
 from tests.chaos.load import KioskLoad
 from tests.chaos.monitor import Monitor
 from tests.chaos.schedule import Fault, Schedule
-from tests.chaos.stack import Stack
+from tests.chaos.stack import Stack, make_consultant
 
 CONVERGENCE_BOUND_SECONDS = 60.0  # /shared/domain/sync-faults.md, invariant 6
 SETTLE_SECONDS = 20.0  # for the kiosk's unanswered requests once the faults stop
@@ -163,10 +163,13 @@ class ChaosResult:
     run_seconds: float
 
 
-def run_chaos(stack: Stack, schedule: Schedule, *, consultant_id: int, rate: float,
-              min_events: int = 0) -> ChaosResult:
-    """The whole run: load + schedule, then (no more faults) the load's unanswered
-    requests, convergence within the bound, and the invariants."""
+def run_chaos(stack: Stack, schedule: Schedule, *, rate: float, min_events: int = 0
+              ) -> ChaosResult:
+    """The whole run: the stack started with a consultant of the site; load + schedule;
+    then (no more faults) the load's unanswered requests, convergence within the bound,
+    and the invariants. The report (without the history) is printed."""
+    consultant_id = make_consultant(stack.engine, stack.site.site_id)
+    stack.start(consultant_id)
     load = KioskLoad(stack.edge, stack.site, consultant_id, rate=rate,
                      clock=lambda: stack.edge_clock)
     started = time.monotonic()
@@ -190,4 +193,5 @@ def run_chaos(stack: Stack, schedule: Schedule, *, consultant_id: int, rate: flo
     report = check(stack, schedule=schedule, history=load.history, fired=nemesis.fired,
                    monitor=monitor, convergence_seconds=convergence,
                    bound=CONVERGENCE_BOUND_SECONDS)
+    print(report.describe(history=False))
     return ChaosResult(report, load, nemesis, convergence, time.monotonic() - started)

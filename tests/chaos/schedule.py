@@ -137,9 +137,10 @@ class Schedule:
 
     @classmethod
     def generate(cls, seed: int, *, faults: int, kinds: Iterable[str],
-                 gap: tuple[float, float] = (1.0, 3.0), lead_in: float = 2.0) -> Schedule:
+                 gap: tuple[float, float] = (1.0, 3.0), lead_in: float = 2.0,
+                 longest: float | None = None) -> Schedule:
         """`faults` faults drawn uniformly from `kinds`, one after another, each followed
-        by a quiet gap."""
+        by a quiet gap; none lasts more than `longest` seconds when given."""
         rng = random.Random(seed)
         pool = sorted(kinds)
         unknown = set(pool) - ALL_KINDS
@@ -148,6 +149,8 @@ class Schedule:
         for _ in range(faults):
             kind = rng.choice(pool)
             duration = round(rng.uniform(*DURATIONS[kind]), 1)
+            if longest is not None:
+                duration = min(duration, longest)
             made.append(Fault(round(at, 1), kind, duration, _params(kind, rng)))
             at += duration + rng.uniform(*gap)
         return cls(seed, tuple(made))
