@@ -99,8 +99,11 @@ def render(long: ChaosResult, by_kind: dict[str, ChaosResult]) -> str:
               f"{_first_problem(r, name)} |" for name in INVARIANTS]
     found = stalls(r.timeline)
     lines += ["", "Stalls seen by the monitor (no progress for ≥ 20 s with work waiting; "
-              "match them with the fault times of the run's printout): "
+              "match them with the fault times below): "
               + ("; ".join(found) if found else "none") + "."]
+    lines += ["", "<details><summary>The long run's faults as fired (seconds from its "
+              "start)</summary>", "", "```", *(f.describe() for f in r.fired), "```", "",
+              "</details>"]
     lines += ["", "Proxy actions: " + ", ".join(
         f"{k} {n}" for k, n in sorted(r.proxy_actions().items())) + "."]
     if by_kind:

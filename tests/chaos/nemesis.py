@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from tests.chaos.invariants import Report, check
 from tests.chaos.load import KioskLoad
 from tests.chaos.monitor import Monitor
-from tests.chaos.schedule import Fault, Schedule
+from tests.chaos.schedule import PROXY_KINDS, Fault, Schedule
 from tests.chaos.stack import Stack, make_consultant
 
 CONVERGENCE_BOUND_SECONDS = 60.0  # /shared/domain/sync-faults.md, invariant 6
@@ -57,8 +57,10 @@ class Nemesis:
             time.sleep(left)
 
     def _inflict(self, fault: Fault) -> str:
+        """Put the fault in force for its duration, then heal it; returns a note."""
         s, p, started = self.stack, fault.params, self._now()
-        proxy, which = s.proxy, p.get("direction", "both")
+        if fault.kind in PROXY_KINDS:
+            return self._on_link(fault, started)
         match fault.kind:
             case "kill_edge" | "kill_consumer" | "consumer_outage":
                 kill, start = ((s.kill_edge, s.start_edge) if fault.kind == "kill_edge"
@@ -84,39 +86,36 @@ class Nemesis:
                 s.kill_edge()
                 s.start_edge()
                 return ""
+        raise AssertionError(f"no way to inflict {fault.kind}")
+
+    def _on_link(self, fault: Fault, started: float) -> str:
+        proxy, p = self.stack.proxy, fault.params
+        which, note = p.get("direction", "both"), ""
+        match fault.kind:
             case "reset":
                 return f"{proxy.reset()} connection(s) reset"
             case "swallow_publish":
-                armed = proxy.swallow(which, p["count"])
-                note = f"armed on {armed} connection(s)"
+                note = f"armed on {proxy.swallow(which, p['count'])} connection(s)"
             case "drop_publish" | "drop_puback":
                 proxy.drop(which, fault.kind.removeprefix("drop_").upper(), p["probability"])
-                note = ""
             case "drop_ping":
                 if which in ("up", "both"):
                     proxy.drop("up", "PINGREQ")
                 if which in ("down", "both"):
                     proxy.drop("down", "PINGRESP")
-                note = ""
             case "duplicate_publish" | "duplicate_puback":
-                kind = fault.kind.removeprefix("duplicate_").upper()
-                proxy.duplicate(which, kind, p["probability"])
-                note = ""
+                packet_type = fault.kind.removeprefix("duplicate_").upper()
+                proxy.duplicate(which, packet_type, p["probability"])
             case "reorder_publish":
                 proxy.reorder(which, "PUBLISH", p["probability"])
-                note = ""
             case "delay" | "slow_link":
                 proxy.delay(which, p["seconds"], p["jitter"], p.get("rate"))
-                note = ""
             case "fragment":
                 proxy.fragment(which)
-                note = ""
             case "blackhole":
                 proxy.blackhole(which)
-                note = ""
             case "reset_mid_frame":
                 proxy.reset_mid_frame(which)
-                note = ""
             case _:
                 raise AssertionError(f"no way to inflict {fault.kind}")
         self._hold(fault, started)
