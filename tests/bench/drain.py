@@ -7,9 +7,6 @@ rows in transactions of the consumer's batch size — are measured in the same r
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +24,7 @@ from edge_agent.kiosk.schemas import VisitIn
 from edge_agent.kiosk.service import register_visit
 from edge_agent.store import Store
 from tests.integration.conftest import CLOUD_MQTT_PASSWORD, ProvisionedSite
+from tests.integration.consumer_process import ConsumerProcess
 from tests.integration.edge_process import EdgeProcess, edge_settings
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import wait_for
@@ -62,23 +60,6 @@ def _cloud_count(engine: Engine, site_id: str) -> int:
     with Session(engine) as s:
         return int(s.exec(select(func.count()).select_from(Visit)
                           .where(Visit.site_id == site_id)).one())
-
-
-def _consumer_process(settings: CloudSettings, broker: Mosquitto, log: Path
-                      ) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHANG_")}
-    env.update(
-        ANCHANG_CLOUD_DATABASE_URL=settings.database_url,
-        ANCHANG_CLOUD_JWT_SECRET=settings.jwt_secret.get_secret_value(),
-        ANCHANG_CLOUD_DATA_KEYS=settings.data_keys.get_secret_value(),
-        ANCHANG_CLOUD_BLIND_INDEX_KEY=settings.blind_index_key.get_secret_value(),
-        ANCHANG_CLOUD_MQTT_PORT=str(broker.port),
-        ANCHANG_CLOUD_MQTT_USERNAME="anchang-cloud",
-        ANCHANG_CLOUD_MQTT_PASSWORD=CLOUD_MQTT_PASSWORD,
-    )
-    with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "cloud.cli", "sync", "run"], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
 
 
 def broker_ceiling(broker: Mosquitto, count: int) -> float:
@@ -138,10 +119,9 @@ def run_drain(*, workdir: Path, engine: Engine, settings: CloudSettings, broker:
     edge = EdgeProcess(workdir / "edge", site, broker.port, sync_window="1000",
                        default_project_id=str(site.project_id))
     asyncio.run(_queue_visits(workdir / "edge" / "edge.db", edge, site.project_id, count))
-    consumer = _consumer_process(settings, broker, workdir / "consumer.log")
+    consumer = ConsumerProcess(workdir, settings, broker.port)
+    consumer.start()
     try:
-        wait_for(lambda: "sync.connected" in (workdir / "consumer.log").read_text(),
-                 timeout=20, what="the consumer process to connect")
         started = time.perf_counter()
         edge.start()
         wait_for(lambda: _cloud_count(engine, site.site_id) >= count, timeout=timeout,
@@ -151,8 +131,7 @@ def run_drain(*, workdir: Path, engine: Engine, settings: CloudSettings, broker:
                  timeout=30, what="the edge outbox to drain")
     finally:
         edge.stop()
-        consumer.terminate()
-        consumer.wait(10)
+        consumer.stop()
     rows = _cloud_count(engine, site.site_id)
     return DrainResult(
         visits=count, seconds=elapsed, cloud_rows=rows,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -21,6 +22,9 @@ from shared.crypto import decode_key
 from tests.conftest import make_settings
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import Peer
+
+if TYPE_CHECKING:
+    from tests.chaos.stack import Stack
 
 CLOUD_MQTT_PASSWORD = "cloud-broker-secret-for-tests"
 
@@ -110,3 +114,17 @@ def consumer(settings: CloudSettings, engine: Engine, broker: Mosquitto
     assert c.wait_connected(), "the sync consumer did not connect to Mosquitto"
     yield c
     c.stop()
+
+
+@pytest.fixture
+def chaos_stack(tmp_path: Path, engine: Engine, settings: CloudSettings, broker: Mosquitto,
+                sites: tuple[ProvisionedSite, ...]) -> Iterator[Stack]:
+    """The chaos tests' system under test for site A, seeded by ANCHANG_CHAOS_SEED or at
+    random (tests/chaos/stack.py, which imports this module: hence the late import)."""
+    from tests.chaos.schedule import chaos_seed
+    from tests.chaos.stack import Stack
+
+    made = Stack(tmp_path, engine=engine, settings=settings, broker=broker, site=sites[0],
+                 seed=chaos_seed())
+    yield made
+    made.close()
