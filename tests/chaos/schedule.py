@@ -54,27 +54,11 @@ ALL_KINDS = frozenset(DURATIONS)
 # that show it are in the chaos section of docs/benchmarks.md). The short schedule of
 # `make test` leaves them out so the suite stays green; the bench runs them all and marks
 # their runs xfail. Empty this set as the fixes land.
-KNOWN_BROKEN: frozenset[str] = frozenset({
-    # PUBLISH frames lost on a live connection (or their PUBACKs) fill paho's in-flight
-    # window (20) or Mosquitto's (100): the link stays up and nothing moves, no reconnect,
-    # no alarm — a silent freeze (issue #18, "~20 PUBLISH frames swallowed").
-    "swallow_publish",
-    "drop_publish",
-    "drop_puback",  # the same leak; freezes once the drops add up to a window
-    # Statuses queued during an outage (paho's queue behind a full window, the broker's
-    # queue for a stopped consumer) arrive late and are taken as live clock samples:
-    # event times are rewritten (issue #18, "a status message queued … arrives late").
-    "blackhole",
-    "consumer_outage",  # also: a down-feed backlog of ≥ ~495 customer items gives a
-    # DownBatch of 500 items above the 256 KiB message limit; the edge refuses it as
-    # too_large on every poll and its cursor never moves again
-    # A lost message in the consumer's queue parks later seqs; when the resend of the
-    # missing seq arrives in the same batch as a copy of a parked one, apply_batch takes
-    # the copy and leaves the parked entry in its `held` map: gap_since stays set with
-    # nothing held, and every status is answered with a needless resend_from.
-    "kill_consumer",
-    "crash_consumer",
-})
+# Fault kinds that break an invariant today, kept out of the short schedule in make test
+# (the long one in make bench draws every kind). Empty since protocol 2 (issue #18): a
+# link that stops moving is rebuilt, clock samples come only from fresh round trips,
+# down-feed batches fit the message limit, a resent copy of a parked seq leaves no hole.
+KNOWN_BROKEN: frozenset[str] = frozenset()
 PASSING_KINDS = ALL_KINDS - KNOWN_BROKEN
 
 CLOCK_OFFSETS = ("+2d", "-1h", "+10m", "-10m")

@@ -171,7 +171,9 @@ class Stack:
         with self._edge_snapshot() as db:
             next_seq, acked, cursor = db.execute(
                 "SELECT next_seq, last_acked_seq, down_cursor FROM sync_state").fetchone()
-            outbox = tuple(s for (s,) in db.execute("SELECT seq FROM outbox ORDER BY seq"))
+            # The rows still waiting for the cloud (acked rows stay for the retention window).
+            outbox = tuple(s for (s,) in db.execute(
+                "SELECT seq FROM outbox WHERE acked_at IS NULL ORDER BY seq"))
         return EdgeState(next_seq - 1, acked, cursor, outbox)
 
     def edge_rows(self, sql: str) -> list[tuple[object, ...]]:
