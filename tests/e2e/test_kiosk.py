@@ -234,3 +234,25 @@ def test_the_status_bar_says_when_the_cloud_or_the_edge_is_unreachable(
     expect(page.get_by_role("alert")).to_contain_text("无法连接案场服务器", timeout=15_000)
     page.unroute("**/api/v1/**")
     expect(page.get_by_role("alert")).to_have_count(0, timeout=15_000)
+
+
+@pytest.mark.parametrize(("report", "pill", "banner"), [
+    ({"cloud_link": "stalled"}, "云端同步停滞", "同步暂时没有进展"),
+    ({"cloud_link": "refused"}, "云端拒收本设备数据", "请联系管理员在云端处理"),
+    ({"storage_full": True}, "存储空间已满", "新的登记无法保存"),
+])
+def test_the_status_bar_names_what_the_agent_reports(
+    stack: Stack, new_page: Callable[..., Any], report: dict[str, Any], pill: str, banner: str,
+) -> None:
+    """The kiosk's wording for each state the agent reports in /kiosk/status (the states
+    themselves are tested against the real agent in tests/edge and tests/integration)."""
+    page = open_kiosk(new_page, stack, "/visits")
+    expect(page.get_by_text("云端已连接")).to_be_visible()
+
+    def reported(route: Any) -> None:
+        answer = route.fetch()
+        route.fulfill(response=answer, json={**answer.json(), **report})
+
+    page.route("**/api/v1/kiosk/status", reported)
+    expect(page.get_by_test_id("link-pill")).to_contain_text(pill, timeout=15_000)
+    expect(page.get_by_text(banner)).to_be_visible()

@@ -56,6 +56,18 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'sync.feed_generation': '下行变更开始新的一代',
 }
 
+/** A site's sync alarms: what it means, and what the operator does about it. */
+export const SYNC_ALARMS: Record<string, { name: string; todo: string }> = {
+  gap_unhealed: { name: '同步断档', todo: '设备的部分数据迟迟未到，云端已自动要求补发；持续存在请检查设备网络' },
+  edge_stalled: { name: '同步停滞', todo: '设备已重连仍无进展：检查案场网络、防火墙或代理' },
+  epoch_refused: { name: '设备身份未登记', todo: '设备重装或从备份恢复：确认后运行 anchang site re-enrol <案场代码>' },
+  twin: { name: '两台设备共用凭据', todo: '关闭多余的设备，再运行 anchang site resolve-twin <案场代码> --keep <实例>' },
+  seq_conflict: { name: '同一序号内容不一致', todo: '可能存在克隆设备：核对设备，保留的以先到为准' },
+  cloud_behind: { name: '云端数据落后于设备', todo: '云端可能已从备份恢复：运行 anchang sync new-generation，设备会自动补发' },
+  edge_storage_full: { name: '设备存储已满', todo: '设备无法保存新登记：清理设备磁盘空间' },
+  clock_skew: { name: '时钟偏差', todo: '设备时钟与云端相差过大：检查设备 NTP 设置' },
+}
+
 /** What an audit row's object is. */
 export const AUDIT_OBJECT_NAMES: Record<string, string> = {
   user: '用户',

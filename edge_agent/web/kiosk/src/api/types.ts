@@ -68,7 +68,9 @@ export interface ProjectOut {
 }
 
 export interface KioskStatusOut {
-  cloud_link: 'online' | 'offline'
+  /** stalled: connected but nothing moves; refused: the cloud takes nothing from this device */
+  cloud_link: 'online' | 'offline' | 'stalled' | 'refused'
+  storage_full: boolean
   sync_enabled: boolean
   backlog: number
   last_acked_seq: number

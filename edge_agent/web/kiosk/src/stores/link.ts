@@ -11,11 +11,15 @@ export const useLinkStore = defineStore('link', () => {
 
   const backlog = computed(() => status.value?.backlog ?? 0)
   /** What the status bar shows. */
-  const state = computed<'unknown' | 'edge_down' | 'sync_off' | 'cloud_down' | 'online'>(() => {
+  const state = computed<
+    'unknown' | 'edge_down' | 'storage_full' | 'sync_off' | 'cloud_down' | 'stalled' | 'refused' | 'online'
+  >(() => {
     if (!edgeReachable.value) return 'edge_down'
     if (status.value === null) return 'unknown'
+    if (status.value.storage_full) return 'storage_full'
     if (!status.value.sync_enabled) return 'sync_off'
-    return status.value.cloud_link === 'online' ? 'online' : 'cloud_down'
+    const cloud = status.value.cloud_link
+    return cloud === 'offline' ? 'cloud_down' : cloud
   })
 
   function setReachable(reachable: boolean): void {
