@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
 import structlog
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,6 +64,7 @@ class Inbound:
     payload: bytes
     retain: bool
     received_at: datetime
+    qos: int = 1
 
 
 class SyncConsumer:
@@ -120,6 +122,14 @@ class SyncConsumer:
         group = self.settings.mqtt_shared_group
         return f"$share/{group}/{topic}" if group else topic
 
+    def _options(self, suffix: str) -> Any:
+        """QoS 1; on `up` (MQTT 5) also Retain As Published, so an event an agent wrongly
+        published retained shows as such live too, not only when replayed on subscribe.
+        Statuses keep the default: their retain flag tells a replay from a live one."""
+        if suffix == "up" and self.settings.mqtt_protocol == "5":
+            return SubscribeOptions(qos=1, retainAsPublished=True)
+        return 1
+
     def _on_connect(self, client: mqtt.Client, _: Any, flags: Any, reason: Any, __: Any) -> None:
         if getattr(reason, "is_failure", False):
             log.warning("sync.connect_refused", reason=str(reason))
@@ -127,7 +137,7 @@ class SyncConsumer:
         # A fresh broker session has no subscriptions: subscribe on every connect. Connected
         # means subscribed (SUBACK): before it, an edge's message would find no subscriber.
         _, self._subscribe_mid = client.subscribe(
-            [(self._topic(s), 1) for s in ("up", "status", "down/req")])
+            [(self._topic(s), self._options(s)) for s in ("up", "status", "down/req")])
         log.info("sync.connected", session_present=bool(flags.session_present))
 
     def _on_subscribe(self, _: mqtt.Client, __: Any, mid: int, reasons: list[Any], ___: Any
@@ -145,7 +155,8 @@ class SyncConsumer:
         log.warning("sync.disconnected", reason=str(reason))
 
     def _on_message(self, _: mqtt.Client, __: Any, msg: mqtt.MQTTMessage) -> None:
-        self._queue.put(Inbound(msg.topic, bytes(msg.payload), bool(msg.retain), utcnow()))
+        self._queue.put(Inbound(msg.topic, bytes(msg.payload), bool(msg.retain), utcnow(),
+                                int(msg.qos)))
 
     # ---- worker ----------------------------------------------------------------------
 
@@ -201,6 +212,12 @@ class SyncConsumer:
                 metrics.DEFERRED.labels(site_id).inc()
                 continue  # set aside: its appliance sends again
             if kind == "up":
+                # An event is sent at QoS 1 and never retained: a retained one would be
+                # replayed to every subscriber for ever, a QoS 0 one may silently vanish.
+                if item.retain or item.qos == 0:
+                    self._reject(item, ProtocolError(
+                        "retained_up" if item.retain else "qos0_up", item.topic), site_id)
+                    continue
                 ups[site_id].append(item)
             elif kind in ("status", "down/req"):
                 others.append((site_id, kind, item))

@@ -92,8 +92,8 @@ class Peer:
                       ) -> None:
         self.suback_codes[mid] = [int(c.value) for c in codes]
 
-    def publish(self, topic: str, payload: bytes, retain: bool = False) -> int:
-        info = self.client.publish(topic, payload, qos=1, retain=retain)
+    def publish(self, topic: str, payload: bytes, retain: bool = False, qos: int = 1) -> int:
+        info = self.client.publish(topic, payload, qos=qos, retain=retain)
         info.wait_for_publish(timeout=10)
         return int(info.mid)
 

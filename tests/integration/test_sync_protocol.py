@@ -319,3 +319,21 @@ def test_a_flood_of_forgeries_is_counted_but_recorded_only_a_few_times(
         audit = s.exec(select(AuditLog).where(AuditLog.action == "sync.reject")).all()
     assert len(audit) == RECORDS_PER_WINDOW
     assert consumer.processed >= flood + 1
+
+
+def test_retained_or_qos_0_events_are_refused_by_name(
+    engine: Engine, consumer: SyncConsumer, peer_a: Peer, sites: tuple[ProvisionedSite, ...]
+) -> None:
+    """An event is published at QoS 1 and never retained (spec §1): a retained one would
+    be replayed to every subscriber for ever, a QoS 0 one may vanish unnoticed."""
+    a = sites[0]
+    retained = envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13200000001"))
+    peer_a.publish(peer_a.topics.up, retained.to_wire(), retain=True)
+    fire_and_forget = envelope(a.site_id, a.key, 1, visit_payload(a.project_id, "13200000002"))
+    peer_a.publish(peer_a.topics.up, fire_and_forget.to_wire(), qos=0)
+    wait_for(lambda: count(engine, SyncRejection) == 2, what="both refused")
+    with Session(engine) as s:
+        reasons = sorted(r.reason for r in s.exec(select(SyncRejection)).all())
+    assert reasons == ["qos0_up", "retained_up"]
+    assert count(engine, Visit) == 0
+    peer_a.publish(peer_a.topics.up, b"", retain=True)  # clear the retained message
