@@ -119,6 +119,26 @@ def test_a_body_that_is_not_strict_json_is_malformed(edge: Edge, site: SiteAcces
     refused_unconsumed(edge, site, text, "malformed")
 
 
+@reference_violation(
+    "Status.clock_skew_seconds is a lax float: a numeric string or a boolean is read as a "
+    "number (\"400.0\" → 400.0, true → 1.0) and the status answered and taken, instead "
+    "of refused as malformed")
+@pytest.mark.parametrize(("value", "as_number"), [("400.0", 400.0), (True, 1.0)])
+def test_a_skew_that_is_not_a_json_number_is_malformed(edge: Edge, site: SiteAccess,
+                                                       value: object, as_number: float
+                                                       ) -> None:
+    """§2.2, §4.4: `clock_skew_seconds` is a number; a string or boolean makes the status
+    `malformed` — not answered."""
+    at = wire.ts(wire.now())
+    status = wire.status(site.site_id, epoch=edge.epoch, instance=edge.instance,
+                         edge_time=at, clock_skew_seconds=as_number, skew_sampled_at=at)
+    edge.publish("status", wire.canonical({**wire.sign(status, site.key),
+                                           "clock_skew_seconds": value}))
+    good = edge.send_status()
+    edge.answer_to(good)
+    assert [a["echo"] for a in edge.acks] == [good["edge_time"]]
+
+
 @pytest.mark.parametrize("v", [1, 3, "2"])
 def test_another_version_is_unsupported_schema_and_is_answered(edge: Edge, site: SiteAccess,
                                                                v: object) -> None:
