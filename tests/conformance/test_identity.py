@@ -6,6 +6,7 @@ the operator picks one."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,17 @@ from tests.conformance.client import Edge
 from tests.conformance.target import SiteAccess, Target
 
 pytestmark = pytest.mark.integration
+
+
+def refused_unconsumed(edge: Edge, site: SiteAccess, seq: int, reason: str
+                       ) -> dict[str, Any]:
+    """A new event at `seq` is refused with `reason`, its seq and event_id named,
+    `consumed: false`; returns it (to send again once the refusal is lifted)."""
+    event = edge.envelope(seq, wire.visit(site.project_id, wire.phone()))
+    edge.send(event)
+    assert edge.rejection(seq, reason) == {"seq": seq, "event_id": event["event_id"],
+                                           "reason": reason, "consumed": False}
+    return event
 
 
 def test_the_first_epoch_is_adopted_from_an_envelope_too(edge: Edge, site: SiteAccess
@@ -42,11 +54,7 @@ def test_another_epoch_is_refused_until_the_site_is_re_enrolled(
     assert refused["rejected"] == [{"seq": None, "event_id": None, "reason": "epoch_mismatch",
                                     "consumed": False}]
     assert "epoch_refused" in target.alarms(site.site_id)
-    event = new.envelope(1, wire.visit(site.project_id, wire.phone()))
-    new.send(event)
-    assert new.rejection(1, "epoch_mismatch") == {
-        "seq": 1, "event_id": event["event_id"], "reason": "epoch_mismatch",
-        "consumed": False}
+    event = refused_unconsumed(new, site, 1, "epoch_mismatch")
 
     target.reenrol(site.site_id)
     adopted = new.answer_to(new.send_status())
@@ -100,11 +108,7 @@ def test_two_agents_at_once_are_twins_and_the_newer_is_refused(
     first.acked(3)
     assert "twin" in target.alarms(site.site_id)
 
-    event = clone.envelope(4, wire.visit(site.project_id, wire.phone()))
-    clone.send(event)
-    assert clone.rejection(4, "instance_conflict") == {
-        "seq": 4, "event_id": event["event_id"], "reason": "instance_conflict",
-        "consumed": False}
+    event = refused_unconsumed(clone, site, 4, "instance_conflict")
     answer = clone.answer_to(clone.send_status())
     assert answer["acked_seq"] == 3
     assert answer["rejected"] == [{"seq": None, "event_id": None,
