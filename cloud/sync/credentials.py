@@ -14,7 +14,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from shared.envelope import Topics
+from shared.envelope import MAX_MESSAGE_BYTES, Topics
 
 CLOUD_MQTT_USERNAME = "anchang-cloud"
 MOSQUITTO_PBKDF2_ITERATIONS = 101  # what mosquitto_passwd 2.0 writes by default
@@ -76,7 +76,9 @@ def mosquitto_conf(
     Mosquitto silently drops a QoS 1 subscriber's queue beyond max_queued_messages
     (default 1000); the edge never has more than its send window in flight, so a
     generous explicit limit keeps a burst from being dropped without making the broker
-    an unbounded store.
+    an unbounded store. The broker refuses a message larger than the protocol allows
+    (PUBACK "implementation specific error"), so an oversized one never reaches a
+    subscriber, whoever sent it.
     """
     lines = [f"user {run_as}"] if run_as else []
     lines += [
@@ -86,6 +88,7 @@ def mosquitto_conf(
         f"acl_file {acl_path}",
         "max_queued_messages 100000",
         "max_inflight_messages 100",
+        f"message_size_limit {MAX_MESSAGE_BYTES}",
         "persistent_client_expiration 14d",
     ]
     if tls is not None:

@@ -17,10 +17,18 @@ from typer.testing import CliRunner
 from cloud.cli import app as cli
 from cloud.main import create_app
 from cloud.settings import CloudSettings
-from cloud.sync.credentials import BrokerFiles
+from cloud.sync.credentials import (
+    CLOUD_MQTT_USERNAME,
+    BrokerFiles,
+    broker_files,
+    mosquitto_conf,
+    mosquitto_password_hash,
+)
 from shared.crypto import new_key
+from shared.envelope import MAX_MESSAGE_BYTES
 from tests.conftest import make_settings
 from tests.integration.mosquitto import Mosquitto
+from tests.integration.peer import wait_for
 from tests.services import REDIS_URL, require
 
 
@@ -108,4 +116,43 @@ def test_site_create_and_broker_files_work_with_a_real_mosquitto(
         assert connect(edge_env["ANCHANG_EDGE_MQTT_PASSWORD"]) == 0
         assert connect("wrong-password") != 0
     finally:
+        broker.stop()
+
+
+def test_the_generated_broker_refuses_a_message_above_the_protocol_limit(tmp_path: Path
+                                                                        ) -> None:
+    """The protocol's 256 KiB limit holds at the broker too: a larger message never reaches
+    a subscriber; one of exactly the limit does.
+
+    The client here speaks MQTT 3.1.1 on purpose: Mosquitto 2.0.11 answers the refused
+    PUBLISH of an MQTT 5 client with PUBACK reason 0x95, which MQTT 5 does not allow in a
+    PUBACK, and paho 2.2 then drops the connection as malformed and resends the same
+    message on reconnect — for ever. No party of the protocol may send an oversized
+    message (docs/sync-protocol.md §2)."""
+    conf = mosquitto_conf(port=1, passwd_path="p", acl_path="a", persistence_dir=None)
+    assert f"message_size_limit {MAX_MESSAGE_BYTES}\n" in conf
+    password = "cloud-" + new_key()
+    broker = Mosquitto(tmp_path / "mosq", broker_files({}, [], mosquitto_password_hash(password)))
+    broker.start()
+    topic = "anchang/v1/sites/sh-limit/up"
+    received: list[bytes] = []
+    subscribed: list[int] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    client.username_pw_set(CLOUD_MQTT_USERNAME, password)
+    client.on_connect = lambda c, _u, _f, _r, _p: c.subscribe(topic, qos=1)
+    client.on_subscribe = lambda _c, _u, mid, _r, _p: subscribed.append(mid)
+    client.on_message = lambda _c, _u, msg: received.append(msg.payload[:1])
+    try:
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        wait_for(lambda: subscribed, what="SUBACK")
+        client.publish(topic, b"x" * (MAX_MESSAGE_BYTES + 1), qos=1)
+        client.publish(topic, b"y" * MAX_MESSAGE_BYTES, qos=1)
+        # One publisher's messages arrive in order: had the first passed, it came first.
+        wait_for(lambda: received, what="the message of exactly the limit")
+        assert received == [b"y"]
+        assert "Dropped too large PUBLISH" in broker.log_text()
+    finally:
+        client.loop_stop()
+        client.disconnect()
         broker.stop()
