@@ -202,6 +202,9 @@ def _on_link(site_id: str, change: Callable[[Session, SiteLink], None]) -> None:
     except ProtocolError as exc:
         console.print(f"[red]案场 {site_id} 没有边缘设备凭据（{exc.reason}）[/red]")
         raise typer.Exit(1) from exc
+    except AppError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
 
 
 @site_app.command("re-enrol")

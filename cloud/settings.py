@@ -54,7 +54,8 @@ class CloudSettings(BaseSettings):
     )
     mqtt_client_id: str = "anchang-cloud-sync"
     sync_enabled: bool = Field(False, description="run the sync consumer inside the API process")
-    sync_batch_size: int = Field(200, ge=1, le=5000)
+    # ≤ 2000: an Ack naming a refusal for each message of a batch stays under 256 KiB.
+    sync_batch_size: int = Field(200, ge=1, le=2000)
     clock_skew_alarm_seconds: int = Field(300, ge=1)
     sync_gap_alarm_seconds: int = Field(
         60, ge=5, le=3600, description="a hole in a site's stream open this long: alarm, "

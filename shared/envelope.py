@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -37,7 +38,7 @@ EARLIEST_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def _in_range(value: datetime) -> datetime:
+def within_time_bounds(value: datetime) -> datetime:
     value = as_utc(value)
     if not EARLIEST_TIME <= value < LATEST_TIME:
         raise ValueError(
@@ -49,7 +50,34 @@ def _in_range(value: datetime) -> datetime:
 Seq = Annotated[int, Strict(), Field(ge=1, le=MAX_WIRE_INT)]
 Count = Annotated[int, Strict(), Field(ge=0, le=MAX_WIRE_INT)]
 Flag = Annotated[bool, Strict()]
-WireTime = Annotated[datetime, AfterValidator(_in_range)]
+def _rfc3339_text(value: object) -> object:
+    # Lax datetime parsing would read 1764000000 or "1764000000" as Unix seconds.
+    if isinstance(value, str) and _TIME_TEXT.match(value):
+        return value
+    if isinstance(value, datetime):  # built in code, not read off the wire
+        return value
+    raise ValueError("a time is an RFC 3339 string, e.g. 2026-11-25T06:30:00Z")
+
+
+_TIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+WireTime = Annotated[datetime, BeforeValidator(_rfc3339_text), AfterValidator(within_time_bounds)]
+WireFloat = Annotated[float, Strict()]
+
+
+def _no_constants(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise ValueError("duplicate key in a JSON object")
+    return data
+
+
+def strict_json(raw: bytes) -> Any:
+    """RFC 8259 JSON only: no NaN or Infinity, no key twice in one object."""
+    return json.loads(raw, parse_constant=_no_constants, object_pairs_hook=_unique_keys)
 
 
 class ProtocolError(Exception):
@@ -101,9 +129,9 @@ class Signed(BaseModel):
         if len(raw) > MAX_MESSAGE_BYTES:
             raise ProtocolError("too_large", f"{len(raw)} bytes")
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ProtocolError("malformed", "not JSON") from exc
+            data = strict_json(raw)
+        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            raise ProtocolError("malformed", f"not JSON: {exc}"[:200]) from exc
         if isinstance(data, dict) and data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
             raise ProtocolError("unsupported_schema", f"v={data.get('v')!r}")
         try:
@@ -188,7 +216,7 @@ class Status(Signed):
     next_seq: Seq = 1
     last_acked_seq: Count = 0
     oldest_unacked_at: WireTime | None = None
-    clock_skew_seconds: float | None = Field(None, ge=-1e9, le=1e9)
+    clock_skew_seconds: WireFloat | None = Field(None, ge=-1e9, le=1e9)
     skew_sampled_at: WireTime | None = None
     link: LinkState = "ok"
     storage_full: Flag = False

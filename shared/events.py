@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    model_validator,
+)
 
+from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.follow_ups import FOLLOW_UP_NOTE_MAX
 
@@ -19,6 +29,19 @@ VisitSource = Literal["natural", "channel", "referral_old_customer", "online", "
 # Ids are database INTEGERs; strict, so "12", 12.0 or true is malformed, never coerced.
 DbId = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
 StrictFlag = Annotated[bool, Strict()]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    # NUL cannot be stored by PostgreSQL at all, and no text we keep needs the others.
+    if _CONTROL.search(value):
+        raise ValueError("control characters are not allowed in text")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+# A time inside an event: with its zone, and within the protocol's bounds (2024–2100).
+EventTime = Annotated[AwareDatetime, AfterValidator(within_time_bounds)]
 
 
 class VisitRegistered(BaseModel):
@@ -29,9 +52,9 @@ class VisitRegistered(BaseModel):
     visit_id: UUID
     project_id: DbId
     phone: str = Field(pattern=r"^1[3-9]\d{9}$")
-    name: str | None = Field(default=None, max_length=50)
+    name: Text | None = Field(default=None, max_length=50)
     party_size: Annotated[int, Strict(), Field(ge=1, le=50)]
-    intent: str | None = Field(default=None, max_length=200)
+    intent: Text | None = Field(default=None, max_length=200)
     source: VisitSource = "natural"
     consultant_id: DbId | None = None
     provisional_first_visit: StrictFlag = True
@@ -59,9 +82,9 @@ class FollowUpRecorded(BaseModel):
     consultant_id: DbId
     kind: FollowUpKind
     reached: StrictFlag
-    note: str = Field(default="", max_length=FOLLOW_UP_NOTE_MAX)
-    next_at: AwareDatetime | None = None
-    occurred_at: AwareDatetime
+    note: Text = Field(default="", max_length=FOLLOW_UP_NOTE_MAX)
+    next_at: EventTime | None = None
+    occurred_at: EventTime
 
     @model_validator(mode="after")
     def _next_after_occurred(self) -> Self:
@@ -88,7 +111,7 @@ class FollowUpDraft(BaseModel):
     phone: str | None = Field(None, min_length=1, max_length=40, description="客户手机号")
     kind: FollowUpKind = Field(description="call 电话 / visit 到访 / wechat 微信 / meeting 面谈")
     reached: bool = Field(description="是否联系上客户（有效跟进）")
-    note: str = Field("", max_length=FOLLOW_UP_NOTE_MAX)
+    note: Text = Field("", max_length=FOLLOW_UP_NOTE_MAX)
     next_at: AwareDatetime | None = Field(None, description="下次跟进时间")
     occurred_at: AwareDatetime = Field(description="跟进时间（手机时钟）")
 
@@ -135,5 +158,5 @@ class ContactRevealed(BaseModel):
     project_id: DbId
     phone: str = Field(pattern=r"^1[3-9]\d{9}$")
     consultant_id: DbId
-    reason: str = Field(min_length=2, max_length=200)
+    reason: Text = Field(min_length=2, max_length=200)
 

@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.subscribeoptions import SubscribeOptions
 import structlog
+from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -212,12 +212,6 @@ class SyncConsumer:
                 metrics.DEFERRED.labels(site_id).inc()
                 continue  # set aside: its appliance sends again
             if kind == "up":
-                # An event is sent at QoS 1 and never retained: a retained one would be
-                # replayed to every subscriber for ever, a QoS 0 one may silently vanish.
-                if item.retain or item.qos == 0:
-                    self._reject(item, ProtocolError(
-                        "retained_up" if item.retain else "qos0_up", item.topic), site_id)
-                    continue
                 ups[site_id].append(item)
             elif kind in ("status", "down/req"):
                 others.append((site_id, kind, item))
@@ -269,6 +263,7 @@ class SyncConsumer:
             refused: list[Rejection] = []
             for item in items:
                 try:
+                    _check_delivery(item)
                     good.append(self._verified(session, site_id, item, Envelope, key))
                 except ProtocolError as exc:
                     envelope = _parse_quietly(item.payload)
@@ -350,6 +345,16 @@ class SyncConsumer:
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             # Not connected: the edge asks again (status on reconnect, ack timeout).
             log.warning("sync.publish_failed", topic=topic, rc=info.rc)
+
+
+def _check_delivery(item: Inbound) -> None:
+    """An event is sent at QoS 1 and never retained: a retained one would be replayed to
+    every subscriber for ever (and an old agent's replay is no sign of a running one), a
+    QoS 0 one may vanish unnoticed."""
+    if item.retain:
+        raise ProtocolError("retained_up", item.topic)
+    if item.qos == 0:
+        raise ProtocolError("qos0_up", item.topic)
 
 
 def _parse_quietly(raw: bytes) -> Envelope | None:

@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 
 from cloud.audit import service as audit_service
 from cloud.sync.models import SiteLink, SyncEvent
+from shared.errors import ValidationFailed
 from shared.timeutil import as_utc
 
 # Two instances both heard within this window are two agents, not a restart.
@@ -32,6 +33,14 @@ TWIN_WINDOW = timedelta(minutes=5)
 REFUSAL_AUDIT_EVERY = timedelta(minutes=10)
 
 EPOCH_MISMATCH = "epoch_mismatch"
+
+
+class UnknownInstance(ValidationFailed):
+    code = "unknown_instance"
+    title = "该实例不是这个案场正在使用的两台设备之一，请核对控制台“案场设备”页显示的实例"
+
+    def __init__(self, instance: str) -> None:
+        super().__init__(extra={"instance": instance})
 INSTANCE_CONFLICT = "instance_conflict"
 
 
@@ -120,6 +129,8 @@ def allow_reenrol(session: Session, link: SiteLink, *, actor: str) -> None:
 def resolve_twin(session: Session, link: SiteLink, keep: str, *, actor: str) -> None:
     """The operator chose which of two agents speaks for the site; the other stays
     refused (it should be switched off)."""
+    if keep not in (link.instance, link.refused_instance):
+        raise UnknownInstance(keep)
     other = link.refused_instance if keep == link.instance else link.instance
     link.instance, link.previous_instance = keep, None
     link.refused_instance, link.twin_alarm = other, False

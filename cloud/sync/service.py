@@ -193,16 +193,17 @@ def _apply_contiguous(
     try:
         with session.begin_nested():
             runs = [_apply_run(session, settings, link, key, envelopes, received_at)]
-    except (IntegrityError, DataError):
+    except (IntegrityError, DataError, ValueError):
         # Something the checks could not foresee (a constraint, a value the database
-        # cannot hold): one event at a time, so only the event at fault is rejected.
+        # cannot hold — psycopg2 refuses some with a ValueError): one event at a time, so
+        # only the event at fault is rejected.
         runs = []
         for envelope in envelopes:
             try:
                 with session.begin_nested():
                     runs.append(_apply_run(session, settings, link, key, [envelope],
                                            received_at))
-            except (IntegrityError, DataError) as error:
+            except (IntegrityError, DataError, ValueError) as error:
                 single = _Run()
                 _reject(single, envelope,
                         "conflict" if isinstance(error, IntegrityError) else "invalid_value")
@@ -264,13 +265,33 @@ def _conflicts(session: Session, link: SiteLink, envelopes: dict[int, Envelope],
             continue
         result.rejected.append(Rejection(seq=seq, event_id=str(envelope.event_id),
                                          reason=SEQ_CONFLICT, consumed=True))
-        if not link.conflict_alarm:
-            link.conflict_alarm = True
-            audit_service.record(
-                session, action="sync.seq_conflict", result="failure",
-                actor=f"site:{link.site_id}", object_type="site", object_id=link.site_id,
-                detail={"epoch": link.epoch, "seq": seq, "kept": first,
-                        "refused": content_hash(envelope)})
+        _raise_conflict_alarm(session, link, seq, first, content_hash(envelope))
+
+
+def _burst_conflicts(session: Session, link: SiteLink, seen: dict[int, Envelope],
+                     burst: list[Envelope], result: ApplyResult) -> None:
+    """Two copies of one seq in the same batch: the first is the one kept, as across
+    batches; the same content again is a duplicate, other content a conflict."""
+    for envelope in burst:
+        first = seen[envelope.seq]
+        if content_hash(first) == content_hash(envelope):
+            result.duplicates += 1
+            continue
+        result.rejected.append(Rejection(seq=envelope.seq, event_id=str(envelope.event_id),
+                                         reason=SEQ_CONFLICT, consumed=True))
+        _raise_conflict_alarm(session, link, envelope.seq, content_hash(first),
+                              content_hash(envelope))
+
+
+def _raise_conflict_alarm(session: Session, link: SiteLink, seq: int, kept: str,
+                          refused: str) -> None:
+    if link.conflict_alarm:
+        return
+    link.conflict_alarm = True
+    audit_service.record(
+        session, action="sync.seq_conflict", result="failure", actor=f"site:{link.site_id}",
+        object_type="site", object_id=link.site_id,
+        detail={"epoch": link.epoch, "seq": seq, "kept": kept, "refused": refused})
 
 
 def apply_batch(
@@ -290,17 +311,22 @@ def apply_batch(
     held = {p.seq: p for p in session.exec(select(SyncPending).where(
         SyncPending.site_id == site_id, SyncPending.epoch == link.epoch)).all()}
     seen: dict[int, Envelope] = {}
+    burst: list[Envelope] = []  # later copies of a seq within this batch
     for envelope in admitted:
-        seen.setdefault(envelope.seq, envelope)
+        if envelope.seq in seen:
+            burst.append(envelope)
+        else:
+            seen[envelope.seq] = envelope
     _conflicts(session, link, seen, held, result)
+    # Seqs we already hold with other content: the first stays, these are not applied.
     conflicted = {r.seq for r in result.rejected if r.reason == SEQ_CONFLICT}
+    _burst_conflicts(session, link, seen, burst, result)
     ready: dict[int, Envelope] = {}
     for seq, envelope in seen.items():
         if seq <= link.last_applied_seq or seq in conflicted:
             result.duplicates += 1
             continue
         ready[seq] = envelope
-    result.duplicates += len(admitted) - len(seen)
     link.highest_seen_seq = max([link.highest_seen_seq, *ready])
     contiguous: list[Envelope] = []
     nxt = link.last_applied_seq + 1

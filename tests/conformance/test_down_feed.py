@@ -11,7 +11,7 @@ import pytest
 
 from tests.conformance import wire
 from tests.conformance.client import Edge, wait_for
-from tests.conformance.target import SiteAccess, Target, reference_violation
+from tests.conformance.target import SiteAccess, Target
 
 pytestmark = pytest.mark.integration
 
@@ -145,14 +145,6 @@ def restart_afterwards(target: Target) -> Iterator[None]:
     target.restart_cloud()
 
 
-@reference_violation(
-    "cloud/sync/feed.py bounds a batch by `limit` items only, never by bytes: a customer "
-    "item is ~530 bytes, so 500 of them (the reference edge's page) make a DownBatch "
-    "above 256 KiB. The broker refuses it (message_size_limit) — with PUBACK 0x95, on "
-    "which paho drops the cloud's connection and resends the batch on reconnect, for "
-    "ever; without the broker limit the edge refuses it as too_large. Either way the "
-    "down-feed stops for any site with ~490+ customers changed since its cursor (any "
-    "resync of a real site)")
 def test_a_batch_never_exceeds_the_message_limit(edge: Edge, site: SiteAccess,
                                                  restart_afterwards: None) -> None:
     """§2.1, §10, §15: a DownBatch stays within 262,144 bytes — fewer than `limit` items

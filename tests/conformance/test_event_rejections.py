@@ -11,7 +11,7 @@ import pytest
 
 from tests.conformance import wire
 from tests.conformance.client import Edge
-from tests.conformance.target import SiteAccess, Target, reference_violation
+from tests.conformance.target import SiteAccess, Target
 
 pytestmark = pytest.mark.integration
 
@@ -139,18 +139,15 @@ def test_a_visit_id_taken_by_another_event_is_conflict(edge: Edge, site: SiteAcc
     rejected_and_consumed(edge, site, again, "conflict")
 
 
-@reference_violation(
-    "a text the database cannot store (U+0000 in `intent`; PostgreSQL text refuses NUL) "
-    "raises psycopg2's ValueError, which cloud/sync/service.py does not catch (only "
-    "IntegrityError/DataError): the whole batch rolls back, no ack goes out, the site is "
-    "set aside in back-off and every resend fails the same way — the site stalls for good")
-def test_a_value_the_cloud_cannot_store_is_invalid_value(edge: Edge, site: SiteAccess
-                                                         ) -> None:
-    """§6.3 `invalid_value`: a poison event is refused on its own; it never stalls the
-    site."""
-    event = edge.envelope(1, wire.visit(site.project_id, wire.phone(), intent="三房\u0000"))
-    edge.send(event)
-    assert edge.rejection(1, "invalid_value", timeout=5)["consumed"] is True
+@pytest.mark.parametrize("text", ["三房\u0000", "三房\u0007", "三房\u007f"])
+def test_text_with_control_characters_is_invalid_payload(edge: Edge, site: SiteAccess,
+                                                         text: str) -> None:
+    """§6.3: payload text holds no control characters but tab, LF and CR (PostgreSQL
+    cannot even store NUL): the event is refused on its own and never stalls the site."""
+    edge.send(edge.envelope(1, wire.visit(site.project_id, wire.phone(), intent=text)))
+    assert edge.rejection(1, "invalid_payload", timeout=5)["consumed"] is True
+    edge.send(edge.envelope(2, wire.visit(site.project_id, wire.phone(), intent="三房\n学区")))
+    assert edge.acked(2)["rejected"] == []
 
 
 def test_follow_up_and_reveal_events_apply(target: Target, edge: Edge, site: SiteAccess

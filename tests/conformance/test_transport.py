@@ -6,7 +6,7 @@ import pytest
 
 from tests.conformance import wire
 from tests.conformance.client import Edge
-from tests.conformance.target import SiteAccess, Target, reference_violation
+from tests.conformance.target import SiteAccess, Target
 
 pytestmark = pytest.mark.integration
 
@@ -25,37 +25,35 @@ def test_a_site_may_not_publish_on_another_sites_topics(edge: Edge, site: SiteAc
     assert code == NOT_AUTHORIZED
 
 
-def test_a_qos_0_envelope_is_processed_like_any_other(edge: Edge, site: SiteAccess) -> None:
-    """§1: senders use QoS 1, but the cloud does not depend on it: a QoS 0 `up` that
-    arrives is applied and acked (the edge's resends cover its loss)."""
-    edge.send(edge.envelope(1, wire.visit(site.project_id, wire.phone())), qos=0)
+def test_a_qos_0_envelope_is_refused_by_name(edge: Edge, site: SiteAccess) -> None:
+    """§1, §6.4: senders use QoS 1; an `up` delivered at QoS 0 is refused `qos0_up`
+    (consuming nothing) — the same event at QoS 1 then applies."""
+    event = edge.envelope(1, wire.visit(site.project_id, wire.phone()))
+    edge.send(event, qos=0)
+    assert edge.rejection(1, "qos0_up")["consumed"] is False
+    edge.send(event)
     assert edge.acked(1)["rejected"] == []
 
 
-@reference_violation(
-    "cloud/sync/consumer.py ignores the retain flag of `up` messages (it passes "
-    "live=not retain for statuses only): a retained `up` replayed when the consumer "
-    "subscribes again counts as its instance speaking live, so an old message of the "
-    "store's previous agent process raises the twin alarm and the running agent is "
-    "refused `instance_conflict`")
-def test_a_retained_envelope_replayed_on_subscribe_is_not_a_live_message(
+def test_a_retained_envelope_is_refused_and_its_replay_is_no_live_message(
     target: Target, edge: Edge, site: SiteAccess, connect: object
 ) -> None:
-    """§1.1: `up` is never retained; a retained one the broker replays on subscribe is old
-    news — it has no effect (in particular it is no sign of a running agent, §8)."""
+    """§1.1, §6.4: `up` is never retained. A retained one is refused `retained_up` when
+    published and again when the broker replays it on subscribe — it is never applied,
+    and a replay is no sign of a running agent (§8)."""
     event = edge.envelope(1, wire.visit(site.project_id, wire.phone()))
     edge.send(event, retain=True)  # the store's previous agent process, misbehaving
-    edge.acked(1)
+    assert edge.rejection(1, "retained_up")["consumed"] is False
     successor = edge.instance = wire.uid()  # the next process of the same store
-    edge.send(edge.envelope(2, wire.visit(site.project_id, wire.phone())))
-    edge.acked(2)
+    edge.send(edge.envelope(1, wire.visit(site.project_id, wire.phone())))
+    edge.acked(1)
     try:
-        target.restart_cloud()
+        target.restart_cloud()  # the broker replays the retained message
         before = edge.ack_count()
-        edge.send(edge.envelope(3, wire.visit(site.project_id, wire.phone())))
-        answer = edge.wait_ack(lambda a: a["acked_seq"] >= 3 or a["rejected"], after=before,
-                               what="the answer to seq 3")
-        assert answer["rejected"] == [] and edge.instance == successor
-        assert "twin" not in target.alarms(site.site_id)
+        edge.send(edge.envelope(2, wire.visit(site.project_id, wire.phone())))
+        answer = edge.wait_ack(lambda a: a["acked_seq"] >= 2, after=before,
+                               what="the answer to seq 2")
+        assert [r for r in answer["rejected"] if r["reason"] != "retained_up"] == []
+        assert edge.instance == successor and "twin" not in target.alarms(site.site_id)
     finally:
         edge.publish("up", b"", retain=True)  # drops the retained message

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conformance import wire
 from tests.conformance.client import Edge, wait_for
-from tests.conformance.target import SiteAccess, Target, reference_violation
+from tests.conformance.target import SiteAccess, Target
 
 pytestmark = pytest.mark.integration
 
@@ -116,11 +116,6 @@ def test_a_resend_from_another_instance_of_the_same_store_is_a_duplicate(
     assert (again["acked_seq"], again["rejected"]) == (1, [])
 
 
-@reference_violation(
-    "cloud/sync/service.py apply_batch keeps the first copy of each seq in a batch "
-    "(`seen.setdefault`) and counts later copies as duplicates without comparing them: "
-    "two different events under one seq that reach the cloud in the same batch (two "
-    "agents sending at once) lose the second silently — no seq_conflict, no alarm")
 def test_two_contents_of_one_seq_in_one_burst_are_a_conflict(target: Target, edge: Edge,
                                                              site: SiteAccess) -> None:
     """§6.1: the conflict rule holds whether or not both copies arrive together. (Three
