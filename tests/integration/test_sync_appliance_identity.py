@@ -38,6 +38,13 @@ def edges() -> Iterator[list[EdgeProcess]]:
         edge.stop()
 
 
+def started(edge: EdgeProcess) -> None:
+    """Running, and knowing the site's projects (the down-feed works whatever the epoch)."""
+    edge.start()
+    wait_for(lambda: edge.get("/api/v1/kiosk/projects").json(), timeout=30,
+             what="the projects on the appliance")
+
+
 def visit(edge: EdgeProcess, site: ProvisionedSite, phone: str) -> str:
     answer = edge.register({"project_id": site.project_id, "phone": phone, "party_size": 1})
     assert answer.status_code == 201, answer.text
@@ -66,14 +73,14 @@ def test_a_re_imaged_appliance_is_refused_until_the_site_is_re_enrolled(
     site = sites[0]
     old = EdgeProcess(tmp_path / "old", site, broker.port)
     edges.append(old)
-    old.start()
+    started(old)
     first = {visit(old, site, f"1380000000{n}") for n in range(3)}
     wait_for(lambda: in_cloud(engine) == first, timeout=30, what="the old store's visits")
     old.stop()
 
     fresh = EdgeProcess(tmp_path / "fresh", site, broker.port)  # a new card, a new image
     edges.append(fresh)
-    fresh.start()
+    started(fresh)
     later = {visit(fresh, site, f"1390000000{n}") for n in range(2)}  # seqs 1 and 2 again
     wait_for(lambda: sync_state(fresh) == "epoch_refused", timeout=30,
              what="the appliance told it is refused")
@@ -101,7 +108,7 @@ def test_a_cloned_appliance_raises_the_twin_alarm_and_the_newer_one_is_refused(
     site = sites[0]
     original = EdgeProcess(tmp_path / "original", site, broker.port)
     edges.append(original)
-    original.start()
+    started(original)
     before = {visit(original, site, f"1370000000{n}") for n in range(2)}
     wait_for(lambda: in_cloud(engine) == before, timeout=30, what="the original's visits")
     original.stop()
@@ -111,9 +118,9 @@ def test_a_cloned_appliance_raises_the_twin_alarm_and_the_newer_one_is_refused(
         if (tmp_path / "original" / name).exists():
             shutil.copy(tmp_path / "original" / name, tmp_path / "clone" / name)
     edges.append(clone)
-    original.start()
+    started(original)
     wait_for(lambda: sync_state(original) == "ok", timeout=15, what="the original online")
-    clone.start()  # one credential, one store, two agents: the broker kicks them in turns
+    started(clone)  # one credential, one store, two agents: the broker kicks them in turns
     wait_for(lambda: audited(engine, "sync.twin_detected"), timeout=60, what="the twin alarm")
     with Session(engine) as s:
         link = s.get(SiteLink, site.site_id)
