@@ -11,6 +11,11 @@ from cloud.catalog.models import utc_column
 from shared.timeutil import as_utc, utcnow
 
 
+def is_later_contact(at: datetime, last: datetime | None) -> bool:
+    """An effective contact at `at` restarts the 7-day follow-up clock (from `last`)."""
+    return last is None or as_utc(at) > as_utc(last)
+
+
 class Customer(SQLModel, table=True):
     """A person interested in one project; the normalised phone is the key per project."""
 
@@ -39,7 +44,7 @@ class Customer(SQLModel, table=True):
 
     def contacted(self, at: datetime) -> None:
         """An effective contact at `at`: the 7-day follow-up clock restarts from it."""
-        if self.last_effective_at is None or as_utc(at) > as_utc(self.last_effective_at):
+        if is_later_contact(at, self.last_effective_at):
             self.last_effective_at = at
 
 

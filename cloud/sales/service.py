@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
+from cloud.bulk import insert_rows
 from cloud.identity.deps import Principal
-from cloud.sales.models import Customer, Visit
+from cloud.sales.models import Customer, Visit, is_later_contact
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
 from shared.errors import NotFound
@@ -20,7 +21,7 @@ from shared.events import VisitRegistered
 from shared.names import mask_name
 from shared.phone import mask_phone, normalise_phone
 from shared.rules import NotYourCustomer, protection_until
-from shared.timeutil import as_utc, iso, shanghai_date
+from shared.timeutil import as_utc, iso, shanghai_date, utcnow
 
 PHONE_CONTEXT = "customer.phone"
 NAME_CONTEXT = "customer.name"
@@ -37,11 +38,60 @@ class SyncedVisit:
     seq: int
 
 
+class CustomerFacts(Protocol):
+    """What the down-feed states about a customer: a stored row or one just inserted."""
+
+    id: int | None
+    project_id: int
+    phone_enc: str
+    phone_masked: str
+    name_enc: str | None
+    owner_id: int | None
+    visit_count: int
+    first_visit_at: datetime
+    last_visit_at: datetime
+    protection_until: datetime
+    last_effective_at: datetime | None
+
+    def contacted(self, at: datetime) -> None: ...
+
+
+@dataclass
+class NewCustomer:
+    """A customer first seen in a sync run. All of a run's new customers go in with one
+    INSERT: an ORM object per customer cost more than the rest of its visit."""
+
+    project_id: int
+    phone_enc: str
+    phone_bidx: str
+    phone34_bidx: str
+    phone_masked: str
+    name_enc: str | None
+    owner_id: int | None
+    first_visit_at: datetime
+    last_visit_at: datetime
+    protection_until: datetime
+    last_effective_at: datetime | None
+    visit_count: int = 0
+    id: int | None = None
+
+    def contacted(self, at: datetime) -> None:
+        if is_later_contact(at, self.last_effective_at):
+            self.last_effective_at = at
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        return {**{f: getattr(self, f) for f in _NEW_CUSTOMER_COLUMNS},
+                "status": "visited", "created_at": now}
+
+
+_NEW_CUSTOMER_COLUMNS = tuple(f for f in NewCustomer.__dataclass_fields__ if f != "id")
+
+
 @dataclass(frozen=True)
 class VisitOutcome:
     outcome: str  # applied | merged
     visit_id: str
-    customer: Customer
+    customer: CustomerFacts
     phone: str
 
 
@@ -51,12 +101,13 @@ def record_synced_visits(
     """Apply kiosk registrations in seq order with a fixed number of queries per batch.
 
     The caller holds the site's sync row lock, and every project belongs to one site, so
-    no other writer races on these customers.
+    no other writer races on these customers. Known customers are ORM rows (their few
+    changes flushed as updates); new customers and all visits are inserted set-based.
     """
     phones = [normalise_phone(v.event.phone) for v in visits]
     bidx = {phone: settings.blind_index.phone(phone) for phone in phones}
     wanted = {(v.event.project_id, bidx[p]) for v, p in zip(visits, phones, strict=True)}
-    customers: dict[tuple[int, str], Customer] = {}
+    customers: dict[tuple[int, str], CustomerFacts] = {}
     if wanted:
         found = session.exec(
             select(Customer).where(col(Customer.phone_bidx).in_({b for _, b in wanted}))
@@ -75,14 +126,14 @@ def record_synced_visits(
         ).all():
             day_visit[(*by_id[customer_id], day)] = visit_id
 
-    plan: list[tuple[SyncedVisit, str, Customer, bool | None]] = []
-    fresh: list[Customer] = []
+    plan: list[tuple[SyncedVisit, str, tuple[int, str], date, bool | None]] = []
+    fresh: list[NewCustomer] = []
     for synced, phone in zip(visits, phones, strict=True):
         event, at = synced.event, synced.occurred_at
         key = (event.project_id, bidx[phone])
         customer = customers.get(key)
         if customer is None:
-            customer = Customer(
+            customer = NewCustomer(
                 project_id=event.project_id,
                 phone_enc=settings.cipher.encrypt(phone, context=PHONE_CONTEXT),
                 phone_bidx=key[1],
@@ -90,16 +141,16 @@ def record_synced_visits(
                 phone_masked=mask_phone(phone),
                 name_enc=settings.cipher.encrypt(event.name, context=NAME_CONTEXT)
                 if event.name else None,
-                owner_id=event.consultant_id, visit_count=0, first_visit_at=at,
-                last_visit_at=at, protection_until=protection_until(at), last_effective_at=at,
+                owner_id=event.consultant_id, first_visit_at=at, last_visit_at=at,
+                protection_until=protection_until(at), last_effective_at=at,
             )
             customers[key] = customer
             fresh.append(customer)
-        day_key = (*key, shanghai_date(at))
-        if day_key in day_visit:
-            plan.append((synced, phone, customer, None))
+        day = shanghai_date(at)
+        if (*key, day) in day_visit:
+            plan.append((synced, phone, key, day, None))
             continue
-        day_visit[day_key] = str(event.visit_id)
+        day_visit[(*key, day)] = str(event.visit_id)
         first = customer.visit_count == 0
         customer.visit_count += 1
         customer.contacted(at)  # a visit is an effective contact
@@ -109,33 +160,37 @@ def record_synced_visits(
             customer.protection_until = protection_until(at)
         if customer.owner_id is None:
             customer.owner_id = event.consultant_id
-        plan.append((synced, phone, customer, first))
-    session.add_all(fresh)
-    session.flush()  # ids of new customers, for their visits
+        plan.append((synced, phone, key, day, first))
+    now = utcnow()
+    inserted = insert_rows(session, Customer, [c.row(now) for c in fresh],
+                           returning=("id", "project_id", "phone_bidx"))
+    for new_id, project_id, phone_bidx in inserted:
+        customers[(project_id, phone_bidx)].id = new_id
+    session.flush()  # the changes to known customers, before their visits
 
     outcomes: list[VisitOutcome] = []
-    for synced, phone, customer, is_first in plan:
-        event = synced.event
-        day_key = (event.project_id, customer.phone_bidx, shanghai_date(synced.occurred_at))
+    rows: list[dict[str, Any]] = []
+    for synced, phone, key, day, is_first in plan:
+        event, customer = synced.event, customers[key]
         if is_first is None:
-            outcomes.append(VisitOutcome("merged", day_visit[day_key], customer, phone))
+            outcomes.append(VisitOutcome("merged", day_visit[(*key, day)], customer, phone))
             continue
-        assert customer.id is not None
-        session.add(Visit(
-            id=str(event.visit_id), site_id=site_id, project_id=event.project_id,
-            customer_id=customer.id, consultant_id=event.consultant_id,
-            party_size=event.party_size, intent=event.intent, source=event.source,
-            is_first_visit=is_first, visit_date=day_key[2], occurred_at=synced.occurred_at,
-            edge_occurred_at=synced.edge_occurred_at, time_corrected=synced.time_corrected,
-            event_seq=synced.seq,
-        ))
+        rows.append({
+            "id": str(event.visit_id), "site_id": site_id, "project_id": event.project_id,
+            "customer_id": customer.id, "consultant_id": event.consultant_id,
+            "party_size": event.party_size, "intent": event.intent, "source": event.source,
+            "is_first_visit": is_first, "visit_date": day, "occurred_at": synced.occurred_at,
+            "edge_occurred_at": synced.edge_occurred_at,
+            "time_corrected": synced.time_corrected, "event_seq": synced.seq,
+            "created_at": now,
+        })
         outcomes.append(VisitOutcome("applied", str(event.visit_id), customer, phone))
-    session.flush()
+    insert_rows(session, Visit, rows)
     return outcomes
 
 
 def customer_feed_item(
-    customer: Customer, *, phone: str, site_key: bytes, owner_name: str | None,
+    customer: CustomerFacts, *, phone: str, site_key: bytes, owner_name: str | None,
     name: str | None,
 ) -> tuple[str, dict[str, Any]]:
     """The down-feed form: indexed with the site's own key, so appliances share no secret."""
@@ -222,7 +277,7 @@ def reveal_for_contact(
     return customer, phone
 
 
-def decrypt_name(settings: CloudSettings, customer: Customer) -> str | None:
+def decrypt_name(settings: CloudSettings, customer: CustomerFacts) -> str | None:
     if customer.name_enc is None:
         return None
     return settings.cipher.decrypt(customer.name_enc, context=NAME_CONTEXT)

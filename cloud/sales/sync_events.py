@@ -71,7 +71,7 @@ def apply_visits(
     return [o for o in outcomes if o is not None]
 
 
-def _announce(ctx: ApplyContext, customers: Sequence[Customer],
+def _announce(ctx: ApplyContext, customers: Sequence[sales_service.CustomerFacts],
               phones: dict[int, str] | None = None) -> None:
     """One down-feed item per customer, in its final state after the run."""
     if not customers:
@@ -79,14 +79,16 @@ def _announce(ctx: ApplyContext, customers: Sequence[Customer],
     owner_ids = {c.owner_id for c in customers if c.owner_id}
     owners = dict(ctx.session.exec(
         select(User.id, User.display_name).where(col(User.id).in_(owner_ids))).all())
+    items = []
     for customer in customers:
         assert customer.id is not None
         phone = (phones or {}).get(customer.id) or ctx.settings.cipher.decrypt(
             customer.phone_enc, context=sales_service.PHONE_CONTEXT)
-        ctx.feed("customer", *sales_service.customer_feed_item(
+        items.append(sales_service.customer_feed_item(
             customer, phone=phone, site_key=ctx.site_key,
             owner_name=owners.get(customer.owner_id),
             name=sales_service.decrypt_name(ctx.settings, customer)))
+    ctx.feed("customer", items)
 
 
 def apply_follow_ups(

@@ -9,6 +9,7 @@ only the differences, so identity code never has to know about appliances.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
+from cloud.bulk import insert_rows
 from cloud.catalog.models import Project
 from cloud.identity.models import User, UserRole, UserScope
 from cloud.identity.permissions import SITE_STAFF_ROLES
@@ -27,8 +29,10 @@ from cloud.sync.models import DownFeed, SiteLink
 from shared.envelope import MAX_MESSAGE_BYTES, DownBatch, DownItem, canonical_json
 from shared.timeutil import utcnow
 
-# Items of one batch stay under this many bytes: the whole message (envelope fields and
-# signature included) must stay under MAX_MESSAGE_BYTES, whatever `limit` asked for.
+# A batch is cut by size too: the request's `limit` counts items, and 500 customer items
+# are more than a message may carry (the edge and the broker refuse it, and the edge
+# would ask for the same batch for ever). The items of one batch stay under this, which
+# leaves room for the message's own fields and signature.
 BATCH_BYTES = MAX_MESSAGE_BYTES - 16 * 1024
 
 
@@ -38,6 +42,16 @@ def append(
     item = DownFeed(site_id=site_id, kind=kind, key=key, data=data)
     session.add(item)
     return item
+
+
+def append_many(
+    session: Session, site_id: str, kind: str, items: Iterable[tuple[str, dict[str, Any]]]
+) -> None:
+    """Append items in one INSERT (a sync run announces every customer it touched)."""
+    now = utcnow()
+    rows = [{"site_id": site_id, "kind": kind, "key": key, "data": data, "created_at": now}
+            for key, data in items]
+    insert_rows(session, DownFeed, rows)
 
 
 def announce_customer(session: Session, settings: CloudSettings, customer: Customer) -> None:

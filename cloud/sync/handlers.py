@@ -10,7 +10,7 @@ a fixed number of queries per run whatever its length.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -46,9 +46,9 @@ class ApplyContext:
         """The event's time on the cloud clock, and whether it had to be corrected."""
         return correct_time(self.link, envelope, self.received_at)
 
-    def feed(self, kind: str, key: str, data: dict[str, Any]) -> None:
-        """Append a down-feed item in the run's transaction."""
-        feed.append(self.session, self.site_id, kind, key, data)
+    def feed(self, kind: str, items: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Append down-feed items (key, data) in the run's transaction."""
+        feed.append_many(self.session, self.site_id, kind, items)
 
 
 @dataclass(frozen=True)

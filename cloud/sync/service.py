@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
+from cloud.bulk import insert_rows
 from cloud.catalog.models import Project, Site
 from cloud.settings import CloudSettings
 from cloud.sync import identity
@@ -103,20 +104,26 @@ class _Run:
     """What applying a contiguous run of events produces, merged into the result only
     once the whole run has been flushed."""
 
-    events: list[SyncEvent] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # sync_event rows
     rejected: list[Rejection] = field(default_factory=list)
     applied: dict[str, list[str]] = field(default_factory=dict)  # audit key → refs
     merged: int = 0
 
 
 def _event_row(envelope: Envelope, outcome: str, detail: dict[str, Any],
-               event_id: str | None = None) -> SyncEvent:
-    return SyncEvent(
-        site_id=envelope.site_id, epoch=str(envelope.epoch), seq=envelope.seq,
-        content_sha256=content_hash(envelope), event_id=event_id or str(envelope.event_id),
-        type=envelope.type, outcome=outcome, detail=detail,
-        occurred_at=as_utc(envelope.occurred_at),
-    )
+               event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "site_id": envelope.site_id, "epoch": str(envelope.epoch), "seq": envelope.seq,
+        "content_sha256": content_hash(envelope),
+        "event_id": event_id or str(envelope.event_id), "type": envelope.type,
+        "outcome": outcome, "detail": detail, "occurred_at": as_utc(envelope.occurred_at),
+    }
+
+
+def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """A run's sync_event rows in one INSERT, not an ORM object each."""
+    now = utcnow()
+    insert_rows(session, SyncEvent, [{**row, "applied_at": now} for row in rows])
 
 
 def _reject(run: _Run, envelope: Envelope, reason: str, event_id: str | None = None) -> None:
@@ -181,8 +188,7 @@ def _apply_run(
                 run.merged += 1
             elif outcome.ref is not None:
                 run.applied.setdefault(event_type.audit_key, []).append(outcome.ref)
-    session.add_all(run.events)
-    session.flush()
+    _insert_events(session, run.events)
     return run
 
 
@@ -207,7 +213,7 @@ def _apply_contiguous(
                 single = _Run()
                 _reject(single, envelope,
                         "conflict" if isinstance(error, IntegrityError) else "invalid_value")
-                session.add_all(single.events)
+                _insert_events(session, single.events)
                 runs.append(single)
     rejected = [r for run in runs for r in run.rejected]
     applied: dict[str, list[str]] = {t.audit_key: [] for t in event_types().values()}

@@ -326,8 +326,8 @@ class UpStream:
                     occurred_at=row.occurred_at,
                     sent_at=sent_at,
                     payload=outbox.open_payload(self.settings.cipher, row),
-                ).signed(key)
-                messages.append((self.link.topics.up, envelope.to_wire(), False))
+                )
+                messages.append((self.link.topics.up, envelope.signed_wire(key), False))
             generation = self._generation
             queued = await self.link.publish(messages)
             if generation != self._generation:

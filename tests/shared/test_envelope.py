@@ -49,6 +49,15 @@ def test_signature_is_over_canonical_json_so_another_implementation_can_check_it
     assert signature(body, KEY) == body["sig"]
 
 
+def test_signed_wire_is_the_signed_message_on_the_wire() -> None:
+    unsigned = make().model_copy(update={"sig": ""})
+    stale = make(seq=7)  # a message already signed once: its old sig is not carried over
+    for env in (unsigned, stale, make(payload={"名": "王五", "n": [1, None, True]})):
+        wire = env.signed_wire(KEY)
+        assert wire == env.signed(KEY).to_wire()
+        Envelope.from_wire(wire).verify(KEY)
+
+
 @pytest.mark.parametrize("field,value", [("seq", 2), ("site_id", "sh-other"),
                                          ("payload", {"phone": "13900000000"})])
 def test_any_changed_field_breaks_the_signature(field: str, value: object) -> None:

@@ -1,0 +1,62 @@
+"""Inserting many rows of one table in one statement, inside the session's transaction.
+
+SQLAlchemy's executemany ("insertmanyvalues") builds a bind parameter per value and a
+statement naming them all; for the sync consumer's runs that client-side work cost more
+than PostgreSQL spent storing the rows. On PostgreSQL the rows go through psycopg2's
+execute_values instead: each value still passes its column type's bind processor (UTC
+times, JSON), and a database error is raised as SQLAlchemy's (IntegrityError,
+DataError), so callers handle both paths alike. Other databases use executemany.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql as pg
+from psycopg2.extras import execute_values
+from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel
+
+PAGE_SIZE = 5000
+
+
+def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
+                *, returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """Insert `rows` (dicts with the same keys, every column given that has no database
+    default); answers the `returning` columns of the inserted rows, in no set order (a
+    caller matches them to its rows by a unique key)."""
+    if not rows:
+        return []
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name != "postgresql":
+        statement = insert(table)
+        if returning:
+            statement = statement.returning(*(table.c[name] for name in returning))
+        result = session.execute(statement, rows)
+        return [tuple(row) for row in result.all()] if returning else []
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    values = [
+        tuple(value if process is None else process(value)
+              for value, process in zip((row[n] for n in names), processors, strict=True))
+        for row in rows
+    ]
+    sql = pg.SQL("INSERT INTO {} ({}) VALUES %s{}").format(
+        pg.Identifier(table.name), pg.SQL(", ").join(map(pg.Identifier, names)),
+        pg.SQL(" RETURNING {}").format(pg.SQL(", ").join(map(pg.Identifier, returning)))
+        if returning else pg.SQL(""))
+    cursor = connection.connection.cursor()
+    statement = sql.as_string(cursor)
+    try:
+        fetched = execute_values(cursor, statement, values, page_size=PAGE_SIZE,
+                                 fetch=bool(returning))
+    except psycopg2.Error as error:
+        raise DBAPIError.instance(statement, None, error, psycopg2.Error) from error
+    finally:
+        cursor.close()
+    return [tuple(row) for row in fetched] if returning else []
