@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 JS_BUDGET = 300 * 1024
 FIRST_SCREEN_BUDGET_S = 1.5
+# One cold load on a busy CI machine can take a scheduling hiccup; the median of a few
+# fresh loads is the figure a user meets.
+LOADS = 3
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,19 @@ def initial_js(dist: Path) -> tuple[int, int]:
     return sum(map(len, raw)), sum(len(gzip.compress(b, 9)) for b in raw)
 
 
+def first_screen(page: Any, url: str) -> float:
+    """Seconds from navigation until the app has rendered into #app (or first contentful
+    paint, whichever is later), in a fresh browser context (nothing cached)."""
+    started = time.perf_counter()
+    page.goto(url, wait_until="load")
+    page.wait_for_function(
+        "document.querySelector('#app') && document.querySelector('#app').children.length > 0")
+    elapsed = time.perf_counter() - started
+    fcp = page.evaluate(
+        "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")
+    return max(elapsed, (fcp or 0) / 1000)
+
+
 @pytest.mark.parametrize("app", PRESENT, ids=[a.folder.name for a in PRESENT])
 def test_initial_js_and_first_screen_within_budget(
     app: WebApp, stack: Stack, new_page: Callable[..., Any]
@@ -68,15 +85,8 @@ def test_initial_js_and_first_screen_within_budget(
     dist = app.folder / "dist"
     assert (dist / "index.html").exists(), f"{dist} is not built (make web)"
     raw, zipped = initial_js(dist)
-    page = new_page(app.viewport)
-    started = time.perf_counter()
-    page.goto(app.url(stack), wait_until="load")
-    page.wait_for_function(
-        "document.querySelector('#app') && document.querySelector('#app').children.length > 0")
-    elapsed = time.perf_counter() - started
-    fcp = page.evaluate(
-        "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")
-    shown = max(elapsed, (fcp or 0) / 1000)
+    shown = statistics.median(first_screen(new_page(app.viewport), app.url(stack))
+                              for _ in range(LOADS))
     RESULTS[app.name] = (raw, zipped, shown)
     assert zipped <= JS_BUDGET, f"{app.name}: {zipped / 1024:.0f} KB gzipped"
     assert shown <= FIRST_SCREEN_BUDGET_S, f"{app.name}: first screen in {shown:.2f} s"
@@ -93,8 +103,8 @@ def teardown_module() -> None:
         "Measured by tests/e2e/test_budgets.py (`make manual` writes it here; the last run "
         "wins). Initial JavaScript = the entry chunk and the chunks it imports "
         "statically, from Vite's manifest; first screen = navigation until the app has "
-        "rendered into #app (or first contentful paint, whichever is later), in Debian's "
-        "Chromium against the local server.",
+        "rendered into #app (or first contentful paint, whichever is later), the median of "
+        "three fresh loads in Debian's Chromium against the local server.",
         "",
         "| app | initial JS | gzipped (budget 300 KB) | first screen (budget 1,500 ms) |",
         "|---|---:|---:|---:|",

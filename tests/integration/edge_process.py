@@ -112,6 +112,17 @@ class EdgeProcess:
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.url + path, headers=self._headers(), timeout=10)
 
+    def wait_projects(self, timeout: float = 30) -> None:
+        """Until the down-feed has brought the site's projects: the kiosk refuses a visit to
+        a project it does not know, and on a loaded machine the first feed can take
+        seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.get("/api/v1/kiosk/projects").json():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"no projects on the appliance within {timeout} s")
+
 
 def edge_settings(edge: EdgeProcess, **overrides: object) -> EdgeSettings:
     """The settings the process runs with, for a test that opens its store directly."""

@@ -41,8 +41,7 @@ def edges() -> Iterator[list[EdgeProcess]]:
 def started(edge: EdgeProcess) -> None:
     """Running, and knowing the site's projects (the down-feed works whatever the epoch)."""
     edge.start()
-    wait_for(lambda: edge.get("/api/v1/kiosk/projects").json(), timeout=30,
-             what="the projects on the appliance")
+    edge.wait_projects()
 
 
 def visit(edge: EdgeProcess, site: ProvisionedSite, phone: str) -> str:

@@ -60,6 +60,7 @@ def test_a_cloud_restored_from_an_older_backup_loses_nothing(
     edge = EdgeProcess(tmp_path / "edge", site, broker.port)
     try:
         edge.start()
+        edge.wait_projects()
         before = {edge.register({"project_id": site.project_id, "phone": f"1380000000{n}",
                                  "party_size": 1}).json()["id"] for n in range(5)}
         wait_for(lambda: in_cloud(engine) == before, timeout=30, what="the first five")
