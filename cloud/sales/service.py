@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
@@ -213,11 +212,6 @@ def customer_feed_item(
 
 
 # ---- reading, scoped by the principal's sites ------------------------------------------
-
-
-def count_visits(session: Session, *, site_id: str) -> int:
-    query = select(func.count()).select_from(Visit).where(Visit.site_id == site_id)
-    return session.exec(query).one()
 
 
 def _customer_site(session: Session, customer: Customer) -> str:

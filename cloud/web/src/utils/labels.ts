@@ -161,7 +161,8 @@ export const AUDIT_ACTION_GROUPS: { label: string; prefix: string }[] = [
   { label: '客户个人信息', prefix: 'customer.' },
   { label: '到访记录导出', prefix: 'visit.' },
   { label: '客户跟进', prefix: 'follow_up.' },
-  { label: '案场与项目', prefix: 'site.' },
+  { label: '案场', prefix: 'site.' },
+  { label: '项目', prefix: 'project.' },
   { label: '边缘同步', prefix: 'sync.' },
 ]
 
