@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # The web apps: each folder is an npm project whose `npm run build` writes dist/.
 WEB_APPS := $(wildcard cloud/web/package.json edge_agent/web/*/package.json)
 
-.PHONY: demo test lint bench manual install system-deps services web browser clean
+.PHONY: demo test lint audit-deps bench manual install system-deps services web browser clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(PYTHON) $(VENV)
@@ -39,6 +39,10 @@ test: install system-deps services web browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy cloud edge_agent shared
+
+# Known vulnerabilities in the locked dependencies (docs/operations.md, "Dependency audit").
+audit-deps:
+	$(PYTHON) scripts/audit_deps.py
 
 bench: install system-deps services
 	ANCHANG_WRITE_DOCS=1 $(BIN)/pytest tests/bench -m bench -s $(PYTEST_ARGS)
