@@ -16,6 +16,7 @@ from cloud.audit.api import router as audit_router
 from cloud.catalog.api import router as catalog_router
 from cloud.db import make_engine
 from cloud.identity.api import router as identity_router
+from cloud.privacy.api import router as privacy_router
 from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router
@@ -72,7 +73,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     app.include_router(health.router)
-    for router in (identity_router, audit_router, catalog_router, sales_router, sync_router):
+    for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
+                   privacy_router):
         app.include_router(router, prefix=API_PREFIX)
     if mount_spa(app, "/console", CONSOLE_DIST):
 

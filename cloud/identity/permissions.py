@@ -32,6 +32,8 @@ class Perm(StrEnum):
     CUSTOMER_CONTACT = "sales:customer:contact"
     FOLLOW_UP_READ = "sales:followup:read"
     SYNC_READ = "sync:site:read"
+    # Handle data-subject requests: sees the subject's data unmasked, corrects, erases.
+    PRIVACY_REQUEST = "privacy:request:manage"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -42,6 +44,7 @@ ROLE_NAMES: dict[str, str] = {
     "sales_manager": "销售经理",
     "consultant": "置业顾问",
     "receptionist": "前台",
+    "privacy_officer": "个人信息保护专员",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -66,6 +69,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ}
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
+    # PIPL's person in charge of personal information: answers the subjects' requests.
+    "privacy_officer": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.PRIVACY_REQUEST}),
 }
 
 # Roles whose holders are site staff: they appear in the site's consultant roster feed.

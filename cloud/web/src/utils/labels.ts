@@ -8,6 +8,7 @@ export const ROLE_NAMES: Record<string, string> = {
   sales_manager: '销售经理',
   consultant: '置业顾问',
   receptionist: '前台',
+  privacy_officer: '个人信息保护专员',
 }
 
 export const VISIT_SOURCE_NAMES: Record<string, string> = {
@@ -39,6 +40,12 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'site.create': '新建案场',
   'site.credentials_issued': '签发案场凭据',
   'project.create': '新建项目',
+  'privacy.request_create': '登记个人信息请求',
+  'privacy.subject_data': '查阅申请人个人信息',
+  'privacy.correct': '更正个人信息',
+  'privacy.erase': '删除个人信息',
+  'privacy.complete': '办结个人信息请求',
+  'privacy.refuse': '拒绝个人信息请求',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
@@ -163,6 +170,7 @@ export const AUDIT_ACTION_GROUPS: { label: string; prefix: string }[] = [
   { label: '客户跟进', prefix: 'follow_up.' },
   { label: '案场', prefix: 'site.' },
   { label: '项目', prefix: 'project.' },
+  { label: '个人信息请求', prefix: 'privacy.' },
   { label: '边缘同步', prefix: 'sync.' },
 ]
 
