@@ -18,6 +18,7 @@ export const Perm = {
   VISIT_EXPORT: 'sales:visit:export',
   FOLLOW_UP_READ: 'sales:followup:read',
   SYNC_READ: 'sync:site:read',
+  PRIVACY_REQUEST: 'privacy:request:manage',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

@@ -1,4 +1,4 @@
-import { DataLine, Document, Monitor, Odometer, User } from '@element-plus/icons-vue'
+import { DataLine, Document, Lock, Monitor, Odometer, User } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
@@ -39,6 +39,12 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'users',
     component: () => import('@/views/users/UsersView.vue'),
     meta: { title: '用户与角色', permission: Perm.USER_READ, menu: { icon: User, order: 40 } },
+  },
+  {
+    path: 'privacy',
+    name: 'privacy',
+    component: () => import('@/views/privacy/PrivacyRequestsView.vue'),
+    meta: { title: '个人信息请求', permission: Perm.PRIVACY_REQUEST, menu: { icon: Lock, order: 45 } },
   },
   {
     path: 'audit',
