@@ -44,7 +44,8 @@ def _settings() -> CloudSettings:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """把数据库迁移到最新版本（Alembic）。"""
-    upgrade(_settings().database_url)
+    settings = _settings()
+    upgrade(settings.database_url, cipher=settings.cipher)
     console.print("数据库已迁移到最新版本")
 
 

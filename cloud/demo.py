@@ -178,7 +178,7 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
         # is unreachable.
         cors_origins=[f"http://127.0.0.1:{edge_port}", f"http://localhost:{edge_port}"],
     )
-    upgrade(cloud_settings.database_url)
+    upgrade(cloud_settings.database_url, cipher=cloud_settings.cipher)
     env_path = _seed(cloud_settings, data_dir, values["accounts"], "127.0.0.1", port)
     edge_env = _read_env(env_path)
     edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)

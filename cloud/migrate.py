@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from shared.crypto import FieldCipher
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -17,5 +19,9 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *,
+            cipher: FieldCipher | None = None) -> None:
+    """`cipher`: for the steps that encrypt existing rows (a fresh database needs none)."""
+    config = alembic_config(database_url)
+    config.attributes["cipher"] = cipher
+    command.upgrade(config, revision)

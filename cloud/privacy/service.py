@@ -21,6 +21,7 @@ from cloud.privacy.schemas import (
     SubjectRequestIn,
     SubjectVisit,
 )
+from cloud.sales.free_text import intent_of, note_of
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.sales.service import NAME_CONTEXT, PHONE_CONTEXT, decrypt_name
 from cloud.settings import CloudSettings
@@ -149,9 +150,10 @@ def subject_data(session: Session, *, principal: Principal, settings: CloudSetti
             first_visit_at=c.first_visit_at, last_visit_at=c.last_visit_at,
             visits=[SubjectVisit(id=v.id, site_id=v.site_id, visit_date=v.visit_date,
                                  occurred_at=v.occurred_at, party_size=v.party_size,
-                                 source=v.source, intent=v.intent)
+                                 source=v.source, intent=intent_of(settings, v))
                     for v in visits if v.customer_id == c.id],
-            follow_ups=[SubjectFollowUp(id=f.id, kind=f.kind, reached=f.reached, note=f.note,
+            follow_ups=[SubjectFollowUp(id=f.id, kind=f.kind, reached=f.reached,
+                                        note=note_of(settings, f),
                                         occurred_at=f.occurred_at)
                         for f in notes if f.customer_id == c.id])
         for c, p in found
@@ -196,11 +198,11 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
         session.add(customer)
     visits = session.exec(select(Visit).where(col(Visit.customer_id).in_(ids))).all()
     for visit in visits:
-        visit.intent = None
+        visit.intent_enc = None
         session.add(visit)
     notes = session.exec(select(FollowUp).where(col(FollowUp.customer_id).in_(ids))).all()
     for note in notes:
-        note.note = ""
+        note.note_enc = None
         session.add(note)
     request.phone_enc = request.phone_bidx = request.detail_enc = None
     _close(request, principal, "completed",

@@ -12,6 +12,7 @@ from cloud.identity import roster
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.sales import export, follow_ups, service, timeline, visits
+from cloud.sales.free_text import intent_of, note_of
 from cloud.sales.models import Customer, FollowUp
 from cloud.sales.schemas import (
     ConsultantOption,
@@ -91,7 +92,8 @@ def list_visits(
             id=v.id, site_id=v.site_id, project_id=v.project_id, customer_id=v.customer_id,
             customer_name_masked=service.masked_name(settings, c),
             phone_masked=c.phone_masked, consultant_id=v.consultant_id,
-            consultant_name=consultant, party_size=v.party_size, intent=v.intent,
+            consultant_name=consultant, party_size=v.party_size,
+            intent=intent_of(settings, v),
             source=v.source, is_first_visit=v.is_first_visit, visit_date=v.visit_date,
             occurred_at=v.occurred_at, edge_occurred_at=v.edge_occurred_at,
             time_corrected=v.time_corrected,
@@ -155,24 +157,25 @@ def customer_timeline(customer_id: int, session: SessionDep, principal: Timeline
     found = timeline.customer_timeline(session, principal=principal, customer_id=customer_id)
     card = CustomerCard(**_customer_public(settings, found.customer).model_dump(),
                         site_id=found.site_id, owner_name=found.owner_name)
-    return CustomerTimeline(customer=card, items=[_entry(e) for e in found.entries],
+    return CustomerTimeline(customer=card, items=[_entry(settings, e) for e in found.entries],
                             has_more=found.has_more)
 
 
-def _entry(entry: timeline.Entry) -> VisitEntry | FollowUpEntry:
+def _entry(settings: CloudSettings, entry: timeline.Entry) -> VisitEntry | FollowUpEntry:
     if entry.visit is not None:
         v = entry.visit
         return VisitEntry(
             id=v.id, at=entry.at, consultant_id=v.consultant_id,
             consultant_name=entry.consultant_name, site_id=v.site_id,
             is_first_visit=v.is_first_visit, party_size=v.party_size, source=v.source,
-            intent=v.intent, time_corrected=v.time_corrected)
+            intent=intent_of(settings, v), time_corrected=v.time_corrected)
     f = entry.follow_up
     assert f is not None
     return FollowUpEntry(
         id=f.id, at=entry.at, consultant_id=f.consultant_id,
         consultant_name=entry.consultant_name, follow_up_kind=f.kind, reached=f.reached,
-        effective=f.effective, note=f.note, next_at=f.next_at, recorded_via=f.recorded_via)
+        effective=f.effective, note=note_of(settings, f), next_at=f.next_at,
+        recorded_via=f.recorded_via)
 
 
 @router.post("/customers/{customer_id}/unmask", response_model=UnmaskedContact)
@@ -196,9 +199,10 @@ def reveal_contact(customer_id: int, body: UnmaskRequest, session: SessionDep,
                            name=service.decrypt_name(settings, customer))
 
 
-def _follow_up_public(row: FollowUp, consultant_name: str | None) -> FollowUpPublic:
+def _follow_up_public(settings: CloudSettings, row: FollowUp,
+                      consultant_name: str | None) -> FollowUpPublic:
     return FollowUpPublic.model_validate(
-        {**row.model_dump(), "consultant_name": consultant_name})
+        {**row.model_dump(), "note": note_of(settings, row), "consultant_name": consultant_name})
 
 
 @router.post(
@@ -216,15 +220,15 @@ def create_follow_up(
     row, created = follow_ups.create(session, settings=settings, principal=principal, data=body)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return _follow_up_public(row, principal.display_name)  # a replay is the caller's own
+    return _follow_up_public(settings, row, principal.display_name)  # a replay is the caller's own
 
 
 @router.get("/follow-ups", response_model=list[FollowUpPublic], summary="客户的跟进记录")
 def list_follow_ups(
-    session: SessionDep, principal: FollowUpReader,
+    session: SessionDep, principal: FollowUpReader, settings: SettingsDep,
     customer_id: int = Query(ge=1),
     limit: int = Query(follow_ups.MAX_LIST, ge=1, le=follow_ups.MAX_LIST),
 ) -> list[FollowUpPublic]:
     rows = follow_ups.list_for_customer(
         session, principal=principal, customer_id=customer_id, limit=limit)
-    return [_follow_up_public(row, name) for row, name in rows]
+    return [_follow_up_public(settings, row, name) for row, name in rows]

@@ -15,6 +15,7 @@ from cloud.downloads import EXPORT_MAX_ROWS, XlsxBook, beijing, beijing_text
 from cloud.identity.deps import Principal
 from cloud.identity.models import User
 from cloud.sales import service, visits
+from cloud.sales.free_text import intent_of
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 
@@ -67,7 +68,7 @@ def build(
             projects.get(visit.project_id, str(visit.project_id)),
             service.masked_name(settings, customer), customer.phone_masked,
             "首访" if visit.is_first_visit else "复访", consultant, visit.party_size,
-            SOURCE_NAMES.get(visit.source, visit.source), visit.intent,
+            SOURCE_NAMES.get(visit.source, visit.source), intent_of(settings, visit),
             "是" if visit.time_corrected else "否",
         ))
         count += 1

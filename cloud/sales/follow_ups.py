@@ -23,6 +23,7 @@ from cloud.identity.deps import Principal
 from cloud.identity.models import User
 from cloud.identity.permissions import Perm
 from cloud.sales import service as sales_service
+from cloud.sales.free_text import NOTE_CONTEXT, seal
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.settings import CloudSettings
 from cloud.sync import feed
@@ -115,7 +116,8 @@ def create(
         id=follow_up_id, site_id=target.site_id, project_id=target.project_id,
         customer_id=target.customer_id, visit_id=target.visit_id,
         consultant_id=principal.user_id, kind=data.kind, reached=data.reached,
-        effective=follow_up_effective(data.kind, data.reached), note=data.note,
+        effective=follow_up_effective(data.kind, data.reached),
+        note_enc=seal(settings, data.note, context=NOTE_CONTEXT),
         next_at=data.next_at, occurred_at=min(as_utc(data.occurred_at), now or utcnow()),
         recorded_via="cloud",
     )
@@ -248,7 +250,7 @@ def record_synced(
             id=follow_up_id, site_id=site_id, project_id=project_id, customer_id=customer_id,
             visit_id=visit_id, consultant_id=event.consultant_id, kind=event.kind,
             reached=event.reached, effective=follow_up_effective(event.kind, event.reached),
-            note=event.note, next_at=event.next_at,
+            note_enc=seal(settings, event.note, context=NOTE_CONTEXT), next_at=event.next_at,
             occurred_at=occurred, recorded_via="edge", event_seq=item.seq,
         ))
         outcomes.append(SyncedOutcome("applied", detail=detail))

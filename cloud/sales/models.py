@@ -63,7 +63,8 @@ class Visit(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", index=True)
     consultant_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     party_size: int
-    intent: str | None = Field(default=None, max_length=200)
+    intent_enc: str | None = Field(default=None, max_length=1200,
+                                   description="AES-GCM, context visit.intent")
     source: str = Field(max_length=30)
     is_first_visit: bool
     visit_date: date = Field(sa_column=Column(Date, nullable=False, index=True))
@@ -95,7 +96,8 @@ class FollowUp(SQLModel, table=True):
     kind: str = Field(max_length=16, description="call | visit | wechat | meeting")
     reached: bool = Field(description="the customer was actually reached")
     effective: bool = Field(description="有效跟进: reached, or a visit")
-    note: str = Field(default="", max_length=500)
+    note_enc: str | None = Field(default=None, max_length=2800,
+                                 description="AES-GCM, context follow_up.note; None: no note")
     next_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     occurred_at: datetime = Field(sa_column=utc_column(index=True))
     recorded_via: str = Field(max_length=10, description="edge | cloud: the path that won")

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from cloud.audit import service as audit_service
 from cloud.bulk import insert_rows
 from cloud.identity.deps import Principal
+from cloud.sales.free_text import INTENT_CONTEXT, seal
 from cloud.sales.models import Customer, Visit, is_later_contact
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
@@ -177,7 +178,8 @@ def record_synced_visits(
         rows.append({
             "id": str(event.visit_id), "site_id": site_id, "project_id": event.project_id,
             "customer_id": customer.id, "consultant_id": event.consultant_id,
-            "party_size": event.party_size, "intent": event.intent, "source": event.source,
+            "party_size": event.party_size, "source": event.source,
+            "intent_enc": seal(settings, event.intent, context=INTENT_CONTEXT),
             "is_first_visit": is_first, "visit_date": day, "occurred_at": synced.occurred_at,
             "edge_occurred_at": synced.edge_occurred_at,
             "time_corrected": synced.time_corrected, "event_seq": synced.seq,

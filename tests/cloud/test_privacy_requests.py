@@ -138,7 +138,7 @@ def test_an_erasure_removes_phone_name_and_notes_but_keeps_anonymous_visits(
     assert settings.cipher.decrypt(customer.phone_enc, context="customer.phone") == ""
     assert customer.phone_bidx != settings.blind_index.phone(PHONE_A)
     assert db.exec(select(Visit).where(Visit.customer_id == customer.id)).all()
-    assert {f.note for f in db.exec(select(FollowUp)).all()} == {""}
+    assert {f.note_enc for f in db.exec(select(FollowUp)).all()} == {None}
     # Nobody finds the person by their number any more; the request keeps only the mask.
     hq = signed_in(client, "hqadmin")
     assert client.get("/api/v1/customers", headers=hq, params={"phone": PHONE_A}).json() == []

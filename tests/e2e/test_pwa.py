@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
+from cloud.sales.free_text import note_of
 from cloud.sales.models import Customer, FollowUp
 from cloud.sales.service import NAME_CONTEXT, PHONE_CONTEXT
 from cloud.sync import feed
@@ -128,7 +129,7 @@ def test_a_follow_up_written_offline_reaches_the_cloud_once(
     assert row.recorded_via == "edge" and row.visit_id == visit_id
     assert row.consultant_id == stack.user_ids["wanglei"]
     assert row.kind == "meeting" and row.reached and row.effective
-    assert row.next_at is not None and "学区" in row.note
+    assert row.next_at is not None and "学区" in note_of(stack.settings, row)
 
     page.get_by_role("tab", name="今日来访").click()
     expect(page.get_by_role("article", name="138****5678").get_by_text("已跟进 1 次")
