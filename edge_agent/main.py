@@ -42,7 +42,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await Store.open(settings.database_path)
+        store = await Store.open(settings.database_path, cipher=settings.cipher)
         reindexed = await store.write(ensure_site_key, settings)
         if reindexed:
             structlog.get_logger().warning("site_key_changed_reindexed", visits=reindexed)

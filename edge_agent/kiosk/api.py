@@ -56,7 +56,8 @@ def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
         phone_masked=visit.phone_masked,
         name_masked=mask_name(name),
         party_size=visit.party_size,
-        intent=visit.intent,
+        intent=settings.cipher.decrypt(visit.intent_enc, context=service.INTENT_CONTEXT)
+        if visit.intent_enc else None,
         source=visit.source,
         consultant_id=visit.consultant_id,
         occurred_at=visit.occurred_at,

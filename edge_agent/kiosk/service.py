@@ -35,6 +35,7 @@ from shared.timeutil import shanghai_date, utcnow
 
 PHONE_CONTEXT = "visit.phone"
 NAME_CONTEXT = "visit.name"
+INTENT_CONTEXT = "visit.intent"
 # The cloud's view counts as current when the down-feed answered within this many polls.
 FRESH_DOWN_POLLS = 3
 MIN_FRESH_SECONDS = 60.0
@@ -215,7 +216,9 @@ async def _register_tx(
             settings.cipher.encrypt(data.name, context=NAME_CONTEXT) if data.name else None
         ),
         party_size=data.party_size,
-        intent=data.intent,
+        intent_enc=(
+            settings.cipher.encrypt(data.intent, context=INTENT_CONTEXT) if data.intent else None
+        ),
         source=data.source,
         consultant_id=data.consultant_id,
         occurred_at=req.now,

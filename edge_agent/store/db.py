@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.store import migrations
+from shared.crypto import FieldCipher
 from shared.errors import AppError
 
 BUSY_TIMEOUT_MS = 10_000
@@ -92,8 +93,10 @@ class Store:
         self.storage_full = False
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True) -> Store:
-        """Open (and unless `migrate=False`, create or upgrade) the database at `path`."""
+    async def open(cls, path: str | Path, *, migrate: bool = True,
+                   cipher: FieldCipher | None = None) -> Store:
+        """Open (and unless `migrate=False`, create or upgrade) the database at `path`;
+        `cipher` for the upgrade steps that encrypt stored rows."""
         path = Path(path)
         if migrate:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +108,7 @@ class Store:
                 if migrate:
                     conn = await conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
                     async with conn.begin():
-                        await conn.run_sync(migrations.upgrade)
+                        await conn.run_sync(migrations.upgrade, cipher)
                 else:
                     version = await conn.run_sync(migrations.schema_version)
                     if version != migrations.SCHEMA_VERSION:

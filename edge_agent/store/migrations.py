@@ -1,13 +1,19 @@
 """Versioned schema of the edge database, tracked in `PRAGMA user_version`.
 
-Each step is plain DDL run in one IMMEDIATE transaction together with the version bump,
-so a crash mid-upgrade leaves the previous version intact. Never edit a released step:
-append a new one.
+Each version is plain DDL, and now and then a data step in Python, run in one IMMEDIATE
+transaction together with the version bump, so a crash mid-upgrade leaves the previous
+version intact. Never edit a released step: append a new one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.engine import Connection
+
+from shared.crypto import FieldCipher
+
+Step = str | Callable[[Connection, FieldCipher | None], None]
 
 _V1 = (
     """
@@ -196,8 +202,32 @@ _V6_EPOCH_RETENTION = (
     "CREATE INDEX ix_outbox_acked_at ON outbox (acked_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+INTENT_CONTEXT = "visit.intent"
+
+
+def _seal_intents(conn: Connection, cipher: FieldCipher | None) -> None:
+    """A visit's intent is free text about a person: encrypted like the note of a
+    follow-up. Stores that hold some need the agent's keys to move on."""
+    rows = conn.exec_driver_sql(
+        "SELECT id, intent FROM visit WHERE intent IS NOT NULL AND intent <> ''").all()
+    if not rows:
+        return
+    if cipher is None:
+        raise MigrationNeedsKeys("existing visit intents are encrypted by schema v7")
+    conn.exec_driver_sql(
+        "UPDATE visit SET intent_enc = ? WHERE id = ?",
+        [(cipher.encrypt(intent, context=INTENT_CONTEXT), visit_id) for visit_id, intent in rows])
+
+
+_V7_SEALED_INTENT: tuple[Step, ...] = (
+    "ALTER TABLE visit ADD COLUMN intent_enc TEXT",
+    _seal_intents,
+    "ALTER TABLE visit DROP COLUMN intent",
+)
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
+    _V7_SEALED_INTENT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -206,19 +236,27 @@ class SchemaTooNew(RuntimeError):
     """The database was written by a newer agent; refuse rather than misread it."""
 
 
+class MigrationNeedsKeys(RuntimeError):
+    """A step encrypts stored data and was run without the agent's keys."""
+
+
 def schema_version(conn: Connection) -> int:
     return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
 
 
-def upgrade(conn: Connection) -> int:
-    """Bring the schema to SCHEMA_VERSION inside the caller's (IMMEDIATE) transaction."""
+def upgrade(conn: Connection, cipher: FieldCipher | None = None) -> int:
+    """Bring the schema to SCHEMA_VERSION inside the caller's (IMMEDIATE) transaction;
+    `cipher` for the steps that encrypt stored rows (a new store needs none)."""
     current = schema_version(conn)
     if current > SCHEMA_VERSION:
         raise SchemaTooNew(
             f"database schema v{current} is newer than this agent (v{SCHEMA_VERSION})"
         )
     for version in range(current + 1, SCHEMA_VERSION + 1):
-        for statement in MIGRATIONS[version - 1]:
-            conn.exec_driver_sql(statement)
+        for step in MIGRATIONS[version - 1]:
+            if isinstance(step, str):
+                conn.exec_driver_sql(step)
+            else:
+                step(conn, cipher)
         conn.exec_driver_sql(f"PRAGMA user_version = {version:d}")
     return SCHEMA_VERSION

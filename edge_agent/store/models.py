@@ -97,7 +97,7 @@ class Visit(EdgeModel, table=True):
     phone_masked: str = Field(max_length=11)
     name_enc: str | None = None
     party_size: int
-    intent: str | None = Field(default=None, max_length=200)
+    intent_enc: str | None = None
     source: str = Field(max_length=32)
     consultant_id: int | None = None
     occurred_at: datetime = _utc()

@@ -71,6 +71,39 @@ async def test_reopening_is_idempotent_and_a_newer_schema_is_refused(
         await Store.open(Path(edge_settings.database_path).with_name("missing.db"), migrate=False)
 
 
+def store_at_v6(path: Path) -> None:
+    """A store as the agent before schema v7 left it, with one visit that has an intent."""
+    with sqlite3.connect(path) as conn:
+        for version in range(6):
+            for step in migrations.MIGRATIONS[version]:
+                assert isinstance(step, str)
+                conn.execute(step)
+        conn.execute("PRAGMA user_version = 6")
+        conn.execute(
+            "INSERT INTO visit (id, project_id, phone_enc, phone_bidx, phone_masked, party_size, "
+            "intent, source, occurred_at, visit_date, classification, provisional, "
+            "visit_number, idempotency_key, seq, event_id) VALUES ('v1', 1, 'x', 'b', "
+            "'138****0001', 2, '三房，预算 500 万', 'natural', '2026-11-27 10:00:00', "
+            "'2026-11-27', 'first_visit', 1, 1, 'k1', 1, 'e1')")
+
+
+async def test_v7_encrypts_the_intents_already_stored_and_needs_the_keys_for_it(
+    edge_settings: EdgeSettings,
+) -> None:
+    path = Path(edge_settings.database_path)
+    store_at_v6(path)
+    with pytest.raises(migrations.MigrationNeedsKeys):
+        await Store.open(path)
+    assert raw(str(path), "PRAGMA user_version") == [(6,)]  # the step left nothing behind
+    store = await Store.open(path, cipher=edge_settings.cipher)
+    await store.close()
+    columns = {row[1] for row in raw(str(path), "PRAGMA table_info(visit)")}
+    assert "intent" not in columns
+    [(sealed,)] = raw(str(path), "SELECT intent_enc FROM visit")
+    assert isinstance(sealed, str) and "三房" not in sealed
+    assert edge_settings.cipher.decrypt(sealed, context="visit.intent") == "三房，预算 500 万"
+
+
 async def test_every_connection_has_the_durability_pragmas(store: Store) -> None:
     async def pragmas(session: AsyncSession) -> tuple[object, ...]:
         return tuple(
