@@ -50,10 +50,6 @@ DURATIONS: dict[str, tuple[float, float]] = {
 }
 ALL_KINDS = frozenset(DURATIONS)
 
-# Kinds that break an invariant of the sync today (issue #18, item 14: the chaos runs
-# that show it are in the chaos section of docs/benchmarks.md). The short schedule of
-# `make test` leaves them out so the suite stays green; the bench runs them all and marks
-# their runs xfail. Empty this set as the fixes land.
 # Fault kinds that break an invariant today, kept out of the short schedule in make test
 # (the long one in make bench draws every kind). Empty since protocol 2 (issue #18): a
 # link that stops moving is rebuilt, clock samples come only from fresh round trips,

@@ -42,7 +42,8 @@ class ConsumerProcess:
             if self.log.exists() else 0
 
     def start(self, *, crash_at: str | None = None, wait: bool = True) -> None:
-        """Start; with `wait`, return once it has connected to the broker (20 s at most)."""
+        """Start; with `wait`, return once it has connected to the broker (60 s at most:
+        a loaded CI machine is slow to import and start it)."""
         env = dict(self.env)
         if crash_at:
             env["ANCHANG_CRASH_AT"] = crash_at
@@ -51,7 +52,7 @@ class ConsumerProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tests.integration.consumer_child"], env=env,
                 stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while wait and self._connects_logged() == before:
             if self.proc.poll() is not None:
                 return  # died at once (a crash point): the caller looks at exit_code()
