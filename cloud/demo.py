@@ -172,6 +172,7 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
         database_url=f"sqlite:///{data_dir}/cloud.db",
         jwt_secret=values["jwt_secret"], data_keys=values["data_keys"],
         blind_index_key=values["blind_index_key"], sync_enabled=True, mqtt_port=port,
+        mode="demo",
         mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,
         mqtt_password=values["cloud_mqtt_password"], mqtt_client_id="anchang-demo-cloud",
         # The consultant PWA is served by the edge and writes to the cloud when the edge
@@ -184,7 +185,7 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
     edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)
     edge_settings = EdgeSettings.model_validate(
         {**edge_env, "database_path": str(data_dir / "edge.db"), "port": edge_port,
-         "down_poll_seconds": 2, "cloud_url": f"http://127.0.0.1:{cloud_port}"}
+         "down_poll_seconds": 2, "mode": "demo", "cloud_url": f"http://127.0.0.1:{cloud_port}"}
     )
     return DemoPlan(data_dir, cloud_settings, edge_settings, use_embedded, values["accounts"],
                     values["cloud_mqtt_password"], edge_env["mqtt_password"])

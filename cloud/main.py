@@ -21,6 +21,7 @@ from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router
 from cloud.sync.consumer import SyncConsumer
 from shared.apidocs import install_api_docs
+from shared.browser import install_browser_hardening
 from shared.http import install_request_middleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
@@ -71,6 +72,9 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"], max_age=600,
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
+    ops_token = settings.ops_token.get_secret_value() if settings.ops_token else None
+    install_browser_hardening(app, mode=settings.mode, ops_token=ops_token,
+                              trusted_proxies=settings.trusted_proxies)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router):
         app.include_router(router, prefix=API_PREFIX)
