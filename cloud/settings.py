@@ -74,6 +74,15 @@ class CloudSettings(BaseSettings):
         "the site is marked stalled and asked again for the missing events")
     down_feed_retention_days: int = Field(30, ge=1)
 
+    celery_broker_url: str | None = Field(
+        None, description="Celery broker (redis://…); unset: redis_url. Demo mode runs jobs "
+        "eagerly in-process instead")
+    inactive_disable_days: int = Field(
+        90, ge=1, le=3650, description="accounts unused this long are disabled by a daily job")
+    audit_head_dir: str = Field(
+        "var/audit-heads", description="folder (outside the database, ideally another disk or "
+        "a mounted object store) where the daily job writes the audit chain's head")
+
     @field_validator("jwt_secret")
     @classmethod
     def _jwt_strong(cls, value: SecretStr) -> SecretStr:

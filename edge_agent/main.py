@@ -15,6 +15,7 @@ from edge_agent.bodylimit import BodyLimitMiddleware
 from edge_agent.customers.api import router as customers_router
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
+from edge_agent.kiosk.lookup_guard import LookupLimiter
 from edge_agent.rota.api import router as rota_router
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.api import router as staff_router
@@ -74,6 +75,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.state.settings = settings
     app.state.sync_agent = None
     app.state.metrics = metrics
+    app.state.lookup_limiter = LookupLimiter(settings.kiosk_lookup_per_minute)
     configure_logging("edge", settings.log_level)
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)

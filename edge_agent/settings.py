@@ -82,6 +82,13 @@ class EdgeSettings(BaseSettings):
     )
     cloud_timeout_seconds: float = Field(5, gt=0, le=60, description="per cloud request")
 
+    staff_idle_minutes: int = Field(
+        30, ge=5, le=24 * 60, description="a consultant's edge token unused for a user action "
+        "this long ends (as the cloud's session_idle_minutes)")
+    kiosk_lookup_per_minute: int = Field(
+        30, ge=1, le=600, description="customer look-ups one kiosk tablet (source address) may "
+        "make per minute; more are answered 429")
+
     default_project_id: int | None = Field(
         None, ge=1, description="project a kiosk registration uses when it names none"
     )

@@ -196,8 +196,32 @@ _V6_EPOCH_RETENTION = (
     "CREATE INDEX ix_outbox_acked_at ON outbox (acked_at)",
 )
 
+# Edge sessions follow the cloud: its revocation list, and each token's last user action.
+# Not cleared by a down-feed resync: a revocation must outlive a snapshot.
+_V7_STAFF_SESSIONS = (
+    """
+    CREATE TABLE token_revocation (
+        "key" VARCHAR(128) NOT NULL PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        session_id VARCHAR(64),
+        reason VARCHAR(32) NOT NULL,
+        revoked_at DATETIME NOT NULL,
+        updated_at DATETIME NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE staff_activity (
+        token_id VARCHAR(64) NOT NULL PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        last_active_at DATETIME NOT NULL,
+        expires_at DATETIME NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
+    _V7_STAFF_SESSIONS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
