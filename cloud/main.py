@@ -72,9 +72,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"], max_age=600,
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
-    ops_token = settings.ops_token.get_secret_value() if settings.ops_token else None
-    install_browser_hardening(app, mode=settings.mode, ops_token=ops_token,
-                              trusted_proxies=settings.trusted_proxies)
+    install_browser_hardening(app, settings)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router):
         app.include_router(router, prefix=API_PREFIX)

@@ -7,18 +7,17 @@ command generates a set into its data folder and passes them in.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.browser import AddressList
+from shared.browser import HardeningSettings
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
 from shared.mqttc import MqttProtocol
 from shared.secrets import KeyRingSecret, KeySecret
 
 
-class CloudSettings(BaseSettings):
+class CloudSettings(HardeningSettings):
     model_config = SettingsConfigDict(
         env_prefix="ANCHANG_CLOUD_", env_file=".env", extra="ignore", frozen=True
     )
@@ -45,15 +44,6 @@ class CloudSettings(BaseSettings):
         "the API takes bearer tokens only, never cookies",
     )
 
-    mode: Literal["production", "demo"] = Field(
-        "production", description="'demo' (set by `anchang demo`) opens /metrics and the API "
-        "docs to anyone and runs scheduled jobs in-process; production needs ops_token for them")
-    ops_token: SecretStr | None = Field(
-        None, description="bearer token (or Basic password) for /metrics and the API docs in "
-        "production; unset: those pages are closed")
-    trusted_proxies: AddressList = Field(
-        default_factory=list, description="addresses / CIDRs of the reverse proxies whose "
-        "X-Forwarded-Proto is believed (HSTS and the Secure cookie when TLS ends there)")
 
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883

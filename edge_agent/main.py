@@ -81,12 +81,9 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, registry, "anchang_edge")
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    ops_token = settings.ops_token.get_secret_value() if settings.ops_token else None
     # The consultant PWA falls back to the cloud when this appliance is out of reach.
     cloud = origin_of(settings.cloud_public_url or settings.cloud_url)
-    install_browser_hardening(app, mode=settings.mode, ops_token=ops_token,
-                              trusted_proxies=settings.trusted_proxies,
-                              connect_src=[cloud] if cloud else [])
+    install_browser_hardening(app, settings, connect_src=[cloud] if cloud else [])
     app.include_router(health.router)
     app.include_router(kiosk_router, prefix=API_PREFIX)
     app.include_router(rota_router, prefix=API_PREFIX)

@@ -7,12 +7,11 @@ ring and kiosk token.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from shared.browser import AddressList
+from shared.browser import HardeningSettings
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
 from shared.envelope import SITE_ID_PATTERN
 from shared.mqttc import MqttProtocol
@@ -21,7 +20,7 @@ from shared.secrets import KeyRingSecret, KeySecret
 MIN_KIOSK_TOKEN_LENGTH = 24
 
 
-class EdgeSettings(BaseSettings):
+class EdgeSettings(HardeningSettings):
     model_config = SettingsConfigDict(
         env_prefix="ANCHANG_EDGE_", env_file=".env", extra="ignore", frozen=True
     )
@@ -40,15 +39,6 @@ class EdgeSettings(BaseSettings):
     port: int = Field(8100, ge=1, le=65535)
     log_level: str = Field("INFO", description="structlog level")
 
-    mode: Literal["production", "demo"] = Field(
-        "production", description="'demo' opens /metrics and the API docs to anyone; "
-        "production needs ops_token for them")
-    ops_token: SecretStr | None = Field(
-        None, description="bearer token (or Basic password) for /metrics and the API docs in "
-        "production; unset: those pages are closed")
-    trusted_proxies: AddressList = Field(
-        default_factory=list, description="addresses / CIDRs of the reverse proxies whose "
-        "X-Forwarded-Proto is believed (HSTS when TLS ends there)")
 
     sync_enabled: bool = Field(True, description="run the MQTT sync client (off in unit tests)")
     mqtt_protocol: MqttProtocol = Field(

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI
-from pydantic import BeforeValidator
-from pydantic_settings import NoDecode
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +37,22 @@ def _comma_list(value: Any) -> Any:
 
 # A settings field written "10.0.0.1, 10.0.1.0/24" in the environment.
 AddressList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
+
+
+class HardeningSettings(BaseSettings):
+    """The settings both services share here (each reads them with its own prefix)."""
+
+    mode: Mode = Field(
+        "production", description="'demo' (set by `anchang demo`) opens /metrics and the API "
+        "docs to anyone (and on the cloud runs scheduled jobs in-process); production needs "
+        "ops_token for them")
+    ops_token: SecretStr | None = Field(
+        None, description="bearer token (or Basic password) for /metrics and the API docs in "
+        "production; unset: those pages are closed")
+    trusted_proxies: AddressList = Field(
+        default_factory=list, description="addresses / CIDRs of the reverse proxies whose "
+        "X-Forwarded-Proto is believed (HSTS, and the Secure refresh cookie on the cloud, "
+        "when TLS ends there)")
 
 HSTS = "max-age=31536000; includeSubDomains"
 # Operators' pages: Prometheus scrapes with `authorization: {credentials: <token>}`, a
@@ -168,11 +184,11 @@ def _presented_token_matches(authorization: str | None, token: str) -> bool:
 
 
 def install_browser_hardening(
-    app: FastAPI, *, mode: Mode, ops_token: str | None, trusted_proxies: Sequence[str],
-    connect_src: Iterable[str] = (),
+    app: FastAPI, settings: HardeningSettings, *, connect_src: Iterable[str] = ()
 ) -> None:
     """Install as the outermost middleware (call after every other add_middleware)."""
-    policy = BrowserPolicy(mode=mode, ops_token=ops_token,
-                           trusted_proxies=TrustedProxies(trusted_proxies),
+    token = settings.ops_token.get_secret_value() if settings.ops_token else None
+    policy = BrowserPolicy(mode=settings.mode, ops_token=token,
+                           trusted_proxies=TrustedProxies(settings.trusted_proxies),
                            csp=content_security_policy(connect_src))
     app.add_middleware(SecurityHeadersMiddleware, policy=policy)

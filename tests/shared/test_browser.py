@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shared.apidocs import install_api_docs
-from shared.browser import install_browser_hardening
+from shared.browser import HardeningSettings, install_browser_hardening
 from shared.http import install_request_middleware
 from shared.static import mount_spa
 
@@ -46,8 +46,9 @@ def app_with(tmp_path: Path, *, mode: str = "production", ops_token: str | None 
     def ping() -> dict[str, str]:
         return {"pong": "1"}
 
-    install_browser_hardening(app, mode=mode, ops_token=ops_token,  # type: ignore[arg-type]
-                              trusted_proxies=list(proxies), connect_src=["https://cloud.example"])
+    settings = HardeningSettings(mode=mode, ops_token=ops_token,  # type: ignore[arg-type]
+                                 trusted_proxies=list(proxies))
+    install_browser_hardening(app, settings, connect_src=["https://cloud.example"])
     return app
 
 
