@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
@@ -29,8 +30,10 @@ def demo(settings: CloudSettings, tmp_path: Path) -> CloudSettings:
                          audit_head_dir=str(tmp_path / "heads"))
 
 
-def test_every_domain_job_is_a_task_with_a_beat_entry(settings: CloudSettings) -> None:
-    app = create_celery(make_settings(settings.database_url, mode="demo"))
+def test_every_domain_job_is_a_task_with_a_beat_entry(
+    settings: CloudSettings, engine: Engine
+) -> None:
+    app = create_celery(make_settings(settings.database_url, mode="demo"), engine)
     names = set(registry.jobs())
     assert {"identity.disable_inactive", "audit.export_head", "sync.prune_down_feed"} <= names
     assert {TASK_PREFIX + n for n in names} <= set(app.tasks)
@@ -41,13 +44,15 @@ def test_every_domain_job_is_a_task_with_a_beat_entry(settings: CloudSettings) -
         registry.register(registry.jobs()["audit.export_head"])
 
 
-def test_production_without_a_broker_refuses_to_build_the_app(settings: CloudSettings) -> None:
+def test_production_without_a_broker_refuses_to_build_the_app(
+    settings: CloudSettings, engine: Engine
+) -> None:
     with pytest.raises(JobsNotConfigured):
-        create_celery(make_settings(settings.database_url))
+        create_celery(make_settings(settings.database_url), engine)
 
 
 def test_accounts_unused_for_90_days_are_disabled_and_their_edge_tokens_revoked(
-    db: Session, settings: CloudSettings, tmp_path: Path
+    db: Session, settings: CloudSettings, engine: Engine, tmp_path: Path
 ) -> None:
     provision.provision_site(db, settings=settings, site_id="job-a", name="A", projects=["一期"])
     db.commit()
@@ -59,7 +64,7 @@ def test_accounts_unused_for_90_days_are_disabled_and_their_edge_tokens_revoked(
         last_login_at=utcnow() - timedelta(days=89)))
     db.commit()
 
-    app = create_celery(demo(settings, tmp_path))
+    app = create_celery(demo(settings, tmp_path), engine)
     summary = app.tasks[TASK_PREFIX + "identity.disable_inactive"].delay().get()
 
     assert summary == {"disabled": 1}
@@ -74,10 +79,10 @@ def test_accounts_unused_for_90_days_are_disabled_and_their_edge_tokens_revoked(
 
 
 def test_the_audit_head_is_written_outside_the_database(
-    db: Session, settings: CloudSettings, tmp_path: Path
+    db: Session, settings: CloudSettings, engine: Engine, tmp_path: Path
 ) -> None:
     make_user(db, "audited.user", roles=["consultant"])  # writes an audit row
-    app = create_celery(demo(settings, tmp_path))
+    app = create_celery(demo(settings, tmp_path), engine)
 
     summary = app.tasks[TASK_PREFIX + "audit.export_head"].delay().get()
 
@@ -92,7 +97,7 @@ def test_the_audit_head_is_written_outside_the_database(
 
 
 def test_the_down_feed_retention_job_prunes_old_items(
-    db: Session, settings: CloudSettings, tmp_path: Path
+    db: Session, settings: CloudSettings, engine: Engine, tmp_path: Path
 ) -> None:
     provision.provision_site(db, settings=settings, site_id="job-b", name="B", projects=["一期"])
     feed.append(db, "job-b", "project", "1", {"id": 1, "name": "旧", "city": ""})
@@ -103,7 +108,7 @@ def test_the_down_feed_retention_job_prunes_old_items(
     feed.append(db, "job-b", "project", "1", {"id": 1, "name": "新", "city": ""})
     db.commit()
 
-    app = create_celery(demo(settings, tmp_path))
+    app = create_celery(demo(settings, tmp_path), engine)
     assert app.tasks[TASK_PREFIX + "sync.prune_down_feed"].delay().get() == {"removed": 1}
 
     db.rollback()

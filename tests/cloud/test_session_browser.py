@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 from cloud.identity.models import AuthSession
 from cloud.main import create_app
 from cloud.settings import CloudSettings
-from cloud.sync import provision
-from cloud.sync.models import DownFeed
+from cloud.sync import feed, provision
+from cloud.sync.keys import site_key
+from cloud.sync.models import DownFeed, SiteLink
 from shared.activity import BACKGROUND_HEADER
 from shared.timeutil import parse_iso, utcnow
 from tests.cloud import (
@@ -117,8 +118,9 @@ def test_a_user_action_does_keep_it_alive(remote: TestClient, db: Session) -> No
     assert _last_used(db) < timedelta(minutes=1)
 
 
-def _revocations(db: Session, site_id: str) -> list[DownFeed]:
-    db.rollback()
+def _revocations(db: Session, site_id: str, *, fresh: bool = True) -> list[DownFeed]:
+    if fresh:  # read what other connections committed
+        db.rollback()
     return list(db.exec(select(DownFeed).where(DownFeed.site_id == site_id,
                                                DownFeed.kind == "revocation")
                         .order_by(col(DownFeed.offset))).all())
@@ -157,3 +159,24 @@ def test_logout_password_change_reset_and_disable_feed_edge_revocations(
         (f"user:{user.id}", "password_changed"), (f"user:{user.id}", "password_reset"),
         (f"user:{user.id}", "disabled")]
     assert abs(utcnow() - parse_iso(rows[-1].data["revoked_at"])) < timedelta(minutes=1)
+
+
+def test_a_snapshot_restates_recent_revocations_once_each(
+    remote: TestClient, db: Session, settings: CloudSettings
+) -> None:
+    provision.provision_site(db, settings=settings, site_id="rev-c", name="C", projects=["一期"])
+    db.commit()
+    make_user(db, "snap.consultant", roles=["consultant"], site_ids=["rev-c"])
+    access = login(remote, "snap.consultant").json()["access_token"]
+    assert remote.post("/api/v1/auth/logout", headers=bearer(access)).status_code == 204
+    db.rollback()
+    link = db.get(SiteLink, "rev-c")
+    assert link is not None
+    key = site_key(settings, link)
+
+    for _ in range(2):  # a second snapshot must not double what the first re-stated
+        start = feed.append_snapshot(db, settings, link, key)
+        db.flush()
+        restated = [r.key for r in _revocations(db, "rev-c", fresh=False)
+                    if (r.offset or 0) > start]
+        assert len(restated) == 1 and restated[0].startswith("session:")
