@@ -54,6 +54,7 @@ class HardeningSettings(BaseSettings):
         "X-Forwarded-Proto is believed (HSTS, and the Secure refresh cookie on the cloud, "
         "when TLS ends there)")
 
+
 HSTS = "max-age=31536000; includeSubDomains"
 # Operators' pages: Prometheus scrapes with `authorization: {credentials: <token>}`, a
 # browser gets the Basic prompt (any user name, the token as password).
