@@ -30,6 +30,7 @@ from cloud.catalog.models import Project, Site
 from cloud.db import make_engine
 from cloud.embedded_broker import EmbeddedBroker
 from cloud.identity import service as identity_service
+from cloud.jobs.inprocess import run_schedule
 from cloud.main import create_app as create_cloud_app
 from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
@@ -172,6 +173,7 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
         database_url=f"sqlite:///{data_dir}/cloud.db",
         jwt_secret=values["jwt_secret"], data_keys=values["data_keys"],
         blind_index_key=values["blind_index_key"], sync_enabled=True, mqtt_port=port,
+        mode="demo", audit_head_dir=str(data_dir / "audit-heads"),
         mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,
         mqtt_password=values["cloud_mqtt_password"], mqtt_client_id="anchang-demo-cloud",
         # The consultant PWA is served by the edge and writes to the cloud when the edge
@@ -184,7 +186,7 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
     edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)
     edge_settings = EdgeSettings.model_validate(
         {**edge_env, "database_path": str(data_dir / "edge.db"), "port": edge_port,
-         "down_poll_seconds": 2, "cloud_url": f"http://127.0.0.1:{cloud_port}"}
+         "down_poll_seconds": 2, "mode": "demo", "cloud_url": f"http://127.0.0.1:{cloud_port}"}
     )
     return DemoPlan(data_dir, cloud_settings, edge_settings, use_embedded, values["accounts"],
                     values["cloud_mqtt_password"], edge_env["mqtt_password"])
@@ -232,10 +234,14 @@ async def _serve(plan: DemoPlan, cloud_port: int) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Scheduled duties (inactive accounts, audit head, retention) eagerly, in this process.
+    jobs_engine = make_engine(cloud_settings.database_url)
+    tasks.append(asyncio.create_task(run_schedule(cloud_settings, jobs_engine, stop)))
     await stop.wait()
     for server in servers:
         server.should_exit = True
     await asyncio.gather(*tasks, return_exceptions=True)
+    jobs_engine.dispose()
     if broker is not None:
         await broker.stop()
     return 0

@@ -22,6 +22,7 @@ from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router
 from cloud.sync.consumer import SyncConsumer
 from shared.apidocs import install_api_docs
+from shared.browser import install_browser_hardening
 from shared.http import install_request_middleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
@@ -72,6 +73,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"], max_age=600,
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
+    install_browser_hardening(app, settings)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router):

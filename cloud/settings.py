@@ -9,14 +9,15 @@ from __future__ import annotations
 from functools import cached_property
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from shared.browser import HardeningSettings
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
 from shared.mqttc import MqttProtocol
 from shared.secrets import KeyRingSecret, KeySecret
 
 
-class CloudSettings(BaseSettings):
+class CloudSettings(HardeningSettings):
     model_config = SettingsConfigDict(
         env_prefix="ANCHANG_CLOUD_", env_file=".env", extra="ignore", frozen=True
     )
@@ -43,6 +44,7 @@ class CloudSettings(BaseSettings):
         "the API takes bearer tokens only, never cookies",
     )
 
+
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_username: str | None = None
@@ -61,6 +63,15 @@ class CloudSettings(BaseSettings):
         60, ge=5, le=3600, description="a hole in a site's stream open this long: alarm, "
         "the site is marked stalled and asked again for the missing events")
     down_feed_retention_days: int = Field(30, ge=1)
+
+    celery_broker_url: str | None = Field(
+        None, description="Celery broker (redis://…); unset: redis_url. Demo mode runs jobs "
+        "eagerly in-process instead")
+    inactive_disable_days: int = Field(
+        90, ge=1, le=3650, description="accounts unused this long are disabled by a daily job")
+    audit_head_dir: str = Field(
+        "var/audit-heads", description="folder (outside the database, ideally another disk or "
+        "a mounted object store) where the daily job writes the audit chain's head")
 
     @field_validator("jwt_secret")
     @classmethod

@@ -15,6 +15,7 @@ from edge_agent.bodylimit import BodyLimitMiddleware
 from edge_agent.customers.api import router as customers_router
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
+from edge_agent.kiosk.lookup_guard import LookupLimiter
 from edge_agent.rota.api import router as rota_router
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.api import router as staff_router
@@ -23,6 +24,7 @@ from edge_agent.store.rekey import ensure_site_key
 from edge_agent.sync.agent import SyncAgent
 from edge_agent.sync.metrics import SyncMetrics
 from shared.apidocs import install_api_docs
+from shared.browser import install_browser_hardening, origin_of
 from shared.http import install_request_middleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
@@ -73,11 +75,15 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.state.settings = settings
     app.state.sync_agent = None
     app.state.metrics = metrics
+    app.state.lookup_limiter = LookupLimiter(settings.kiosk_lookup_per_minute)
     configure_logging("edge", settings.log_level)
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, registry, "anchang_edge")
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    # The consultant PWA falls back to the cloud when this appliance is out of reach.
+    cloud = origin_of(settings.cloud_public_url or settings.cloud_url)
+    install_browser_hardening(app, settings, connect_src=[cloud] if cloud else [])
     app.include_router(health.router)
     app.include_router(kiosk_router, prefix=API_PREFIX)
     app.include_router(rota_router, prefix=API_PREFIX)

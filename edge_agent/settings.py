@@ -9,8 +9,9 @@ from __future__ import annotations
 from functools import cached_property
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from shared.browser import HardeningSettings
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
 from shared.envelope import SITE_ID_PATTERN
 from shared.mqttc import MqttProtocol
@@ -19,7 +20,7 @@ from shared.secrets import KeyRingSecret, KeySecret
 MIN_KIOSK_TOKEN_LENGTH = 24
 
 
-class EdgeSettings(BaseSettings):
+class EdgeSettings(HardeningSettings):
     model_config = SettingsConfigDict(
         env_prefix="ANCHANG_EDGE_", env_file=".env", extra="ignore", frozen=True
     )
@@ -37,6 +38,7 @@ class EdgeSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="address the kiosk API listens on")
     port: int = Field(8100, ge=1, le=65535)
     log_level: str = Field("INFO", description="structlog level")
+
 
     sync_enabled: bool = Field(True, description="run the MQTT sync client (off in unit tests)")
     mqtt_protocol: MqttProtocol = Field(
@@ -69,6 +71,13 @@ class EdgeSettings(BaseSettings):
         "consultant PWA falls back to it when this appliance is out of reach"
     )
     cloud_timeout_seconds: float = Field(5, gt=0, le=60, description="per cloud request")
+
+    staff_idle_minutes: int = Field(
+        30, ge=5, le=24 * 60, description="a consultant's edge token unused for a user action "
+        "this long ends (as the cloud's session_idle_minutes)")
+    kiosk_lookup_per_minute: int = Field(
+        30, ge=1, le=600, description="customer look-ups one kiosk tablet (source address) may "
+        "make per minute; more are answered 429")
 
     default_project_id: int | None = Field(
         None, ge=1, description="project a kiosk registration uses when it names none"

@@ -249,7 +249,7 @@ class DownItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     offset: Seq
-    kind: Literal["consultant", "customer", "project"]
+    kind: Literal["consultant", "customer", "project", "revocation"]
     key: str = Field(max_length=128)
     data: dict[str, Any]
 

@@ -160,3 +160,18 @@ class ContactRevealed(BaseModel):
     consultant_id: DbId
     reason: Text = Field(min_length=2, max_length=200)
 
+
+CUSTOMER_LOOKED_UP = "customer.looked_up"
+
+
+class CustomerLookedUp(BaseModel):
+    """The kiosk looked a phone number up (who is this visitor, whose customer). Each
+    look-up shows a customer's owner and history, so the cloud's audit log records it
+    (`customer.lookup`); `tablet` names the kiosk by its address on the office LAN."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_id: DbId
+    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    known: StrictFlag
+    tablet: Text = Field(min_length=1, max_length=64)

@@ -52,7 +52,11 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
-        return problem(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
+        response = problem(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
+        retry_after = exc.extra.get("retry_after_seconds")
+        if isinstance(retry_after, int):
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlmodel import Session
 
 from cloud.db import SessionDep
-from cloud.identity import edge_tokens
+from cloud.identity import edge_revocation, edge_tokens, refresh_cookie
 from cloud.identity import service as identity_service
 from cloud.identity.deps import (
     CurrentPrincipal,
@@ -30,7 +30,6 @@ from cloud.identity.schemas import (
     PasswordChangeIn,
     PasswordResetIn,
     PasswordResetOut,
-    RefreshIn,
     RoleOut,
     RolesIn,
     ScopesIn,
@@ -42,6 +41,7 @@ from cloud.identity.schemas import (
     UserUpdateIn,
 )
 from cloud.identity.security import generate_password
+from shared.activity import is_background
 from shared.errors import Forbidden
 from shared.timeutil import utcnow
 
@@ -64,30 +64,43 @@ def _keep_rejection_record(session: Session) -> Iterator[None]:
         raise
 
 
-@router.post("/auth/login", response_model=TokenOut, summary="登录")
-def login(body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep) -> TokenOut:
+@router.post("/auth/login", response_model=TokenOut,
+             summary="登录（refresh 令牌以 HttpOnly Cookie 下发，仅刷新接口可见）")
+def login(
+    body: LoginIn, request: Request, response: Response, session: SessionDep,
+    settings: SettingsDep,
+) -> TokenOut:
     with _keep_rejection_record(session):
         issued = identity_service.login(
             session, settings=settings, username=body.username, password=body.password,
             ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
         )
+    refresh_cookie.attach(response, request, settings, issued.refresh_token)
     return TokenOut.of(issued)
 
 
-@router.post("/auth/refresh", response_model=TokenOut, summary="刷新令牌（轮换 refresh_token）")
+@router.post("/auth/refresh", response_model=TokenOut,
+             summary="刷新令牌（凭 Cookie；轮换 refresh 令牌）")
 def refresh(
-    body: RefreshIn, request: Request, session: SessionDep, settings: SettingsDep
+    request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> TokenOut:
     with _keep_rejection_record(session):
         issued = identity_service.refresh(
-            session, settings=settings, refresh_token=body.refresh_token, ip=client_ip(request)
+            session, settings=settings, refresh_token=refresh_cookie.read(request),
+            ip=client_ip(request), background=is_background(request),
         )
+    refresh_cookie.attach(response, request, settings, issued.refresh_token)
     return TokenOut.of(issued)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, summary="退出登录")
-def logout(principal: SelfServicePrincipal, session: SessionDep) -> None:
+def logout(
+    principal: SelfServicePrincipal, request: Request, response: Response, session: SessionDep,
+    settings: SettingsDep,
+) -> None:
     identity_service.logout(session, principal=principal)
+    edge_revocation.revoke_session(session, principal=principal, reason="logout")
+    refresh_cookie.clear(response, request, settings)
 
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改密码")
@@ -100,6 +113,7 @@ def change_password(
             session, settings=settings, principal=principal,
             old_password=body.old_password, new_password=body.new_password,
         )
+    edge_revocation.revoke_user(session, user_id=principal.user_id, reason="password_changed")
 
 
 @router.post("/auth/edge-token", response_model=EdgeTokensOut,
@@ -168,6 +182,8 @@ def update_user(
         session, principal=principal, user_id=user_id,
         display_name=body.display_name, is_active=body.is_active,
     )
+    if body.is_active is False:
+        edge_revocation.revoke_user(session, user_id=user_id, reason="disabled")
     return UserOut.of(view)
 
 
@@ -180,6 +196,7 @@ def reset_password(
     password = identity_service.reset_password(
         session, settings=settings, principal=principal, user_id=user_id, password=body.password
     )
+    edge_revocation.revoke_user(session, user_id=user_id, reason="password_reset")
     return PasswordResetOut(initial_password=None if body.password else password)
 
 

@@ -23,6 +23,7 @@ from cloud.identity.errors import NotAuthenticated, PasswordChangeRequired
 from cloud.identity.permissions import Perm
 from cloud.identity.principal import Principal
 from cloud.settings import CloudSettings
+from shared.activity import is_background
 from shared.errors import Forbidden
 
 __all__ = [
@@ -87,7 +88,7 @@ def _dependency(
             raise NotAuthenticated()
         principal, password_pending = identity_service.authenticate(
             session, settings=get_settings(request), token=credentials.credentials,
-            ip=client_ip(request),
+            ip=client_ip(request), background=is_background(request),
         )
         if password_pending and not allow_pending_password:
             raise PasswordChangeRequired()

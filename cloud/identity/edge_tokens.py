@@ -44,7 +44,8 @@ def issue(
     for link in links:
         token, expires = edge_token.issue(
             site_key(settings, link), user_id=principal.user_id, name=principal.display_name,
-            site_id=link.site_id, roles=principal.roles, now=now)
+            site_id=link.site_id, roles=principal.roles, now=now,
+            session_id=principal.session_id)
         issued.append(IssuedEdgeToken(link.site_id, token, expires))
     audit_service.record(
         session, action="auth.edge_token", principal=principal, ip=principal.ip,

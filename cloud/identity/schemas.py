@@ -22,10 +22,6 @@ class LoginIn(_In):
     password: str = _Password
 
 
-class RefreshIn(_In):
-    refresh_token: str = Field(min_length=1, max_length=200)
-
-
 class PasswordChangeIn(_In):
     old_password: str = _Password
     new_password: str = _Password
@@ -89,7 +85,6 @@ class MeOut(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    refresh_token: str
     token_type: str = "bearer"
     expires_in: int = Field(description="access_token 有效秒数")
     must_change_password: bool
@@ -99,7 +94,6 @@ class TokenOut(BaseModel):
     def of(cls, issued: IssuedTokens) -> TokenOut:
         return cls(
             access_token=issued.access_token,
-            refresh_token=issued.refresh_token,
             expires_in=issued.expires_in,
             must_change_password=issued.must_change_password,
             user=MeOut.of(issued.principal, must_change_password=issued.must_change_password),

@@ -365,7 +365,8 @@ def login(
 
 
 def refresh(
-    session: Session, *, settings: CloudSettings, refresh_token: str, ip: str | None
+    session: Session, *, settings: CloudSettings, refresh_token: str, ip: str | None,
+    background: bool = False,
 ) -> IssuedTokens:
     """Rotate the refresh token. A rotated-out token coming back means it was copied: the
     session is revoked, so neither the thief nor the owner can continue with it."""
@@ -400,7 +401,8 @@ def refresh(
     new_token = security.new_refresh_token()
     auth.prev_refresh_hash = auth.refresh_hash
     auth.refresh_hash = security.refresh_token_hash(new_token)
-    auth.last_used_at = now
+    if not background:  # a poll's refresh is no user action (shared.activity)
+        auth.last_used_at = now
     session.add(auth)
     session.flush()
     return _issue(session, settings=settings, user=user, auth=auth,
@@ -421,7 +423,8 @@ def logout(session: Session, *, principal: Principal) -> None:
 
 
 def authenticate(
-    session: Session, *, settings: CloudSettings, token: str, ip: str | None
+    session: Session, *, settings: CloudSettings, token: str, ip: str | None,
+    background: bool = False,
 ) -> tuple[Principal, bool]:
     """Resolve an access token to a principal loaded from the database, and whether the
     user still has to change the password. Raises NotAuthenticated / AccountDisabled."""
@@ -439,7 +442,7 @@ def authenticate(
     user = session.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise AccountDisabled()
-    if now - as_utc(auth.last_used_at) > TOUCH_INTERVAL:
+    if not background and now - as_utc(auth.last_used_at) > TOUCH_INTERVAL:
         auth.last_used_at = now
         session.add(auth)
     principal = load_principal(session, user=user, ip=ip, session_id=auth.id)

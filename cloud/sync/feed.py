@@ -26,6 +26,7 @@ from cloud.sales.service import PHONE_CONTEXT, customer_feed_item, decrypt_name
 from cloud.settings import CloudSettings
 from cloud.sync.keys import site_key
 from cloud.sync.models import DownFeed, SiteLink
+from shared.edge_token import EDGE_TOKEN_LIFETIME
 from shared.envelope import MAX_MESSAGE_BYTES, DownBatch, DownItem, canonical_json
 from shared.timeutil import utcnow
 
@@ -145,6 +146,13 @@ def append_snapshot(
             name=decrypt_name(settings, customer),
         )
         items.append(append(session, site_id, "customer", key, data))
+    # Revocations an edge token issued before the snapshot could still be subject to.
+    since = utcnow() - EDGE_TOKEN_LIFETIME - timedelta(hours=1)
+    revocations = session.exec(select(DownFeed).where(
+        DownFeed.site_id == site_id, DownFeed.kind == "revocation",
+        col(DownFeed.created_at) >= since).order_by(col(DownFeed.offset))).all()
+    latest = {r.key: r.data for r in revocations}  # one per key, however many snapshots
+    items += [append(session, site_id, "revocation", k, d) for k, d in latest.items()]
     session.flush()
     if not items:  # nothing to state: resume after the pruned range
         return link.feed_floor

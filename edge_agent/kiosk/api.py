@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from edge_agent.kiosk import service
+from edge_agent.kiosk import lookup_guard, service
 from edge_agent.kiosk.deps import KioskAuth, SettingsDep, StoreDep
 from edge_agent.kiosk.schemas import (
     ConsultantOut,
@@ -110,12 +110,16 @@ async def todays_visits(
 
 @router.get("/customers/lookup", response_model=CustomerLookupOut)
 async def lookup_customer(
+    request: Request,
     store: StoreDep,
     settings: SettingsDep,
     phone: Annotated[str, Query(min_length=1, max_length=40)],
     project_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> CustomerLookupOut:
-    view, masked = await service.lookup_customer(store, settings, phone, project_id=project_id)
+    view, masked = await lookup_guard.lookup(
+        store, settings, request.app.state.lookup_limiter,
+        tablet=request.client.host if request.client else "unknown",
+        phone_raw=phone, project_id=project_id)
     return CustomerLookupOut(
         project_id=view.project_id,
         phone_masked=masked,

@@ -1,23 +1,28 @@
 """The consultant's identity on the edge: `Authorization: Bearer <edge token>`.
 
-The token is checked with this site's key (shared.edge_token) — no cloud needed — and the
-user must be active in the roster the cloud feeds down.
+The token is checked with this site's key (shared.edge_token) — no cloud needed — the
+user must be active in the roster the cloud feeds down, and the token neither revoked nor
+idle (edge_agent.staff_auth.sessions).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.kiosk.deps import SettingsDep, StoreDep
+from edge_agent.staff_auth import sessions
 from edge_agent.staff_auth.cloud import CloudClient, CloudNotConfigured
 from edge_agent.store.models import Consultant
 from shared import edge_token
+from shared.activity import is_background
 from shared.errors import Forbidden, Unauthorized
+from shared.timeutil import utcnow
 
 _bearer = HTTPBearer(auto_error=False, description="顾问登录返回的 edge_token")
 
@@ -46,6 +51,7 @@ async def roster_member(session: AsyncSession, user_id: int) -> Consultant | Non
 
 
 async def require_staff(
+    request: Request,
     settings: SettingsDep,
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -60,6 +66,8 @@ async def require_staff(
     member = await store.read(roster_member, claims.user_id)
     if member is None:
         raise NotOnRoster()
+    await sessions.admit(store, claims, idle=timedelta(minutes=settings.staff_idle_minutes),
+                         background=is_background(request), now=utcnow())
     return StaffUser(id=member.id, name=member.name, roles=claims.roles)
 
 

@@ -27,12 +27,13 @@ class SiteProjectOut(BaseModel):
 
 class StaffSessionOut(BaseModel):
     """What the phone keeps: the edge token for this office (works offline until it
-    expires), and the cloud's tokens for when this office's appliance is out of reach."""
+    expires or the cloud revokes it), and the cloud's short-lived access token for when
+    this office's appliance is out of reach. No cloud refresh token: script must not hold
+    a long-lived one (ADR 0019)."""
 
     edge_token: str
     edge_token_expires_at: UtcDateTime
     cloud_access_token: str
-    cloud_refresh_token: str
     cloud_url: str | None = Field(description="云端 API 地址（案场设备不可达时手机直接提交）")
     site_id: str
     user: StaffOut

@@ -45,7 +45,6 @@ async def login(
         edge_token=token,
         edge_token_expires_at=claims.expires_at,
         cloud_access_token=access,
-        cloud_refresh_token=str(tokens["refresh_token"]),
         cloud_url=settings.cloud_public_url or settings.cloud_url,
         site_id=settings.site_id,
         user=StaffOut(id=member.id, name=member.name, roles=list(claims.roles)),

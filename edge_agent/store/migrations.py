@@ -202,6 +202,29 @@ _V6_EPOCH_RETENTION = (
     "CREATE INDEX ix_outbox_acked_at ON outbox (acked_at)",
 )
 
+# Edge sessions follow the cloud: its revocation list, and each token's last user action.
+# Not cleared by a down-feed resync: a revocation must outlive a snapshot.
+_V7_STAFF_SESSIONS = (
+    """
+    CREATE TABLE token_revocation (
+        "key" VARCHAR(128) NOT NULL PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        session_id VARCHAR(64),
+        reason VARCHAR(32) NOT NULL,
+        revoked_at DATETIME NOT NULL,
+        updated_at DATETIME NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE staff_activity (
+        token_id VARCHAR(64) NOT NULL PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        last_active_at DATETIME NOT NULL,
+        expires_at DATETIME NOT NULL
+    )
+    """,
+)
+
 INTENT_CONTEXT = "visit.intent"
 
 
@@ -213,13 +236,13 @@ def _seal_intents(conn: Connection, cipher: FieldCipher | None) -> None:
     if not rows:
         return
     if cipher is None:
-        raise MigrationNeedsKeys("existing visit intents are encrypted by schema v7")
+        raise MigrationNeedsKeys("existing visit intents are encrypted by schema v8")
     conn.exec_driver_sql(
         "UPDATE visit SET intent_enc = ? WHERE id = ?",
         [(cipher.encrypt(intent, context=INTENT_CONTEXT), visit_id) for visit_id, intent in rows])
 
 
-_V7_SEALED_INTENT: tuple[Step, ...] = (
+_V8_SEALED_INTENT: tuple[Step, ...] = (
     "ALTER TABLE visit ADD COLUMN intent_enc TEXT",
     _seal_intents,
     "ALTER TABLE visit DROP COLUMN intent",
@@ -227,7 +250,7 @@ _V7_SEALED_INTENT: tuple[Step, ...] = (
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
-    _V7_SEALED_INTENT,
+    _V7_STAFF_SESSIONS, _V8_SEALED_INTENT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -132,6 +132,32 @@ class Project(EdgeModel, table=True):
     updated_at: datetime = _utc()
 
 
+class TokenRevocation(EdgeModel, table=True):
+    """The cloud's revocation list (down-feed kind `revocation`): `session:{sid}` ends the
+    edge tokens of one cloud session, `user:{id}` every token of the user issued at or
+    before `revoked_at`."""
+
+    __tablename__ = "token_revocation"
+
+    key: str = Field(primary_key=True, max_length=128)
+    user_id: int
+    session_id: str | None = Field(default=None, max_length=64)
+    reason: str = Field(max_length=32)
+    revoked_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class StaffActivity(EdgeModel, table=True):
+    """When each edge token was last used for a user action: the idle timeout."""
+
+    __tablename__ = "staff_activity"
+
+    token_id: str = Field(primary_key=True, max_length=64)
+    user_id: int
+    last_active_at: datetime = _utc()
+    expires_at: datetime = _utc()
+
+
 class CustomerCache(EdgeModel, table=True):
     """The cloud's view of a customer per project, keyed by the site-keyed phone blind index."""
 

@@ -1,4 +1,5 @@
-"""Down-feed: the cloud's change feed (projects, consultants, customers) into local caches.
+"""Down-feed: the cloud's change feed (projects, consultants, customers, the edge-token
+revocation list) into local tables.
 
 A batch is applied only when it continues our cursor (batch.cursor == stored cursor) or
 is a resync snapshot; its items and the new cursor commit in one transaction, so a crash
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,15 +24,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.crash import crash_point
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import Consultant, CustomerCache, EdgeModel, Project, SyncState
+from edge_agent.store.models import (
+    Consultant,
+    CustomerCache,
+    EdgeModel,
+    Project,
+    SyncState,
+    TokenRevocation,
+)
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink
+from shared.edge_token import EDGE_TOKEN_LIFETIME
 from shared.envelope import DownBatch, DownItem, DownRequest
 from shared.timeutil import utcnow
 
 log = structlog.get_logger()
 
 DOWN_REQUEST_LIMIT = 500
+REVOCATION_MARGIN = timedelta(hours=1)  # beyond a token's lifetime: clock differences
 ERROR_BACKOFF_SECONDS = 2.0
 
 
@@ -68,16 +78,28 @@ class CustomerItem(_Item):
     customer_ref: str | None = Field(None, max_length=64)
 
 
+class RevocationItem(_Item):
+    user_id: int = Field(ge=1)
+    session_id: str | None = Field(None, max_length=64)
+    reason: str = Field(max_length=32)
+    revoked_at: datetime
+
+
 _KINDS: dict[str, tuple[type[_Item], type[EdgeModel], str]] = {
     "project": (ProjectItem, Project, "id"),
     "consultant": (ConsultantItem, Consultant, "id"),
     "customer": (CustomerItem, CustomerCache, "key"),
+    "revocation": (RevocationItem, TokenRevocation, "key"),
 }
+# Keyed by the feed item's key rather than a field of its data.
+_KEYED_KINDS = frozenset({"customer", "revocation"})
 
 
 def _expected_key(kind: str, item: _Item) -> str:
     if isinstance(item, CustomerItem):
         return f"{item.project_id}:{item.phone_bidx}"
+    if isinstance(item, RevocationItem):
+        return f"session:{item.session_id}" if item.session_id else f"user:{item.user_id}"
     assert isinstance(item, ProjectItem | ConsultantItem)
     return str(item.id)
 
@@ -99,7 +121,7 @@ def parse_items(
                 metrics.down_items_invalid.labels(item.kind).inc()
             continue
         values = parsed.model_dump()
-        if item.kind == "customer":
+        if item.kind in _KEYED_KINDS:
             values["key"] = item.key
         rows[item.kind][item.key] = values
     return rows
@@ -122,6 +144,9 @@ async def apply_batch(
         await session.exec(stmt.on_conflict_do_update(index_elements=[pk], set_=columns))
         if metrics is not None:
             metrics.down_items.labels(kind).inc(len(values))
+    # A revocation matters while a token it ends can still be valid.
+    await session.exec(delete(TokenRevocation).where(
+        col(TokenRevocation.revoked_at) < now - EDGE_TOKEN_LIFETIME - REVOCATION_MARGIN))
     await session.exec(
         update(SyncState)
         .where(col(SyncState.id) == 1)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
 from cloud.catalog.models import Site
+from cloud.identity import refresh_cookie
 from cloud.identity import service as identity_service
 from cloud.identity.models import User
 
@@ -50,6 +51,18 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.
     response: httpx.Response = client.post(
         "/api/v1/auth/login", json={"username": username, "password": password}
     )
+    return response
+
+
+def refresh_token_of(response: httpx.Response) -> str:
+    """The refresh token a login or refresh set in its HttpOnly cookie."""
+    return str(response.cookies[refresh_cookie.COOKIE])
+
+
+def refresh(client: TestClient, token: str, **headers: str) -> httpx.Response:
+    """POST /auth/refresh presenting `token` as the cookie (the jar's own is not sent)."""
+    response: httpx.Response = client.post(
+        refresh_cookie.PATH, headers={"Cookie": f"{refresh_cookie.COOKIE}={token}", **headers})
     return response
 
 

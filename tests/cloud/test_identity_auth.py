@@ -26,6 +26,8 @@ from tests.cloud import (
     login,
     make_user,
     problem,
+    refresh,
+    refresh_token_of,
 )
 
 NEW_PASSWORD = "Kiosk&Lobby42"
@@ -53,6 +55,7 @@ def test_login_returns_tokens_claims_and_scope(
                      display_name="王顾问")
 
     response = login(remote, "Wang.Consultant ")  # names are matched case-insensitively
+    refresh_token = refresh_token_of(response)
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -75,8 +78,14 @@ def test_login_returns_tokens_claims_and_scope(
     db.rollback()
     session_row = db.get(AuthSession, claims["sid"])
     assert session_row is not None and session_row.revoked_at is None
-    # Only the refresh token's digest is stored.
-    assert body["refresh_token"] not in session_row.refresh_hash
+    # Only the refresh token's digest is stored, and script never sees the token: it
+    # travels in an HttpOnly, SameSite=Strict cookie that only the refresh route receives.
+    assert refresh_token not in session_row.refresh_hash
+    assert "refresh_token" not in body and refresh_token not in response.text
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Path=/api/v1/auth/refresh" in cookie
+    assert "Secure" not in cookie  # plain HTTP here; over TLS see test_refresh_cookie.py
 
     me = remote.get("/api/v1/auth/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
@@ -181,20 +190,21 @@ def test_refresh_rotates_and_a_replayed_token_ends_the_session(
     remote: TestClient, db: Session
 ) -> None:
     make_user(db, "zhou.manager", roles=["sales_manager"])
-    first = login(remote, "zhou.manager").json()
+    signed = login(remote, "zhou.manager")
+    first, first_refresh = signed.json(), refresh_token_of(signed)
 
-    rotated = remote.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    rotated = refresh(remote, first_refresh)
 
     assert rotated.status_code == 200, rotated.text
-    second = rotated.json()
-    assert second["refresh_token"] != first["refresh_token"]
+    second, second_refresh = rotated.json(), refresh_token_of(rotated)
+    assert second_refresh != first_refresh
     assert second["access_token"] != first["access_token"]
     assert remote.get("/api/v1/auth/me", headers=bearer(second["access_token"])).status_code == 200
 
     # The old token comes back: someone copied it. The whole session ends.
-    replay = remote.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    replay = refresh(remote, first_refresh)
     assert problem(replay)["code"] == "session_expired"
-    after = remote.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    after = refresh(remote, second_refresh)
     assert problem(after)["code"] == "session_expired"
     denied = remote.get("/api/v1/auth/me", headers=bearer(second["access_token"]))
     assert problem(denied)["code"] == "unauthorized"
@@ -206,17 +216,15 @@ def test_refresh_after_the_idle_timeout_fails(
     remote: TestClient, db: Session, settings: CloudSettings
 ) -> None:
     make_user(db, "wu.consultant", roles=["consultant"])
-    tokens = login(remote, "wu.consultant").json()
+    token = refresh_token_of(login(remote, "wu.consultant"))
     idle = timedelta(minutes=settings.session_idle_minutes)
 
     _move(db, AuthSession, last_used_at=utcnow() - idle + timedelta(minutes=1))
-    still_ok = remote.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    still_ok = refresh(remote, token)
     assert still_ok.status_code == 200, still_ok.text
 
     _move(db, AuthSession, last_used_at=utcnow() - idle - timedelta(minutes=1))
-    expired = remote.post(
-        "/api/v1/auth/refresh", json={"refresh_token": still_ok.json()["refresh_token"]}
-    )
+    expired = refresh(remote, refresh_token_of(still_ok))
     body = problem(expired)
     assert expired.status_code == 401
     assert body["code"] == "session_expired"
@@ -240,13 +248,17 @@ def test_requests_keep_the_session_alive(remote: TestClient, db: Session) -> Non
 
 def test_logout_revokes_the_session_server_side(remote: TestClient, db: Session) -> None:
     user = make_user(db, "feng.manager", roles=["sales_manager"])
-    tokens = login(remote, "feng.manager").json()
-    headers = bearer(tokens["access_token"])
+    signed = login(remote, "feng.manager")
+    headers = bearer(signed.json()["access_token"])
 
-    assert remote.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    out = remote.post("/api/v1/auth/logout", headers=headers)
+    assert out.status_code == 204
+    # The browser drops the cookie too.
+    assert 'anchang_refresh=""' in out.headers["set-cookie"]
+    assert "Max-Age=0" in out.headers["set-cookie"]
 
     assert problem(remote.get("/api/v1/auth/me", headers=headers))["code"] == "unauthorized"
-    again = remote.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    again = refresh(remote, refresh_token_of(signed))
     assert problem(again)["code"] == "session_expired"
     [entry] = audit_rows(db, "auth.logout")
     assert (entry.actor_id, entry.ip) == (user.id, CLIENT_IP)

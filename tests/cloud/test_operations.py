@@ -50,12 +50,13 @@ def test_the_service_refuses_to_start_without_its_secrets(monkeypatch: pytest.Mo
 
 def test_readiness_checks_postgresql_and_redis(pg_url: str, db: Session) -> None:
     require("Redis", "127.0.0.1", 6379)
-    with TestClient(create_app(make_settings(pg_url, redis_url=REDIS_URL))) as client:
+    settings = make_settings(pg_url, redis_url=REDIS_URL, ops_token="o" * 32)
+    with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         ready = client.get("/readyz")
         assert ready.status_code == 200
         assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
-        metrics = client.get("/metrics").text
+        metrics = client.get("/metrics", headers={"Authorization": "Bearer " + "o" * 32}).text
         assert 'anchang_cloud_http_request_seconds_count{method="GET",route="/readyz"' in metrics
     broken = make_settings(pg_url, redis_url="redis://127.0.0.1:1/0")
     with TestClient(create_app(broken)) as client:

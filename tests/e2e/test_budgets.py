@@ -70,8 +70,8 @@ def first_screen(page: Any, url: str) -> float:
     paint, whichever is later), in a fresh browser context (nothing cached)."""
     started = time.perf_counter()
     page.goto(url, wait_until="load")
-    page.wait_for_function(
-        "document.querySelector('#app') && document.querySelector('#app').children.length > 0")
+    # A locator, not wait_for_function: the apps' CSP forbids the eval the latter uses.
+    page.locator("#app > *").first.wait_for(state="attached")
     elapsed = time.perf_counter() - started
     fcp = page.evaluate(
         "performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null")

@@ -301,3 +301,30 @@ def test_session_lost_returns_to_login(stack: Stack, new_page: Callable[..., Any
     expect(page.get_by_role("heading", name="欢迎登录")).to_be_visible()
     expect(page.get_by_text("登录已超时，请重新登录")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/console/login\?redirect="))
+
+
+def test_the_refresh_token_is_out_of_scripts_reach_and_still_refreshes(
+    stack: Stack, new_page: Callable[..., Any]
+) -> None:
+    violations: list[str] = []
+    page = new_page("console")
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    page = login(lambda _kind: page, stack, "lina", "/console/visits")
+    # The cookie exists, HttpOnly, SameSite=Strict and only for the refresh route …
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "anchang_refresh"]
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
+        True, "Strict", "/api/v1/auth/refresh")
+    # … and nothing a script can read holds it.
+    assert "anchang_refresh" not in page.evaluate("document.cookie")
+    stored = page.evaluate("JSON.stringify(Object.assign({}, sessionStorage, localStorage))")
+    assert cookie["value"] not in stored and "refresh" not in stored.lower()
+    # An expired access token: the console refreshes through the cookie and carries on.
+    page.evaluate("sessionStorage.setItem('anchang.console.tokens', "
+                  "JSON.stringify({accessToken: 'expired'}))")
+    page.reload()
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_role("button", name="当前用户")).to_be_visible()
+    expect(page.get_by_role("heading", name="欢迎登录")).to_have_count(0)
+    assert "expired" not in page.evaluate("sessionStorage.getItem('anchang.console.tokens')")
+    assert violations == []  # the built app runs under the policy without a complaint

@@ -58,18 +58,24 @@ def log_in(page: Page, stack: Stack, *, shot: str | None = None) -> None:
 
 
 def settled(page: Page) -> None:
-    """CSS transitions (Vant's radios fade) finished, so the picture shows the end state."""
-    page.wait_for_function(
-        "document.getAnimations().every(a => a.playState !== 'running')")
+    """CSS transitions (Vant's radios fade) finished, so the picture shows the end state.
+    (page.evaluate, not wait_for_function: the app's CSP forbids the eval the latter uses.)"""
+    page.evaluate("() => Promise.all(document.getAnimations().map(a => a.finished))")
 
 
 def wait_for_service_worker(page: Page) -> None:
     """Installed (everything precached), activated, and controlling this page."""
     state = page.evaluate("""() => navigator.serviceWorker.ready.then(r => r.active.state)""")
     assert state in ("activating", "activated")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function(
-        "navigator.serviceWorker.controller.state === 'activated'")
+    page.evaluate("""() => navigator.serviceWorker.controller || new Promise((resolve) =>
+        navigator.serviceWorker.addEventListener('controllerchange', resolve, {once: true}))""")
+    page.evaluate("""() => {
+        const worker = navigator.serviceWorker.controller
+        return worker.state === 'activated' || new Promise((resolve) =>
+            worker.addEventListener('statechange', () => {
+                if (worker.state === 'activated') resolve(true)
+            }))
+    }""")
 
 
 def test_a_follow_up_written_offline_reaches_the_cloud_once(

@@ -24,6 +24,8 @@ from tests.edge.helpers import KIOSK_TOKEN, make_settings, settings_like
 from tests.edge.seed import consultant, customer, project, seed
 
 AUTH = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
+OPS_TOKEN = "ops-" + "x" * 28
+OPS = {"Authorization": f"Bearer {OPS_TOKEN}"}
 KNOWN_PHONE = "13900001111"  # in the cloud's customer cache: 2 visits, owner 王顾问
 MANAGERS_PHONE = "13900002222"  # in the cache too, owned by 孙经理 (a sales manager)
 MANAGER = 9
@@ -272,13 +274,13 @@ def test_a_managers_customer_stays_theirs_but_a_rota_consultant_receives(
     refused = register(client, phone=MANAGERS_PHONE, consultant_id=MANAGER)
     assert refused.status_code == 422 and refused.json()["code"] == "not_on_rota"
     assert "销售经理" in refused.json()["detail"]
-    assert backlog(client) == 0
+    assert backlog(client) == 1  # the look-up's audit event; the refusal wrote nothing
     body = register(client, phone=MANAGERS_PHONE, consultant_id=7).json()
     assert body["consultant_id"] == 7 and body["classification"] == "return_visit"
     assert (body["owner_id"], body["owner_name"]) == (MANAGER, "孙经理")
 
 
-def test_status_and_health_without_sync(client: TestClient) -> None:
+def test_status_and_health_without_sync(client: TestClient, seeded: EdgeSettings) -> None:
     register(client)
     status = client.get("/api/v1/kiosk/status", headers=AUTH).json()
     assert status["cloud_link"] == "offline" and status["sync_enabled"] is False
@@ -287,7 +289,13 @@ def test_status_and_health_without_sync(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["broker"] == "disabled"
-    metrics = client.get("/metrics").text
+    # Production mode and no ops token configured: the operators' pages are closed.
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/api/v1/docs").status_code == 401
+    with TestClient(create_app(settings_like(seeded, ops_token=OPS_TOKEN), sync=False)) as ops:
+        assert register(ops, phone="13700137000").status_code == 201
+        assert ops.get("/metrics").status_code == 401
+        metrics = ops.get("/metrics", headers=OPS).text
     # (the route label comes from shared.http; the edge checks method and status)
     assert 'anchang_edge_http_request_seconds_count{method="POST"' in metrics
     assert 'status="201"' in metrics and "anchang_edge_outbox_backlog" in metrics

@@ -71,14 +71,14 @@ async def test_reopening_is_idempotent_and_a_newer_schema_is_refused(
         await Store.open(Path(edge_settings.database_path).with_name("missing.db"), migrate=False)
 
 
-def store_at_v6(path: Path) -> None:
-    """A store as the agent before schema v7 left it, with one visit that has an intent."""
+def store_at_v7(path: Path) -> None:
+    """A store as the agent before schema v8 left it, with one visit that has an intent."""
     with sqlite3.connect(path) as conn:
-        for version in range(6):
+        for version in range(7):
             for step in migrations.MIGRATIONS[version]:
                 assert isinstance(step, str)
                 conn.execute(step)
-        conn.execute("PRAGMA user_version = 6")
+        conn.execute("PRAGMA user_version = 7")
         conn.execute(
             "INSERT INTO visit (id, project_id, phone_enc, phone_bidx, phone_masked, party_size, "
             "intent, source, occurred_at, visit_date, classification, provisional, "
@@ -87,14 +87,14 @@ def store_at_v6(path: Path) -> None:
             "'2026-11-27', 'first_visit', 1, 1, 'k1', 1, 'e1')")
 
 
-async def test_v7_encrypts_the_intents_already_stored_and_needs_the_keys_for_it(
+async def test_v8_encrypts_the_intents_already_stored_and_needs_the_keys_for_it(
     edge_settings: EdgeSettings,
 ) -> None:
     path = Path(edge_settings.database_path)
-    store_at_v6(path)
+    store_at_v7(path)
     with pytest.raises(migrations.MigrationNeedsKeys):
         await Store.open(path)
-    assert raw(str(path), "PRAGMA user_version") == [(6,)]  # the step left nothing behind
+    assert raw(str(path), "PRAGMA user_version") == [(7,)]  # the step left nothing behind
     store = await Store.open(path, cipher=edge_settings.cipher)
     await store.close()
     columns = {row[1] for row in raw(str(path), "PRAGMA table_info(visit)")}

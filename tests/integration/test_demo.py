@@ -3,6 +3,7 @@ agent, seeded visits that reach the cloud, printed URLs and generated accounts."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -63,6 +64,12 @@ def test_demo_runs_on_embedded_defaults_and_syncs_its_seeded_visits(tmp_path: Pa
         assert {v["phone_masked"] for v in visits} == {"138****5678", "139****4321",
                                                        "159****1111"}
         assert all(v["consultant_name"] for v in visits)
+        # Demo mode: the operators' pages are open, and the scheduled duties run eagerly
+        # in-process (no worker, beat or Redis): the audit head is already exported.
+        assert httpx.get(base + "/metrics").status_code == 200
+        heads = wait_for(lambda: list((tmp_path / "demo" / "audit-heads").glob("*.json")),
+                         timeout=30, what="the audit head exported by the in-process job")
+        assert json.loads(heads[0].read_text())["id"] > 0
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -14,7 +14,6 @@ export interface Me {
 
 export interface LoginResult {
   access_token: string
-  refresh_token: string
   token_type: string
   expires_in: number
   must_change_password: boolean

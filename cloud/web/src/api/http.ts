@@ -1,6 +1,7 @@
 /**
  * The one HTTP client of the console: JSON over fetch under /api/v1, the bearer token on
- * every call, one refresh (rotating the refresh token) on an expired access token, and
+ * every call, one refresh on an expired access token (the refresh token is an HttpOnly
+ * cookie only the server's refresh route sees: script never holds it, ADR 0019), and
  * RFC 9457 problem+json errors turned into ApiError with the server's Chinese `detail`,
  * shown once to the user unless the caller shows it itself (`silent`).
  *
@@ -46,8 +47,11 @@ export function isApiError(error: unknown): error is ApiError {
 
 export interface TokenPair {
   accessToken: string
-  refreshToken: string
 }
+
+/** Marks a request the app makes by itself (polling): it must not keep an idle session
+ * alive, so the server does not count it as the user's activity. */
+export const BACKGROUND_HEADER = 'X-Anchang-Background'
 
 export interface TokenHolder {
   get(): TokenPair | null
@@ -74,6 +78,8 @@ export interface RequestOptions {
   silent?: boolean
   /** No bearer token and no refresh: login and refresh themselves. */
   anonymous?: boolean
+  /** Made by the app on its own (a poll), not by a user action: see BACKGROUND_HEADER. */
+  background?: boolean
   signal?: AbortSignal
 }
 
@@ -94,7 +100,6 @@ export interface Http {
 
 interface TokenResponse {
   access_token: string
-  refresh_token: string
 }
 
 const NETWORK_DETAIL = '无法连接服务器，请检查网络后重试'
@@ -175,6 +180,7 @@ export function createHttp(options: HttpOptions): Http {
   async function send(path: string, init: RequestOptions, token: string | null): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' }
     if (token) headers.Authorization = `Bearer ${token}`
+    if (init.background) headers[BACKGROUND_HEADER] = '1'
     let body: string | undefined
     if (init.body !== undefined) {
       headers['Content-Type'] = 'application/json'
@@ -186,6 +192,7 @@ export function createHttp(options: HttpOptions): Http {
         headers,
         body,
         signal: init.signal,
+        credentials: 'same-origin', // the refresh cookie, on the refresh route only
       })
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error
@@ -198,14 +205,12 @@ export function createHttp(options: HttpOptions): Http {
    * Resolves once new tokens are stored; rejects with an ApiError the user has been told
    * about (network down, or the session is over and the login page is on its way).
    */
-  function refreshTokens(refreshToken: string): Promise<void> {
+  function refreshTokens(background: boolean): Promise<void> {
     refreshing ??= (async () => {
-      const response = await send('/auth/refresh', {
-        method: 'POST', body: { refresh_token: refreshToken },
-      }, null)
+      const response = await send('/auth/refresh', { method: 'POST', background }, null)
       if (!response.ok) throw authLost(await readProblem(response))
       const issued = (await response.json()) as TokenResponse
-      options.tokens.set({ accessToken: issued.access_token, refreshToken: issued.refresh_token })
+      options.tokens.set({ accessToken: issued.access_token })
     })().finally(() => {
       refreshing = null
     })
@@ -226,7 +231,7 @@ export function createHttp(options: HttpOptions): Http {
       const latest = options.tokens.get()
       if (latest === null) throw authLost(problem)
       // Another request may have rotated the tokens while this one was in flight.
-      if (latest.accessToken === used) await refreshTokens(latest.refreshToken)
+      if (latest.accessToken === used) await refreshTokens(init.background === true)
       response = await send(path, init, options.tokens.get()?.accessToken ?? null)
       if (response.status === 401) throw authLost(await readProblem(response))
     }

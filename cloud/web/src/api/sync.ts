@@ -40,5 +40,6 @@ export interface SiteSyncStatus {
 }
 
 export const syncApi = {
-  sites: () => http.get<SiteSyncStatus[]>('/sync/sites'),
+  sites: (background = false) =>
+    http.get<SiteSyncStatus[]>('/sync/sites', undefined, { background }),
 }

@@ -1,7 +1,8 @@
 import type { TokenPair, TokenHolder } from './http'
 
-// Per browser tab (sessionStorage): closing the tab ends the console session on this
-// device, and the server's 30-minute idle timeout ends it everywhere.
+// The short-lived access token, per browser tab (sessionStorage). The refresh token is
+// not here: it is an HttpOnly cookie script cannot read (ADR 0019). The server's
+// 30-minute idle timeout ends the session everywhere.
 const KEY = 'anchang.console.tokens'
 
 function read(): TokenPair | null {
@@ -9,9 +10,7 @@ function read(): TokenPair | null {
     const raw = sessionStorage.getItem(KEY)
     if (!raw) return null
     const value = JSON.parse(raw) as Partial<TokenPair>
-    if (typeof value.accessToken === 'string' && typeof value.refreshToken === 'string') {
-      return { accessToken: value.accessToken, refreshToken: value.refreshToken }
-    }
+    if (typeof value.accessToken === 'string') return { accessToken: value.accessToken }
   } catch {
     // unreadable storage: treat as signed out
   }

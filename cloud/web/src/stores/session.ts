@@ -23,7 +23,7 @@ export const useSessionStore = defineStore('session', () => {
 
   async function login(username: string, password: string): Promise<Me> {
     const result = await authApi.login(username, password)
-    tokenHolder.set({ accessToken: result.access_token, refreshToken: result.refresh_token })
+    tokenHolder.set({ accessToken: result.access_token })
     me.value = result.user
     return result.user
   }

@@ -35,6 +35,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'audit.read': '查询审计日志',
   'audit.export': '导出审计日志',
   'customer.unmask': '查看客户号码',
+  'customer.lookup': '前台查询客户',
   'visit.export': '导出到访记录',
   'follow_up.create': '新增跟进',
   'site.create': '新建案场',

@@ -15,16 +15,22 @@ function problem(status: number, code: string, detail: string): Response {
     'application/problem+json')
 }
 
-function setup(handler: Handler, initial: TokenPair | null = { accessToken: 'a1', refreshToken: 'r1' }) {
+function setup(handler: Handler, initial: TokenPair | null = { accessToken: 'a1' }) {
   let tokens = initial
   const holder: TokenHolder = { get: () => tokens, set: (t) => { tokens = t } }
-  const calls: { url: string; auth: string | null; body: string | null }[] = []
+  const calls: {
+    url: string; auth: string | null; body: string | null; background: string | null
+    credentials: RequestCredentials | undefined
+  }[] = []
   const notify = vi.fn<(message: string) => void>()
   const onAuthLost = vi.fn<(error: ApiError) => void>()
   const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input)
     const headers = new Headers(init?.headers)
-    calls.push({ url, auth: headers.get('Authorization'), body: (init?.body as string | undefined) ?? null })
+    calls.push({
+      url, auth: headers.get('Authorization'), body: (init?.body as string | undefined) ?? null,
+      background: headers.get('X-Anchang-Background'), credentials: init?.credentials,
+    })
     return handler(url, init ?? {})
   })
   const http = createHttp({ baseUrl: '/api/v1', tokens: holder, notify, onAuthLost, fetch })
@@ -35,7 +41,8 @@ describe('request layer', () => {
   it('sends the bearer token and returns the JSON body', async () => {
     const { http, calls } = setup(() => json(200, { ok: true }))
     await expect(http.get<{ ok: boolean }>('/auth/me')).resolves.toEqual({ ok: true })
-    expect(calls).toEqual([{ url: '/api/v1/auth/me', auth: 'Bearer a1', body: null }])
+    expect(calls.map((c) => [c.url, c.auth, c.body, c.background]))
+      .toEqual([['/api/v1/auth/me', 'Bearer a1', null, null]])
   })
 
   it('refuses an answer with a zoneless time in development (it would be read as local)', async () => {
@@ -67,7 +74,7 @@ describe('request layer', () => {
 
   it('refreshes once on an expired access token, then retries with the new one', async () => {
     const { http, calls, tokens } = setup((url, init) => {
-      if (url.endsWith('/auth/refresh')) return json(200, { access_token: 'a2', refresh_token: 'r2' })
+      if (url.endsWith('/auth/refresh')) return json(200, { access_token: 'a2' })
       const auth = new Headers(init.headers).get('Authorization')
       return auth === 'Bearer a2' ? json(200, { id: 1 }) : problem(401, 'unauthorized', '登录已失效，请重新登录')
     })
@@ -77,8 +84,27 @@ describe('request layer', () => {
       ['/api/v1/auth/refresh', null],
       ['/api/v1/auth/me', 'Bearer a2'],
     ])
-    expect(JSON.parse(calls[1]?.body ?? '{}')).toEqual({ refresh_token: 'r1' })
-    expect(tokens()).toEqual({ accessToken: 'a2', refreshToken: 'r2' })
+    // The refresh token is the HttpOnly cookie the browser sends itself: no body, and
+    // script never sees a refresh token.
+    expect(calls[1]?.body).toBeNull()
+    expect(calls[1]?.credentials).toBe('same-origin')
+    expect(tokens()).toEqual({ accessToken: 'a2' })
+  })
+
+  it('marks polls as background, their refresh too, so they do not keep an idle session alive', async () => {
+    const { http, calls } = setup((url, init) => {
+      if (url.endsWith('/auth/refresh')) return json(200, { access_token: 'a2' })
+      const auth = new Headers(init.headers).get('Authorization')
+      return auth === 'Bearer a2' ? json(200, []) : problem(401, 'unauthorized', '登录已失效')
+    })
+    await http.get('/sync/sites', undefined, { background: true })
+    expect(calls.map((c) => [c.url, c.background])).toEqual([
+      ['/api/v1/sync/sites', '1'],
+      ['/api/v1/auth/refresh', '1'],
+      ['/api/v1/sync/sites', '1'],
+    ])
+    await http.get('/users')
+    expect(calls.at(-1)?.background).toBeNull()
   })
 
   it('shares one refresh between requests that expire together', async () => {
@@ -87,7 +113,7 @@ describe('request layer', () => {
       if (url.endsWith('/auth/refresh')) {
         refreshes += 1
         await new Promise((resolve) => setTimeout(resolve, 5))
-        return json(200, { access_token: 'a2', refresh_token: 'r2' })
+        return json(200, { access_token: 'a2' })
       }
       const auth = new Headers(init.headers).get('Authorization')
       return auth === 'Bearer a2' ? json(200, { url }) : problem(401, 'unauthorized', '登录已失效')

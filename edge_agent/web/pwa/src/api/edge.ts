@@ -1,5 +1,5 @@
 // The sales office's edge agent: same origin as this app (it serves /pwa/).
-import { ApiError, NetworkError, request, type RequestOptions } from './http'
+import { ApiError, BACKGROUND_HEADER, NetworkError, request, type RequestOptions } from './http'
 import type { CustomerHistory, FollowUpBody, MyCustomer, Revealed, StaffSession, Visit } from './types'
 
 const API = '/api/v1/staff'
@@ -29,7 +29,12 @@ export const edgeApi = {
       timeoutMs: 15000,
     }),
   visitsToday: (token: string) => call<Visit[]>(`${API}/visits/today`, { token }),
-  customers: (token: string) => call<MyCustomer[]>(`${API}/customers`, { token }),
+  /** `background`: the list's own refresh timer, which must not keep an idle session alive. */
+  customers: (token: string, background = false) =>
+    call<MyCustomer[]>(`${API}/customers`, {
+      token,
+      headers: background ? { [BACKGROUND_HEADER]: '1' } : undefined,
+    }),
   customer: (token: string, key: string) =>
     call<CustomerHistory>(`${API}/customers/${encodeURIComponent(key)}`, { token }),
   reveal: (token: string, key: string, reason: string) =>

@@ -25,6 +25,11 @@ export class ApiError extends Error {
 
 export class NetworkError extends Error {}
 
+/** Marks a request the app makes by itself (a timer's refresh): the appliance does not
+ * count it as the consultant's activity, so an unattended phone still reaches the idle
+ * timeout. */
+export const BACKGROUND_HEADER = 'X-Anchang-Background'
+
 export interface RequestOptions {
   method?: 'GET' | 'POST'
   body?: unknown

@@ -18,8 +18,8 @@ export interface StaffUser {
 export interface StaffSession {
   edge_token: string
   edge_token_expires_at: string
+  /** Short-lived (15 min); no cloud refresh token is handed to script (ADR 0019). */
   cloud_access_token: string
-  cloud_refresh_token: string
   cloud_url: string | null
   site_id: string
   user: StaffUser
@@ -60,11 +60,6 @@ export interface FollowUpBody {
   note: string
   next_at?: string
   occurred_at: string
-}
-
-export interface TokenPair {
-  access_token: string
-  refresh_token: string
 }
 
 export type FollowState = 'ok' | 'due_soon' | 'overdue'

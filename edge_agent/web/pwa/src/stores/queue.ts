@@ -49,10 +49,7 @@ export const useQueue = defineStore('queue', () => {
       return await flushQueue({
         userId: s.user.id,
         edgeToken: session.edgeTokenValid ? s.edge_token : null,
-        cloud: s.cloud_url
-          ? { base: s.cloud_url, access: s.cloud_access_token, refresh: s.cloud_refresh_token }
-          : null,
-        saveCloudTokens: session.saveCloudTokens,
+        cloud: s.cloud_url ? { base: s.cloud_url, access: s.cloud_access_token } : null,
       })
     } finally {
       flushing.value = false

@@ -34,16 +34,10 @@ export const useSession = defineStore('session', () => {
     save()
   }
 
-  function saveCloudTokens(access: string, refresh: string): void {
-    if (!data.value) return
-    data.value = { ...data.value, cloud_access_token: access, cloud_refresh_token: refresh }
-    save()
-  }
-
   function signOut(): void {
     data.value = null
     save()
   }
 
-  return { data, user, edgeTokenValid, projects, signIn, saveCloudTokens, signOut }
+  return { data, user, edgeTokenValid, projects, signIn, signOut }
 })

@@ -11,8 +11,9 @@ import { db, type QueuedFollowUp, SENT_KEPT } from '../db'
 export interface FlushContext {
   userId: number
   edgeToken: string | null // null once expired
-  cloud: { base: string; access: string; refresh: string } | null
-  saveCloudTokens(access: string, refresh: string): void
+  // The cloud's access token only: it lasts 15 minutes, after which follow-ups wait for
+  // the office's appliance (no long-lived cloud token is kept in script's reach).
+  cloud: { base: string; access: string } | null
 }
 
 type Outcome =
@@ -129,7 +130,7 @@ async function sendToCloud(
   const cloud = ctx.cloud
   if (!cloud) return { kind: 'retry', message: whyNotEdge }
   try {
-    await postWithRefresh(ctx, cloud, item)
+    await cloudApi.followUp(cloud.base, cloud.access, item.body)
     return { kind: 'sent', via: 'cloud' }
   } catch (error) {
     if (unreachable(error)) return { kind: 'retry', message: whyNotEdge }
@@ -140,23 +141,6 @@ async function sendToCloud(
       return { kind: 'retry', message: '到访记录尚未同步到云端，稍后自动重试' }
     }
     return refusedFor(error)
-  }
-}
-
-async function postWithRefresh(
-  ctx: FlushContext,
-  cloud: NonNullable<FlushContext['cloud']>,
-  item: QueuedFollowUp,
-): Promise<void> {
-  try {
-    await cloudApi.followUp(cloud.base, cloud.access, item.body)
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) throw error
-    const tokens = await cloudApi.refresh(cloud.base, cloud.refresh) // rotates the refresh token
-    ctx.saveCloudTokens(tokens.access_token, tokens.refresh_token)
-    cloud.access = tokens.access_token
-    cloud.refresh = tokens.refresh_token
-    await cloudApi.followUp(cloud.base, cloud.access, item.body)
   }
 }
 
