@@ -2,10 +2,11 @@
 
     principal: Annotated[Principal, Depends(authorize(Perm.VISIT_READ))]
 
-Every request loads the user, roles and site scope from the database (no in-process
-caches: any number of API processes may run), and refuses tokens of ended sessions and
-disabled users. Each dependency made here carries PERMISSIONS_MARK, which lets the route
-walk in the tests prove that no route went without a declared permission.
+Every request checks the login session and the user (cloud.identity.access): from a
+per-process principal cache that every process empties the moment a change commits, else
+with one query; tokens of ended sessions and disabled users are refused. Each dependency
+made here carries PERMISSIONS_MARK, which lets the route walk in the tests prove that no
+route went without a declared permission.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cloud.db import SessionDep
-from cloud.identity import service as identity_service
+from cloud.identity import access
 from cloud.identity.errors import NotAuthenticated, PasswordChangeRequired
 from cloud.identity.permissions import Perm
 from cloud.identity.principal import Principal
@@ -41,7 +42,8 @@ PERMISSIONS_MARK = "__anchang_permissions__"
 _bearer = HTTPBearer(auto_error=False, description="登录接口返回的 access_token")
 
 
-def get_settings(request: Request) -> CloudSettings:
+async def get_settings(request: Request) -> CloudSettings:
+    # async: no I/O here, and a sync dependency would cost a thread-pool hop per request.
     settings: CloudSettings = request.app.state.settings
     return settings
 
@@ -81,15 +83,16 @@ def _dependency(
     def dependency(
         request: Request,
         session: SessionDep,
+        settings: SettingsDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None:
             raise NotAuthenticated()
-        principal, password_pending = identity_service.authenticate(
-            session, settings=get_settings(request), token=credentials.credentials,
-            ip=client_ip(request),
+        principal = access.authenticate(
+            session, settings=settings, cache=request.app.state.principal_cache,
+            token=credentials.credentials, ip=client_ip(request),
         )
-        if password_pending and not allow_pending_password:
+        if principal.password_change_due and not allow_pending_password:
             raise PasswordChangeRequired()
         missing = sorted(p.value for p in perms if not principal.can(p))
         if missing:
