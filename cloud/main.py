@@ -37,7 +37,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     settings = settings or CloudSettings()
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                          wait_seconds=settings.db_wait_seconds, pre_ping=settings.db_pre_ping)
-    principals = PrincipalServing(engine, settings.principal_cache_seconds)
+    principals = PrincipalServing(engine, settings.principal_cache_seconds,
+                                  settings.database_listen_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -48,6 +48,10 @@ class CloudSettings(BaseSettings):
         False, description="test each pooled connection before use (one round trip per "
         "request); off: a connection broken by a database restart fails one request and "
         "the pool is renewed")
+    database_listen_url: str | None = Field(
+        None, description="PostgreSQL reached directly, for the principal cache's LISTEN "
+        "connection, when database_url goes through PgBouncer in transaction mode (which "
+        "cannot carry LISTEN); default database_url")
     principal_cache_seconds: float = Field(
         10.0, ge=0, le=60, description="how long a signed-in user's roles and scopes are "
         "reused without a query; changes invalidate at once (0 turns the cache off)")

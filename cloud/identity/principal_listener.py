@@ -12,7 +12,7 @@ import threading
 import psycopg2
 import psycopg2.extensions
 import structlog
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from cloud.identity.principal_cache import (
     CHANNEL,
@@ -29,8 +29,9 @@ RECONNECT_SECONDS = 1.0
 
 
 class PrincipalListener:
-    def __init__(self, engine: Engine, cache: PrincipalCache) -> None:
+    def __init__(self, engine: Engine, cache: PrincipalCache, url: str | None = None) -> None:
         self._engine = engine
+        self._url = make_url(url) if url else engine.url
         self._cache = cache
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="principal-listener",
@@ -45,7 +46,7 @@ class PrincipalListener:
         self._thread.join(timeout=5)
 
     def _dsn(self) -> str:
-        url = self._engine.url.set(drivername="postgresql")
+        url = self._url.set(drivername="postgresql")
         return url.render_as_string(hide_password=False)
 
     def _run(self) -> None:
@@ -81,11 +82,13 @@ class PrincipalListener:
 class PrincipalServing:
     """The app's principal cache and, on PostgreSQL, the listener that keeps it exact."""
 
-    def __init__(self, engine: Engine, ttl_seconds: float) -> None:
+    def __init__(self, engine: Engine, ttl_seconds: float, listen_url: str | None = None
+                 ) -> None:
         on_postgres = engine.dialect.name == "postgresql"
         self._engine = engine
         self.cache = PrincipalCache(ttl_seconds, needs_listener=on_postgres)
-        self._listener = PrincipalListener(engine, self.cache) if on_postgres else None
+        self._listener = (PrincipalListener(engine, self.cache, listen_url) if on_postgres
+                          else None)
 
     def start(self) -> None:
         register(self._engine, self.cache)
