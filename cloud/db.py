@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -74,11 +74,14 @@ class ConnectionGate:
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout(self.wait_seconds):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise ServerBusy() from None
+        if self._slots.locked():  # only a wait needs a timer
+            try:
+                async with asyncio.timeout(self.wait_seconds):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise ServerBusy() from None
+        else:
+            await self._slots.acquire()
         try:
             yield
         finally:
@@ -116,17 +119,34 @@ async def _db_slot(request: Request) -> AsyncIterator[None]:
         yield
 
 
-def get_session(
+async def get_session(
     request: Request, _slot: Annotated[None, Depends(_db_slot, scope="function")]
-) -> Iterator[Session]:
-    """Commit once when the route returns; roll back on any error."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        try:
-            yield session
+) -> AsyncIterator[Session]:
+    """Commit once when the route returns; roll back on any error.
+
+    Async on purpose: opening a session does no I/O, and the end (commit or rollback,
+    then close) is one thread-pool hop — none when the request never touched the
+    database (a cached principal on /auth/me)."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        await anyio.to_thread.run_sync(_finish, session, False)
+        raise
+    if session.in_transaction():
+        await anyio.to_thread.run_sync(_finish, session, True)
+    else:
+        session.close()
+
+
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

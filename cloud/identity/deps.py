@@ -11,10 +11,11 @@ route went without a declared permission.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
+from collections.abc import Awaitable, Callable
+from functools import cache, partial
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -58,7 +59,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def authorize(*perms: Perm) -> Callable[..., Principal]:
+def authorize(*perms: Perm) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates and requires every permission in `perms`.
 
     With no permission it admits any signed-in user whose password is not due for change.
@@ -68,7 +69,7 @@ def authorize(*perms: Perm) -> Callable[..., Principal]:
     return _dependency(frozenset(perms), allow_pending_password=False)
 
 
-def self_service() -> Callable[..., Principal]:
+def self_service() -> Callable[..., Awaitable[Principal]]:
     """Signed in, nothing more: the routes a user needs while a password change is due
     (me, change password, logout)."""
     return _dependency(frozenset(), allow_pending_password=True)
@@ -77,10 +78,10 @@ def self_service() -> Callable[..., Principal]:
 @cache
 def _dependency(
     perms: frozenset[Perm], *, allow_pending_password: bool
-) -> Callable[..., Principal]:
+) -> Callable[..., Awaitable[Principal]]:
     # Cached so equal requirements are one callable: FastAPI then resolves it once per
     # request even when a router and its route both declare it.
-    def dependency(
+    async def dependency(
         request: Request,
         session: SessionDep,
         settings: SettingsDep,
@@ -88,10 +89,15 @@ def _dependency(
     ) -> Principal:
         if credentials is None:
             raise NotAuthenticated()
-        principal = access.authenticate(
-            session, settings=settings, cache=request.app.state.principal_cache,
-            token=credentials.credentials, ip=client_ip(request),
-        )
+        cache = request.app.state.principal_cache
+        ip = client_ip(request)
+        # A cached login is checked on the event loop; only a miss costs a thread hop.
+        principal = access.from_cache(settings=settings, cache=cache,
+                                      token=credentials.credentials, ip=ip)
+        if principal is None:
+            principal = await anyio.to_thread.run_sync(partial(
+                access.authenticate, session, settings=settings, cache=cache,
+                token=credentials.credentials, ip=ip))
         if principal.password_change_due and not allow_pending_password:
             raise PasswordChangeRequired()
         missing = sorted(p.value for p in perms if not principal.can(p))

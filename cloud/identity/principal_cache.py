@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from cloud.identity.principal import Principal
+from cloud.identity.security import AccessClaims
 
 CHANNEL = "anchang_principal"
 _PENDING = "principal_changes"
@@ -55,6 +56,10 @@ class PrincipalCache:
         self._needs_listener = needs_listener
         self._listening = False
         self._entries: dict[str, CachedLogin] = {}
+        # Verified access tokens: checking an HS256 signature and the claims costs more
+        # than the rest of a cached request. Keyed by the token's exact text, so only the
+        # bytes already verified match; expiry is checked again on every use.
+        self.tokens: dict[str, AccessClaims] = {}
         self._generation = 0
         self._lock = threading.Lock()
 
