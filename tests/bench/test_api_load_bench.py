@@ -15,6 +15,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from cloud.identity import service as identity_service
+from cloud.identity.principal import Principal
+from cloud.sales import visits
 from cloud.sales.service import PHONE_CONTEXT
 from cloud.serving import default_workers
 from cloud.settings import CloudSettings
@@ -89,6 +92,34 @@ def _site_visits(engine: Engine, site_id: str) -> int:
                                 {"s": site_id}).scalar_one())
 
 
+def _quiet_lists(engine: Engine, site_id: str) -> list[tuple[str, float, float]]:
+    """In-process, no other load from this benchmark: (list, page ms, total ms), medians
+    of 15 — the database's and the ORM's share of a list request."""
+    everything = Principal(user_id=0, username="", display_name="", roles=frozenset(),
+                           permissions=frozenset(), site_ids=None, ip=None)
+    one_site = replace(everything, site_ids=frozenset({site_id}))
+    found = []
+    with Session(engine) as session:
+        for label, principal in (("all sites (HQ)", everything), ("one site", one_site)):
+            first = visits.list_page(session, principal=principal,
+                                     filters=visits.VisitFilter(), limit=20)
+            for page, cursor in (("first page", None), ("next page", first.next_cursor)):
+                pages, totals = [], []
+                for _ in range(15):
+                    started = time.perf_counter()
+                    visits.list_page(session, principal=principal, cursor=cursor,
+                                     filters=visits.VisitFilter(), limit=20)
+                    pages.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    visits.count(session, principal=principal, filters=visits.VisitFilter())
+                    totals.append(time.perf_counter() - started)
+                    session.rollback()
+                page_ms = statistics.median(pages) * 1000
+                total_ms = statistics.median(totals) * 1000
+                found.append((f"{label}, {page}", page_ms - total_ms, total_ms))
+    return found
+
+
 def _median(runs: list[LocustRun]) -> float:
     return statistics.median(r.total.rps for r in runs)
 
@@ -105,7 +136,7 @@ def _table(run: LocustRun) -> list[str]:
 
 def render(*, bare: list[LocustRun], signed: list[LocustRun], mixed: LocustRun,
            flood: LocustRun, kiosk_synced: int, kiosk_sent: int, seed_seconds: float,
-           workers: int) -> str:
+           workers: int, quiet: list[tuple[str, float, float]]) -> str:
     ratio = _median(signed) / _median(bare)
     lists = [r for r in mixed.routes if r.name in LIST_ROUTES]
     when = utcnow().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -153,6 +184,15 @@ def render(*, bare: list[LocustRun], signed: list[LocustRun], mixed: LocustRun,
         + " (target ≤ 50 ms). Kiosk registrations accepted by the edge: "
         f"{kiosk_sent:,}; arrived in the cloud: {kiosk_synced:,}.",
         "",
+        f"### Visit lists at {VISITS:,} visits, no load",
+        "",
+        "The service call in process (`visits.list_page`, 20 rows, keyset), medians of 15: "
+        "the page itself and the exact total it carries.",
+        "",
+        "| list | page ms | total ms |",
+        "|---|---:|---:|",
+        *[f"| {label} | {page:.1f} | {total:.1f} |" for label, page, total in quiet],
+        "",
         f"### {flood.users} connections, no think time",
         "",
         f"{flood.seconds} s, HQ and consultant users in a closed loop (reads and follow-up "
@@ -173,6 +213,7 @@ def test_api_under_load(tmp_path: Path, engine: Engine, settings: CloudSettings,
     seed(engine, seeds, customers=CUSTOMERS, visits=VISITS, follow_ups=FOLLOW_UPS,
          phone_enc=settings.cipher.encrypt("13800000000", context=PHONE_CONTEXT))
     seed_seconds = time.monotonic() - started
+    quiet = _quiet_lists(engine, sites[1].site_id)
 
     kiosk_site = sites[0]
     edge = EdgeProcess(tmp_path / "edge", kiosk_site, broker.port,
@@ -235,7 +276,7 @@ def test_api_under_load(tmp_path: Path, engine: Engine, settings: CloudSettings,
 
     body = render(bare=bare_runs, signed=signed_runs, mixed=mixed, flood=flood,
                   kiosk_synced=kiosk_synced, kiosk_sent=kiosk_sent,
-                  seed_seconds=seed_seconds, workers=workers)
+                  seed_seconds=seed_seconds, workers=workers, quiet=quiet)
     write_section(SECTION, body)
     # Locust counts what finished before it stopped; the edge may take a few more.
     assert kiosk_synced >= kiosk_sent, body
