@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,8 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from cloud.identity import access
+from cloud.identity.errors import NotAuthenticated
+from cloud.identity.principal_cache import PrincipalCache
+from cloud.identity.security import AccessClaims
 from cloud.main import create_app
 from cloud.settings import CloudSettings
+from shared.timeutil import utcnow
 from tests.cloud import PASSWORD, add_site, make_user, signed_in
 from tests.cloud.query_count import cache_serving, statements
 
@@ -142,3 +148,14 @@ def test_without_its_listener_the_cache_is_bypassed(apps: tuple[TestClient, Test
 def _ok(response: httpx.Response) -> Any:
     assert response.status_code in (200, 204), response.text
     return response
+
+
+def test_a_cached_token_is_refused_once_expired(settings: CloudSettings) -> None:
+    cache = PrincipalCache(10, needs_listener=False)
+    now = utcnow()
+    cache.tokens["token"] = AccessClaims(
+        user_id=1, username="target", roles=(), session_id="s", pwd_change=False,
+        issued_at=now - timedelta(minutes=20), expires_at=now - timedelta(seconds=6),
+        jti="j")
+    with pytest.raises(NotAuthenticated):
+        access.claims_of(settings, cache, "token")
