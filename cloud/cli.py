@@ -16,6 +16,7 @@ from cloud.audit.cli import app as audit_app
 from cloud.db import make_engine
 from cloud.identity.cli import app as admin_app
 from cloud.migrate import upgrade
+from cloud.serving import BACKLOG, KEEP_ALIVE_SECONDS, connection_budget, default_workers
 from cloud.settings import CloudSettings
 from cloud.sync import identity, provision
 from cloud.sync.credentials import mosquitto_conf
@@ -251,14 +252,28 @@ def sync_prune() -> None:
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int | None, typer.Option(help="进程数，默认每个 CPU 核一个")] = None,
+) -> None:
     """运行云端 API。"""
-    if workers > 1 and _settings().sync_enabled:
+    settings = _settings()
+    count = workers or default_workers()
+    if count > 1 and settings.sync_enabled:
         # Each worker would run a consumer under the same MQTT client id.
         console.print("多进程运行时请关闭内置同步（ANCHANG_CLOUD_SYNC_ENABLED=false），"
                       "另行运行 `anchang sync run`")
         raise typer.Exit(2)
-    uvicorn.run("cloud.asgi:app", host=host, port=port, workers=workers, log_config=None)
+    budget = connection_budget(settings, count)
+    if budget is not None and not budget.fits:
+        console.print(f"数据库连接不够：{count} 个进程最多需要 {budget.needed} 个连接，"
+                      f"PostgreSQL 只有 {budget.available} 个可用。请减少进程数或 "
+                      "ANCHANG_CLOUD_DB_POOL_SIZE，或经 PgBouncer（事务模式）连接"
+                      "（见运维手册“API 容量规划”）")
+        raise typer.Exit(2)
+    uvicorn.run("cloud.asgi:app", host=host, port=port, workers=count, log_config=None,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS, backlog=BACKLOG)
 
 
 @app.command("demo")

@@ -1,17 +1,50 @@
-"""Database engine and the per-request session (one commit per request)."""
+"""Database engine, the connection gate and the per-request session (one commit per
+request).
+
+Why a gate (issue #24, docs/decisions/0017-…): FastAPI runs a request's synchronous
+dependencies and its route as separate hops through one thread pool, and the session
+holds its pooled connection from the first query to the commit. Under load the pool ran
+dry while requests that held a connection waited for a thread, and every thread sat in
+`QueuePool.get` waiting for a connection: nothing completed until the 30 s pool timeout.
+The gate admits at most as many requests to the database as the pool has connections,
+and it waits on the event loop — holding neither a thread nor a connection — for a
+bounded time, then sheds the request with 503 and Retry-After.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+import anyio.to_thread
+import sqlalchemy.exc
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from shared.errors import Unavailable
+from shared.problem import problem
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# Connections beyond the gated ones: /readyz, an in-process sync consumer, CLI work.
+SPARE_CONNECTIONS = 4
+# Threads beyond the gated requests, for routes that need no database (/metrics, health).
+SPARE_THREADS = 8
+
+
+class ServerBusy(Unavailable):
+    code = "server_busy"
+    title = "服务繁忙，请稍后重试"
+
+
+def make_engine(
+    url: str, *, pool_size: int = 10, wait_seconds: float = 30.0, pre_ping: bool = True,
+    **kwargs: Any,
+) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
@@ -24,24 +57,96 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=SPARE_CONNECTIONS, pool_timeout=wait_seconds,
+        pool_pre_ping=pre_ping, pool_recycle=1800, **kwargs,
+    )
+
+
+class ConnectionGate:
+    """At most `size` requests of this process use the database at once; the others wait
+    up to `wait_seconds` on the event loop, then get 503."""
+
+    def __init__(self, size: int, wait_seconds: float) -> None:
+        self.size = size
+        self.wait_seconds = wait_seconds
+        self._slots = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._slots.locked():  # only a wait needs a timer
+            try:
+                async with asyncio.timeout(self.wait_seconds):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise ServerBusy() from None
+        else:
+            await self._slots.acquire()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+def install_connection_gate(app: FastAPI, *, size: int, wait_seconds: float) -> None:
+    """Gate the request sessions; size the thread pool so every admitted request finds a
+    thread; answer a shed request (or a connection wait that timed out) with 503."""
+    app.state.connection_gate = ConnectionGate(size, wait_seconds)
+    app.state.thread_tokens = size + SPARE_THREADS
+    retry_after = str(max(1, math.ceil(wait_seconds)))
+
+    async def busy(request: Request, exc: Exception) -> JSONResponse:
+        response = problem(503, ServerBusy.code, ServerBusy.title, request.url.path)
+        response.headers["Retry-After"] = retry_after
+        return response
+
+    app.add_exception_handler(ServerBusy, busy)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, busy)
+
+
+def size_thread_pool(app: FastAPI) -> None:
+    """Call from the lifespan: the limiter belongs to the running event loop."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.thread_tokens
 
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """Commit once when the route returns; roll back on any error."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        try:
-            yield session
+async def _db_slot(request: Request) -> AsyncIterator[None]:
+    gate: ConnectionGate = request.app.state.connection_gate
+    async with gate.slot():
+        yield
+
+
+async def get_session(
+    request: Request, _slot: Annotated[None, Depends(_db_slot, scope="function")]
+) -> AsyncIterator[Session]:
+    """Commit once when the route returns; roll back on any error.
+
+    Async on purpose: opening a session does no I/O, and the end (commit or rollback,
+    then close) is one thread-pool hop — none when the request never touched the
+    database (a cached principal on /auth/me)."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        await anyio.to_thread.run_sync(_finish, session, False)
+        raise
+    if session.in_transaction():
+        await anyio.to_thread.run_sync(_finish, session, True)
+    else:
+        session.close()
+
+
+def _finish(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

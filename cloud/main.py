@@ -14,8 +14,10 @@ from prometheus_client import CollectorRegistry
 from cloud import health
 from cloud.audit.api import router as audit_router
 from cloud.catalog.api import router as catalog_router
-from cloud.db import make_engine
+from cloud.compression import CompressionMiddleware
+from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.identity.api import router as identity_router
+from cloud.identity.principal_listener import PrincipalServing
 from cloud.privacy.api import router as privacy_router
 from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
@@ -35,10 +37,15 @@ CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:
     settings = settings or CloudSettings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         wait_seconds=settings.db_wait_seconds, pre_ping=settings.db_pre_ping)
+    principals = PrincipalServing(engine, settings.principal_cache_seconds,
+                                  settings.database_listen_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        size_thread_pool(app)
+        principals.start()
         consumer = None
         if settings.sync_enabled:
             consumer = SyncConsumer(settings, engine)
@@ -49,6 +56,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         finally:
             if consumer is not None:
                 consumer.stop()
+            principals.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -62,10 +70,14 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_consumer = None
+    app.state.principal_cache = principals.cache
+    install_connection_gate(app, size=settings.db_pool_size,
+                            wait_seconds=settings.db_wait_seconds)
     configure_logging("cloud")
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
+    app.add_middleware(CompressionMiddleware, min_bytes=settings.gzip_min_bytes)
     if settings.cors_origins:
         # The consultant PWA, served by a sales office's edge, falls back to this API.
         app.add_middleware(

@@ -37,6 +37,27 @@ class CloudSettings(HardeningSettings):
     password_expiry_days: int = Field(90, ge=0, description="0 turns expiry off")
     password_history: int = Field(5, ge=0, le=24)
 
+    # Serving under load (issue #24; docs/operations.md "Sizing the API").
+    db_pool_size: int = Field(
+        20, ge=1, le=500, description="database connections per API process = requests of "
+        "that process using the database at once; the sum over all processes must stay "
+        "under PostgreSQL's max_connections (or PgBouncer's pool)")
+    db_wait_seconds: float = Field(
+        2.0, gt=0, le=30, description="how long a request waits for a connection before "
+        "it is answered 503 with Retry-After")
+    db_pre_ping: bool = Field(
+        False, description="test each pooled connection before use (one round trip per "
+        "request); off: a connection broken by a database restart fails one request and "
+        "the pool is renewed")
+    database_listen_url: str | None = Field(
+        None, description="PostgreSQL reached directly, for the principal cache's LISTEN "
+        "connection, when database_url goes through PgBouncer in transaction mode (which "
+        "cannot carry LISTEN); default database_url")
+    principal_cache_seconds: float = Field(
+        10.0, ge=0, le=60, description="how long a signed-in user's roles and scopes are "
+        "reused without a query; changes invalidate at once (0 turns the cache off)")
+    gzip_min_bytes: int = Field(1400, ge=0, description="compress responses above this size")
+
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins (e.g. each edge's https://… address) whose pages — the "

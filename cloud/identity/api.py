@@ -43,7 +43,6 @@ from cloud.identity.schemas import (
 from cloud.identity.security import generate_password
 from shared.activity import is_background
 from shared.errors import Forbidden
-from shared.timeutil import utcnow
 
 router = APIRouter(tags=["identity 身份与权限"])
 
@@ -129,10 +128,8 @@ def edge_token(
 
 
 @router.get("/auth/me", response_model=MeOut, summary="当前用户、角色、权限码与数据范围")
-def me(principal: SelfServicePrincipal, session: SessionDep, settings: SettingsDep) -> MeOut:
-    user = identity_service.get_user(session, user_id=principal.user_id).user
-    pending = identity_service.password_change_pending(settings, user, utcnow())
-    return MeOut.of(principal, must_change_password=pending)
+async def me(principal: SelfServicePrincipal) -> MeOut:
+    return MeOut.of(principal, must_change_password=principal.password_change_due)
 
 
 @router.get("/users", response_model=UserPageOut, summary="用户列表")

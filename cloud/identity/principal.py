@@ -18,6 +18,9 @@ class Principal:
     # The login session behind the access token; None for principals built outside a
     # request (CLI, background jobs).
     session_id: str | None = field(default=None, compare=False)
+    # The password must be changed (first login, reset, expiry) before anything but the
+    # self-service routes; computed when the token is checked.
+    password_change_due: bool = field(default=False, compare=False)
 
     def can(self, perm: str) -> bool:
         return perm in self.permissions

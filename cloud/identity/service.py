@@ -18,14 +18,13 @@ from sqlmodel import Session, col, or_, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Site
-from cloud.identity import security
+from cloud.identity import access, principal_cache, security
 from cloud.identity.errors import (
     AccountDisabled,
     AccountLocked,
     InvalidCredentials,
     InvalidOldPassword,
     InvalidUsername,
-    NotAuthenticated,
     PasswordReused,
     RoleConflict,
     SelfChangeRefused,
@@ -44,8 +43,6 @@ from shared.timeutil import as_utc, utcnow
 
 # A session ends after this long however active it is; idleness ends it sooner.
 SESSION_MAX_AGE = timedelta(hours=12)
-# Requests refresh a session's last use at most this often, to keep reads from writing.
-TOUCH_INTERVAL = timedelta(seconds=60)
 INACTIVE_DISABLE_DAYS = 90
 # Separation of duties (等保二级): the system, security and audit administrators are three
 # people; whoever audits must not administer what is audited, and whoever grants roles
@@ -192,6 +189,7 @@ def update_user(
     session.add(user)
     session.flush()
     if changes:
+        principal_cache.user_changed(session, user_id)
         audit_service.record(
             session, action="user.update", principal=principal,
             object_type="user", object_id=str(user_id), detail={"changes": changes},
@@ -210,6 +208,7 @@ def set_roles(
     session.exec(delete(UserRole).where(col(UserRole.user_id) == user_id))
     session.add_all([UserRole(user_id=user_id, role=r) for r in sorted(new)])
     session.flush()
+    principal_cache.user_changed(session, user_id)
     audit_service.record(
         session, action="user.roles", principal=principal, object_type="user",
         object_id=str(user_id), detail={"before": sorted(old), "after": sorted(new)},
@@ -238,6 +237,7 @@ def set_scopes(
     user.scope_all = scope_all
     session.add(user)
     session.flush()
+    principal_cache.user_changed(session, user_id)
     audit_service.record(
         session, action="user.scopes", principal=principal, object_type="user",
         object_id=str(user_id),
@@ -416,37 +416,11 @@ def logout(session: Session, *, principal: Principal) -> None:
         auth.revoke_reason = "logout"
         session.add(auth)
         session.flush()
+        principal_cache.session_ended(session, auth.id)
     audit_service.record(
         session, action="auth.logout", principal=principal, object_type="user",
         object_id=str(principal.user_id), detail={"session_id": principal.session_id},
     )
-
-
-def authenticate(
-    session: Session, *, settings: CloudSettings, token: str, ip: str | None,
-    background: bool = False,
-) -> tuple[Principal, bool]:
-    """Resolve an access token to a principal loaded from the database, and whether the
-    user still has to change the password. Raises NotAuthenticated / AccountDisabled."""
-    claims = security.decode_access_token(settings, token)
-    now = utcnow()
-    auth = session.get(AuthSession, claims.session_id)
-    if (
-        auth is None
-        or auth.user_id != claims.user_id
-        or auth.revoked_at is not None
-        or as_utc(auth.expires_at) <= now
-        or now - as_utc(auth.last_used_at) > timedelta(minutes=settings.session_idle_minutes)
-    ):
-        raise NotAuthenticated("登录已失效，请重新登录")
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
-        raise AccountDisabled()
-    if not background and now - as_utc(auth.last_used_at) > TOUCH_INTERVAL:
-        auth.last_used_at = now
-        session.add(auth)
-    principal = load_principal(session, user=user, ip=ip, session_id=auth.id)
-    return principal, password_change_pending(settings, user, now)
 
 
 def change_password(
@@ -491,12 +465,8 @@ def change_password(
 
 
 def password_change_pending(settings: CloudSettings, user: User, now: datetime) -> bool:
-    if user.must_change_password:
-        return True
-    if settings.password_expiry_days == 0:
-        return False
-    age = now - as_utc(user.password_changed_at)
-    return age >= timedelta(days=settings.password_expiry_days)
+    return access.password_due(settings, must_change=user.must_change_password,
+                               changed_at=user.password_changed_at, now=now)
 
 
 def load_principal(
@@ -581,6 +551,7 @@ def _end_session(
     auth.revoke_reason = reason
     session.add(auth)
     session.flush()
+    principal_cache.session_ended(session, auth.id)
     user = session.get(User, auth.user_id)
     audit_service.record(
         session, action="auth.refresh", result="failure",
@@ -601,6 +572,7 @@ def _revoke_sessions(
     if keep is not None:
         stmt = stmt.where(col(AuthSession.id) != keep)
     session.exec(stmt)
+    principal_cache.user_changed(session, user_id)
 
 
 def _set_password(

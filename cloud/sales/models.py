@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -55,10 +55,14 @@ class Visit(SQLModel, table=True):
     __table_args__ = (
         # One customer, one day (Asia/Shanghai) = one visit for the statistics.
         UniqueConstraint("customer_id", "visit_date", name="uq_visit_customer_day"),
+        # The keyset walks of the visit list (newest first, id breaking ties): everything
+        # for HQ, by site for everyone else; the count reads them index-only.
+        Index("ix_visit_occurred_id", "occurred_at", "id"),
+        Index("ix_visit_site_occurred_id", "site_id", "occurred_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
-    site_id: str = Field(foreign_key="site.id", index=True, max_length=32)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
     project_id: int = Field(foreign_key="project.id", index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     consultant_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
@@ -68,7 +72,7 @@ class Visit(SQLModel, table=True):
     source: str = Field(max_length=30)
     is_first_visit: bool
     visit_date: date = Field(sa_column=Column(Date, nullable=False, index=True))
-    occurred_at: datetime = Field(sa_column=utc_column(index=True))
+    occurred_at: datetime = Field(sa_column=utc_column())
     edge_occurred_at: datetime = Field(sa_column=utc_column(), description="edge clock, raw")
     time_corrected: bool = False
     event_seq: int
@@ -84,12 +88,14 @@ class FollowUp(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('call', 'visit', 'wechat', 'meeting')",
                         name="ck_follow_up_kind"),
+        # A customer's follow-ups, newest first.
+        Index("ix_follow_up_customer_occurred_id", "customer_id", "occurred_at", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
     site_id: str = Field(foreign_key="site.id", index=True, max_length=32)
     project_id: int = Field(foreign_key="project.id", index=True)
-    customer_id: int = Field(foreign_key="customer.id", index=True)
+    customer_id: int = Field(foreign_key="customer.id")
     visit_id: str | None = Field(default=None, foreign_key="visit.id", index=True,
                                  max_length=36)
     consultant_id: int = Field(foreign_key="app_user.id", index=True)

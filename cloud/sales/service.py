@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
@@ -216,20 +217,26 @@ def customer_feed_item(
 # ---- reading, scoped by the principal's sites ------------------------------------------
 
 
-def _customer_site(session: Session, customer: Customer) -> str:
+def _customers_with_site(session: Session, *criteria: ColumnElement[bool]
+                         ) -> list[tuple[Customer, str]]:
+    """Customers with their project's site, in one query: the scope check needs the site
+    on every customer read (issue #24: one statement, not two)."""
     from cloud.catalog.models import Project
 
-    project = session.get(Project, customer.project_id)
-    assert project is not None
-    return project.site_id
+    rows = session.exec(
+        select(Customer, Project.site_id)
+        .join(Project, col(Project.id) == Customer.project_id)
+        .where(*criteria)
+    ).all()
+    return [(customer, site_id) for customer, site_id in rows]
 
 
 def get_customer(session: Session, *, principal: Principal, customer_id: int) -> Customer:
     """Out-of-scope customers answer 404, so a consultant learns nothing of other sites."""
-    customer = session.get(Customer, customer_id)
-    if customer is None or not principal.sees_site(_customer_site(session, customer)):
+    found = _customers_with_site(session, col(Customer.id) == customer_id)
+    if not found or not principal.sees_site(found[0][1]):
         raise NotFound("客户不存在或不在您的数据范围内", code="customer_not_found")
-    return customer
+    return found[0][0]
 
 
 def find_customers(
@@ -237,8 +244,8 @@ def find_customers(
 ) -> list[Customer]:
     """Search by full number through the blind index; the number itself is never queried."""
     bidx = settings.blind_index.phone(normalise_phone(phone))
-    rows = session.exec(select(Customer).where(Customer.phone_bidx == bidx)).all()
-    return [c for c in rows if principal.sees_site(_customer_site(session, c))]
+    found = _customers_with_site(session, col(Customer.phone_bidx) == bidx)
+    return [c for c, site_id in found if principal.sees_site(site_id)]
 
 
 def unmask_phone(

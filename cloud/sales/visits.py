@@ -125,8 +125,11 @@ def _rows_query(principal: Principal, f: VisitFilter) -> RowsQuery:
 
 
 def count(session: Session, *, principal: Principal, filters: VisitFilter) -> int:
-    query = select(func.count()).select_from(Visit).join(
-        Customer, col(Customer.id) == Visit.customer_id)
+    query = select(func.count()).select_from(Visit)
+    if filters.phone is not None:
+        # Only the phone lives on the customer: without it the count reads visit's
+        # indexes alone instead of joining a million rows to their customers.
+        query = query.join(Customer, col(Customer.id) == Visit.customer_id)
     return session.exec(_scoped(query, principal, filters)).one()
 
 

@@ -1,0 +1,92 @@
+"""Realistic volumes, seeded set-based in PostgreSQL (generate_series; a million visits in
+seconds, not the hours a row-at-a-time seed would take).
+
+Customers are spread over the given projects and owned round-robin by the given
+consultants; each customer's visits fall on different days (the one-visit-a-day rule);
+the newest visit is about now and the oldest about a year ago. Phones are not real
+numbers: their blind indexes are digests no real number produces, so a search for a real
+number finds nothing seeded, as it should; their one ciphertext is the caller's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import chain
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SeedSite:
+    site_id: str
+    project_id: int
+    consultant_ids: tuple[int, ...]
+
+
+def seed(engine: Engine, sites: list[SeedSite], *, customers: int, visits: int,
+         follow_ups: int, phone_enc: str, note_enc: str | None = None) -> None:
+    """`phone_enc`: one ciphertext every seeded customer carries (a write that announces
+    a customer to the down-feed decrypts it); `note_enc`: every follow-up's note."""
+    projects = [s.project_id for s in sites]
+    site_of = [s.site_id for s in sites]
+    # Consultant of customer g: one of its site's consultants, round-robin.
+    owners = [list(s.consultant_ids) for s in sites]
+    width = max(len(o) for o in owners)
+    owner_matrix = [o * (width // len(o)) + o[: width % len(o)] for o in owners]
+    step = max(1, YEAR_SECONDS // max(visits, 1))
+    params = {"projects": projects, "sites": site_of, "n_sites": len(sites),
+              "width": width, "owners": list(chain.from_iterable(owner_matrix)),
+              "customers": customers, "visits": visits, "follow_ups": follow_ups, "step": step,
+              "phone_enc": phone_enc, "note_enc": note_enc}
+    with engine.begin() as conn:
+        base = conn.execute(text("SELECT coalesce(max(id), 0) FROM customer")).scalar_one()
+        params["base"] = base
+        conn.execute(text("""
+            INSERT INTO customer (id, project_id, phone_enc, phone_bidx, phone34_bidx,
+                phone_masked, name_enc, owner_id, status, visit_count, first_visit_at,
+                last_visit_at, protection_until, last_effective_at, created_at)
+            SELECT :base + g,
+                   (CAST(:projects AS int[]))[1 + g % :n_sites],
+                   :phone_enc, md5('phone' || g), md5('p34' || (g % 50000)),
+                   '138****' || lpad(CAST(g % 10000 AS text), 4, '0'), NULL,
+                   (CAST(:owners AS int[]))[1 + (g % :n_sites) * :width + (g / :n_sites) % :width],
+                   'visited', 0, now() - interval '1 year', now(), now() + interval '30 days',
+                   NULL, now() - interval '1 year'
+            FROM generate_series(1, :customers) AS g
+        """), params)
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('customer', 'id'), "
+                          "(SELECT max(id) FROM customer))"))
+        conn.execute(text("""
+            INSERT INTO visit (id, site_id, project_id, customer_id, consultant_id,
+                party_size, intent_enc, source, is_first_visit, visit_date, occurred_at,
+                edge_occurred_at, time_corrected, event_seq, created_at)
+            SELECT md5('visit' || g), c.site, c.project_id, c.id, c.owner_id,
+                   1 + g % 4, NULL, 'kiosk', g <= :customers,
+                   CAST((at AT TIME ZONE 'Asia/Shanghai') AS date), at, at, false, g, at
+            FROM generate_series(1, :visits) AS g,
+                 LATERAL (SELECT now() - make_interval(secs => g * :step) AS at) AS t,
+                 LATERAL (SELECT cu.id, cu.project_id, cu.owner_id,
+                                 (CAST(:sites AS text[]))[1 + (g % :customers + 1) % :n_sites]
+                                     AS site
+                          FROM customer cu WHERE cu.id = :base + g % :customers + 1) AS c
+        """), params)
+        conn.execute(text("""
+            INSERT INTO follow_up (id, site_id, project_id, customer_id, visit_id,
+                consultant_id, kind, reached, effective, note_enc, next_at, occurred_at,
+                recorded_via, event_seq, created_at)
+            SELECT md5('follow' || g), c.site, c.project_id, c.id, NULL, c.owner_id, 'call',
+                   g % 3 > 0, g % 3 > 0, CAST(:note_enc AS text), NULL,
+                   now() - make_interval(secs => g * :step), 'cloud', NULL, now()
+            FROM generate_series(1, :follow_ups) AS g,
+                 LATERAL (SELECT cu.id, cu.project_id, cu.owner_id,
+                                 (CAST(:sites AS text[]))[1 + (g % :customers + 1) % :n_sites]
+                                     AS site
+                          FROM customer cu WHERE cu.id = :base + g % :customers + 1) AS c
+        """), params)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # VACUUM too: the visibility map lets the counts read the indexes alone.
+        for table in ("customer", "visit", "follow_up"):
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
