@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Site
-from cloud.identity import records
+from cloud.identity import duties, records
 from cloud.identity.errors import RoleConflict, SelfChangeRefused, UnknownRole, UnknownSite
 from cloud.identity.models import UserRole, UserScope
-from cloud.identity.permissions import ROLE_PERMISSIONS
+from cloud.identity.permissions import ADMIN_ROLES, ROLE_PERMISSIONS, personal_data_roles
 from cloud.identity.principal import Principal
 from cloud.identity.records import UserView
 
@@ -26,19 +26,32 @@ ROLE_CONFLICTS = (frozenset({"audit_admin", "sys_admin"}),
 
 
 def set_roles(
-    session: Session, *, principal: Principal, user_id: int, roles: Iterable[str]
+    session: Session,
+    *,
+    principal: Principal,
+    user_id: int,
+    roles: Iterable[str],
+    personal_data_grant: bool = False,
 ) -> UserView:
+    """Replace the user's roles. `personal_data_grant` is the security administrator's
+    explicit, audited consent to an administrator also holding a role that unmasks
+    personal data."""
     if user_id == principal.user_id:
         raise SelfChangeRefused("不能修改自己的角色")
     user = records.get_for_update(session, user_id)
     new = valid_roles(roles)
     old = records.roles_of(session, user_id)
+    duties.check_role_set(new, personal_data_grant=personal_data_grant)
+    duties.check_admin_grant(user, old, new)
+    detail: dict[str, object] = {"before": sorted(old), "after": sorted(new)}
+    if personal_data_grant and new & ADMIN_ROLES and personal_data_roles(new):
+        detail["personal_data_grant"] = sorted(personal_data_roles(new))
     session.exec(delete(UserRole).where(col(UserRole.user_id) == user_id))
     session.add_all([UserRole(user_id=user_id, role=r) for r in sorted(new)])
     session.flush()
     audit_service.record(
         session, action="user.roles", principal=principal, object_type="user",
-        object_id=str(user_id), detail={"before": sorted(old), "after": sorted(new)},
+        object_id=str(user_id), detail=detail,
     )
     return records.views(session, [user])[0]
 

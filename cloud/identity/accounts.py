@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from cloud.audit import service as audit_service
-from cloud.identity import access, records, security
+from cloud.identity import access, duties, records, security
 from cloud.identity.errors import InvalidUsername, SelfChangeRefused, UsernameTaken, UserNotFound
 from cloud.identity.models import PasswordHistory, User, UserRole, UserScope
 from cloud.identity.passwords import set_password
@@ -51,6 +51,9 @@ def create_user(
     if not _USERNAME.fullmatch(name):
         raise InvalidUsername()
     role_set = access.valid_roles(roles)
+    # At creation nobody has granted anything yet: a security administrator does that
+    # afterwards, explicitly, through set_roles.
+    duties.check_role_set(role_set, personal_data_grant=False)
     sites = access.valid_sites(session, site_ids)
     security.check_password_policy(password, username=name)
     if session.exec(select(User.id).where(User.username == name)).first() is not None:
@@ -121,6 +124,8 @@ def update_user(
     is_active: bool | None = None,
 ) -> UserView:
     user = records.get_for_update(session, user_id)
+    if user_id != principal.user_id:  # one's own name is one's own; enabling is not
+        duties.check_account_authority(principal, records.roles_of(session, user_id))
     changes: dict[str, list[object]] = {}
     if display_name is not None:
         name = display_name.strip()
@@ -150,12 +155,19 @@ def reset_password(
     session: Session,
     *,
     settings: CloudSettings,
-    principal: Principal,
+    principal: Principal | None,
     user_id: int,
     password: str | None = None,
+    actor: str | None = None,
 ) -> str:
-    """Set a first-login password (generated unless given), unlock, end every session."""
+    """Set a first-login password (generated unless given), unlock, end every session.
+
+    Through the API (`principal`) only for accounts without an administrator role; an
+    administrator's password is reset at the host by the CLI (`actor`).
+    """
     user = records.get_for_update(session, user_id)
+    if principal is not None:
+        duties.check_password_reset(records.roles_of(session, user_id))
     new_password = password or security.generate_password()
     set_password(session, settings=settings, user=user, password=new_password)
     user.must_change_password = True
@@ -165,7 +177,7 @@ def reset_password(
     records.revoke_sessions(session, user_id=user_id, reason="password_reset")
     session.flush()
     audit_service.record(
-        session, action="user.password_reset", principal=principal,
+        session, action="user.password_reset", principal=principal, actor=actor,
         object_type="user", object_id=str(user_id),
     )
     return new_password

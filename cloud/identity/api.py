@@ -53,6 +53,16 @@ RoleAssigner = Annotated[Principal, Depends(authorize(Perm.ROLE_ASSIGN))]
 RoleReader = Annotated[Principal, Depends(authorize(Perm.ROLE_READ))]
 
 
+def _account_keeper(principal: CurrentPrincipal) -> Principal:
+    """Either keeper of accounts; which accounts each may touch is cloud.identity.duties'."""
+    if not (principal.can(Perm.USER_MANAGE) or principal.can(Perm.ADMIN_ACCOUNT_MANAGE)):
+        raise Forbidden(extra={"missing_permissions": [Perm.USER_MANAGE.value]})
+    return principal
+
+
+AccountKeeper = Annotated[Principal, Depends(_account_keeper)]
+
+
 @contextmanager
 def _keep_rejection_record(session: Session) -> Iterator[None]:
     """The request's session rolls back on any error; a rejected login must still leave
@@ -162,7 +172,7 @@ def get_user(user_id: int, _: UserReader, session: SessionDep) -> UserOut:
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="修改姓名或启用 / 停用")
 def update_user(
-    user_id: int, body: UserUpdateIn, principal: UserManager, session: SessionDep
+    user_id: int, body: UserUpdateIn, principal: AccountKeeper, session: SessionDep
 ) -> UserOut:
     view = identity_service.update_user(
         session, principal=principal, user_id=user_id,
@@ -186,7 +196,8 @@ def reset_password(
 @router.put("/users/{user_id}/roles", response_model=UserOut, summary="设置用户角色")
 def set_roles(user_id: int, body: RolesIn, principal: RoleAssigner, session: SessionDep) -> UserOut:
     view = identity_service.set_roles(
-        session, principal=principal, user_id=user_id, roles=body.roles
+        session, principal=principal, user_id=user_id, roles=body.roles,
+        personal_data_grant=body.personal_data_grant,
     )
     return UserOut.of(view)
 

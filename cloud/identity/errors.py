@@ -101,6 +101,27 @@ class SelfChangeRefused(Forbidden):
     title = "不能修改自己的角色、数据范围或停用自己的账号"
 
 
+class AdminAccountProtected(Forbidden):
+    code = "admin_account_protected"
+    title = "管理员账号只能由安全管理员停用、启用或修改"
+
+
+class AdminPasswordResetRefused(Forbidden):
+    code = "admin_password_reset_refused"
+    title = ("管理员账号的密码不能在控制台重置（重置者会知道新密码），"
+             "请由运维人员在服务器上执行 anchang admin reset-password")
+
+
+class AdminPersonalDataNeedsGrant(ValidationFailed):
+    code = "admin_personal_data_needs_grant"
+    title = "管理员账号不能兼任可查看个人信息的业务角色，除非安全管理员明确授权"
+
+
+class AdminRoleNeedsOwnPassword(Conflict):
+    code = "admin_role_needs_own_password"
+    title = "该账号仍在使用他人设置的初始密码，须先由本人修改密码后才能授予管理员角色"
+
+
 class NoSiteScope(Forbidden):
     code = "no_site_scope"
     title = "您的账号没有分配到该案场（或任何已接入的案场），不能登录案场设备"

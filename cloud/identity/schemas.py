@@ -56,6 +56,9 @@ class PasswordResetIn(_In):
 
 class RolesIn(_In):
     roles: list[str] = Field(max_length=20)
+    personal_data_grant: bool = Field(
+        False, description="安全管理员明确授权管理员账号兼任可查看个人信息的业务角色（记入审计）"
+    )
 
 
 class ScopesIn(_In):

@@ -142,7 +142,8 @@ def test_role_and_scope_changes_apply_at_once_and_are_audited(
     assert client.get("/api/v1/roles", headers=consultant).status_code == 403
 
     roles = client.put(f"/api/v1/users/{staff['con']}/roles", headers=security,
-                       json={"roles": ["consultant", "sales_manager", "security_admin"]})
+                       json={"roles": ["consultant", "sales_manager", "security_admin"],
+                             "personal_data_grant": True})
     scopes = client.put(f"/api/v1/users/{staff['con']}/scopes", headers=security,
                         json={"site_ids": ["site-a", "site-b"]})
 
@@ -159,6 +160,7 @@ def test_role_and_scope_changes_apply_at_once_and_are_audited(
     assert role_entry.detail == {
         "before": ["consultant"],
         "after": ["consultant", "sales_manager", "security_admin"],
+        "personal_data_grant": ["consultant", "sales_manager"],
     }
     [scope_entry] = audit_rows(db, "user.scopes")
     assert scope_entry.detail["before"] == {"scope_all": False, "site_ids": ["site-a"]}
