@@ -20,6 +20,7 @@ from pydantic import (
 from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.follow_ups import FOLLOW_UP_NOTE_MAX
+from shared.phone import MOBILE_PATTERN
 
 VISIT_REGISTERED = "visit.registered"
 FOLLOWUP_RECORDED = "followup.recorded"
@@ -51,7 +52,7 @@ class VisitRegistered(BaseModel):
 
     visit_id: UUID
     project_id: DbId
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    phone: str = Field(pattern=MOBILE_PATTERN)
     name: Text | None = Field(default=None, max_length=50)
     party_size: Annotated[int, Strict(), Field(ge=1, le=50)]
     intent: Text | None = Field(default=None, max_length=200)
@@ -77,7 +78,7 @@ class FollowUpRecorded(BaseModel):
 
     follow_up_id: UUID
     project_id: DbId
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    phone: str = Field(pattern=MOBILE_PATTERN)
     visit_id: UUID | None = None
     consultant_id: DbId
     kind: FollowUpKind
@@ -156,7 +157,7 @@ class ContactRevealed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     project_id: DbId
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    phone: str = Field(pattern=MOBILE_PATTERN)
     consultant_id: DbId
     reason: Text = Field(min_length=2, max_length=200)
 
