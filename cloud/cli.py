@@ -257,7 +257,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         console.print("多进程运行时请关闭内置同步（ANCHANG_CLOUD_SYNC_ENABLED=false），"
                       "另行运行 `anchang sync run`")
         raise typer.Exit(2)
-    uvicorn.run("cloud.asgi:app", host=host, port=port, workers=workers, log_config=None)
+    # X-Forwarded-For is believed from ANCHANG_CLOUD_TRUSTED_PROXIES only (cloud.main), not
+    # from uvicorn's default of 127.0.0.1.
+    uvicorn.run("cloud.asgi:app", host=host, port=port, workers=workers, log_config=None,
+                proxy_headers=False)
 
 
 @app.command("demo")

@@ -216,7 +216,8 @@ async def _serve(plan: DemoPlan, cloud_port: int) -> int:
 
     servers = [
         uvicorn.Server(uvicorn.Config(create_cloud_app(cloud_settings), host="127.0.0.1",
-                                      port=cloud_port, log_level="warning", log_config=None)),
+                                      port=cloud_port, log_level="warning", log_config=None,
+                                      proxy_headers=False)),
         uvicorn.Server(uvicorn.Config(create_edge_app(edge_settings), host="127.0.0.1",
                                       port=edge_port, log_level="warning", log_config=None)),
     ]

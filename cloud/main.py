@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from prometheus_client import CollectorRegistry
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cloud import health
 from cloud.audit.api import router as audit_router
 from cloud.catalog.api import router as catalog_router
 from cloud.db import make_engine
 from cloud.identity.api import router as identity_router
+from cloud.identity.throttle import from_settings as login_throttle
 from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router
@@ -60,10 +62,15 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sync_consumer = None
+    app.state.login_throttle = login_throttle(settings)
     configure_logging("cloud")
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
+    if settings.trusted_proxies:
+        # Outside the request middleware, so logs, audit and login limits all see the real
+        # client; X-Forwarded-For from anyone not listed is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     if settings.cors_origins:
         # The consultant PWA, served by a sales office's edge, falls back to this API.
         app.add_middleware(

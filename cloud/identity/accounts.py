@@ -18,6 +18,7 @@ from cloud.identity.models import PasswordHistory, User, UserRole, UserScope
 from cloud.identity.passwords import set_password
 from cloud.identity.principal import Principal
 from cloud.identity.records import UserView
+from cloud.identity.throttle import LoginThrottle
 from cloud.settings import CloudSettings
 from shared.errors import ValidationFailed
 from shared.timeutil import utcnow
@@ -155,12 +156,14 @@ def reset_password(
     session: Session,
     *,
     settings: CloudSettings,
+    throttle: LoginThrottle,
     principal: Principal | None,
     user_id: int,
     password: str | None = None,
     actor: str | None = None,
 ) -> str:
-    """Set a first-login password (generated unless given), unlock, end every session.
+    """Set a first-login password (generated unless given), end every session and every
+    lock of the account.
 
     Through the API (`principal`) only for accounts without an administrator role; an
     administrator's password is reset at the host by the CLI (`actor`).
@@ -171,10 +174,9 @@ def reset_password(
     new_password = password or security.generate_password()
     set_password(session, settings=settings, user=user, password=new_password)
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
     session.add(user)
     records.revoke_sessions(session, user_id=user_id, reason="password_reset")
+    throttle.release(user.username)
     session.flush()
     audit_service.record(
         session, action="user.password_reset", principal=principal, actor=actor,

@@ -42,6 +42,7 @@ from cloud.identity.schemas import (
     UserUpdateIn,
 )
 from cloud.identity.security import generate_password
+from cloud.identity.throttle import LoginThrottle
 from shared.errors import Forbidden
 from shared.timeutil import utcnow
 
@@ -63,6 +64,14 @@ def _account_keeper(principal: CurrentPrincipal) -> Principal:
 AccountKeeper = Annotated[Principal, Depends(_account_keeper)]
 
 
+def _login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+ThrottleDep = Annotated[LoginThrottle, Depends(_login_throttle)]
+
+
 @contextmanager
 def _keep_rejection_record(session: Session) -> Iterator[None]:
     """The request's session rolls back on any error; a rejected login must still leave
@@ -75,10 +84,14 @@ def _keep_rejection_record(session: Session) -> Iterator[None]:
 
 
 @router.post("/auth/login", response_model=TokenOut, summary="登录")
-def login(body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep) -> TokenOut:
+def login(
+    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep,
+    throttle: ThrottleDep,
+) -> TokenOut:
     with _keep_rejection_record(session):
         issued = identity_service.login(
-            session, settings=settings, username=body.username, password=body.password,
+            session, settings=settings, throttle=throttle, username=body.username,
+            password=body.password,
             ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
         )
     return TokenOut.of(issued)
@@ -103,11 +116,11 @@ def logout(principal: SelfServicePrincipal, session: SessionDep) -> None:
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改密码")
 def change_password(
     body: PasswordChangeIn, principal: SelfServicePrincipal, session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, throttle: ThrottleDep,
 ) -> None:
     with _keep_rejection_record(session):
         identity_service.change_password(
-            session, settings=settings, principal=principal,
+            session, settings=settings, throttle=throttle, principal=principal,
             old_password=body.old_password, new_password=body.new_password,
         )
 
@@ -185,10 +198,11 @@ def update_user(
              summary="重置密码（用户下次登录须修改）")
 def reset_password(
     user_id: int, body: PasswordResetIn, principal: UserManager, session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, throttle: ThrottleDep,
 ) -> PasswordResetOut:
     password = identity_service.reset_password(
-        session, settings=settings, principal=principal, user_id=user_id, password=body.password
+        session, settings=settings, throttle=throttle, principal=principal, user_id=user_id,
+        password=body.password,
     )
     return PasswordResetOut(initial_password=None if body.password else password)
 

@@ -15,6 +15,7 @@ from cloud.identity.models import User
 from cloud.identity.permissions import ADMIN_ROLES
 from cloud.identity.records import normalise_username
 from cloud.identity.security import generate_password
+from cloud.identity.throttle import from_settings as login_throttle
 from cloud.settings import CloudSettings
 from shared.errors import AppError
 
@@ -104,7 +105,8 @@ def reset_password(
                 typer.echo(f"错误：用户“{username}”不存在", err=True)
                 raise typer.Exit(1)
             password = identity_service.reset_password(
-                session, settings=settings, principal=None, user_id=user.id, actor=CLI_ACTOR
+                session, settings=settings, throttle=login_throttle(settings), principal=None,
+                user_id=user.id, actor=CLI_ACTOR,
             )
             session.commit()
     except AppError as exc:

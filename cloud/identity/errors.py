@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from shared.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+import math
+
+from shared.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 
 
 class RecordedRejection(AppError):
@@ -18,15 +28,27 @@ class InvalidCredentials(RecordedRejection):
 
 
 class AccountLocked(RecordedRejection):
-    status = 401
+    """Too many failures for this name from this source (or from unknown sources). Given
+    alike for names that exist and names that do not."""
+
+    status = 429
     code = "account_locked"
     title = "账号已锁定，请稍后再试"
 
-    def __init__(self, minutes: int) -> None:
+    def __init__(self, seconds: int) -> None:
+        minutes = math.ceil(seconds / 60)
         super().__init__(
             f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试",
-            extra={"retry_after_minutes": minutes},
+            extra={"retry_after_minutes": minutes}, retry_after=seconds,
         )
+
+
+class LoginRateLimited(TooManyRequests):
+    code = "login_rate_limited"
+    title = "登录尝试过于频繁，请稍后再试"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(retry_after=retry_after)
 
 
 class AccountDisabled(RecordedRejection):

@@ -13,6 +13,7 @@ from cloud.identity import records, security
 from cloud.identity.errors import AccountLocked, InvalidOldPassword, PasswordReused
 from cloud.identity.models import PasswordHistory, User
 from cloud.identity.principal import Principal
+from cloud.identity.throttle import LoginThrottle
 from cloud.settings import CloudSettings
 from shared.timeutil import as_utc, utcnow
 
@@ -21,6 +22,7 @@ def change_password(
     session: Session,
     *,
     settings: CloudSettings,
+    throttle: LoginThrottle,
     principal: Principal,
     old_password: str,
     new_password: str,
@@ -28,26 +30,23 @@ def change_password(
     """Change one's own password; every other session of the user ends.
 
     A wrong old password counts as a failed login: a stolen access token must not become
-    a way to guess the password without the lockout.
+    a way to guess the password without the lockout. A lock also ends the user's sessions.
     """
     user = records.get_for_update(session, principal.user_id)
-    now = utcnow()
     if not security.verify_password(user.password_hash, old_password):
-        locked = count_failure(session, settings=settings, user=user, now=now)
-        if locked:
+        lock_seconds = throttle.failed(user.username, principal.ip)
+        if lock_seconds is not None:
             records.revoke_sessions(session, user_id=principal.user_id, reason="locked")
         audit_service.record(
             session, action="auth.password_change", result="failure", principal=principal,
             object_type="user", object_id=str(principal.user_id),
-            detail={"reason": "bad_old_password", "failures": user.failed_logins,
-                    "locked": locked},
+            detail={"reason": "bad_old_password", "locked": lock_seconds is not None},
         )
-        if locked:
-            raise AccountLocked(settings.lockout_minutes)
+        if lock_seconds is not None:
+            raise AccountLocked(lock_seconds)
         raise InvalidOldPassword()
     set_password(session, settings=settings, user=user, password=new_password)
     user.must_change_password = False
-    user.failed_logins = 0
     session.add(user)
     records.revoke_sessions(session, user_id=principal.user_id, reason="password_changed",
                             keep=principal.session_id)
@@ -65,21 +64,6 @@ def password_change_pending(settings: CloudSettings, user: User, now: datetime) 
         return False
     age = now - as_utc(user.password_changed_at)
     return age >= timedelta(days=settings.password_expiry_days)
-
-
-def count_failure(
-    session: Session, *, settings: CloudSettings, user: User, now: datetime
-) -> bool:
-    """Count one failed password; True when this failure locks the account."""
-    user.failed_logins += 1
-    locked = user.failed_logins >= settings.lockout_threshold
-    if locked:
-        user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-        # After the lock expires the user gets a full set of attempts again.
-        user.failed_logins = 0
-    session.add(user)
-    session.flush()
-    return locked
 
 
 def set_password(

@@ -7,9 +7,9 @@ the chain's advisory lock until commit, and nothing slow should run while it is 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlmodel import Session, select
 
@@ -23,9 +23,10 @@ from cloud.identity.errors import (
     SessionExpired,
 )
 from cloud.identity.models import AuthSession, User
-from cloud.identity.passwords import count_failure, password_change_pending
+from cloud.identity.passwords import password_change_pending
 from cloud.identity.permissions import permissions_of
 from cloud.identity.principal import Principal
+from cloud.identity.throttle import LoginThrottle
 from cloud.settings import CloudSettings
 from shared.timeutil import as_utc, utcnow
 
@@ -48,6 +49,7 @@ def login(
     session: Session,
     *,
     settings: CloudSettings,
+    throttle: LoginThrottle,
     username: str,
     password: str,
     ip: str | None,
@@ -55,34 +57,25 @@ def login(
 ) -> IssuedTokens:
     """Check the password and open a session.
 
-    Rejections are RecordedRejection errors raised after their failure counter and audit
-    row are written; the caller must commit before answering. A second factor (等保 level
-    3) would be checked after the password and before the session is created.
+    Rejections are RecordedRejection errors raised after their audit row is written; the
+    caller must commit before answering. An unknown name and a wrong password take the
+    same path through the throttle, so they lock alike. A second factor (等保 level 3)
+    would be checked after the password and before the session is created.
     """
     name = records.normalise_username(username)
     now = utcnow()
+    throttle.admit(name, ip)
     user = session.exec(select(User).where(User.username == name).with_for_update()).first()
     if user is None:
         security.burn_verification(password)
-        _audit_login(session, name, None, ip, "failure", reason="unknown_user")
-        raise InvalidCredentials()
+        _refuse(session, throttle, name, None, ip, reason="unknown_user")
     assert user.id is not None
-    if user.locked_until is not None and as_utc(user.locked_until) > now:
-        minutes = math.ceil((as_utc(user.locked_until) - now).total_seconds() / 60)
-        _audit_login(session, name, user.id, ip, "failure", reason="locked")
-        raise AccountLocked(minutes)
     if not security.verify_password(user.password_hash, password):
-        locked = count_failure(session, settings=settings, user=user, now=now)
-        _audit_login(session, name, user.id, ip, "failure", reason="bad_password",
-                     failures=user.failed_logins, locked=locked)
-        if locked:
-            raise AccountLocked(settings.lockout_minutes)
-        raise InvalidCredentials()
+        _refuse(session, throttle, name, user.id, ip, reason="bad_password")
     if not user.is_active:
         _audit_login(session, name, user.id, ip, "failure", reason="disabled")
         raise AccountDisabled()
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.succeeded(name, ip)
     user.last_login_at = now
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
@@ -103,6 +96,18 @@ def login(
     _audit_login(session, name, user.id, ip, "success", session_id=auth.id)
     return _issue(session, settings=settings, user=user, auth=auth,
                   refresh_token=refresh_token, ip=ip, now=now)
+
+
+def _refuse(
+    session: Session, throttle: LoginThrottle, name: str, user_id: int | None,
+    ip: str | None, *, reason: str,
+) -> NoReturn:
+    lock_seconds = throttle.failed(name, ip)
+    _audit_login(session, name, user_id, ip, "failure", reason=reason,
+                 locked=lock_seconds is not None, lock_seconds=lock_seconds)
+    if lock_seconds is not None:
+        raise AccountLocked(lock_seconds)
+    raise InvalidCredentials()
 
 
 def refresh(

@@ -10,7 +10,6 @@ export interface User {
   scope_all: boolean
   site_ids: string[]
   must_change_password: boolean
-  locked: boolean
   last_login_at: IsoDateTime | null
   created_at: IsoDateTime
 }
