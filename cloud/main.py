@@ -24,11 +24,15 @@ from cloud.sync.api import router as sync_router
 from cloud.sync.consumer import SyncConsumer
 from shared.apidocs import install_api_docs
 from shared.http import install_request_middleware
+from shared.inputguard import InputGuardMiddleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
 from shared.static import mount_spa
 
 API_PREFIX = "/api/v1"
+# The largest request the console sends is a scope of 500 sites; follow-up notes are
+# short. The appliances' events come over MQTT, not here.
+MAX_BODY_BYTES = 64 * 1024
 # Built by `make web` (npm ci && vite build in cloud/web); absent in a bare checkout.
 CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
 
@@ -67,6 +71,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
     if settings.trusted_proxies:
         # Outside the request middleware, so logs, audit and login limits all see the real
         # client; X-Forwarded-For from anyone not listed is ignored.

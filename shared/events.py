@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.bounds import DB_INT_MAX
 from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.follow_ups import FOLLOW_UP_NOTE_MAX
@@ -28,7 +29,7 @@ FOLLOWUP_RECORDED = "followup.recorded"
 VisitSource = Literal["natural", "channel", "referral_old_customer", "online", "other"]
 
 # Ids are database INTEGERs; strict, so "12", 12.0 or true is malformed, never coerced.
-DbId = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
+DbId = Annotated[int, Strict(), Field(ge=1, le=DB_INT_MAX)]
 StrictFlag = Annotated[bool, Strict()]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -108,7 +109,8 @@ class FollowUpDraft(BaseModel):
 
     id: UUID = Field(description="跟进记录 id（手机端生成，同时作为 Idempotency-Key）")
     visit_id: UUID | None = Field(None, description="从“今日我的来访”写跟进时的到访 id")
-    project_id: int | None = Field(None, ge=1, description="按手机号写跟进时的项目")
+    project_id: int | None = Field(None, ge=1, le=DB_INT_MAX,
+                                   description="按手机号写跟进时的项目")
     phone: str | None = Field(None, min_length=1, max_length=40, description="客户手机号")
     kind: FollowUpKind = Field(description="call 电话 / visit 到访 / wechat 微信 / meeting 面谈")
     reached: bool = Field(description="是否联系上客户（有效跟进）")

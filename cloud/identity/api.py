@@ -43,6 +43,7 @@ from cloud.identity.schemas import (
 )
 from cloud.identity.security import generate_password
 from cloud.identity.throttle import LoginThrottle
+from shared.bounds import DB_INT_MAX, IdPath
 from shared.errors import Forbidden
 from shared.timeutil import utcnow
 
@@ -148,7 +149,8 @@ def me(principal: SelfServicePrincipal, session: SessionDep, settings: SettingsD
 def list_users(
     _: UserReader,
     session: SessionDep,
-    cursor: Annotated[int | None, Query(ge=0, description="上一页返回的 next_cursor")] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=DB_INT_MAX,
+                                        description="上一页返回的 next_cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     q: Annotated[str | None, Query(max_length=64, description="按用户名或姓名搜索")] = None,
     is_active: bool | None = None,
@@ -179,13 +181,13 @@ def create_user(body: UserCreateIn, principal: UserManager, session: SessionDep)
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="用户详情")
-def get_user(user_id: int, _: UserReader, session: SessionDep) -> UserOut:
+def get_user(user_id: IdPath, _: UserReader, session: SessionDep) -> UserOut:
     return UserOut.of(identity_service.get_user(session, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="修改姓名或启用 / 停用")
 def update_user(
-    user_id: int, body: UserUpdateIn, principal: AccountKeeper, session: SessionDep
+    user_id: IdPath, body: UserUpdateIn, principal: AccountKeeper, session: SessionDep
 ) -> UserOut:
     view = identity_service.update_user(
         session, principal=principal, user_id=user_id,
@@ -197,7 +199,7 @@ def update_user(
 @router.post("/users/{user_id}/password-reset", response_model=PasswordResetOut,
              summary="重置密码（用户下次登录须修改）")
 def reset_password(
-    user_id: int, body: PasswordResetIn, principal: UserManager, session: SessionDep,
+    user_id: IdPath, body: PasswordResetIn, principal: UserManager, session: SessionDep,
     settings: SettingsDep, throttle: ThrottleDep,
 ) -> PasswordResetOut:
     password = identity_service.reset_password(
@@ -208,7 +210,9 @@ def reset_password(
 
 
 @router.put("/users/{user_id}/roles", response_model=UserOut, summary="设置用户角色")
-def set_roles(user_id: int, body: RolesIn, principal: RoleAssigner, session: SessionDep) -> UserOut:
+def set_roles(
+    user_id: IdPath, body: RolesIn, principal: RoleAssigner, session: SessionDep
+) -> UserOut:
     view = identity_service.set_roles(
         session, principal=principal, user_id=user_id, roles=body.roles,
         personal_data_grant=body.personal_data_grant,
@@ -218,7 +222,7 @@ def set_roles(user_id: int, body: RolesIn, principal: RoleAssigner, session: Ses
 
 @router.put("/users/{user_id}/scopes", response_model=UserOut, summary="设置数据范围（案场）")
 def set_scopes(
-    user_id: int, body: ScopesIn, principal: RoleAssigner, session: SessionDep
+    user_id: IdPath, body: ScopesIn, principal: RoleAssigner, session: SessionDep
 ) -> UserOut:
     view = identity_service.set_scopes(
         session, principal=principal, user_id=user_id, site_ids=body.site_ids,
