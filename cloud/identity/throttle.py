@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
+import structlog
 
 from cloud.identity.errors import AccountLocked, LoginRateLimited
 from cloud.settings import CloudSettings
 from shared.errors import Unavailable
+
+log = structlog.get_logger()
 
 LEVEL_MEMORY = 24 * 3600  # a repeat lock from a source within this doubles the delay
 # How long a run of failures from a source is remembered: far beyond any lock, short
@@ -87,13 +90,17 @@ class LoginThrottle:
         with _unavailable_on_error():
             if self.counters.incr(self._key("ip", src), self.limits.ip_window) \
                     > self.limits.ip_limit:
+                # Logged, not audited: a flood must not grow the audit chain.
+                log.warning("login_refused", reason="source_rate", source=src)
                 raise LoginRateLimited(retry_after=self._wait(self._key("ip", src)))
             lock = self._key("lock", self._account(username), src)
             if (left := self.counters.ttl(lock)) > 0:
+                log.warning("login_refused", reason="locked", source=src)
                 raise AccountLocked(left)
             account = self._key("acct", self._account(username))
             if (not self._known(username, src)
                     and self.counters.get(account) >= self.limits.account_limit):
+                log.warning("login_refused", reason="account_rate", source=src)
                 raise AccountLocked(self._wait(account))
 
     def failed(self, username: str, source: str | None) -> int | None:
