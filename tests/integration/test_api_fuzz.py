@@ -84,8 +84,11 @@ class CloudUnderTest:
 
 
 @pytest.fixture
-def cloud(settings: CloudSettings, db: Session) -> CloudUnderTest:
-    return CloudUnderTest(settings, db)
+def cloud(settings: CloudSettings, db: Session) -> Iterator[CloudUnderTest]:
+    under_test = CloudUnderTest(settings, db)
+    yield under_test
+    # Schemathesis calls the app without its lifespan, which would close the pool.
+    under_test.app.state.engine.dispose()
 
 
 def test_the_cloud_never_answers_5xx(cloud: CloudUnderTest) -> None:
