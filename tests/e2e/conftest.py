@@ -117,8 +117,11 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
     # by the edge) may call the cloud from the browser when the edge is out of reach.
     edge = EdgeProcess(workdir / "edge", site, broker.port,
                        cloud_url=f"http://127.0.0.1:{port}")
+    # Every browser, the edge and the helpers sign in from 127.0.0.1: lift the per-source
+    # login limit (the locks per account and source stay as in production).
     cloud_settings = consumer_settings(settings, broker, sync_enabled=True,
-                                       mqtt_client_id="e2e-cloud", cors_origins=[edge.url])
+                                       mqtt_client_id="e2e-cloud", cors_origins=[edge.url],
+                                       login_ip_limit=10_000)
     server = _Server(uvicorn.Config(create_app(cloud_settings), host="127.0.0.1", port=port,
                                     log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
