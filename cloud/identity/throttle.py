@@ -240,6 +240,11 @@ def _glob_escape(text: str) -> str:
 
 
 def from_settings(settings: CloudSettings) -> LoginThrottle:
-    counters: Counters = (RedisCounters(settings.redis_url) if settings.redis_url
-                          else MemoryCounters())
+    counters: Counters
+    if settings.redis_url:
+        counters = RedisCounters(settings.redis_url)
+    else:
+        # Each process would count on its own: a limit of N becomes N per worker.
+        log.warning("login_limits_in_process", hint="set ANCHANG_CLOUD_REDIS_URL")
+        counters = MemoryCounters()
     return LoginThrottle(counters, Limits.of(settings), settings.redis_prefix)
