@@ -273,7 +273,10 @@ def serve(
                       "（见运维手册“API 容量规划”）")
         raise typer.Exit(2)
     uvicorn.run("cloud.asgi:app", host=host, port=port, workers=count, log_config=None,
-                timeout_keep_alive=KEEP_ALIVE_SECONDS, backlog=BACKLOG)
+                timeout_keep_alive=KEEP_ALIVE_SECONDS, backlog=BACKLOG,
+                # X-Forwarded-For is believed from ANCHANG_CLOUD_TRUSTED_PROXIES only
+                # (cloud.main), not from uvicorn's default of 127.0.0.1.
+                proxy_headers=False)
 
 
 @app.command("demo")

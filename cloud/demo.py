@@ -47,7 +47,7 @@ console = Console()
 DEMO_SITE = "demo-sh"
 DEMO_PEOPLE = [
     # username, display name, roles, scoped to the demo site
-    ("admin", "总部管理员", ["sys_admin", "hq_manager"], False),
+    ("admin", "总部管理员", ["sys_admin"], False),
     ("security", "安全管理员", ["security_admin"], False),
     ("auditor", "审计管理员", ["audit_admin"], False),
     ("wanglei", "王磊", ["consultant"], True),
@@ -55,6 +55,9 @@ DEMO_PEOPLE = [
     ("zhaomin", "赵敏", ["sales_manager"], True),
     ("qiantai", "前台小周", ["receptionist"], True),
 ]
+# Roles the security administrator grants after creation: an administrator who also
+# unmasks personal data needs that explicit, audited grant (three-admin separation).
+DEMO_GRANTS = [("admin", ["sys_admin", "hq_manager"])]
 DEMO_VISITORS = [
     ("13812345678", "陈先生", 2, "三房，预算 500 万"),
     ("13987654321", "刘女士", 3, "改善型四房"),
@@ -96,12 +99,18 @@ def _seed(settings: CloudSettings, data_dir: Path, accounts: dict[str, str], mqt
         creds = provision.provision_site(session, settings=settings, site_id=DEMO_SITE,
                                          name="上海·星河湾演示案场", projects=["星河湾一期"],
                                          actor="demo")
-        for username, display, roles, scoped in DEMO_PEOPLE:
-            identity_service.create_user(
+        users = {
+            username: identity_service.create_user(
                 session, username=username, password=accounts[username], display_name=display,
                 roles=roles, site_ids=[DEMO_SITE] if scoped else [], scope_all=not scoped,
                 must_change_password=False, actor="demo",
             )
+            for username, display, roles, scoped in DEMO_PEOPLE
+        }
+        granter = identity_service.load_principal(session, user=users["security"], ip=None)
+        for username, roles in DEMO_GRANTS:
+            identity_service.set_roles(session, principal=granter, user_id=users[username].id or 0,
+                                       roles=roles, personal_data_grant=True)
         session.commit()
     env_path.write_text(creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port))
     env_path.chmod(0o600)
@@ -209,7 +218,8 @@ async def _serve(plan: DemoPlan, cloud_port: int) -> int:
 
     servers = [
         uvicorn.Server(uvicorn.Config(create_cloud_app(cloud_settings), host="127.0.0.1",
-                                      port=cloud_port, log_level="warning", log_config=None)),
+                                      port=cloud_port, log_level="warning", log_config=None,
+                                      proxy_headers=False)),
         uvicorn.Server(uvicorn.Config(create_edge_app(edge_settings), host="127.0.0.1",
                                       port=edge_port, log_level="warning", log_config=None)),
     ]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from prometheus_client import CollectorRegistry
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cloud import health
 from cloud.audit.api import router as audit_router
@@ -19,6 +20,7 @@ from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.identity.api import router as identity_router
 from cloud.identity.principal_listener import PrincipalServing
 from cloud.privacy.api import router as privacy_router
+from cloud.identity.throttle import from_settings as login_throttle
 from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router
@@ -26,11 +28,15 @@ from cloud.sync.consumer import SyncConsumer
 from shared.apidocs import install_api_docs
 from shared.browser import install_browser_hardening
 from shared.http import install_request_middleware
+from shared.inputguard import InputGuardMiddleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
 from shared.static import mount_spa
 
 API_PREFIX = "/api/v1"
+# The largest request the console sends is a scope of 500 sites; follow-up notes are
+# short. The appliances' events come over MQTT, not here.
+MAX_BODY_BYTES = 64 * 1024
 # Built by `make web` (npm ci && vite build in cloud/web); absent in a bare checkout.
 CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
 
@@ -73,11 +79,17 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.principal_cache = principals.cache
     install_connection_gate(app, size=settings.db_pool_size,
                             wait_seconds=settings.db_wait_seconds)
+    app.state.login_throttle = login_throttle(settings)
     configure_logging("cloud")
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
     app.add_middleware(CompressionMiddleware, min_bytes=settings.gzip_min_bytes)
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
+    if settings.trusted_proxies:
+        # Outside the request middleware, so logs, audit and login limits all see the real
+        # client; X-Forwarded-For from anyone not listed is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     if settings.cors_origins:
         # The consultant PWA, served by a sales office's edge, falls back to this API.
         app.add_middleware(

@@ -6,6 +6,7 @@ command generates a set into its data folder and passes them in.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 
 from pydantic import Field, SecretStr, field_validator
@@ -23,7 +24,10 @@ class CloudSettings(HardeningSettings):
     )
 
     database_url: str = Field(description="SQLAlchemy URL: postgresql+psycopg2://… or sqlite:///…")
-    redis_url: str | None = Field(None, description="checked by /readyz when set")
+    redis_url: str | None = Field(
+        None, description="login rate limits and lockouts, shared by every API process; "
+        "checked by /readyz. Unset (the demo): kept in-process, one process only")
+    redis_prefix: str = Field("anchang:", max_length=64, description="prefix of every key")
     jwt_secret: SecretStr = Field(description="HS256 key for access tokens, ≥ 32 characters")
     data_keys: KeyRingSecret = Field(
         description="AES-GCM key ring 'k2:<b64>,k1:<b64>', first active"
@@ -32,8 +36,20 @@ class CloudSettings(HardeningSettings):
 
     access_token_minutes: int = Field(15, ge=1, le=120)
     session_idle_minutes: int = Field(30, ge=5, le=24 * 60, description="refresh idle timeout")
-    lockout_threshold: int = Field(5, ge=1, le=20)
-    lockout_minutes: int = Field(10, ge=1, le=24 * 60)
+    lockout_threshold: int = Field(
+        5, ge=1, le=20, description="consecutive failures of one account from one source "
+        "that lock that account for that source")
+    lockout_minutes: int = Field(10, ge=1, le=24 * 60, description="the first lock; doubles "
+                                 "each time the same source locks the account again that day")
+    lockout_max_minutes: int = Field(24 * 60, ge=1, le=7 * 24 * 60)
+    login_ip_limit: int = Field(30, ge=1, description="login attempts per source per window")
+    login_ip_window_seconds: int = Field(60, ge=1, le=3600)
+    login_account_limit: int = Field(
+        20, ge=1, description="failures of one account, summed over sources it never signed "
+        "in from, per window; then only its known sources may try")
+    login_account_window_minutes: int = Field(15, ge=1, le=24 * 60)
+    login_known_source_days: int = Field(
+        30, ge=1, le=365, description="a source an account signed in from stays known this long")
     password_expiry_days: int = Field(90, ge=0, description="0 turns expiry off")
     password_history: int = Field(5, ge=0, le=24)
 
@@ -93,6 +109,7 @@ class CloudSettings(HardeningSettings):
     audit_head_dir: str = Field(
         "var/audit-heads", description="folder (outside the database, ideally another disk or "
         "a mounted object store) where the daily job writes the audit chain's head")
+
 
     @field_validator("jwt_secret")
     @classmethod

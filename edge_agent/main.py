@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from edge_agent import __version__, health
-from edge_agent.bodylimit import BodyLimitMiddleware
 from edge_agent.customers.api import router as customers_router
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
@@ -26,6 +25,7 @@ from edge_agent.sync.metrics import SyncMetrics
 from shared.apidocs import install_api_docs
 from shared.browser import install_browser_hardening, origin_of
 from shared.http import install_request_middleware
+from shared.inputguard import InputGuardMiddleware
 from shared.logs import configure_logging
 from shared.problem import install_problem_handlers
 from shared.static import mount_spa
@@ -80,7 +80,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, registry, "anchang_edge")
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
     # The consultant PWA falls back to the cloud when this appliance is out of reach.
     cloud = origin_of(settings.cloud_public_url or settings.cloud_url)
     install_browser_hardening(app, settings, connect_src=[cloud] if cloud else [])

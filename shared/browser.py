@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import PlainTextResponse
@@ -35,8 +35,16 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
+def _addresses(value: list[str]) -> list[str]:
+    for entry in value:
+        # uvicorn would silently treat a typo as a host name that never matches.
+        ipaddress.ip_network(entry, strict=False)
+    return value
+
+
 # A settings field written "10.0.0.1, 10.0.1.0/24" in the environment.
-AddressList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list)]
+AddressList = Annotated[list[str], NoDecode, BeforeValidator(_comma_list),
+                        AfterValidator(_addresses)]
 
 
 class HardeningSettings(BaseSettings):
@@ -51,8 +59,9 @@ class HardeningSettings(BaseSettings):
         "production; unset: those pages are closed")
     trusted_proxies: AddressList = Field(
         default_factory=list, description="addresses / CIDRs of the reverse proxies whose "
-        "X-Forwarded-Proto is believed (HSTS, and the Secure refresh cookie on the cloud, "
-        "when TLS ends there)")
+        "X-Forwarded-For (the client's address: logs, audit, login limits) and "
+        "X-Forwarded-Proto (HSTS, and the Secure refresh cookie on the cloud, when TLS ends "
+        "there) are believed; from anyone else they are ignored")
 
 
 HSTS = "max-age=31536000; includeSubDomains"

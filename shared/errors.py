@@ -22,8 +22,11 @@ class AppError(Exception):
         code: str | None = None,
         status: int | None = None,
         extra: dict[str, Any] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         self.detail = detail or self.title
+        # Seconds until trying again makes sense; rendered as the Retry-After header.
+        self.retry_after = retry_after
         if code is not None:
             self.code = code
         if status is not None:

@@ -17,9 +17,11 @@ from pydantic import (
     model_validator,
 )
 
+from shared.bounds import DB_INT_MAX
 from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.follow_ups import FOLLOW_UP_NOTE_MAX
+from shared.phone import MOBILE_PATTERN
 
 VISIT_REGISTERED = "visit.registered"
 FOLLOWUP_RECORDED = "followup.recorded"
@@ -27,7 +29,7 @@ FOLLOWUP_RECORDED = "followup.recorded"
 VisitSource = Literal["natural", "channel", "referral_old_customer", "online", "other"]
 
 # Ids are database INTEGERs; strict, so "12", 12.0 or true is malformed, never coerced.
-DbId = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
+DbId = Annotated[int, Strict(), Field(ge=1, le=DB_INT_MAX)]
 StrictFlag = Annotated[bool, Strict()]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -51,7 +53,7 @@ class VisitRegistered(BaseModel):
 
     visit_id: UUID
     project_id: DbId
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    phone: str = Field(pattern=MOBILE_PATTERN)
     name: Text | None = Field(default=None, max_length=50)
     party_size: Annotated[int, Strict(), Field(ge=1, le=50)]
     intent: Text | None = Field(default=None, max_length=200)
@@ -77,7 +79,7 @@ class FollowUpRecorded(BaseModel):
 
     follow_up_id: UUID
     project_id: DbId
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    phone: str = Field(pattern=MOBILE_PATTERN)
     visit_id: UUID | None = None
     consultant_id: DbId
     kind: FollowUpKind
@@ -107,7 +109,8 @@ class FollowUpDraft(BaseModel):
 
     id: UUID = Field(description="跟进记录 id（手机端生成，同时作为 Idempotency-Key）")
     visit_id: UUID | None = Field(None, description="从“今日我的来访”写跟进时的到访 id")
-    project_id: int | None = Field(None, ge=1, description="按手机号写跟进时的项目")
+    project_id: int | None = Field(None, ge=1, le=DB_INT_MAX,
+                                   description="按手机号写跟进时的项目")
     phone: str | None = Field(None, min_length=1, max_length=40, description="客户手机号")
     kind: FollowUpKind = Field(description="call 电话 / visit 到访 / wechat 微信 / meeting 面谈")
     reached: bool = Field(description="是否联系上客户（有效跟进）")
@@ -156,7 +159,7 @@ class ContactRevealed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     project_id: DbId
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
+    phone: str = Field(pattern=MOBILE_PATTERN)
     consultant_id: DbId
     reason: Text = Field(min_length=2, max_length=200)
 

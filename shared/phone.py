@@ -1,18 +1,29 @@
 """Chinese mobile numbers: normalise, validate, mask.
 
-The normalised form (11 digits, no prefix) is the customer key per project and the input
-of every blind index, so cloud and edge must agree on it exactly.
+The normalised form (11 ASCII digits, no prefix) is the customer key per project and the
+input of every blind index, so cloud and edge must agree on it exactly. Every path that
+takes a number from outside — kiosk, consultant follow-ups, cloud search, sync apply,
+broker referrals — goes through normalise_phone: a second spelling of one number would
+be a second customer, and whoever registered it would take the first one's customer.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from shared.errors import ValidationFailed
 
+# The normalised number, for schemas that check it (ASCII only: in pydantic's and many
+# regex engines' Unicode mode `\d` also matches Arabic-Indic, Devanagari … digits).
+MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
+
 _SEPARATORS = re.compile(r"[\s\-()（）.]")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_MASKED = re.compile(r"(1[3-9]\d)\*{4}(\d{4})")
+_MOBILE = re.compile(MOBILE_PATTERN)
+_MASKED = re.compile(r"(1[3-9][0-9])\*{4}([0-9]{4})")
+# Full-width digits and signs are what Chinese input methods type; they are the same
+# characters to the user. Every other script's digits are refused rather than converted.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
 class InvalidPhone(ValidationFailed):
@@ -23,11 +34,15 @@ class InvalidPhone(ValidationFailed):
 def normalise_phone(raw: str) -> str:
     """Return the 11-digit mobile number or raise InvalidPhone.
 
-    Accepts +86 / 0086 / 86 prefixes, spaces, dashes, dots and brackets, full-width digits.
+    Accepts +86 / 0086 / 86 prefixes, spaces, dashes, dots and brackets, full-width digits;
+    refuses digits of any other script (Arabic-Indic, Devanagari, circled, superscript …).
     """
     if not isinstance(raw, str) or len(raw) > 40:
         raise InvalidPhone()
     text = raw.strip().translate(_FULLWIDTH)
+    if any(not ch.isascii() and unicodedata.category(ch) in ("Nd", "No", "Nl")
+           for ch in text):
+        raise InvalidPhone("手机号码只能使用阿拉伯数字 0–9")
     text = _SEPARATORS.sub("", text)
     if text.startswith("+86"):
         text = text[3:]
@@ -55,6 +70,3 @@ def masked_key(normalised_or_masked: str) -> str:
 
 def is_masked(text: str) -> bool:
     return _MASKED.fullmatch(text.strip()) is not None
-
-
-_FULLWIDTH = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")

@@ -27,7 +27,8 @@ _HTTP_CODES: dict[int, tuple[str, str]] = {
 
 
 def problem(
-    status: int, code: str, detail: str, instance: str, **extra: Any
+    status: int, code: str, detail: str, instance: str,
+    headers: dict[str, str] | None = None, **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
@@ -38,7 +39,7 @@ def problem(
         "instance": instance,
     }
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -52,11 +53,11 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     async def app_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, AppError)
-        response = problem(exc.status, exc.code, exc.detail, request.url.path, **exc.extra)
-        retry_after = exc.extra.get("retry_after_seconds")
-        if isinstance(retry_after, int):
-            response.headers["Retry-After"] = str(retry_after)
-        return response
+        headers = None
+        if exc.retry_after is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
+        return problem(exc.status, exc.code, exc.detail, request.url.path, headers=headers,
+                       **exc.extra)
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -15,7 +16,7 @@ from cloud.main import create_app
 from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
 from shared.crypto import new_key
-from tests.services import PG_ADMIN_URL, require
+from tests.services import PG_ADMIN_URL, REDIS_URL, require
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +60,21 @@ def make_settings(database_url: str, **overrides: object) -> CloudSettings:
 
 @pytest.fixture(scope="session")
 def settings(pg_url: str) -> CloudSettings:
-    return make_settings(pg_url)
+    """The cloud's settings: the login throttle on the real Redis, under a key prefix of
+    this test session's own (other sessions may share the server)."""
+    require("Redis", "127.0.0.1", 6379)
+    return make_settings(pg_url, redis_url=REDIS_URL,
+                         redis_prefix=f"anchang-test-{uuid.uuid4().hex[:10]}:")
+
+
+def clear_redis(settings: CloudSettings) -> None:
+    """Forget every key under the settings' prefix (login counters, locks)."""
+    assert settings.redis_url is not None
+    client = redis.Redis.from_url(settings.redis_url)
+    keys = list(client.scan_iter(match=settings.redis_prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture(scope="session")
@@ -70,11 +85,13 @@ def engine(pg_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    """A session on the real database; every table is emptied after the test."""
+def db(engine: Engine, settings: CloudSettings) -> Iterator[Session]:
+    """A session on the real database; every table and the login counters are emptied
+    after the test."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
     truncate_all(engine)
+    clear_redis(settings)
 
 
 @pytest.fixture

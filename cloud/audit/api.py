@@ -20,6 +20,7 @@ from cloud.db import SessionDep
 from cloud.downloads import EXPORT_MAX_ROWS, attachment, beijing_stamp, beijing_text, neutralise
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from shared.bounds import DB_BIGINT_MAX
 from shared.timeutil import SHANGHAI, as_utc
 
 router = APIRouter(tags=["audit 安全审计"])
@@ -62,7 +63,8 @@ def list_logs(
     principal: AuditReader,
     filters: AuditFilterDep,
     session: SessionDep,
-    cursor: Annotated[int | None, Query(ge=0, description="上一页返回的 next_cursor")] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=DB_BIGINT_MAX,
+                                        description="上一页返回的 next_cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPageOut:
     page = audit_service.search(session, filters=filters, cursor=cursor, limit=limit)

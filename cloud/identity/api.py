@@ -42,6 +42,8 @@ from cloud.identity.schemas import (
 )
 from cloud.identity.security import generate_password
 from shared.activity import is_background
+from cloud.identity.throttle import LoginThrottle
+from shared.bounds import DB_INT_MAX, IdPath
 from shared.errors import Forbidden
 
 router = APIRouter(tags=["identity 身份与权限"])
@@ -50,6 +52,24 @@ UserReader = Annotated[Principal, Depends(authorize(Perm.USER_READ))]
 UserManager = Annotated[Principal, Depends(authorize(Perm.USER_MANAGE))]
 RoleAssigner = Annotated[Principal, Depends(authorize(Perm.ROLE_ASSIGN))]
 RoleReader = Annotated[Principal, Depends(authorize(Perm.ROLE_READ))]
+
+
+def _account_keeper(principal: CurrentPrincipal) -> Principal:
+    """Either keeper of accounts; which accounts each may touch is cloud.identity.duties'."""
+    if not (principal.can(Perm.USER_MANAGE) or principal.can(Perm.ADMIN_ACCOUNT_MANAGE)):
+        raise Forbidden(extra={"missing_permissions": [Perm.USER_MANAGE.value]})
+    return principal
+
+
+AccountKeeper = Annotated[Principal, Depends(_account_keeper)]
+
+
+def _login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+ThrottleDep = Annotated[LoginThrottle, Depends(_login_throttle)]
 
 
 @contextmanager
@@ -67,11 +87,12 @@ def _keep_rejection_record(session: Session) -> Iterator[None]:
              summary="登录（refresh 令牌以 HttpOnly Cookie 下发，仅刷新接口可见）")
 def login(
     body: LoginIn, request: Request, response: Response, session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, throttle: ThrottleDep,
 ) -> TokenOut:
     with _keep_rejection_record(session):
         issued = identity_service.login(
-            session, settings=settings, username=body.username, password=body.password,
+            session, settings=settings, throttle=throttle, username=body.username,
+            password=body.password,
             ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
         )
     refresh_cookie.attach(response, request, settings, issued.refresh_token)
@@ -105,11 +126,11 @@ def logout(
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT, summary="修改密码")
 def change_password(
     body: PasswordChangeIn, principal: SelfServicePrincipal, session: SessionDep,
-    settings: SettingsDep,
+    settings: SettingsDep, throttle: ThrottleDep,
 ) -> None:
     with _keep_rejection_record(session):
         identity_service.change_password(
-            session, settings=settings, principal=principal,
+            session, settings=settings, throttle=throttle, principal=principal,
             old_password=body.old_password, new_password=body.new_password,
         )
     edge_revocation.revoke_user(session, user_id=principal.user_id, reason="password_changed")
@@ -136,7 +157,8 @@ async def me(principal: SelfServicePrincipal) -> MeOut:
 def list_users(
     _: UserReader,
     session: SessionDep,
-    cursor: Annotated[int | None, Query(ge=0, description="上一页返回的 next_cursor")] = None,
+    cursor: Annotated[int | None, Query(ge=0, le=DB_INT_MAX,
+                                        description="上一页返回的 next_cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     q: Annotated[str | None, Query(max_length=64, description="按用户名或姓名搜索")] = None,
     is_active: bool | None = None,
@@ -167,13 +189,13 @@ def create_user(body: UserCreateIn, principal: UserManager, session: SessionDep)
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="用户详情")
-def get_user(user_id: int, _: UserReader, session: SessionDep) -> UserOut:
+def get_user(user_id: IdPath, _: UserReader, session: SessionDep) -> UserOut:
     return UserOut.of(identity_service.get_user(session, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="修改姓名或启用 / 停用")
 def update_user(
-    user_id: int, body: UserUpdateIn, principal: UserManager, session: SessionDep
+    user_id: IdPath, body: UserUpdateIn, principal: AccountKeeper, session: SessionDep
 ) -> UserOut:
     view = identity_service.update_user(
         session, principal=principal, user_id=user_id,
@@ -187,27 +209,31 @@ def update_user(
 @router.post("/users/{user_id}/password-reset", response_model=PasswordResetOut,
              summary="重置密码（用户下次登录须修改）")
 def reset_password(
-    user_id: int, body: PasswordResetIn, principal: UserManager, session: SessionDep,
-    settings: SettingsDep,
+    user_id: IdPath, body: PasswordResetIn, principal: UserManager, session: SessionDep,
+    settings: SettingsDep, throttle: ThrottleDep,
 ) -> PasswordResetOut:
     password = identity_service.reset_password(
-        session, settings=settings, principal=principal, user_id=user_id, password=body.password
+        session, settings=settings, throttle=throttle, principal=principal, user_id=user_id,
+        password=body.password,
     )
     edge_revocation.revoke_user(session, user_id=user_id, reason="password_reset")
     return PasswordResetOut(initial_password=None if body.password else password)
 
 
 @router.put("/users/{user_id}/roles", response_model=UserOut, summary="设置用户角色")
-def set_roles(user_id: int, body: RolesIn, principal: RoleAssigner, session: SessionDep) -> UserOut:
+def set_roles(
+    user_id: IdPath, body: RolesIn, principal: RoleAssigner, session: SessionDep
+) -> UserOut:
     view = identity_service.set_roles(
-        session, principal=principal, user_id=user_id, roles=body.roles
+        session, principal=principal, user_id=user_id, roles=body.roles,
+        personal_data_grant=body.personal_data_grant,
     )
     return UserOut.of(view)
 
 
 @router.put("/users/{user_id}/scopes", response_model=UserOut, summary="设置数据范围（案场）")
 def set_scopes(
-    user_id: int, body: ScopesIn, principal: RoleAssigner, session: SessionDep
+    user_id: IdPath, body: ScopesIn, principal: RoleAssigner, session: SessionDep
 ) -> UserOut:
     view = identity_service.set_scopes(
         session, principal=principal, user_id=user_id, site_ids=body.site_ids,

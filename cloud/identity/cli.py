@@ -7,17 +7,23 @@ import sys
 from typing import Annotated
 
 import typer
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from cloud.db import make_engine
 from cloud.identity import service as identity_service
+from cloud.identity.models import User
+from cloud.identity.permissions import ADMIN_ROLES
+from cloud.identity.records import normalise_username
 from cloud.identity.security import generate_password
+from cloud.identity.throttle import from_settings as login_throttle
 from cloud.settings import CloudSettings
 from shared.errors import AppError
 
 app = typer.Typer(help="账号管理", no_args_is_help=True, add_completion=False)
 
-FIRST_ADMIN_ROLES = ("sys_admin", "hq_manager")
+# The first account runs the system and nothing else: no role that unmasks personal data
+# (only the security administrator grants that to an administrator, in the console).
+FIRST_ADMIN_ROLES = ("sys_admin",)
 CLI_ACTOR = "cli"
 
 
@@ -52,6 +58,9 @@ def create(
             raise typer.Exit(1)
     else:
         password = generate_password()
+    # An administrator's password is always theirs to choose: whoever typed it here
+    # must not be able to sign in as them later.
+    must_change = not password_stdin or bool(set(roles) & ADMIN_ROLES)
     settings = CloudSettings()
     engine = make_engine(settings.database_url)
     try:
@@ -59,7 +68,7 @@ def create(
             user = identity_service.create_user(
                 session, username=username, password=password,
                 display_name=display_name or username, roles=roles, site_ids=sites,
-                scope_all=scope_all, must_change_password=not password_stdin, actor=CLI_ACTOR,
+                scope_all=scope_all, must_change_password=must_change, actor=CLI_ACTOR,
             )
             session.commit()
     except AppError as exc:
@@ -72,7 +81,38 @@ def create(
                f"数据范围：{scope}")
     if not password_stdin:
         typer.echo(f"初始密码（只显示这一次，首次登录须修改）：{password}")
+    elif must_change:
+        typer.echo("管理员账号首次登录须修改密码")
     if not role:
         typer.echo("三员分立：请另建安全管理员与审计管理员账号，例如 "
                    "`anchang admin create --username security --role security_admin` 与 "
                    "`anchang admin create --username auditor --role audit_admin`")
+
+
+@app.command("reset-password")
+def reset_password(
+    username: Annotated[str, typer.Option("--username", help="登录名")],
+) -> None:
+    """重置密码（含管理员账号；控制台不能重置管理员的密码）。新密码只显示这一次，首次登录须修改。"""
+    settings = CloudSettings()
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            user = session.exec(
+                select(User).where(User.username == normalise_username(username))
+            ).first()
+            if user is None or user.id is None:
+                typer.echo(f"错误：用户“{username}”不存在", err=True)
+                raise typer.Exit(1)
+            password = identity_service.reset_password(
+                session, settings=settings, throttle=login_throttle(settings), principal=None,
+                user_id=user.id, actor=CLI_ACTOR,
+            )
+            session.commit()
+    except AppError as exc:
+        typer.echo(f"错误：{exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"已重置 {user.username} 的密码，其全部登录会话已结束")
+    typer.echo(f"新密码（只显示这一次，首次登录须修改）：{password}")

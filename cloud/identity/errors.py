@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from shared.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+import math
+
+from shared.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 
 
 class RecordedRejection(AppError):
@@ -18,15 +28,27 @@ class InvalidCredentials(RecordedRejection):
 
 
 class AccountLocked(RecordedRejection):
-    status = 401
+    """Too many failures for this name from this source (or from unknown sources). Given
+    alike for names that exist and names that do not."""
+
+    status = 429
     code = "account_locked"
     title = "账号已锁定，请稍后再试"
 
-    def __init__(self, minutes: int) -> None:
+    def __init__(self, seconds: int) -> None:
+        minutes = math.ceil(seconds / 60)
         super().__init__(
             f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试",
-            extra={"retry_after_minutes": minutes},
+            extra={"retry_after_minutes": minutes}, retry_after=seconds,
         )
+
+
+class LoginRateLimited(TooManyRequests):
+    code = "login_rate_limited"
+    title = "登录尝试过于频繁，请稍后再试"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(retry_after=retry_after)
 
 
 class AccountDisabled(RecordedRejection):
@@ -99,6 +121,27 @@ class UserNotFound(NotFound):
 class SelfChangeRefused(Forbidden):
     code = "self_change_refused"
     title = "不能修改自己的角色、数据范围或停用自己的账号"
+
+
+class AdminAccountProtected(Forbidden):
+    code = "admin_account_protected"
+    title = "管理员账号只能由安全管理员停用、启用或修改"
+
+
+class AdminPasswordResetRefused(Forbidden):
+    code = "admin_password_reset_refused"
+    title = ("管理员账号的密码不能在控制台重置（重置者会知道新密码），"
+             "请由运维人员在服务器上执行 anchang admin reset-password")
+
+
+class AdminPersonalDataNeedsGrant(ValidationFailed):
+    code = "admin_personal_data_needs_grant"
+    title = "管理员账号不能兼任可查看个人信息的业务角色，除非安全管理员明确授权"
+
+
+class AdminRoleNeedsOwnPassword(Conflict):
+    code = "admin_role_needs_own_password"
+    title = "该账号仍在使用他人设置的初始密码，须先由本人修改密码后才能授予管理员角色"
 
 
 class NoSiteScope(Forbidden):

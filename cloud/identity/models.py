@@ -27,8 +27,6 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=64)
     is_active: bool = True
     scope_all: bool = Field(default=False, description="HQ: sees every site")
-    failed_logins: int = Field(default=0, description="consecutive failures since last success")
-    locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     must_change_password: bool = True
     password_changed_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     last_login_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

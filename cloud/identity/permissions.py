@@ -16,6 +16,9 @@ class Perm(StrEnum):
     USER_MANAGE = "identity:user:manage"
     ROLE_READ = "identity:role:read"
     ROLE_ASSIGN = "identity:role:assign"
+    # Disable, enable or rename an account that holds an administrator role: the
+    # security administrator's, never the system administrator's (three-admin separation).
+    ADMIN_ACCOUNT_MANAGE = "identity:admin:manage"
     AUDIT_READ = "audit:log:read"
     AUDIT_EXPORT = "audit:log:export"
     SITE_READ = "catalog:site:read"
@@ -53,7 +56,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.PROJECT_READ, Perm.SYNC_READ}
     ),
     # Site read: the security administrator assigns data scope by site and must list them.
-    "security_admin": frozenset({Perm.USER_READ, Perm.ROLE_READ, Perm.ROLE_ASSIGN, Perm.SITE_READ}),
+    "security_admin": frozenset({Perm.USER_READ, Perm.ROLE_READ, Perm.ROLE_ASSIGN,
+                                 Perm.ADMIN_ACCOUNT_MANAGE, Perm.SITE_READ}),
     "audit_admin": frozenset({Perm.AUDIT_READ, Perm.AUDIT_EXPORT}),
     "hq_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -73,8 +77,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "privacy_officer": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.PRIVACY_REQUEST}),
 }
 
+ADMIN_ROLES = frozenset({"sys_admin", "security_admin", "audit_admin"})
+# Permissions that show a customer's personal data unmasked. An administrator holds a role
+# carrying one only when the security administrator granted it explicitly.
+PERSONAL_DATA_PERMS = frozenset({Perm.CUSTOMER_UNMASK, Perm.CUSTOMER_CONTACT})
+
 # Roles whose holders are site staff: they appear in the site's consultant roster feed.
 SITE_STAFF_ROLES = frozenset({"consultant", "sales_manager"})
+
+
+def personal_data_roles(roles: frozenset[str] | set[str]) -> frozenset[str]:
+    """The roles among `roles` that unmask personal data."""
+    return frozenset(r for r in roles if ROLE_PERMISSIONS.get(r, frozenset()) & PERSONAL_DATA_PERMS)
 
 
 def permissions_of(roles: frozenset[str] | set[str]) -> frozenset[str]:

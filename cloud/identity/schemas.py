@@ -8,7 +8,7 @@ from cloud.identity.permissions import ROLE_NAMES, ROLE_PERMISSIONS
 from cloud.identity.principal import Principal
 from cloud.identity.security import PASSWORD_MAX_LENGTH
 from cloud.identity.service import IssuedTokens, UserPage, UserView
-from shared.timeutil import UtcDateTime, as_utc, utcnow
+from shared.timeutil import UtcDateTime
 
 _Password = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
@@ -52,6 +52,9 @@ class PasswordResetIn(_In):
 
 class RolesIn(_In):
     roles: list[str] = Field(max_length=20)
+    personal_data_grant: bool = Field(
+        False, description="安全管理员明确授权管理员账号兼任可查看个人信息的业务角色（记入审计）"
+    )
 
 
 class ScopesIn(_In):
@@ -119,7 +122,6 @@ class UserOut(BaseModel):
     scope_all: bool
     site_ids: list[str]
     must_change_password: bool
-    locked: bool
     last_login_at: UtcDateTime | None
     created_at: UtcDateTime
 
@@ -136,7 +138,6 @@ class UserOut(BaseModel):
             scope_all=user.scope_all,
             site_ids=sorted(view.site_ids),
             must_change_password=user.must_change_password,
-            locked=user.locked_until is not None and as_utc(user.locked_until) > utcnow(),
             last_login_at=user.last_login_at,
             created_at=user.created_at,
         )

@@ -28,6 +28,7 @@ from cloud.sales.schemas import (
     VisitPublic,
 )
 from cloud.settings import CloudSettings
+from shared.bounds import DB_INT_MAX, IdPath
 from shared.events import check_follow_up_key
 
 router = APIRouter(tags=["sales 客户与到访"])
@@ -56,14 +57,14 @@ def _customer_public(settings: CloudSettings, c: Customer) -> CustomerPublic:
 def visit_filter(
     settings: SettingsDep,
     site_id: Annotated[str | None, Query(max_length=32)] = None,
-    project_id: Annotated[int | None, Query(ge=1)] = None,
+    project_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
     date_from: Annotated[date | None, Query(description="到访日期起（北京时间，含）")] = None,
     date_to: Annotated[date | None, Query(description="到访日期止（北京时间，含）")] = None,
     phone: Annotated[str | None, Query(
         max_length=40,
         description="完整手机号（可带 +86、空格、横线）或脱敏形式 138****5678")] = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
-    consultant_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
+    consultant_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
     first_visit: Annotated[bool | None, Query(description="true 只看首访，false 只看复访")] = None,
 ) -> visits.VisitFilter:
     return visits.VisitFilter(
@@ -81,8 +82,9 @@ def list_visits(
     session: SessionDep, principal: VisitReader, settings: SettingsDep, filters: VisitFilterDep,
     cursor: Annotated[str | None, Query(max_length=100, description="上一页的 next_cursor")] = None,
     page: Annotated[int | None, Query(
-        ge=1, description=f"页码（从 1 开始），用于跳页；page × limit 不超过 "
-                          f"{visits.MAX_PAGE_DEPTH}，不能与 cursor 同时使用")] = None,
+        ge=1, le=visits.MAX_PAGE_DEPTH,
+        description=f"页码（从 1 开始），用于跳页；page × limit 不超过 "
+                    f"{visits.MAX_PAGE_DEPTH}，不能与 cursor 同时使用")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> VisitPage:
     found = visits.list_page(session, principal=principal, filters=filters, limit=limit,
@@ -144,7 +146,7 @@ def search_customers(
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)
-def get_customer(customer_id: int, session: SessionDep, principal: CustomerReader,
+def get_customer(customer_id: IdPath, session: SessionDep, principal: CustomerReader,
                  settings: SettingsDep) -> CustomerPublic:
     customer = service.get_customer(session, principal=principal, customer_id=customer_id)
     return _customer_public(settings, customer)
@@ -152,7 +154,7 @@ def get_customer(customer_id: int, session: SessionDep, principal: CustomerReade
 
 @router.get("/customers/{customer_id}/timeline", response_model=CustomerTimeline,
             summary="客户详情：到访与跟进时间线（新的在前）")
-def customer_timeline(customer_id: int, session: SessionDep, principal: TimelineReader,
+def customer_timeline(customer_id: IdPath, session: SessionDep, principal: TimelineReader,
                       settings: SettingsDep) -> CustomerTimeline:
     found = timeline.customer_timeline(session, principal=principal, customer_id=customer_id)
     card = CustomerCard(**_customer_public(settings, found.customer).model_dump(),
@@ -179,7 +181,7 @@ def _entry(settings: CloudSettings, entry: timeline.Entry) -> VisitEntry | Follo
 
 
 @router.post("/customers/{customer_id}/unmask", response_model=UnmaskedContact)
-def unmask_customer(customer_id: int, body: UnmaskRequest, session: SessionDep,
+def unmask_customer(customer_id: IdPath, body: UnmaskRequest, session: SessionDep,
                     principal: CustomerUnmasker, settings: SettingsDep) -> UnmaskedContact:
     phone = service.unmask_phone(session, principal=principal, settings=settings,
                                  customer_id=customer_id, reason=body.reason)
@@ -190,7 +192,7 @@ def unmask_customer(customer_id: int, body: UnmaskRequest, session: SessionDep,
 
 @router.post("/customers/{customer_id}/contact", response_model=UnmaskedContact,
              summary="查看自己名下客户的完整号码以便拨打（记入审计）")
-def reveal_contact(customer_id: int, body: UnmaskRequest, session: SessionDep,
+def reveal_contact(customer_id: IdPath, body: UnmaskRequest, session: SessionDep,
                    principal: ContactRevealer, settings: SettingsDep) -> UnmaskedContact:
     customer, phone = service.reveal_for_contact(
         session, principal=principal, settings=settings, customer_id=customer_id,
@@ -226,7 +228,7 @@ def create_follow_up(
 @router.get("/follow-ups", response_model=list[FollowUpPublic], summary="客户的跟进记录")
 def list_follow_ups(
     session: SessionDep, principal: FollowUpReader, settings: SettingsDep,
-    customer_id: int = Query(ge=1),
+    customer_id: int = Query(ge=1, le=DB_INT_MAX),
     limit: int = Query(follow_ups.MAX_LIST, ge=1, le=follow_ups.MAX_LIST),
 ) -> list[FollowUpPublic]:
     rows = follow_ups.list_for_customer(

@@ -27,6 +27,7 @@ from cloud.sales.free_text import NOTE_CONTEXT, seal
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.settings import CloudSettings
 from cloud.sync import feed
+from shared.bounds import DB_INT_MAX
 from shared.errors import NotFound
 from shared.events import FollowUpDraft, FollowUpIdReused, FollowUpRecorded
 from shared.follow_ups import check_content, check_writer, follow_up_effective
@@ -39,7 +40,7 @@ MAX_LIST = 200
 class FollowUpIn(FollowUpDraft):
     """The cloud also accepts the customer's cloud id."""
 
-    customer_id: int | None = Field(None, ge=1, description="客户 id（云端）")
+    customer_id: int | None = Field(None, ge=1, le=DB_INT_MAX, description="客户 id（云端）")
 
     def names_customer(self) -> bool:
         return super().names_customer() or self.customer_id is not None

@@ -34,7 +34,7 @@ from shared.names import mask_name
 from shared.rules import NotYourCustomer
 from shared.timeutil import as_utc, utcnow
 
-CUSTOMER_KEY = re.compile(r"^(\d{1,9}):([0-9a-f]{64})$")
+CUSTOMER_KEY = re.compile(r"^([0-9]{1,9}):([0-9a-f]{64})$")
 
 
 def customer_key(project_id: int, phone_bidx: str) -> str:

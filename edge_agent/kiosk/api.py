@@ -23,6 +23,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.store import outbox
 from edge_agent.store.models import Visit
 from edge_agent.sync.agent import SyncAgent
+from shared.bounds import DB_INT_MAX
 from shared.errors import ValidationFailed
 from shared.names import mask_name
 
@@ -102,7 +103,7 @@ async def register_visit(
 async def todays_visits(
     store: StoreDep,
     settings: SettingsDep,
-    project_id: Annotated[int | None, Query(ge=1)] = None,
+    project_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
 ) -> list[VisitOut]:
     visits = await service.visits_on_day(store, project_id=project_id)
     return [visit_out(v, settings) for v in visits]
@@ -114,7 +115,7 @@ async def lookup_customer(
     store: StoreDep,
     settings: SettingsDep,
     phone: Annotated[str, Query(min_length=1, max_length=40)],
-    project_id: Annotated[int | None, Query(ge=1)] = None,
+    project_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
 ) -> CustomerLookupOut:
     view, masked = await lookup_guard.lookup(
         store, settings, request.app.state.lookup_limiter,

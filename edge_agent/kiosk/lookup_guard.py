@@ -56,7 +56,7 @@ class LookupLimiter:
             seen.popleft()
         if len(seen) >= self.per_minute:
             wait = math.ceil(seen[0] + WINDOW_SECONDS - now)
-            raise TooManyLookups(extra={"retry_after_seconds": max(wait, 1)})
+            raise TooManyLookups(retry_after=max(wait, 1))
         seen.append(now)
 
     def _forget_idle(self, now: float) -> None:

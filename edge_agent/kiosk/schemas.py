@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bounds import DB_INT_MAX
 from shared.events import VisitSource
 from shared.timeutil import UtcDateTime
 
@@ -20,13 +21,15 @@ class VisitIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    project_id: int | None = Field(None, ge=1, description="defaults to the site's project")
+    project_id: int | None = Field(None, ge=1, le=DB_INT_MAX,
+                                   description="defaults to the site's project")
     phone: str = Field(min_length=1, max_length=40, description="mobile number as typed")
     name: str | None = Field(None, min_length=1, max_length=50)
     party_size: int = Field(ge=1, le=50, description="people in the group (组)")
     intent: str | None = Field(None, max_length=200)
     source: VisitSource = "natural"
-    consultant_id: int | None = Field(None, ge=1, description="receiving consultant")
+    consultant_id: int | None = Field(None, ge=1, le=DB_INT_MAX,
+                                      description="receiving consultant")
 
 
 class VisitOut(BaseModel):

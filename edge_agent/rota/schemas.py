@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bounds import DB_INT_MAX
 from shared.timeutil import UtcDateTime
 
 RotaAction = Literal["check_in", "check_out", "turn_consumed"]
@@ -18,7 +19,7 @@ class DutyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    consultant_id: int = Field(ge=1)
+    consultant_id: int = Field(ge=1, le=DB_INT_MAX)
 
 
 class RotaConsultantOut(BaseModel):

@@ -40,8 +40,11 @@ class CloudRefused(AppError):
             body = {}
         status = response.status_code if 400 <= response.status_code < 500 else 502
         extra = {k: v for k, v in body.items() if k in ("retry_after_minutes",)}
+        # A lock or rate limit at the cloud: the phone waits as long as the cloud says.
+        retry_after = response.headers.get("Retry-After", "")
         return cls(str(body.get("detail") or "云端拒绝了登录请求"),
-                   code=str(body.get("code") or "cloud_refused"), status=status, extra=extra)
+                   code=str(body.get("code") or "cloud_refused"), status=status, extra=extra,
+                   retry_after=int(retry_after) if retry_after.isdigit() else None)
 
 
 class CloudClient:

@@ -216,8 +216,7 @@ def test_only_audit_admins_read_and_their_reading_is_audited(
     client: TestClient, db: Session
 ) -> None:
     make_user(db, "aud.admin", roles=["audit_admin"])
-    make_user(db, "hq.boss", roles=["hq_manager", "sys_admin"],
-              scope_all=True)
+    make_user(db, "hq.boss", roles=["sys_admin"], scope_all=True)
     boss = signed_in(client, "hq.boss")
     auditor = signed_in(client, "aud.admin")
 

@@ -29,6 +29,7 @@ from tests.cloud import (
     refresh,
     refresh_token_of,
 )
+from tests.cloud.throttle import expire_locks
 
 NEW_PASSWORD = "Kiosk&Lobby42"
 
@@ -123,57 +124,59 @@ def test_bad_password_and_unknown_name_answer_alike_and_are_audited(
 def test_five_failures_lock_the_account_even_against_the_right_password(
     remote: TestClient, db: Session, settings: CloudSettings
 ) -> None:
-    user = make_user(db, "zhao.receptionist", roles=["receptionist"])
+    make_user(db, "zhao.receptionist", roles=["receptionist"])
 
     codes = [problem(login(remote, "zhao.receptionist", f"Bad#guess{i}"))["code"]
              for i in range(settings.lockout_threshold)]
 
     assert codes == ["invalid_credentials"] * (settings.lockout_threshold - 1) + ["account_locked"]
     locked = login(remote, "zhao.receptionist", PASSWORD)
-    assert locked.status_code == 401
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) == pytest.approx(settings.lockout_minutes * 60, abs=2)
     body = problem(locked)
     assert body["code"] == "account_locked"
     assert f"{settings.lockout_minutes} 分钟" in body["detail"]
     assert body["retry_after_minutes"] == settings.lockout_minutes
-    row = fresh_user(db, user.id)
-    assert row.locked_until is not None and row.locked_until > utcnow()
     failures = [r for r in audit_rows(db, "auth.login") if r.result == "failure"]
-    assert len(failures) == settings.lockout_threshold + 1
-    assert failures[-2].detail["locked"] is True
-    assert failures[-1].detail["reason"] == "locked"
+    assert len(failures) == settings.lockout_threshold
+    assert failures[-1].detail["locked"] is True
+    assert failures[-1].detail["lock_seconds"] == settings.lockout_minutes * 60
     assert all(r.ip == CLIENT_IP for r in failures)
 
-    # The lock runs out: move it into the past rather than waiting ten minutes.
-    _move(db, User, locked_until=utcnow() - timedelta(seconds=1))
+    # The lock runs out: end it in Redis rather than waiting ten minutes.
+    expire_locks(settings)
     unlocked = login(remote, "zhao.receptionist", PASSWORD)
     assert unlocked.status_code == 200, unlocked.text
-    row = fresh_user(db, user.id)
-    assert (row.failed_logins, row.locked_until) == (0, None)
 
 
-def test_lock_message_counts_the_remaining_minutes(remote: TestClient, db: Session) -> None:
+def test_lock_message_counts_the_remaining_minutes(
+    remote: TestClient, db: Session, settings: CloudSettings
+) -> None:
     make_user(db, "sun.consultant", roles=["consultant"])
-    _move(db, User, locked_until=utcnow() + timedelta(minutes=3, seconds=20))
+    for _ in range(settings.lockout_threshold):
+        login(remote, "sun.consultant", "Bad#guess00")
+    expire_locks(settings, seconds=200)
 
-    body = problem(login(remote, "sun.consultant", PASSWORD))
+    response = login(remote, "sun.consultant", PASSWORD)
 
+    body = problem(response)
     assert body["code"] == "account_locked"
     assert "4 分钟" in body["detail"]
     assert body["retry_after_minutes"] == 4
+    assert 190 <= int(response.headers["Retry-After"]) <= 200
 
 
 def test_a_success_resets_the_failure_count(
     remote: TestClient, db: Session, settings: CloudSettings
 ) -> None:
-    user = make_user(db, "qian.consultant", roles=["consultant"])
+    make_user(db, "qian.consultant", roles=["consultant"])
     for _ in range(settings.lockout_threshold - 1):
         login(remote, "qian.consultant", "Bad#guess00")
     assert login(remote, "qian.consultant").status_code == 200
     # Failures are consecutive ones: after a success the count starts again.
-    assert problem(login(remote, "qian.consultant", "Bad#guess00"))["code"] == (
-        "invalid_credentials"
-    )
-    assert fresh_user(db, user.id).failed_logins == 1
+    codes = [problem(login(remote, "qian.consultant", "Bad#guess00"))["code"]
+             for _ in range(settings.lockout_threshold)]
+    assert codes == ["invalid_credentials"] * (settings.lockout_threshold - 1) + ["account_locked"]
 
 
 def test_disabled_account_is_named_only_to_the_right_password(
@@ -314,7 +317,7 @@ def test_an_expired_password_must_be_changed(
 
 
 def test_a_wrong_old_password_counts_as_a_failed_login(
-    remote: TestClient, db: Session
+    remote: TestClient, db: Session, settings: CloudSettings
 ) -> None:
     user = make_user(db, "yang.consultant", roles=["consultant"])
     headers = bearer(login(remote, "yang.consultant").json()["access_token"])
@@ -324,9 +327,17 @@ def test_a_wrong_old_password_counts_as_a_failed_login(
 
     assert response.status_code == 400
     assert problem(response)["code"] == "invalid_old_password"
-    assert fresh_user(db, user.id).failed_logins == 1
     [entry] = audit_rows(db, "auth.password_change")
     assert (entry.result, entry.detail["reason"]) == ("failure", "bad_old_password")
+    # It is one of the consecutive failures that lock the account, and the lock ends
+    # the session that was guessing.
+    for _ in range(settings.lockout_threshold - 2):
+        login(remote, "yang.consultant", "Bad#guess00")
+    locked = remote.post("/api/v1/auth/password", headers=headers,
+                         json={"old_password": "Not#Mine123", "new_password": NEW_PASSWORD})
+    assert (locked.status_code, problem(locked)["code"]) == (429, "account_locked")
+    assert remote.get("/api/v1/auth/me", headers=headers).status_code == 401
+    assert user.id is not None
 
 
 def test_changing_the_password_ends_the_other_sessions(remote: TestClient, db: Session) -> None:
@@ -364,31 +375,34 @@ def test_password_history_refuses_recent_passwords(
 ) -> None:
     from cloud.identity import service as identity_service
     from cloud.identity.errors import PasswordReused
+    from cloud.identity.throttle import from_settings
     from tests.conftest import make_settings
 
     shallow = make_settings(settings.database_url, password_history=3)
+    throttle = from_settings(settings)
+
+    def change(old: str, new: str) -> None:
+        identity_service.change_password(db, settings=shallow, throttle=throttle,
+                                         principal=principal, old_password=old,
+                                         new_password=new)
     user = make_user(db, "lu.consultant", roles=["consultant"], password="Zero#Pass000")
     principal = identity_service.load_principal(db, user=user, ip=None)
     sequence = ["One#Pass111", "Two#Pass222"]
     current = "Zero#Pass000"
     for new in sequence:
-        identity_service.change_password(db, settings=shallow, principal=principal,
-                                         old_password=current, new_password=new)
+        change(current, new)
         db.commit()
         current = new
 
     # The last three (zero, one, two) are refused ...
     for old in ("Zero#Pass000", "One#Pass111", "Two#Pass222"):
         with pytest.raises(PasswordReused):
-            identity_service.change_password(db, settings=shallow, principal=principal,
-                                             old_password=current, new_password=old)
+            change(current, old)
         db.rollback()
-    identity_service.change_password(db, settings=shallow, principal=principal,
-                                     old_password=current, new_password="Three#Pass333")
+    change(current, "Three#Pass333")
     db.commit()
     # ... and once a fourth follows, the oldest may come back.
-    identity_service.change_password(db, settings=shallow, principal=principal,
-                                     old_password="Three#Pass333", new_password="Zero#Pass000")
+    change("Three#Pass333", "Zero#Pass000")
     db.commit()
     kept = db.exec(select(PasswordHistory).where(PasswordHistory.user_id == user.id)
                    .order_by(col(PasswordHistory.id))).all()

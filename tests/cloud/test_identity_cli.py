@@ -12,20 +12,9 @@ from typer.testing import CliRunner
 from cloud.identity import service as identity_service
 from cloud.identity.cli import app as admin_cli
 from cloud.identity.models import User
-from cloud.settings import CloudSettings
 from tests.cloud import add_site, audit_rows, login
 
 STRONG = "Harbour!Gate77"
-
-
-@pytest.fixture
-def run(settings: CloudSettings, db: Session) -> CliRunner:
-    return CliRunner(env={
-        "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
-        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
-    })
 
 
 def _user(db: Session, username: str) -> User | None:
@@ -53,7 +42,8 @@ def test_first_admin_with_a_generated_password(
     assert user.display_name == "总部管理员"
     assert user.scope_all is True and user.must_change_password is True
     view = identity_service.get_user(db, user_id=user.id or 0)
-    assert view.roles == {"sys_admin", "hq_manager"}
+    # The system administrator's duties only: no role that unmasks personal data.
+    assert view.roles == {"sys_admin"}
 
     signed_in = login(client, "root.admin", password)
     assert signed_in.status_code == 200, signed_in.text
@@ -66,15 +56,27 @@ def test_first_admin_with_a_generated_password(
 def test_an_operator_supplied_password_needs_no_change(
     run: CliRunner, db: Session, client: TestClient
 ) -> None:
-    result = run.invoke(admin_cli, ["create", "--username", "ops.admin", "--password-stdin"],
-                        input=STRONG + "\n")
+    result = run.invoke(admin_cli, ["create", "--username", "ops.user", "--role", "hq_manager",
+                                    "--password-stdin"], input=STRONG + "\n")
 
     assert result.exit_code == 0, result.output
     assert STRONG not in result.output
     assert "初始密码" not in result.output
-    user = _user(db, "ops.admin")
+    user = _user(db, "ops.user")
     assert user is not None and user.must_change_password is False
-    assert login(client, "ops.admin", STRONG).json()["must_change_password"] is False
+    assert login(client, "ops.user", STRONG).json()["must_change_password"] is False
+
+
+def test_an_administrator_always_chooses_their_own_password(
+    run: CliRunner, db: Session, client: TestClient
+) -> None:
+    result = run.invoke(admin_cli, ["create", "--username", "ops.admin", "--password-stdin"],
+                        input=STRONG + "\n")
+
+    assert result.exit_code == 0, result.output
+    user = _user(db, "ops.admin")
+    assert user is not None and user.must_change_password is True
+    assert login(client, "ops.admin", STRONG).json()["must_change_password"] is True
 
 
 def test_roles_and_sites_can_be_given(run: CliRunner, db: Session) -> None:
@@ -107,6 +109,8 @@ def test_an_existing_name_is_refused(run: CliRunner, db: Session) -> None:
     (["--password-stdin"], "short\n", "密码不符合安全要求"),
     (["--password-stdin"], "\n", "标准输入中没有密码"),
     (["--role", "emperor"], None, "角色不存在：emperor"),
+    # An administrator unmasking personal data is the security administrator's grant.
+    (["--role", "sys_admin", "--role", "hq_manager"], None, "除非安全管理员明确授权"),
 ])
 def test_bad_input_creates_nothing(
     run: CliRunner, db: Session, args: list[str], stdin: str | None, message: str

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from cloud.catalog.models import Project
 from cloud.identity import service as identity_service
+from cloud.identity.models import User
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from cloud.sync import provision
@@ -45,7 +46,7 @@ SITE_NAME = "上海·星河湾案场"
 
 # username, display name, roles, site-scoped (else all sites)
 PEOPLE = [
-    ("admin", "总部管理员", ["sys_admin", "hq_manager"], False),
+    ("admin", "总部管理员", ["sys_admin"], False),
     ("security", "安全管理员", ["security_admin"], False),
     ("auditor", "审计管理员", ["audit_admin"], False),
     ("wanglei", "王磊", ["consultant"], True),
@@ -96,6 +97,13 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
                 must_change_password=False, actor="e2e")
             assert user.id is not None
             ids[username] = user.id
+        # As in the demo: the security administrator grants the administrator a role that
+        # unmasks personal data, explicitly.
+        security = session.get(User, ids["security"])
+        assert security is not None
+        granter = identity_service.load_principal(session, user=security, ip=None)
+        identity_service.set_roles(session, principal=granter, user_id=ids["admin"],
+                                   roles=["sys_admin", "hq_manager"], personal_data_grant=True)
         session.commit()
         project = session.exec(select(Project).where(Project.site_id == SITE_ID)).one()
     site = ProvisionedSite(SITE_ID, project.id or 0, decode_key(creds.site_key),
@@ -109,8 +117,11 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
     # by the edge) may call the cloud from the browser when the edge is out of reach.
     edge = EdgeProcess(workdir / "edge", site, broker.port,
                        cloud_url=f"http://127.0.0.1:{port}")
+    # Every browser, the edge and the helpers sign in from 127.0.0.1: lift the per-source
+    # login limit (the locks per account and source stay as in production).
     cloud_settings = consumer_settings(settings, broker, sync_enabled=True,
-                                       mqtt_client_id="e2e-cloud", cors_origins=[edge.url])
+                                       mqtt_client_id="e2e-cloud", cors_origins=[edge.url],
+                                       login_ip_limit=10_000)
     server = _Server(uvicorn.Config(create_app(cloud_settings), host="127.0.0.1", port=port,
                                     log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)

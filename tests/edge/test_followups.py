@@ -376,6 +376,19 @@ def test_a_refused_login_says_why(
     assert response.json()["detail"]
 
 
+def test_a_lock_at_the_cloud_reaches_the_phone_with_its_wait(seeded: EdgeSettings) -> None:
+    def locked(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "600"}, json={
+            "code": "account_locked", "retry_after_minutes": 10,
+            "detail": "连续登录失败次数过多，账号已锁定，请 10 分钟后再试"})
+
+    response = login_with(seeded, locked)
+
+    assert (response.status_code, response.json()["code"]) == (429, "account_locked")
+    assert response.headers["Retry-After"] == "600"
+    assert response.json()["retry_after_minutes"] == 10
+
+
 def test_login_without_the_cloud_says_so_in_chinese(seeded: EdgeSettings) -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)

@@ -10,7 +10,6 @@ export interface User {
   scope_all: boolean
   site_ids: string[]
   must_change_password: boolean
-  locked: boolean
   last_login_at: IsoDateTime | null
   created_at: IsoDateTime
 }
@@ -53,7 +52,8 @@ export const usersApi = {
   get: (id: number) => http.get<User>(`/users/${id}`),
   create: (body: UserCreate) => http.post<UserCreated>('/users', body),
   update: (id: number, body: UserUpdate) => http.patch<User>(`/users/${id}`, body),
-  setRoles: (id: number, roles: string[]) => http.put<User>(`/users/${id}/roles`, { roles }),
+  setRoles: (id: number, roles: string[], personalDataGrant = false) =>
+    http.put<User>(`/users/${id}/roles`, { roles, personal_data_grant: personalDataGrant }),
   setScopes: (id: number, siteIds: string[], scopeAll: boolean) =>
     http.put<User>(`/users/${id}/scopes`, { site_ids: siteIds, scope_all: scopeAll }),
   resetPassword: (id: number) =>

@@ -1,0 +1,287 @@
+"""The authorisation matrix: every route of the cloud × every role × the caller's own
+site and another site, run against the real application and database.
+
+The rules below are the policy, written by hand and reviewed as such — not derived from
+ROLE_PERMISSIONS, so widening a role's rights fails here too. The route list comes from
+the application's route table: a new route without a rule fails the suite.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlmodel import Session
+
+from cloud.main import create_app
+from cloud.settings import CloudSettings
+from shared.timeutil import utcnow
+from tests.cloud import make_user, signed_in
+from tests.cloud.sales_world import PHONE_A, PHONE_B, SiteWorld, build_world
+from tests.cloud.test_route_permissions import ANONYMOUS_ROUTES, endpoints
+
+ROLES = ("sys_admin", "security_admin", "audit_admin", "hq_manager", "sales_manager",
+         "consultant", "receptionist")
+EVERYONE = frozenset(ROLES)
+SITE_STAFF = frozenset({"hq_manager", "sales_manager", "consultant", "receptionist"})
+CUSTOMER_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
+
+OWN, OTHER = "own", "other"
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    # What a permitted role gets when the request names the other site: "same" (the route
+    # names no site), "not found" (an object there is not revealed to exist), "empty" (a
+    # list filtered to it has nothing), "refused" (the site is named and not granted).
+    other: str = "same"
+
+
+NOT_FOUND, EMPTY = "not found", "empty"
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/v1/auth/logout"): Rule(EVERYONE),
+    ("POST", "/api/v1/auth/password"): Rule(EVERYONE),
+    ("POST", "/api/v1/auth/edge-token"): Rule(EVERYONE, other="refused"),
+    ("GET", "/api/v1/auth/me"): Rule(EVERYONE),
+    ("GET", "/api/v1/users"): Rule(frozenset({"sys_admin", "security_admin"})),
+    ("POST", "/api/v1/users"): Rule(frozenset({"sys_admin"})),
+    ("GET", "/api/v1/users/{user_id}"): Rule(frozenset({"sys_admin", "security_admin"})),
+    ("PATCH", "/api/v1/users/{user_id}"): Rule(frozenset({"sys_admin"})),
+    ("POST", "/api/v1/users/{user_id}/password-reset"): Rule(frozenset({"sys_admin"})),
+    ("PUT", "/api/v1/users/{user_id}/roles"): Rule(frozenset({"security_admin"})),
+    ("PUT", "/api/v1/users/{user_id}/scopes"): Rule(frozenset({"security_admin"})),
+    ("GET", "/api/v1/roles"): Rule(frozenset({"sys_admin", "security_admin"})),
+    ("GET", "/api/v1/audit/logs"): Rule(frozenset({"audit_admin"})),
+    ("GET", "/api/v1/audit/logs/export"): Rule(frozenset({"audit_admin"})),
+    ("GET", "/api/v1/sites"): Rule(EVERYONE - {"audit_admin"}),
+    ("POST", "/api/v1/sites"): Rule(frozenset({"sys_admin"})),
+    ("GET", "/api/v1/projects"): Rule(frozenset({"sys_admin"}) | SITE_STAFF, other=EMPTY),
+    ("POST", "/api/v1/projects"): Rule(frozenset({"sys_admin"}), other=NOT_FOUND),
+    ("GET", "/api/v1/visits"): Rule(SITE_STAFF, other=EMPTY),
+    ("GET", "/api/v1/visits/export"): Rule(frozenset({"hq_manager", "sales_manager"}),
+                                           other=EMPTY),
+    ("GET", "/api/v1/consultants"): Rule(SITE_STAFF, other=EMPTY),
+    ("GET", "/api/v1/customers"): Rule(CUSTOMER_READERS, other=EMPTY),
+    ("GET", "/api/v1/customers/{customer_id}"): Rule(CUSTOMER_READERS, other=NOT_FOUND),
+    ("GET", "/api/v1/customers/{customer_id}/timeline"): Rule(CUSTOMER_READERS,
+                                                              other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/unmask"): Rule(
+        frozenset({"hq_manager", "sales_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/contact"): Rule(frozenset({"consultant"}),
+                                                              other=NOT_FOUND),
+    ("POST", "/api/v1/follow-ups"): Rule(frozenset({"sales_manager", "consultant"}),
+                                         other=NOT_FOUND),
+    ("GET", "/api/v1/follow-ups"): Rule(CUSTOMER_READERS, other=NOT_FOUND),
+    ("GET", "/api/v1/sync/sites"): Rule(frozenset({"sys_admin", "hq_manager"})),
+    ("GET", "/api/v1/sync/rejections"): Rule(frozenset({"sys_admin", "hq_manager"})),
+}
+
+
+@dataclass
+class Ctx:
+    """What the requests name: the caller's own site is site-a, the other site-b."""
+
+    world: dict[str, Any]
+    targets: dict[str, int]  # a business user at each site, for the user routes
+
+    def site(self, side: str) -> str:
+        return "site-a" if side == OWN else "site-b"
+
+    def sales(self, side: str) -> SiteWorld:
+        found: SiteWorld = self.world[self.site(side)]
+        return found
+
+
+Request = tuple[str, dict[str, Any] | None, Any]  # url, query, json body
+Builder = Callable[[Ctx, str], Request]
+
+
+def _follow_up(ctx: Ctx, side: str) -> Request:
+    body = {"id": str(uuid.uuid4()), "visit_id": ctx.sales(side).visit_id, "kind": "call",
+            "reached": True, "note": "矩阵测试",
+            "occurred_at": (utcnow() - timedelta(minutes=1)).isoformat()}
+    return "/api/v1/follow-ups", None, body
+
+
+REQUESTS: dict[tuple[str, str], Builder] = {
+    ("POST", "/api/v1/auth/logout"): lambda c, s: ("/api/v1/auth/logout", None, None),
+    ("POST", "/api/v1/auth/password"): lambda c, s: (
+        "/api/v1/auth/password", None,
+        {"old_password": "Not#Mine-2026", "new_password": "Matrix#Pass-2027"}),
+    ("POST", "/api/v1/auth/edge-token"): lambda c, s: (
+        "/api/v1/auth/edge-token", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/auth/me"): lambda c, s: ("/api/v1/auth/me", None, None),
+    ("GET", "/api/v1/users"): lambda c, s: ("/api/v1/users", None, None),
+    ("POST", "/api/v1/users"): lambda c, s: (
+        "/api/v1/users", None, {"username": f"m.{uuid.uuid4().hex[:10]}", "display_name": "新"}),
+    ("GET", "/api/v1/users/{user_id}"): lambda c, s: (
+        f"/api/v1/users/{c.targets[s]}", None, None),
+    ("PATCH", "/api/v1/users/{user_id}"): lambda c, s: (
+        f"/api/v1/users/{c.targets[s]}", None, {"display_name": "改名"}),
+    ("POST", "/api/v1/users/{user_id}/password-reset"): lambda c, s: (
+        f"/api/v1/users/{c.targets[s]}/password-reset", None, {}),
+    ("PUT", "/api/v1/users/{user_id}/roles"): lambda c, s: (
+        f"/api/v1/users/{c.targets[s]}/roles", None, {"roles": ["receptionist"]}),
+    ("PUT", "/api/v1/users/{user_id}/scopes"): lambda c, s: (
+        f"/api/v1/users/{c.targets[s]}/scopes", None, {"site_ids": [c.site(s)]}),
+    ("GET", "/api/v1/roles"): lambda c, s: ("/api/v1/roles", None, None),
+    ("GET", "/api/v1/audit/logs"): lambda c, s: ("/api/v1/audit/logs", None, None),
+    ("GET", "/api/v1/audit/logs/export"): lambda c, s: ("/api/v1/audit/logs/export", None, None),
+    ("GET", "/api/v1/sites"): lambda c, s: ("/api/v1/sites", None, None),
+    ("POST", "/api/v1/sites"): lambda c, s: (
+        "/api/v1/sites", None, {"id": f"m-{uuid.uuid4().hex[:8]}", "name": "矩阵案场"}),
+    ("GET", "/api/v1/projects"): lambda c, s: ("/api/v1/projects", {"site_id": c.site(s)}, None),
+    ("POST", "/api/v1/projects"): lambda c, s: (
+        "/api/v1/projects", None, {"site_id": c.site(s), "name": "矩阵项目"}),
+    ("GET", "/api/v1/visits"): lambda c, s: ("/api/v1/visits", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/visits/export"): lambda c, s: (
+        "/api/v1/visits/export", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/consultants"): lambda c, s: (
+        "/api/v1/consultants", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/customers"): lambda c, s: (
+        "/api/v1/customers", {"phone": PHONE_A if s == OWN else PHONE_B,
+                              "project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/customers/{customer_id}"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}", None, None),
+    ("GET", "/api/v1/customers/{customer_id}/timeline"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/timeline", None, None),
+    ("POST", "/api/v1/customers/{customer_id}/unmask"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/unmask", None, {"reason": "矩阵测试"}),
+    ("POST", "/api/v1/customers/{customer_id}/contact"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/contact", None, {"reason": "矩阵测试"}),
+    ("POST", "/api/v1/follow-ups"): _follow_up,
+    ("GET", "/api/v1/follow-ups"): lambda c, s: (
+        "/api/v1/follow-ups", {"customer_id": c.sales(s).customer_id}, None),
+    ("GET", "/api/v1/sync/sites"): lambda c, s: ("/api/v1/sync/sites", None, None),
+    ("GET", "/api/v1/sync/rejections"): lambda c, s: ("/api/v1/sync/rejections", None, None),
+}
+# Routes that end the caller's session or change its password run on a session of their own.
+FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})
+
+
+def guarded_routes(app: FastAPI) -> set[tuple[str, str]]:
+    return {(ep.method, ep.path) for ep in endpoints(app)
+            if ep.dependant is not None and (ep.method, ep.path) not in ANONYMOUS_ROUTES}
+
+
+def test_every_route_has_a_rule(settings: CloudSettings) -> None:
+    routes = guarded_routes(create_app(settings))
+
+    assert sorted(routes - RULES.keys()) == [], "routes without a rule in the matrix"
+    assert sorted(RULES.keys() - routes) == [], "rules for routes that are gone"
+    assert RULES.keys() == REQUESTS.keys()
+
+
+def test_a_new_route_without_a_rule_is_noticed(settings: CloudSettings) -> None:
+    app = create_app(settings)
+
+    @app.get("/api/v1/reports/commission")
+    def report() -> dict[str, str]:
+        return {}
+
+    assert guarded_routes(app) - RULES.keys() == {("GET", "/api/v1/reports/commission")}
+
+
+Matrix = tuple[TestClient, Ctx, dict[str, str]]
+
+
+@pytest.fixture
+def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
+    # Every login of the walk comes from one test address: lift only the per-source limit.
+    roomy = settings.model_copy(update={"login_ip_limit": 10_000})
+    world = build_world(db, settings)
+    for role in ROLES:
+        make_user(db, f"m.{role}", roles=[role], site_ids=["site-a"])
+    targets = {OWN: make_user(db, "target.a", roles=["consultant"], site_ids=["site-a"]).id,
+               OTHER: make_user(db, "target.b", roles=["consultant"], site_ids=["site-b"]).id}
+    with TestClient(create_app(roomy)) as client:
+        tokens = {role: signed_in(client, f"m.{role}") for role in ROLES}
+        # The consultant of site A who owns its customer, so "contact" has a case to allow.
+        tokens["consultant"] = signed_in(client, "consult_a")
+        yield client, Ctx(world, {k: v or 0 for k, v in targets.items()}), {
+            role: h["Authorization"] for role, h in tokens.items()}
+
+
+def _expected(rule: Rule, role: str, side: str) -> set[str]:
+    if role not in rule.roles:
+        return {"refused"}
+    if side == OTHER and rule.other != "same":
+        return {rule.other}
+    # A list filtered to the caller's own site must show its data, or "empty" for the
+    # other site would prove nothing.
+    return {"allowed"} if rule.other == EMPTY else {"allowed", EMPTY}
+
+
+def _outcome(response: httpx.Response) -> str:
+    status = response.status_code
+    if status == 403:
+        return "refused"
+    if status == 404:
+        return NOT_FOUND
+    if status in (401, 405) or status >= 500:
+        return f"broken {status}"
+    return EMPTY if status < 300 and _is_empty(response) else "allowed"
+
+
+def _is_empty(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "")
+    if kind.startswith("application/vnd.openxmlformats"):
+        sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+        assert sheet is not None
+        return sum(1 for _ in sheet.iter_rows()) <= 1  # the header row only
+    if not kind.startswith("application/json") or not response.content:
+        return False
+    body = response.json()
+    return body == [] or (isinstance(body, dict) and body.get("items") == [])
+
+
+def test_every_route_role_and_site_answers_by_the_rules(
+    matrix: Matrix
+) -> None:
+    client, ctx, tokens = matrix
+    wrong: list[str] = []
+    for (method, path), role, side in itertools.product(sorted(RULES), ROLES, (OWN, OTHER)):
+        url, query, body = REQUESTS[(method, path)](ctx, side)
+        token = tokens[role]
+        if (method, path) in FRESH_SESSION:
+            username = "consult_a" if role == "consultant" else f"m.{role}"
+            token = signed_in(client, username)["Authorization"]
+        headers = {"Authorization": token}
+        if isinstance(body, dict) and "visit_id" in body:  # a follow-up: its id is the key
+            headers["Idempotency-Key"] = body["id"]
+        response = client.request(method, url, params=query, json=body, headers=headers)
+        expected = _expected(RULES[(method, path)], role, side)
+        got = _outcome(response)
+        if got not in expected:
+            wrong.append(f"{method} {path} as {role} ({side} site): expected {expected}, "
+                         f"got {response.status_code} {response.text[:160]}")
+    assert wrong == []
+
+
+def test_the_walk_would_see_a_leak(matrix: Matrix) -> None:
+    """The outcome check is not blind: a consultant reading another site's customer would
+    be caught as "allowed" where the rule says "not found"."""
+    client, ctx, tokens = matrix
+    rule = RULES[("GET", "/api/v1/customers/{customer_id}")]
+    assert _expected(rule, "consultant", OTHER) == {NOT_FOUND}
+    own = client.get(f"/api/v1/customers/{ctx.sales(OWN).customer_id}",
+                     headers={"Authorization": tokens["consultant"]})
+    assert _outcome(own) == "allowed"
+    assert _outcome(own) not in _expected(rule, "consultant", OTHER)
+    # An unfiltered visit list is not "empty" for the other site: the filter is what counts.
+    visits = client.get("/api/v1/visits", params={"site_id": "site-a"},
+                        headers={"Authorization": tokens["consultant"]})
+    assert _outcome(visits) == "allowed"
