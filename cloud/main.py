@@ -19,8 +19,8 @@ from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.identity.api import router as identity_router
 from cloud.identity.principal_listener import PrincipalServing
-from cloud.privacy.api import router as privacy_router
 from cloud.identity.throttle import from_settings as login_throttle
+from cloud.privacy.api import router as privacy_router
 from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router

@@ -6,7 +6,6 @@ command generates a set into its data folder and passes them in.
 
 from __future__ import annotations
 
-import ipaddress
 from functools import cached_property
 
 from pydantic import Field, SecretStr, field_validator

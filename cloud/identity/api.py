@@ -41,8 +41,8 @@ from cloud.identity.schemas import (
     UserUpdateIn,
 )
 from cloud.identity.security import generate_password
-from shared.activity import is_background
 from cloud.identity.throttle import LoginThrottle
+from shared.activity import is_background
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.errors import Forbidden
 

@@ -3,7 +3,7 @@ Functions flush; the caller commits."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
@@ -15,7 +15,7 @@ from cloud.identity.models import PasswordHistory, User
 from cloud.identity.principal import Principal
 from cloud.identity.throttle import LoginThrottle
 from cloud.settings import CloudSettings
-from shared.timeutil import as_utc, utcnow
+from shared.timeutil import utcnow
 
 
 def change_password(

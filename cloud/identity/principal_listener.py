@@ -34,16 +34,20 @@ class PrincipalListener:
         self._url = make_url(url) if url else engine.url
         self._cache = cache
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="principal-listener",
-                                        daemon=True)
+        self._thread: threading.Thread | None = None
         self.connected = threading.Event()
 
     def start(self) -> None:
+        # A thread per start: an app's lifespan may run more than once (tests, reloads).
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="principal-listener",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
     def _dsn(self) -> str:
         url = self._url.set(drivername="postgresql")

@@ -8,7 +8,6 @@ the caller commits.
 
 from __future__ import annotations
 
-from cloud.identity.assignments import set_roles, set_scopes
 from cloud.identity.accounts import (
     UserPage,
     create_user,
@@ -18,6 +17,7 @@ from cloud.identity.accounts import (
     reset_password,
     update_user,
 )
+from cloud.identity.assignments import set_roles, set_scopes
 from cloud.identity.passwords import change_password, password_change_pending
 from cloud.identity.records import UserView
 from cloud.identity.sessions import (

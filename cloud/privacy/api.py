@@ -23,6 +23,7 @@ from cloud.privacy.schemas import (
     SubjectRequestPublic,
 )
 from cloud.settings import CloudSettings
+from shared.bounds import IdPath
 
 router = APIRouter(prefix="/privacy/requests", tags=["privacy 个人信息主体请求"])
 
@@ -59,13 +60,13 @@ def create_request(body: SubjectRequestIn, session: SessionDep, principal: Offic
 
 
 @router.get("/{request_id}", response_model=SubjectRequestDetail)
-def get_request(request_id: int, session: SessionDep, principal: Officer,
+def get_request(request_id: IdPath, session: SessionDep, principal: Officer,
                 settings: SettingsDep) -> SubjectRequestDetail:
     return detailed(settings, service.get(session, request_id))
 
 
 @router.post("/{request_id}/subject-data", response_model=SubjectData)
-def subject_data(request_id: int, session: SessionDep, principal: Officer,
+def subject_data(request_id: IdPath, session: SessionDep, principal: Officer,
                  settings: SettingsDep) -> SubjectData:
     """Unmasked: POST because reading it is an audited act."""
     data = service.subject_data(session, principal=principal, settings=settings,
@@ -74,7 +75,7 @@ def subject_data(request_id: int, session: SessionDep, principal: Officer,
 
 
 @router.post("/{request_id}/correct", response_model=SubjectRequestPublic)
-def correct(request_id: int, body: CorrectionIn, session: SessionDep, principal: Officer,
+def correct(request_id: IdPath, body: CorrectionIn, session: SessionDep, principal: Officer,
             settings: SettingsDep) -> SubjectRequestPublic:
     request = service.correct_name(session, principal=principal, settings=settings,
                                    request_id=request_id, name=body.name)
@@ -82,7 +83,7 @@ def correct(request_id: int, body: CorrectionIn, session: SessionDep, principal:
 
 
 @router.post("/{request_id}/erase", response_model=ErasureOut)
-def erase(request_id: int, session: SessionDep, principal: Officer,
+def erase(request_id: IdPath, session: SessionDep, principal: Officer,
           settings: SettingsDep) -> ErasureOut:
     done = service.erase(session, principal=principal, settings=settings,
                          request_id=request_id)
@@ -91,7 +92,7 @@ def erase(request_id: int, session: SessionDep, principal: Officer,
 
 
 @router.post("/{request_id}/complete", response_model=SubjectRequestPublic)
-def complete(request_id: int, body: ResolutionIn, session: SessionDep,
+def complete(request_id: IdPath, body: ResolutionIn, session: SessionDep,
              principal: Officer) -> SubjectRequestPublic:
     request = service.complete(session, principal=principal, request_id=request_id,
                                resolution=body.resolution)
@@ -99,7 +100,7 @@ def complete(request_id: int, body: ResolutionIn, session: SessionDep,
 
 
 @router.post("/{request_id}/refuse", response_model=SubjectRequestPublic)
-def refuse(request_id: int, body: RefusalIn, session: SessionDep,
+def refuse(request_id: IdPath, body: RefusalIn, session: SessionDep,
            principal: Officer) -> SubjectRequestPublic:
     request = service.refuse(session, principal=principal, request_id=request_id,
                              code=body.code, reason=body.reason)

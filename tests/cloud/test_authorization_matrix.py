@@ -31,10 +31,11 @@ from tests.cloud.sales_world import PHONE_A, PHONE_B, SiteWorld, build_world
 from tests.cloud.test_route_permissions import ANONYMOUS_ROUTES, endpoints
 
 ROLES = ("sys_admin", "security_admin", "audit_admin", "hq_manager", "sales_manager",
-         "consultant", "receptionist")
+         "consultant", "receptionist", "privacy_officer")
 EVERYONE = frozenset(ROLES)
 SITE_STAFF = frozenset({"hq_manager", "sales_manager", "consultant", "receptionist"})
 CUSTOMER_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
+PRIVACY = frozenset({"privacy_officer"})
 
 OWN, OTHER = "own", "other"
 
@@ -68,7 +69,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/audit/logs/export"): Rule(frozenset({"audit_admin"})),
     ("GET", "/api/v1/sites"): Rule(EVERYONE - {"audit_admin"}),
     ("POST", "/api/v1/sites"): Rule(frozenset({"sys_admin"})),
-    ("GET", "/api/v1/projects"): Rule(frozenset({"sys_admin"}) | SITE_STAFF, other=EMPTY),
+    ("GET", "/api/v1/projects"): Rule(frozenset({"sys_admin", "privacy_officer"}) | SITE_STAFF,
+                                      other=EMPTY),
     ("POST", "/api/v1/projects"): Rule(frozenset({"sys_admin"}), other=NOT_FOUND),
     ("GET", "/api/v1/visits"): Rule(SITE_STAFF, other=EMPTY),
     ("GET", "/api/v1/visits/export"): Rule(frozenset({"hq_manager", "sales_manager"}),
@@ -87,6 +89,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/follow-ups"): Rule(CUSTOMER_READERS, other=NOT_FOUND),
     ("GET", "/api/v1/sync/sites"): Rule(frozenset({"sys_admin", "hq_manager"})),
     ("GET", "/api/v1/sync/rejections"): Rule(frozenset({"sys_admin", "hq_manager"})),
+    # Data-subject requests name a person, not a site: only the privacy officer.
+    ("GET", "/api/v1/privacy/requests"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests"): Rule(PRIVACY),
+    ("GET", "/api/v1/privacy/requests/{request_id}"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/subject-data"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/correct"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/erase"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/complete"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/refuse"): Rule(PRIVACY),
 }
 
 
@@ -96,6 +107,7 @@ class Ctx:
 
     world: dict[str, Any]
     targets: dict[str, int]  # a business user at each site, for the user routes
+    privacy_request: int  # an open access request (a call of the wrong kind answers 409)
 
     def site(self, side: str) -> str:
         return "site-a" if side == OWN else "site-b"
@@ -167,6 +179,24 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "/api/v1/follow-ups", {"customer_id": c.sales(s).customer_id}, None),
     ("GET", "/api/v1/sync/sites"): lambda c, s: ("/api/v1/sync/sites", None, None),
     ("GET", "/api/v1/sync/rejections"): lambda c, s: ("/api/v1/sync/rejections", None, None),
+    ("GET", "/api/v1/privacy/requests"): lambda c, s: ("/api/v1/privacy/requests", None, None),
+    ("POST", "/api/v1/privacy/requests"): lambda c, s: (
+        "/api/v1/privacy/requests", None, {"kind": "access", "phone": PHONE_A,
+                                           "channel": "phone"}),
+    ("GET", "/api/v1/privacy/requests/{request_id}"): lambda c, s: (
+        f"/api/v1/privacy/requests/{c.privacy_request}", None, None),
+    ("POST", "/api/v1/privacy/requests/{request_id}/subject-data"): lambda c, s: (
+        f"/api/v1/privacy/requests/{c.privacy_request}/subject-data", None, None),
+    ("POST", "/api/v1/privacy/requests/{request_id}/correct"): lambda c, s: (
+        f"/api/v1/privacy/requests/{c.privacy_request}/correct", None, {"name": "陈先生"}),
+    ("POST", "/api/v1/privacy/requests/{request_id}/erase"): lambda c, s: (
+        f"/api/v1/privacy/requests/{c.privacy_request}/erase", None, None),
+    ("POST", "/api/v1/privacy/requests/{request_id}/complete"): lambda c, s: (
+        f"/api/v1/privacy/requests/{c.privacy_request}/complete", None,
+        {"resolution": "已当面提供"}),
+    ("POST", "/api/v1/privacy/requests/{request_id}/refuse"): lambda c, s: (
+        f"/api/v1/privacy/requests/{c.privacy_request}/refuse", None,
+        {"code": "unfounded", "reason": "矩阵测试"}),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})
@@ -211,7 +241,11 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
         tokens = {role: signed_in(client, f"m.{role}") for role in ROLES}
         # The consultant of site A who owns its customer, so "contact" has a case to allow.
         tokens["consultant"] = signed_in(client, "consult_a")
-        yield client, Ctx(world, {k: v or 0 for k, v in targets.items()}), {
+        opened = client.post("/api/v1/privacy/requests", headers=tokens["privacy_officer"],
+                             json={"kind": "access", "phone": PHONE_A, "channel": "onsite"})
+        assert opened.status_code == 201, opened.text
+        yield client, Ctx(world, {k: v or 0 for k, v in targets.items()},
+                          opened.json()["id"]), {
             role: h["Authorization"] for role, h in tokens.items()}
 
 
