@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.catalog.models import Project
+from cloud.identity import service as identity_service
 from cloud.settings import CloudSettings
 from cloud.sync import provision
 from cloud.sync.consumer import SyncConsumer
@@ -128,3 +129,19 @@ def chaos_stack(tmp_path: Path, engine: Engine, settings: CloudSettings, broker:
                  seed=chaos_seed())
     yield made
     made.close()
+
+
+CONSULTANT_PASSWORD = "Wl#2026-consultant"
+
+
+@pytest.fixture
+def consultant_id(engine: Engine, sites: tuple[ProvisionedSite, ...]) -> int:
+    """王磊, a consultant of site A who may sign in (no password change pending)."""
+    with Session(engine) as s:
+        user = identity_service.create_user(
+            s, username="wanglei", password=CONSULTANT_PASSWORD, display_name="王磊",
+            roles=["consultant"], site_ids=[sites[0].site_id], must_change_password=False,
+            actor="test")
+        s.commit()
+        assert user.id is not None
+        return user.id

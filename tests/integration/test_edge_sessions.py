@@ -17,31 +17,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
-from cloud.identity import service as identity_service
 from cloud.sync.consumer import SyncConsumer
-from tests.integration.conftest import ProvisionedSite
+from tests.integration.conftest import CONSULTANT_PASSWORD, ProvisionedSite
 from tests.integration.edge_process import EdgeProcess
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.integration
-PASSWORD = "Wl#2026-consultant"
 DOWN_POLL_SECONDS = 1.0
 # One poll, then the batch's round trip through the broker and the cloud; the slack is
 # for a loaded test machine, not for the protocol.
 BOUND_SECONDS = DOWN_POLL_SECONDS + 9.0
-
-
-@pytest.fixture
-def consultant_id(engine: Engine, sites: tuple[ProvisionedSite, ...]) -> int:
-    with Session(engine) as s:
-        user = identity_service.create_user(
-            s, username="wanglei", password=PASSWORD, display_name="王磊",
-            roles=["consultant"], site_ids=[sites[0].site_id], must_change_password=False,
-            actor="test")
-        s.commit()
-        assert user.id is not None
-        return user.id
 
 
 @pytest.fixture
@@ -61,7 +47,7 @@ def sign_in(client: TestClient, site_id: str) -> tuple[dict[str, str], str]:
     """(cloud bearer header, this site's edge token) of a fresh cloud login."""
     client.cookies.clear()
     response = client.post("/api/v1/auth/login",
-                           json={"username": "wanglei", "password": PASSWORD})
+                           json={"username": "wanglei", "password": CONSULTANT_PASSWORD})
     assert response.status_code == 200, response.text
     auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
     tokens = client.post("/api/v1/auth/edge-token", params={"site_id": site_id}, headers=auth)
@@ -101,7 +87,8 @@ def test_logout_and_password_change_at_the_cloud_end_edge_tokens_within_the_boun
 
     auth, current = sign_in(client, site_id)
     changed = client.post("/api/v1/auth/password", headers=auth,
-                          json={"old_password": PASSWORD, "new_password": "Lobby&Desk2027"})
+                          json={"old_password": CONSULTANT_PASSWORD,
+                                "new_password": "Lobby&Desk2027"})
     assert changed.status_code == 204
     # Every edge token issued before the change ends, this phone's too.
     assert refused_within(edge, other_phone) < BOUND_SECONDS

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
-from cloud.identity import service as identity_service
 from cloud.sales.models import Customer, Visit
 from cloud.settings import CloudSettings
 from cloud.sync.consumer import SyncConsumer
@@ -33,18 +32,6 @@ pytestmark = pytest.mark.integration
 def visits(engine: Engine) -> list[Visit]:
     with Session(engine) as s:
         return list(s.exec(select(Visit)).all())
-
-
-@pytest.fixture
-def consultant_id(engine: Engine, sites: tuple[ProvisionedSite, ...]) -> int:
-    with Session(engine) as s:
-        user = identity_service.create_user(
-            s, username="wanglei", password="Wl#2026-consultant", display_name="王磊",
-            roles=["consultant"], site_ids=[sites[0].site_id], actor="test",
-        )
-        s.commit()
-        assert user.id is not None
-        return user.id
 
 
 @pytest.fixture

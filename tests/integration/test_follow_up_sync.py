@@ -16,31 +16,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
-from cloud.identity import service as identity_service
 from cloud.sales.models import FollowUp, Visit
 from cloud.sync.consumer import SyncConsumer
 from cloud.sync.models import SyncEvent
 from shared.timeutil import utcnow
-from tests.integration.conftest import ProvisionedSite
+from tests.integration.conftest import CONSULTANT_PASSWORD, ProvisionedSite
 from tests.integration.edge_process import EdgeProcess
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.integration
-PASSWORD = "Wl#2026-consultant"
-
-
-@pytest.fixture
-def consultant_id(engine: Engine, sites: tuple[ProvisionedSite, ...]) -> int:
-    with Session(engine) as s:
-        user = identity_service.create_user(
-            s, username="wanglei", password=PASSWORD, display_name="王磊",
-            roles=["consultant"], site_ids=[sites[0].site_id], must_change_password=False,
-            actor="test",
-        )
-        s.commit()
-        assert user.id is not None
-        return user.id
 
 
 @pytest.fixture
@@ -59,7 +44,7 @@ def edge(tmp_path: Path, broker: Mosquitto, sites: tuple[ProvisionedSite, ...],
 def cloud_auth(client: TestClient, consultant_id: int) -> dict[str, str]:
     """The consultant signed in at the real cloud API."""
     response = client.post("/api/v1/auth/login",
-                           json={"username": "wanglei", "password": PASSWORD})
+                           json={"username": "wanglei", "password": CONSULTANT_PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
