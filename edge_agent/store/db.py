@@ -14,6 +14,7 @@ spinning on SQLITE_BUSY.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -81,6 +82,27 @@ def _is_full(error: BaseException) -> bool:
         "database or disk is full" in text)
 
 
+async def _to_the_end(operation: Awaitable[T]) -> T:
+    """Await a store operation that the caller's cancellation does not cut short.
+
+    A transaction cancelled between two driver calls leaves its pooled connection checked
+    out; the garbage collector then resets it from whatever code happens to run, outside
+    the event loop's control, and an aiosqlite connection that is never closed keeps its
+    (non-daemon) thread and so the process alive at exit. Store operations take
+    milliseconds, so the cancellation is delivered once the operation has ended.
+    """
+    task = asyncio.ensure_future(operation)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller was cancelled and hears only that
+        raise
+
+
 class Store:
     """Transactions on the edge database."""
 
@@ -130,6 +152,14 @@ class Store:
         **kwargs: P.kwargs,
     ) -> T:
         """`await fn(session, …)` in a (deferred) read transaction, rolled back after."""
+        return await _to_the_end(self._read(fn, *args, **kwargs))
+
+    async def _read(
+        self,
+        fn: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
         async with AsyncSession(self.engine, expire_on_commit=False) as session:
             return await fn(session, *args, **kwargs)
 
@@ -141,6 +171,14 @@ class Store:
     ) -> T:
         """`await fn(session, …)` in one BEGIN IMMEDIATE transaction: committed when it
         returns, rolled back when it raises. Writers in this process run one at a time."""
+        return await _to_the_end(self._write(fn, *args, **kwargs))
+
+    async def _write(
+        self,
+        fn: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
         async with self._write_lock, AsyncSession(self.engine, expire_on_commit=False) as session:
             await session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
             try:

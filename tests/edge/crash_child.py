@@ -9,6 +9,7 @@ until one down-feed batch has been applied.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import sys
 
 from edge_agent.kiosk.schemas import VisitIn
@@ -19,6 +20,9 @@ from edge_agent.sync.agent import SyncAgent
 from tests.edge.helpers import eventually
 
 DRAIN_TIMEOUT_SECONDS = 20
+# Under the parent's 60 s timeout: a child that hangs prints every thread's stack and exits,
+# so the failure says where it hung.
+HANG_DUMP_SECONDS = 45
 
 
 async def main(command: str, phones: list[str]) -> int:
@@ -48,4 +52,5 @@ async def main(command: str, phones: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    faulthandler.dump_traceback_later(HANG_DUMP_SECONDS, exit=True)
     sys.exit(asyncio.run(main(sys.argv[1], sys.argv[2:])))

@@ -136,6 +136,32 @@ async def test_write_transactions_begin_immediate(store: Store) -> None:
     assert "locked" in await store.write(probe)
 
 
+async def test_a_cancelled_caller_lets_the_transaction_end_and_return_its_connection(
+    store: Store, edge_settings: EdgeSettings
+) -> None:
+    # The agent's stop() cancels loops that may be inside a transaction; a transaction cut
+    # off there left its connection to the garbage collector (and the process hung at exit).
+    inside = asyncio.Event()
+
+    async def slow_write(session: AsyncSession) -> int:
+        seq = await outbox.allocate_seq(session)
+        inside.set()
+        await asyncio.sleep(0.2)
+        await (await session.connection()).exec_driver_sql("SELECT 1")
+        return seq
+
+    caller = asyncio.create_task(store.write(slow_write))
+    await inside.wait()
+    caller.cancel()
+    caller.cancel()  # a second cancellation must not cut it short either
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    # The write ran to its end and committed: the next seq follows it.
+    result = await register_visit(store, edge_settings, VisitIn(phone="13800000003", party_size=1))
+    assert result.visit.seq == 2
+
+
 async def test_concurrent_registrations_get_gapless_seqs(
     store: Store, edge_settings: EdgeSettings
 ) -> None:
