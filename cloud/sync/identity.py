@@ -7,9 +7,9 @@
   from that store's own acked position. No row of the old epoch is touched.
 - **Instance.** A new agent process of the same store takes over: the previous one is
   gone. But when the previous instance speaks again after the switch, within
-  TWIN_WINDOW, two agents run with one site's credentials (a cloned appliance): alarm,
-  and the newer one is refused (`instance_conflict`) until an operator decides
-  (`anchang site resolve-twin`).
+  TWIN_WINDOW, with a message sent after the new one started sending, two agents run
+  with one site's credentials (a cloned appliance): alarm, and the newer one is refused
+  (`instance_conflict`) until an operator decides (`anchang site resolve-twin`).
 
 Every adoption, refusal and alarm is audited; the caller holds the site's row lock.
 """
@@ -95,28 +95,45 @@ def adopt_epoch(session: Session, link: SiteLink, epoch: UUID, acked_position: i
 
 
 def instance_refusal(session: Session, link: SiteLink, instance: UUID, now: datetime,
-                     *, live: bool) -> str | None:
+                     *, live: bool, sent_at: datetime) -> str | None:
     """None when `instance` may speak for the site; INSTANCE_CONFLICT when it is the
     newer of two agents running at once. Only what a running agent sends is evidence: a
     retained status replayed on subscribe, or an offline one (a last will, published by
-    the broker when the next agent takes over the connection), is not (`live` False)."""
+    the broker when the next agent takes over the connection), is not (`live` False);
+    nor is a message an earlier agent sent before the current one started (`sent_at`, by
+    the appliance's clock): a frame a proxy or the broker delivered late, after the agent
+    that sent it had ended. Its content is still good — it comes from the same store."""
     value = str(instance)
+    sent_at = as_utc(sent_at)
     if link.refused_instance == value:
         return INSTANCE_CONFLICT
     if link.instance == value or not live:
+        if link.instance == value and (link.instance_since is None or
+                                       sent_at < as_utc(link.instance_since)):
+            link.instance_since = sent_at
         return None
+    if is_late_frame(link, instance, sent_at):
+        return None  # no switch back to an agent that has ended
     recent = link.instance_switched_at is not None and \
         now - as_utc(link.instance_switched_at) < TWIN_WINDOW
     if link.previous_instance == value and recent:
         # The instance we switched away from is still talking: two agents, one site.
         newer = link.instance
-        link.instance, link.previous_instance = value, None
+        link.instance, link.previous_instance, link.instance_since = value, None, sent_at
         link.refused_instance, link.twin_alarm = newer, True
         _audit(session, link, "sync.twin_detected", "failure", kept=value, refused=newer)
         return None
     # A new agent process (a restart, an upgrade): it takes over.
-    link.previous_instance, link.instance, link.instance_switched_at = link.instance, value, now
+    link.previous_instance, link.instance = link.instance, value
+    link.instance_switched_at, link.instance_since = now, sent_at
     return None
+
+
+def is_late_frame(link: SiteLink, instance: UUID, sent_at: datetime) -> bool:
+    """A message of an earlier agent, sent before the current one started sending: what
+    it says about the appliance's state is out of date."""
+    return link.instance is not None and str(instance) != link.instance and \
+        link.instance_since is not None and as_utc(sent_at) < as_utc(link.instance_since)
 
 
 def allow_reenrol(session: Session, link: SiteLink, *, actor: str) -> None:

@@ -51,6 +51,9 @@ class SiteLink(SQLModel, table=True):
     previous_instance: str | None = Field(default=None, max_length=36)
     instance_switched_at: datetime | None = Field(
         default=None, sa_column=utc_column(nullable=True))
+    instance_since: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True),
+        description="the earliest send time, by the appliance's clock, heard from `instance`")
     twin_alarm: bool = False
     refused_instance: str | None = Field(default=None, max_length=36)
     conflict_alarm: bool = Field(default=False, description="a seq resent with other content")

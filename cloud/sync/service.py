@@ -246,7 +246,8 @@ def _admit(session: Session, link: SiteLink, envelopes: Iterable[Envelope],
             identity.adopt_epoch(session, link, envelope.epoch, link.last_applied_seq)
             result.epoch = link.epoch
         refusal = identity.epoch_refusal(session, link, envelope.epoch, received_at) or \
-            identity.instance_refusal(session, link, envelope.instance, received_at, live=True)
+            identity.instance_refusal(session, link, envelope.instance, received_at,
+                                      live=True, sent_at=envelope.sent_at)
         if refusal is not None:
             result.rejected.append(Rejection(seq=envelope.seq, event_id=str(envelope.event_id),
                                              reason=refusal, consumed=False))

@@ -82,8 +82,10 @@ def record_status(
         refusal = None if accepted else identity.epoch_refusal(
             session, link, status.epoch, received_at)
         refusal = refusal or identity.instance_refusal(
-            session, link, status.instance, received_at, live=True)
-        if refusal is None:
+            session, link, status.instance, received_at, live=True,
+            sent_at=status.edge_time)
+        if refusal is None and not identity.is_late_frame(link, status.instance,
+                                                          status.edge_time):
             _take_state(session, link, status)
             _take_skew(session, settings, link, status)
     session.add(link)

@@ -40,10 +40,11 @@ def site(db: Session, settings: CloudSettings) -> tuple[bytes, int]:
 
 def visit(key: bytes, project: int, seq: int, phone: str = "13800000001", *,
           epoch: uuid.UUID = EPOCH, instance: uuid.UUID = INSTANCE,
-          **payload: Any) -> Envelope:
+          sent_at: datetime | None = None, **payload: Any) -> Envelope:
     return Envelope(
         site_id=SITE, epoch=epoch, instance=instance, seq=seq, event_id=uuid.uuid4(),
-        type=VISIT_REGISTERED, occurred_at=utcnow() - timedelta(minutes=1), sent_at=utcnow(),
+        type=VISIT_REGISTERED, occurred_at=utcnow() - timedelta(minutes=1),
+        sent_at=sent_at or utcnow(),
         payload={"visit_id": str(uuid.uuid4()), "project_id": project, "phone": phone,
                  "party_size": 1, **payload},
     ).signed(key)
@@ -180,6 +181,33 @@ def test_a_restart_is_not_a_twin(db: Session, settings: CloudSettings,
     report(db, settings, key, instance=first, live=False)
     assert apply(db, settings, visit(key, project, 1, instance=second)).rejected == []
     assert not link(db).twin_alarm and audits(db, "sync.twin_detected") == []
+
+
+def test_a_late_frame_of_the_agent_that_ended_is_applied_and_is_not_a_twin(
+    db: Session, settings: CloudSettings, site: tuple[bytes, int]
+) -> None:
+    # A proxy (or the broker's queue) delivers frames of the old agent after the new one
+    # has started: sent before it, they are no evidence of a second agent.
+    key, project = site
+    old, new = uuid.uuid4(), uuid.uuid4()
+    start = utcnow()
+    apply(db, settings, visit(key, project, 1, "13800000001", instance=old, sent_at=start))
+    report(db, settings, key, instance=new, edge_time=start + timedelta(seconds=30),
+           backlog=1, last_acked_seq=1, next_seq=3)
+    late = apply(db, settings, visit(key, project, 2, "13800000002", instance=old,
+                                     sent_at=start + timedelta(seconds=10)))
+    assert late.rejected == [] and link(db).last_applied_seq == 2  # same store: applied
+    report(db, settings, key, instance=old, edge_time=start + timedelta(seconds=20),
+           backlog=7, last_acked_seq=1, next_seq=3)
+    assert link(db).edge_backlog == 1  # the late status says nothing about today
+    assert (link(db).instance, link(db).twin_alarm) == (str(new), False)
+    assert apply(db, settings, visit(key, project, 3, "13800000003", instance=new)
+                 ).rejected == []
+    assert audits(db, "sync.twin_detected") == []
+    # The old agent sending anew after the new one started is a twin after all.
+    apply(db, settings, visit(key, project, 4, "13800000004", instance=old,
+                              sent_at=utcnow() + timedelta(seconds=40)))
+    assert link(db).twin_alarm and link(db).refused_instance == str(new)
 
 
 def test_clock_skew_comes_only_from_the_edges_fresh_round_trip(

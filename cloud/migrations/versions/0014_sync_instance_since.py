@@ -1,0 +1,26 @@
+"""site_link.instance_since: when the current agent started sending, by the appliance's
+clock — a message of an earlier agent sent before it is a late frame, not a twin
+
+Revision ID: 0014_sync_instance_since
+Revises: 0010_sec_admin_login_throttle
+Create Date: 2026-11-27
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0014_sync_instance_since"
+down_revision: str | None = "0010_sec_admin_login_throttle"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("site_link") as batch:
+        batch.add_column(sa.Column("instance_since", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("site_link") as batch:
+        batch.drop_column("instance_since")
