@@ -100,40 +100,59 @@ def instance_refusal(session: Session, link: SiteLink, instance: UUID, now: date
     newer of two agents running at once. Only what a running agent sends is evidence: a
     retained status replayed on subscribe, or an offline one (a last will, published by
     the broker when the next agent takes over the connection), is not (`live` False);
-    nor is a message an earlier agent sent before the current one started (`sent_at`, by
-    the appliance's clock): a frame a proxy or the broker delivered late, after the agent
-    that sent it had ended. Its content is still good — it comes from the same store."""
+    nor is a late frame (`is_late_frame`), whose content is still good: it comes from
+    the same store."""
     value = str(instance)
-    sent_at = as_utc(sent_at)
     if link.refused_instance == value:
         return INSTANCE_CONFLICT
-    if link.instance == value or not live:
-        if link.instance == value and (link.instance_since is None or
-                                       sent_at < as_utc(link.instance_since)):
-            link.instance_since = sent_at
+    if link.instance == value:
+        _heard_current(link, now, sent_at)
         return None
-    if is_late_frame(link, instance, sent_at):
+    if not live or is_late_frame(link, instance, sent_at):
         return None  # no switch back to an agent that has ended
     recent = link.instance_switched_at is not None and \
         now - as_utc(link.instance_switched_at) < TWIN_WINDOW
     if link.previous_instance == value and recent:
         # The instance we switched away from is still talking: two agents, one site.
         newer = link.instance
-        link.instance, link.previous_instance, link.instance_since = value, None, sent_at
+        link.instance, link.previous_instance = value, None
+        link.instance_offset, link.previous_offset = link.previous_offset, None
+        link.instance_since = None
+        _heard_current(link, now, sent_at)
         link.refused_instance, link.twin_alarm = newer, True
         _audit(session, link, "sync.twin_detected", "failure", kept=value, refused=newer)
         return None
     # A new agent process (a restart, an upgrade): it takes over.
     link.previous_instance, link.instance = link.instance, value
-    link.instance_switched_at, link.instance_since = now, sent_at
+    link.previous_offset, link.instance_offset = link.instance_offset, None
+    link.instance_switched_at, link.instance_since = now, None
+    _heard_current(link, now, sent_at)
     return None
 
 
+def _heard_current(link: SiteLink, now: datetime, sent_at: datetime) -> None:
+    sent_at = as_utc(sent_at)
+    if link.instance_since is None or sent_at < as_utc(link.instance_since):
+        link.instance_since = sent_at
+    offset = (now - sent_at).total_seconds()
+    if link.instance_offset is None or offset < link.instance_offset:
+        link.instance_offset = offset
+
+
 def is_late_frame(link: SiteLink, instance: UUID, sent_at: datetime) -> bool:
-    """A message of an earlier agent, sent before the current one started sending: what
-    it says about the appliance's state is out of date."""
-    return link.instance is not None and str(instance) != link.instance and \
-        link.instance_since is not None and as_utc(sent_at) < as_utc(link.instance_since)
+    """A message of the previous agent sent before the current one started sending — a
+    frame a proxy buffered, or the broker delivered behind the new agent's first: what it
+    says about the appliance's state is out of date, and it is no sign of a second agent.
+    Judged by the appliance's clock (the same on both sides of a restart) or, when that
+    clock was stepped between the two agents, by the previous agent's send time brought
+    to our clock; a clone sending after the switch passes neither."""
+    if link.previous_instance != str(instance) or link.instance_switched_at is None:
+        return False
+    sent_at = as_utc(sent_at)
+    if link.instance_since is not None and sent_at < as_utc(link.instance_since):
+        return True
+    return link.previous_offset is not None and \
+        sent_at + timedelta(seconds=link.previous_offset) < as_utc(link.instance_switched_at)
 
 
 def allow_reenrol(session: Session, link: SiteLink, *, actor: str) -> None:
@@ -150,6 +169,7 @@ def resolve_twin(session: Session, link: SiteLink, keep: str, *, actor: str) -> 
         raise UnknownInstance(keep)
     other = link.refused_instance if keep == link.instance else link.instance
     link.instance, link.previous_instance = keep, None
+    link.instance_since = link.instance_offset = link.previous_offset = None  # learnt anew
     link.refused_instance, link.twin_alarm = other, False
     audit_service.record(session, action="sync.twin_resolved", actor=actor,
                          object_type="site", object_id=link.site_id,

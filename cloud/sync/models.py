@@ -54,6 +54,10 @@ class SiteLink(SQLModel, table=True):
     instance_since: datetime | None = Field(
         default=None, sa_column=utc_column(nullable=True),
         description="the earliest send time, by the appliance's clock, heard from `instance`")
+    instance_offset: float | None = Field(
+        default=None, description="least (received − sent) seen from `instance`, seconds")
+    previous_offset: float | None = Field(
+        default=None, description="the same for `previous_instance`")
     twin_alarm: bool = False
     refused_instance: str | None = Field(default=None, max_length=36)
     conflict_alarm: bool = Field(default=False, description="a seq resent with other content")

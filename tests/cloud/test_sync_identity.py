@@ -210,6 +210,29 @@ def test_a_late_frame_of_the_agent_that_ended_is_applied_and_is_not_a_twin(
     assert link(db).twin_alarm and link(db).refused_instance == str(new)
 
 
+def test_late_frames_are_told_apart_from_twins_when_the_clock_was_stepped_at_a_restart(
+    db: Session, settings: CloudSettings, site: tuple[bytes, int]
+) -> None:
+    # The old agent ran two days ahead; the new one started with the clock put right. Its
+    # late frames carry the old clock: brought to ours, they were sent before the switch.
+    key, project = site
+    old, new, behind = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    start, ahead = utcnow(), timedelta(days=2)
+    report(db, settings, key, instance=old, at=start, edge_time=start + ahead)
+    apply(db, settings, visit(key, project, 1, instance=old, sent_at=start + ahead), at=start)
+    report(db, settings, key, instance=new, at=start + timedelta(seconds=20),
+           edge_time=start + timedelta(seconds=20))
+    late = visit(key, project, 2, "13800000002", instance=old,
+                 sent_at=start + ahead + timedelta(seconds=5))
+    assert apply(db, settings, late, at=start + timedelta(seconds=25)).rejected == []
+    assert (link(db).instance, link(db).twin_alarm) == (str(new), False)
+    # A new agent whose clock runs behind still takes over: it is no late frame.
+    report(db, settings, key, instance=behind, at=start + timedelta(seconds=40),
+           edge_time=start - timedelta(hours=1))
+    assert (link(db).instance, link(db).twin_alarm) == (str(behind), False)
+    assert audits(db, "sync.twin_detected") == []
+
+
 def test_clock_skew_comes_only_from_the_edges_fresh_round_trip(
     db: Session, settings: CloudSettings, site: tuple[bytes, int]
 ) -> None:

@@ -1,5 +1,6 @@
-"""site_link.instance_since: when the current agent started sending, by the appliance's
-clock — a message of an earlier agent sent before it is a late frame, not a twin
+"""site_link.instance_since, instance_offset, previous_offset: when the current agent
+started sending, by the appliance's clock and corrected to ours — a message of the previous
+agent sent before it is a late frame, not a twin
 
 Revision ID: 0014_sync_instance_since
 Revises: 0010_sec_admin_login_throttle
@@ -19,8 +20,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("site_link") as batch:
         batch.add_column(sa.Column("instance_since", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("instance_offset", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("previous_offset", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("site_link") as batch:
+        batch.drop_column("previous_offset")
+        batch.drop_column("instance_offset")
         batch.drop_column("instance_since")
