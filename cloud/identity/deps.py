@@ -118,12 +118,15 @@ def _dependency(
 
 async def _audit_denial(request: Request, session: Session, principal: Principal,
                         missing: list[str]) -> None:
-    route = f"{request.method} {getattr(request.scope.get('route'), 'path', request.url.path)}"
-    suppressed = request.app.state.denial_limiter.admit((principal.user_id, route),
-                                                        time.monotonic())
+    # Limited per route template, so walking ids (/customers/1…n/unmask) is one key; the
+    # row names the concrete path that was tried.
+    template = getattr(request.scope.get("route"), "path", request.url.path)
+    suppressed = request.app.state.denial_limiter.admit(
+        (principal.user_id, f"{request.method} {template}"), time.monotonic())
     if suppressed is not None:
         await anyio.to_thread.run_sync(partial(
-            record_denial, session, principal=principal, route=route[:64], missing=missing,
+            record_denial, session, principal=principal,
+            route=f"{request.method} {request.url.path}"[:64], missing=missing,
             suppressed=suppressed))
 
 
