@@ -178,8 +178,12 @@ def check_heads(session: Session, folder: Path, keys: Mapping[str, bytes]) -> He
     archived_through = int(anchor["through_id"]) if anchor else 0
     files = sorted(folder.glob("audit-head-*.json")) if folder.is_dir() else []
     for path in files:
-        head = json.loads(path.read_text(encoding="utf-8"))
-        head_id, head_hash = int(head.get("id") or 0), head.get("hash")
+        try:
+            head = json.loads(path.read_text(encoding="utf-8"))
+            head_id, head_hash = int(head.get("id") or 0), head.get("hash")
+        except (ValueError, AttributeError):
+            return HeadsReport(ok=False, checked=len(files), bad_file=path.name,
+                               reason="链头文件无法读取（不是本系统导出的格式）")
         if head_id == 0 or head_id <= archived_through:
             continue  # exported from an empty log, or archived since
         if "mac" in head and not mac_ok(

@@ -215,3 +215,12 @@ def test_a_forged_head_file_is_refused(exported: Path, settings: CloudSettings) 
                                 env=_cli_env(settings))
     assert result.exit_code == 1
     assert "签名无效" in result.output
+
+
+def test_an_unreadable_head_file_is_reported(exported: Path, settings: CloudSettings) -> None:
+    (exported / "audit-head-20260101.json").write_text("[1, 2")
+
+    result = CliRunner().invoke(audit_cli, ["verify", "--heads", str(exported)],
+                                env=_cli_env(settings))
+    assert result.exit_code == 1
+    assert "无法读取" in result.output
