@@ -79,8 +79,9 @@ def record(
     `actor`, `ip` and `actor_id` default to the principal's. `actor_id` exists for events
     that precede a principal (a login). Phone numbers in any text are masked.
 
-    On PostgreSQL this holds an advisory lock until the caller's transaction ends, so
-    record at the end of a unit of work rather than before slow steps.
+    This holds a lock until the caller's transaction ends (PostgreSQL: an advisory lock;
+    SQLite: the database's write lock), so record at the end of a unit of work rather
+    than before slow steps.
     """
     if result not in RESULTS:
         raise ValueError(f"audit result must be one of {sorted(RESULTS)}, not {result!r}")
