@@ -74,14 +74,18 @@ def _secrets(data_dir: Path) -> dict[str, Any]:
     path = data_dir / "secrets.json"
     if path.exists():
         loaded: dict[str, Any] = json.loads(path.read_text())
-        return loaded
-    values = {
-        "jwt_secret": new_key() + new_key(),
-        "data_keys": f"k1:{new_key()}",
-        "blind_index_key": new_key(),
-        "cloud_mqtt_password": new_password(),
-        "accounts": {username: _password() for username, *_ in DEMO_PEOPLE},
-    }
+        if "audit_chain_keys" in loaded:
+            return loaded
+        values = loaded  # a demo folder from before the audit key: add one
+    else:
+        values = {
+            "jwt_secret": new_key() + new_key(),
+            "data_keys": f"k1:{new_key()}",
+            "blind_index_key": new_key(),
+            "cloud_mqtt_password": new_password(),
+            "accounts": {username: _password() for username, *_ in DEMO_PEOPLE},
+        }
+    values["audit_chain_keys"] = f"a1:{new_key()}"
     data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, ensure_ascii=False, indent=2))
     path.chmod(0o600)
@@ -181,8 +185,10 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
         _env_file=None,
         database_url=f"sqlite:///{data_dir}/cloud.db",
         jwt_secret=values["jwt_secret"], data_keys=values["data_keys"],
-        blind_index_key=values["blind_index_key"], sync_enabled=True, mqtt_port=port,
+        blind_index_key=values["blind_index_key"], audit_chain_keys=values["audit_chain_keys"],
+        sync_enabled=True, mqtt_port=port,
         mode="demo", audit_head_dir=str(data_dir / "audit-heads"),
+        audit_archive_dir=str(data_dir / "audit-archive"),
         mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,
         mqtt_password=values["cloud_mqtt_password"], mqtt_client_id="anchang-demo-cloud",
         # The consultant PWA is served by the edge and writes to the cloud when the edge

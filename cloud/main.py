@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cloud import health
 from cloud.audit.api import router as audit_router
+from cloud.audit.denials import DenialLimiter
 from cloud.catalog.api import router as catalog_router
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
@@ -77,6 +78,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sync_consumer = None
     app.state.principal_cache = principals.cache
+    app.state.denial_limiter = DenialLimiter()
     install_connection_gate(app, size=settings.db_pool_size,
                             wait_seconds=settings.db_wait_seconds)
     app.state.login_throttle = login_throttle(settings)

@@ -32,6 +32,10 @@ class CloudSettings(HardeningSettings):
         description="AES-GCM key ring 'k2:<b64>,k1:<b64>', first active"
     )
     blind_index_key: KeySecret = Field(description="HMAC key of the blind indexes (base64url)")
+    audit_chain_keys: KeyRingSecret = Field(
+        description="HMAC key ring 'a2:<b64>,a1:<b64>' (first active) signing the audit "
+        "chain's checkpoints and head files; kept out of the database so whoever can "
+        "rewrite the database cannot re-sign a rewritten chain")
 
     access_token_minutes: int = Field(15, ge=1, le=120)
     session_idle_minutes: int = Field(30, ge=5, le=24 * 60, description="refresh idle timeout")
@@ -108,6 +112,13 @@ class CloudSettings(HardeningSettings):
     audit_head_dir: str = Field(
         "var/audit-heads", description="folder (outside the database, ideally another disk or "
         "a mounted object store) where the daily job writes the audit chain's head")
+    audit_retention_days: int = Field(
+        180, ge=180, le=3650, description="audit rows are kept this long, then archived to "
+        "audit_archive_dir and deleted by a daily job; the law's floor is 180 days "
+        "(网络安全法 art. 21), and the database itself refuses deleting younger rows")
+    audit_archive_dir: str = Field(
+        "var/audit-archive", description="folder (outside the database, backed up with it) "
+        "of the audit rows past retention, one JSON-lines file per run")
 
 
     @field_validator("jwt_secret")
@@ -120,6 +131,10 @@ class CloudSettings(HardeningSettings):
     @cached_property
     def cipher(self) -> FieldCipher:
         return FieldCipher(parse_key_ring(self.data_keys.get_secret_value()))
+
+    @cached_property
+    def chain_keys(self) -> dict[str, bytes]:
+        return parse_key_ring(self.audit_chain_keys.get_secret_value())
 
     @cached_property
     def blind_index(self) -> BlindIndex:

@@ -53,6 +53,7 @@ def make_settings(database_url: str, **overrides: object) -> CloudSettings:
         "jwt_secret": new_key() + new_key(),
         "data_keys": f"k1:{new_key()}",
         "blind_index_key": new_key(),
+        "audit_chain_keys": f"a1:{new_key()}",
     }
     values.update(overrides)
     return CloudSettings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]

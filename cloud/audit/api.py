@@ -27,7 +27,7 @@ router = APIRouter(tags=["audit 安全审计"])
 
 CSV_HEADER = ("编号", "时间（北京时间）", "操作人", "操作人ID", "来源IP", "事件", "对象类型",
               "对象ID", "结果", "详情")
-_RESULT_NAMES = {"success": "成功", "failure": "失败"}
+_RESULT_NAMES = {"success": "成功", "failure": "失败", "denied": "越权被拒"}
 
 AuditReader = Annotated[Principal, Depends(authorize(Perm.AUDIT_READ))]
 AuditExporter = Annotated[Principal, Depends(authorize(Perm.AUDIT_EXPORT))]
@@ -43,7 +43,7 @@ def _as_instant(value: datetime | None) -> datetime | None:
 def audit_filter(
     action: Annotated[str | None, Query(max_length=64, description="事件前缀，如 auth.")] = None,
     actor: Annotated[str | None, Query(max_length=64)] = None,
-    result: Literal["success", "failure"] | None = None,
+    result: Literal["success", "failure", "denied"] | None = None,
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query(alias="from", description="起始时间（含）")] = None,

@@ -1,13 +1,14 @@
-"""`anchang audit …`: check the audit log's hash chain."""
+"""`anchang audit …`: check the audit log's hash chain and its exported heads."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlmodel import Session
 
-from cloud.audit.service import verify_chain
+from cloud.audit.chain import check_heads, verify_chain
 from cloud.db import make_engine
 from cloud.settings import CloudSettings
 
@@ -24,21 +25,33 @@ def verify(
     from_id: Annotated[
         int | None, typer.Option("--from-id", help="从此编号开始校验（更早的记录已归档时）")
     ] = None,
+    heads: Annotated[
+        Path | None, typer.Option("--heads", help="每日导出的链头文件目录（默认 AUDIT_HEAD_DIR）")
+    ] = None,
 ) -> None:
-    """校验审计日志的哈希链：完整则输出 OK 与条数，否则输出第一条被篡改记录的编号并以 1 退出。"""
+    """校验审计日志的哈希链、签名检查点和导出的链头。
+
+    完整则输出 OK 与条数，否则输出第一处问题并以 1 退出。
+    """
     settings = CloudSettings()
+    folder = heads if heads is not None else Path(settings.audit_head_dir)
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
-            report = verify_chain(session, from_id=from_id)
+            report = verify_chain(session, keys=settings.chain_keys, from_id=from_id)
+            heads_report = check_heads(session, folder, settings.chain_keys)
     finally:
         engine.dispose()
-    if report.ok:
-        typer.echo(f"OK：审计日志哈希链完整，共校验 {report.checked} 条")
-        return
-    typer.echo(
-        f"BROKEN：编号 {report.first_bad_id} 的审计记录校验失败：{report.reason}；"
-        f"在它之前的 {report.checked} 条完整",
-        err=True,
-    )
-    raise typer.Exit(1)
+    if not report.ok:
+        typer.echo(
+            f"BROKEN：编号 {report.first_bad_id} 的审计记录校验失败：{report.reason}；"
+            f"在它之前的 {report.checked} 条完整",
+            err=True,
+        )
+        raise typer.Exit(1)
+    if not heads_report.ok:
+        typer.echo(f"BROKEN：链头文件 {heads_report.bad_file} 校验失败：{heads_report.reason}",
+                   err=True)
+        raise typer.Exit(1)
+    typer.echo(f"OK：审计日志哈希链完整，共校验 {report.checked} 条；"
+               f"{folder} 中的 {heads_report.checked} 个链头文件一致")

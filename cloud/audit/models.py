@@ -24,6 +24,8 @@ class AuditLog(SQLModel, table=True):
         Index("ix_audit_log_action", "action"),
         Index("ix_audit_log_actor", "actor"),
         Index("ix_audit_log_object", "object_type", "object_id"),
+        # Two rows naming one parent are a fork: refused even if a lock were ever missed.
+        Index("uq_audit_log_prev_hash", "prev_hash", unique=True),
     )
 
     id: int | None = Field(
@@ -36,7 +38,7 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64, description="e.g. auth.login, user.create")
     object_type: str = Field(default="", max_length=32)
     object_id: str = Field(default="", max_length=64)
-    result: str = Field(default="success", max_length=16, description="success | failure")
+    result: str = Field(default="success", max_length=16, description="success | failure | denied")
     detail: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False),
         description="plain JSON, not JSONB: the stored text must read back exactly as hashed",

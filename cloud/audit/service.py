@@ -1,26 +1,23 @@
-"""Appending to, searching and verifying the audit log.
+"""Appending to and searching the audit log (the chain itself: cloud/audit/chain.py).
 
-Each row's hash is sha256(prev_hash + canonical JSON of its fields), so editing, deleting
-or re-ordering a row breaks the chain at that row or the next one. Rows are appended in
-the caller's transaction: the audit row commits or rolls back with the change it records.
+Rows are appended in the caller's transaction: the audit row commits or rolls back with
+the change it records.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from cloud.audit.chain import HASHED, chain_hash
 from cloud.audit.models import GENESIS_HASH, AuditLog
 from cloud.db import is_postgres
 from shared.timeutil import as_utc, utcnow
@@ -30,7 +27,8 @@ if TYPE_CHECKING:
 
     from cloud.identity.principal import Principal
 
-RESULTS = frozenset({"success", "failure"})
+# "denied": a signed-in user refused a sensitive route (cloud/audit/denials.py).
+RESULTS = frozenset({"success", "failure", "denied"})
 
 # One fixed advisory-lock key serialises appenders on PostgreSQL, so two transactions never
 # read the same last hash and fork the chain. ASCII "anchaudt", fits a signed bigint.
@@ -41,15 +39,6 @@ CHAIN_LOCK_KEY = 0x616E_6368_6175_6474
 _PHONE = re.compile(
     r"(?<![0-9A-Za-z])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?![0-9A-Za-z])"
 )
-_VERIFY_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    ok: bool
-    checked: int
-    first_bad_id: int | None = None
-    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,8 +79,9 @@ def record(
     `actor`, `ip` and `actor_id` default to the principal's. `actor_id` exists for events
     that precede a principal (a login). Phone numbers in any text are masked.
 
-    On PostgreSQL this holds an advisory lock until the caller's transaction ends, so
-    record at the end of a unit of work rather than before slow steps.
+    This holds a lock until the caller's transaction ends (PostgreSQL: an advisory lock;
+    SQLite: the database's write lock), so record at the end of a unit of work rather
+    than before slow steps.
     """
     if result not in RESULTS:
         raise ValueError(f"audit result must be one of {sorted(RESULTS)}, not {result!r}")
@@ -105,6 +95,11 @@ def record(
         session.connection().execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
         )
+    else:
+        # pysqlite begins a transaction only at the first write, so the read below could
+        # see a parent that another connection is extending at this moment. A write that
+        # changes nothing takes SQLite's one write lock now and holds it to commit.
+        session.connection().execute(text("UPDATE audit_log SET id = id WHERE 0"))
     # Read after taking the lock: the last committed (or own flushed) row is the parent.
     prev_hash = session.exec(
         select(AuditLog.hash).order_by(col(AuditLog.id).desc()).limit(1)
@@ -126,62 +121,6 @@ def record(
     session.add(entry)
     session.flush()
     return entry
-
-
-def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    canonical = json.dumps(
-        {
-            "at": as_utc(fields["at"]).isoformat(timespec="microseconds"),
-            "actor_id": fields["actor_id"],
-            "actor": fields["actor"],
-            "ip": fields["ip"],
-            "action": fields["action"],
-            "object_type": fields["object_type"],
-            "object_id": fields["object_id"],
-            "result": fields["result"],
-            "detail": fields["detail"],
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
-
-
-def verify_chain(session: Session, *, from_id: int | None = None) -> VerifyReport:
-    """Walk the log in id order and recompute every link.
-
-    `from_id` starts the walk at a row whose prev_hash is trusted as the anchor, for logs
-    whose oldest rows were archived after the retention period.
-    """
-    columns = [col(AuditLog.id), col(AuditLog.prev_hash), col(AuditLog.hash),
-               *(col(getattr(AuditLog, name)) for name in _HASHED)]
-    expected: str | None = None if from_id is not None else GENESIS_HASH
-    last_id = (from_id - 1) if from_id is not None else None
-    checked = 0
-    while True:
-        # Plain rows, not ORM objects: a long log must not fill the session's identity map.
-        query = sa_select(*columns).order_by(col(AuditLog.id)).limit(_VERIFY_BATCH)
-        if last_id is not None:
-            query = query.where(col(AuditLog.id) > last_id)
-        rows = session.connection().execute(query).mappings().all()
-        if not rows:
-            return VerifyReport(ok=True, checked=checked)
-        for row in rows:
-            if expected is not None and row["prev_hash"] != expected:
-                return VerifyReport(
-                    ok=False, checked=checked, first_bad_id=row["id"],
-                    reason="与上一条记录的哈希不衔接（有记录被删除或插入）",
-                )
-            if chain_hash(row["prev_hash"], dict(row)) != row["hash"]:
-                return VerifyReport(
-                    ok=False, checked=checked, first_bad_id=row["id"],
-                    reason="记录内容与其哈希不符（记录被修改）",
-                )
-            expected = row["hash"]
-            last_id = row["id"]
-            checked += 1
 
 
 def search(
@@ -231,13 +170,8 @@ def _filtered(filters: AuditFilter) -> SelectOfScalar[AuditLog]:
     return query
 
 
-_HASHED: Sequence[str] = (
-    "at", "actor_id", "actor", "ip", "action", "object_type", "object_id", "result", "detail",
-)
-
-
 def _fields_of(entry: AuditLog) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in _HASHED}
+    return {name: getattr(entry, name) for name in HASHED}
 
 
 def mask_phones(value: str) -> str:

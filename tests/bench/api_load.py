@@ -92,6 +92,7 @@ def api_server(settings: CloudSettings, workers: int, workdir: Path) -> Server:
         "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
         "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
+        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
         "ANCHANG_CLOUD_ACCESS_TOKEN_MINUTES": "120",
     }
     return Server([str(BIN / "anchang"), "serve", "--port", "{port}", "--workers",

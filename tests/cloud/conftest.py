@@ -26,4 +26,5 @@ def run(settings: CloudSettings, db: Session) -> CliRunner:
         "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
         "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
+        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
     })

@@ -1,4 +1,5 @@
-"""The application's database role cannot rewrite the audit log, even with the trigger off."""
+"""The application's database role cannot rewrite the audit log, even with the trigger off;
+retention's prune function deletes nothing younger than 180 days for it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ def test_app_role_appends_and_reads_but_cannot_rewrite_the_audit_log(
                 with pytest.raises(ProgrammingError, match=r"permission denied|must be owner"):
                     conn.execute(text(statement))
                 conn.rollback()
+            # Retention's one way to delete, and only for rows past 180 days.
+            with pytest.raises(ProgrammingError, match="append-only"):
+                conn.execute(text("SELECT audit_log_prune(9223372036854775807)"))
         app_engine.dispose()
     finally:
         with engine.begin() as conn:

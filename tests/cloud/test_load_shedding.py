@@ -49,7 +49,8 @@ def serve(settings: CloudSettings) -> Iterator[Any]:
         app = create_app(make_settings(settings.database_url, **{
             "jwt_secret": settings.jwt_secret.get_secret_value(),
             "data_keys": settings.data_keys.get_secret_value(),
-            "blind_index_key": settings.blind_index_key.get_secret_value(), **overrides}))
+            "blind_index_key": settings.blind_index_key.get_secret_value(),
+            "audit_chain_keys": settings.audit_chain_keys.get_secret_value(), **overrides}))
         server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                         log_level="warning", backlog=2048))
         thread = threading.Thread(target=server.run, daemon=True)

@@ -41,7 +41,7 @@ def test_the_service_refuses_to_start_without_its_secrets(monkeypatch: pytest.Mo
     with pytest.raises(ValidationError) as info:
         CloudSettings(_env_file=None)  # type: ignore[call-arg]
     missing = {e["loc"][0] for e in info.value.errors()}
-    assert {"jwt_secret", "data_keys", "blind_index_key"} <= missing
+    assert {"jwt_secret", "data_keys", "blind_index_key", "audit_chain_keys"} <= missing
     with pytest.raises(ValidationError, match="at least 32"):
         make_settings("sqlite:///:memory:", jwt_secret="short")
     with pytest.raises(ValidationError):
@@ -73,6 +73,7 @@ def test_site_create_and_broker_files_work_with_a_real_mosquitto(
         "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
         "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
         "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
+        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
         "ANCHANG_CLOUD_MQTT_PASSWORD": "cloud-" + new_key(),
     }
     runner = CliRunner()

@@ -93,6 +93,7 @@ def consumer_settings(settings: CloudSettings, broker: Mosquitto, **extra: objec
         jwt_secret=settings.jwt_secret.get_secret_value(),
         data_keys=settings.data_keys.get_secret_value(),
         blind_index_key=settings.blind_index_key.get_secret_value(),
+        audit_chain_keys=settings.audit_chain_keys.get_secret_value(),
         mqtt_port=broker.port, mqtt_username=CLOUD_MQTT_USERNAME,
         mqtt_password=CLOUD_MQTT_PASSWORD, **extra,
     )

@@ -27,6 +27,7 @@ class ConsumerProcess:
             "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
             "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
             "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
+            "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
             "ANCHANG_CLOUD_MQTT_PORT": str(broker_port),
             "ANCHANG_CLOUD_MQTT_USERNAME": "anchang-cloud",
             "ANCHANG_CLOUD_MQTT_PASSWORD": CLOUD_MQTT_PASSWORD,

@@ -26,6 +26,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'auth.refresh': '登录会话失效',
   'auth.password_change': '修改密码',
   'auth.edge_token': '签发案场设备令牌',
+  'auth.denied': '越权访问被拒绝',
   'user.create': '创建用户',
   'user.update': '修改用户',
   'user.roles': '设置角色',
@@ -34,6 +35,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'user.disable_inactive': '长期未登录停用',
   'audit.read': '查询审计日志',
   'audit.export': '导出审计日志',
+  'audit.checkpoint': '审计链签名检查点',
+  'audit.archive': '审计记录到期归档',
   'customer.unmask': '查看客户号码',
   'customer.lookup': '前台查询客户',
   'visit.export': '导出到访记录',
@@ -161,6 +164,7 @@ export const AUDIT_VALUE_NAMES: Record<string, string> = {
   cloud: '云端',
   success: '成功',
   failure: '失败',
+  denied: '越权被拒',
 }
 
 /** Groups for the event filter: a prefix matches every event under it. */
