@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 
@@ -58,7 +58,8 @@ def libpq(database_url: str) -> tuple[str, dict[str, str]]:
     if url.password is not None:
         env["PGPASSWORD"] = str(url.password)
     # The query (sslmode, connect_timeout, …) is libpq's own vocabulary under psycopg2.
-    plain = url.set(drivername="postgresql", password=None)
+    plain = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                       database=url.database, query=url.query)
     return plain.render_as_string(hide_password=False), env
 
 

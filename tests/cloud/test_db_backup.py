@@ -1,6 +1,7 @@
 """`anchang db backup` / `db restore` on the embedded SQLite backend (the demo): the same
-layout as PostgreSQL's (dump + manifest), made with SQLite's online backup API. The
-PostgreSQL drill is tests/integration/test_sync_restore_drill.py."""
+layout as PostgreSQL's (dump + manifest), made with SQLite's online backup API; and how
+the PostgreSQL tools are called. The PostgreSQL drill is
+tests/integration/test_sync_restore_drill.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cloud.audit.models import AuditLog
 from cloud.cli import app as anchang
 from cloud.db import make_engine
 from cloud.migrate import upgrade
+from cloud.pgtools import libpq
 from tests.conftest import make_settings
 
 
@@ -60,3 +62,10 @@ def test_the_demo_database_is_backed_up_and_restored(tmp_path: Path) -> None:
     assert restored.exit_code == 0, restored.output
     assert "OK：审计日志哈希链完整" in restored.output
     assert _actions(url) == ["test.seed", "sync.feed_generation", "db.restore"]
+
+
+def test_the_password_reaches_the_pg_tools_through_the_environment_only() -> None:
+    uri, env = libpq("postgresql+psycopg2://anchang:s3cr%40t@db.example:6432/anchang"
+                     "?sslmode=verify-full")
+    assert uri == "postgresql://anchang@db.example:6432/anchang?sslmode=verify-full"
+    assert env["PGPASSWORD"] == "s3cr@t"  # `ps` shows arguments, not the environment
