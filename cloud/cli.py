@@ -50,6 +50,59 @@ def db_upgrade() -> None:
     console.print("数据库已迁移到最新版本")
 
 
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path, typer.Option(help="备份目录（之后请复制到异地）")] = Path("backups"),
+) -> None:
+    """备份数据库（PostgreSQL 用 pg_dump 自定义格式；SQLite 用在线备份），并写出清单。"""
+    from cloud.backup import backup
+    from cloud.pgtools import BackupError
+
+    try:
+        result = backup(_settings(), out)
+    except BackupError as exc:
+        console.print(f"[red]备份失败：{exc}[/red]")
+        raise typer.Exit(2) from exc
+    head = result.data["audit_head"]
+    console.print(f"备份：{result.dump}\n清单：{result.manifest}\n"
+                  f"SHA-256：{result.data['sha256']}\n迁移版本：{result.data['revision']}\n"
+                  f"审计链头：#{head['id']} {head['hash']}")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="备份文件（同名 .json 清单须在旁边）")],
+    yes: Annotated[bool, typer.Option("--yes", help="确认用备份替换当前数据库")] = False,
+) -> None:
+    """用备份替换数据库：校验清单、恢复、迁移到最新版本、开始新的下行变更代、校验审计链。"""
+    from cloud.backup import check_backup, restore
+    from cloud.pgtools import BackupError
+
+    try:
+        data = check_backup(file)
+        if not yes:
+            console.print(f"备份完整（{data['created_at']}，迁移版本 {data['revision']}）。"
+                          "恢复会用它替换当前数据库，之后写入的数据将丢失；"
+                          "确认请加 --yes 重新执行")
+            raise typer.Exit(1)
+        result = restore(_settings(), file)
+    except BackupError as exc:
+        console.print(f"[red]恢复失败：{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"已恢复 {file.name}（备份于 {data['created_at']}），并迁移到最新版本")
+    console.print(f"已为 {result.sites} 个案场开始新的下行变更代；边缘设备将重同步并补发"
+                  "数据库已丢失的上行事件")
+    if not result.head_found:
+        console.print("[red]BROKEN：备份清单记录的审计链头不在恢复后的数据库中[/red]")
+    if result.chain.ok:
+        console.print(f"OK：审计日志哈希链完整，共校验 {result.chain.checked} 条")
+    else:
+        console.print(f"[red]BROKEN：编号 {result.chain.first_bad_id} 的审计记录校验失败："
+                      f"{result.chain.reason}[/red]")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 @db_app.command("grant-app-role")
 def db_grant_app_role(
     role: Annotated[str, typer.Option(help="应用连接数据库所用的角色（须已存在）")],

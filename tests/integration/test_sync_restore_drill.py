@@ -1,46 +1,94 @@
-"""The restore drill: the cloud's database goes back to an older backup (pg_dump custom
-format, pg_restore --clean) while an appliance holds acks for events written after it.
-The operator runs the procedure of docs/sync-protocol.md (`anchang sync new-generation`);
-the appliance finds the cloud behind in a fresh answer, resends from the rows it retained,
-and resyncs its down-feed. Nothing is lost, nothing doubled."""
+"""The restore drill (issue #19 item 9): `anchang db backup`, more writes, `anchang db
+restore` while an appliance holds acks for events written after the backup. The restore
+starts a new down-feed generation; the appliance finds the cloud behind in a fresh
+answer, resends from the rows it retained, and resyncs its down-feed. Nothing is lost,
+nothing doubled, and the audit chain verifies. Each test has a database of its own: a
+restore replaces the whole database."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
-import subprocess
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, select
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+from typer.testing import CliRunner
 
+from cloud.audit import service as audit_service
 from cloud.audit.models import AuditLog
+from cloud.cli import app as anchang
+from cloud.migrate import upgrade
 from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
-from cloud.sync import feed
 from cloud.sync.consumer import SyncConsumer
+from tests.conftest import make_settings
 from tests.integration.conftest import ProvisionedSite, consumer_settings
 from tests.integration.edge_process import EdgeProcess, edge_settings
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import wait_for
-from tests.services import unavailable
+from tests.services import PG_ADMIN_URL, REDIS_URL, require, unavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
-def pg_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        unavailable(f"{name} is missing (Debian's postgresql-client)")
-    return found
+def _fresh_database(revision: str = "head") -> Iterator[str]:
+    require("PostgreSQL", "127.0.0.1", 5432)
+    name = f"anchang_restore_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url, revision)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :n"), {"n": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
 
 
-def pg_args(url: str) -> list[str]:
-    parsed = make_url(url)
-    return ["-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432),
-            "-U", parsed.username or "postgres", "-d", parsed.database or ""]
+# These replace the session-wide database of tests/conftest.py for this module only.
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from _fresh_database()
+
+
+@pytest.fixture
+def settings(pg_url: str) -> CloudSettings:
+    require("Redis", "127.0.0.1", 6379)
+    return make_settings(pg_url, redis_url=REDIS_URL,
+                         redis_prefix=f"anchang-test-{uuid.uuid4().hex[:10]}:")
+
+
+@pytest.fixture
+def engine(pg_url: str) -> Iterator[Engine]:
+    eng = create_engine(pg_url)
+    yield eng
+    eng.dispose()
+
+
+def cli(settings: CloudSettings) -> CliRunner:
+    if shutil.which("pg_dump") is None:
+        unavailable("pg_dump is missing (Debian's postgresql-client)")
+    return CliRunner(env={
+        "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
+        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
+        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
+    })
+
+
+def back_up(settings: CloudSettings, out: Path) -> Path:
+    result = cli(settings).invoke(anchang, ["db", "backup", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    [dump] = out.glob("*.dump")
+    return dump
 
 
 def in_cloud(engine: Engine) -> set[str]:
@@ -48,11 +96,21 @@ def in_cloud(engine: Engine) -> set[str]:
         return set(s.exec(select(Visit.id)).all())
 
 
+def actions(engine: Engine) -> list[str]:
+    with Session(engine) as s:
+        return list(s.exec(select(AuditLog.action).order_by(col(AuditLog.id))).all())
+
+
+def generation(engine: Engine, site_id: str) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT feed_generation FROM site_link WHERE site_id = :s"),
+                                {"s": site_id}).scalar_one())
+
+
 def test_a_cloud_restored_from_an_older_backup_loses_nothing(
     engine: Engine, settings: CloudSettings, broker: Mosquitto,
     sites: tuple[ProvisionedSite, ...], tmp_path: Path,
 ) -> None:
-    dump, restore = pg_tool("pg_dump"), pg_tool("pg_restore")
     site = sites[0]
     consumer = SyncConsumer(consumer_settings(settings, broker), engine)
     consumer.start()
@@ -64,29 +122,34 @@ def test_a_cloud_restored_from_an_older_backup_loses_nothing(
         before = {edge.register({"project_id": site.project_id, "phone": f"1380000000{n}",
                                  "party_size": 1}).json()["id"] for n in range(5)}
         wait_for(lambda: in_cloud(engine) == before, timeout=30, what="the first five")
-        backup = tmp_path / "cloud.dump"
-        subprocess.run([dump, "-Fc", "-f", str(backup), *pg_args(settings.database_url)],
-                       check=True)
+        dump = back_up(settings, tmp_path / "backups")
+        manifest = json.loads(dump.with_suffix(".json").read_text())
         after = {edge.register({"project_id": site.project_id, "phone": f"1390000000{n}",
                                 "party_size": 1}).json()["id"] for n in range(5)}
+        with Session(engine) as s:
+            audit_service.record(s, action="test.after_backup", actor="test")
+            s.commit()
         wait_for(lambda: in_cloud(engine) == before | after, timeout=30, what="all ten")
         wait_for(lambda: edge.get("/api/v1/kiosk/status").json()["backlog"] == 0,
                  timeout=30, what="the edge acked and released all ten")
+        old_generation = generation(engine, site.site_id)
 
-        # The disaster: the database goes back to the backup.
+        # The disaster: the database goes back to the backup, by the documented procedure
+        # (docs/operations.md section 8): stop the consumers, then `anchang db restore`.
         consumer.stop()
         engine.dispose()
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-        engine.dispose()
-        subprocess.run([restore, "--clean", "--if-exists", "--no-owner", "-d",
-                        make_url(settings.database_url).database or "",
-                        *pg_args(settings.database_url)[:-2], str(backup)], check=True)
+        restored = cli(settings).invoke(anchang, ["db", "restore", str(dump), "--yes"])
+        assert restored.exit_code == 0, restored.output
+        assert "OK：审计日志哈希链完整" in restored.output
         assert in_cloud(engine) == before  # the five after the backup are gone
-        with Session(engine) as s:  # the procedure: `anchang sync new-generation`
-            feed.new_generation(s, actor="cli")
-            s.commit()
+        trail = actions(engine)
+        assert "test.after_backup" not in trail
+        assert trail[-2:] == ["sync.feed_generation", "db.restore"]
+        with Session(engine) as s:
+            assert audit_service.verify_chain(s).ok
+            head = s.get(AuditLog, manifest["audit_head"]["id"])
+            assert head is not None and head.hash == manifest["audit_head"]["hash"]
+        assert generation(engine, site.site_id) != old_generation
 
         consumer = SyncConsumer(consumer_settings(settings, broker), engine)
         consumer.start()
@@ -96,17 +159,97 @@ def test_a_cloud_restored_from_an_older_backup_loses_nothing(
         with Session(engine) as s:
             behind = s.exec(select(AuditLog).where(AuditLog.action == "sync.cloud_behind")).all()
             visits = s.exec(select(Visit)).all()
+            assert audit_service.verify_chain(s).ok
         assert behind and len(visits) == 10  # alarmed, and each visit once
-        # The appliance's down-feed moved to the new generation (it resynced).
-        with Session(engine) as s:
-            generation = s.exec(text("SELECT feed_generation FROM site_link WHERE site_id = "
-                                     ":s").bindparams(s=site.site_id)).one()[0]
+        new_generation = generation(engine, site.site_id)
+
         def edge_generation() -> str | None:
             with sqlite3.connect(edge_settings(edge).database_path) as db:
                 row = db.execute("SELECT down_generation FROM sync_state").fetchone()
                 return None if row is None else str(row[0])
 
-        wait_for(lambda: edge_generation() == generation, timeout=30, what="resynced feed")
+        wait_for(lambda: edge_generation() == new_generation, timeout=30,
+                 what="the appliance resynced its down-feed")
     finally:
         edge.stop()
         consumer.stop()
+
+
+def test_a_tampered_or_unconfirmed_backup_is_refused(
+    engine: Engine, settings: CloudSettings, tmp_path: Path,
+) -> None:
+    with Session(engine) as s:
+        audit_service.record(s, action="test.seed", actor="test")
+        s.commit()
+    dump = back_up(settings, tmp_path / "backups")
+    with Session(engine) as s:
+        audit_service.record(s, action="test.after_backup", actor="test")
+        s.commit()
+    engine.dispose()
+    trail = actions(engine)
+
+    unconfirmed = cli(settings).invoke(anchang, ["db", "restore", str(dump)])
+    assert unconfirmed.exit_code == 1 and "--yes" in unconfirmed.output
+
+    tampered = tmp_path / "tampered" / dump.name
+    tampered.parent.mkdir()
+    content = bytearray(dump.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    tampered.write_bytes(bytes(content))
+    shutil.copy(dump.with_suffix(".json"), tampered.with_suffix(".json"))
+    refused = cli(settings).invoke(anchang, ["db", "restore", str(tampered), "--yes"])
+    assert refused.exit_code == 2 and "SHA-256 与清单不符" in refused.output
+
+    tampered.with_suffix(".json").unlink()
+    no_manifest = cli(settings).invoke(anchang, ["db", "restore", str(tampered), "--yes"])
+    assert no_manifest.exit_code == 2 and "缺少备份清单" in no_manifest.output
+    assert actions(engine) == trail  # nothing was touched
+
+
+def test_a_restore_refuses_while_others_use_the_database(
+    engine: Engine, settings: CloudSettings, tmp_path: Path,
+) -> None:
+    dump = back_up(settings, tmp_path / "backups")
+    with engine.connect():  # the API or a consumer still running
+        busy = cli(settings).invoke(anchang, ["db", "restore", str(dump), "--yes"])
+    assert busy.exit_code == 2 and "请先停止 API" in busy.output
+
+
+def test_a_missing_or_too_old_pg_dump_is_refused_clearly(
+    settings: CloudSettings, tmp_path: Path,
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    runner = cli(settings)
+    missing = runner.invoke(anchang, ["db", "backup", "--out", str(tmp_path / "b")],
+                            env={"PATH": str(bin_dir)})
+    assert missing.exit_code == 2 and "找不到 pg_dump" in missing.output
+    old = bin_dir / "pg_dump"
+    old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    old.chmod(0o755)
+    too_old = runner.invoke(anchang, ["db", "backup", "--out", str(tmp_path / "b")],
+                            env={"PATH": str(bin_dir)})
+    assert too_old.exit_code == 2 and "9.6 低于数据库服务器的主版本" in too_old.output
+    assert not (tmp_path / "b").exists() or not list((tmp_path / "b").iterdir())
+
+
+def test_a_backup_of_an_older_release_is_restored_and_migrated_to_head(tmp_path: Path) -> None:
+    """A table a newer migration added must not survive the restore, or the upgrade after
+    it would fail on it."""
+    databases = _fresh_database("0006_sync_protocol_2")
+    url = next(databases)
+    try:
+        settings = make_settings(url)
+        dump = back_up(settings, tmp_path / "backups")
+        assert json.loads(dump.with_suffix(".json").read_text())["revision"] == \
+            "0006_sync_protocol_2"
+        upgrade(url, cipher=settings.cipher)  # the new release ran on the database
+        restored = cli(settings).invoke(anchang, ["db", "restore", str(dump), "--yes"])
+        assert restored.exit_code == 0, restored.output
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        engine.dispose()
+        assert revision == "0010_sec_admin_login_throttle"
+    finally:
+        next(databases, None)

@@ -65,6 +65,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'sync.edge_storage_full': '设备存储空间已满',
   'sync.cloud_behind': '云端数据落后于设备（可能已从备份恢复）',
   'sync.feed_generation': '下行变更开始新的一代',
+  'db.backup': '数据库备份',
+  'db.restore': '数据库从备份恢复',
 }
 
 /** A site's sync alarms: what it means, and what the operator does about it. */
