@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
+from cloud.audit.chain import VerifyReport, verify_chain
 from cloud.audit.models import AuditLog
 from cloud.db import make_engine
 from cloud.migrate import upgrade
@@ -77,7 +78,7 @@ class BackupResult:
 @dataclass(frozen=True)
 class RestoreResult:
     manifest: dict[str, Any]
-    chain: audit_service.VerifyReport
+    chain: VerifyReport
     head_found: bool  # the manifest's audit head is in the restored chain, unchanged
     sites: int  # sites whose down-feed got a new generation
 
@@ -275,7 +276,7 @@ def restore(settings: CloudSettings, dump: Path, *, actor: str = "cli") -> Resto
             head = data.get("audit_head") or {}
             row = session.get(AuditLog, head.get("id")) if head.get("id") else None
             head_found = not head.get("id") or (row is not None and row.hash == head["hash"])
-            chain = audit_service.verify_chain(session)
+            chain = verify_chain(session, keys=settings.chain_keys)
             sites = feed.new_generation(session, actor=actor)
             audit_service.record(
                 session, action="db.restore", actor=actor,

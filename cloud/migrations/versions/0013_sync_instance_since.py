@@ -2,8 +2,8 @@
 started sending, by the appliance's clock and corrected to ours — a message of the previous
 agent sent before it is a late frame, not a twin
 
-Revision ID: 0014_sync_instance_since
-Revises: 0010_sec_admin_login_throttle
+Revision ID: 0013_sync_instance_since
+Revises: 0012_audit_chain
 Create Date: 2026-11-27
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_sync_instance_since"
-down_revision: str | None = "0010_sec_admin_login_throttle"
+revision: str = "0013_sync_instance_since"
+down_revision: str | None = "0012_audit_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
