@@ -59,6 +59,18 @@ def make_settings(database_url: str, **overrides: object) -> CloudSettings:
     return CloudSettings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]
 
 
+def cloud_env(settings: CloudSettings) -> dict[str, str]:
+    """The ANCHANG_CLOUD_* variables that give a CLI run or a child process these
+    settings' database and keys."""
+    return {
+        "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
+        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
+        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
+        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
+    }
+
+
 @pytest.fixture(scope="session")
 def settings(pg_url: str) -> CloudSettings:
     """The cloud's settings: the login throttle on the real Redis, under a key prefix of

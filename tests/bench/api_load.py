@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from cloud.settings import CloudSettings
+from tests.conftest import cloud_env
 from tests.integration.mosquitto import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,11 +89,7 @@ def _base_env() -> dict[str, str]:
 def api_server(settings: CloudSettings, workers: int, workdir: Path) -> Server:
     env = {
         **_base_env(),
-        "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
-        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
-        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
+        **cloud_env(settings),
         "ANCHANG_CLOUD_ACCESS_TOKEN_MINUTES": "120",
     }
     return Server([str(BIN / "anchang"), "serve", "--port", "{port}", "--workers",

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cloud.settings import CloudSettings
 from tests.cloud.sales_world import build_world
+from tests.conftest import cloud_env
 
 
 @pytest.fixture
@@ -22,9 +23,5 @@ def world(db: Session, settings: CloudSettings) -> dict[str, Any]:
 def run(settings: CloudSettings, db: Session) -> CliRunner:
     """Runs `anchang …` commands against the test database."""
     return CliRunner(env={
-        "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
-        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
-        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
+        **cloud_env(settings),
     })

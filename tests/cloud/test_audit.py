@@ -25,6 +25,7 @@ from cloud.identity.principal import Principal
 from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI
 from tests.cloud import audit_rows, make_user, problem, signed_in
+from tests.conftest import cloud_env
 
 HQ = Principal(
     user_id=7, username="hq.li", display_name="李总", roles=frozenset({"hq_manager"}),
@@ -51,11 +52,7 @@ def _attack(engine: Engine, sql: str, **params: object) -> None:
 
 def _cli_env(settings: CloudSettings) -> dict[str, str]:
     return {
-        "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
-        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
-        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
+        **cloud_env(settings),
     }
 
 

@@ -25,7 +25,7 @@ from cloud.db import make_engine
 from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
-from tests.conftest import make_settings
+from tests.conftest import cloud_env, make_settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -155,11 +155,7 @@ def test_dropping_the_checkpoints_leaves_old_rows_uncovered(
 
 def _cli_env(settings: CloudSettings) -> dict[str, str]:
     return {
-        "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
-        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
-        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
+        **cloud_env(settings),
     }
 
 

@@ -18,7 +18,7 @@ from cloud.cli import app as anchang
 from cloud.db import make_engine
 from cloud.migrate import upgrade
 from cloud.pgtools import libpq
-from tests.conftest import make_settings
+from tests.conftest import cloud_env, make_settings
 
 
 def _actions(url: str) -> list[str]:
@@ -42,10 +42,7 @@ def test_the_demo_database_is_backed_up_and_restored(tmp_path: Path) -> None:
     upgrade(url)
     settings = make_settings(url)
     runner = CliRunner(env={
-        "ANCHANG_CLOUD_DATABASE_URL": url,
-        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
+        **cloud_env(settings),
     })
     _record(url, "test.seed")
 

@@ -26,7 +26,7 @@ from cloud.sync.credentials import (
 )
 from shared.crypto import new_key
 from shared.envelope import MAX_MESSAGE_BYTES
-from tests.conftest import make_settings
+from tests.conftest import cloud_env, make_settings
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import wait_for
 from tests.services import REDIS_URL, require
@@ -69,11 +69,7 @@ def test_site_create_and_broker_files_work_with_a_real_mosquitto(
 ) -> None:
     settings = make_settings(pg_url)
     env = {
-        "ANCHANG_CLOUD_DATABASE_URL": pg_url,
-        "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-        "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
-        "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
+        **cloud_env(settings),
         "ANCHANG_CLOUD_MQTT_PASSWORD": "cloud-" + new_key(),
     }
     runner = CliRunner()

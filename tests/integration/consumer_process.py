@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from cloud.settings import CloudSettings
+from tests.conftest import cloud_env
 from tests.integration.conftest import CLOUD_MQTT_PASSWORD
 
 CONNECTED_MARK = "sync.connected"
@@ -23,11 +24,7 @@ class ConsumerProcess:
         self.log = workdir / "consumer.log"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("ANCHANG_")},
-            "ANCHANG_CLOUD_DATABASE_URL": settings.database_url,
-            "ANCHANG_CLOUD_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-            "ANCHANG_CLOUD_DATA_KEYS": settings.data_keys.get_secret_value(),
-            "ANCHANG_CLOUD_BLIND_INDEX_KEY": settings.blind_index_key.get_secret_value(),
-            "ANCHANG_CLOUD_AUDIT_CHAIN_KEYS": settings.audit_chain_keys.get_secret_value(),
+            **cloud_env(settings),
             "ANCHANG_CLOUD_MQTT_PORT": str(broker_port),
             "ANCHANG_CLOUD_MQTT_USERNAME": "anchang-cloud",
             "ANCHANG_CLOUD_MQTT_PASSWORD": CLOUD_MQTT_PASSWORD,
