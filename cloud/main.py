@@ -19,6 +19,7 @@ from cloud.catalog.api import router as catalog_router
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.identity.api import router as identity_router
+from cloud.identity.networks import ConsoleNetworkMiddleware
 from cloud.identity.principal_listener import PrincipalServing
 from cloud.identity.throttle import from_settings as login_throttle
 from cloud.privacy.api import router as privacy_router
@@ -88,6 +89,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
     app.add_middleware(CompressionMiddleware, min_bytes=settings.gzip_min_bytes)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
+    if settings.console_networks:
+        app.add_middleware(ConsoleNetworkMiddleware, networks=settings.console_networks)
     if settings.trusted_proxies:
         # Outside the request middleware, so logs, audit and login limits all see the real
         # client; X-Forwarded-For from anyone not listed is ignored.

@@ -11,7 +11,7 @@ from functools import cached_property
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.browser import HardeningSettings
+from shared.browser import AddressList, HardeningSettings
 from shared.crypto import BlindIndex, FieldCipher, decode_key, parse_key_ring
 from shared.mqttc import MqttProtocol
 from shared.secrets import KeyRingSecret, KeySecret
@@ -77,6 +77,11 @@ class CloudSettings(HardeningSettings):
         "reused without a query; changes invalidate at once (0 turns the cache off)")
     gzip_min_bytes: int = Field(1400, ge=0, description="compress responses above this size")
 
+    console_networks: AddressList = Field(
+        default_factory=list, description="addresses / CIDRs (e.g. the head office's LAN "
+        "and VPN) from which the console's pages are served and the administrators (system, "
+        "security, audit) may sign in and act; unset: anywhere. Business users, who work "
+        "from phones, are not limited")
     cors_origins: list[str] = Field(
         default_factory=list,
         description="origins (e.g. each edge's https://… address) whose pages — the "

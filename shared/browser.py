@@ -96,13 +96,13 @@ def origin_of(url: str | None) -> str | None:
     return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
-class TrustedProxies:
-    """Addresses whose X-Forwarded-Proto is believed (anyone else could send it)."""
+class Networks:
+    """A list of addresses / CIDRs (trusted proxies, the console's networks)."""
 
     def __init__(self, networks: Sequence[str]) -> None:
         self._networks = [ipaddress.ip_network(n, strict=False) for n in networks]
 
-    def trusts(self, host: str | None) -> bool:
+    def contains(self, host: str | None) -> bool:
         if not host or not self._networks:
             return False
         try:
@@ -112,11 +112,12 @@ class TrustedProxies:
         return any(address in network for network in self._networks)
 
 
-def served_over_tls(scope: Scope, proxies: TrustedProxies) -> bool:
+def served_over_tls(scope: Scope, proxies: Networks) -> bool:
     if scope.get("scheme") == "https":
         return True
     client = scope.get("client")
-    if not proxies.trusts(client[0] if client else None):
+    # X-Forwarded-Proto is believed from the trusted proxies only (anyone could send it).
+    if not proxies.contains(client[0] if client else None):
         return False
     forwarded = Headers(scope=scope).get("x-forwarded-proto", "")
     return forwarded.split(",")[0].strip().lower() == "https"
@@ -126,7 +127,7 @@ def served_over_tls(scope: Scope, proxies: TrustedProxies) -> bool:
 class BrowserPolicy:
     mode: Mode
     ops_token: str | None
-    trusted_proxies: TrustedProxies
+    trusted_proxies: Networks
     csp: str
 
 
@@ -199,6 +200,6 @@ def install_browser_hardening(
     """Install as the outermost middleware (call after every other add_middleware)."""
     token = settings.ops_token.get_secret_value() if settings.ops_token else None
     policy = BrowserPolicy(mode=settings.mode, ops_token=token,
-                           trusted_proxies=TrustedProxies(settings.trusted_proxies),
+                           trusted_proxies=Networks(settings.trusted_proxies),
                            csp=content_security_policy(connect_src))
     app.add_middleware(SecurityHeadersMiddleware, policy=policy)

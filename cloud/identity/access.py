@@ -21,8 +21,9 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from sqlmodel import Session, col
 
 from cloud.identity import security
-from cloud.identity.errors import AccountDisabled, NotAuthenticated
+from cloud.identity.errors import AccountDisabled, NetworkNotAllowed, NotAuthenticated
 from cloud.identity.models import AuthSession, User, UserRole, UserScope
+from cloud.identity.networks import admin_outside
 from cloud.identity.permissions import permissions_of
 from cloud.identity.principal import Principal
 from cloud.identity.principal_cache import CachedLogin, PrincipalCache
@@ -80,6 +81,8 @@ def _principal(settings: CloudSettings, login: CachedLogin, user_id: int, ip: st
         raise NotAuthenticated("登录已失效，请重新登录")
     if not login.active:
         raise AccountDisabled()
+    if admin_outside(settings, login.principal.roles, ip):
+        raise NetworkNotAllowed()
     due = password_due(settings, must_change=login.must_change_password,
                        changed_at=login.password_changed_at, now=utcnow())
     return replace(login.principal, ip=ip, password_change_due=due)

@@ -51,6 +51,15 @@ class LoginRateLimited(TooManyRequests):
         super().__init__(retry_after=retry_after)
 
 
+class NetworkNotAllowed(RecordedRejection):
+    """An administrator outside the console's networks (a login refused this way is
+    audited; a token used from outside is refused before any write)."""
+
+    status = 403
+    code = "network_not_allowed"
+    title = "管理员账号只能从单位允许的网络登录和操作，请在公司内网或 VPN 中使用控制台"
+
+
 class AccountDisabled(RecordedRejection):
     status = 401
     code = "account_disabled"

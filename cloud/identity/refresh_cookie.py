@@ -17,7 +17,7 @@ from fastapi import Request, Response
 
 from cloud.identity.errors import SessionExpired
 from cloud.settings import CloudSettings
-from shared.browser import TrustedProxies, served_over_tls
+from shared.browser import Networks, served_over_tls
 
 COOKIE = "anchang_refresh"
 PATH = "/api/v1/auth/refresh"
@@ -28,14 +28,14 @@ def attach(response: Response, request: Request, settings: CloudSettings, token:
     # the session anyway after 12 hours or 30 idle minutes.
     response.set_cookie(
         COOKIE, token, path=PATH, httponly=True, samesite="strict",
-        secure=served_over_tls(request.scope, TrustedProxies(settings.trusted_proxies)),
+        secure=served_over_tls(request.scope, Networks(settings.trusted_proxies)),
     )
 
 
 def clear(response: Response, request: Request, settings: CloudSettings) -> None:
     response.delete_cookie(
         COOKIE, path=PATH, httponly=True, samesite="strict",
-        secure=served_over_tls(request.scope, TrustedProxies(settings.trusted_proxies)),
+        secure=served_over_tls(request.scope, Networks(settings.trusted_proxies)),
     )
 
 

@@ -19,9 +19,11 @@ from cloud.identity.errors import (
     AccountDisabled,
     AccountLocked,
     InvalidCredentials,
+    NetworkNotAllowed,
     SessionExpired,
 )
-from cloud.identity.models import AuthSession, User
+from cloud.identity.models import AuthSession, User, UserRole
+from cloud.identity.networks import admin_outside
 from cloud.identity.passwords import password_change_pending
 from cloud.identity.permissions import permissions_of
 from cloud.identity.principal import Principal
@@ -72,6 +74,10 @@ def login(
     if not user.is_active:
         _audit_login(session, name, user.id, ip, "failure", reason="disabled")
         raise AccountDisabled()
+    roles = session.exec(select(UserRole.role).where(UserRole.user_id == user.id)).all()
+    if admin_outside(settings, roles, ip):
+        _audit_login(session, name, user.id, ip, "failure", reason="network_not_allowed")
+        raise NetworkNotAllowed()
     throttle.succeeded(name, ip)
     user.last_login_at = now
     if security.needs_rehash(user.password_hash):
