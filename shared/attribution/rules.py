@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared.rules import PROTECTION_DAYS_DEFAULT
 from shared.timeutil import UtcDateTime
@@ -68,6 +68,7 @@ class TeamOverride(_Frozen):
     visit_protection: timedelta | None = None
     phone_policy: PhonePolicy | None = None
     live_referral_cap: int | None = None
+    warnings: Warnings | None = None
 
 
 class RuleSet(_Frozen):
@@ -101,8 +102,9 @@ class RuleSet(_Frozen):
             # Validating the merged set catches an override that breaks a warning.
             try:
                 self.for_team(team)
-            except ValueError as exc:
-                raise ValueError(f"渠道团队 {team} 的规则不合法：{exc}") from exc
+            except ValidationError as exc:
+                problems = "；".join(str(e["msg"]) for e in exc.errors())
+                raise ValueError(f"渠道团队 {team} 的规则不合法：{problems}") from exc
         _check_warnings(self)
         return self
 
