@@ -56,10 +56,9 @@ def _collision(
     mine = [r.event.id for r in live if r.event.broker_id == ev.broker_id]
     if mine or (claim is not None and claim.broker_id == ev.broker_id):
         return ReasonCode.ALREADY_REFERRED_BY_YOU, tuple(mine) or claim_ids(claim)
-    if "project" in customer.old_owner and rules.old_owner_policy != "all":
-        return ReasonCode.PROJECT_OLD_OWNER, ()
-    if "group" in customer.old_owner and rules.old_owner_policy == "none":
-        return ReasonCode.GROUP_OLD_OWNER, ()
+    owner_code = old_owner_refusal(customer, rules)
+    if owner_code is not None:
+        return owner_code, ()
     modes = {r.mode for r in live} | ({claim.mode} if claim else set())
     if modes and modes != {rules.attribution_mode}:
         return ReasonCode.OTHER_MODE_CUSTOMER, tuple(r.event.id for r in live) or claim_ids(claim)
@@ -73,6 +72,15 @@ def _collision(
     if customer.consultant_id is not None and customer.consultant_protected:
         evidence = (customer.first_visit_id,) if customer.first_visit_id else ()
         return ReasonCode.EXISTING_CUSTOMER_WITH_CONSULTANT, evidence
+    return None
+
+
+def old_owner_refusal(customer: Customer, rules: RuleSet) -> ReasonCode | None:
+    """Whether the customer's ownership of a unit keeps the channel out (old_owner_policy)."""
+    if "project" in customer.old_owner and rules.old_owner_policy != "all":
+        return ReasonCode.PROJECT_OLD_OWNER
+    if "group" in customer.old_owner and rules.old_owner_policy == "none":
+        return ReasonCode.GROUP_OLD_OWNER
     return None
 
 

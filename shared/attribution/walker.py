@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.attribution.checks import refusal
+from shared.attribution.checks import old_owner_refusal, refusal
 from shared.attribution.events import (
     ConsultantAssignment,
     DealMilestone,
@@ -218,7 +218,7 @@ class Walker:
         customer = self.customer
         return (self.rules.attribution_mode == "visit_wins"
                 and not (customer.consultant_id is not None and customer.consultant_protected)
-                and not customer.old_owner)
+                and old_owner_refusal(customer, self.rules) is None)
 
     def _confirm(self, ref: RefState, at: datetime, visit_id: str) -> None:
         """A visit confirms `ref` unless it came too soon or the number is still masked."""

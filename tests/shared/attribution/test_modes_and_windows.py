@@ -16,6 +16,7 @@ from tests.shared.attribution.builders import (
     deal,
     follow_up,
     history,
+    old_owner,
     qr,
     referral,
     rules,
@@ -55,6 +56,9 @@ def test_visit_wins_whoever_brings_the_customer_first_owns_it() -> None:
     natural_first = run([visit("v", T0), qr("q", T0 + DAY, "broker-b")], T0 + DAY,
                         attribution_mode="visit_wins")
     assert natural_first.owner.kind == "natural"
+    owner_of_this_project = [old_owner("o", T0, "project"), qr("q", T0 + DAY, "broker-b")]
+    assert run(owner_of_this_project, T0 + DAY, attribution_mode="visit_wins").owner.kind == (
+        "natural")
 
 
 def test_referral_window_as_a_fixed_clock_time() -> None:
