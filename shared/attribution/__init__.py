@@ -17,6 +17,7 @@ from shared.attribution.events import (
     PoolRelease,
     QrCheckIn,
     Referral,
+    ReferralReview,
     Visit,
 )
 from shared.attribution.inputs import AttributionInputError
@@ -51,6 +52,7 @@ __all__ = [
     "ReasonCode",
     "Referral",
     "ReferralOutcome",
+    "ReferralReview",
     "RuleSet",
     "RulesHistory",
     "TeamOverride",

@@ -74,6 +74,14 @@ class QrCheckIn(_Event):
         return None if value is None else _full(value)
 
 
+class ReferralReview(_Event):
+    """The developer's review of a referral, where the rules ask for one (报备审核)."""
+
+    kind: Literal["referral_review"] = "referral_review"
+    referral_id: EventId
+    approved: bool
+
+
 class FollowUp(_Event):
     """跟进 by a consultant or the owning broker; only an effective one keeps a claim."""
 
@@ -121,7 +129,7 @@ class OldOwnerFact(_Event):
 
 
 Event = Annotated[
-    Referral | Visit | QrCheckIn | FollowUp | DealMilestone | NumberCompletion
+    Referral | ReferralReview | Visit | QrCheckIn | FollowUp | DealMilestone | NumberCompletion
     | ConsultantAssignment | PoolRelease | OldOwnerFact,
     Field(discriminator="kind"),
 ]

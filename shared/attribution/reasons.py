@@ -32,8 +32,11 @@ class ReasonCode(StrEnum):
     COMPLETION_MISSING = "completion_missing"
     CUSTOMER_VISITED_ALONE = "customer_visited_alone"
     FOLLOW_UP_LAPSED = "follow_up_lapsed"
+    REJECTED_BY_DEVELOPER = "rejected_by_developer"
+    NOT_APPROVED = "not_approved"
     # States that are not refusals: every decision carries a reason, these included.
     PENDING_CONFIRMATION = "pending_confirmation"
+    PENDING_APPROVAL = "pending_approval"
     REFERRAL_PROTECTED = "referral_protected"
     VISIT_CONFIRMED = "visit_confirmed"
     DEAL_IN_PROTECTION = "deal_in_protection"
@@ -64,7 +67,10 @@ REASON_TEXT: dict[ReasonCode, str] = {
     ReasonCode.COMPLETION_MISSING: "未按要求补全号码",
     ReasonCode.CUSTOMER_VISITED_ALONE: "客户已自行到访，未经带看确认",
     ReasonCode.FOLLOW_UP_LAPSED: "跟进逾期",
+    ReasonCode.REJECTED_BY_DEVELOPER: "开发商审核未通过",
+    ReasonCode.NOT_APPROVED: "到访时报备尚未通过开发商审核",
     ReasonCode.PENDING_CONFIRMATION: "报备待确认",
+    ReasonCode.PENDING_APPROVAL: "报备待开发商审核",
     ReasonCode.REFERRAL_PROTECTED: "报备有效，处于报备保护期",
     ReasonCode.VISIT_CONFIRMED: "带看已确认，处于到访保护期",
     ReasonCode.DEAL_IN_PROTECTION: "保护期内成交，归属锁定",

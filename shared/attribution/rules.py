@@ -77,6 +77,8 @@ class RuleSet(_Frozen):
     project_id: str = Field(min_length=1, max_length=64)
     attribution_mode: AttributionMode = "report_protection"
     confirmation: Confirmation = "instant"
+    # Referrals wait for the developer's review before they protect anyone.
+    developer_approval: bool = False
     lead_time: timedelta = Field(default=timedelta(minutes=30), ge=timedelta(0))
     referral_protection: Window = DurationWindow(length=timedelta(hours=72))
     visit_protection: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))

@@ -36,6 +36,8 @@ class RefState:
     decided_at: datetime
     accepted: bool
     window_end: datetime | None
+    # False while a developer's review the rules ask for is outstanding.
+    approved: bool
 
     @property
     def live(self) -> bool:

@@ -20,6 +20,7 @@ from shared.attribution.events import (
     PoolRelease,
     QrCheckIn,
     Referral,
+    ReferralReview,
     Visit,
 )
 from shared.attribution.masks import compatible, is_masked
@@ -60,6 +61,8 @@ class Walker:
         self._changes = []
         if isinstance(ev, Referral):
             self._referral(ev)
+        elif isinstance(ev, ReferralReview):
+            self._review(ev)
         elif isinstance(ev, Visit):
             self._visit(ev.at, ev.id, ev.broker_id, ev.agency_id, ev.consultant_id)
         elif isinstance(ev, QrCheckIn):
@@ -159,7 +162,8 @@ class Walker:
             event=ev, rules=rules, mode=rules.attribution_mode,
             confirmation=rules.confirmation, phone=ev.phone, state="pending",
             reason=Reason(ReasonCode.PENDING_CONFIRMATION, (ev.id,), rules.version),
-            decided_at=ev.at, accepted=found is None, window_end=None)
+            decided_at=ev.at, accepted=found is None, window_end=None,
+            approved=not rules.developer_approval)
         self.referrals.append(ref)
         if found is not None:
             self._set(ref, "invalid", found[0], (ev.id, *found[1]), ev.at)
@@ -167,14 +171,35 @@ class Walker:
         ref.window_end = referral_end(rules, ev.at)
         if not is_masked(ev.phone):
             self.known_phone = ev.phone
-        if rules.attribution_mode == "report_protection" and rules.confirmation == "instant":
-            self._set(ref, "confirmed", ReasonCode.REFERRAL_PROTECTED, (ev.id,), ev.at)
-            self.claim = Claim(
-                broker_id=ev.broker_id, agency_id=ev.agency_id, team=ev.team, referral=ref,
-                rules=rules, mode=rules.attribution_mode, stage="referral",
-                started_at=ev.at, evidence=(ev.id,))
+        if not ref.approved:
+            self._set(ref, "pending", ReasonCode.PENDING_APPROVAL, (ev.id,), ev.at)
         else:
-            self._set(ref, "pending", ReasonCode.PENDING_CONFIRMATION, (ev.id,), ev.at)
+            self._accept(ref, (ev.id,), ev.at)
+
+    def _accept(self, ref: RefState, evidence: tuple[str, ...], at: datetime) -> None:
+        """An accepted (and, where asked, approved) referral: confirmed at once under
+        report_protection + instant, else waiting for its on-site confirmation."""
+        e = ref.event
+        if ref.mode == "report_protection" and ref.confirmation == "instant":
+            self._set(ref, "confirmed", ReasonCode.REFERRAL_PROTECTED, evidence, at)
+            self.claim = Claim(
+                broker_id=e.broker_id, agency_id=e.agency_id, team=e.team, referral=ref,
+                rules=ref.rules, mode=ref.mode, stage="referral", started_at=e.at,
+                evidence=evidence)
+        else:
+            self._set(ref, "pending", ReasonCode.PENDING_CONFIRMATION, evidence, at)
+
+    def _review(self, ev: ReferralReview) -> None:
+        ref = next((r for r in self._live() if r.event.id == ev.referral_id), None)
+        if ref is None or ref.approved:
+            return
+        if not ev.approved:
+            self._set(ref, "invalid", ReasonCode.REJECTED_BY_DEVELOPER, (ref.event.id, ev.id),
+                      ev.at)
+            return
+        ref.approved = True
+        # The window still runs from the submission: a slow review costs the broker time.
+        self._accept(ref, (ref.event.id, ev.id), ev.at)
 
     def _visit(self, at: datetime, visit_id: str, broker_id: str | None,
                agency_id: str | None, consultant_id: str | None) -> None:
@@ -224,6 +249,9 @@ class Walker:
         """A visit confirms `ref` unless it came too soon or the number is still masked."""
         rules = ref.rules
         evidence = (ref.event.id, visit_id)
+        if not ref.approved:
+            self._set(ref, "invalid", ReasonCode.NOT_APPROVED, evidence, at)
+            return
         # visit_wins has no referral protection, so nothing to intercept (防截客).
         if ref.mode != "visit_wins" and at - ref.event.at < rules.lead_time:
             self._set(ref, "invalid", ReasonCode.LEAD_TIME_NOT_MET, evidence, at)

@@ -17,6 +17,7 @@ from shared.attribution import (
     PoolRelease,
     QrCheckIn,
     Referral,
+    ReferralReview,
     RuleSet,
     RulesHistory,
     Visit,
@@ -48,6 +49,10 @@ def referral(id: str, at: datetime, broker: str = "broker-a", *, phone: str = PH
     return Referral(id=id, at=at, project_id=PROJECT, broker_id=broker,
                     agency_id=f"agency-of-{broker}", team=team, phone=phone, name=name,
                     broker_live_referrals=live)
+
+
+def review(id: str, at: datetime, referral_id: str, approved: bool = True) -> ReferralReview:
+    return ReferralReview(id=id, at=at, referral_id=referral_id, approved=approved)
 
 
 def visit(id: str, at: datetime, broker: str | None = None,

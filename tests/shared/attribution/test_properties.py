@@ -39,6 +39,7 @@ from tests.shared.attribution.builders import (
     pool,
     qr,
     referral,
+    review,
     rules,
     visit,
 )
@@ -49,6 +50,7 @@ BROKERS = ("broker-a", "broker-b", "broker-c")
 GAPS = (timedelta(0), 10 * MINUTE, 30 * MINUTE, 2 * HOUR, DAY, 3 * DAY, 8 * DAY, 31 * DAY)
 LIVE_CODES = {ReasonCode.REFERRAL_PROTECTED, ReasonCode.VISIT_CONFIRMED,
               ReasonCode.DEAL_IN_PROTECTION}
+PENDING_CODES = {ReasonCode.PENDING_CONFIRMATION, ReasonCode.PENDING_APPROVAL}
 EVENTS = TypeAdapter(list[Event])
 
 
@@ -58,6 +60,7 @@ def rule_params(draw: st.DrawFn) -> dict[str, Any]:
         "attribution_mode": draw(st.sampled_from(
             ["report_protection", "competitive_visit", "visit_wins"])),
         "confirmation": draw(st.sampled_from(["instant", "on_site"])),
+        "developer_approval": draw(st.booleans()),
         "lead_time": draw(st.sampled_from([timedelta(0), 30 * MINUTE])),
         "referral_protection": draw(st.sampled_from([
             DurationWindow(length=HOUR), DurationWindow(length=72 * HOUR),
@@ -83,7 +86,7 @@ def _event(draw: st.DrawFn, i: int, at: datetime) -> Event:
     kind = draw(st.sampled_from([
         "referral", "referral", "referral", "masked_referral", "visit", "guided_visit",
         "guided_visit", "qr", "qr", "qr_full", "follow_up", "follow_up", "deal", "completion",
-        "assign", "pool", "old_owner"]))
+        "assign", "pool", "old_owner", "review"]))
     if kind == "referral":
         return referral(event_id, at, broker, live=draw(st.sampled_from([0, 0, 0, 2])))
     if kind == "masked_referral":
@@ -102,6 +105,9 @@ def _event(draw: st.DrawFn, i: int, at: datetime) -> Event:
         target = f"e{draw(st.integers(0, max(i - 1, 0))):02d}"
         return completion(event_id, at, target,
                           draw(st.sampled_from(["13812345678", "13812340000"])))
+    if kind == "review":
+        target = f"e{draw(st.integers(0, max(i - 1, 0))):02d}"
+        return review(event_id, at, target, draw(st.booleans()))
     if kind == "assign":
         return assign(event_id, at)
     if kind == "pool":
@@ -144,11 +150,11 @@ def _check_invariants(decision: Decision, known_ids: set[str]) -> None:
         assert ref.reason.evidence[0] == ref.referral_id
         assert set(ref.reason.evidence) <= known_ids
         if ref.state == "pending":
-            assert ref.reason.code == ReasonCode.PENDING_CONFIRMATION
+            assert ref.reason.code in PENDING_CODES
         elif ref.state == "confirmed":
             assert ref.reason.code in LIVE_CODES
         else:
-            assert ref.reason.code not in LIVE_CODES | {ReasonCode.PENDING_CONFIRMATION}
+            assert ref.reason.code not in LIVE_CODES | PENDING_CODES
             assert ref.protection_until is None
     assert versions_seen <= {1, 2}
     times = [s.at for s in decision.trace]

@@ -25,6 +25,7 @@ from tests.shared.attribution.builders import (
     old_owner,
     qr,
     referral,
+    review,
     rules,
     run,
     visit,
@@ -293,3 +294,25 @@ def test_evidence_names_the_deciding_rule_version() -> None:
     hist = history(rules(), rules(2, T0 + DAY, lead_time=timedelta(hours=1)))
     d = run([referral("a", T0), visit("v", T0 + DAY + 10 * MINUTE)], T0 + 2 * DAY, hist)
     assert d.referral("a").reason.rule_version == 2
+
+
+@worked(ReasonCode.PENDING_APPROVAL, ReasonCode.REJECTED_BY_DEVELOPER, ReasonCode.NOT_APPROVED)
+def test_developer_approval_of_referrals() -> None:
+    waiting = [referral("a", T0), referral("b", T0 + HOUR, "broker-b")]
+    d = run(waiting, T0 + HOUR, developer_approval=True)
+    assert d.referral("a").reason.code == ReasonCode.PENDING_APPROVAL
+    # Awaiting review it already keeps other channels out (report_protection).
+    assert d.referral("b").reason.code == ReasonCode.ALREADY_REFERRED_BY_OTHER
+    assert d.owner.kind == "none"
+    approved = run([referral("a", T0), review("ok", T0 + 2 * HOUR, "a")], T0 + 2 * HOUR,
+                   developer_approval=True)
+    assert approved.referral("a").reason.code == ReasonCode.REFERRAL_PROTECTED
+    assert approved.referral("a").reason.evidence == ("a", "ok")
+    assert approved.owner.protection_until == T0 + 72 * HOUR  # from the submission
+    rejected = run([referral("a", T0), review("no", T0 + 2 * HOUR, "a", approved=False)],
+                   T0 + 2 * HOUR, developer_approval=True)
+    assert rejected.referral("a").reason.code == ReasonCode.REJECTED_BY_DEVELOPER
+    unreviewed = run([referral("a", T0), visit("v", T0 + DAY, "broker-a")], T0 + DAY,
+                     developer_approval=True)
+    assert unreviewed.referral("a").reason.code == ReasonCode.NOT_APPROVED
+    assert unreviewed.owner.kind == "natural"
