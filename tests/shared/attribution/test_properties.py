@@ -192,7 +192,11 @@ def test_the_decision_as_of_t_depends_only_on_events_up_to_t(
 ) -> None:
     hist, events, as_of = case
     t = data.draw(st.sampled_from([as_of, *(e.at for e in events)]))
-    assert decide(hist, events, t) == decide(hist, [e for e in events if e.at <= t], t)
+    earlier = decide(hist, events, t)
+    assert earlier == decide(hist, [e for e in events if e.at <= t], t)
+    # What later events add never rewrites the story before t.
+    later = decide(hist, events, as_of + 40 * DAY)
+    assert [s for s in later.trace if s.at < t] == [s for s in earlier.trace if s.at < t]
 
 
 @PROPERTY
