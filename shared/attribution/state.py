@@ -77,8 +77,10 @@ class Claim:
     def deal_deadline(self) -> datetime | None:
         if self.stage != "visit" or self.visited_at is None:
             return None
-        return earliest_after(deal_end(self.rules, self.started_at, self.visited_at),
-                              self.not_before)
+        # One-stage: a rule change may have shortened the window to before the visit
+        # that came inside it; it then ends at the visit, never before it.
+        floor = max(self.visited_at, self.not_before or self.visited_at)
+        return earliest_after(deal_end(self.rules, self.started_at, self.visited_at), floor)
 
     def lapse_deadline(self, deal_rank: int) -> datetime | None:
         # Customers at 认筹 or later never lapse (reception-and-sales.md).

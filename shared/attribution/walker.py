@@ -6,7 +6,7 @@ code, the events behind it and the rule version, and lands in the current trace 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from shared.attribution.checks import old_owner_refusal, refusal
@@ -103,15 +103,17 @@ class Walker:
         self.customer.consultant_not_before = at
         return ()
 
-    def expire_before(self, t: datetime) -> list[Step]:
-        """Fire, in time order, every window that ended before t."""
-        steps: list[Step] = []
+    def expire_before(self, t: datetime) -> Iterator[Step]:
+        """Fire, in time order, every window that ended before t.
+
+        A generator on purpose: the caller reads the owner after each expiry, before the
+        next one fires.
+        """
         while (due := self._next_deadline()) is not None and due[0] < t:
             when, step_id, kind, action = due
             self._changes = []
             action(when)
-            steps.append((when, step_id, kind, tuple(self._changes)))
-        return steps
+            yield when, step_id, kind, tuple(self._changes)
 
     # -- deadlines -----------------------------------------------------------------
     def _next_deadline(self) -> _Deadline | None:

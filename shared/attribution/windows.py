@@ -14,14 +14,19 @@ def referral_end(rules: RuleSet, referred_at: datetime) -> datetime:
     定点 windows count Asia/Shanghai days. A referral made after that day's clock time
     (e.g. 23:59:30 with "until 23:59") gets the next day's: a window that is already
     over when it opens would refuse the referral without a reason anyone could see.
+    One-stage protection is one window from the referral to the deal, so the visit
+    must come inside it too.
     """
     window = rules.referral_protection
     if isinstance(window, DurationWindow):
-        return referred_at + window.length
-    local_day = referred_at.astimezone(SHANGHAI).date() + timedelta(days=window.days)
-    end = datetime.combine(local_day, window.until, tzinfo=SHANGHAI).astimezone(UTC)
-    if end <= referred_at:
-        end += timedelta(days=1)
+        end = referred_at + window.length
+    else:
+        local_day = referred_at.astimezone(SHANGHAI).date() + timedelta(days=window.days)
+        end = datetime.combine(local_day, window.until, tzinfo=SHANGHAI).astimezone(UTC)
+        if end <= referred_at:
+            end += timedelta(days=1)
+    if rules.protection_stages == "one":
+        end = min(end, referred_at + rules.visit_protection)
     return end
 
 

@@ -13,6 +13,7 @@ from tests.shared.attribution.builders import (
     HOUR,
     MINUTE,
     T0,
+    assign,
     deal,
     follow_up,
     history,
@@ -181,3 +182,34 @@ def test_two_different_full_numbers_are_two_customers() -> None:
 def test_events_before_the_first_rule_version_are_refused() -> None:
     with pytest.raises(AttributionInputError):
         run([referral("a", T0)], T0 + DAY, history(rules(1, T0 + HOUR)))
+
+
+def test_one_stage_the_visit_must_also_come_inside_the_single_window() -> None:
+    # A 2-day single window is shorter than the 72 h referral window: it bounds the visit.
+    d = run([referral("a", T0), visit("v", T0 + 2 * DAY + MINUTE)], T0 + 3 * DAY,
+            protection_stages="one", visit_protection=2 * DAY,
+            warnings={"visit": HOUR})
+    assert (d.referral("a").reason.code, d.referral("a").decided_at) == (
+        ReasonCode.VISIT_OVERDUE, T0 + 2 * DAY)
+
+
+def test_one_stage_window_shortened_by_a_rule_change_never_ends_before_the_visit() -> None:
+    v1 = rules(referral_protection=DurationWindow(length=HOUR),
+               warnings={"referral": 10 * MINUTE, "visit": HOUR},
+               protection_stages="one", visit_protection=2 * DAY)
+    v2 = rules(2, T0 + 10 * MINUTE, protection_stages="one", visit_protection=2 * DAY,
+               warnings={"visit": HOUR})
+    d = run([referral("a", T0), visit("v", T0 + 2 * DAY)], T0 + 3 * DAY, history(v1, v2))
+    times = [s.at for s in d.trace]
+    assert times == sorted(times)
+    assert d.referral("a").reason.code == ReasonCode.DEAL_OVERDUE
+    assert d.referral("a").decided_at == T0 + 2 * DAY
+
+
+def test_each_expiry_step_shows_the_owner_right_after_it() -> None:
+    # Two windows end between the same two events: each step keeps its own owner.
+    d = run([referral("a", T0), assign("as", T0 + HOUR)], T0 + 40 * DAY)
+    expiry, lapse = d.trace[2], d.trace[3]
+    assert (expiry.step_id, expiry.owner.consultant_protection_until) == (
+        "expiry:a", T0 + HOUR + 7 * DAY)  # the follow-up lapse binds first
+    assert lapse.kind == "consultant_lapse" and lapse.owner.in_public_pool
