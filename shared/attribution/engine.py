@@ -56,7 +56,8 @@ def decide(history: RulesHistory, events: Iterable[Event], as_of: datetime) -> D
         for expiry in walker.expire_before(at):
             record(expiry)
         if isinstance(item, _RuleChange):
-            record((at, item.id, "rule_change", walker.change_rules(item.rules, at)))
+            walker.change_rules(item.rules, at)
+            record((at, item.id, "rule_change", ()))
         else:
             record((at, item.id, item.kind, walker.apply(item)))
     for expiry in walker.expire_before(as_of):

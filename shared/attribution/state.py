@@ -103,6 +103,8 @@ class Customer:
     consultant_since: datetime | None = None
     consultant_protected: bool = False
     consultant_not_before: datetime | None = None
+    # Why the consultant's protection last ended: lapse, or its length.
+    consultant_ended: ReasonCode | None = None
     last_contact: datetime | None = None
     in_pool: bool = False
     old_owner: set[str] = field(default_factory=set)
@@ -157,8 +159,8 @@ def _core_owner(claim: Claim | None, customer: Customer, rules: RuleSet) -> Owne
     evidence = (customer.first_visit_id,) if customer.first_visit_id else ()
     if customer.in_pool:
         code = ReasonCode.PUBLIC_POOL
-    elif customer.consultant_id is not None and not customer.consultant_protected:
-        code = ReasonCode.CONSULTANT_PROTECTION_ENDED
+    elif customer.consultant_id is not None and customer.consultant_ended is not None:
+        code = customer.consultant_ended
     else:
         code = ReasonCode.NATURAL_VISIT
     return Owner(kind="natural", reason=Reason(code, evidence, rules.version))

@@ -88,10 +88,10 @@ class Walker:
             self.customer.old_owner.add(ev.scope)
         return tuple(self._changes)
 
-    def change_rules(self, rules: RuleSet, at: datetime) -> tuple[Change, ...]:
+    def change_rules(self, rules: RuleSet, at: datetime) -> None:
         """Live windows are recomputed with the new lengths, never ending before `at`;
-        what has ended stays ended. Mode and confirmation stay as the claim was made."""
-        self._changes = []
+        what has ended stays ended (no referral changes state here: a window the change
+        ends expires as its own step). Mode and confirmation stay as the claim was made."""
         self.rules = rules
         for ref in self._live():
             ref.rules = rules.for_team(ref.event.team)
@@ -101,7 +101,6 @@ class Walker:
             self.claim.rules = rules.for_team(self.claim.team)
             self.claim.not_before = at
         self.customer.consultant_not_before = at
-        return ()
 
     def expire_before(self, t: datetime) -> Iterator[Step]:
         """Fire, in time order, every window that ended before t.
@@ -136,8 +135,9 @@ class Walker:
                             self._end_claim(claim, ReasonCode.FOLLOW_UP_LAPSED)))
         ends = self.customer.consultant_deadline(self.rules)
         if ends is not None:
-            due.append((ends[0], f"lapse:consultant:{iso(ends[0])}", "consultant_lapse",
-                        lambda _when: self._consultant_ends()))
+            when, why = ends
+            due.append((when, f"lapse:consultant:{iso(when)}", "consultant_lapse",
+                        lambda _when: self._consultant_ends(why)))
         return min(due, key=lambda d: (d[0], d[1])) if due else None
 
     def _expire(self, ref: RefState, code: ReasonCode) -> Callable[[datetime], None]:
@@ -150,9 +150,10 @@ class Walker:
             self.claim = None
         return end
 
-    def _consultant_ends(self) -> None:
+    def _consultant_ends(self, why: ReasonCode) -> None:
         customer = self.customer
         customer.consultant_protected = False
+        customer.consultant_ended = why
         if self.rules.recycle:
             self._to_pool()
 
@@ -310,6 +311,7 @@ class Walker:
         customer.consultant_since = at
         customer.consultant_protected = True
         customer.consultant_not_before = None
+        customer.consultant_ended = None
         customer.in_pool = False
 
     def _to_pool(self) -> None:

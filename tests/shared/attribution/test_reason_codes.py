@@ -269,8 +269,13 @@ def test_follow_up_lapse_ends_protection() -> None:
     assert d.referral("a").decided_at == T0 + 12 * DAY
     assert d.owner.reason.code == ReasonCode.PUBLIC_POOL  # recycle on
     kept = run(events, T0 + 13 * DAY, recycle=False)
-    assert kept.owner.reason.code == ReasonCode.CONSULTANT_PROTECTION_ENDED
+    assert kept.owner.reason.code == ReasonCode.FOLLOW_UP_LAPSED
     assert kept.owner.consultant_id == "c-li" and not kept.owner.in_public_pool
+    # Followed up, but the consultant's own protection (5 days here) ran out first.
+    ended = run([visit("v", T0), follow_up("f", T0 + 4 * DAY)], T0 + 6 * DAY, recycle=False,
+                consultant_protection=5 * DAY)
+    assert ended.owner.reason.code == ReasonCode.CONSULTANT_PROTECTION_ENDED
+    assert ended.owner.consultant_protection_until is None
     # A manager's assignment gives the new consultant a fresh protection.
     reassigned = run([*events, assign("as", T0 + 14 * DAY)], T0 + 14 * DAY)
     assert reassigned.owner.consultant_id == "c-wang"
