@@ -213,3 +213,18 @@ def test_each_expiry_step_shows_the_owner_right_after_it() -> None:
     assert (expiry.step_id, expiry.owner.consultant_protection_until) == (
         "expiry:a", T0 + HOUR + 7 * DAY)  # the follow-up lapse binds first
     assert lapse.kind == "consultant_lapse" and lapse.owner.in_public_pool
+
+
+def test_warnings_come_before_each_window_ends() -> None:
+    events = [referral("a", T0), visit("v", T0 + DAY)]
+    visit_stage = run(events, T0 + DAY, follow_up_lapse=None)
+    assert visit_stage.owner.warn_at == T0 + 30 * DAY  # 1 day before day 31
+    lapsing = run(events, T0 + DAY, warnings={"follow_up": 2 * HOUR})
+    assert (lapsing.owner.protection_until, lapsing.owner.warn_at) == (
+        T0 + 8 * DAY, T0 + 8 * DAY - 2 * HOUR)
+
+
+def test_a_masked_number_never_learns_that_the_customer_is_an_owner() -> None:
+    d = run([old_owner("o", T0 - DAY, "project"), referral("a", T0, phone="138123456**")],
+            T0, phone_policy="first9")
+    assert d.referral("a").reason.code == ReasonCode.SUSPECTED_DUPLICATE
