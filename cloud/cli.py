@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlmodel import Session
 
 from cloud.audit.cli import app as audit_app
+from cloud.channel.cli import app as channel_app
 from cloud.db import make_engine
 from cloud.identity.cli import app as admin_app
 from cloud.migrate import upgrade
@@ -28,6 +29,7 @@ from shared.errors import AppError
 app = typer.Typer(help="Anchang 云端运维命令", no_args_is_help=True)
 app.add_typer(admin_app, name="admin", help="管理员账号")
 app.add_typer(audit_app, name="audit", help="审计日志")
+app.add_typer(channel_app, name="channel", help="渠道：报备与判客")
 db_app = typer.Typer(help="数据库", no_args_is_help=True)
 site_app = typer.Typer(help="案场与边缘设备凭据", no_args_is_help=True)
 broker_app = typer.Typer(help="MQTT broker 配置", no_args_is_help=True)

@@ -1,0 +1,1 @@
+"""Channel domain: agencies, brokers, referrals, attribution (判客), appeals."""
