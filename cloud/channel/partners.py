@@ -64,7 +64,10 @@ def invite_agency(session: Session, *, principal: Principal, name: str) -> Agenc
 def list_agencies(session: Session, *, principal: Principal) -> list[Agency]:
     query = select(Agency).order_by(col(Agency.id))
     if not scopes.sees_all_brokers(principal):
-        query = query.where(col(Agency.id) == scopes.admin_agency(session, principal))
+        own = scopes.admin_agency(session, principal)
+        if own is None:
+            return []
+        query = query.where(col(Agency.id) == own)
     return list(session.exec(query).all())
 
 
@@ -122,7 +125,11 @@ def list_brokers(session: Session, *, principal: Principal,
                  agency_id: int | None = None) -> list[Broker]:
     query = select(Broker).order_by(col(Broker.id))
     if not scopes.sees_all_brokers(principal):
-        query = query.where(col(Broker.agency_id) == scopes.admin_agency(session, principal))
+        # Not `agency_id == None`: that is IS NULL, the individual referrers.
+        own = scopes.admin_agency(session, principal)
+        if own is None:
+            return []
+        query = query.where(col(Broker.agency_id) == own)
     if agency_id is not None:
         query = query.where(col(Broker.agency_id) == agency_id)
     return list(session.exec(query).all())
