@@ -30,8 +30,15 @@ def add_broker(db: Session, settings: CloudSettings, username: str, *,
                status: str = "active", phone: str = "13700000000") -> Broker:
     user = make_user(db, username, roles=roles)
     assert user.id is not None
+    return attach_broker(db, settings, user.id, agency=agency, status=status, phone=phone)
+
+
+def attach_broker(db: Session, settings: CloudSettings, user_id: int, *,
+                  agency: Agency | None, status: str = "active",
+                  phone: str = "13700000000") -> Broker:
+    """The broker row of an existing user (what joining and approval would make)."""
     broker = Broker(
-        user_id=user.id, agency_id=agency.id if agency else None,
+        user_id=user_id, agency_id=agency.id if agency else None,
         kind="agency" if agency else "referrer", status=status,
         phone_enc=settings.cipher.encrypt(phone, context=BROKER_PHONE_CONTEXT),
         phone_bidx=settings.blind_index.phone(phone), phone_masked=mask_phone(phone))
