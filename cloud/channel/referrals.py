@@ -82,7 +82,7 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
     )
     session.add(row)
     session.flush()
-    _apply(row, decide(session, settings=settings, row=row, as_of=now), now)
+    apply_outcome(row, decide(session, settings=settings, row=row, as_of=now), now)
     audit_service.record(
         session, action="channel.referral_submit", principal=principal,
         object_type="channel_referral", object_id=str(row.id),
@@ -123,7 +123,7 @@ def _from_start(rules_history: engine.RulesHistory, events: list[engine.Event]
     return engine.RulesHistory(versions=(moved, *rules_history.versions[1:]))
 
 
-def _apply(row: Referral, outcome: ReferralOutcome, now: datetime) -> None:
+def apply_outcome(row: Referral, outcome: ReferralOutcome, now: datetime) -> None:
     row.state = outcome.state
     row.reason_code = outcome.reason.code.value
     row.evidence = [e for e in outcome.reason.evidence if e != f"referral:{row.id}"]
