@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlmodel import Session
 
 from cloud.channel import partners, referrals, rules, scopes
 from cloud.channel.errors import BrokerInactive, ProjectNotFound
@@ -116,7 +117,7 @@ def _rule_out(project_id: int, r: RuleSet) -> RuleVersionOut:
                               "version", "effective_from", "project_id"}))
 
 
-def _visible_project(session: SessionDep, principal: Principal, project_id: int) -> None:
+def _visible_project(session: Session, principal: Principal, project_id: int) -> None:
     if not scopes.sees_project(session, principal, project_id):
         raise ProjectNotFound()
 
