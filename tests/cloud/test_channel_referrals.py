@@ -158,3 +158,22 @@ def test_the_per_broker_rate_limit(settings: CloudSettings, cw: ChannelWorld) ->
         # Other brokers are not slowed by this one.
         assert refer(client, signed_in(client, "broker_b1"), cw.project("site-a"),
                      "13612345009").status_code == 201
+
+
+def test_customer_group_and_the_list_filters(api: TestClient, cw: ChannelWorld) -> None:
+    headers = signed_in(api, "broker_a1")
+    corporate = api.post("/api/v1/channel/referrals", headers=headers, json={
+        "project_id": cw.project("site-a"), "phone": NEW, "name": "陈总",
+        "customer_group": "corporate"})
+    assert corporate.json()["customer_group"] == "corporate"
+    refer(api, headers, cw.project("site-a"), NEW)  # already_referred_by_you
+    refer(api, headers, cw.project("site-a"), "13612340000")
+    listed = api.get("/api/v1/channel/referrals", headers=headers).json()
+    assert [r["reason_code"] for r in listed] == [
+        "referral_protected", "already_referred_by_you", "referral_protected"]
+    invalid = api.get("/api/v1/channel/referrals", headers=headers,
+                      params={"state": "invalid"}).json()
+    assert [r["id"] for r in invalid] == [listed[1]["id"]]
+    page = api.get("/api/v1/channel/referrals", headers=headers,
+                   params={"before_id": listed[0]["id"], "limit": 1}).json()
+    assert [r["id"] for r in page] == [listed[1]["id"]]
