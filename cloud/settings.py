@@ -47,6 +47,9 @@ class CloudSettings(HardeningSettings):
     lockout_max_minutes: int = Field(24 * 60, ge=1, le=7 * 24 * 60)
     login_ip_limit: int = Field(30, ge=1, description="login attempts per source per window")
     login_ip_window_seconds: int = Field(60, ge=1, le=3600)
+    referral_limit: int = Field(20, ge=1, description="referrals one broker may submit per "
+                                                      "window (报备频率限制)")
+    referral_window_seconds: int = Field(60, ge=1, le=3600)
     login_account_limit: int = Field(
         20, ge=1, description="failures of one account, summed over sources it never signed "
         "in from, per window; then only its known sources may try")

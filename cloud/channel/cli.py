@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
+from cloud.channel.redecide import redecide_project
+from cloud.db import make_engine
+from cloud.settings import CloudSettings
 from shared.attribution.render import decision_lines, step_lines
 from shared.attribution.scenario import check_expectations, load_scenario
 from shared.errors import AppError
-from shared.timeutil import parse_iso
+from shared.timeutil import parse_iso, utcnow
 
 app = typer.Typer(help="渠道：报备与判客", no_args_is_help=True, add_completion=False)
 
@@ -57,3 +61,16 @@ def replay(
             typer.echo(f"与预期不符：{problem}", err=True)
         raise typer.Exit(1)
 
+
+
+@app.command()
+def redecide(
+    project_id: Annotated[int, typer.Option("--project-id", min=1, help="项目 id")],
+) -> None:
+    """按当前时间重新判定项目的有效报备（待确认、有效），输出变化的条数。"""
+    settings = CloudSettings()
+    with Session(make_engine(settings.database_url)) as session:
+        result = redecide_project(session, settings=settings, project_id=project_id,
+                                  as_of=utcnow())
+        session.commit()
+    typer.echo(f"已重新判定 {result.checked} 条报备，{result.changed} 条有变化")

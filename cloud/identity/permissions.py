@@ -37,6 +37,18 @@ class Perm(StrEnum):
     SYNC_READ = "sync:site:read"
     # Handle data-subject requests: sees the subject's data unmasked, corrects, erases.
     PRIVACY_REQUEST = "privacy:request:manage"
+    # Channel (渠道): agencies, brokers, rule versions, referrals. What a holder sees is
+    # narrowed by cloud.channel.scopes: a broker their own, an agency admin their agency's,
+    # a channel manager their sites' projects'.
+    AGENCY_READ = "channel:agency:read"
+    AGENCY_MANAGE = "channel:agency:manage"
+    BROKER_JOIN = "channel:broker:join"
+    BROKER_READ = "channel:broker:read"
+    BROKER_MANAGE = "channel:broker:manage"
+    CHANNEL_RULES_READ = "channel:rules:read"
+    CHANNEL_RULES_PUBLISH = "channel:rules:publish"
+    REFERRAL_CREATE = "channel:referral:create"
+    REFERRAL_READ = "channel:referral:read"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -48,6 +60,9 @@ ROLE_NAMES: dict[str, str] = {
     "consultant": "置业顾问",
     "receptionist": "前台",
     "privacy_officer": "个人信息保护专员",
+    "broker": "经纪人",
+    "agency_admin": "渠道公司管理员",
+    "channel_manager": "渠道经理",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -61,7 +76,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "audit_admin": frozenset({Perm.AUDIT_READ, Perm.AUDIT_EXPORT}),
     "hq_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
-         Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ}
+         Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ,
+         Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -75,6 +92,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
     # PIPL's person in charge of personal information: answers the subjects' requests.
     "privacy_officer": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.PRIVACY_REQUEST}),
+    # Outside sellers: no site data, only their own referrals (an agency admin: the
+    # agency's, and approving its brokers).
+    "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ}),
+    "agency_admin": frozenset({Perm.BROKER_JOIN, Perm.AGENCY_READ, Perm.BROKER_READ,
+                               Perm.BROKER_MANAGE, Perm.REFERRAL_READ}),
+    "channel_manager": frozenset(
+        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
+         Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ}
+    ),
 }
 
 ADMIN_ROLES = frozenset({"sys_admin", "security_admin", "audit_admin"})

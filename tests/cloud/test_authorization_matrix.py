@@ -21,21 +21,28 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from cloud.identity.models import User
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 from tests.cloud import make_user, signed_in
+from tests.cloud.channel_world import add_agency, add_broker, attach_broker, refer
 from tests.cloud.sales_world import PHONE_A, PHONE_B, SiteWorld, build_world
 from tests.cloud.test_route_permissions import ANONYMOUS_ROUTES, endpoints
 
 ROLES = ("sys_admin", "security_admin", "audit_admin", "hq_manager", "sales_manager",
-         "consultant", "receptionist", "privacy_officer")
+         "consultant", "receptionist", "privacy_officer", "broker", "agency_admin",
+         "channel_manager")
 EVERYONE = frozenset(ROLES)
 SITE_STAFF = frozenset({"hq_manager", "sales_manager", "consultant", "receptionist"})
 CUSTOMER_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
 PRIVACY = frozenset({"privacy_officer"})
+# Outside sellers see no site data; the channel manager reads their sites and projects.
+OUTSIDERS = frozenset({"broker", "agency_admin"})
+CHANNEL_STAFF = frozenset({"hq_manager", "channel_manager"})
+REFERRAL_READERS = CHANNEL_STAFF | OUTSIDERS
 
 OWN, OTHER = "own", "other"
 
@@ -67,10 +74,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/roles"): Rule(frozenset({"sys_admin", "security_admin"})),
     ("GET", "/api/v1/audit/logs"): Rule(frozenset({"audit_admin"})),
     ("GET", "/api/v1/audit/logs/export"): Rule(frozenset({"audit_admin"})),
-    ("GET", "/api/v1/sites"): Rule(EVERYONE - {"audit_admin"}),
+    ("GET", "/api/v1/sites"): Rule(EVERYONE - {"audit_admin"} - OUTSIDERS),
     ("POST", "/api/v1/sites"): Rule(frozenset({"sys_admin"})),
-    ("GET", "/api/v1/projects"): Rule(frozenset({"sys_admin", "privacy_officer"}) | SITE_STAFF,
-                                      other=EMPTY),
+    ("GET", "/api/v1/projects"): Rule(
+        frozenset({"sys_admin", "privacy_officer", "channel_manager"}) | SITE_STAFF,
+        other=EMPTY),
     ("POST", "/api/v1/projects"): Rule(frozenset({"sys_admin"}), other=NOT_FOUND),
     ("GET", "/api/v1/visits"): Rule(SITE_STAFF, other=EMPTY),
     ("GET", "/api/v1/visits/export"): Rule(frozenset({"hq_manager", "sales_manager"}),
@@ -98,6 +106,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/privacy/requests/{request_id}/erase"): Rule(PRIVACY),
     ("POST", "/api/v1/privacy/requests/{request_id}/complete"): Rule(PRIVACY),
     ("POST", "/api/v1/privacy/requests/{request_id}/refuse"): Rule(PRIVACY),
+    # Agencies and brokers belong to no site: channel staff manage all of them, an agency
+    # admin their own agency's (the walk's other side is another broker of the same
+    # agency; tests/cloud/test_channel_*.py prove the agency boundary).
+    ("POST", "/api/v1/channel/agencies"): Rule(frozenset({"channel_manager"})),
+    ("GET", "/api/v1/channel/agencies"): Rule(CHANNEL_STAFF | {"agency_admin"}),
+    ("PATCH", "/api/v1/channel/agencies/{agency_id}"): Rule(frozenset({"channel_manager"})),
+    ("POST", "/api/v1/channel/brokers/join"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/brokers"): Rule(CHANNEL_STAFF | {"agency_admin"}),
+    ("PATCH", "/api/v1/channel/brokers/{broker_id}"): Rule(
+        frozenset({"channel_manager", "agency_admin"})),
+    ("GET", "/api/v1/channel/projects/{project_id}/rules"): Rule(CHANNEL_STAFF,
+                                                                 other=NOT_FOUND),
+    ("POST", "/api/v1/channel/projects/{project_id}/rules"): Rule(CHANNEL_STAFF,
+                                                                  other=NOT_FOUND),
+    # A broker refers to any project; what they may read is their own.
+    ("POST", "/api/v1/channel/referrals"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/referrals"): Rule(REFERRAL_READERS, other=EMPTY),
+    ("GET", "/api/v1/channel/referrals/{referral_id}"): Rule(REFERRAL_READERS,
+                                                             other=NOT_FOUND),
 }
 
 
@@ -108,6 +135,9 @@ class Ctx:
     world: dict[str, Any]
     targets: dict[str, int]  # a business user at each site, for the user routes
     privacy_request: int  # an open access request (a call of the wrong kind answers 409)
+    # Channel objects by side: agency, broker (of the own agency on both sides: see the
+    # rules) and a referral — m.broker's at site A's project, another agency's at site B's.
+    channel: dict[str, dict[str, int]]
 
     def site(self, side: str) -> str:
         return "site-a" if side == OWN else "site-b"
@@ -197,6 +227,27 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/privacy/requests/{request_id}/refuse"): lambda c, s: (
         f"/api/v1/privacy/requests/{c.privacy_request}/refuse", None,
         {"code": "unfounded", "reason": "矩阵测试"}),
+    ("POST", "/api/v1/channel/agencies"): lambda c, s: (
+        "/api/v1/channel/agencies", None, {"name": "矩阵渠道"}),
+    ("GET", "/api/v1/channel/agencies"): lambda c, s: ("/api/v1/channel/agencies", None, None),
+    ("PATCH", "/api/v1/channel/agencies/{agency_id}"): lambda c, s: (
+        f"/api/v1/channel/agencies/{c.channel[s]['agency']}", None, {"rating": 4}),
+    ("POST", "/api/v1/channel/brokers/join"): lambda c, s: (
+        "/api/v1/channel/brokers/join", None, {"phone": "13700000009"}),
+    ("GET", "/api/v1/channel/brokers"): lambda c, s: ("/api/v1/channel/brokers", None, None),
+    ("PATCH", "/api/v1/channel/brokers/{broker_id}"): lambda c, s: (
+        f"/api/v1/channel/brokers/{c.channel[s]['broker']}", None, {"rating": 3}),
+    ("GET", "/api/v1/channel/projects/{project_id}/rules"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/rules", None, None),
+    ("POST", "/api/v1/channel/projects/{project_id}/rules"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/rules", None, {"rules": {}}),
+    ("POST", "/api/v1/channel/referrals"): lambda c, s: (
+        "/api/v1/channel/referrals", None,
+        {"project_id": c.sales(s).project_id, "phone": "13655550000", "name": "矩阵客户"}),
+    ("GET", "/api/v1/channel/referrals"): lambda c, s: (
+        "/api/v1/channel/referrals", {"project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/channel/referrals/{referral_id}"): lambda c, s: (
+        f"/api/v1/channel/referrals/{c.channel[s]['referral']}", None, None),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})
@@ -244,9 +295,36 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
         opened = client.post("/api/v1/privacy/requests", headers=tokens["privacy_officer"],
                              json={"kind": "access", "phone": PHONE_A, "channel": "onsite"})
         assert opened.status_code == 201, opened.text
+        channel = _channel_world(db, settings, client, world, tokens["broker"])
         yield client, Ctx(world, {k: v or 0 for k, v in targets.items()},
-                          opened.json()["id"]), {
+                          opened.json()["id"], channel), {
             role: h["Authorization"] for role, h in tokens.items()}
+
+
+def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
+                   world: dict[str, Any], broker_token: dict[str, str]
+                   ) -> dict[str, dict[str, int]]:
+    """m.broker and m.agency_admin in agency A, x.broker in agency B; a referral each."""
+    creator = world["hqadmin"]
+    own, other = add_agency(db, "矩阵渠道A", created_by=creator), add_agency(
+        db, "矩阵渠道B", created_by=creator)
+    broker = attach_broker(db, settings, _user_id(db, "m.broker"), agency=own)
+    attach_broker(db, settings, _user_id(db, "m.agency_admin"), agency=own)
+    add_broker(db, settings, "x.broker", agency=other)
+    ids = {}
+    for side, headers, site in ((OWN, broker_token, "site-a"),
+                                (OTHER, signed_in(client, "x.broker"), "site-b")):
+        answer = refer(client, headers, world[site].project_id, "13655551111")
+        assert answer.status_code == 201, answer.text
+        ids[side] = answer.json()["id"]
+    return {side: {"agency": (own if side == OWN else other).id or 0, "broker": broker.id or 0,
+                   "referral": ids[side]} for side in (OWN, OTHER)}
+
+
+def _user_id(db: Session, username: str) -> int:
+    user = db.exec(select(User).where(User.username == username)).one()
+    assert user.id is not None
+    return user.id
 
 
 def _expected(rule: Rule, role: str, side: str) -> set[str]:

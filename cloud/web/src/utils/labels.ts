@@ -9,6 +9,9 @@ export const ROLE_NAMES: Record<string, string> = {
   consultant: '置业顾问',
   receptionist: '前台',
   privacy_officer: '个人信息保护专员',
+  broker: '经纪人',
+  agency_admin: '渠道公司管理员',
+  channel_manager: '渠道经理',
 }
 
 export const VISIT_SOURCE_NAMES: Record<string, string> = {
@@ -50,6 +53,13 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'privacy.erase': '删除个人信息',
   'privacy.complete': '办结个人信息请求',
   'privacy.refuse': '拒绝个人信息请求',
+  'channel.agency_invite': '邀请渠道公司',
+  'channel.agency_update': '变更渠道公司状态或评级',
+  'channel.broker_join': '经纪人凭邀请码加入',
+  'channel.broker_update': '变更经纪人状态或评级',
+  'channel.rules_publish': '发布渠道规则版本',
+  'channel.referral_submit': '提交报备',
+  'channel.referral_redecide': '报备重新判定',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
@@ -181,6 +191,7 @@ export const AUDIT_ACTION_GROUPS: { label: string; prefix: string }[] = [
   { label: '项目', prefix: 'project.' },
   { label: '个人信息请求', prefix: 'privacy.' },
   { label: '边缘同步', prefix: 'sync.' },
+  { label: '渠道与报备', prefix: 'channel.' },
 ]
 
 export function roleName(code: string): string {

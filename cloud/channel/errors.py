@@ -1,0 +1,55 @@
+"""Errors of the channel domain: stable codes, Chinese messages (problem+json)."""
+
+from __future__ import annotations
+
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+
+class AgencyNotFound(NotFound):
+    code = "agency_not_found"
+    title = "渠道公司不存在"
+
+
+class BrokerNotFound(NotFound):
+    code = "broker_not_found"
+    title = "经纪人不存在"
+
+
+class ReferralNotFound(NotFound):
+    code = "referral_not_found"
+    title = "报备不存在"
+
+
+class ProjectNotFound(NotFound):
+    code = "project_not_found"
+    title = "项目不存在"
+
+
+class InviteCodeInvalid(ValidationFailed):
+    code = "invite_code_invalid"
+    title = "邀请码无效或该渠道公司已冻结"
+
+
+class AlreadyJoined(Conflict):
+    code = "broker_already_joined"
+    title = "该账号已登记为经纪人"
+
+
+class StatusChangeNotAllowed(Conflict):
+    code = "status_change_not_allowed"
+    title = "当前状态不能变更为目标状态"
+
+
+class BrokerInactive(Forbidden):
+    code = "broker_inactive"
+    title = "经纪人账号未激活或已冻结，暂不能报备"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "该幂等键已用于另一条报备"
+
+
+class RulesInvalid(ValidationFailed):
+    code = "channel_rules_invalid"
+    title = "渠道规则不合法"

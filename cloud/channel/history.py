@@ -1,0 +1,183 @@
+"""One customer's history at one project, gathered from the database for the engine.
+
+A number is found by the blind indexes of what a mask may show: the 3+4 key (full, 3+4
+and 3+6 numbers) and the first seven digits (full, first9, first7). A mask of one family
+meets a mask of the other only in its first three digits, which is too little to call
+two referrals one customer, so those are not gathered together. Customers of the sales
+domain are found by their full number's index and their 3+4 key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, text
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from cloud.channel.models import Referral
+from cloud.sales.models import Customer, FollowUp, Visit
+from cloud.sales.service import PHONE_CONTEXT as CUSTOMER_PHONE_CONTEXT
+from cloud.settings import CloudSettings
+from shared import attribution as engine
+from shared.attribution.masks import compatible, display, is_masked, parse_phone, visible
+
+REFERRAL_PHONE_CONTEXT = "channel_referral.phone"
+REFERRAL_NAME_CONTEXT = "channel_referral.name"
+_KEY34 = frozenset({0, 1, 2, 7, 8, 9, 10})
+_KEY7 = frozenset(range(7))
+# Referrals without an agency (individual referrers) still need an agency id for the engine.
+INDIVIDUAL = "individual"
+
+
+@dataclass(frozen=True)
+class Number:
+    """A referral's number: `given` is 11 characters, digits and `*`; `full` when whole."""
+
+    given: str
+    full: str | None
+    bidx: str | None
+    key34: str | None
+    key7: str | None
+
+    @property
+    def shown(self) -> str:
+        return display(self.given)
+
+
+def number_of(settings: CloudSettings, raw: str) -> Number:
+    """Raises shared.phone.InvalidPhone (422) for anything but a number or a mask."""
+    given = parse_phone(raw)
+    shows = visible(given)
+    index = settings.blind_index
+    return Number(
+        given=given, full=None if is_masked(given) else given,
+        bidx=None if is_masked(given) else index.phone(given),
+        key34=index.phone_masked(given[:3] + "****" + given[7:]) if shows >= _KEY34 else None,
+        key7=index.of("phone7", given[:7]) if shows >= _KEY7 else None,
+    )
+
+
+def lock(session: Session, *keys: str) -> None:
+    """Serialise submissions on these keys until the transaction ends (PostgreSQL); the
+    demo's SQLite has one writer at a time already. Callers pass keys in one fixed order,
+    so two submissions never wait on each other crosswise."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                        {"k": key})
+
+
+def lock_keys(project_id: int, number: Number) -> list[str]:
+    keys = []
+    if number.key34:
+        keys.append(f"channel:{project_id}:34:{number.key34}")
+    if number.key7:
+        keys.append(f"channel:{project_id}:7:{number.key7}")
+    return keys
+
+
+@dataclass
+class _Person:
+    """The stored facts of one full number: its referrals and its customer row, if any."""
+
+    referrals: list[tuple[Referral, str]]
+    customer: Customer | None = None
+
+
+def phone_of(settings: CloudSettings, row: Referral) -> str:
+    if row.phone_enc is not None:
+        return settings.cipher.decrypt(row.phone_enc, context=REFERRAL_PHONE_CONTEXT)
+    assert row.phone_given is not None
+    return row.phone_given
+
+
+def histories(session: Session, *, settings: CloudSettings, project_id: int,
+              number: Number, exclude: int | None = None) -> list[list[engine.Event]]:
+    """The histories `number` may belong to, without the referral `exclude`: one per full
+    number it may be (a masked number may match several people), else one of the masked
+    referrals alone."""
+    masked: list[tuple[Referral, str]] = []
+    people: dict[str, _Person] = {}
+    for row in _candidate_referrals(session, project_id, number):
+        if row.id == exclude:
+            continue
+        phone = phone_of(settings, row)
+        if not compatible(phone, number.given):
+            continue
+        if is_masked(phone):
+            masked.append((row, phone))
+        else:
+            people.setdefault(phone, _Person([])).referrals.append((row, phone))
+    for customer in _candidate_customers(session, project_id, number):
+        phone = settings.cipher.decrypt(customer.phone_enc, context=CUSTOMER_PHONE_CONTEXT)
+        if compatible(phone, number.given):
+            people.setdefault(phone, _Person([])).customer = customer
+    if number.full is not None:
+        people.setdefault(number.full, _Person([]))
+        people = {number.full: people[number.full]}
+    if not people:
+        return [[_referral_event(settings, row, phone) for row, phone in masked]]
+    return [
+        [_referral_event(settings, row, phone) for row, phone in person.referrals]
+        + [_referral_event(settings, row, phone) for row, phone in masked
+           if compatible(phone, full)]
+        + (_customer_events(session, person.customer) if person.customer else [])
+        for full, person in people.items()
+    ]
+
+
+def _candidate_referrals(session: Session, project_id: int, number: Number
+                         ) -> Iterable[Referral]:
+    keys: list[ColumnElement[bool]] = []
+    if number.key34:
+        keys.append(col(Referral.phone34_bidx) == number.key34)
+    if number.key7:
+        keys.append(col(Referral.phone7_bidx) == number.key7)
+    if not keys:
+        return []
+    return session.exec(select(Referral).where(Referral.project_id == project_id, or_(*keys))
+                        .order_by(col(Referral.id))).all()
+
+
+def _candidate_customers(session: Session, project_id: int, number: Number
+                         ) -> Iterable[Customer]:
+    if number.bidx is not None:
+        match = col(Customer.phone_bidx) == number.bidx
+    elif number.key34 is not None:
+        match = col(Customer.phone34_bidx) == number.key34
+    else:
+        return []
+    return session.exec(select(Customer).where(Customer.project_id == project_id, match)).all()
+
+
+def referral_event(settings: CloudSettings, row: Referral) -> engine.Referral:
+    return _referral_event(settings, row, phone_of(settings, row))
+
+
+def _referral_event(settings: CloudSettings, row: Referral, phone: str) -> engine.Referral:
+    return engine.Referral(
+        id=f"referral:{row.id}", at=row.created_at, project_id=str(row.project_id),
+        broker_id=str(row.broker_id),
+        agency_id=str(row.agency_id) if row.agency_id is not None else INDIVIDUAL,
+        phone=phone, name=settings.cipher.decrypt(row.name_enc, context=REFERRAL_NAME_CONTEXT),
+        broker_live_referrals=row.broker_live_referrals,
+    )
+
+
+def _customer_events(session: Session, customer: Customer) -> list[engine.Event]:
+    """What the sales domain knows today: visits received by a consultant (natural
+    visits: visits carry no broker yet) and follow-ups."""
+    events: list[engine.Event] = [
+        engine.Visit(id=f"visit:{v.id}", at=v.occurred_at,
+                     consultant_id=str(v.consultant_id) if v.consultant_id else None)
+        for v in session.exec(select(Visit).where(Visit.customer_id == customer.id)).all()
+    ]
+    events += [
+        engine.FollowUp(id=f"follow_up:{f.id}", at=f.occurred_at, actor_id=str(f.consultant_id),
+                        effective=f.effective)
+        for f in session.exec(select(FollowUp).where(FollowUp.customer_id == customer.id)).all()
+    ]
+    return events

@@ -1,0 +1,135 @@
+"""Channel (渠道) tables: agencies, brokers, the projects' rule versions and referrals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cloud.catalog.models import utc_column
+from shared.timeutil import utcnow
+
+AGENCY_STATUSES = ("invited", "pending", "active", "frozen")
+BROKER_STATUSES = ("pending", "active", "frozen")
+REFERRAL_STATES = ("pending", "confirmed", "invalid", "expired")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Agency(SQLModel, table=True):
+    """渠道公司. Invited by a channel manager with a code; the first member who joins with
+    it makes the agency's application (pending), which the manager approves (active)."""
+
+    __tablename__ = "channel_agency"
+    __table_args__ = (
+        UniqueConstraint("invite_code", name="uq_channel_agency_invite_code"),
+        CheckConstraint(_in("status", AGENCY_STATUSES), name="ck_channel_agency_status"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5",
+                        name="ck_channel_agency_rating"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    status: str = Field(default="invited", max_length=16)
+    rating: int | None = Field(default=None, description="1–5 stars from the channel manager")
+    invite_code: str = Field(max_length=16)
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Broker(SQLModel, table=True):
+    """经纪人: one user account's channel identity. agency_id None: an individual
+    referrer (全民营销, kind `referrer`)."""
+
+    __tablename__ = "channel_broker"
+    __table_args__ = (
+        UniqueConstraint("user_id", name="uq_channel_broker_user"),
+        CheckConstraint(_in("status", BROKER_STATUSES), name="ck_channel_broker_status"),
+        CheckConstraint("kind IN ('agency', 'referrer')", name="ck_channel_broker_kind"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5",
+                        name="ck_channel_broker_rating"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    agency_id: int | None = Field(default=None, foreign_key="channel_agency.id", index=True)
+    kind: str = Field(max_length=16)
+    status: str = Field(default="pending", max_length=16)
+    rating: int | None = None
+    phone_enc: str = Field(max_length=200, description="AES-GCM, context channel_broker.phone")
+    phone_bidx: str = Field(max_length=64, index=True)
+    phone_masked: str = Field(max_length=11)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class RuleVersion(SQLModel, table=True):
+    """One version of a project's channel rules (shared.attribution.RuleSet as JSON)."""
+
+    __tablename__ = "channel_rule_version"
+    __table_args__ = (
+        UniqueConstraint("project_id", "version", name="uq_channel_rule_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    version: int
+    effective_from: datetime = Field(sa_column=utc_column())
+    rules: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Referral(SQLModel, table=True):
+    """报备, with the engine's decision at submission.
+
+    A full number is stored encrypted with its blind index; a masked one is stored as
+    given (it is already masked). Both carry the blind indexes of the digits a mask may
+    show — the 3+4 key and the first seven — which find the referrals and customers it
+    may collide with (疑似重号).
+    """
+
+    __tablename__ = "channel_referral"
+    __table_args__ = (
+        UniqueConstraint("broker_id", "idempotency_key", name="uq_channel_referral_idem"),
+        CheckConstraint(_in("state", REFERRAL_STATES), name="ck_channel_referral_state"),
+        CheckConstraint("customer_group IN ('individual', 'corporate')",
+                        name="ck_channel_referral_group"),
+        Index("ix_channel_referral_project_bidx", "project_id", "phone_bidx"),
+        Index("ix_channel_referral_project_34", "project_id", "phone34_bidx"),
+        Index("ix_channel_referral_project_7", "project_id", "phone7_bidx"),
+        # A broker's list, newest first; the live-referral count.
+        Index("ix_channel_referral_broker_created", "broker_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    broker_id: int = Field(foreign_key="channel_broker.id")
+    agency_id: int | None = Field(default=None, foreign_key="channel_agency.id", index=True)
+    customer_group: str = Field(default="individual", max_length=16)
+    name_enc: str = Field(max_length=300, description="AES-GCM, context channel_referral.name")
+    phone_enc: str | None = Field(default=None, max_length=200,
+                                  description="AES-GCM of the full number; None: masked")
+    phone_bidx: str | None = Field(default=None, max_length=64)
+    phone_given: str | None = Field(default=None, max_length=11,
+                                    description="the masked form as given; None: full")
+    phone_masked: str = Field(max_length=11, description="as shown: 138****5678")
+    phone34_bidx: str | None = Field(default=None, max_length=64)
+    phone7_bidx: str | None = Field(default=None, max_length=64)
+    state: str = Field(max_length=16)
+    reason_code: str = Field(max_length=40)
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rule_version: int
+    # The broker's live referrals at submission: the cap spans customers, and a
+    # re-decision must judge this referral as it was judged then.
+    broker_live_referrals: int = 0
+    protection_until: datetime | None = Field(default=None,
+                                              sa_column=utc_column(nullable=True))
+    idempotency_key: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    decided_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -1,0 +1,54 @@
+"""Re-deciding live referrals (重新判定): after facts arrive that the submission could not
+know — a visit sooner than the lead time, a window that ran out. Each change is stored
+with its reason and rule version, and audited.
+
+Run per project by `anchang channel redecide` (a scheduled job at each window end and on
+visit sync is the next step: docs/channel.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from cloud.audit import service as audit_service
+from cloud.channel import history
+from cloud.channel.models import Referral
+from cloud.channel.referrals import LIVE_STATES, apply_outcome, decide
+from cloud.settings import CloudSettings
+
+
+@dataclass(frozen=True)
+class Redecided:
+    checked: int
+    changed: int
+
+
+def redecide(session: Session, *, settings: CloudSettings, row: Referral,
+             as_of: datetime) -> bool:
+    """Decide `row` again as of `as_of`; True when its state or reason changed."""
+    number = history.number_of(settings, history.phone_of(settings, row))
+    history.lock(session, *history.lock_keys(row.project_id, number))
+    outcome = decide(session, settings=settings, row=row, as_of=as_of)
+    before = (row.state, row.reason_code)
+    if (outcome.state, outcome.reason.code.value) == before:
+        return False
+    apply_outcome(row, outcome, as_of)
+    audit_service.record(
+        session, action="channel.referral_redecide", actor="system",
+        object_type="channel_referral", object_id=str(row.id),
+        detail={"before": {"state": before[0], "reason": before[1]},
+                "after": {"state": row.state, "reason": row.reason_code},
+                "rule_version": row.rule_version})
+    return True
+
+
+def redecide_project(session: Session, *, settings: CloudSettings, project_id: int,
+                     as_of: datetime) -> Redecided:
+    live = session.exec(select(Referral).where(
+        Referral.project_id == project_id, col(Referral.state).in_(LIVE_STATES))
+        .order_by(col(Referral.id))).all()
+    changed = sum(redecide(session, settings=settings, row=row, as_of=as_of) for row in live)
+    return Redecided(checked=len(live), changed=changed)

@@ -1,0 +1,161 @@
+"""Referrals (报备): submission decided at once by the attribution engine, and reading.
+
+A refused referral is a business outcome, not an error: it is stored `invalid` with its
+reason and answered like an accepted one. Times are the server's. Submissions of one
+number at one project are serialised (history.lock), so of many brokers referring one
+customer at the same instant exactly one is judged first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from cloud.audit import service as audit_service
+from cloud.catalog.models import Project
+from cloud.channel import history, partners, rules, scopes
+from cloud.channel.errors import (
+    BrokerInactive,
+    IdempotencyKeyReused,
+    ProjectNotFound,
+    ReferralNotFound,
+)
+from cloud.channel.models import Broker, Referral
+from cloud.identity.deps import Principal
+from cloud.settings import CloudSettings
+from shared import attribution as engine
+from shared.attribution.outcome import ReferralOutcome
+from shared.timeutil import utcnow
+
+LIVE_STATES = ("pending", "confirmed")
+
+
+@dataclass(frozen=True)
+class Submission:
+    project_id: int
+    phone: str
+    name: str
+    customer_group: str
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    referral: Referral
+    replayed: bool  # the answer of an earlier request with the same key
+
+
+def submit(session: Session, *, principal: Principal, settings: CloudSettings,
+           broker: Broker, data: Submission) -> Submitted:
+    if session.get(Project, data.project_id) is None:
+        raise ProjectNotFound()
+    if not partners.can_refer(session, broker):
+        raise BrokerInactive()
+    number = history.number_of(settings, data.phone)
+    key = data.idempotency_key or uuid.uuid4().hex
+    history.lock(session, f"channel:idem:{broker.id}:{key}",
+                 *history.lock_keys(data.project_id, number))
+    earlier = session.exec(select(Referral).where(
+        Referral.broker_id == broker.id, Referral.idempotency_key == key)).first()
+    if earlier is not None:
+        same = (earlier.project_id, earlier.phone_bidx, earlier.phone_given) == (
+            data.project_id, number.bidx, None if number.full else number.given)
+        if not same:
+            raise IdempotencyKeyReused()
+        return Submitted(earlier, replayed=True)
+    now = utcnow()
+    row = Referral(
+        project_id=data.project_id, broker_id=broker.id or 0, agency_id=broker.agency_id,
+        customer_group=data.customer_group,
+        name_enc=settings.cipher.encrypt(data.name, context=history.REFERRAL_NAME_CONTEXT),
+        phone_enc=settings.cipher.encrypt(number.full, context=history.REFERRAL_PHONE_CONTEXT)
+        if number.full else None,
+        phone_bidx=number.bidx, phone_given=None if number.full else number.given,
+        phone_masked=number.shown, phone34_bidx=number.key34, phone7_bidx=number.key7,
+        state="pending", reason_code=engine.ReasonCode.PENDING_CONFIRMATION.value,
+        rule_version=0, broker_live_referrals=live_count(session, broker.id or 0, now),
+        idempotency_key=key, created_at=now, decided_at=now,
+    )
+    session.add(row)
+    session.flush()
+    apply_outcome(row, decide(session, settings=settings, row=row, as_of=now), now)
+    audit_service.record(
+        session, action="channel.referral_submit", principal=principal,
+        object_type="channel_referral", object_id=str(row.id),
+        detail={"project_id": row.project_id, "phone": row.phone_masked, "state": row.state,
+                "reason": row.reason_code, "rule_version": row.rule_version})
+    return Submitted(row, replayed=False)
+
+
+def decide(session: Session, *, settings: CloudSettings, row: Referral,
+           as_of: datetime) -> ReferralOutcome:
+    """The engine's answer for `row` as of `as_of`. A masked number that may be one of
+    several people is judged against each; a refusal by any of them stands."""
+    assert row.id is not None
+    event = history.referral_event(settings, row)
+    number = history.number_of(settings, event.phone)
+    rules_history = rules.history(session, row.project_id)
+    outcome: ReferralOutcome | None = None
+    for events in history.histories(session, settings=settings, project_id=row.project_id,
+                                     number=number, exclude=row.id):
+        decision = engine.decide(_from_start(rules_history, [*events, event]),
+                                 [*events, event], as_of)
+        outcome = decision.referral(event.id)
+        if outcome.state == "invalid":
+            break
+    assert outcome is not None
+    return outcome
+
+
+def _from_start(rules_history: engine.RulesHistory, events: list[engine.Event]
+                ) -> engine.RulesHistory:
+    # Facts older than the first rule version (visits before the project published any)
+    # are judged by that first version: there were no other rules then.
+    first = rules_history.versions[0]
+    earliest = min(e.at for e in events)
+    if earliest >= first.effective_from:
+        return rules_history
+    moved = first.model_copy(update={"effective_from": earliest})
+    return engine.RulesHistory(versions=(moved, *rules_history.versions[1:]))
+
+
+def apply_outcome(row: Referral, outcome: ReferralOutcome, now: datetime) -> None:
+    row.state = outcome.state
+    row.reason_code = outcome.reason.code.value
+    row.evidence = [e for e in outcome.reason.evidence if e != f"referral:{row.id}"]
+    row.rule_version = outcome.reason.rule_version
+    row.protection_until = outcome.protection_until
+    row.decided_at = now
+
+
+def live_count(session: Session, broker_id: int, now: datetime) -> int:
+    """The broker's referrals still live: pending or confirmed, window not over."""
+    count: int = session.exec(select(func.count()).select_from(Referral).where(
+        Referral.broker_id == broker_id, col(Referral.state).in_(LIVE_STATES),
+        or_(col(Referral.protection_until).is_(None), col(Referral.protection_until) > now),
+    )).one()
+    return count
+
+
+def list_referrals(session: Session, *, principal: Principal, project_id: int | None,
+                   state: str | None, limit: int, before_id: int | None) -> list[Referral]:
+    query = select(Referral).where(scopes.referral_scope(session, principal))
+    if project_id is not None:
+        query = query.where(Referral.project_id == project_id)
+    if state is not None:
+        query = query.where(Referral.state == state)
+    if before_id is not None:
+        query = query.where(col(Referral.id) < before_id)
+    return list(session.exec(query.order_by(col(Referral.id).desc()).limit(limit)).all())
+
+
+def get(session: Session, *, principal: Principal, referral_id: int) -> Referral:
+    row = session.exec(select(Referral).where(
+        Referral.id == referral_id, scopes.referral_scope(session, principal))).first()
+    if row is None:
+        raise ReferralNotFound()
+    return row

@@ -1,0 +1,111 @@
+"""Request and response bodies of the channel API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from shared.bounds import DB_INT_MAX
+from shared.timeutil import UtcDateTime
+
+AgencyStatus = Literal["invited", "pending", "active", "frozen"]
+BrokerStatus = Literal["pending", "active", "frozen"]
+ReferralState = Literal["pending", "confirmed", "invalid", "expired"]
+CustomerGroup = Literal["individual", "corporate"]
+Rating = Annotated[int | None, Field(ge=1, le=5, description="评级 1–5 星")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AgencyIn(_In):
+    name: str = Field(min_length=1, max_length=100, description="渠道公司名称")
+
+
+class AgencyUpdate(_In):
+    status: Literal["active", "frozen"] | None = Field(
+        None, description="active 审核通过/解冻 / frozen 冻结")
+    rating: Rating = None
+
+
+class AgencyOut(BaseModel):
+    id: int
+    name: str
+    status: AgencyStatus
+    rating: int | None
+    invite_code: str = Field(description="邀请码：经纪人凭此加入；也可做成邀请链接")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class JoinIn(_In):
+    invite_code: str | None = Field(None, min_length=4, max_length=16,
+                                    description="渠道公司邀请码；不填则以个人身份（全民营销）加入")
+    phone: str = Field(min_length=1, max_length=40, description="本人手机号")
+
+
+class BrokerUpdate(_In):
+    status: Literal["active", "frozen"] | None = Field(
+        None, description="active 审核通过/解冻 / frozen 冻结")
+    rating: Rating = None
+
+
+class BrokerOut(BaseModel):
+    id: int
+    user_id: int
+    agency_id: int | None
+    kind: Literal["agency", "referrer"] = Field(
+        description="agency 渠道经纪人 / referrer 个人推荐人")
+    status: BrokerStatus
+    rating: int | None
+    phone_masked: str
+    created_at: UtcDateTime
+
+
+class RuleVersionIn(_In):
+    effective_from: UtcDateTime | None = Field(
+        None, description="生效时间（不早于当前时间）；不填为立即生效")
+    rules: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="规则参数（见 docs/attribution.md）；未填的取默认值，不含版本号与生效时间")
+
+
+class RuleVersionOut(BaseModel):
+    project_id: int
+    version: int
+    effective_from: UtcDateTime
+    rules: dict[str, JsonValue]
+
+
+class ReferralIn(_In):
+    project_id: int = Field(ge=1, le=DB_INT_MAX)
+    phone: str = Field(min_length=1, max_length=40,
+                       description="客户手机号：完整号码，或项目允许的隐号，如 138****5678")
+    name: str = Field(min_length=1, max_length=40, description="客户姓名")
+    customer_group: CustomerGroup = Field("individual",
+                                          description="individual 个人客户 / corporate 企业客户")
+
+
+class ReferralOut(BaseModel):
+    id: int
+    project_id: int
+    broker_id: int
+    agency_id: int | None
+    customer_group: CustomerGroup
+    customer_name: str | None = Field(description="客户姓名（脱敏）")
+    phone_masked: str
+    state: ReferralState = Field(description="pending 待确认 / confirmed 有效 / invalid 无效 / "
+                                             "expired 已失效")
+    reason_code: str = Field(description="判客原因代码（docs/attribution.md）")
+    reason: str = Field(description="原因（中文）")
+    rule_version: int
+    protection_until: UtcDateTime | None
+    created_at: UtcDateTime = Field(description="报备时间（服务器时间）")
+    decided_at: UtcDateTime
+
+
+class ReferralDetail(ReferralOut):
+    evidence: list[str] | None = Field(
+        description="判定依据的事件（仅渠道经理与总部可见；经纪人看不到他人的报备）")

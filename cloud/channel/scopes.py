@@ -1,0 +1,60 @@
+"""Who sees which channel data: a broker their own referrals, an agency admin their
+agency's, a channel manager (and HQ) the referrals of their sites' projects. A principal
+with several roles sees the union."""
+
+from __future__ import annotations
+
+from sqlalchemy import false, or_
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from cloud.catalog.models import Project
+from cloud.channel.models import Broker, Referral
+from cloud.identity.deps import Principal
+
+# Roles whose scope is their sites' projects (site scopes of the identity model).
+PROJECT_SCOPED_ROLES = frozenset({"channel_manager", "hq_manager"})
+
+
+def broker_of(session: Session, principal: Principal) -> Broker | None:
+    return session.exec(select(Broker).where(Broker.user_id == principal.user_id)).first()
+
+
+def admin_agency(session: Session, principal: Principal) -> int | None:
+    """The agency an agency admin administers: the agency of their own active broker row."""
+    if "agency_admin" not in principal.roles:
+        return None
+    broker = broker_of(session, principal)
+    if broker is None or broker.status != "active":
+        return None
+    return broker.agency_id
+
+
+def sees_all_brokers(principal: Principal) -> bool:
+    # Brokers and agencies belong to no site: project-scoped staff manage all of them.
+    return bool(principal.roles & PROJECT_SCOPED_ROLES)
+
+
+def sees_project(session: Session, principal: Principal, project_id: int) -> bool:
+    if not principal.roles & PROJECT_SCOPED_ROLES:
+        return False
+    project = session.get(Project, project_id)
+    return project is not None and principal.sees_site(project.site_id)
+
+
+def referral_scope(session: Session, principal: Principal) -> ColumnElement[bool]:
+    """The referrals `principal` may read, as a WHERE clause."""
+    clauses: list[ColumnElement[bool]] = []
+    if principal.roles & PROJECT_SCOPED_ROLES:
+        if principal.site_ids is None:
+            return col(Referral.id).is_not(None)
+        projects = select(Project.id).where(col(Project.site_id).in_(principal.site_ids))
+        clauses.append(col(Referral.project_id).in_(projects))
+    agency_id = admin_agency(session, principal)
+    if agency_id is not None:
+        clauses.append(col(Referral.agency_id) == agency_id)
+    if "broker" in principal.roles or "agency_admin" in principal.roles:
+        own = broker_of(session, principal)
+        if own is not None:
+            clauses.append(col(Referral.broker_id) == own.id)
+    return or_(*clauses) if clauses else false()
