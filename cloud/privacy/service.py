@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
+from cloud.channel.erasure import erase_referrals
 from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
 from cloud.privacy.models import SubjectRequest
@@ -131,6 +132,11 @@ def _customers(session: Session, principal: Principal,
     return [(c, p) for c, p in rows if principal.sees_site(p.site_id)]
 
 
+def _visible_projects(session: Session, principal: Principal) -> list[int]:
+    return [p.id for p in session.exec(select(Project)).all()
+            if p.id is not None and principal.sees_site(p.site_id)]
+
+
 def subject_data(session: Session, *, principal: Principal, settings: CloudSettings,
                  request_id: int) -> SubjectData:
     """Everything held about the subject, unmasked: the answer to an access or copy
@@ -204,11 +210,15 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     for note in notes:
         note.note_enc = None
         session.add(note)
+    referrals = erase_referrals(
+        session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
+        project_ids=_visible_projects(session, principal)) if request.phone_bidx else 0
     request.phone_enc = request.phone_bidx = request.detail_enc = None
     _close(request, principal, "completed",
-           f"已删除 {len(found)} 条客户记录的个人信息（到访统计匿名保留）")
+           f"已删除 {len(found)} 条客户记录、{referrals} 条渠道报备的个人信息（到访统计匿名保留）")
     _audit(session, principal, request, action="privacy.erase",
-           detail={"customers": len(found), "visits": len(visits), "notes": len(notes)})
+           detail={"customers": len(found), "visits": len(visits), "notes": len(notes),
+                   "referrals": referrals})
     return Erasure(request, len(found), len(visits), len(notes))
 
 
