@@ -110,6 +110,12 @@ class Visit(EdgeModel, table=True):
     idempotency_key: str = Field(max_length=128)
     seq: int
     event_id: uuid.UUID
+    # The visitor's consent (schema v9; None on visits registered before it).
+    consent_notice_version: str | None = Field(default=None, max_length=32)
+    consent_method: str | None = Field(default=None, max_length=16)
+    consent_accepted_at: datetime | None = _utc(nullable=True)
+    consent_recorded_at: datetime | None = _utc(nullable=True)
+    consent_tablet: str | None = Field(default=None, max_length=64)
 
 
 class Consultant(EdgeModel, table=True):
