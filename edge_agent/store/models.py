@@ -26,6 +26,16 @@ def _utc(nullable: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
+# A customer erased at the cloud on request (down-feed `erased`): their visits and
+# follow-ups here keep a unique tombstone for a blind index and this mask, and no phone.
+ERASED_PREFIX = "erased:"
+ERASED_MASK = "已删除"
+
+
+def is_erased(phone_bidx: str) -> bool:
+    return phone_bidx.startswith(ERASED_PREFIX)
+
+
 class EdgeModel(SQLModel, registry=edge_registry):
     """Base of the edge tables (separate metadata from the cloud's SQLModel tables)."""
 

@@ -21,7 +21,7 @@ from edge_agent.store import Store
 from edge_agent.sync.downlink import apply_batch
 from shared.envelope import DownItem
 from shared.timeutil import utcnow
-from tests.consent import consent_in
+from tests.consent import consent_body, consent_in
 from tests.edge.helpers import KIOSK_TOKEN
 from tests.edge.seed import batch, consultant, customer, project, seed
 
@@ -72,7 +72,8 @@ def duty(client: TestClient, action: str, consultant_id: int) -> Any:
 def register(client: TestClient, phone: str, consultant_id: int | None, key: str = "") -> Any:
     response = client.post(
         "/api/v1/kiosk/visits",
-        json={"phone": phone, "party_size": 2, "consultant_id": consultant_id},
+        json={"phone": phone, "party_size": 2, "consultant_id": consultant_id,
+              "consent": consent_body()},
         headers={**AUTH, "Idempotency-Key": key or uuid.uuid4().hex},
     )
     assert response.status_code in (200, 201), response.text
