@@ -119,9 +119,7 @@ def test_a_visit_shows_the_consent_the_visitor_gave_at_the_kiosk(
     page.get_by_label("手机号").fill("138 1234 5678")
     search(page)
     total(page, 1)
-    row = visit_rows(page)
-    expect(row).to_contain_text(f"已同意 {CURRENT_NOTICE_VERSION}")
-    row.locator(".el-table__expand-icon").click()
+    visit_rows(page).locator(".el-table__expand-icon").click()
     detail = page.locator(".consent-detail")
     for text in ("同意告知书版本", CURRENT_NOTICE_VERSION, "访客在前台平板点击同意", "同意时间",
                  "登记平板", "127.0.0.1"):
