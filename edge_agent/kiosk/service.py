@@ -29,6 +29,7 @@ from edge_agent.store.models import (
     Visit,
 )
 from shared.consent import KIOSK_SCREEN, NOTICE_VERSIONS, TABLET_MAX, known_notice
+from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.events import VISIT_REGISTERED, VisitConsent, VisitRegistered
 from shared.phone import mask_phone, normalise_phone
@@ -60,6 +61,11 @@ class ConsentRequired(ValidationFailed):
 class UnknownNoticeVersion(ValidationFailed):
     code = "consent_notice_unknown"
     title = "告知书版本无效或已停用，请刷新前台平板后请访客重新阅读并同意告知"
+
+
+class ConsentTimeInvalid(ValidationFailed):
+    code = "consent_time_invalid"
+    title = "前台平板的时钟明显不正确（早于 2024 年或过于遥远），请校准平板时间后重新登记"
 
 
 class IdempotencyKeyReused(Conflict):
@@ -178,6 +184,13 @@ def consent_of(data: VisitIn, *, tablet: str, now: datetime) -> VisitConsent:
     if not known_notice(data.consent.notice_version):
         raise UnknownNoticeVersion(extra={"notice_version": data.consent.notice_version,
                                           "known": list(NOTICE_VERSIONS)})
+    try:
+        # Only a hint, so drift is kept as sent; a clock the protocol cannot carry (a
+        # tablet reset to 1970) is the one case refused, with what to do about it.
+        within_time_bounds(data.consent.accepted_at)
+    except ValueError as exc:
+        raise ConsentTimeInvalid(extra={"accepted_at": data.consent.accepted_at.isoformat()}
+                                 ) from exc
     return VisitConsent(
         notice_version=data.consent.notice_version,
         method=KIOSK_SCREEN,

@@ -59,6 +59,8 @@ def stored_visits(settings: EdgeSettings) -> list[tuple[Any, ...]]:
         ({"notice_version": CURRENT_NOTICE_VERSION}, "validation_failed"),
         ({"notice_version": CURRENT_NOTICE_VERSION, "accepted_at": "2026-11-27T10:00:00"},
          "validation_failed"),  # a time without its zone says nothing
+        ({"notice_version": CURRENT_NOTICE_VERSION, "accepted_at": "1970-01-01T00:00:10Z"},
+         "consent_time_invalid"),  # a tablet whose clock was reset
     ],
 )
 def test_a_registration_without_a_valid_consent_is_refused_and_writes_nothing(
