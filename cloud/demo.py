@@ -39,8 +39,10 @@ from cloud.sync.credentials import CLOUD_MQTT_USERNAME, new_password
 from cloud.terminal_qr import print_qr
 from edge_agent.main import create_app as create_edge_app
 from edge_agent.settings import EdgeSettings
+from shared.consent import CURRENT_NOTICE_VERSION
 from shared.crypto import new_key
 from shared.mqttc import MqttProtocol
+from shared.timeutil import utcnow
 
 console = Console()
 
@@ -140,13 +142,20 @@ async def _register_demo_visits(edge_url: str, token: str, project_id: int) -> N
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("登记演示到访", total=len(DEMO_VISITORS))
             for i, (phone, name, party, intent) in enumerate(DEMO_VISITORS):
+                # As the kiosk does: the visitor accepted the current notice just now.
                 body = {"project_id": project_id, "phone": phone, "name": name,
                         "party_size": party, "intent": intent,
                         "consultant_id": consultants[i % len(consultants)]["id"]
-                        if consultants else None}
+                        if consultants else None,
+                        "consent": {"notice_version": CURRENT_NOTICE_VERSION,
+                                    "accepted_at": utcnow().isoformat()}}
                 key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-visit-{phone}"))
-                await client.post("/api/v1/kiosk/visits", json=body,
-                                  headers={"Idempotency-Key": key})
+                response = await client.post("/api/v1/kiosk/visits", json=body,
+                                             headers={"Idempotency-Key": key})
+                if response.status_code not in (200, 201):
+                    # A refused demo visit should be seen, not leave a console to puzzle over.
+                    console.print(f"[yellow]演示到访登记被拒绝：{response.status_code} "
+                                  f"{response.text[:200]}[/yellow]")
                 progress.advance(task)
 
 

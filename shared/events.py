@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from shared.bounds import DB_INT_MAX
+from shared.consent import NOTICE_VERSION_MAX, TABLET_MAX, ConsentMethod
 from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.follow_ups import FOLLOW_UP_NOTE_MAX
@@ -46,8 +47,29 @@ Text = Annotated[str, AfterValidator(_no_control_characters)]
 EventTime = Annotated[AwareDatetime, AfterValidator(within_time_bounds)]
 
 
+class VisitConsent(BaseModel):
+    """The visitor's consent to the notice, recorded by the edge with the visit.
+
+    `accepted_at` is the tablet's clock (a hint: tablets drift); `recorded_at` is the
+    edge's clock when it received the registration. `tablet` names the kiosk device as
+    the edge knows it (its address on the office LAN).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    notice_version: Text = Field(min_length=1, max_length=NOTICE_VERSION_MAX)
+    method: ConsentMethod
+    accepted_at: EventTime
+    recorded_at: EventTime
+    tablet: Text = Field(min_length=1, max_length=TABLET_MAX)
+
+
 class VisitRegistered(BaseModel):
-    """A walk-in registered at the kiosk. `phone` is the normalised 11-digit number."""
+    """A walk-in registered at the kiosk. `phone` is the normalised 11-digit number.
+
+    `consent` is always sent by agents from schema v9 on; it is optional here so events
+    that older agents queued before their upgrade still apply.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -60,6 +82,7 @@ class VisitRegistered(BaseModel):
     source: VisitSource = "natural"
     consultant_id: DbId | None = None
     provisional_first_visit: StrictFlag = True
+    consent: VisitConsent | None = None
 
 
 FollowUpKind = Literal["call", "visit", "wechat", "meeting"]

@@ -23,10 +23,10 @@ from cloud.privacy.schemas import (
     SubjectVisit,
 )
 from cloud.sales.free_text import intent_of, note_of
-from cloud.sales.models import Customer, FollowUp, Visit
+from cloud.sales.models import ERASED_MASK, ERASED_PREFIX, Customer, FollowUp, Visit
 from cloud.sales.service import NAME_CONTEXT, PHONE_CONTEXT, decrypt_name
 from cloud.settings import CloudSettings
-from cloud.sync.feed import announce_customer
+from cloud.sync.feed import announce_customer, announce_erasure
 from shared.errors import Conflict, NotFound
 from shared.phone import mask_phone, normalise_phone
 from shared.timeutil import as_utc, utcnow
@@ -35,7 +35,6 @@ DETAIL_CONTEXT = "subject_request.detail"
 # A customer at 认筹 or later is party to a transaction whose records the law requires to
 # be kept; their data cannot be erased on request (the refusal gives this reason).
 RETAINED_STATUSES = frozenset({"pledged", "subscribed", "contracted"})
-ERASED_MASK = "已删除"
 
 
 class SubjectRequestNotFound(NotFound):
@@ -187,8 +186,9 @@ def correct_name(session: Session, *, principal: Principal, settings: CloudSetti
 def erase(session: Session, *, principal: Principal, settings: CloudSettings,
           request_id: int) -> Erasure:
     """A deletion: phone and name gone from every record, free text cleared; visits stay
-    for the statistics with nobody behind them. Appliances get the blanked record; the
-    request keeps only the masked number."""
+    for the statistics with nobody behind them (with their consent record, which names
+    no one). Appliances are told to erase their copies (cached customer, visits,
+    follow-ups); the request keeps only the masked number."""
     request = _open(session, request_id, "deletion")
     found = _customers(session, principal, request)
     if any(c.status in RETAINED_STATUSES for c, _ in found):
@@ -197,8 +197,10 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     for customer, _ in found:
         customer.name_enc = None
         customer.phone_masked = ERASED_MASK
-        announce_customer(session, settings, customer)  # the old key, now without data
-        tombstone = f"erased:{uuid.uuid4().hex}"
+        # The appliance drops its cached row and anonymises the visits and follow-ups it
+        # keeps of this customer (under the old key, while the phone is still known).
+        announce_erasure(session, settings, customer)
+        tombstone = f"{ERASED_PREFIX}{uuid.uuid4().hex}"
         customer.phone_enc = settings.cipher.encrypt("", context=PHONE_CONTEXT)
         customer.phone_bidx = customer.phone34_bidx = tombstone
         session.add(customer)

@@ -23,6 +23,7 @@ from cloud.sales.schemas import (
     FollowUpPublic,
     UnmaskedContact,
     UnmaskRequest,
+    VisitConsentPublic,
     VisitEntry,
     VisitPage,
     VisitPublic,
@@ -98,7 +99,7 @@ def list_visits(
             intent=intent_of(settings, v),
             source=v.source, is_first_visit=v.is_first_visit, visit_date=v.visit_date,
             occurred_at=v.occurred_at, edge_occurred_at=v.edge_occurred_at,
-            time_corrected=v.time_corrected,
+            time_corrected=v.time_corrected, consent=VisitConsentPublic.of(v),
         )
         for v, c, consultant in found.rows
     ]
@@ -170,7 +171,8 @@ def _entry(settings: CloudSettings, entry: timeline.Entry) -> VisitEntry | Follo
             id=v.id, at=entry.at, consultant_id=v.consultant_id,
             consultant_name=entry.consultant_name, site_id=v.site_id,
             is_first_visit=v.is_first_visit, party_size=v.party_size, source=v.source,
-            intent=intent_of(settings, v), time_corrected=v.time_corrected)
+            intent=intent_of(settings, v), time_corrected=v.time_corrected,
+            consent=VisitConsentPublic.of(v))
     f = entry.follow_up
     assert f is not None
     return FollowUpEntry(

@@ -10,6 +10,15 @@ from sqlmodel import Field, SQLModel
 from cloud.catalog.models import utc_column
 from shared.timeutil import as_utc, utcnow
 
+# A customer erased on request (cloud.privacy): the phone's blind indexes become a unique
+# tombstone with this prefix and the mask this text (both ends use the same).
+ERASED_PREFIX = "erased:"
+ERASED_MASK = "已删除"
+
+
+def is_erased(phone_bidx: str) -> bool:
+    return phone_bidx.startswith(ERASED_PREFIX)
+
 
 def is_later_contact(at: datetime, last: datetime | None) -> bool:
     """An effective contact at `at` restarts the 7-day follow-up clock (from `last`)."""
@@ -59,6 +68,9 @@ class Visit(SQLModel, table=True):
         # for HQ, by site for everyone else; the count reads them index-only.
         Index("ix_visit_occurred_id", "occurred_at", "id"),
         Index("ix_visit_site_occurred_id", "site_id", "occurred_at", "id"),
+        CheckConstraint(
+            "consent_method IS NULL OR consent_method IN ('kiosk_screen', 'staff_confirmed')",
+            name="ck_visit_consent_method"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -76,6 +88,16 @@ class Visit(SQLModel, table=True):
     edge_occurred_at: datetime = Field(sa_column=utc_column(), description="edge clock, raw")
     time_corrected: bool = False
     event_seq: int
+    # The visitor's consent as the edge recorded it (migration 0011). None: the visit came
+    # from an agent older than edge schema v9, which recorded none.
+    consent_notice_version: str | None = Field(default=None, max_length=32)
+    consent_method: str | None = Field(default=None, max_length=16,
+                                       description="kiosk_screen | staff_confirmed")
+    consent_accepted_at: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True), description="tablet clock, a hint")
+    consent_recorded_at: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True), description="edge clock, raw")
+    consent_tablet: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 

@@ -5,7 +5,29 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.sales.models import Visit
 from shared.timeutil import UtcDateTime
+
+
+class VisitConsentPublic(BaseModel):
+    """The visitor's consent as the appliance recorded it with the visit."""
+
+    notice_version: str = Field(description="同意告知书版本")
+    method: str = Field(description="kiosk_screen 平板自助同意 / staff_confirmed 工作人员确认")
+    accepted_at: UtcDateTime = Field(description="同意时间（前台平板时钟，仅供参考）")
+    recorded_at: UtcDateTime = Field(description="案场设备收到登记的时间（设备时钟）")
+    tablet: str = Field(description="登记平板（在案场局域网中的地址）")
+
+    @classmethod
+    def of(cls, visit: Visit) -> VisitConsentPublic | None:
+        """None for visits from agents older than edge schema v9 (no consent recorded)."""
+        if (visit.consent_notice_version is None or visit.consent_method is None
+                or visit.consent_accepted_at is None or visit.consent_recorded_at is None
+                or visit.consent_tablet is None):
+            return None
+        return cls(notice_version=visit.consent_notice_version, method=visit.consent_method,
+                   accepted_at=visit.consent_accepted_at,
+                   recorded_at=visit.consent_recorded_at, tablet=visit.consent_tablet)
 
 
 class VisitPublic(BaseModel):
@@ -25,6 +47,8 @@ class VisitPublic(BaseModel):
     occurred_at: UtcDateTime
     edge_occurred_at: UtcDateTime
     time_corrected: bool
+    consent: VisitConsentPublic | None = Field(
+        description="访客对个人信息告知的同意记录；为空表示登记时的设备版本尚未记录同意")
 
 
 class VisitPage(BaseModel):
@@ -70,6 +94,7 @@ class VisitEntry(BaseModel):
     source: str
     intent: str | None
     time_corrected: bool
+    consent: VisitConsentPublic | None = Field(description="访客对个人信息告知的同意记录")
 
 
 class FollowUpEntry(BaseModel):

@@ -14,7 +14,7 @@ from cloud.audit import service as audit_service
 from cloud.bulk import insert_rows
 from cloud.identity.deps import Principal
 from cloud.sales.free_text import INTENT_CONTEXT, seal
-from cloud.sales.models import Customer, Visit, is_later_contact
+from cloud.sales.models import ERASED_MASK, Customer, Visit, is_later_contact
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
 from shared.errors import NotFound
@@ -184,11 +184,41 @@ def record_synced_visits(
             "is_first_visit": is_first, "visit_date": day, "occurred_at": synced.occurred_at,
             "edge_occurred_at": synced.edge_occurred_at,
             "time_corrected": synced.time_corrected, "event_seq": synced.seq,
+            **consent_columns(event),
             "created_at": now,
         })
         outcomes.append(VisitOutcome("applied", str(event.visit_id), customer, phone))
     insert_rows(session, Visit, rows)
     return outcomes
+
+
+def consent_columns(event: VisitRegistered) -> dict[str, Any]:
+    """The visit's consent columns; all None for an event of an agent older than edge
+    schema v9 (it recorded no consent, and none is invented)."""
+    consent = event.consent
+    return {
+        "consent_notice_version": consent.notice_version if consent else None,
+        "consent_method": consent.method if consent else None,
+        "consent_accepted_at": consent.accepted_at if consent else None,
+        "consent_recorded_at": consent.recorded_at if consent else None,
+        "consent_tablet": consent.tablet if consent else None,
+    }
+
+
+def erased_feed_item(project_id: int, *, phone: str, site_key: bytes
+                     ) -> tuple[str, dict[str, Any]]:
+    """The down-feed item that tells an appliance a customer was erased: only the key.
+
+    Its kind stays "customer" (not a new kind) so that agents older than edge schema v9,
+    which refuse a batch with a kind they do not know, keep syncing: they upsert the
+    blanked row; newer agents see `erased` and delete the row and anonymise the visits
+    and follow-ups they hold of that customer.
+    """
+    site_bidx = BlindIndex(site_key).phone(phone)
+    return f"{project_id}:{site_bidx}", {
+        "project_id": project_id, "phone_bidx": site_bidx, "phone_masked": ERASED_MASK,
+        "erased": True,
+    }
 
 
 def customer_feed_item(

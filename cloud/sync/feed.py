@@ -21,8 +21,13 @@ from cloud.bulk import insert_rows
 from cloud.catalog.models import Project
 from cloud.identity.models import User, UserRole, UserScope
 from cloud.identity.permissions import SITE_STAFF_ROLES
-from cloud.sales.models import Customer
-from cloud.sales.service import PHONE_CONTEXT, customer_feed_item, decrypt_name
+from cloud.sales.models import Customer, is_erased
+from cloud.sales.service import (
+    PHONE_CONTEXT,
+    customer_feed_item,
+    decrypt_name,
+    erased_feed_item,
+)
 from cloud.settings import CloudSettings
 from cloud.sync.keys import site_key
 from cloud.sync.models import DownFeed, SiteLink
@@ -67,6 +72,27 @@ def announce_customer(session: Session, settings: CloudSettings, customer: Custo
         customer, phone=settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT),
         site_key=site_key(settings, link), owner_name=owner.display_name if owner else None,
         name=decrypt_name(settings, customer))
+    append(session, link.site_id, "customer", key, data)
+
+
+def announce_erasure(session: Session, settings: CloudSettings, customer: Customer) -> None:
+    """Tell the customer's site to erase its copies (call before the phone is blanked).
+
+    The customer's earlier items in the feed (masked phone and name, owner) are deleted:
+    an appliance that has not read them yet needs only the erasure, and the feed should
+    not keep what the customer asked to have deleted until the feed's retention ends.
+    """
+    project = session.get(Project, customer.project_id)
+    link = session.get(SiteLink, project.site_id) if project is not None else None
+    if link is None:
+        return
+    key, data = erased_feed_item(
+        customer.project_id,
+        phone=settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT),
+        site_key=site_key(settings, link))
+    session.execute(delete(DownFeed).where(
+        col(DownFeed.site_id) == link.site_id, col(DownFeed.kind) == "customer",
+        col(DownFeed.key) == key))
     append(session, link.site_id, "customer", key, data)
 
 
@@ -139,7 +165,11 @@ def append_snapshot(
     project_ids = [int(k) for k in current_projects(session, site_id)]
     owners = {u.id: u.display_name for u in session.exec(select(User)).all()}
     customers = session.exec(select(Customer).where(col(Customer.project_id).in_(project_ids)))
+    erased = 0
     for customer in customers:
+        if is_erased(customer.phone_bidx):
+            erased += 1  # nobody to state: its number is gone (the erasures follow)
+            continue
         phone = settings.cipher.decrypt(customer.phone_enc, context=PHONE_CONTEXT)
         key, data = customer_feed_item(
             customer, phone=phone, site_key=site_key, owner_name=owners.get(customer.owner_id),
@@ -153,6 +183,15 @@ def append_snapshot(
         col(DownFeed.created_at) >= since).order_by(col(DownFeed.offset))).all()
     latest = {r.key: r.data for r in revocations}  # one per key, however many snapshots
     items += [append(session, site_id, "revocation", k, d) for k, d in latest.items()]
+    if erased:
+        # Erasures still in the feed are stated again: an appliance that resyncs before
+        # it read one must still erase what it holds of that customer.
+        gone = session.exec(select(DownFeed).where(
+            DownFeed.site_id == site_id, DownFeed.kind == "customer",
+            DownFeed.data["erased"].as_boolean().is_(True),
+        ).order_by(col(DownFeed.offset))).all()
+        items += [append(session, site_id, "customer", k, d)
+                  for k, d in {g.key: g.data for g in gone}.items()]
     session.flush()
     if not items:  # nothing to state: resume after the pruned range
         return link.feed_floor

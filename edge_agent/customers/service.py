@@ -27,7 +27,7 @@ from edge_agent.kiosk import service as kiosk_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffUser
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import CustomerCache, FollowUp, Visit
+from edge_agent.store.models import CustomerCache, FollowUp, Visit, is_erased
 from shared.events import CONTACT_REVEALED, ContactRevealed
 from shared.follow_ups import MANAGER_ROLES, FollowDue, follow_due, follow_up_effective
 from shared.names import mask_name
@@ -139,6 +139,8 @@ async def _mine(
         select(CustomerCache.phone_bidx).where(CustomerCache.owner_id == staff_id))).all())
     candidates |= set((await session.exec(
         select(Visit.phone_bidx).where(Visit.owner_id == staff_id))).all())
+    # An erased customer's visits are nobody's customer any more (one tombstone each).
+    candidates = {b for b in candidates if not is_erased(b)}
     caches, visits, follow_ups = await _gather(session, candidates)
     keys = set(caches) | set(visits)
     customers = [_assemble(settings, k, caches.get(k), visits.get(k, []),

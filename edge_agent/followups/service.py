@@ -17,7 +17,7 @@ from edge_agent.kiosk import service as kiosk_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffUser
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import FollowUp, Visit
+from edge_agent.store.models import FollowUp, Visit, is_erased
 from shared.errors import NotFound, ValidationFailed
 from shared.events import (
     FOLLOWUP_RECORDED,
@@ -64,7 +64,8 @@ async def _customer(
     its owner as this appliance knows it now."""
     if data.visit_id is not None:
         visit = await session.get(Visit, data.visit_id)
-        if visit is None:
+        if visit is None or is_erased(visit.phone_bidx):
+            # An erased customer's visit no longer names anyone to follow up.
             raise VisitNotFound(extra={"visit_id": str(data.visit_id)})
         phone = settings.cipher.decrypt(visit.phone_enc, context=kiosk_service.PHONE_CONTEXT)
         view = await kiosk_service.customer_view(

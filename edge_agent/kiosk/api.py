@@ -45,6 +45,13 @@ class IdempotencyKeyRequired(ValidationFailed):
     title = "缺少或无效的 Idempotency-Key 请求头（8–128 位字母、数字或 _ . : -）"
 
 
+def tablet_of(request: Request) -> str:
+    """The kiosk tablet as the edge knows it. Every tablet of a site shares the kiosk
+    token, so there is no device id to name it by: its address on the office LAN is the
+    identity (the look-up limiter and the look-up audit use the same)."""
+    return request.client.host if request.client else "unknown"
+
+
 def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
     name = (
         settings.cipher.decrypt(visit.name_enc, context=service.NAME_CONTEXT)
@@ -80,6 +87,7 @@ def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
 )
 async def register_visit(
     body: VisitIn,
+    request: Request,
     response: Response,
     store: StoreDep,
     settings: SettingsDep,
@@ -87,7 +95,8 @@ async def register_visit(
 ) -> RegistrationOut:
     if idempotency_key is None or not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise IdempotencyKeyRequired()
-    result = await service.register_visit(store, settings, body, idempotency_key=idempotency_key)
+    result = await service.register_visit(
+        store, settings, body, idempotency_key=idempotency_key, tablet=tablet_of(request))
     if not result.created:
         response.status_code = status.HTTP_200_OK
     out = visit_out(result.visit, settings)
@@ -119,7 +128,7 @@ async def lookup_customer(
 ) -> CustomerLookupOut:
     view, masked = await lookup_guard.lookup(
         store, settings, request.app.state.lookup_limiter,
-        tablet=request.client.host if request.client else "unknown",
+        tablet=tablet_of(request),
         phone_raw=phone, project_id=project_id)
     return CustomerLookupOut(
         project_id=view.project_id,

@@ -6,14 +6,26 @@ import uuid
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.bounds import DB_INT_MAX
+from shared.consent import NOTICE_VERSION_MAX
 from shared.events import VisitSource
 from shared.timeutil import UtcDateTime
 
 Classification = Literal["first_visit", "return_visit"]
 Outcome = Literal["created", "replayed", "same_day_existing"]
+
+
+class ConsentIn(BaseModel):
+    """The visitor's acceptance of the notice on the kiosk screen."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    notice_version: str = Field(min_length=1, max_length=NOTICE_VERSION_MAX,
+                                description="告知书版本（平板显示的版本）")
+    accepted_at: AwareDatetime = Field(
+        description="访客点击“同意并继续”的时间（平板时钟，仅作参考；设备另记收到时间）")
 
 
 class VisitIn(BaseModel):
@@ -30,6 +42,9 @@ class VisitIn(BaseModel):
     source: VisitSource = "natural"
     consultant_id: int | None = Field(None, ge=1, le=DB_INT_MAX,
                                       description="receiving consultant")
+    # Optional in the schema so that a missing consent gets its own problem code
+    # (consent_required) rather than a generic validation error; the service refuses it.
+    consent: ConsentIn | None = Field(None, description="访客对个人信息告知的同意（必填）")
 
 
 class VisitOut(BaseModel):

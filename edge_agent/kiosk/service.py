@@ -28,8 +28,10 @@ from edge_agent.store.models import (
     Project,
     Visit,
 )
+from shared.consent import KIOSK_SCREEN, NOTICE_VERSIONS, TABLET_MAX, known_notice
+from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
-from shared.events import VISIT_REGISTERED, VisitRegistered
+from shared.events import VISIT_REGISTERED, VisitConsent, VisitRegistered
 from shared.phone import mask_phone, normalise_phone
 from shared.timeutil import shanghai_date, utcnow
 
@@ -49,6 +51,21 @@ class ProjectRequired(ValidationFailed):
 class UnknownProject(ValidationFailed):
     code = "unknown_project"
     title = "项目不存在或不属于本案场"
+
+
+class ConsentRequired(ValidationFailed):
+    code = "consent_required"
+    title = "访客尚未同意《个人信息与摄像头使用告知》，不能登记；请先请访客阅读并同意告知"
+
+
+class UnknownNoticeVersion(ValidationFailed):
+    code = "consent_notice_unknown"
+    title = "告知书版本无效或已停用，请刷新前台平板后请访客重新阅读并同意告知"
+
+
+class ConsentTimeInvalid(ValidationFailed):
+    code = "consent_time_invalid"
+    title = "前台平板的时钟明显不正确（早于 2024 年或过于遥远），请校准平板时间后重新登记"
 
 
 class IdempotencyKeyReused(Conflict):
@@ -158,6 +175,31 @@ async def _check_references(
     return await rota_service.member(session, consultant_id)
 
 
+def consent_of(data: VisitIn, *, tablet: str, now: datetime) -> VisitConsent:
+    """The consent record the edge keeps: the kiosk's notice version and acceptance time
+    (the tablet's clock, a hint), the edge's own receipt time and the tablet. The notice
+    promises the visitor that this is kept, so a registration without it is refused."""
+    if data.consent is None:
+        raise ConsentRequired()
+    if not known_notice(data.consent.notice_version):
+        raise UnknownNoticeVersion(extra={"notice_version": data.consent.notice_version,
+                                          "known": list(NOTICE_VERSIONS)})
+    try:
+        # Only a hint, so drift is kept as sent; a clock the protocol cannot carry (a
+        # tablet reset to 1970) is the one case refused, with what to do about it.
+        within_time_bounds(data.consent.accepted_at)
+    except ValueError as exc:
+        raise ConsentTimeInvalid(extra={"accepted_at": data.consent.accepted_at.isoformat()}
+                                 ) from exc
+    return VisitConsent(
+        notice_version=data.consent.notice_version,
+        method=KIOSK_SCREEN,
+        accepted_at=data.consent.accepted_at,
+        recorded_at=now,
+        tablet=(tablet or "unknown")[:TABLET_MAX],
+    )
+
+
 @dataclass(frozen=True)
 class _Request:
     data: VisitIn
@@ -166,6 +208,7 @@ class _Request:
     project_id: int
     key: str
     now: datetime
+    consent: VisitConsent
 
 
 async def _register_tx(
@@ -196,6 +239,7 @@ async def _register_tx(
         source=data.source,
         consultant_id=data.consultant_id,
         provisional_first_visit=view.classification == FIRST_VISIT,
+        consent=req.consent,
     )
     seq = await outbox.append(
         session,
@@ -231,6 +275,11 @@ async def _register_tx(
         idempotency_key=req.key,
         seq=seq,
         event_id=event_id,
+        consent_notice_version=req.consent.notice_version,
+        consent_method=req.consent.method,
+        consent_accepted_at=req.consent.accepted_at,
+        consent_recorded_at=req.consent.recorded_at,
+        consent_tablet=req.consent.tablet,
     )
     session.add(visit)
     await session.flush()
@@ -246,21 +295,28 @@ async def register_visit(
     *,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    tablet: str = "local",
 ) -> Registration:
     """Register a walk-in; the visit and its outbox event commit together or not at all.
+
+    `data.consent` is required (ConsentRequired / UnknownNoticeVersion otherwise);
+    `tablet` names the kiosk device (the HTTP route passes its LAN address; callers
+    without one, e.g. the benchmark, say "local").
 
     A retry with the same idempotency key returns the same visit; a second registration of
     the same customer (project + phone) on the same Asia/Shanghai day returns that day's
     visit. Neither writes a second event. `now` (UTC, aware) is for tests and replays.
     """
     phone = normalise_phone(data.phone)
+    at = now or utcnow()
     req = _Request(
         data=data,
         phone=phone,
         phone_bidx=settings.blind_index.phone(phone),
         project_id=resolve_project(settings, data.project_id),
         key=idempotency_key or uuid.uuid4().hex,
-        now=now or utcnow(),
+        now=at,
+        consent=consent_of(data, tablet=tablet, now=at),
     )
     result = await store.write(_register_tx, settings, req)
     if result.created:

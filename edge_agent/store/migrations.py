@@ -248,9 +248,20 @@ _V8_SEALED_INTENT: tuple[Step, ...] = (
     "ALTER TABLE visit DROP COLUMN intent",
 )
 
+# The visitor's consent to the notice, kept with the visit (issue #19 item 7): which
+# notice, how it was given, the tablet's and the edge's time, and which tablet. Nullable:
+# visits registered before v9 carry no consent record, and none is invented for them.
+_V9_VISIT_CONSENT = (
+    "ALTER TABLE visit ADD COLUMN consent_notice_version VARCHAR(32)",
+    "ALTER TABLE visit ADD COLUMN consent_method VARCHAR(16)",
+    "ALTER TABLE visit ADD COLUMN consent_accepted_at DATETIME",
+    "ALTER TABLE visit ADD COLUMN consent_recorded_at DATETIME",
+    "ALTER TABLE visit ADD COLUMN consent_tablet VARCHAR(64)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
-    _V7_STAFF_SESSIONS, _V8_SEALED_INTENT,
+    _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

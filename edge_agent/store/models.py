@@ -26,6 +26,16 @@ def _utc(nullable: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
+# A customer erased at the cloud on request (down-feed `erased`): their visits and
+# follow-ups here keep a unique tombstone for a blind index and this mask, and no phone.
+ERASED_PREFIX = "erased:"
+ERASED_MASK = "已删除"
+
+
+def is_erased(phone_bidx: str) -> bool:
+    return phone_bidx.startswith(ERASED_PREFIX)
+
+
 class EdgeModel(SQLModel, registry=edge_registry):
     """Base of the edge tables (separate metadata from the cloud's SQLModel tables)."""
 
@@ -110,6 +120,12 @@ class Visit(EdgeModel, table=True):
     idempotency_key: str = Field(max_length=128)
     seq: int
     event_id: uuid.UUID
+    # The visitor's consent (schema v9; None on visits registered before it).
+    consent_notice_version: str | None = Field(default=None, max_length=32)
+    consent_method: str | None = Field(default=None, max_length=16)
+    consent_accepted_at: datetime | None = _utc(nullable=True)
+    consent_recorded_at: datetime | None = _utc(nullable=True)
+    consent_tablet: str | None = Field(default=None, max_length=64)
 
 
 class Consultant(EdgeModel, table=True):

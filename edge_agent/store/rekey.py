@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.kiosk.service import PHONE_CONTEXT
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import CustomerCache, FollowUp, Visit
+from edge_agent.store.models import CustomerCache, FollowUp, Visit, is_erased
 from edge_agent.store.outbox import get_state
 
 
@@ -38,6 +38,8 @@ async def ensure_site_key(session: AsyncSession, settings: EdgeSettings) -> int:
         return 0
     by_visit: dict[str, str] = {}
     for visit in (await session.exec(select(Visit))).all():
+        if is_erased(visit.phone_bidx):
+            continue  # an erased customer's visit keeps its tombstone: no phone to index
         phone = settings.cipher.decrypt(visit.phone_enc, context=PHONE_CONTEXT)
         visit.phone_bidx = settings.blind_index.phone(phone)
         by_visit[str(visit.id)] = visit.phone_bidx

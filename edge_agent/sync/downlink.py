@@ -10,6 +10,7 @@ The cursor sent in a DownRequest is the ack of everything before it.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,19 +19,23 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.sqlite import insert
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.crash import crash_point
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.store.models import (
+    ERASED_MASK,
+    ERASED_PREFIX,
     Consultant,
     CustomerCache,
     EdgeModel,
+    FollowUp,
     Project,
     SyncState,
     TokenRevocation,
+    Visit,
 )
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink
@@ -76,6 +81,9 @@ class CustomerItem(_Item):
     last_effective_at: datetime | None = None
     name_masked: str | None = Field(None, max_length=20)
     customer_ref: str | None = Field(None, max_length=64)
+    # The customer was erased at the cloud on their request: drop the row and anonymise
+    # what this appliance holds of them (never stored as a column).
+    erased: bool = False
 
 
 class RevocationItem(_Item):
@@ -91,6 +99,8 @@ _KINDS: dict[str, tuple[type[_Item], type[EdgeModel], str]] = {
     "customer": (CustomerItem, CustomerCache, "key"),
     "revocation": (RevocationItem, TokenRevocation, "key"),
 }
+# Customer items with `erased` set, applied before the upserts of a batch.
+ERASURE = "erasure"
 # Keyed by the feed item's key rather than a field of its data.
 _KEYED_KINDS = frozenset({"customer", "revocation"})
 
@@ -107,8 +117,9 @@ def _expected_key(kind: str, item: _Item) -> str:
 def parse_items(
     items: Sequence[DownItem], metrics: SyncMetrics | None = None
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """kind → key → column values; the last item per key wins; invalid items are skipped."""
-    rows: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in _KINDS}
+    """kind → key → column values; the last item per key wins; invalid items are skipped.
+    Customer items marked erased are gathered under ERASURE instead."""
+    rows: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in (*_KINDS, ERASURE)}
     for item in sorted(items, key=lambda i: i.offset):
         schema = _KINDS[item.kind][0]
         try:
@@ -123,8 +134,35 @@ def parse_items(
         values = parsed.model_dump()
         if item.kind in _KEYED_KINDS:
             values["key"] = item.key
+        if values.pop("erased", False):
+            # Applied even when a later item of the key follows in this batch (the person
+            # came back as a new customer): what came before the erasure must still go.
+            rows[ERASURE][item.key] = values
+            rows[item.kind].pop(item.key, None)
+            continue
         rows[item.kind][item.key] = values
     return rows
+
+
+async def erase_customer(
+    session: AsyncSession, key: str, project_id: int, phone_bidx: str
+) -> None:
+    """A data-subject deletion carried out at the cloud, applied here: the cached row goes;
+    the customer's visits and follow-ups stay for the day's counts and the rota, with the
+    phone, name and free text gone and the blind index replaced by a tombstone of its own
+    (so nothing links them to each other or to the person any more)."""
+    await session.exec(delete(CustomerCache).where(col(CustomerCache.key) == key))
+    for model in (Visit, FollowUp):
+        ids = (await session.exec(select(model.id).where(
+            col(model.project_id) == project_id, col(model.phone_bidx) == phone_bidx))).all()
+        for row_id in ids:
+            values: dict[str, Any] = {"phone_bidx": f"{ERASED_PREFIX}{uuid.uuid4().hex}",
+                                      "phone_masked": ERASED_MASK}
+            if model is Visit:
+                values.update(phone_enc="", name_enc=None, intent_enc=None)
+            else:
+                values.update(note_enc=None)
+            await session.exec(update(model).where(col(model.id) == row_id).values(**values))
 
 
 async def apply_batch(
@@ -134,7 +172,13 @@ async def apply_batch(
     if batch.resync:
         for table in (CustomerCache, Consultant, Project):
             await session.exec(delete(table))
-    for kind, by_key in parse_items(batch.items, metrics).items():
+    parsed = parse_items(batch.items, metrics)
+    erasures = parsed.pop(ERASURE)
+    for erased in erasures.values():
+        await erase_customer(session, erased["key"], erased["project_id"], erased["phone_bidx"])
+    if erasures and metrics is not None:
+        metrics.down_items.labels(ERASURE).inc(len(erasures))
+    for kind, by_key in parsed.items():
         if not by_key:
             continue
         model, pk = _KINDS[kind][1], _KINDS[kind][2]

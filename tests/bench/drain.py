@@ -33,6 +33,7 @@ from cloud.settings import CloudSettings
 from edge_agent.kiosk.schemas import VisitIn
 from edge_agent.kiosk.service import register_visit
 from edge_agent.store import Store
+from tests.consent import consent_in
 from tests.integration.conftest import CLOUD_MQTT_PASSWORD, ProvisionedSite
 from tests.integration.consumer_process import ConsumerProcess
 from tests.integration.edge_process import EdgeProcess, edge_settings
@@ -85,7 +86,7 @@ async def _queue_visits(settings_path: Path, edge: EdgeProcess, project_id: int,
         for i in range(count):
             await register_visit(store, settings, VisitIn(
                 project_id=project_id, phone=f"135{i:08d}", name="测试", party_size=1 + i % 4,
-            ), idempotency_key=f"bench-{i}")
+                    consent=consent_in()), idempotency_key=f"bench-{i}")
     finally:
         await store.close()
 

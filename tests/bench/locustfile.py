@@ -20,6 +20,8 @@ from urllib.parse import quote
 from locust import between, constant, task
 from locust.contrib.fasthttp import FastHttpUser
 
+from tests.consent import consent_body
+
 PLAN: dict[str, Any] = json.loads(open(os.environ["ANCHANG_BENCH_PLAN"]).read())  # noqa: SIM115
 THINK = float(os.environ.get("ANCHANG_BENCH_THINK", "0"))
 _consultants = itertools.cycle(PLAN["consultants"])
@@ -148,7 +150,8 @@ class KioskUser(FastHttpUser):
         key = str(uuid.uuid4())
         phone = f"147{random.randint(0, 99_999_999):08d}"
         with self.client.post("/api/v1/kiosk/visits", name="kiosk registration (edge)",
-                              json={"phone": phone, "name": "压测", "party_size": 2},
+                              json={"phone": phone, "name": "压测", "party_size": 2,
+                                    "consent": consent_body()},
                               headers={"Authorization": "Bearer " + PLAN["kiosk_token"],
                                        "Idempotency-Key": key},
                               catch_response=True) as response:

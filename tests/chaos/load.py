@@ -20,6 +20,7 @@ import httpx
 
 from shared import edge_token
 from shared.timeutil import utcnow
+from tests.consent import consent_body
 from tests.integration.conftest import ProvisionedSite
 from tests.integration.edge_process import EdgeProcess
 
@@ -146,7 +147,7 @@ class KioskLoad:
         key = f"chaos-{uuid.uuid4()}"
         body = {"project_id": self.site.project_id, "phone": phone, "name": "陈先生",
                 "party_size": 1 + self._visits % 3, "intent": "三房",
-                "consultant_id": self.consultant_id}
+                "consultant_id": self.consultant_id, "consent": consent_body()}
         return _Request("visit", "/api/v1/kiosk/visits", body, key,
                         {"Authorization": f"Bearer {self.edge.token}"})
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from shared.consent import CURRENT_NOTICE_VERSION
 from shared.timeutil import utcnow
 from tests.e2e.conftest import SITE_NAME, Stack
 from tests.e2e.console import api, choose, expect, login, register_walk_ins, shot
@@ -109,6 +110,21 @@ def test_search_by_phone_consultant_and_type_and_jump_pages(
 
     page.get_by_role("button", name="重置").click()
     total(page, len(WALK_INS))
+
+
+def test_a_visit_shows_the_consent_the_visitor_gave_at_the_kiosk(
+    stack: Stack, new_page: Callable[..., Any], zhang: int
+) -> None:
+    page = login(new_page, stack, "admin", "/console/visits")
+    page.get_by_label("手机号").fill("138 1234 5678")
+    search(page)
+    total(page, 1)
+    visit_rows(page).locator(".el-table__expand-icon").click()
+    detail = page.locator(".consent-detail")
+    for text in ("同意告知书版本", CURRENT_NOTICE_VERSION, "访客在前台平板点击同意", "同意时间",
+                 "登记平板", "127.0.0.1"):
+        expect(detail).to_contain_text(text)
+    shot(page, "console-visit-consent")
 
 
 def test_export_downloads_the_filtered_visits_masked_and_audited(

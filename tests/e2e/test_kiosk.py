@@ -106,6 +106,11 @@ def test_a_walk_in_registered_after_consent_reaches_the_cloud_exactly_once(
                 if v["phone_masked"] == PHONE_MASKED]
     wait_for(lambda: cloud_visit_ids(stack) == [visit["id"]], timeout=30,
              what="the visit in the cloud")
+    # the consent the visitor gave on this tablet travelled with the visit
+    with Session(stack.engine) as session:
+        stored = session.get(CloudVisit, visit["id"])
+    assert stored is not None and stored.consent_notice_version == consent["version"]
+    assert stored.consent_method == "kiosk_screen" and stored.consent_tablet
 
     # two more walk-ins (registered by another tablet) fill today's list
     for phone, name, size, who, source in [("139-0000-1111", "周女士", 2, "lina", "channel"),

@@ -17,6 +17,7 @@ from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.sync.agent import SyncAgent
+from tests.consent import consent_in
 from tests.edge.helpers import eventually
 
 DRAIN_TIMEOUT_SECONDS = 20
@@ -34,7 +35,8 @@ async def main(command: str, phones: list[str]) -> int:
         if running is not None:
             await running.start()
     for phone in phones:
-        await register_visit(store, settings, VisitIn(phone=phone, party_size=1))
+        await register_visit(store, settings, VisitIn(phone=phone, party_size=1,
+                                                      consent=consent_in()))
     if agent is not None:
 
         async def drained() -> bool:

@@ -16,6 +16,7 @@ from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from shared.crypto import new_key
+from tests.consent import consent_in
 
 KIOSK_TOKEN = "kiosk-token-for-tests-0123456789"
 BROKER = ("127.0.0.1", 1883)
@@ -109,7 +110,8 @@ def wait_sync(
 
 async def register_many(store: Store, settings: EdgeSettings, count: int, start: int = 0) -> None:
     for i in range(start, start + count):
-        await register_visit(store, settings, VisitIn(phone=f"1360000{i:04d}", party_size=1))
+        await register_visit(store, settings, VisitIn(phone=f"1360000{i:04d}", party_size=1,
+                                                      consent=consent_in()))
 
 
 async def backlog(store: Store) -> outbox.Backlog:

@@ -14,6 +14,7 @@ from edge_agent.sync.downlink import apply_batch
 from shared.envelope import DownBatch, DownItem
 from shared.phone import mask_phone
 from shared.timeutil import iso, utcnow
+from tests.consent import consent_in
 
 
 def project(offset: int, pid: int, name: str, city: str = "杭州") -> DownItem:
@@ -58,7 +59,8 @@ def seed(settings: EdgeSettings, items: list[DownItem],
         try:
             await store.write(apply_batch, batch(settings, items), synced_at or utcnow())
             for phone, when in visits or []:
-                await register_visit(store, settings, VisitIn(phone=phone, party_size=1), now=when)
+                await register_visit(store, settings, VisitIn(phone=phone, party_size=1,
+                                                              consent=consent_in()), now=when)
         finally:
             await store.close()
 

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
+from tests.consent import consent_body
 from tests.edge.fake_cloud import FakeCloud
 from tests.edge.helpers import KIOSK_TOKEN, env_of, make_settings, wait_sync
 from tests.edge.seed import consultant, project
@@ -65,7 +66,8 @@ def test_kiosk_works_offline_and_the_backlog_drains_when_the_link_returns(
     with TestClient(create_app(settings)) as client:
         for i in range(3):
             response = client.post(
-                "/api/v1/kiosk/visits", json={"phone": f"1370000000{i}", "party_size": 1},
+                "/api/v1/kiosk/visits", json={"phone": f"1370000000{i}", "party_size": 1,
+                                          "consent": consent_body()},
                 headers={**AUTH, "Idempotency-Key": f"offline-visit-{i}"},
             )
             assert response.status_code == 201
@@ -171,7 +173,8 @@ def test_a_publish_the_broker_refuses_is_counted_and_never_released(
     settings = make_settings(tmp_path, sync_enabled=True, mqtt_port=port)
     with TestClient(create_app(settings)) as client:
         response = client.post("/api/v1/kiosk/visits", json={"phone": "13700000009",
-                               "party_size": 1}, headers={**AUTH, "Idempotency-Key": "refused-1"})
+                               "party_size": 1, "consent": consent_body()},
+                               headers={**AUTH, "Idempotency-Key": "refused-1"})
         assert response.status_code == 201
         metrics = client.app.state.metrics  # type: ignore[attr-defined]
         wait_sync(lambda: any(

@@ -22,12 +22,15 @@ from edge_agent.staff_auth.cloud import CloudClient
 from edge_agent.staff_auth.deps import StaffUser, get_cloud
 from edge_agent.store import Store, outbox
 from edge_agent.store.models import OutboxRow
+from edge_agent.sync.downlink import apply_batch
 from shared import edge_token
 from shared.crypto import decode_key, new_key
+from shared.envelope import DownItem
 from shared.events import FOLLOWUP_RECORDED, FollowUpDraft
 from shared.timeutil import utcnow
+from tests.consent import consent_body
 from tests.edge.helpers import KIOSK_TOKEN, settings_like
-from tests.edge.seed import consultant, customer, project, seed
+from tests.edge.seed import batch, consultant, customer, project, seed
 
 KIOSK = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
 WANG, LI_INACTIVE, ZHAO = 7, 8, 9
@@ -70,7 +73,8 @@ def register_visit(client: TestClient, phone: str = "13800138000",
                    consultant_id: int | None = WANG) -> dict[str, Any]:
     response = client.post(
         "/api/v1/kiosk/visits", json={"phone": phone, "party_size": 2, "name": "陈大文",
-                                      "consultant_id": consultant_id},
+                                      "consultant_id": consultant_id,
+                                      "consent": consent_body()},
         headers={**KIOSK, "Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -399,3 +403,19 @@ def test_login_without_the_cloud_says_so_in_chinese(seeded: EdgeSettings) -> Non
     unconfigured = login_with(seeded, None, cloud_url=None)
     assert unconfigured.status_code == 503
     assert unconfigured.json()["code"] == "cloud_not_configured"
+
+
+def test_a_follow_up_cannot_name_the_visit_of_an_erased_customer(
+    client: TestClient, seeded: EdgeSettings
+) -> None:
+    mine = register_visit(client, "13800138000", WANG)
+    bidx = seeded.blind_index.phone("13800138000")
+    read_store(seeded, lambda store: store.write(apply_batch, batch(seeded, [DownItem(
+        offset=6, kind="customer", key=f"1:{bidx}",
+        data={"project_id": 1, "phone_bidx": bidx, "phone_masked": "已删除", "erased": True},
+    )], cursor=5), utcnow()))
+    refused = post_follow_up(client, token_for(seeded), draft(visit_id=mine["id"]))
+    assert refused.status_code == 404 and refused.json()["code"] == "visit_not_found"
+    mine_now = client.get("/api/v1/staff/customers", headers=bearer(token_for(seeded)))
+    assert mine_now.status_code == 200
+    assert "已删除" not in mine_now.text  # an erased visitor is nobody's customer

@@ -20,6 +20,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store
 from shared.envelope import DownItem
 from shared.timeutil import SHANGHAI, utcnow
+from tests.consent import consent_body, consent_in
 from tests.edge.helpers import KIOSK_TOKEN, make_settings, settings_like
 from tests.edge.seed import consultant, customer, project, seed
 
@@ -61,7 +62,7 @@ def client(seeded: EdgeSettings) -> Iterator[TestClient]:
 
 
 def register(client: TestClient, headers: dict[str, str] | None = None, **body: Any) -> Any:
-    payload = {"phone": "13800138000", "party_size": 2, **body}
+    payload = {"phone": "13800138000", "party_size": 2, "consent": consent_body(), **body}
     return client.post("/api/v1/kiosk/visits", json=payload, headers=headers or key())
 
 
@@ -166,7 +167,8 @@ def test_the_visit_day_is_the_beijing_day_on_both_sides_of_midnight(
                          datetime(2026, 11, 28, 0, 0, 30, tzinfo=SHANGHAI),
                          datetime(2026, 11, 28, 23, 59, 0, tzinfo=SHANGHAI)):
                 done = await register_visit(store, edge_settings,
-                                            VisitIn(phone="13800138000", party_size=1),
+                                            VisitIn(phone="13800138000", party_size=1,
+                                                    consent=consent_in()),
                                             now=when.astimezone(UTC))
                 out.append((done.outcome, done.visit.visit_date, done.visit.visit_number))
             today = await visits_on_day(store, now=datetime(2026, 11, 28, 0, 5, tzinfo=SHANGHAI))

@@ -14,6 +14,7 @@ from edge_agent.store import Store, outbox
 from edge_agent.store.models import CustomerCache, Visit
 from edge_agent.store.rekey import ensure_site_key, key_fingerprint
 from shared.crypto import new_key
+from tests.consent import consent_in
 from tests.edge.helpers import settings_like
 from tests.edge.seed import customer, project, seed
 
@@ -38,7 +39,8 @@ def test_a_new_site_key_reindexes_visits_and_resets_the_cache(
         try:
             assert await store.write(ensure_site_key, edge_settings) == 0  # first start
             first = await register_visit(
-                store, edge_settings, VisitIn(project_id=1, phone="13800000001", party_size=1))
+                store, edge_settings, VisitIn(project_id=1, phone="13800000001", party_size=1,
+                                              consent=consent_in()))
             assert await store.write(ensure_site_key, rotated) == 1
             assert await store.write(ensure_site_key, rotated) == 0  # once only
             visits, cache, cursor, fingerprint = await store.read(_snapshot)
@@ -47,7 +49,8 @@ def test_a_new_site_key_reindexes_visits_and_resets_the_cache(
             assert fingerprint == key_fingerprint(rotated.site_key_bytes)
             # The same customer again today is still found: one visit, not two.
             again = await register_visit(
-                store, rotated, VisitIn(project_id=1, phone="138 0000 0001", party_size=2))
+                store, rotated, VisitIn(project_id=1, phone="138 0000 0001", party_size=2,
+                                        consent=consent_in()))
             assert again.outcome == "same_day_existing" and again.visit.id == first.visit.id
         finally:
             await store.close()

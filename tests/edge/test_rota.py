@@ -21,6 +21,7 @@ from edge_agent.store import Store
 from edge_agent.sync.downlink import apply_batch
 from shared.envelope import DownItem
 from shared.timeutil import utcnow
+from tests.consent import consent_body, consent_in
 from tests.edge.helpers import KIOSK_TOKEN
 from tests.edge.seed import batch, consultant, customer, project, seed
 
@@ -71,7 +72,8 @@ def duty(client: TestClient, action: str, consultant_id: int) -> Any:
 def register(client: TestClient, phone: str, consultant_id: int | None, key: str = "") -> Any:
     response = client.post(
         "/api/v1/kiosk/visits",
-        json={"phone": phone, "party_size": 2, "consultant_id": consultant_id},
+        json={"phone": phone, "party_size": 2, "consultant_id": consultant_id,
+              "consent": consent_body()},
         headers={**AUTH, "Idempotency-Key": key or uuid.uuid4().hex},
     )
     assert response.status_code in (200, 201), response.text
@@ -268,7 +270,8 @@ async def test_a_first_visit_after_midnight_uses_no_turn_of_yesterday(
     await rota.check_in(seeded_store, WANG, now=shanghai(24, 9))
     await rota.check_in(seeded_store, LI, now=shanghai(24, 9, 1))
     await register_visit(seeded_store, edge_settings,
-                         VisitIn(phone="13700137000", party_size=1, consultant_id=WANG),
+                         VisitIn(phone="13700137000", party_size=1, consultant_id=WANG,
+                                 consent=consent_in()),
                          now=shanghai(25, 0, 30))
     yesterday = await rota.board(seeded_store, now=shanghai(24, 20))
     assert yesterday.next_consultant_id == WANG
@@ -277,7 +280,8 @@ async def test_a_first_visit_after_midnight_uses_no_turn_of_yesterday(
     await rota.check_in(seeded_store, LI, now=shanghai(25, 9))
     await rota.check_in(seeded_store, WANG, now=shanghai(25, 9, 1))
     await register_visit(seeded_store, edge_settings,
-                         VisitIn(phone="13700137001", party_size=1, consultant_id=LI),
+                         VisitIn(phone="13700137001", party_size=1, consultant_id=LI,
+                                 consent=consent_in()),
                          now=shanghai(25, 10))
     today = await rota.board(seeded_store, now=shanghai(25, 10))
     assert [c.id for c in today.consultants if c.on_duty] == [WANG, LI]

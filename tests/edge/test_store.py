@@ -19,6 +19,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, migrations, outbox
 from edge_agent.store.db import StoreNotReady
 from edge_agent.store.models import EdgeModel
+from tests.consent import consent_in
 from tests.edge.helpers import settings_env
 
 pytestmark = pytest.mark.anyio
@@ -58,7 +59,8 @@ async def test_reopening_is_idempotent_and_a_newer_schema_is_refused(
     edge_settings: EdgeSettings,
 ) -> None:
     first = await Store.open(edge_settings.database_path)
-    await register_visit(first, edge_settings, VisitIn(phone="13800000001", party_size=1))
+    await register_visit(first, edge_settings, VisitIn(phone="13800000001", party_size=1,
+                                                       consent=consent_in()))
     await first.close()
     again = await Store.open(edge_settings.database_path)
     assert (await again.read(outbox.backlog)).count == 1
@@ -167,7 +169,8 @@ async def test_concurrent_registrations_get_gapless_seqs(
 ) -> None:
     results = await asyncio.gather(
         *[
-            register_visit(store, edge_settings, VisitIn(phone=f"1390000{i:04d}", party_size=1))
+            register_visit(store, edge_settings, VisitIn(phone=f"1390000{i:04d}", party_size=1,
+                                                         consent=consent_in()))
             for i in range(60)
         ]
     )
@@ -186,7 +189,8 @@ async def test_a_failed_transaction_consumes_no_seq(
 
     with pytest.raises(RuntimeError):
         await store.write(allocate_then_fail)
-    result = await register_visit(store, edge_settings, VisitIn(phone="13800000002", party_size=1))
+    result = await register_visit(store, edge_settings, VisitIn(phone="13800000002", party_size=1,
+                                                                consent=consent_in()))
     assert result.visit.seq == 1
 
 

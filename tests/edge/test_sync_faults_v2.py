@@ -18,6 +18,7 @@ from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from shared.timeutil import utcnow
+from tests.consent import consent_body
 from tests.edge.conftest import StartAgent
 from tests.edge.fake_cloud import FakeCloud
 from tests.edge.helpers import KIOSK_TOKEN, eventually, outbox_seqs, register_many
@@ -142,7 +143,8 @@ def test_a_full_disk_gets_a_clear_answer_and_loses_nothing(
     def register(n: int) -> Any:
         return kiosk.post("/api/v1/kiosk/visits", headers={**auth, "Idempotency-Key": f"k-{n:06d}"},
                           json={"phone": f"1370000{n:04d}", "party_size": 1,
-                                "name": "很长的名字" * 4, "intent": "三房" * 50})
+                                "name": "很长的名字" * 4, "intent": "三房" * 50,
+                                "consent": consent_body()})
 
     for n in range(3):
         assert register(n).status_code == 201

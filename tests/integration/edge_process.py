@@ -17,6 +17,7 @@ import httpx
 
 from edge_agent.settings import EdgeSettings
 from shared.crypto import new_key
+from tests.consent import consent_body
 from tests.integration.conftest import ProvisionedSite
 from tests.integration.mosquitto import free_port
 
@@ -111,6 +112,8 @@ class EdgeProcess:
         return headers
 
     def register(self, body: dict[str, Any], key: str | None = None) -> httpx.Response:
+        # A kiosk always sends the visitor's consent; a test that omits it means a kiosk.
+        body = {"consent": consent_body(), **body}
         return httpx.post(self.url + "/api/v1/kiosk/visits", json=body,
                           headers=self._headers(key or str(uuid.uuid4())), timeout=10)
 

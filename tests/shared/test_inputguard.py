@@ -18,6 +18,7 @@ from shared.inputguard import InputGuardMiddleware
 from shared.problem import install_problem_handlers
 from shared.static import mount_spa
 from tests.conftest import make_settings
+from tests.consent import consent_body
 from tests.edge.helpers import KIOSK_TOKEN
 from tests.edge.helpers import make_settings as make_edge_settings
 
@@ -49,7 +50,8 @@ def test_control_characters_in_a_json_body_are_refused(
 ) -> None:
     login = cloud.post("/api/v1/auth/login", json={"username": text, "password": "x"})
     visit = edge.post("/api/v1/kiosk/visits", headers=KIOSK,
-                      json={"phone": "13800138000", "party_size": 1, "name": text})
+                      json={"phone": "13800138000", "party_size": 1, "name": text,
+                            "consent": consent_body()})
 
     assert _code(login) == (422, "control_characters")
     assert _code(visit) == (422, "control_characters")
@@ -61,7 +63,8 @@ def test_line_breaks_and_an_escaped_backslash_are_text(edge: TestClient) -> None
     for intent in ("三房\n朝南\t预算\r500万", "C:\\u0000", "\\\\"):
         visit = edge.post("/api/v1/kiosk/visits",
                           headers={**KIOSK, "Idempotency-Key": f"key-{len(intent)}" + "x" * 30},
-                          json={"phone": "13800138000", "party_size": 1, "intent": intent})
+                          json={"phone": "13800138000", "party_size": 1, "intent": intent,
+                                "consent": consent_body()})
         assert visit.status_code != 422 or visit.json()["code"] != "control_characters", intent
 
 

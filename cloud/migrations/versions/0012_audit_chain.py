@@ -2,7 +2,7 @@
 older than 180 days — only those, and on PostgreSQL only through audit_log_prune()
 
 Revision ID: 0012_audit_chain
-Revises: 0010_sec_admin_login_throttle
+Revises: 0011_visit_consent
 Create Date: 2026-11-27
 
 The append-only trigger now lets a DELETE through when the row is older than the legal
@@ -16,7 +16,7 @@ from alembic import op
 
 revision: str = "0012_audit_chain"
 # The sec-audit branch was cut from 0010; the merge re-chains it after 0011.
-down_revision: str | None = "0010_sec_admin_login_throttle"
+down_revision: str | None = "0011_visit_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,6 +4,18 @@ import type { CursorPage, IsoDate, IsoDateTime } from './types'
 
 export type VisitSource = 'natural' | 'channel' | 'referral_old_customer' | 'online' | 'other'
 
+/** The visitor's consent as the sales office's appliance recorded it with the visit. */
+export interface VisitConsent {
+  notice_version: string
+  method: 'kiosk_screen' | 'staff_confirmed' | string
+  /** The kiosk tablet's clock: a hint. */
+  accepted_at: IsoDateTime
+  /** The appliance's clock when it received the registration. */
+  recorded_at: IsoDateTime
+  /** The tablet's address on the office LAN. */
+  tablet: string
+}
+
 export interface Visit {
   id: string
   site_id: string
@@ -23,6 +35,8 @@ export interface Visit {
   edge_occurred_at: IsoDateTime
   /** The edge clock was off; occurred_at was corrected on arrival. */
   time_corrected: boolean
+  /** Null: registered by an appliance version that did not record consent yet. */
+  consent: VisitConsent | null
 }
 
 /** A page of visits: `total` counts every visit the filters match. */
@@ -83,6 +97,7 @@ export interface VisitEntry {
   source: VisitSource | string
   intent: string | null
   time_corrected: boolean
+  consent: VisitConsent | null
 }
 
 export type FollowUpKind = 'call' | 'visit' | 'wechat' | 'meeting'

@@ -5,6 +5,13 @@ export type Classification = 'first_visit' | 'return_visit'
 export type Outcome = 'created' | 'replayed' | 'same_day_existing'
 export type VisitSource = 'natural' | 'channel' | 'referral_old_customer' | 'online' | 'other'
 
+/** The visitor's acceptance of the notice; the edge refuses a registration without it. */
+export interface ConsentIn {
+  notice_version: string
+  /** The tablet's clock (a hint: the edge records its own receipt time). */
+  accepted_at: string
+}
+
 export interface VisitIn {
   project_id?: number | null
   phone: string
@@ -13,6 +20,7 @@ export interface VisitIn {
   intent?: string | null
   source?: VisitSource
   consultant_id?: number | null
+  consent: ConsentIn
 }
 
 export interface VisitOut {

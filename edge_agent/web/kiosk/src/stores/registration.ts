@@ -9,6 +9,10 @@ import { kioskApi } from '../api/kiosk'
 import type { CustomerLookupOut, RegistrationOut, VisitIn, VisitSource } from '../api/types'
 import { newIdempotencyKey } from '../lib/idempotency'
 import { checkPhone, type PhoneCheck } from '../lib/phone'
+import { useConsentStore } from './consent'
+
+/** Problem codes of the edge meaning the visitor's consent must be given (again). */
+export const CONSENT_CODES: readonly string[] = ['consent_required', 'consent_notice_unknown']
 
 export const INTENT_OPTIONS = ['两房', '三房', '四房及以上', '自住', '改善', '投资', '学区', '商铺'] as const
 export const SOURCE_OPTIONS: { value: VisitSource; label: string }[] = [
@@ -98,6 +102,10 @@ export const useRegistrationStore = defineStore('registration', () => {
       idempotencyKey.value = newIdempotencyKey() // a different customer: a new registration
     }
     keyPhone.value = phone
+    // The notice promises the visitor their consent is recorded with the visit: it goes
+    // with the registration, and without a valid one there is nothing to send.
+    const consent = useConsentStore()
+    if (!consent.record || !consent.isValid()) throw new Error('访客尚未同意告知，请先请访客阅读并同意')
     const body: VisitIn = {
       project_id: projectId,
       phone: form.phone.trim(),
@@ -106,6 +114,7 @@ export const useRegistrationStore = defineStore('registration', () => {
       intent: intent.value || null,
       source: form.source,
       consultant_id: form.consultantId,
+      consent: { notice_version: consent.record.version, accepted_at: consent.record.acceptedAt },
     }
     submitting.value = true
     try {
