@@ -160,7 +160,8 @@ async def test_a_cancelled_caller_lets_the_transaction_end_and_return_its_connec
         await caller
     assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     # The write ran to its end and committed: the next seq follows it.
-    result = await register_visit(store, edge_settings, VisitIn(phone="13800000003", party_size=1))
+    result = await register_visit(store, edge_settings, VisitIn(phone="13800000003", party_size=1,
+                                                                consent=consent_in()))
     assert result.visit.seq == 2
 
 
