@@ -217,7 +217,8 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
         project_ids=_visible_projects(session, principal)) if request.phone_bidx else 0
     request.phone_enc = request.phone_bidx = request.detail_enc = None
     _close(request, principal, "completed",
-           f"已删除 {len(found)} 条客户记录、{referrals} 条渠道报备的个人信息（到访统计匿名保留）")
+           f"已删除 {len(found)} 条客户记录的个人信息（到访统计匿名保留）"
+           + (f"；{referrals} 条渠道报备中的号码和姓名已清除" if referrals else ""))
     _audit(session, principal, request, action="privacy.erase",
            detail={"customers": len(found), "visits": len(visits), "notes": len(notes),
                    "referrals": referrals})
