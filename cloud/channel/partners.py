@@ -10,6 +10,8 @@ user without a code joins as an individual referrer (全民营销), approved by 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -76,18 +78,10 @@ def update_agency(session: Session, *, principal: Principal, agency_id: int,
     agency = session.get(Agency, agency_id, with_for_update=True)
     if agency is None:
         raise AgencyNotFound()
-    before = {"status": agency.status, "rating": agency.rating}
-    if status is not None and status != agency.status:
-        if status not in AGENCY_MOVES[agency.status]:
-            raise StatusChangeNotAllowed()
-        agency.status = status
-    if rating is not None:
-        agency.rating = rating
-    agency.updated_at = utcnow()
+    change = _rate_and_move(agency, AGENCY_MOVES, status, rating)
     audit_service.record(session, action="channel.agency_update", principal=principal,
                          object_type="channel_agency", object_id=str(agency_id),
-                         detail={"before": before,
-                                 "after": {"status": agency.status, "rating": agency.rating}})
+                         detail=change)
     return agency
 
 
@@ -140,19 +134,25 @@ def update_broker(session: Session, *, principal: Principal, broker_id: int,
     broker = session.get(Broker, broker_id, with_for_update=True)
     if broker is None or not _manages(session, principal, broker):
         raise BrokerNotFound()
-    before = {"status": broker.status, "rating": broker.rating}
-    if status is not None and status != broker.status:
-        if status not in BROKER_MOVES[broker.status]:
-            raise StatusChangeNotAllowed()
-        broker.status = status
-    if rating is not None:
-        broker.rating = rating
-    broker.updated_at = utcnow()
+    change = _rate_and_move(broker, BROKER_MOVES, status, rating)
     audit_service.record(session, action="channel.broker_update", principal=principal,
                          object_type="channel_broker", object_id=str(broker_id),
-                         detail={"before": before,
-                                 "after": {"status": broker.status, "rating": broker.rating}})
+                         detail=change)
     return broker
+
+
+def _rate_and_move(partner: Agency | Broker, moves: Mapping[str, Collection[str]],
+                   status: str | None, rating: int | None) -> dict[str, Any]:
+    """Apply a status move the lifecycle allows and a rating; the audit's before/after."""
+    before = {"status": partner.status, "rating": partner.rating}
+    if status is not None and status != partner.status:
+        if status not in moves[partner.status]:
+            raise StatusChangeNotAllowed()
+        partner.status = status
+    if rating is not None:
+        partner.rating = rating
+    partner.updated_at = utcnow()
+    return {"before": before, "after": {"status": partner.status, "rating": partner.rating}}
 
 
 def _manages(session: Session, principal: Principal, broker: Broker) -> bool:
