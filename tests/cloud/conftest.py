@@ -3,13 +3,17 @@ tests/cloud/sales_world.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from cloud.main import create_app
 from cloud.settings import CloudSettings
+from tests.cloud.channel_world import ChannelWorld, build_channel_world
 from tests.cloud.sales_world import build_world
 from tests.conftest import cloud_env
 
@@ -25,3 +29,17 @@ def run(settings: CloudSettings, db: Session) -> CliRunner:
     return CliRunner(env={
         **cloud_env(settings),
     })
+
+
+@pytest.fixture
+def cw(db: Session, settings: CloudSettings) -> ChannelWorld:
+    """The sales world with the channel's agencies, brokers and managers on it."""
+    return build_channel_world(db, settings, build_world(db, settings))
+
+
+@pytest.fixture
+def api(settings: CloudSettings, cw: ChannelWorld) -> Iterator[TestClient]:
+    """A client of the channel world (many sign-ins from one address)."""
+    roomy = settings.model_copy(update={"login_ip_limit": 1000})
+    with TestClient(create_app(roomy)) as client:
+        yield client

@@ -4,10 +4,8 @@ the lead time (防截客), a referral window that ran out (到访逾期)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
@@ -16,26 +14,14 @@ from cloud.audit.models import AuditLog
 from cloud.channel.models import Referral
 from cloud.channel.redecide import redecide_project
 from cloud.cli import app as cloud_cli
-from cloud.main import create_app
 from cloud.settings import CloudSettings
 from shared.events import VISIT_REGISTERED
 from shared.timeutil import utcnow
 from tests.cloud import signed_in
-from tests.cloud.channel_world import ChannelWorld, build_channel_world, refer
-from tests.cloud.sales_world import apply, build_world, envelope
+from tests.cloud.channel_world import ChannelWorld, refer
+from tests.cloud.sales_world import apply, envelope
 
 NEW = "13612345678"
-
-
-@pytest.fixture
-def cw(db: Session, settings: CloudSettings) -> ChannelWorld:
-    return build_channel_world(db, settings, build_world(db, settings))
-
-
-@pytest.fixture
-def api(settings: CloudSettings, cw: ChannelWorld) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
-        yield client
 
 
 def test_a_visit_inside_the_lead_time_invalidates_the_referral(

@@ -3,10 +3,8 @@ refusal a stored outcome with its stable code and Chinese text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -15,22 +13,10 @@ from cloud.channel.models import Referral
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from tests.cloud import signed_in
-from tests.cloud.channel_world import ChannelWorld, build_channel_world, refer
-from tests.cloud.sales_world import PHONE_A, build_world
+from tests.cloud.channel_world import ChannelWorld, refer
+from tests.cloud.sales_world import PHONE_A
 
 NEW = "13612345678"
-
-
-@pytest.fixture
-def cw(db: Session, settings: CloudSettings) -> ChannelWorld:
-    return build_channel_world(db, settings, build_world(db, settings))
-
-
-@pytest.fixture
-def api(settings: CloudSettings, cw: ChannelWorld) -> Iterator[TestClient]:
-    roomy = settings.model_copy(update={"login_ip_limit": 1000})
-    with TestClient(create_app(roomy)) as client:
-        yield client
 
 
 def publish(client: TestClient, cw: ChannelWorld, rules: dict[str, Any]) -> None:
