@@ -69,3 +69,15 @@ def record_denial(session: Session, *, principal: Principal, route: str,
         detail={"missing_permissions": missing, "suppressed": suppressed},
     )
     session.commit()
+
+
+def record_outside(session: Session, *, user_id: int, username: str, ip: str | None,
+                   route: str, suppressed: int) -> None:
+    """An administrator's token refused outside the console's networks; committed now
+    for the same reason as a denial."""
+    audit_service.record(
+        session, action="auth.network_refused", result="denied", actor=username,
+        actor_id=user_id, ip=ip, object_type="route", object_id=route,
+        detail={"suppressed": suppressed},
+    )
+    session.commit()

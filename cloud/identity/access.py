@@ -82,7 +82,7 @@ def _principal(settings: CloudSettings, login: CachedLogin, user_id: int, ip: st
     if not login.active:
         raise AccountDisabled()
     if admin_outside(settings, login.principal.roles, ip):
-        raise NetworkNotAllowed()
+        raise NetworkNotAllowed(user_id=user_id, username=login.principal.username)
     due = password_due(settings, must_change=login.must_change_password,
                        changed_at=login.password_changed_at, now=utcnow())
     return replace(login.principal, ip=ip, password_change_due=due)

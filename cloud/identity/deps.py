@@ -21,10 +21,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from cloud.audit.denials import SENSITIVE_PERMISSIONS, record_denial
+from cloud.audit.denials import SENSITIVE_PERMISSIONS, record_denial, record_outside
 from cloud.db import SessionDep
 from cloud.identity import access
-from cloud.identity.errors import NotAuthenticated, PasswordChangeRequired
+from cloud.identity.errors import NetworkNotAllowed, NotAuthenticated, PasswordChangeRequired
 from cloud.identity.permissions import Perm
 from cloud.identity.principal import Principal
 from cloud.settings import CloudSettings
@@ -95,13 +95,17 @@ def _dependency(
             raise NotAuthenticated()
         cache = request.app.state.principal_cache
         ip = client_ip(request)
-        # A cached login is checked on the event loop; only a miss costs a thread hop.
-        principal = access.from_cache(settings=settings, cache=cache,
-                                      token=credentials.credentials, ip=ip)
-        if principal is None:
-            principal = await anyio.to_thread.run_sync(partial(
-                access.authenticate, session, settings=settings, cache=cache,
-                token=credentials.credentials, ip=ip, background=is_background(request)))
+        try:
+            # A cached login is checked on the event loop; only a miss costs a thread hop.
+            principal = access.from_cache(settings=settings, cache=cache,
+                                          token=credentials.credentials, ip=ip)
+            if principal is None:
+                principal = await anyio.to_thread.run_sync(partial(
+                    access.authenticate, session, settings=settings, cache=cache,
+                    token=credentials.credentials, ip=ip, background=is_background(request)))
+        except NetworkNotAllowed as refused:
+            await _audit_outside(request, session, refused, ip)
+            raise
         if principal.password_change_due and not allow_pending_password:
             raise PasswordChangeRequired()
         missing = sorted(p.value for p in perms if not principal.can(p))
@@ -128,6 +132,20 @@ async def _audit_denial(request: Request, session: Session, principal: Principal
             record_denial, session, principal=principal,
             route=f"{request.method} {request.url.path}"[:64], missing=missing,
             suppressed=suppressed))
+
+
+async def _audit_outside(request: Request, session: Session, refused: NetworkNotAllowed,
+                         ip: str | None) -> None:
+    """An administrator's token used outside the console's networks (taken out of the
+    office, or stolen): recorded like a denial, one row per user and minute."""
+    if refused.user_id is None:
+        return
+    suppressed = request.app.state.denial_limiter.admit(
+        (refused.user_id, "network"), time.monotonic())
+    if suppressed is not None:
+        await anyio.to_thread.run_sync(partial(
+            record_outside, session, user_id=refused.user_id, username=refused.username,
+            ip=ip, route=f"{request.method} {request.url.path}"[:64], suppressed=suppressed))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authorize())]

@@ -52,12 +52,17 @@ class LoginRateLimited(TooManyRequests):
 
 
 class NetworkNotAllowed(RecordedRejection):
-    """An administrator outside the console's networks (a login refused this way is
-    audited; a token used from outside is refused before any write)."""
+    """An administrator outside the console's networks: a refused login is audited by
+    the login, a token used from outside by the request's dependency (which needs to
+    know whose token it was)."""
 
     status = 403
     code = "network_not_allowed"
     title = "管理员账号只能从单位允许的网络登录和操作，请在公司内网或 VPN 中使用控制台"
+
+    def __init__(self, *, user_id: int | None = None, username: str = "") -> None:
+        super().__init__()
+        self.user_id, self.username = user_id, username
 
 
 class AccountDisabled(RecordedRejection):

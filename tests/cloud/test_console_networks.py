@@ -41,6 +41,11 @@ def test_administrators_sign_in_and_act_only_from_the_console_networks(
         taken_out = cafe.get("/api/v1/auth/me", headers=token)
         assert taken_out.status_code == 403
         assert problem(taken_out)["code"] == "network_not_allowed"
+        assert cafe.get("/api/v1/users", headers=token).status_code == 403
+        # Recorded once a minute, whatever the route (a flood is only counted).
+        [outside] = audit_rows(db, "auth.network_refused")
+        assert (outside.actor, outside.ip, outside.result) == ("sec.admin", CAFE, "denied")
+        assert outside.object_id == "GET /api/v1/auth/me"
 
         # A consultant works from anywhere.
         assert login(cafe, "cons.wang").status_code == 200

@@ -30,6 +30,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'auth.password_change': '修改密码',
   'auth.edge_token': '签发案场设备令牌',
   'auth.denied': '越权访问被拒绝',
+  'auth.network_refused': '管理员在允许网络之外的访问被拒绝',
   'user.create': '创建用户',
   'user.update': '修改用户',
   'user.roles': '设置角色',
