@@ -8,7 +8,6 @@ deployment, so an interval is enough and keeps the demo's in-process loop trivia
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from cloud.registry import Registry
 from cloud.settings import CloudSettings
 
 # The module that imports every domain's tasks (so their jobs are registered).
@@ -32,17 +32,10 @@ class Job:
     description: str
 
 
-_REGISTRY: dict[str, Job] = {}
-
-
-def register(job: Job) -> Job:
-    if job.name in _REGISTRY:
-        raise ValueError(f"job {job.name!r} is registered twice")
-    _REGISTRY[job.name] = job
-    return job
+_REGISTRY: Registry[Job] = Registry("job", DOMAINS_MODULE)
+register = _REGISTRY.register
 
 
 def jobs() -> dict[str, Job]:
     """Every registered job (importing the domains on first use)."""
-    importlib.import_module(DOMAINS_MODULE)
-    return _REGISTRY
+    return _REGISTRY.all()

@@ -9,7 +9,6 @@ a fixed number of queries per run whatever its length.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from cloud.registry import Registry
 from cloud.settings import CloudSettings
 from cloud.sync import feed
 from cloud.sync.clock import correct_time
@@ -77,17 +77,10 @@ class EventType:
     audit_key: str
 
 
-_REGISTRY: dict[str, EventType] = {}
-
-
-def register(event_type: EventType) -> EventType:
-    if event_type.name in _REGISTRY:
-        raise ValueError(f"event type {event_type.name!r} is registered twice")
-    _REGISTRY[event_type.name] = event_type
-    return event_type
+_REGISTRY: Registry[EventType] = Registry("event type", DOMAINS_MODULE)
+register = _REGISTRY.register
 
 
 def event_types() -> dict[str, EventType]:
     """Every registered type (importing the domains on first use)."""
-    importlib.import_module(DOMAINS_MODULE)
-    return _REGISTRY
+    return _REGISTRY.all()
