@@ -24,7 +24,6 @@ from tests.integration.conftest import ProvisionedSite
 from tests.integration.consumer_process import ConsumerProcess
 from tests.integration.edge_process import EdgeProcess
 from tests.integration.mosquitto import Mosquitto
-from tests.integration.peer import wait_for
 
 
 def make_consultant(engine: Engine, site_id: str) -> int:
@@ -75,9 +74,7 @@ class Stack:
         """Consumer and edge up, and the edge knows the consultant (the down-feed works)."""
         self.start_consumer()
         self.start_edge()
-        wait_for(lambda: any(c["id"] == consultant_id
-                             for c in self.edge.get("/api/v1/kiosk/consultants").json()),
-                 timeout=30, what="the consultant roster on the edge")
+        self.edge.wait_consultant(consultant_id, timeout=30)
 
     def close(self) -> None:
         for stop in (self.edge.stop, self.consumer.stop, self.proxy.stop):

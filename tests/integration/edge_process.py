@@ -20,6 +20,7 @@ from shared.crypto import new_key
 from tests.consent import consent_body
 from tests.integration.conftest import ProvisionedSite
 from tests.integration.mosquitto import free_port
+from tests.integration.peer import wait_for
 
 
 def libfaketime() -> str | None:
@@ -124,12 +125,14 @@ class EdgeProcess:
         """Until the down-feed has brought the site's projects: the kiosk refuses a visit to
         a project it does not know, and on a loaded machine the first feed can take
         seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.get("/api/v1/kiosk/projects").json():
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"no projects on the appliance within {timeout} s")
+        wait_for(lambda: self.get("/api/v1/kiosk/projects").json(), timeout=timeout,
+                 what="the site's projects on the appliance")
+
+    def wait_consultant(self, consultant_id: int, timeout: float = 20) -> None:
+        """Until the down-feed has brought the consultant (the roster works end to end)."""
+        wait_for(lambda: any(c["id"] == consultant_id
+                             for c in self.get("/api/v1/kiosk/consultants").json()),
+                 timeout=timeout, what="the consultant roster on the edge")
 
 
 def edge_settings(edge: EdgeProcess, **overrides: object) -> EdgeSettings:

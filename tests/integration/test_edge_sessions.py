@@ -36,9 +36,7 @@ def edge(tmp_path: Path, broker: Mosquitto, sites: tuple[ProvisionedSite, ...],
     process = EdgeProcess(tmp_path / "edge", sites[0], broker.port,
                           down_poll_seconds=str(DOWN_POLL_SECONDS))
     process.start()
-    wait_for(lambda: any(c["id"] == consultant_id
-                         for c in process.get("/api/v1/kiosk/consultants").json()),
-             timeout=20, what="the consultant roster on the edge")
+    process.wait_consultant(consultant_id)
     yield process
     process.stop()
 

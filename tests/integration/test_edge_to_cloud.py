@@ -49,12 +49,6 @@ def edge_factory(tmp_path: Path, broker: Mosquitto, sites: tuple[ProvisionedSite
         edge.stop()
 
 
-def roster_synced(edge: EdgeProcess, consultant_id: int) -> None:
-    wait_for(lambda: any(c["id"] == consultant_id
-                         for c in edge.get("/api/v1/kiosk/consultants").json()),
-             timeout=20, what="the consultant roster on the edge")
-
-
 def visit_body(site: ProvisionedSite, phone: str, consultant_id: int) -> dict[str, object]:
     return {"project_id": site.project_id, "phone": phone, "name": "陈先生", "party_size": 2,
             "intent": "三房", "consultant_id": consultant_id}
@@ -68,7 +62,7 @@ def test_visit_recorded_with_the_broker_down_arrives_exactly_once(
     a = sites[0]
     edge = edge_factory()
     edge.start()
-    roster_synced(edge, consultant_id)
+    edge.wait_consultant(consultant_id)
     broker.stop()
     response = edge.register(visit_body(a, "+86 138-1234-5678", consultant_id))
     assert response.status_code in (200, 201), response.text
@@ -104,7 +98,7 @@ def test_kill_9_of_the_edge_mid_sync_loses_and_doubles_nothing(
     a = sites[0]
     edge = edge_factory()
     edge.start(crash_at=crash_at)
-    roster_synced(edge, consultant_id)
+    edge.wait_consultant(consultant_id)
     with contextlib.suppress(httpx.HTTPError):  # the process dies under the request
         edge.register(visit_body(a, "13912345678", consultant_id))
     assert edge.exit_code() == -9, "the crash hook did not fire"
@@ -125,7 +119,7 @@ def test_edge_clock_two_hours_slow_keeps_a_sane_time_and_reports_the_skew(
     a = sites[0]
     edge = edge_factory()
     edge.start(clock_offset="-2h")
-    roster_synced(edge, consultant_id)
+    edge.wait_consultant(consultant_id)
     broker.stop()
     registered_at = utcnow()
     response = edge.register(visit_body(a, "13712345678", consultant_id))
@@ -153,7 +147,7 @@ def test_replayed_kiosk_request_with_the_same_idempotency_key_is_one_visit(
     a = sites[0]
     edge = edge_factory()
     edge.start()
-    roster_synced(edge, consultant_id)
+    edge.wait_consultant(consultant_id)
     key = str(uuid.uuid4())
     first = edge.register(visit_body(a, "13612345678", consultant_id), key=key)
     again = edge.register(visit_body(a, "13612345678", consultant_id), key=key)
