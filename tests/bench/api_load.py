@@ -86,11 +86,14 @@ def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("ANCHANG_")}
 
 
-def api_server(settings: CloudSettings, workers: int, workdir: Path) -> Server:
+def api_server(settings: CloudSettings, workers: int, workdir: Path,
+               **extra: str) -> Server:
+    """`extra`: further ANCHANG_CLOUD_* settings by field name (redis_url="…")."""
     env = {
         **_base_env(),
         **cloud_env(settings),
         "ANCHANG_CLOUD_ACCESS_TOKEN_MINUTES": "120",
+        **{f"ANCHANG_CLOUD_{name.upper()}": value for name, value in extra.items()},
     }
     return Server([str(BIN / "anchang"), "serve", "--port", "{port}", "--workers",
                    str(workers)], env, workdir / "api.log")

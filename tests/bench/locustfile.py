@@ -24,8 +24,10 @@ from tests.consent import consent_body
 
 PLAN: dict[str, Any] = json.loads(open(os.environ["ANCHANG_BENCH_PLAN"]).read())  # noqa: SIM115
 THINK = float(os.environ.get("ANCHANG_BENCH_THINK", "0"))
-_consultants = itertools.cycle(PLAN["consultants"])
-_hq = itertools.cycle(PLAN["hq_tokens"])
+# Each benchmark writes the plan its users need; the others' keys are absent.
+_consultants = itertools.cycle(PLAN.get("consultants", []))
+_hq = itertools.cycle(PLAN.get("hq_tokens", []))
+_brokers = itertools.cycle(PLAN.get("broker_tokens", []))
 
 
 def _wait() -> Any:
@@ -142,7 +144,7 @@ class KioskUser(FastHttpUser):
     through Mosquitto and the sync consumer."""
 
     weight = 1
-    host = PLAN["edge_url"]
+    host = PLAN.get("edge_url", "")
     wait_time = _wait()
 
     @task
@@ -176,10 +178,52 @@ class BareReader(FastHttpUser):
     """The same indexed read on the bare stack."""
 
     weight = 1
-    host = PLAN["bare_url"]
+    host = PLAN.get("bare_url", "")
     wait_time = constant(0)
 
     @task
     def read(self) -> None:
         customer = random.randint(PLAN["first_customer"], PLAN["last_customer"])
         self.client.get(f"/bare/customers/{customer}", name="customer by id (bare)")
+
+
+class BrokerReferrer(_ApiUser):
+    """A broker submitting referrals (报备): mostly new numbers, some already customers of
+    the project, some that another broker referred first."""
+
+    weight = 1
+
+    def on_start(self) -> None:
+        self.token = "Bearer " + next(_brokers)
+
+    @task
+    def refer(self) -> None:
+        key = str(uuid.uuid4())
+        self.post("/api/v1/channel/referrals", "referral", {
+            "project_id": PLAN["project_id"], "phone": _referred_phone(), "name": "压测客户",
+        }, key)
+
+
+class BareReferrer(FastHttpUser):
+    """The same referral's irreducible work on the bare stack."""
+
+    weight = 1
+    host = PLAN.get("bare_url", "")
+    wait_time = constant(0)
+
+    @task
+    def refer(self) -> None:
+        self.client.post("/bare/referrals", name="referral (bare)",
+                         json={"project_id": PLAN["project_id"], "phone": _referred_phone()})
+
+
+
+def _referred_phone() -> str:
+    """1 in 10 a seeded customer's number, 1 in 10 from a small pool brokers compete for,
+    the rest new numbers."""
+    draw = random.random()
+    if draw < 0.1:
+        return f"139{random.randint(0, PLAN['known_phones'] - 1):08d}"
+    if draw < 0.2:
+        return f"158{random.randint(0, 4_999):08d}"
+    return f"15{random.randint(0, 999_999_999):09d}"
