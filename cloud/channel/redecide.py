@@ -2,8 +2,8 @@
 know — a visit sooner than the lead time, a window that ran out. Each change is stored
 with its reason and rule version, and audited.
 
-Run per project by `anchang channel redecide` (a scheduled job at each window end and on
-visit sync is the next step: docs/channel.md).
+Run per project by `anchang channel redecide`, and for the referrals whose facts moved
+by the scheduled job of cloud.channel.due.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from cloud.channel import history
 from cloud.channel.models import Referral
 from cloud.channel.referrals import LIVE_STATES, apply_outcome, decide
 from cloud.settings import CloudSettings
+from shared.timeutil import iso
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,22 @@ class Redecided:
 
 def redecide(session: Session, *, settings: CloudSettings, row: Referral,
              as_of: datetime) -> bool:
-    """Decide `row` again as of `as_of`; True when its state or reason changed."""
+    """Decide `row` again as of `as_of`; True when its state, reason or window changed."""
     number = history.number_of(settings, history.phone_of(settings, row))
     history.lock(session, *history.lock_keys(row.project_id, number))
     outcome = decide(session, settings=settings, row=row, as_of=as_of)
-    before = (row.state, row.reason_code)
-    if (outcome.state, outcome.reason.code.value) == before:
+    before = (row.state, row.reason_code, row.protection_until)
+    if (outcome.state, outcome.reason.code.value, outcome.protection_until) == before:
         return False
     apply_outcome(row, outcome, as_of)
     audit_service.record(
         session, action="channel.referral_redecide", actor="system",
         object_type="channel_referral", object_id=str(row.id),
-        detail={"before": {"state": before[0], "reason": before[1]},
-                "after": {"state": row.state, "reason": row.reason_code},
+        detail={"before": {"state": before[0], "reason": before[1],
+                           "protection_until": before[2] and iso(before[2])},
+                "after": {"state": row.state, "reason": row.reason_code,
+                          "protection_until": row.protection_until
+                          and iso(row.protection_until)},
                 "rule_version": row.rule_version})
     return True
 

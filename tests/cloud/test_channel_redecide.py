@@ -45,7 +45,8 @@ def test_a_visit_inside_the_lead_time_invalidates_the_referral(
     assert after["reason"] == "未满足防截客时间"
     audit = db.exec(select(AuditLog).where(AuditLog.action == "channel.referral_redecide")
                     ).one()
-    assert audit.detail["after"] == {"state": "invalid", "reason": "lead_time_not_met"}
+    assert audit.detail["after"] == {"state": "invalid", "reason": "lead_time_not_met",
+                                     "protection_until": None}
 
 
 def test_no_visit_within_the_window_expires_the_referral(
