@@ -76,6 +76,11 @@ class SubjectVisit(BaseModel):
     party_size: int
     source: str
     intent: str | None
+    consent_notice_version: str | None = Field(
+        description="同意的告知书版本；空：旧版设备登记，无记录")
+    consent_method: str | None = Field(
+        description="kiosk_screen 平板勾选 / staff_confirmed 工作人员确认")
+    consent_accepted_at: UtcDateTime | None
 
 
 class SubjectFollowUp(BaseModel):
@@ -99,11 +104,26 @@ class SubjectCustomer(BaseModel):
     follow_ups: list[SubjectFollowUp]
 
 
+class SubjectReferral(BaseModel):
+    """A channel referral (报备) that named the subject by their full number."""
+
+    id: int
+    project_id: int
+    project_name: str
+    agency_name: str | None = Field(description="报备的渠道公司；空：个人推荐人")
+    name: str
+    phone: str
+    state: str
+    reason_code: str
+    created_at: UtcDateTime
+
+
 class SubjectData(BaseModel):
     """Everything held about the subject, for access and copy requests."""
 
     request_id: int
     customers: list[SubjectCustomer]
+    referrals: list[SubjectReferral]
 
 
 class ErasureOut(BaseModel):

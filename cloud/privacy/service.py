@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
-from cloud.channel.erasure import erase_referrals
+from cloud.channel.subject import erase_referrals, referrals_of
 from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
 from cloud.privacy.models import SubjectRequest
@@ -19,6 +19,7 @@ from cloud.privacy.schemas import (
     SubjectCustomer,
     SubjectData,
     SubjectFollowUp,
+    SubjectReferral,
     SubjectRequestIn,
     SubjectVisit,
 )
@@ -155,7 +156,10 @@ def subject_data(session: Session, *, principal: Principal, settings: CloudSetti
             first_visit_at=c.first_visit_at, last_visit_at=c.last_visit_at,
             visits=[SubjectVisit(id=v.id, site_id=v.site_id, visit_date=v.visit_date,
                                  occurred_at=v.occurred_at, party_size=v.party_size,
-                                 source=v.source, intent=intent_of(settings, v))
+                                 source=v.source, intent=intent_of(settings, v),
+                                 consent_notice_version=v.consent_notice_version,
+                                 consent_method=v.consent_method,
+                                 consent_accepted_at=v.consent_accepted_at)
                     for v in visits if v.customer_id == c.id],
             follow_ups=[SubjectFollowUp(id=f.id, kind=f.kind, reached=f.reached,
                                         note=note_of(settings, f),
@@ -163,9 +167,26 @@ def subject_data(session: Session, *, principal: Principal, settings: CloudSetti
                         for f in notes if f.customer_id == c.id])
         for c, p in found
     ]
+    referrals = _referrals(session, principal, settings, request)
     _audit(session, principal, request, action="privacy.subject_data",
-           detail={"customers": len(customers), "kind": request.kind})
-    return SubjectData(request_id=request.id or 0, customers=customers)
+           detail={"customers": len(customers), "referrals": len(referrals),
+                   "kind": request.kind})
+    return SubjectData(request_id=request.id or 0, customers=customers, referrals=referrals)
+
+
+def _referrals(session: Session, principal: Principal, settings: CloudSettings,
+               request: SubjectRequest) -> list[SubjectReferral]:
+    if request.phone_bidx is None:
+        return []
+    projects = {p.id: p.name for p in session.exec(select(Project)).all()
+                if p.id is not None and principal.sees_site(p.site_id)}
+    return [SubjectReferral(
+        id=s.referral.id or 0, project_id=s.referral.project_id,
+        project_name=projects[s.referral.project_id], agency_name=s.agency_name,
+        name=s.name, phone=s.phone, state=s.referral.state,
+        reason_code=s.referral.reason_code, created_at=s.referral.created_at)
+        for s in referrals_of(session, settings, phone_bidx=request.phone_bidx,
+                              project_ids=projects.keys())]
 
 
 def correct_name(session: Session, *, principal: Principal, settings: CloudSettings,

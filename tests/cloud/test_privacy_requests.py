@@ -73,7 +73,10 @@ def test_an_access_request_gathers_every_record_unmasked_and_audits_the_reading(
     apply(db, settings, "site-b", [envelope(site_b.key, "site-b", site_b.next_seq(),
                                             VISIT_REGISTERED, {
         "visit_id": "00000000-0000-4000-8000-00000000000b", "project_id": site_b.project_id,
-        "phone": PHONE_A, "name": "陈先生", "party_size": 1, "intent": "两房"})])
+        "phone": PHONE_A, "name": "陈先生", "party_size": 1, "intent": "两房",
+        "consent": {"notice_version": "2026-11-v1", "method": "kiosk_screen",
+                    "accepted_at": "2026-11-27T02:00:00Z",
+                    "recorded_at": "2026-11-27T02:00:01Z", "tablet": "192.168.1.20"}})])
     consultant = signed_in(client, "consult_a")
     assert post(client, consultant, body(world["site-a"])).status_code == 201
     request = open_request(client, officer, "copy")
@@ -86,7 +89,13 @@ def test_an_access_request_gathers_every_record_unmasked_and_audits_the_reading(
     assert {c["phone"] for c in customers} == {PHONE_A}
     by_project = {c["project_id"]: c for c in customers}
     assert by_project[site_b.project_id]["name"] == "陈先生"
-    assert by_project[site_b.project_id]["visits"][0]["intent"] == "两房"
+    visit_b = by_project[site_b.project_id]["visits"][0]
+    assert visit_b["intent"] == "两房"
+    # The consent the visitor gave is theirs to see too (older agents sent none).
+    assert (visit_b["consent_notice_version"], visit_b["consent_method"],
+            visit_b["consent_accepted_at"]) == ("2026-11-v1", "kiosk_screen",
+                                                "2026-11-27T02:00:00Z")
+    assert by_project[world["site-a"].project_id]["visits"][0]["consent_method"] is None
     assert by_project[world["site-a"].project_id]["follow_ups"][0]["note"].startswith("面谈")
     [read] = audit_rows(db, "privacy.subject_data")
     assert read.detail["customers"] == 2

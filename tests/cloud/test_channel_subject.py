@@ -1,5 +1,6 @@
-"""A deletion request reaches the channel's records: the referrals carrying the subject's
-full number lose number and name; others' referrals and masked ones are left."""
+"""Data-subject requests reach the channel's records: an access request shows the
+referrals carrying the subject's full number, who made them and what became of them; a
+deletion blanks number and name in them; others' referrals and masked ones are left."""
 
 from __future__ import annotations
 
@@ -56,3 +57,31 @@ def test_an_erasure_blanks_the_subjects_referrals_and_leaves_the_rest(
     assert masked.phone_masked == "136****5678"
     [row] = audit_rows(db, "privacy.erase")
     assert row.detail["referrals"] == 1
+
+
+def test_an_access_request_shows_the_subjects_referrals_and_who_made_them(
+    api: tuple[TestClient, ChannelWorld], db: Session
+) -> None:
+    client, world = api
+    project = world.project("site-a")
+    first = refer(client, signed_in(client, "broker_a1"), project, SUBJECT, name="陈晓")
+    second = refer(client, signed_in(client, "referrer"), project, SUBJECT, name="陈晓")
+    assert (first.json()["state"], second.json()["state"]) == ("confirmed", "invalid")
+    for phone in (OTHER, "136****5678"):
+        assert refer(client, signed_in(client, "broker_a1"), project, phone).status_code == 201
+    officer = signed_in(client, "privacy")
+    opened = client.post("/api/v1/privacy/requests", headers=officer, json={
+        "kind": "access", "phone": SUBJECT, "channel": "onsite"})
+    assert opened.status_code == 201, opened.text
+
+    answer = client.post(f"/api/v1/privacy/requests/{opened.json()['id']}/subject-data",
+                         headers=officer)
+    assert answer.status_code == 200, answer.text
+    referrals = answer.json()["referrals"]
+    assert [(r["id"], r["agency_name"], r["name"], r["phone"], r["state"])
+            for r in referrals] == [
+        (first.json()["id"], "渠道A", "陈晓", SUBJECT, "confirmed"),
+        (second.json()["id"], None, "陈晓", SUBJECT, "invalid")]
+    assert referrals[1]["reason_code"] == second.json()["reason_code"]
+    [row] = audit_rows(db, "privacy.subject_data")
+    assert row.detail["referrals"] == 2

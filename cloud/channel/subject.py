@@ -1,0 +1,56 @@
+"""A data subject's referrals: what an access request shows of them, and what a deletion
+request leaves.
+
+Only referrals that carry the subject's full number are theirs for certain; a masked one
+(138****5678) cannot be told to be this person, so it is neither shown nor erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from cloud.channel.history import REFERRAL_NAME_CONTEXT, REFERRAL_PHONE_CONTEXT
+from cloud.channel.models import Agency, Referral
+from cloud.settings import CloudSettings
+
+
+@dataclass(frozen=True)
+class SubjectReferral:
+    referral: Referral
+    name: str
+    phone: str
+    agency_name: str | None  # who received the subject's data (an individual referrer: None)
+
+
+def referrals_of(session: Session, settings: CloudSettings, *, phone_bidx: str,
+                 project_ids: Collection[int]) -> list[SubjectReferral]:
+    rows = session.exec(
+        select(Referral, Agency)
+        .join(Agency, col(Agency.id) == col(Referral.agency_id), isouter=True)
+        .where(col(Referral.phone_bidx) == phone_bidx,
+               col(Referral.project_id).in_(project_ids))
+        .order_by(col(Referral.created_at), col(Referral.id))).all()
+    return [SubjectReferral(
+        referral, settings.cipher.decrypt(referral.name_enc, context=REFERRAL_NAME_CONTEXT),
+        settings.cipher.decrypt(referral.phone_enc or "", context=REFERRAL_PHONE_CONTEXT),
+        agency.name if agency else None) for referral, agency in rows]
+
+
+def erase_referrals(session: Session, settings: CloudSettings, *, phone_bidx: str,
+                    project_ids: Collection[int], erased_mask: str) -> int:
+    """The referrals lose the number and the name. The referral itself stays (its state
+    and reason are the broker's record and the attribution's history), with nobody
+    behind it."""
+    referrals = session.exec(select(Referral).where(
+        col(Referral.phone_bidx) == phone_bidx,
+        col(Referral.project_id).in_(project_ids))).all()
+    for referral in referrals:
+        referral.name_enc = settings.cipher.encrypt("", context=REFERRAL_NAME_CONTEXT)
+        referral.phone_enc = referral.phone_bidx = None
+        referral.phone34_bidx = referral.phone7_bidx = referral.phone_given = None
+        referral.phone_masked = erased_mask
+        session.add(referral)
+    return len(referrals)
