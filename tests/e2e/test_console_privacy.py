@@ -37,6 +37,8 @@ def test_the_privacy_officer_answers_an_access_request_then_erases_the_data(
     drawer.get_by_role("button", name="调取").click()
     expect(drawer.get_by_text(f"林女士 · {PHONE}")).to_be_visible()
     expect(drawer.get_by_text("意向：想看三房")).to_be_visible()
+    # The consent the visitor gave at the kiosk is part of what they may see.
+    expect(drawer.get_by_text("同意告知书 2026-11-v1")).to_be_visible()
     shot(page, "console-privacy-access")
     drawer.get_by_placeholder("如：已当面向本人提供上述信息的副本").fill("已电话告知本人所存信息")
     drawer.get_by_role("button", name="办结").click()

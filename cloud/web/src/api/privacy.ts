@@ -43,8 +43,31 @@ export interface SubjectCustomer {
   status: string
   first_visit_at: IsoDateTime
   last_visit_at: IsoDateTime
-  visits: { id: string; site_id: string; visit_date: IsoDate; occurred_at: IsoDateTime; party_size: number; source: string; intent: string | null }[]
+  visits: {
+    id: string; site_id: string; visit_date: IsoDate; occurred_at: IsoDateTime; party_size: number; source: string
+    intent: string | null; consent_notice_version: string | null; consent_method: string | null
+    consent_accepted_at: IsoDateTime | null
+  }[]
   follow_ups: { id: string; kind: string; reached: boolean; note: string; occurred_at: IsoDateTime }[]
+}
+
+/** A channel referral (报备) that named the subject by their full number. */
+export interface SubjectReferral {
+  id: number
+  project_id: number
+  project_name: string
+  agency_name: string | null
+  name: string
+  phone: string
+  state: string
+  reason_code: string
+  created_at: IsoDateTime
+}
+
+export interface SubjectData {
+  request_id: number
+  customers: SubjectCustomer[]
+  referrals: SubjectReferral[]
 }
 
 export interface Erasure {
@@ -60,7 +83,7 @@ export const privacyApi = {
   list: (query: { status?: RequestStatus; overdue?: boolean }) => http.get<SubjectRequest[]>(base, { ...query }),
   get: (id: number) => http.get<SubjectRequestDetail>(`${base}/${id}`),
   create: (body: SubjectRequestIn) => http.post<SubjectRequestDetail>(base, body),
-  subjectData: (id: number) => http.post<{ request_id: number; customers: SubjectCustomer[] }>(`${base}/${id}/subject-data`, {}),
+  subjectData: (id: number) => http.post<SubjectData>(`${base}/${id}/subject-data`, {}),
   correct: (id: number, name: string) => http.post<SubjectRequest>(`${base}/${id}/correct`, { name }),
   erase: (id: number) => http.post<Erasure>(`${base}/${id}/erase`, {}),
   complete: (id: number, resolution: string) => http.post<SubjectRequest>(`${base}/${id}/complete`, { resolution }),

@@ -229,3 +229,11 @@ export const RECORDED_VIA_NAMES: Record<string, string> = {
 export function labelOf(names: Record<string, string>, code: string): string {
   return names[code] ?? code
 }
+
+/** A channel referral's state (报备状态), as the broker and channel staff read it. */
+export const REFERRAL_STATE_NAMES: Record<string, string> = {
+  pending: '待确认',
+  confirmed: '有效',
+  invalid: '无效',
+  expired: '已失效',
+}
