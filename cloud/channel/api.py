@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import Session
 
-from cloud.channel import partners, referrals, rules, scopes
+from cloud.channel import partners, referrals, review, rules, scopes
 from cloud.channel.errors import BrokerInactive, ProjectNotFound
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
@@ -23,6 +23,7 @@ from cloud.channel.schemas import (
     ReferralIn,
     ReferralOut,
     ReferralState,
+    ReviewIn,
     RuleVersionIn,
     RuleVersionOut,
 )
@@ -45,6 +46,7 @@ RulesReader = Annotated[Principal, Depends(authorize(Perm.CHANNEL_RULES_READ))]
 RulesPublisher = Annotated[Principal, Depends(authorize(Perm.CHANNEL_RULES_PUBLISH))]
 Referrer = Annotated[Principal, Depends(authorize(Perm.REFERRAL_CREATE))]
 ReferralReader = Annotated[Principal, Depends(authorize(Perm.REFERRAL_READ))]
+ReferralReviewer = Annotated[Principal, Depends(authorize(Perm.REFERRAL_REVIEW))]
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
     description="同一经纪人重复提交同一键，返回第一次的结果")]
@@ -77,11 +79,12 @@ def list_agencies(session: SessionDep, principal: AgencyReader) -> list[AgencyOu
 
 
 @router.patch("/agencies/{agency_id}", response_model=AgencyOut,
-              summary="审核通过、冻结、解冻、评级渠道公司")
+              summary="审核通过、冻结、解冻、评级渠道公司，设置渠道团队")
 def update_agency(agency_id: IdPath, body: AgencyUpdate, session: SessionDep,
                   principal: AgencyManager) -> AgencyOut:
     return _agency(partners.update_agency(session, principal=principal, agency_id=agency_id,
-                                          status=body.status, rating=body.rating))
+                                          status=body.status, rating=body.rating,
+                                          team=body.team))
 
 
 @router.post("/brokers/join", response_model=BrokerOut, status_code=201,
@@ -186,3 +189,12 @@ def get_referral(referral_id: IdPath, session: SessionDep, principal: ReferralRe
     staff = bool(principal.roles & scopes.PROJECT_SCOPED_ROLES)
     return ReferralDetail.model_validate(
         {**_referral(settings, row), "evidence": row.evidence if staff else None})
+
+
+@router.post("/referrals/{referral_id}/review", response_model=ReferralDetail,
+             summary="开发商审核报备（规则要求审核时）：通过或驳回，驳回须填写意见")
+def review_referral(referral_id: IdPath, body: ReviewIn, session: SessionDep,
+                    principal: ReferralReviewer, settings: SettingsDep) -> ReferralDetail:
+    row = review.review(session, principal=principal, settings=settings,
+                        referral_id=referral_id, approved=body.approved, comment=body.comment)
+    return ReferralDetail.model_validate({**_referral(settings, row), "evidence": row.evidence})

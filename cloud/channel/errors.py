@@ -53,3 +53,13 @@ class IdempotencyKeyReused(Conflict):
 class RulesInvalid(ValidationFailed):
     code = "channel_rules_invalid"
     title = "渠道规则不合法"
+
+
+class ReviewNotDue(Conflict):
+    code = "referral_review_not_due"
+    title = "该报备不在待开发商审核状态，或已审核过"
+
+
+class ReviewCommentRequired(ValidationFailed):
+    code = "review_comment_required"
+    title = "驳回报备须填写审核意见"

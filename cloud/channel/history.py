@@ -16,7 +16,7 @@ from sqlalchemy import or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from cloud.channel.models import Referral
+from cloud.channel.models import Referral, ReferralReview
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.sales.service import PHONE_CONTEXT as CUSTOMER_PHONE_CONTEXT
 from cloud.settings import CloudSettings
@@ -119,14 +119,33 @@ def histories(session: Session, *, settings: CloudSettings, project_id: int,
         people.setdefault(number.full, _Person([]))
         people = {number.full: people[number.full]}
     if not people:
-        return [[_referral_event(settings, row, phone) for row, phone in masked]]
-    return [
-        [_referral_event(settings, row, phone) for row, phone in person.referrals]
-        + [_referral_event(settings, row, phone) for row, phone in masked
-           if compatible(phone, full)]
-        + (_customer_events(session, person.customer) if person.customer else [])
-        for full, person in people.items()
-    ]
+        return [_with_reviews(session, [row for row, _ in masked],
+                              [_referral_event(settings, row, phone) for row, phone in masked])]
+    found = []
+    for full, person in people.items():
+        rows = person.referrals + [(row, phone) for row, phone in masked
+                                   if compatible(phone, full)]
+        found.append(_with_reviews(
+            session, [row for row, _ in rows],
+            [_referral_event(settings, row, phone) for row, phone in rows]
+            + (_customer_events(session, person.customer) if person.customer else [])))
+    return found
+
+
+def reviews_of(session: Session, referral_ids: Iterable[int]) -> list[engine.ReferralReview]:
+    """The developer's reviews of these referrals, as the engine's events."""
+    ids = list(referral_ids)
+    if not ids:
+        return []
+    return [engine.ReferralReview(id=f"review:{r.id}", at=r.created_at,
+                                  referral_id=f"referral:{r.referral_id}", approved=r.approved)
+            for r in session.exec(select(ReferralReview).where(
+                col(ReferralReview.referral_id).in_(ids))).all()]
+
+
+def _with_reviews(session: Session, rows: list[Referral], events: list[engine.Event]
+                  ) -> list[engine.Event]:
+    return events + list(reviews_of(session, [r.id for r in rows if r.id is not None]))
 
 
 def _candidate_referrals(session: Session, project_id: int, number: Number
@@ -163,7 +182,7 @@ def _referral_event(settings: CloudSettings, row: Referral, phone: str) -> engin
         broker_id=str(row.broker_id),
         agency_id=str(row.agency_id) if row.agency_id is not None else INDIVIDUAL,
         phone=phone, name=settings.cipher.decrypt(row.name_enc, context=REFERRAL_NAME_CONTEXT),
-        broker_live_referrals=row.broker_live_referrals,
+        broker_live_referrals=row.broker_live_referrals, team=row.team,
     )
 
 

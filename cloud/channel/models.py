@@ -36,6 +36,8 @@ class Agency(SQLModel, table=True):
     name: str = Field(max_length=100)
     status: str = Field(default="invited", max_length=16)
     rating: int | None = Field(default=None, description="1–5 stars from the channel manager")
+    # 渠道团队: the rule set's team overrides apply to this agency's referrals.
+    team: str | None = Field(default=None, max_length=64)
     invite_code: str = Field(max_length=16)
     created_by: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
@@ -128,8 +130,25 @@ class Referral(SQLModel, table=True):
     # The broker's live referrals at submission: the cap spans customers, and a
     # re-decision must judge this referral as it was judged then.
     broker_live_referrals: int = 0
+    team: str | None = Field(default=None, max_length=64, description="the agency's team then")
     protection_until: datetime | None = Field(default=None,
                                               sa_column=utc_column(nullable=True))
     idempotency_key: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     decided_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class ReferralReview(SQLModel, table=True):
+    """The developer's review of a referral its project's rules hold for one (报备审核)."""
+
+    __tablename__ = "channel_referral_review"
+    __table_args__ = (
+        UniqueConstraint("referral_id", name="uq_channel_referral_review_referral"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="channel_referral.id")
+    approved: bool
+    comment: str = Field(max_length=200)
+    reviewer_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

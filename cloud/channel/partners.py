@@ -74,11 +74,16 @@ def list_agencies(session: Session, *, principal: Principal) -> list[Agency]:
 
 
 def update_agency(session: Session, *, principal: Principal, agency_id: int,
-                  status: str | None, rating: int | None) -> Agency:
+                  status: str | None, rating: int | None, team: str | None = None) -> Agency:
+    """`team`: the agency's channel team ("" takes it out of any); None leaves it."""
     agency = session.get(Agency, agency_id, with_for_update=True)
     if agency is None:
         raise AgencyNotFound()
     change = _rate_and_move(agency, AGENCY_MOVES, status, rating)
+    if team is not None:
+        change["before"]["team"] = agency.team
+        agency.team = team.strip() or None
+        change["after"]["team"] = agency.team
     audit_service.record(session, action="channel.agency_update", principal=principal,
                          object_type="channel_agency", object_id=str(agency_id),
                          detail=change)

@@ -24,7 +24,7 @@ from cloud.channel.errors import (
     ProjectNotFound,
     ReferralNotFound,
 )
-from cloud.channel.models import Broker, Referral
+from cloud.channel.models import Agency, Broker, Referral
 from cloud.identity.deps import Principal
 from cloud.settings import CloudSettings
 from shared import attribution as engine
@@ -78,6 +78,7 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
         phone_masked=number.shown, phone34_bidx=number.key34, phone7_bidx=number.key7,
         state="pending", reason_code=engine.ReasonCode.PENDING_CONFIRMATION.value,
         rule_version=0, broker_live_referrals=live_count(session, broker.id or 0, now),
+        team=_team(session, broker),
         idempotency_key=key, created_at=now, decided_at=now,
     )
     session.add(row)
@@ -91,6 +92,11 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
     return Submitted(row, replayed=False)
 
 
+def _team(session: Session, broker: Broker) -> str | None:
+    agency = session.get(Agency, broker.agency_id) if broker.agency_id is not None else None
+    return agency.team if agency is not None else None
+
+
 def decide(session: Session, *, settings: CloudSettings, row: Referral,
            as_of: datetime) -> ReferralOutcome:
     """The engine's answer for `row` as of `as_of`. A masked number that may be one of
@@ -99,11 +105,12 @@ def decide(session: Session, *, settings: CloudSettings, row: Referral,
     event = history.referral_event(settings, row)
     number = history.number_of(settings, event.phone)
     rules_history = rules.history(session, row.project_id)
+    own: list[engine.Event] = [event, *history.reviews_of(session, [row.id])]
     outcome: ReferralOutcome | None = None
     for events in history.histories(session, settings=settings, project_id=row.project_id,
                                      number=number, exclude=row.id):
-        decision = engine.decide(_from_start(rules_history, [*events, event]),
-                                 [*events, event], as_of)
+        decision = engine.decide(_from_start(rules_history, [*events, *own]),
+                                 [*events, *own], as_of)
         outcome = decision.referral(event.id)
         if outcome.state == "invalid":
             break

@@ -28,6 +28,8 @@ class AgencyUpdate(_In):
     status: Literal["active", "frozen"] | None = Field(
         None, description="active 审核通过/解冻 / frozen 冻结")
     rating: Rating = None
+    team: str | None = Field(None, max_length=64, pattern=r"^[^\x00-\x1f]*$",
+                             description="渠道团队（规则中的团队差异化设置按此生效）；空字符串为移出团队")
 
 
 class AgencyOut(BaseModel):
@@ -35,6 +37,7 @@ class AgencyOut(BaseModel):
     name: str
     status: AgencyStatus
     rating: int | None
+    team: str | None = Field(description="渠道团队")
     invite_code: str = Field(description="邀请码：经纪人凭此加入；也可做成邀请链接")
     created_at: UtcDateTime
     updated_at: UtcDateTime
@@ -109,3 +112,8 @@ class ReferralOut(BaseModel):
 class ReferralDetail(ReferralOut):
     evidence: list[str] | None = Field(
         description="判定依据的事件（仅渠道经理与总部可见；经纪人看不到他人的报备）")
+
+
+class ReviewIn(_In):
+    approved: bool = Field(description="true 审核通过 / false 驳回")
+    comment: str = Field("", max_length=200, description="审核意见；驳回时必填")

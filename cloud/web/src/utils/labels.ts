@@ -61,6 +61,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.rules_publish': '发布渠道规则版本',
   'channel.referral_submit': '提交报备',
   'channel.referral_redecide': '报备重新判定',
+  'channel.referral_review': '开发商审核报备',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
