@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlmodel import Session
 
-from cloud.channel import partners, referrals, review, rules, scopes
+from cloud.channel import cooperation, partners, referrals, review, rules, scopes
 from cloud.channel.errors import BrokerInactive, ProjectNotFound
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
@@ -18,6 +18,8 @@ from cloud.channel.schemas import (
     AgencyUpdate,
     BrokerOut,
     BrokerUpdate,
+    CooperationIn,
+    CooperationOut,
     JoinIn,
     ReferralDetail,
     ReferralIn,
@@ -141,6 +143,24 @@ def publish_rules(project_id: IdPath, body: RuleVersionIn, session: SessionDep,
     published = rules.publish(session, principal=principal, project_id=project_id,
                               parameters=body.rules, effective_from=body.effective_from)
     return _rule_out(project_id, published)
+
+
+@router.get("/projects/{project_id}/cooperation", response_model=CooperationOut,
+            summary="项目的合作渠道公司（空：对所有渠道公司开放）")
+def get_cooperation(project_id: IdPath, session: SessionDep,
+                    principal: RulesReader) -> CooperationOut:
+    _visible_project(session, principal, project_id)
+    return CooperationOut(project_id=project_id,
+                          agency_ids=cooperation.agencies_of(session, project_id))
+
+
+@router.put("/projects/{project_id}/cooperation", response_model=CooperationOut,
+            summary="设置项目的合作渠道公司：只有列出的渠道公司的经纪人可报备（个人推荐人不限）")
+def set_cooperation(project_id: IdPath, body: CooperationIn, session: SessionDep,
+                    principal: AgencyManager) -> CooperationOut:
+    _visible_project(session, principal, project_id)
+    return CooperationOut(project_id=project_id, agency_ids=cooperation.replace(
+        session, principal=principal, project_id=project_id, agency_ids=body.agency_ids))
 
 
 @router.post("/referrals", response_model=ReferralOut, status_code=201,

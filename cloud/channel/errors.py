@@ -63,3 +63,8 @@ class ReviewNotDue(Conflict):
 class ReviewCommentRequired(ValidationFailed):
     code = "review_comment_required"
     title = "驳回报备须填写审核意见"
+
+
+class ProjectClosedToAgency(Forbidden):
+    code = "project_closed_to_agency"
+    title = "该项目未与您所在的渠道公司合作，暂不能报备"

@@ -152,3 +152,19 @@ class ReferralReview(SQLModel, table=True):
     comment: str = Field(max_length=200)
     reviewer_id: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Cooperation(SQLModel, table=True):
+    """An agency that cooperates on a project (合作渠道). A project with none is open to
+    every active agency; once it lists some, only those may refer to it."""
+
+    __tablename__ = "channel_cooperation"
+    __table_args__ = (
+        UniqueConstraint("project_id", "agency_id", name="uq_channel_cooperation"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    agency_id: int = Field(foreign_key="channel_agency.id", index=True)
+    added_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

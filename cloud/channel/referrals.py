@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
-from cloud.channel import history, partners, rules, scopes
+from cloud.channel import cooperation, history, partners, rules, scopes
 from cloud.channel.errors import (
     BrokerInactive,
     IdempotencyKeyReused,
@@ -55,6 +55,7 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
         raise ProjectNotFound()
     if not partners.can_refer(session, broker):
         raise BrokerInactive()
+    cooperation.require(session, broker, data.project_id)
     number = history.number_of(settings, data.phone)
     key = data.idempotency_key or uuid.uuid4().hex
     history.lock(session, f"channel:idem:{broker.id}:{key}",

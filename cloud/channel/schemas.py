@@ -117,3 +117,13 @@ class ReferralDetail(ReferralOut):
 class ReviewIn(_In):
     approved: bool = Field(description="true 审核通过 / false 驳回")
     comment: str = Field("", max_length=200, description="审核意见；驳回时必填")
+
+
+class CooperationIn(_In):
+    agency_ids: list[Annotated[int, Field(ge=1, le=DB_INT_MAX)]] = Field(
+        max_length=500, description="合作渠道公司；空列表：项目对所有渠道公司开放")
+
+
+class CooperationOut(BaseModel):
+    project_id: int
+    agency_ids: list[int] = Field(description="合作渠道公司；空：对所有渠道公司开放")

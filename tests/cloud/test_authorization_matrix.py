@@ -120,6 +120,10 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                  other=NOT_FOUND),
     ("POST", "/api/v1/channel/projects/{project_id}/rules"): Rule(CHANNEL_STAFF,
                                                                   other=NOT_FOUND),
+    ("GET", "/api/v1/channel/projects/{project_id}/cooperation"): Rule(CHANNEL_STAFF,
+                                                                       other=NOT_FOUND),
+    ("PUT", "/api/v1/channel/projects/{project_id}/cooperation"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
     # A broker refers to any project; what they may read is their own.
     ("POST", "/api/v1/channel/referrals"): Rule(frozenset({"broker"})),
     ("GET", "/api/v1/channel/referrals"): Rule(REFERRAL_READERS, other=EMPTY),
@@ -244,6 +248,11 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         f"/api/v1/channel/projects/{c.sales(s).project_id}/rules", None, None),
     ("POST", "/api/v1/channel/projects/{project_id}/rules"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/rules", None, {"rules": {}}),
+    ("GET", "/api/v1/channel/projects/{project_id}/cooperation"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/cooperation", None, None),
+    ("PUT", "/api/v1/channel/projects/{project_id}/cooperation"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/cooperation", None,
+        {"agency_ids": []}),
     ("POST", "/api/v1/channel/referrals"): lambda c, s: (
         "/api/v1/channel/referrals", None,
         {"project_id": c.sales(s).project_id, "phone": "13655550000", "name": "矩阵客户"}),

@@ -62,6 +62,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.referral_submit': '提交报备',
   'channel.referral_redecide': '报备重新判定',
   'channel.referral_review': '开发商审核报备',
+  'channel.cooperation_update': '设置项目合作渠道',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
