@@ -12,6 +12,7 @@ from cloud.channel.errors import BrokerInactive, ProjectNotFound
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
 from cloud.channel.models import Agency, Broker, Referral
+from cloud.channel.signin.api import router as signin_router
 from cloud.channel.schemas import (
     AgencyIn,
     AgencyOut,
@@ -35,6 +36,7 @@ from shared.bounds import DB_INT_MAX, IdPath
 from shared.names import mask_name
 
 router = APIRouter(prefix="/channel", tags=["channel 渠道与报备"])
+router.include_router(signin_router)
 
 AgencyReader = Annotated[Principal, Depends(authorize(Perm.AGENCY_READ))]
 AgencyManager = Annotated[Principal, Depends(authorize(Perm.AGENCY_MANAGE))]
