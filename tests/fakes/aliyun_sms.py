@@ -73,13 +73,12 @@ class FakeAliyunSms:
         @api.api_route("/", methods=["GET", "POST"])
         async def rpc(request: Request) -> JSONResponse:
             if request.method == "POST":
-                form = await request.form()
-                params = {k: str(v) for k, v in form.items()}
+                params = dict(urllib.parse.parse_qsl((await request.body()).decode()))
             else:
                 params = dict(request.query_params)
             missing = [k for k in REQUIRED if not params.get(k)]
             if missing:
-                return answer(400, f"MissingParameter", f"{missing[0]} is mandatory for this "
+                return answer(400, "MissingParameter", f"{missing[0]} is mandatory for this "
                               "action.")
             if params["Action"] != "SendSms" or params["Version"] != "2017-05-25":
                 return answer(404, "InvalidAction.NotFound", "Specified api is not found, "
