@@ -8,6 +8,7 @@ A test plays the person: `fake.person = Person(...)` is who consents on the page
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -81,8 +82,10 @@ class FakeWeChat:
                 return err(40013, "invalid appid")
             if response_type != "code" or scope not in ("snsapi_base", "snsapi_userinfo"):
                 return err(10003, "redirect_uri domain mismatch or bad scope")
-            if not redirect_uri.startswith(("http://", "https://")) or len(state) > 128:
+            if not redirect_uri.startswith(("http://", "https://")):
                 return err(10003, "redirect_uri domain mismatch")
+            if not re.fullmatch(r"[A-Za-z0-9]{0,128}", state):  # WeChat's documented limit
+                return err(10003, "state must be a-zA-Z0-9, at most 128 bytes")
             if self.person is None:
                 return JSONResponse({"message": "the person declined"}, status_code=403)
             code = self.code_for(appid, self.person)

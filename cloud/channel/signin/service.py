@@ -17,7 +17,7 @@ from cloud.channel.signin.errors import (
     TicketInvalid,
     WeChatPhoneRequired,
 )
-from cloud.channel.signin.tokens import STATE_SECONDS, TICKET_SECONDS, Tokens
+from cloud.channel.signin.tokens import TICKET_SECONDS, Tokens
 from cloud.channel.signin.wechat import WeChatClient, WeChatUser
 from cloud.channel.models import Broker
 from cloud.identity import service as identity_service
@@ -78,13 +78,12 @@ def check_next(next_path: str | None) -> str | None:
 
 def wechat_authorize_url(ctx: SignIn, *, redirect_uri: str, invite_code: str | None,
                          next_path: str | None) -> str:
-    state = ctx.tokens.issue("state", {"inv": invite_code, "next": check_next(next_path)},
-                             STATE_SECONDS)
+    state = ctx.tokens.state({"inv": invite_code, "next": check_next(next_path)})
     return ctx.wechat.authorize_url(redirect_uri, state)
 
 
 def wechat_login(ctx: SignIn, code: str, state: str) -> tuple[IssuedTokens, str | None]:
-    claims = ctx.tokens.redeem("state", state)
+    claims = ctx.tokens.redeem_state(state)
     if claims is None:
         raise StateInvalid()
     wx = ctx.wechat.web_user(code)
@@ -97,12 +96,12 @@ def mini_login(ctx: SignIn, js_code: str, invite_code: str | None) -> IssuedToke
 
 def wechat_bind(ctx: SignIn, ticket: str, phone: str,
                 sms_code: str) -> tuple[IssuedTokens, str | None]:
-    claims = ctx.tokens.peek("ticket", ticket)
+    claims = ctx.tokens.peek_ticket(ticket)
     if claims is None:
         raise TicketInvalid()
     number = normalise_phone(phone)
     _check_code(ctx, number, sms_code)
-    if ctx.tokens.redeem("ticket", ticket) is None:
+    if ctx.tokens.redeem_ticket(ticket) is None:
         raise TicketInvalid()
     wx = WeChatUser(app=claims["app"], appid=claims["appid"], openid=claims["openid"],
                     unionid=claims.get("unionid"), nickname=claims.get("nick"))
@@ -120,9 +119,9 @@ def _wechat(ctx: SignIn, wx: WeChatUser, invite_code: Any, next_path: Any) -> Is
     broker = accounts.broker_of_wechat(ctx.session, ctx.settings, wx)
     if broker is not None:
         return _open(ctx, broker, f"wechat_{wx.app}")
-    ticket = ctx.tokens.issue("ticket", {
+    ticket = ctx.tokens.ticket({
         "app": wx.app, "appid": wx.appid, "openid": wx.openid, "unionid": wx.unionid,
-        "nick": wx.nickname, "inv": invite_code, "next": next_path}, TICKET_SECONDS)
+        "nick": wx.nickname, "inv": invite_code, "next": next_path})
     raise WeChatPhoneRequired(ticket, TICKET_SECONDS)
 
 

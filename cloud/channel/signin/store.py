@@ -24,6 +24,9 @@ class Store(Protocol):
     def take(self, key: str) -> bool:
         """Delete; True only for the one caller that deleted it (single use)."""
 
+    def pop(self, key: str) -> str | None:
+        """Get and delete at once: one caller gets the value."""
+
     def claim(self, key: str, ttl: int) -> bool:
         """Set if absent; True for the first caller only."""
 
@@ -48,6 +51,10 @@ class RedisStore:
 
     def take(self, key: str) -> bool:
         return int(self.client.delete(self.prefix + key)) == 1
+
+    def pop(self, key: str) -> str | None:
+        value = self.client.getdel(self.prefix + key)
+        return value.decode() if isinstance(value, bytes) else None
 
     def claim(self, key: str, ttl: int) -> bool:
         return bool(self.client.set(self.prefix + key, 1, ex=ttl, nx=True))
@@ -82,6 +89,12 @@ class MemoryStore:
     def take(self, key: str) -> bool:
         with self._lock:
             return self._live(key) is not None and self._values.pop(key, None) is not None
+
+    def pop(self, key: str) -> str | None:
+        with self._lock:
+            live = self._live(key)
+            self._values.pop(key, None)
+            return live[0] if live else None
 
     def claim(self, key: str, ttl: int) -> bool:
         with self._lock:
