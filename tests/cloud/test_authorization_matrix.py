@@ -125,6 +125,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/channel/referrals"): Rule(REFERRAL_READERS, other=EMPTY),
     ("GET", "/api/v1/channel/referrals/{referral_id}"): Rule(REFERRAL_READERS,
                                                              other=NOT_FOUND),
+    # A broker's own invite (全民营销); the sign-in routes are anonymous
+    # (test_route_permissions.ANONYMOUS_ROUTES).
+    ("GET", "/api/v1/channel/invites/mine"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/invites/mine/poster.png"): Rule(OUTSIDERS),
 }
 
 
@@ -248,6 +252,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "/api/v1/channel/referrals", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/channel/referrals/{referral_id}"): lambda c, s: (
         f"/api/v1/channel/referrals/{c.channel[s]['referral']}", None, None),
+    ("GET", "/api/v1/channel/invites/mine"): lambda c, s: (
+        "/api/v1/channel/invites/mine", None, None),
+    ("GET", "/api/v1/channel/invites/mine/poster.png"): lambda c, s: (
+        "/api/v1/channel/invites/mine/poster.png", None, None),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})
