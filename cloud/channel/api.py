@@ -12,7 +12,6 @@ from cloud.channel.errors import BrokerInactive, ProjectNotFound
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
 from cloud.channel.models import Agency, Broker, Referral
-from cloud.channel.signin.api import router as signin_router
 from cloud.channel.schemas import (
     AgencyIn,
     AgencyOut,
@@ -27,6 +26,7 @@ from cloud.channel.schemas import (
     RuleVersionIn,
     RuleVersionOut,
 )
+from cloud.channel.signin.api import router as signin_router
 from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm

@@ -23,6 +23,7 @@ from tests.fakes.aliyun_sms import FakeAliyunSms
 from tests.fakes.wechat import FakeWeChat
 
 NEW_PHONE = "13912345678"
+SMS_SECRET = "fake-access-key-secret"
 
 
 def send(client: TestClient, phone: str) -> httpx.Response:
@@ -169,7 +170,7 @@ def test_without_a_provider_production_refuses_and_the_demo_logs(
         assert send(client, NEW_PHONE).status_code == 202
 
 
-def _adapter(url: str, secret: str = "fake-access-key-secret") -> AliyunSms:
+def _adapter(url: str, secret: str = SMS_SECRET) -> AliyunSms:
     return AliyunSms(endpoint=url, key_id=SMS_KEY_ID, key_secret=secret, sign_name="安畅",
                      template="SMS_100001", timeout=5)
 

@@ -90,8 +90,8 @@ class FakeWeChat:
                 return JSONResponse({"message": "the person declined"}, status_code=403)
             code = self.code_for(appid, self.person)
             sep = "&" if "?" in redirect_uri else "?"
-            return RedirectResponse(f"{redirect_uri}{sep}{urlencode({'code': code, 'state': state})}",
-                                    status_code=302)
+            query = urlencode({"code": code, "state": state})
+            return RedirectResponse(f"{redirect_uri}{sep}{query}", status_code=302)
 
         @api.get("/sns/oauth2/access_token")
         def access_token(appid: str = "", secret: str = "", code: str = "",

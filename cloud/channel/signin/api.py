@@ -97,7 +97,7 @@ def wechat_authorize(
     request: Request, ctx: Ctx,
     invite_code: Annotated[str | None, Query(min_length=4, max_length=16,
                                              pattern=r"^[A-Za-z0-9]+$")] = None,
-    next: Annotated[str | None, Query(max_length=200,  # noqa: A002 (the contract's name)
+    next: Annotated[str | None, Query(max_length=200,
                                       description="登录后前往的 H5 页面路径")] = None,
 ) -> RedirectResponse:
     url = service.wechat_authorize_url(ctx, redirect_uri=h5_url(request, ctx.settings),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from cloud.audit import service as audit_service
+from cloud.channel.models import Broker
 from cloud.channel.signin import accounts
 from cloud.channel.signin.codes import SmsCodes
 from cloud.channel.signin.errors import (
@@ -19,7 +20,6 @@ from cloud.channel.signin.errors import (
 )
 from cloud.channel.signin.tokens import TICKET_SECONDS, Tokens
 from cloud.channel.signin.wechat import WeChatClient, WeChatUser
-from cloud.channel.models import Broker
 from cloud.identity import service as identity_service
 from cloud.identity.models import User
 from cloud.identity.sessions import IssuedTokens
