@@ -14,7 +14,7 @@ from cloud.main import create_app
 from cloud.settings import CloudSettings
 from tests.cloud import signed_in
 from tests.cloud.channel_world import ChannelWorld, add_broker
-from tests.cloud.conftest import signin_settings
+from tests.conftest import signin_settings
 from tests.fakes.aliyun_sms import FakeAliyunSms
 from tests.fakes.wechat import FakeWeChat
 

@@ -18,7 +18,7 @@ from cloud.channel.signin.tokens import Tokens
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from tests.cloud.channel_world import ChannelWorld, add_broker
-from tests.cloud.conftest import WX_MINI, WX_WEB, signin_settings
+from tests.conftest import WX_MINI, WX_WEB, signin_settings
 from tests.fakes.aliyun_sms import FakeAliyunSms
 from tests.fakes.wechat import FakeWeChat, Person
 

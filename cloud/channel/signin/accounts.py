@@ -71,7 +71,8 @@ def sign_up(session: Session, *, settings: CloudSettings, phone: str, invite_cod
         raise InviteRequired()
     user = identity_service.create_user(
         session, username=f"b{secrets.token_hex(8)}", password=generate_password(),
-        display_name=display_name or mask_phone(phone), roles=["broker"], site_ids=[],
+        display_name=(display_name or "").strip() or mask_phone(phone), roles=["broker"],
+        site_ids=[],
         must_change_password=False, actor="signup", ip=ip)
     assert user.id is not None
     if invite.agency is not None:
