@@ -18,6 +18,7 @@ from cloud.audit.denials import DenialLimiter
 from cloud.catalog.api import router as catalog_router
 from cloud.channel.api import router as channel_router
 from cloud.channel.limits import from_settings as referral_limiter
+from cloud.channel.signin.api import parts as sign_in_parts
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.identity.api import router as identity_router
@@ -86,6 +87,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
                             wait_seconds=settings.db_wait_seconds)
     app.state.login_throttle = login_throttle(settings)
     app.state.referral_limiter = referral_limiter(settings)
+    app.state.sign_in = sign_in_parts(settings)
     configure_logging("cloud")
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)

@@ -7,6 +7,7 @@ command generates a set into its data folder and passes them in.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -92,6 +93,45 @@ class CloudSettings(HardeningSettings):
         "the API takes bearer tokens only, never cookies",
     )
 
+
+    # Broker sign-in (issue #21; docs/channel.md "Sign-in", ADR 0023). Nothing here is
+    # required: WeChat answers 503 until its app id and secret are set, SMS until a
+    # provider is (the demo logs the code instead).
+    h5_public_url: str | None = Field(
+        None, max_length=200, description="the broker H5's public address, e.g. "
+        "https://anchang.example.com/h5/ (invite links, WeChat's redirect); unset: this "
+        "server's address as the request saw it + /h5/")
+    wechat_open_base: str = Field("https://open.weixin.qq.com", max_length=200,
+                                  description="WeChat's authorisation page (tests: a fake)")
+    wechat_api_base: str = Field("https://api.weixin.qq.com", max_length=200,
+                                 description="WeChat's API (tests: a fake)")
+    wechat_appid: str | None = Field(None, max_length=64,
+                                     description="公众号 app id of the web authorisation")
+    wechat_secret: SecretStr | None = None
+    wechat_mini_appid: str | None = Field(None, max_length=64, description="小程序 app id")
+    wechat_mini_secret: SecretStr | None = None
+    wechat_timeout_seconds: float = Field(5.0, gt=0, le=30)
+    sms_provider: Literal["log", "aliyun"] = Field(
+        "log", description="'aliyun': Dysmsapi SendSms; 'log': the code goes to the server "
+        "log, in the demo only (production answers 503 until a provider is set)")
+    sms_endpoint: str = Field("https://dysmsapi.aliyuncs.com", max_length=200)
+    sms_access_key_id: str | None = Field(None, max_length=64)
+    sms_access_key_secret: SecretStr | None = None
+    sms_sign_name: str = Field("安畅", max_length=40, description="the approved SMS signature")
+    sms_template_code: str | None = Field(None, max_length=40,
+                                          description="template with a ${code} parameter")
+    sms_timeout_seconds: float = Field(5.0, gt=0, le=30)
+    sms_code_ttl_seconds: int = Field(300, ge=60, le=1800)
+    sms_code_attempts: int = Field(5, ge=1, le=10, description="wrong tries before a code "
+                                   "is void")
+    sms_cooldown_seconds: int = Field(60, ge=10, le=600, description="between two codes to "
+                                      "one number")
+    sms_ip_limit: int = Field(20, ge=1, description="codes one source may ask per hour")
+    sms_phone_daily_limit: int = Field(10, ge=1, le=100, description="codes to one number "
+                                       "a day")
+    referrer_auto_approve: bool = Field(
+        False, description="an individual referrer invited by an active broker starts "
+        "active; off: pending until a channel manager approves, as any other")
 
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883

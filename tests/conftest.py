@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -16,6 +17,9 @@ from cloud.main import create_app
 from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
 from shared.crypto import new_key
+from tests.fakes.aliyun_sms import FakeAliyunSms
+from tests.fakes.server import serving
+from tests.fakes.wechat import FakeWeChat
 from tests.services import PG_ADMIN_URL, REDIS_URL, require
 
 
@@ -111,3 +115,35 @@ def db(engine: Engine, settings: CloudSettings) -> Iterator[Session]:
 def client(settings: CloudSettings, db: Session) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+# Broker sign-in against local fakes of WeChat and Aliyun SMS, served over real HTTP.
+WX_WEB, WX_MINI = "wx00000000000web1", "wx0000000000mini1"
+SMS_KEY_ID = "LTAI5tFakeKeyId"
+
+
+@pytest.fixture(scope="session")
+def fake_wechat() -> Iterator[tuple[FakeWeChat, str]]:
+    fake = FakeWeChat(apps={WX_WEB: "web-secret-0123456789", WX_MINI: "mini-secret-0123456789"})
+    with serving(fake.app()) as url:
+        yield fake, url
+
+
+@pytest.fixture(scope="session")
+def fake_sms() -> Iterator[tuple[FakeAliyunSms, str]]:
+    fake = FakeAliyunSms(keys={SMS_KEY_ID: "fake-access-key-secret"},
+                         sign_names=frozenset({"安畅"}), templates=frozenset({"SMS_100001"}))
+    with serving(fake.app()) as url:
+        yield fake, url
+
+
+def signin_settings(settings: CloudSettings, wx_url: str, sms_url: str,
+                    **more: object) -> CloudSettings:
+    return settings.model_copy(update={
+        "login_ip_limit": 1000, "h5_public_url": "https://h5.example.cn/h5/",
+        "wechat_open_base": wx_url, "wechat_api_base": wx_url,
+        "wechat_appid": WX_WEB, "wechat_secret": SecretStr("web-secret-0123456789"),
+        "wechat_mini_appid": WX_MINI, "wechat_mini_secret": SecretStr("mini-secret-0123456789"),
+        "sms_provider": "aliyun", "sms_endpoint": sms_url, "sms_access_key_id": SMS_KEY_ID,
+        "sms_access_key_secret": SecretStr("fake-access-key-secret"),
+        "sms_template_code": "SMS_100001", **more})

@@ -29,6 +29,7 @@ from cloud.channel.schemas import (
     RuleVersionIn,
     RuleVersionOut,
 )
+from cloud.channel.signin.api import router as signin_router
 from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
@@ -38,6 +39,7 @@ from shared.bounds import DB_INT_MAX, IdPath
 from shared.names import mask_name
 
 router = APIRouter(prefix="/channel", tags=["channel 渠道与报备"])
+router.include_router(signin_router)
 
 AgencyReader = Annotated[Principal, Depends(authorize(Perm.AGENCY_READ))]
 AgencyManager = Annotated[Principal, Depends(authorize(Perm.AGENCY_MANAGE))]

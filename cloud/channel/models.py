@@ -51,6 +51,7 @@ class Broker(SQLModel, table=True):
     __tablename__ = "channel_broker"
     __table_args__ = (
         UniqueConstraint("user_id", name="uq_channel_broker_user"),
+        UniqueConstraint("invite_code", name="uq_channel_broker_invite_code"),
         CheckConstraint(_in("status", BROKER_STATUSES), name="ck_channel_broker_status"),
         CheckConstraint("kind IN ('agency', 'referrer')", name="ck_channel_broker_kind"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5",
@@ -66,6 +67,9 @@ class Broker(SQLModel, table=True):
     phone_enc: str = Field(max_length=200, description="AES-GCM, context channel_broker.phone")
     phone_bidx: str = Field(max_length=64, index=True)
     phone_masked: str = Field(max_length=11)
+    # The personal invite (全民营销): made on first use; the broker who invited this one.
+    invite_code: str | None = Field(default=None, max_length=16)
+    invited_by: int | None = Field(default=None, foreign_key="channel_broker.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 

@@ -98,13 +98,10 @@ def join(session: Session, *, principal: Principal, settings: CloudSettings,
         raise AlreadyJoined()
     agency = None
     if invite_code is not None:
-        agency = session.exec(select(Agency).where(
-            col(Agency.invite_code) == invite_code.strip().upper()).with_for_update()).first()
-        if agency is None or agency.status == "frozen":
+        agency = agency_by_invite(session, invite_code)
+        if agency is None:
             raise InviteCodeInvalid()
-        if agency.status == "invited":
-            agency.status = "pending"  # the first member's joining is the application
-            agency.updated_at = utcnow()
+        take_agency_invite(agency)
     normalised = normalise_phone(phone)
     broker = Broker(
         user_id=principal.user_id, agency_id=agency.id if agency else None,
@@ -118,6 +115,19 @@ def join(session: Session, *, principal: Principal, settings: CloudSettings,
                          object_type="channel_broker", object_id=str(broker.id),
                          detail={"agency_id": broker.agency_id, "kind": broker.kind})
     return broker
+
+
+def agency_by_invite(session: Session, invite_code: str) -> Agency | None:
+    """The agency whose code this is, locked, unless it is frozen."""
+    agency = session.exec(select(Agency).where(
+        col(Agency.invite_code) == invite_code.strip().upper()).with_for_update()).first()
+    return None if agency is None or agency.status == "frozen" else agency
+
+
+def take_agency_invite(agency: Agency) -> None:
+    if agency.status == "invited":
+        agency.status = "pending"  # the first member's joining is the application
+        agency.updated_at = utcnow()
 
 
 def list_brokers(session: Session, *, principal: Principal,

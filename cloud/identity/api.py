@@ -73,7 +73,7 @@ ThrottleDep = Annotated[LoginThrottle, Depends(_login_throttle)]
 
 
 @contextmanager
-def _keep_rejection_record(session: Session) -> Iterator[None]:
+def keep_rejection_record(session: Session) -> Iterator[None]:
     """The request's session rolls back on any error; a rejected login must still leave
     its failure counter and audit row behind (等保: every failure audited)."""
     try:
@@ -89,7 +89,7 @@ def login(
     body: LoginIn, request: Request, response: Response, session: SessionDep,
     settings: SettingsDep, throttle: ThrottleDep,
 ) -> TokenOut:
-    with _keep_rejection_record(session):
+    with keep_rejection_record(session):
         issued = identity_service.login(
             session, settings=settings, throttle=throttle, username=body.username,
             password=body.password,
@@ -104,7 +104,7 @@ def login(
 def refresh(
     request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> TokenOut:
-    with _keep_rejection_record(session):
+    with keep_rejection_record(session):
         issued = identity_service.refresh(
             session, settings=settings, refresh_token=refresh_cookie.read(request),
             ip=client_ip(request), background=is_background(request),
@@ -128,7 +128,7 @@ def change_password(
     body: PasswordChangeIn, principal: SelfServicePrincipal, session: SessionDep,
     settings: SettingsDep, throttle: ThrottleDep,
 ) -> None:
-    with _keep_rejection_record(session):
+    with keep_rejection_record(session):
         identity_service.change_password(
             session, settings=settings, throttle=throttle, principal=principal,
             old_password=body.old_password, new_password=body.new_password,

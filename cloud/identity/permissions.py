@@ -51,6 +51,8 @@ class Perm(StrEnum):
     REFERRAL_READ = "channel:referral:read"
     # The developer's review of referrals where the project's rules ask for one.
     REFERRAL_REVIEW = "channel:referral:review"
+    # A broker's personal invite (全民营销): their code, link, poster and who joined.
+    INVITE_SHARE = "channel:invite:share"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -96,9 +98,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "privacy_officer": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.PRIVACY_REQUEST}),
     # Outside sellers: no site data, only their own referrals (an agency admin: the
     # agency's, and approving its brokers).
-    "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ}),
+    "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ,
+                         Perm.INVITE_SHARE}),
     "agency_admin": frozenset({Perm.BROKER_JOIN, Perm.AGENCY_READ, Perm.BROKER_READ,
-                               Perm.BROKER_MANAGE, Perm.REFERRAL_READ}),
+                               Perm.BROKER_MANAGE, Perm.REFERRAL_READ, Perm.INVITE_SHARE}),
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,

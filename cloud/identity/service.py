@@ -26,6 +26,7 @@ from cloud.identity.sessions import (
     login,
     logout,
     refresh,
+    sign_in,
 )
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "reset_password",
     "set_roles",
     "set_scopes",
+    "sign_in",
     "update_user",
 ]

@@ -83,10 +83,49 @@ def login(
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     session.add(user)
+    auth, refresh_token = _new_session(session, user.id, ip, user_agent, now)
+    _audit_login(session, name, user.id, ip, "success", session_id=auth.id)
+    return _issue(session, settings=settings, user=user, auth=auth,
+                  refresh_token=refresh_token, ip=ip, now=now)
+
+
+def sign_in(
+    session: Session,
+    *,
+    settings: CloudSettings,
+    user: User,
+    method: str,
+    ip: str | None,
+    user_agent: str = "",
+) -> IssuedTokens:
+    """Open a session for a user whose identity another factor proved (an SMS code, a
+    WeChat authorisation): the password steps of `login` are the caller's."""
+    assert user.id is not None
+    if not user.is_active:
+        _audit_login(session, user.username, user.id, ip, "failure", reason="disabled",
+                     method=method)
+        raise AccountDisabled()
+    roles = session.exec(select(UserRole.role).where(UserRole.user_id == user.id)).all()
+    if admin_outside(settings, roles, ip):
+        _audit_login(session, user.username, user.id, ip, "failure",
+                     reason="network_not_allowed", method=method)
+        raise NetworkNotAllowed()
+    now = utcnow()
+    user.last_login_at = now
+    session.add(user)
+    auth, refresh_token = _new_session(session, user.id, ip, user_agent, now)
+    _audit_login(session, user.username, user.id, ip, "success", session_id=auth.id,
+                 method=method)
+    return _issue(session, settings=settings, user=user, auth=auth,
+                  refresh_token=refresh_token, ip=ip, now=now)
+
+
+def _new_session(session: Session, user_id: int, ip: str | None, user_agent: str,
+                 now: datetime) -> tuple[AuthSession, str]:
     refresh_token = security.new_refresh_token()
     auth = AuthSession(
         id=security.new_session_id(),
-        user_id=user.id,
+        user_id=user_id,
         refresh_hash=security.refresh_token_hash(refresh_token),
         ip=ip,
         user_agent=user_agent[:200],
@@ -96,9 +135,7 @@ def login(
     )
     session.add(auth)
     session.flush()
-    _audit_login(session, name, user.id, ip, "success", session_id=auth.id)
-    return _issue(session, settings=settings, user=user, auth=auth,
-                  refresh_token=refresh_token, ip=ip, now=now)
+    return auth, refresh_token
 
 
 def _refuse(

@@ -15,7 +15,9 @@ from cloud.main import create_app
 from cloud.settings import CloudSettings
 from tests.cloud.channel_world import ChannelWorld, build_channel_world
 from tests.cloud.sales_world import build_world
-from tests.conftest import cloud_env
+from tests.conftest import cloud_env, signin_settings
+from tests.fakes.aliyun_sms import FakeAliyunSms
+from tests.fakes.wechat import FakeWeChat
 
 
 @pytest.fixture
@@ -43,3 +45,11 @@ def api(settings: CloudSettings, cw: ChannelWorld) -> Iterator[TestClient]:
     roomy = settings.model_copy(update={"login_ip_limit": 1000})
     with TestClient(create_app(roomy)) as client:
         yield client
+
+
+@pytest.fixture
+def signin(settings: CloudSettings, cw: ChannelWorld, fake_wechat: tuple[FakeWeChat, str],
+           fake_sms: tuple[FakeAliyunSms, str]) -> Iterator[TestClient]:
+    """The channel world's app wired to the fakes."""
+    with TestClient(create_app(signin_settings(settings, fake_wechat[1], fake_sms[1]))) as c:
+        yield c

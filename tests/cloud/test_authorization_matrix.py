@@ -132,6 +132,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # The developer's review: channel staff of the referral's project.
     ("POST", "/api/v1/channel/referrals/{referral_id}/review"): Rule(CHANNEL_STAFF,
                                                                      other=NOT_FOUND),
+    # A broker's own invite (全民营销); the sign-in routes are anonymous
+    # (test_route_permissions.ANONYMOUS_ROUTES).
+    ("GET", "/api/v1/channel/invites/mine"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/invites/mine/poster.png"): Rule(OUTSIDERS),
 }
 
 
@@ -263,6 +267,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/channel/referrals/{referral_id}/review"): lambda c, s: (
         f"/api/v1/channel/referrals/{c.channel[s]['referral']}/review", None,
         {"approved": True}),
+    ("GET", "/api/v1/channel/invites/mine"): lambda c, s: (
+        "/api/v1/channel/invites/mine", None, None),
+    ("GET", "/api/v1/channel/invites/mine/poster.png"): lambda c, s: (
+        "/api/v1/channel/invites/mine/poster.png", None, None),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})

@@ -1,4 +1,5 @@
-"""Migration 0014_channel builds the channel tables exactly as the models declare them."""
+"""Migrations 0014_channel and 0015_broker_sign_in build the channel tables exactly as the
+models declare them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy.engine import Engine
 from tests.cloud.migration_drift import drift
 
 CHANNEL_TABLES = frozenset({"channel_agency", "channel_broker", "channel_rule_version",
-                            "channel_referral"})
+                            "channel_referral", "channel_wechat_identity"})
 
 
 def test_models_and_migration_agree(engine: Engine) -> None:

@@ -24,6 +24,13 @@ ANONYMOUS_ROUTES = frozenset({
     ("GET", "/metrics"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
+    # Broker sign-in opens the session: an SMS code or WeChat proves who it is.
+    ("POST", "/api/v1/channel/auth/sms/send"),
+    ("POST", "/api/v1/channel/auth/sms/login"),
+    ("GET", "/api/v1/channel/auth/wechat/authorize"),
+    ("POST", "/api/v1/channel/auth/wechat/login"),
+    ("POST", "/api/v1/channel/auth/miniprogram/login"),
+    ("POST", "/api/v1/channel/auth/wechat/bind"),
     # The console's static files (the app itself; every API call it makes is checked).
     ("GET", "/"),
     ("GET", "/console"),

@@ -34,8 +34,11 @@ from shared.timeutil import utcnow
 from tests.cloud import make_user, signed_in
 from tests.cloud.sales_world import build_world
 from tests.cloud.test_route_permissions import endpoints
+from tests.conftest import signin_settings
 from tests.edge.helpers import KIOSK_TOKEN, make_settings
 from tests.edge.seed import consultant, customer, project, seed
+from tests.fakes.aliyun_sms import FakeAliyunSms
+from tests.fakes.wechat import FakeWeChat
 
 EXAMPLES = hypothesis_settings(
     max_examples=15, deadline=None, derandomize=True,
@@ -71,9 +74,9 @@ def _role_for(app: FastAPI) -> dict[tuple[str, str], str]:
 
 
 class CloudUnderTest:
-    def __init__(self, settings: CloudSettings, db: Session) -> None:
+    def __init__(self, settings: CloudSettings, db: Session, served: CloudSettings) -> None:
         # Generated logins all come from one address: only that limit is lifted.
-        self.app = create_cloud(settings.model_copy(update={
+        self.app = create_cloud(served.model_copy(update={
             "login_ip_limit": 100_000, "ops_token": SecretStr(OPS_TOKEN)}))
         build_world(db, settings)
         for role in ACTING_ROLES:
@@ -89,8 +92,11 @@ class CloudUnderTest:
 
 
 @pytest.fixture
-def cloud(settings: CloudSettings, db: Session) -> Iterator[CloudUnderTest]:
-    under_test = CloudUnderTest(settings, db)
+def cloud(settings: CloudSettings, db: Session, fake_wechat: tuple[FakeWeChat, str],
+          fake_sms: tuple[FakeAliyunSms, str]) -> Iterator[CloudUnderTest]:
+    # WeChat and SMS as the local fakes: unconfigured, they answer 503 by design.
+    served = signin_settings(settings, fake_wechat[1], fake_sms[1])
+    under_test = CloudUnderTest(settings, db, served)
     yield under_test
     # Schemathesis calls the app without its lifespan, which would close the pool.
     under_test.app.state.engine.dispose()

@@ -1,0 +1,36 @@
+"""A broker's WeChat identities: one row per app (公众号 web authorisation, 小程序) the
+broker signed in with. openid is per app; unionid, when the apps share an open-platform
+account, is the same person across them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cloud.catalog.models import utc_column
+from shared.timeutil import utcnow
+
+OPENID_CONTEXT = "channel_wechat_identity.openid"
+UNIONID_CONTEXT = "channel_wechat_identity.unionid"
+
+
+class WeChatIdentity(SQLModel, table=True):
+    __tablename__ = "channel_wechat_identity"
+    __table_args__ = (
+        UniqueConstraint("appid", "openid_bidx", name="uq_channel_wechat_identity_openid"),
+        CheckConstraint("app IN ('web', 'mini')", name="ck_channel_wechat_identity_app"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broker_id: int = Field(foreign_key="channel_broker.id", index=True)
+    app: str = Field(max_length=8, description="web 公众号网页授权 / mini 小程序")
+    appid: str = Field(max_length=64)
+    openid_enc: str = Field(max_length=200, description="AES-GCM, context "
+                            "channel_wechat_identity.openid")
+    openid_bidx: str = Field(max_length=64)
+    unionid_enc: str | None = Field(default=None, max_length=200)
+    unionid_bidx: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    last_login_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
