@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,23 +123,32 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
     cloud_settings = consumer_settings(settings, broker, sync_enabled=True,
                                        mqtt_client_id="e2e-cloud", cors_origins=[edge.url],
                                        login_ip_limit=10_000)
-    server = _Server(uvicorn.Config(create_app(cloud_settings), host="127.0.0.1", port=port,
+    with serve_cloud(cloud_settings, port) as cloud_url:
+        edge.start()
+        wait_for(lambda: edge.get("/api/v1/kiosk/consultants").json(), timeout=30,
+                 what="the roster on the edge")
+        try:
+            yield Stack(cloud_url, edge, site, ids, engine, cloud_settings, broker)
+        finally:
+            edge.stop()
+            broker.stop()
+            truncate_all(engine)
+
+
+@contextmanager
+def serve_cloud(settings: CloudSettings, port: int | None = None) -> Iterator[str]:
+    """The cloud app with its console on `settings`' database, in a thread; its URL."""
+    port = port or free_port()
+    server = _Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                     log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, timeout=20, what="the cloud server")
-    edge.start()
-    wait_for(lambda: edge.get("/api/v1/kiosk/consultants").json(), timeout=30,
-             what="the roster on the edge")
     try:
-        yield Stack(f"http://127.0.0.1:{port}", edge, site, ids, engine, cloud_settings,
-                    broker)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        edge.stop()
         server.should_exit = True
         thread.join(10)
-        broker.stop()
-        truncate_all(engine)
 
 
 @pytest.fixture(scope="module")
