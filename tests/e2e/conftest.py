@@ -7,11 +7,13 @@ Screenshots land in docs/manual/images/, where the Chinese user manual embeds th
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from cloud.main import create_app
 from cloud.settings import CloudSettings
 from cloud.sync import provision
 from shared.crypto import decode_key
+from shared.timeutil import SHANGHAI
 from tests.bench.report import DOCS
 from tests.conftest import truncate_all
 from tests.integration.conftest import (
@@ -192,6 +195,13 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
+
+
+def beijing_minutes(around: datetime, pattern: str = "%Y-%m-%d %H:%M") -> re.Pattern[str]:
+    """`around` or the minute after in Beijing, as a screen prints a time to the minute."""
+    return re.compile("|".join(
+        re.escape((around + timedelta(minutes=m)).astimezone(SHANGHAI).strftime(pattern))
+        for m in (0, 1)))
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -33,7 +33,7 @@ from shared.timeutil import SHANGHAI, utcnow
 from tests.cloud import make_user
 from tests.cloud.sales_world import envelope
 from tests.conftest import make_settings, truncate_all
-from tests.e2e.conftest import PASSWORD, VIEWPORTS, serve_cloud
+from tests.e2e.conftest import PASSWORD, VIEWPORTS, beijing_minutes, serve_cloud
 from tests.e2e.console import expect, login, menu
 
 pytestmark = pytest.mark.e2e
@@ -163,13 +163,6 @@ def test_today_is_the_beijing_day_on_a_computer_in_another_zone(
         context.close()
 
 
-def _beijing_minutes(around: datetime) -> re.Pattern[str]:
-    """This minute or the next in Beijing, as the console prints a time to the minute."""
-    return re.compile("|".join(
-        (around + timedelta(minutes=m)).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-        for m in (0, 1)))
-
-
 def test_a_device_reporting_seconds_ago_and_a_login_just_now_read_as_now(
     cloud: TimesCloud, new_page: Callable[..., Any]
 ) -> None:
@@ -191,10 +184,10 @@ def test_a_device_reporting_seconds_ago_and_a_login_just_now_read_as_now(
 
     menu(page).filter(has_text="用户与角色").click()
     admin = page.get_by_role("row").filter(has=page.get_by_text("admin", exact=True))
-    expect(admin).to_contain_text(_beijing_minutes(signed_in_at))
+    expect(admin).to_contain_text(beijing_minutes(signed_in_at))
 
     signed_in_at = utcnow()
     page = login(new_page, cloud, "auditor", "/console/audit")
     own_login = page.get_by_role("row").filter(has=page.get_by_text("登录", exact=True)) \
         .filter(has_text="auditor").first
-    expect(own_login).to_contain_text(_beijing_minutes(signed_in_at))
+    expect(own_login).to_contain_text(beijing_minutes(signed_in_at))
