@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -73,12 +73,15 @@ def build_world(db: Session, settings: CloudSettings) -> dict[str, Any]:
     return ids
 
 
-def envelope(key: bytes, site_id: str, seq: int, type_: str, payload: dict[str, Any]
-             ) -> Envelope:
+def envelope(key: bytes, site_id: str, seq: int, type_: str, payload: dict[str, Any],
+             at: datetime | None = None) -> Envelope:
+    """A signed event that happened, and was sent, `at` (now by default)."""
+    occurred_at = at or utcnow()
     return Envelope(
         epoch=EPOCH, instance=INSTANCE,
         site_id=site_id, seq=seq, event_id=uuid.uuid4(), type=type_,
-                    occurred_at=utcnow(), sent_at=utcnow(), payload=payload).signed(key)
+        occurred_at=occurred_at, sent_at=occurred_at,
+        payload=payload).signed(key)
 
 
 def apply(db: Session, settings: CloudSettings, site_id: str, envelopes: list[Envelope]

@@ -26,8 +26,8 @@ from shared.envelope import Envelope
 from shared.events import VISIT_REGISTERED
 from shared.timeutil import SHANGHAI
 from tests.cloud import make_user, signed_in
+from tests.cloud.sales_world import envelope
 from tests.conftest import make_settings, truncate_all
-from tests.wire import EPOCH, INSTANCE
 
 # 2026-11-27 23:59:30 and 2026-11-28 00:00:30 in Beijing: one minute, two days.
 BEFORE_MIDNIGHT = datetime(2026, 11, 27, 23, 59, 30, tzinfo=SHANGHAI)
@@ -51,13 +51,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CloudSet
 
 
 def _visit(key: bytes, seq: int, project_id: int, phone: str, at: datetime) -> Envelope:
-    return Envelope(
-        epoch=EPOCH, instance=INSTANCE,
-        site_id="site-t", seq=seq, event_id=uuid.uuid4(), type=VISIT_REGISTERED,
-        occurred_at=at, sent_at=at + timedelta(seconds=1),
-        payload={"visit_id": str(uuid.uuid4()), "project_id": project_id, "phone": phone,
-                 "party_size": 1},
-    ).signed(key)
+    return envelope(key, "site-t", seq, VISIT_REGISTERED,
+                    {"visit_id": str(uuid.uuid4()), "project_id": project_id,
+                     "phone": phone, "party_size": 1}, at=at)
 
 
 def _seed(settings: CloudSettings) -> None:

@@ -7,10 +7,13 @@ Screenshots land in docs/manual/images/, where the Chinese user manual embeds th
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from cloud.main import create_app
 from cloud.settings import CloudSettings
 from cloud.sync import provision
 from shared.crypto import decode_key
+from shared.timeutil import SHANGHAI
 from tests.bench.report import DOCS
 from tests.conftest import truncate_all
 from tests.integration.conftest import (
@@ -122,23 +126,32 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
     cloud_settings = consumer_settings(settings, broker, sync_enabled=True,
                                        mqtt_client_id="e2e-cloud", cors_origins=[edge.url],
                                        login_ip_limit=10_000)
-    server = _Server(uvicorn.Config(create_app(cloud_settings), host="127.0.0.1", port=port,
+    with serve_cloud(cloud_settings, port) as cloud_url:
+        edge.start()
+        wait_for(lambda: edge.get("/api/v1/kiosk/consultants").json(), timeout=30,
+                 what="the roster on the edge")
+        try:
+            yield Stack(cloud_url, edge, site, ids, engine, cloud_settings, broker)
+        finally:
+            edge.stop()
+            broker.stop()
+            truncate_all(engine)
+
+
+@contextmanager
+def serve_cloud(settings: CloudSettings, port: int | None = None) -> Iterator[str]:
+    """The cloud app with its console on `settings`' database, in a thread; its URL."""
+    port = port or free_port()
+    server = _Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                     log_level="warning", log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, timeout=20, what="the cloud server")
-    edge.start()
-    wait_for(lambda: edge.get("/api/v1/kiosk/consultants").json(), timeout=30,
-             what="the roster on the edge")
     try:
-        yield Stack(f"http://127.0.0.1:{port}", edge, site, ids, engine, cloud_settings,
-                    broker)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        edge.stop()
         server.should_exit = True
         thread.join(10)
-        broker.stop()
-        truncate_all(engine)
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +195,13 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
+
+
+def beijing_minutes(around: datetime, pattern: str = "%Y-%m-%d %H:%M") -> re.Pattern[str]:
+    """`around` or the minute after in Beijing, as a screen prints a time to the minute."""
+    return re.compile("|".join(
+        re.escape((around + timedelta(minutes=m)).astimezone(SHANGHAI).strftime(pattern))
+        for m in (0, 1)))
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlmodel import Session
@@ -17,6 +17,12 @@ from tests.e2e.conftest import PASSWORD, SITE_ID, Stack, screenshot
 from tests.integration.peer import wait_for
 
 EXPECT_TIMEOUT_MS = 10_000
+
+
+class Cloud(Protocol):
+    """Where a console runs: the whole stack, or a cloud alone on another backend."""
+
+    cloud_url: str
 
 
 def expect(target: Any) -> Any:
@@ -63,7 +69,7 @@ def make_user(stack: Stack, username: str, *, roles: list[str],
         session.commit()
 
 
-def open_login(new_page: Callable[..., Any], stack: Stack, path: str = "/console/") -> Any:
+def open_login(new_page: Callable[..., Any], stack: Cloud, path: str = "/console/") -> Any:
     page = new_page("console")
     page.goto(stack.cloud_url + path)
     expect(page.get_by_role("heading", name="欢迎登录")).to_be_visible()
@@ -77,7 +83,7 @@ def submit_login(page: Any, username: str, password: str) -> None:
         page.get_by_role("button", name="登录").click()
 
 
-def login(new_page: Callable[..., Any], stack: Stack, username: str,
+def login(new_page: Callable[..., Any], stack: Cloud, username: str,
           path: str = "/console/") -> Any:
     page = open_login(new_page, stack, path)
     submit_login(page, username, PASSWORD)

@@ -97,3 +97,13 @@ def layout_problems(page: Any) -> list[str]:
     """Sideways scrolling, clipped controls and tap targets under 44×44 CSS px."""
     problems: list[str] = page.evaluate(_LAYOUT_JS, TAP_TARGET_PX)
     return problems
+
+
+def grid_columns(page: Any, selector: str) -> int:
+    """How many columns the shown children of the grid `selector` sit in."""
+    columns: int = page.evaluate("""(selector) => new Set(
+      [...document.querySelector(selector).children]
+        .map((el) => el.getBoundingClientRect())
+        .filter((r) => r.width > 0)
+        .map((r) => Math.round(r.left))).size""", selector)
+    return columns

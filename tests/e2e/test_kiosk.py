@@ -16,7 +16,8 @@ import pytest
 from sqlmodel import Session, func, select
 
 from cloud.sales.models import Visit as CloudVisit
-from tests.e2e.conftest import SITE_ID, Stack, screenshot
+from shared.timeutil import utcnow
+from tests.e2e.conftest import SITE_ID, Stack, beijing_minutes, screenshot
 from tests.e2e.kiosk import accept_notice, open_kiosk, rota
 from tests.integration.peer import wait_for
 
@@ -91,6 +92,7 @@ def test_a_walk_in_registered_after_consent_reaches_the_cloud_exactly_once(
     consent = page.evaluate("JSON.parse(localStorage.getItem('anchang.kiosk.consent'))")
     assert consent["version"] == "2026-11-v1" and consent["acceptedAt"].endswith("Z")
 
+    registered_at = utcnow()
     page.get_by_role("button", name="提交登记").dblclick()  # a double tap
     expect(page.get_by_role("heading", name="首访登记成功")).to_be_visible()
     result = page.get_by_role("status")
@@ -128,6 +130,7 @@ def test_a_walk_in_registered_after_consent_reaches_the_cloud_exactly_once(
     expect(row).to_have_count(1)
     expect(row).to_contain_text("首访")
     expect(row).to_contain_text("王磊")
+    expect(row).to_contain_text(beijing_minutes(registered_at, "%H:%M"))  # not UTC's
     expect(page.get_by_role("row")).to_have_count(4)  # the header and three visits
     wait_for(lambda: backlog(stack) == 0, timeout=30, what="the edge outbox to drain")
     expect(page.get_by_text("待同步")).to_have_count(0, timeout=20_000)

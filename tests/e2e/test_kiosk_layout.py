@@ -16,20 +16,32 @@ from playwright.sync_api import expect
 
 from tests.e2e.a11y import axe_violations
 from tests.e2e.conftest import Stack, screenshot
-from tests.e2e.kiosk import A11Y_RULES, accept_notice, layout_problems, open_kiosk, rota
+from tests.e2e.kiosk import (
+    A11Y_RULES,
+    accept_notice,
+    grid_columns,
+    layout_problems,
+    open_kiosk,
+    rota,
+)
 
 pytestmark = pytest.mark.e2e
 
 
 expect.set_options(timeout=10_000)
 NAME_MAX = 50  # VisitIn.name on the edge
+# Each screen's grid of side-by-side parts, which an upright tablet stacks in one column.
+GRIDS = {"consent": ".grid", "register": ".register", "result": ".facts", "board": ".board"}
 
 
-def fits(page: Any, screen: str, shot: bool = False) -> None:
-    """The screen as shown now passes the layout and accessibility checks; `shot` saves
-    it for the manual as kiosk-<screen>-portrait."""
+def fits(page: Any, screen: str, portrait: bool, shot: bool = False) -> None:
+    """The screen as shown now passes the layout and accessibility checks, in one column
+    on an upright tablet; `shot` saves it for the manual as kiosk-<screen>-portrait."""
     assert layout_problems(page) == [], screen
     assert axe_violations(page, A11Y_RULES) == [], screen
+    if screen in GRIDS:
+        columns = grid_columns(page, GRIDS[screen])
+        assert columns == 1 if portrait else columns > 1, f"{screen}: {columns} columns"
     if shot:
         screenshot(page, f"kiosk-{screen}-portrait")
 
@@ -43,7 +55,7 @@ def test_every_screen_fits_the_tablet_either_way_up(
     portrait = kind == "kiosk-portrait"
     page = open_kiosk(new_page, stack, kind=kind)
     expect(page.get_by_text("云端已连接")).to_be_visible()
-    fits(page, "consent", shot=portrait)
+    fits(page, "consent", portrait, shot=portrait)
     accept_notice(page)
 
     phone = page.get_by_label("手机号")
@@ -59,22 +71,22 @@ def test_every_screen_fits_the_tablet_either_way_up(
     expect(page.get_by_role("spinbutton", name="来访人数")).to_have_value("2")
     page.get_by_role("button", name="三房").click()
     phone.focus()
-    fits(page, "register", shot=portrait)
+    fits(page, "register", portrait, shot=portrait)
 
     page.get_by_role("button", name="提交登记").click()
     expect(page.get_by_role("heading", name="首访登记成功")).to_be_visible()
-    fits(page, "result")
+    fits(page, "result", portrait)
     page.get_by_role("button", name="查看今日到访").click()
     expect(page.get_by_role("row").filter(has_text=f"138****{last4}")).to_have_count(1)
-    fits(page, "visits")
+    fits(page, "visits", portrait)
 
     page.get_by_role("link", name="顾问上岗").click()
     expect(page.get_by_role("heading", name="接待队列")).to_be_visible()
-    fits(page, "board", shot=portrait)
+    fits(page, "board", portrait, shot=portrait)
 
     page.get_by_role("link", name="终端设置").click()
     expect(page.get_by_role("heading", name="前台平板设置")).to_be_visible()
-    fits(page, "setup")
+    fits(page, "setup", portrait)
 
 
 def test_the_name_field_shows_the_servers_limit_instead_of_cutting_silently(

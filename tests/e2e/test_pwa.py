@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
@@ -181,11 +182,14 @@ def _cloud_visits(stack: Stack, visit_id: str) -> list[Any]:
 def test_an_effective_follow_up_without_content_is_not_saved(
     stack: Stack, new_page: Callable[..., Any]
 ) -> None:
-    register_visitor(stack, "13600001111", "周敏")
+    visit_id = register_visitor(stack, "13600001111", "周敏")
     page: Page = new_page("phone")
     log_in(page, stack)
     page.get_by_role("article", name="136****1111").get_by_role("button", name="写跟进").click()
-    page.get_by_role("switch", name="联系上客户").click()
+    expect(page.get_by_role("radio", name="电话")).to_have_attribute("aria-checked", "true")
+    reached = page.get_by_role("switch", name="联系上客户")
+    expect(reached).to_have_attribute("aria-checked", "false")  # "reached" starts off
+    reached.click()
     page.get_by_role("button", name="保存跟进").click()
     expect(page.get_by_text("有效跟进请填写跟进内容")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/pwa/follow-up"))
@@ -196,6 +200,27 @@ def test_an_effective_follow_up_without_content_is_not_saved(
             count.onsuccess = () => done(count.result)
         }
     })""") == 0
+
+    # Not only the form: the running appliance and the cloud refuse it too, and a
+    # colleague's follow-up on Wang's visitor.
+    wait_for(lambda: _cloud_visits(stack, visit_id), timeout=30, what="the visit in the cloud")
+    for username, reached_on, note, status, code in (
+        ("wanglei", True, " ", 422, "follow_up_content_required"),
+        ("lina", False, "电话未接通", 403, "not_customer_owner"),
+    ):
+        body = {"id": str(uuid.uuid4()), "visit_id": visit_id, "kind": "call",
+                "reached": reached_on, "note": note, "occurred_at": utcnow().isoformat()}
+        login = httpx.post(f"{stack.edge_url}/api/v1/staff/login", timeout=10,
+                           json={"username": username, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        for url, token in ((f"{stack.edge_url}/api/v1/staff/follow-ups",
+                            login.json()["edge_token"]),
+                           (f"{stack.cloud_url}/api/v1/follow-ups",
+                            login.json()["cloud_access_token"])):
+            refused = httpx.post(url, json=body, timeout=10, headers={
+                "Authorization": f"Bearer {token}", "Idempotency-Key": body["id"]})
+            assert (refused.status_code, refused.json()["code"]) == (status, code), url
+    assert not [f for f in follow_ups(stack) if f.visit_id == visit_id]
 
 
 def _cut(page: Page, stack: Stack, *, cloud: bool) -> None:
@@ -318,9 +343,11 @@ def test_my_customers_by_the_seven_day_rule_and_a_call_after_an_audited_reveal(
     settled(page)
     screenshot(page, "pwa-customer")
 
-    # After the call, the follow-up: reached, with what was said — off the overdue list.
+    # After the call, the follow-up (a call, as it comes first): reached, with what was
+    # said — off the overdue list, and in the customer's history.
     page.get_by_role("button", name="写跟进").click()
     expect(page.get_by_text("何** 135****1001")).to_be_visible()
+    expect(page.get_by_role("radio", name="电话")).to_have_attribute("aria-checked", "true")
     page.get_by_role("switch", name="联系上客户").click()
     page.get_by_label("跟进内容").fill("电话联系上，客户下周六来看样板间")
     page.get_by_role("button", name="保存跟进").click()
@@ -331,6 +358,10 @@ def test_my_customers_by_the_seven_day_rule_and_a_call_after_an_audited_reveal(
     page.get_by_role("tab", name="我的客户").click()
     page.get_by_role("tab", name=re.compile("逾期")).click()
     expect(mine.get_by_role("link", name="何** 135****1001")).to_be_hidden(timeout=30_000)
+    page.get_by_role("tab", name=re.compile("全部")).click()
+    mine.get_by_role("link", name="何** 135****1001").click()
+    expect(page.get_by_text("电话联系上，客户下周六来看样板间")).to_be_visible()
+    page.go_back()
 
     # One seen here: the appliance reveals it and the reveal reaches the cloud's audit.
     page.get_by_role("tab", name=re.compile("全部")).click()
