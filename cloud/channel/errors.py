@@ -53,3 +53,13 @@ class IdempotencyKeyReused(Conflict):
 class RulesInvalid(ValidationFailed):
     code = "channel_rules_invalid"
     title = "渠道规则不合法"
+
+
+class CustomerNotFound(NotFound):
+    code = "customer_not_found"
+    title = "该项目没有这位客户"
+
+
+class LookupInvalid(ValidationFailed):
+    code = "attribution_lookup_invalid"
+    title = "请输入完整手机号，或选择一条报备、一位客户（三者只填一个）"

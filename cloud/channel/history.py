@@ -94,8 +94,23 @@ def phone_of(settings: CloudSettings, row: Referral) -> str:
     return row.phone_given
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """One person's history: their full number and sales customer when known."""
+
+    full: str | None
+    customer: Customer | None
+    events: list[engine.Event]
+
+
 def histories(session: Session, *, settings: CloudSettings, project_id: int,
               number: Number, exclude: int | None = None) -> list[list[engine.Event]]:
+    return [g.events for g in gather(session, settings=settings, project_id=project_id,
+                                     number=number, exclude=exclude)]
+
+
+def gather(session: Session, *, settings: CloudSettings, project_id: int,
+           number: Number, exclude: int | None = None) -> list[Gathered]:
     """The histories `number` may belong to, without the referral `exclude`: one per full
     number it may be (a masked number may match several people), else one of the masked
     referrals alone."""
@@ -119,12 +134,14 @@ def histories(session: Session, *, settings: CloudSettings, project_id: int,
         people.setdefault(number.full, _Person([]))
         people = {number.full: people[number.full]}
     if not people:
-        return [[_referral_event(settings, row, phone) for row, phone in masked]]
+        return [Gathered(None, None, [_referral_event(settings, row, phone)
+                                      for row, phone in masked])]
     return [
-        [_referral_event(settings, row, phone) for row, phone in person.referrals]
-        + [_referral_event(settings, row, phone) for row, phone in masked
-           if compatible(phone, full)]
-        + (_customer_events(session, person.customer) if person.customer else [])
+        Gathered(full, person.customer,
+                 [_referral_event(settings, row, phone) for row, phone in person.referrals]
+                 + [_referral_event(settings, row, phone) for row, phone in masked
+                    if compatible(phone, full)]
+                 + (_customer_events(session, person.customer) if person.customer else []))
         for full, person in people.items()
     ]
 

@@ -49,6 +49,8 @@ class Perm(StrEnum):
     CHANNEL_RULES_PUBLISH = "channel:rules:publish"
     REFERRAL_CREATE = "channel:referral:create"
     REFERRAL_READ = "channel:referral:read"
+    # 判客依据: why a customer is owned, looked up by their number (audited).
+    ATTRIBUTION_READ = "channel:attribution:read"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -78,7 +80,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ,
          Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
-         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ}
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.ATTRIBUTION_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -100,7 +102,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
-         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ}
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.ATTRIBUTION_READ}
     ),
 }
 

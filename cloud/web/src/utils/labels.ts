@@ -61,6 +61,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.rules_publish': '发布渠道规则版本',
   'channel.referral_submit': '提交报备',
   'channel.referral_redecide': '报备重新判定',
+  'channel.attribution_view': '查看判客依据',
+  'channel.rules_what_if': '渠道规则模拟',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
@@ -160,6 +162,13 @@ export const AUDIT_DETAIL_NAMES: Record<string, string> = {
   phone: '手机号',
   consultant_id: '置业顾问',
   first_visit: '仅首访',
+  // 判客依据 and 规则模拟.
+  by: '查询方式',
+  customers: '客户数',
+  referral_id: '报备编号',
+  checked: '回放客户数',
+  changed: '变化客户数',
+  version: '规则版本',
 }
 
 /** Codes that appear as detail values (reasons, fields, paths). */
@@ -178,6 +187,8 @@ export const AUDIT_VALUE_NAMES: Record<string, string> = {
   success: '成功',
   failure: '失败',
   denied: '越权被拒',
+  referral: '报备',
+  customer: '客户',
 }
 
 /** Groups for the event filter: a prefix matches every event under it. */
