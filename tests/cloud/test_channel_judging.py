@@ -331,3 +331,21 @@ def test_the_referral_list_filters_by_broker_agency_and_reason(
                    params={"reason_code": "nonsense"}).status_code == 422
     brokers = api.get("/api/v1/channel/brokers", headers=_as(api, "cm_a")).json()
     assert {b["display_name"] for b in brokers} >= {"broker_a1", "agency_a", "referrer"}
+
+
+def test_a_masked_referral_that_may_be_two_people_gets_a_timeline_each(
+    api: TestClient, cw: ChannelWorld, judging: Judging
+) -> None:
+    project = cw.project("site-a")
+    published = api.post(f"/api/v1/channel/projects/{project}/rules",
+                         headers=_as(api, "cm_a"), json={"rules": {"phone_policy": "3+4"}})
+    assert published.status_code == 201, published.text
+    other = refer(api, _as(api, "broker_b1"), project, "13699990003").json()["id"]
+    masked = refer(api, _as(api, "referrer"), project, "136****0003").json()
+    assert masked["reason_code"] == "suspected_duplicate"
+
+    timelines = _why(api, project, referral_id=masked["id"]).json()["timelines"]
+    assert sorted(t["phone_masked"] for t in timelines) == ["136****0003", "136****0003"]
+    referral_sets = sorted(sorted(r["referral_id"] for r in t["referrals"]) for t in timelines)
+    assert referral_sets == sorted([sorted([judging.referrals[Z], masked["id"]]),
+                                    sorted([other, masked["id"]])])
