@@ -17,6 +17,7 @@ from cloud.audit.api import router as audit_router
 from cloud.audit.denials import DenialLimiter
 from cloud.catalog.api import router as catalog_router
 from cloud.channel.api import router as channel_router
+from cloud.channel.judging_api import router as judging_router
 from cloud.channel.limits import from_settings as referral_limiter
 from cloud.channel.signin.api import parts as sign_in_parts
 from cloud.compression import CompressionMiddleware
@@ -110,7 +111,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_browser_hardening(app, settings)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
-                   privacy_router, channel_router):
+                   privacy_router, channel_router, judging_router):
         app.include_router(router, prefix=API_PREFIX)
     if mount_spa(app, "/console", CONSOLE_DIST):
 

@@ -60,8 +60,10 @@ def _agency(a: Agency) -> AgencyOut:
     return AgencyOut.model_validate(a, from_attributes=True)
 
 
-def _broker(b: Broker) -> BrokerOut:
-    return BrokerOut.model_validate(b, from_attributes=True)
+def _broker(b: Broker, names: dict[int, str] | None = None) -> BrokerOut:
+    out = BrokerOut.model_validate(b, from_attributes=True)
+    out.display_name = (names or {}).get(b.user_id)
+    return out
 
 
 def _referral(settings: CloudSettings, r: Referral) -> dict[str, object]:
@@ -105,16 +107,18 @@ def list_brokers(
     session: SessionDep, principal: BrokerReader,
     agency_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
 ) -> list[BrokerOut]:
-    return [_broker(b) for b in partners.list_brokers(session, principal=principal,
-                                                      agency_id=agency_id)]
+    found = partners.list_brokers(session, principal=principal, agency_id=agency_id)
+    names = partners.user_names(session, {b.user_id for b in found})
+    return [_broker(b, names) for b in found]
 
 
 @router.patch("/brokers/{broker_id}", response_model=BrokerOut,
               summary="审核通过、冻结、解冻、评级经纪人")
 def update_broker(broker_id: IdPath, body: BrokerUpdate, session: SessionDep,
                   principal: BrokerManager) -> BrokerOut:
-    return _broker(partners.update_broker(session, principal=principal, broker_id=broker_id,
-                                          status=body.status, rating=body.rating))
+    broker = partners.update_broker(session, principal=principal, broker_id=broker_id,
+                                    status=body.status, rating=body.rating)
+    return _broker(broker, partners.user_names(session, {broker.user_id}))
 
 
 def _rule_out(project_id: int, r: RuleSet) -> RuleVersionOut:
@@ -194,12 +198,17 @@ def list_referrals(
     session: SessionDep, principal: ReferralReader, settings: SettingsDep,
     project_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
     state: ReferralState | None = None,
+    broker_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
+    agency_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
+    reason_code: Annotated[ReasonCode | None, Query(description="判客原因代码")] = None,
     before_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX,
                                            description="上一页最后一条的 id")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ReferralOut]:
-    found = referrals.list_referrals(session, principal=principal, project_id=project_id,
-                                     state=state, limit=limit, before_id=before_id)
+    found = referrals.list_referrals(
+        session, principal=principal, limit=limit, before_id=before_id,
+        filters=referrals.ReferralFilters(project_id, state, broker_id, agency_id,
+                                          reason_code.value if reason_code else None))
     return [ReferralOut.model_validate(_referral(settings, r)) for r in found]
 
 

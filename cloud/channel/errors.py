@@ -68,3 +68,13 @@ class ReviewCommentRequired(ValidationFailed):
 class ProjectClosedToAgency(Forbidden):
     code = "project_closed_to_agency"
     title = "该项目未与您所在的渠道公司合作，暂不能报备"
+
+
+class CustomerNotFound(NotFound):
+    code = "customer_not_found"
+    title = "该项目没有这位客户"
+
+
+class LookupInvalid(ValidationFailed):
+    code = "attribution_lookup_invalid"
+    title = "请输入完整手机号，或选择一条报备、一位客户（三者只填一个）"

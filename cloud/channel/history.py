@@ -94,8 +94,23 @@ def phone_of(settings: CloudSettings, row: Referral) -> str:
     return row.phone_given
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """One person's history: their full number and sales customer when known."""
+
+    full: str | None
+    customer: Customer | None
+    events: list[engine.Event]
+
+
 def histories(session: Session, *, settings: CloudSettings, project_id: int,
               number: Number, exclude: int | None = None) -> list[list[engine.Event]]:
+    return [g.events for g in gather(session, settings=settings, project_id=project_id,
+                                     number=number, exclude=exclude)]
+
+
+def gather(session: Session, *, settings: CloudSettings, project_id: int,
+           number: Number, exclude: int | None = None) -> list[Gathered]:
     """The histories `number` may belong to, without the referral `exclude`: one per full
     number it may be (a masked number may match several people), else one of the masked
     referrals alone."""
@@ -119,16 +134,17 @@ def histories(session: Session, *, settings: CloudSettings, project_id: int,
         people.setdefault(number.full, _Person([]))
         people = {number.full: people[number.full]}
     if not people:
-        return [_with_reviews(session, [row for row, _ in masked],
-                              [_referral_event(settings, row, phone) for row, phone in masked])]
+        return [Gathered(None, None, _with_reviews(
+            session, [row for row, _ in masked],
+            [_referral_event(settings, row, phone) for row, phone in masked]))]
     found = []
     for full, person in people.items():
         rows = person.referrals + [(row, phone) for row, phone in masked
                                    if compatible(phone, full)]
-        found.append(_with_reviews(
+        found.append(Gathered(full, person.customer, _with_reviews(
             session, [row for row, _ in rows],
             [_referral_event(settings, row, phone) for row, phone in rows]
-            + (_customer_events(session, person.customer) if person.customer else [])))
+            + (_customer_events(session, person.customer) if person.customer else []))))
     return found
 
 

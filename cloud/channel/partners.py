@@ -26,6 +26,7 @@ from cloud.channel.errors import (
 )
 from cloud.channel.models import Agency, Broker
 from cloud.identity.deps import Principal
+from cloud.identity.models import User
 from cloud.settings import CloudSettings
 from shared.phone import mask_phone, normalise_phone
 from shared.timeutil import utcnow
@@ -142,6 +143,15 @@ def list_brokers(session: Session, *, principal: Principal,
     if agency_id is not None:
         query = query.where(col(Broker.agency_id) == agency_id)
     return list(session.exec(query).all())
+
+
+def user_names(session: Session, user_ids: Collection[int]) -> dict[int, str]:
+    """The display names of these accounts (a broker's name is their account's)."""
+    if not user_ids:
+        return {}
+    return {uid: name for uid, name in session.exec(
+        select(User.id, User.display_name).where(col(User.id).in_(user_ids))).all()
+        if uid is not None}
 
 
 def update_broker(session: Session, *, principal: Principal, broker_id: int,

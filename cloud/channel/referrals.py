@@ -110,25 +110,13 @@ def decide(session: Session, *, settings: CloudSettings, row: Referral,
     outcome: ReferralOutcome | None = None
     for events in history.histories(session, settings=settings, project_id=row.project_id,
                                      number=number, exclude=row.id):
-        decision = engine.decide(_from_start(rules_history, [*events, *own]),
+        decision = engine.decide(rules.from_start(rules_history, [*events, *own]),
                                  [*events, *own], as_of)
         outcome = decision.referral(event.id)
         if outcome.state == "invalid":
             break
     assert outcome is not None
     return outcome
-
-
-def _from_start(rules_history: engine.RulesHistory, events: list[engine.Event]
-                ) -> engine.RulesHistory:
-    # Facts older than the first rule version (visits before the project published any)
-    # are judged by that first version: there were no other rules then.
-    first = rules_history.versions[0]
-    earliest = min(e.at for e in events)
-    if earliest >= first.effective_from:
-        return rules_history
-    moved = first.model_copy(update={"effective_from": earliest})
-    return engine.RulesHistory(versions=(moved, *rules_history.versions[1:]))
 
 
 def apply_outcome(row: Referral, outcome: ReferralOutcome, now: datetime) -> None:
@@ -149,13 +137,25 @@ def live_count(session: Session, broker_id: int, now: datetime) -> int:
     return count
 
 
-def list_referrals(session: Session, *, principal: Principal, project_id: int | None,
-                   state: str | None, limit: int, before_id: int | None) -> list[Referral]:
+@dataclass(frozen=True)
+class ReferralFilters:
+    project_id: int | None = None
+    state: str | None = None
+    broker_id: int | None = None
+    agency_id: int | None = None
+    reason_code: str | None = None
+
+
+def list_referrals(session: Session, *, principal: Principal, filters: ReferralFilters,
+                   limit: int, before_id: int | None) -> list[Referral]:
     query = select(Referral).where(scopes.referral_scope(session, principal))
-    if project_id is not None:
-        query = query.where(Referral.project_id == project_id)
-    if state is not None:
-        query = query.where(Referral.state == state)
+    for column, value in ((Referral.project_id, filters.project_id),
+                          (Referral.state, filters.state),
+                          (Referral.broker_id, filters.broker_id),
+                          (Referral.agency_id, filters.agency_id),
+                          (Referral.reason_code, filters.reason_code)):
+        if value is not None:
+            query = query.where(col(column) == value)
     if before_id is not None:
         query = query.where(col(Referral.id) < before_id)
     return list(session.exec(query.order_by(col(Referral.id).desc()).limit(limit)).all())

@@ -8,6 +8,7 @@ or later, never in the past: a rule change must not rewrite what was already dec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from cloud.catalog.models import Project
 from cloud.channel.errors import RulesInvalid
 from cloud.channel.models import RuleVersion
 from cloud.identity.deps import Principal
-from shared.attribution import RuleSet, RulesHistory
+from shared.attribution import Event, RuleSet, RulesHistory
 from shared.timeutil import as_utc, utcnow
 
 RULES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -45,6 +46,17 @@ def history(session: Session, project_id: int) -> RulesHistory:
     return RulesHistory(versions=tuple(versions(session, project_id)))
 
 
+def from_start(rules_history: RulesHistory, events: Sequence[Event]) -> RulesHistory:
+    """Facts older than the first rule version (visits before the project published any)
+    are judged by that first version: there were no other rules then."""
+    first = rules_history.versions[0]
+    earliest = min((e.at for e in events), default=first.effective_from)
+    if earliest >= first.effective_from:
+        return rules_history
+    moved = first.model_copy(update={"effective_from": earliest})
+    return RulesHistory(versions=(moved, *rules_history.versions[1:]))
+
+
 def publish(session: Session, *, principal: Principal, project_id: int,
             parameters: dict[str, Any], effective_from: datetime | None) -> RuleSet:
     """Store the next version; it applies from `effective_from` (now when omitted)."""
@@ -52,21 +64,11 @@ def publish(session: Session, *, principal: Principal, project_id: int,
     start = as_utc(effective_from) if effective_from is not None else now
     if start < now:
         raise RulesInvalid("规则生效时间不能早于当前时间")
-    if _SERVER_FIELDS & parameters.keys():
-        raise RulesInvalid("版本号、生效时间与项目由系统确定，不能在规则中填写")
     # The project row's lock orders publications, the first one included.
     session.get(Project, project_id, with_for_update=True)
     existing = versions(session, project_id)
     latest = existing[-1]
-    try:
-        rules = RuleSet.model_validate({**parameters, "version": latest.version + 1,
-                                        "effective_from": start,
-                                        "project_id": str(project_id)})
-        RulesHistory(versions=(*existing, rules))
-    except ValidationError as exc:
-        problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                            for e in exc.errors(include_url=False))
-        raise RulesInvalid(f"渠道规则不合法：{problems}") from exc
+    rules = proposal(parameters, after=existing, effective_from=start)
     first_publication = not session.exec(
         select(RuleVersion.id).where(RuleVersion.project_id == project_id)).first()
     for item in ([latest] if first_publication else []) + [rules]:
@@ -79,6 +81,30 @@ def publish(session: Session, *, principal: Principal, project_id: int,
                          detail={"version": rules.version,
                                  "effective_from": rules.effective_from.isoformat()})
     return rules
+
+
+def proposal(parameters: dict[str, Any], *, after: Sequence[RuleSet],
+             effective_from: datetime) -> RuleSet:
+    """The next version after `after` (a history's versions, oldest first) from these
+    parameters, in force from `effective_from`; RulesInvalid (422) names what is wrong."""
+    if _SERVER_FIELDS & parameters.keys():
+        raise RulesInvalid("版本号、生效时间与项目由系统确定，不能在规则中填写")
+    latest = after[-1]
+    try:
+        rules = RuleSet.model_validate({**parameters, "version": latest.version + 1,
+                                        "effective_from": effective_from,
+                                        "project_id": latest.project_id})
+        RulesHistory(versions=(*after, rules))
+    except ValidationError as exc:
+        problems = "；".join(_problem(e["loc"], e["msg"]) for e in exc.errors(include_url=False))
+        raise RulesInvalid(f"渠道规则不合法：{problems}") from exc
+    return rules
+
+
+def _problem(loc: tuple[int | str, ...], message: str) -> str:
+    # A rule across fields (a warning longer than its window) has no location.
+    text = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, loc))}: {text}" if loc else text
 
 
 def _parameters(rules: RuleSet) -> dict[str, Any]:

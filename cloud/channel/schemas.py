@@ -64,6 +64,7 @@ class BrokerOut(BaseModel):
     status: BrokerStatus
     rating: int | None
     phone_masked: str
+    display_name: str | None = Field(None, description="经纪人姓名（账号的姓名）")
     created_at: UtcDateTime
 
 

@@ -53,6 +53,8 @@ class Perm(StrEnum):
     REFERRAL_REVIEW = "channel:referral:review"
     # A broker's personal invite (全民营销): their code, link, poster and who joined.
     INVITE_SHARE = "channel:invite:share"
+    # 判客依据: why a customer is owned, looked up by their number (audited).
+    ATTRIBUTION_READ = "channel:attribution:read"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -82,7 +84,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ,
          Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
-         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW}
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
+         Perm.ATTRIBUTION_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -105,7 +108,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
-         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW}
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
+         Perm.ATTRIBUTION_READ}
     ),
 }
 

@@ -9,13 +9,13 @@ from shared.attribution.outcome import Change, Decision, Owner, Reason, TraceSte
 from shared.timeutil import SHANGHAI
 
 STATE_TEXT = {"pending": "待确认", "confirmed": "有效", "invalid": "无效", "expired": "已失效"}
-_KIND_TEXT = {
+KIND_TEXT = {
     "referral": "报备", "visit": "到访", "qr_check_in": "扫码带看", "follow_up": "跟进",
     "deal": "成交节点", "completion": "补全号码", "consultant_assignment": "分配置业顾问",
     "pool_release": "转入公客池", "old_owner": "老业主信息", "rule_change": "规则变更",
     "expiry": "保护期到期", "lapse": "跟进逾期", "consultant_lapse": "置业顾问保护期结束",
 }
-_STAGE_TEXT = {"referral": "报备保护期", "visit": "到访保护期", "deal": "已成交锁定"}
+STAGE_TEXT = {"referral": "报备保护期", "visit": "到访保护期", "deal": "已成交锁定"}
 
 
 def local(value: datetime | None) -> str:
@@ -30,7 +30,7 @@ def reason_text(reason: Reason) -> str:
 def owner_text(owner: Owner) -> str:
     if owner.kind == "channel":
         head = f"渠道 经纪人 {owner.broker_id}（{owner.agency_id}）"
-        stage = _STAGE_TEXT[owner.stage] if owner.stage else ""
+        stage = STAGE_TEXT[owner.stage] if owner.stage else ""
         if owner.protection_until is not None:
             stage += f"至 {local(owner.protection_until)}"
         head += f"，{stage}"
@@ -52,7 +52,7 @@ def change_text(change: Change) -> str:
 
 
 def step_lines(step: TraceStep) -> list[str]:
-    kind = _KIND_TEXT.get(step.kind, step.kind)
+    kind = KIND_TEXT.get(step.kind, step.kind)
     lines = [f"{local(step.at)}  {kind} [{step.step_id}]"]
     lines += [f"    {change_text(c)}" for c in step.changes]
     lines.append(f"    归属：{owner_text(step.owner)}")

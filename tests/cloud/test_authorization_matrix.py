@@ -124,6 +124,12 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                        other=NOT_FOUND),
     ("PUT", "/api/v1/channel/projects/{project_id}/cooperation"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
+    # Why a customer is owned (audited) and the what-if of a rule change: channel staff
+    # of the project's site.
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution"): Rule(CHANNEL_STAFF,
+                                                                       other=NOT_FOUND),
+    ("POST", "/api/v1/channel/projects/{project_id}/rules/what-if"): Rule(CHANNEL_STAFF,
+                                                                          other=NOT_FOUND),
     # A broker refers to any project; what they may read is their own.
     ("POST", "/api/v1/channel/referrals"): Rule(frozenset({"broker"})),
     ("GET", "/api/v1/channel/referrals"): Rule(REFERRAL_READERS, other=EMPTY),
@@ -257,6 +263,12 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/v1/channel/projects/{project_id}/cooperation"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/cooperation", None,
         {"agency_ids": []}),
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/attribution",
+        {"referral_id": c.channel[s]["referral"]}, None),
+    ("POST", "/api/v1/channel/projects/{project_id}/rules/what-if"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/rules/what-if", None,
+        {"rules": {}, "days": 30}),
     ("POST", "/api/v1/channel/referrals"): lambda c, s: (
         "/api/v1/channel/referrals", None,
         {"project_id": c.sales(s).project_id, "phone": "13655550000", "name": "矩阵客户"}),

@@ -8,6 +8,13 @@ export interface MenuItem {
   path: string
   title: string
   icon: Component
+  group?: string
+}
+
+/** A run of menu items: under a group title, or not grouped. */
+export interface MenuSection {
+  group?: string
+  items: MenuItem[]
 }
 
 /** The side menu: routes marked `menu` whose permission the user holds, in order. */
@@ -23,10 +30,24 @@ export function buildMenu(
     if (!menu || typeof route.name !== 'string' || !hasPermission(granted, permission)) continue
     entries.push({
       order: menu.order,
-      item: { name: route.name, path: parentPath + route.path, title: route.meta?.title ?? route.name, icon: menu.icon },
+      item: {
+        name: route.name, path: parentPath + route.path, title: route.meta?.title ?? route.name,
+        icon: menu.icon, group: menu.group,
+      },
     })
   }
   return entries.sort((a, b) => a.order - b.order).map((e) => e.item)
+}
+
+/** The menu cut into sections: consecutive items of one group share its title. */
+export function menuSections(items: readonly MenuItem[]): MenuSection[] {
+  const sections: MenuSection[] = []
+  for (const item of items) {
+    const last = sections[sections.length - 1]
+    if (last && item.group !== undefined && last.group === item.group) last.items.push(item)
+    else sections.push({ group: item.group, items: [item] })
+  }
+  return sections
 }
 
 export interface Crumb {

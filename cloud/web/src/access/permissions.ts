@@ -19,6 +19,14 @@ export const Perm = {
   FOLLOW_UP_READ: 'sales:followup:read',
   SYNC_READ: 'sync:site:read',
   PRIVACY_REQUEST: 'privacy:request:manage',
+  AGENCY_READ: 'channel:agency:read',
+  AGENCY_MANAGE: 'channel:agency:manage',
+  BROKER_READ: 'channel:broker:read',
+  BROKER_MANAGE: 'channel:broker:manage',
+  CHANNEL_RULES_READ: 'channel:rules:read',
+  CHANNEL_RULES_PUBLISH: 'channel:rules:publish',
+  REFERRAL_READ: 'channel:referral:read',
+  ATTRIBUTION_READ: 'channel:attribution:read',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

@@ -3,6 +3,8 @@ import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
 
+import { channelRoutes } from './channelRoutes'
+
 // Every page is its own chunk: the first screen (login) loads none of them.
 export const consoleChildren: RouteRecordRaw[] = [
   {
@@ -52,6 +54,7 @@ export const consoleChildren: RouteRecordRaw[] = [
     component: () => import('@/views/audit/AuditView.vue'),
     meta: { title: '审计日志', permission: Perm.AUDIT_READ, menu: { icon: Document, order: 50 } },
   },
+  ...channelRoutes,
   {
     path: '403',
     name: 'forbidden',

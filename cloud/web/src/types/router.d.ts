@@ -18,7 +18,8 @@ declare module 'vue-router' {
     permission?: PermissionRequirement
     /** The route name of the page this one is reached from: its breadcrumb and menu item. */
     parent?: string
-    /** Shown in the side menu, ordered by `order`, when the user holds `permission`. */
-    menu?: { icon: Component; order: number }
+    /** Shown in the side menu, ordered by `order`, when the user holds `permission`;
+     * items of one `group` are shown together under its title (e.g. 渠道). */
+    menu?: { icon: Component; order: number; group?: string }
   }
 }

@@ -66,6 +66,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.sms_send': '发送登录短信验证码',
   'channel.broker_signup': '经纪人注册（邀请）',
   'channel.wechat_bind': '微信绑定经纪人手机号',
+  'channel.attribution_view': '查看判客依据',
+  'channel.rules_what_if': '渠道规则模拟',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
@@ -165,6 +167,13 @@ export const AUDIT_DETAIL_NAMES: Record<string, string> = {
   phone: '手机号',
   consultant_id: '置业顾问',
   first_visit: '仅首访',
+  // 判客依据 and 规则模拟.
+  by: '查询方式',
+  customers: '客户数',
+  referral_id: '报备编号',
+  checked: '回放客户数',
+  changed: '变化客户数',
+  version: '规则版本',
 }
 
 /** Codes that appear as detail values (reasons, fields, paths). */
@@ -183,6 +192,8 @@ export const AUDIT_VALUE_NAMES: Record<string, string> = {
   success: '成功',
   failure: '失败',
   denied: '越权被拒',
+  referral: '报备',
+  customer: '客户',
 }
 
 /** Groups for the event filter: a prefix matches every event under it. */
@@ -233,12 +244,4 @@ export const RECORDED_VIA_NAMES: Record<string, string> = {
 /** The name for a code, or the code itself when it has none. */
 export function labelOf(names: Record<string, string>, code: string): string {
   return names[code] ?? code
-}
-
-/** A channel referral's state (报备状态), as the broker and channel staff read it. */
-export const REFERRAL_STATE_NAMES: Record<string, string> = {
-  pending: '待确认',
-  confirmed: '有效',
-  invalid: '无效',
-  expired: '已失效',
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RouteRecordRaw } from 'vue-router'
 
-import { breadcrumbs, buildMenu } from '../menu'
+import { breadcrumbs, buildMenu, menuSections } from '../menu'
 import { Perm, hasPermission } from '../permissions'
 
 const Icon = { name: 'Icon', render: () => null }
@@ -34,6 +34,24 @@ describe('permissions', () => {
       ['/dashboard', '首页'], ['/visits', '到访记录'], ['/users', '用户与角色'],
     ])
     expect(buildMenu(routes, new Set())).toEqual([])
+  })
+})
+
+describe('menu sections', () => {
+  it('puts consecutive items of a group under its title', () => {
+    const item = (name: string, group?: string) => ({ name, path: `/${name}`, title: name, icon: Icon, group })
+    const sections = menuSections([item('a'), item('b'), item('c', '渠道'), item('d', '渠道'), item('e')])
+    expect(sections.map((s) => [s.group, s.items.map((i) => i.name)])).toEqual([
+      [undefined, ['a']], [undefined, ['b']], ['渠道', ['c', 'd']], [undefined, ['e']],
+    ])
+  })
+
+  it('carries the group of a route into the menu', () => {
+    const grouped: RouteRecordRaw[] = [{
+      path: 'channel/rules', name: 'rules', component: page,
+      meta: { title: '渠道规则', permission: Perm.CHANNEL_RULES_READ, menu: { icon: Icon, order: 60, group: '渠道' } },
+    }]
+    expect(buildMenu(grouped, new Set([Perm.CHANNEL_RULES_READ]))[0]?.group).toBe('渠道')
   })
 })
 

@@ -1,0 +1,51 @@
+"""Routes of 判客依据 (why a customer is owned) and 规则模拟 (what-if of a rule change):
+channel staff of the project's site only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from cloud.channel import explain, scopes, whatif
+from cloud.channel.errors import ProjectNotFound
+from cloud.channel.judging_schemas import AttributionOut, WhatIfIn, WhatIfOut
+from cloud.db import SessionDep
+from cloud.identity.deps import Principal, SettingsDep, authorize
+from cloud.identity.permissions import Perm
+from shared.bounds import DB_INT_MAX, IdPath
+from shared.timeutil import utcnow
+
+router = APIRouter(prefix="/channel", tags=["channel 渠道与报备"])
+
+AttributionReader = Annotated[Principal, Depends(authorize(Perm.ATTRIBUTION_READ))]
+RulesReader = Annotated[Principal, Depends(authorize(Perm.CHANNEL_RULES_READ))]
+OptionalId = Annotated[int | None, Query(ge=1, le=DB_INT_MAX)]
+
+
+@router.get("/projects/{project_id}/attribution", response_model=AttributionOut,
+            summary="判客依据：客户为何归属某渠道——报备、到访、跟进、规则版本与每一步的判定"
+                    "（按完整手机号、报备或客户查询；每次查询记入审计）")
+def attribution(
+    project_id: IdPath, session: SessionDep, principal: AttributionReader,
+    settings: SettingsDep,
+    phone: Annotated[str | None, Query(min_length=1, max_length=40,
+                                       description="完整手机号（经盲索引查找）")] = None,
+    referral_id: OptionalId = None, customer_id: OptionalId = None,
+) -> AttributionOut:
+    if not scopes.sees_project(session, principal, project_id):
+        raise ProjectNotFound()
+    return explain.explain(session, principal=principal, settings=settings,
+                           project_id=project_id, as_of=utcnow(),
+                           lookup=explain.Lookup(phone, referral_id, customer_id))
+
+
+@router.post("/projects/{project_id}/rules/what-if", response_model=WhatIfOut,
+             summary="规则模拟：拟议规则回放最近 N 天，列出归属或报备状态会变化的客户（不保存）")
+def what_if(project_id: IdPath, body: WhatIfIn, session: SessionDep, principal: RulesReader,
+            settings: SettingsDep) -> WhatIfOut:
+    if not scopes.sees_project(session, principal, project_id):
+        raise ProjectNotFound()
+    return whatif.what_if(session, principal=principal, settings=settings,
+                          project_id=project_id, parameters=body.rules, days=body.days,
+                          as_of=utcnow())

@@ -1,0 +1,53 @@
+import { Finished, Guide, List, OfficeBuilding, Stamp, User } from '@element-plus/icons-vue'
+import type { Component } from 'vue'
+import type { RouteRecordRaw } from 'vue-router'
+
+import { type PermissionCode, Perm } from '@/access/permissions'
+
+/**
+ * The 渠道 (channel) area of the console. Its pages are for channel staff (channel
+ * managers, HQ): they also need the project list, which outside sellers (brokers, agency
+ * admins: they use the broker H5) do not have.
+ */
+export const CHANNEL_GROUP = '渠道'
+const staff = (permission: PermissionCode): PermissionCode[] => [permission, Perm.PROJECT_READ]
+const menu = (icon: Component, order: number) => ({ icon, order, group: CHANNEL_GROUP })
+
+export const channelRoutes: RouteRecordRaw[] = [
+  {
+    path: 'channel/agencies',
+    name: 'channel-agencies',
+    component: () => import('@/views/channel/AgenciesView.vue'),
+    meta: { title: '渠道公司', permission: staff(Perm.AGENCY_READ), menu: menu(OfficeBuilding, 60) },
+  },
+  {
+    path: 'channel/brokers',
+    name: 'channel-brokers',
+    component: () => import('@/views/channel/BrokersView.vue'),
+    meta: { title: '经纪人', permission: staff(Perm.BROKER_READ), menu: menu(User, 61) },
+  },
+  {
+    path: 'channel/referrals',
+    name: 'channel-referrals',
+    component: () => import('@/views/channel/ReferralsView.vue'),
+    meta: { title: '报备记录', permission: staff(Perm.REFERRAL_READ), menu: menu(List, 62) },
+  },
+  {
+    path: 'channel/rules',
+    name: 'channel-rules',
+    component: () => import('@/views/channel/RulesView.vue'),
+    meta: { title: '渠道规则', permission: staff(Perm.CHANNEL_RULES_READ), menu: menu(Stamp, 63) },
+  },
+  {
+    path: 'channel/attribution',
+    name: 'channel-attribution',
+    component: () => import('@/views/channel/AttributionView.vue'),
+    meta: { title: '判客依据', permission: staff(Perm.ATTRIBUTION_READ), menu: menu(Guide, 64) },
+  },
+  {
+    path: 'channel/what-if',
+    name: 'channel-what-if',
+    component: () => import('@/views/channel/WhatIfView.vue'),
+    meta: { title: '规则模拟', permission: staff(Perm.CHANNEL_RULES_READ), menu: menu(Finished, 65) },
+  },
+]
