@@ -27,6 +27,7 @@ export const Perm = {
   CHANNEL_RULES_PUBLISH: 'channel:rules:publish',
   REFERRAL_READ: 'channel:referral:read',
   ATTRIBUTION_READ: 'channel:attribution:read',
+  REFERRAL_REVIEW: 'channel:referral:review',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

@@ -10,6 +10,8 @@ export interface Agency {
   name: string
   status: AgencyStatus
   rating: number | null
+  /** 渠道团队: the rule set's team overrides apply to its referrals. */
+  team: string | null
   invite_code: string
   created_at: IsoDateTime
   updated_at: IsoDateTime
@@ -211,4 +213,13 @@ export const channelApi = {
     http.get<Attribution>(`${base}/projects/${projectId}/attribution`, { ...lookup }),
   whatIf: (projectId: number, rules: RuleParameters, days: number) =>
     http.post<WhatIf>(`${base}/projects/${projectId}/rules/what-if`, { rules, days }),
+  /** The developer's review of a referral waiting for one (报备审核). */
+  review: (referralId: number, approved: boolean, comment: string) =>
+    http.post<Referral>(`${base}/referrals/${referralId}/review`, { approved, comment }),
+  /** The agencies that cooperate on a project; none: open to every agency. */
+  cooperation: (projectId: number) =>
+    http.get<{ project_id: number; agency_ids: number[] }>(`${base}/projects/${projectId}/cooperation`),
+  setCooperation: (projectId: number, agencyIds: number[]) =>
+    http.put<{ project_id: number; agency_ids: number[] }>(`${base}/projects/${projectId}/cooperation`,
+      { agency_ids: agencyIds }),
 }
