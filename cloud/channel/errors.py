@@ -53,3 +53,23 @@ class IdempotencyKeyReused(Conflict):
 class RulesInvalid(ValidationFailed):
     code = "channel_rules_invalid"
     title = "渠道规则不合法"
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+    title = "渠道活动不存在"
+
+
+class CampaignInvalid(ValidationFailed):
+    code = "campaign_invalid"
+    title = "渠道活动不合法"
+
+
+class CampaignOutsideScope(Forbidden):
+    code = "campaign_outside_scope"
+    title = "该活动包含您无权管理的项目"
+
+
+class ProfileInvalid(ValidationFailed):
+    code = "project_profile_invalid"
+    title = "项目资料不合法"

@@ -49,6 +49,11 @@ class Perm(StrEnum):
     CHANNEL_RULES_PUBLISH = "channel:rules:publish"
     REFERRAL_CREATE = "channel:referral:create"
     REFERRAL_READ = "channel:referral:read"
+    # The broker H5: their own status, the projects they may refer to, their customers.
+    BROKER_PORTAL = "channel:portal:read"
+    # Project profiles shown to brokers (区域, price band, layouts, cooperation terms).
+    PROJECT_PROFILE_MANAGE = "channel:profile:manage"
+    CAMPAIGN_MANAGE = "channel:campaign:manage"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -78,7 +83,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ,
          Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
-         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ}
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.PROJECT_PROFILE_MANAGE,
+         Perm.CAMPAIGN_MANAGE}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -94,13 +100,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "privacy_officer": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.PRIVACY_REQUEST}),
     # Outside sellers: no site data, only their own referrals (an agency admin: the
     # agency's, and approving its brokers).
-    "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ}),
+    "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ,
+                         Perm.BROKER_PORTAL}),
     "agency_admin": frozenset({Perm.BROKER_JOIN, Perm.AGENCY_READ, Perm.BROKER_READ,
                                Perm.BROKER_MANAGE, Perm.REFERRAL_READ}),
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
-         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ}
+         Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.PROJECT_PROFILE_MANAGE,
+         Perm.CAMPAIGN_MANAGE}
     ),
 }
 
