@@ -151,12 +151,18 @@ def update(session: Session, *, principal: Principal, campaign_id: int,
         campaign.status = data.status
     campaign.updated_at = now
     session.flush()
-    action = {"published": "channel.campaign_publish", "ended": "channel.campaign_end"}.get(
-        campaign.status if moved else "", "channel.campaign_update")
-    audit_service.record(session, action=action, principal=principal,
-                         object_type="channel_campaign", object_id=str(campaign_id),
-                         detail={"title": campaign.title, "status": campaign.status,
-                                 "changed": sorted(changes), "project_ids": current})
+    detail = {"title": campaign.title, "status": campaign.status,
+              "changed": sorted(changes), "project_ids": current}
+    target = str(campaign_id)
+    if moved and campaign.status == "published":
+        audit_service.record(session, action="channel.campaign_publish", principal=principal,
+                             object_type="channel_campaign", object_id=target, detail=detail)
+    elif moved:
+        audit_service.record(session, action="channel.campaign_end", principal=principal,
+                             object_type="channel_campaign", object_id=target, detail=detail)
+    else:
+        audit_service.record(session, action="channel.campaign_update", principal=principal,
+                             object_type="channel_campaign", object_id=target, detail=detail)
     return out(campaign, current)
 
 
