@@ -19,6 +19,8 @@ export const Perm = {
   FOLLOW_UP_READ: 'sales:followup:read',
   SYNC_READ: 'sync:site:read',
   PRIVACY_REQUEST: 'privacy:request:manage',
+  CAMPAIGN_MANAGE: 'channel:campaign:manage',
+  PROJECT_PROFILE_MANAGE: 'channel:profile:manage',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

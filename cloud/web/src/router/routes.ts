@@ -1,4 +1,4 @@
-import { DataLine, Document, Lock, Monitor, Odometer, User } from '@element-plus/icons-vue'
+import { DataLine, Document, Lock, Monitor, Odometer, OfficeBuilding, Promotion, User } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
@@ -51,6 +51,18 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'audit',
     component: () => import('@/views/audit/AuditView.vue'),
     meta: { title: '审计日志', permission: Perm.AUDIT_READ, menu: { icon: Document, order: 50 } },
+  },
+  {
+    path: 'channel/campaigns',
+    name: 'channel-campaigns',
+    component: () => import('@/views/channel/campaigns/CampaignsView.vue'),
+    meta: { title: '渠道活动', permission: Perm.CAMPAIGN_MANAGE, menu: { icon: Promotion, order: 64 } },
+  },
+  {
+    path: 'channel/profiles',
+    name: 'channel-profiles',
+    component: () => import('@/views/channel/profiles/ProjectProfilesView.vue'),
+    meta: { title: '项目资料', permission: Perm.PROJECT_PROFILE_MANAGE, menu: { icon: OfficeBuilding, order: 65 } },
   },
   {
     path: '403',
