@@ -5,7 +5,7 @@ project's sites get 404 or an empty list), the campaign lifecycle and its audit.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import httpx
@@ -13,7 +13,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
+from cloud.channel.portal import summary
+from cloud.channel.rules import defaults
 from cloud.settings import CloudSettings
+from shared.attribution.rules import ClockWindow
 from shared.events import VISIT_REGISTERED
 from shared.timeutil import utcnow
 from tests.cloud import signed_in
@@ -233,3 +236,60 @@ def test_a_pending_broker_sees_their_state_and_no_projects(
     active = api.get(f"{URL}/broker/me", headers=signed_in(api, "broker_a1")).json()
     assert active["can_refer"] is True and active["kind"] == "agency"
     assert api.get(f"{URL}/broker/me", headers=signed_in(api, "cm_a")).status_code == 403
+
+
+def test_hostile_and_malformed_input_is_refused_with_codes(api: TestClient,
+                                                           cw: ChannelWorld) -> None:
+    a = cw.project("site-a")
+    for body in ({"layouts": [f"户型{n}" for n in range(13)]},
+                 {"layouts": ["三室", "三室"]},
+                 {"layouts": ["长" * 21]},
+                 {"price_min_yuan": 2**31},
+                 {"cooperation": "条" * 2001},
+                 {"district": "区", "owner": "x"}):
+        refused = _profile(api, "cm_a", a, **body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.json()["code"], body
+    cm_a = signed_in(api, "cm_a")
+    missing = api.post(f"{URL}/campaigns", headers=cm_a, json={
+        "title": "无此项目", "starts_at": utcnow().isoformat(),
+        "ends_at": (utcnow() + timedelta(days=1)).isoformat(), "project_ids": [999_999]})
+    assert missing.status_code == 404 and missing.json()["code"] == "project_not_found"
+    assert api.post(f"{URL}/campaigns", headers=cm_a, json={
+        "title": "题" * 101, "starts_at": utcnow().isoformat(),
+        "ends_at": (utcnow() + timedelta(days=1)).isoformat(),
+        "project_ids": [a]}).status_code == 422
+    # A filter is a value, never SQL; staff routes stay closed to brokers.
+    broker = signed_in(api, "broker_a1")
+    injected = api.get(f"{URL}/broker/projects", headers=broker,
+                       params={"district": "' OR '1'='1", "layout": "'; DROP TABLE x; --"})
+    assert injected.status_code == 200 and injected.json() == []
+    assert api.get(f"{URL}/campaigns", headers=broker).status_code == 403
+    assert api.get(f"{URL}/projects/{a}/profile", headers=broker).status_code == 403
+
+
+def test_moving_a_campaign_to_other_projects_keeps_it_in_scope(
+    api: TestClient, cw: ChannelWorld
+) -> None:
+    a, b = cw.project("site-a"), cw.project("site-b")
+    both = _campaign(api, "hqadmin", [a])
+    moved = api.patch(f"{URL}/campaigns/{both['id']}", headers=signed_in(api, "hqadmin"),
+                      json={"project_ids": [b, b]})
+    assert moved.status_code == 200 and moved.json()["project_ids"] == [b]
+    assert api.get(f"{URL}/campaigns/{both['id']}",
+                   headers=signed_in(api, "cm_a")).status_code == 404
+    taken = api.patch(f"{URL}/campaigns/{both['id']}", headers=signed_in(api, "cm_b"),
+                      json={"project_ids": [a]})
+    assert taken.status_code == 404  # cm_b may not move it onto site A's project
+
+
+def test_a_fixed_clock_window_is_told_as_a_time_of_day() -> None:
+    rules = defaults(1).model_copy(update={
+        "referral_protection": ClockWindow(until=time(23, 59), days=0)})
+    told = summary(rules)
+    assert told.referral_protection_hours is None
+    assert told.referral_protection_text == "报备当天 23:59 前到访"
+    later = summary(rules.model_copy(update={
+        "referral_protection": ClockWindow(until=time(18, 0), days=2)}))
+    assert later.referral_protection_text == "报备后第 2 天 18:00 前到访"
+    assert summary(defaults(1)).referral_protection_hours == 72
