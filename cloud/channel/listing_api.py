@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlmodel import Session
 
 from cloud.channel import campaigns, portal, profiles, scopes
-from cloud.channel.errors import ProjectNotFound
 from cloud.channel.listing_schemas import (
     BrokerCustomerOut,
     BrokerMeOut,
@@ -66,15 +64,10 @@ def broker_campaigns(session: SessionDep, principal: BrokerSelf) -> list[Campaig
     return portal.broker_campaigns(session, principal=principal)
 
 
-def _visible_project(session: Session, principal: Principal, project_id: int) -> None:
-    if not scopes.sees_project(session, principal, project_id):
-        raise ProjectNotFound()
-
-
 @router.get("/projects/{project_id}/profile", response_model=ProfileOut,
             summary="项目资料（经纪人端展示）")
 def get_profile(project_id: IdPath, session: SessionDep, principal: RulesReader) -> ProfileOut:
-    _visible_project(session, principal, project_id)
+    scopes.require_project(session, principal, project_id)
     return profiles.read(session, project_id)
 
 
@@ -82,7 +75,7 @@ def get_profile(project_id: IdPath, session: SessionDep, principal: RulesReader)
             summary="编辑项目资料：区域、价格带、户型、合作条款")
 def put_profile(project_id: IdPath, body: ProfileIn, session: SessionDep,
                 principal: ProfileEditor) -> ProfileOut:
-    _visible_project(session, principal, project_id)
+    scopes.require_project(session, principal, project_id)
     return profiles.write(session, principal=principal, project_id=project_id, data=body)
 
 
