@@ -293,3 +293,20 @@ def test_a_fixed_clock_window_is_told_as_a_time_of_day() -> None:
         "referral_protection": ClockWindow(until=time(18, 0), days=2)}))
     assert later.referral_protection_text == "报备后第 2 天 18:00 前到访"
     assert summary(defaults(1)).referral_protection_hours == 72
+
+
+def test_a_masked_referral_is_listed_without_visits(
+    api: TestClient, cw: ChannelWorld, db: Session, settings: CloudSettings
+) -> None:
+    a = cw.project("site-a")
+    assert api.post(f"{URL}/projects/{a}/rules", headers=signed_in(api, "cm_a"),
+                    json={"rules": {"phone_policy": "3+4"}}).status_code == 201
+    masked = refer(api, signed_in(api, "broker_a1"), a, "135****9999", name="周")
+    assert masked.status_code == 201, masked.text
+    site = cw.sales["site-a"]
+    apply(db, settings, "site-a", [envelope(site.key, "site-a", site.next_seq(),
+                                            VISIT_REGISTERED, {
+        "visit_id": str(uuid.uuid4()), "project_id": a, "phone": "13500009999",
+        "party_size": 1, "consultant_id": cw.sales["consult_a"]})])
+    [row] = api.get(f"{URL}/broker/customers", headers=signed_in(api, "broker_a1")).json()
+    assert row["phone_masked"] == "135****9999" and row["visits"] == []

@@ -1,4 +1,5 @@
-"""Migration 0014_channel builds the channel tables exactly as the models declare them."""
+"""Migrations 0014_channel and 0016_channel_h5 build the channel tables exactly as the
+models declare them."""
 
 from __future__ import annotations
 
