@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 # The web apps: each folder is an npm project whose `npm run build` writes dist/.
-WEB_APPS := $(wildcard cloud/web/package.json edge_agent/web/*/package.json)
+WEB_APPS := $(wildcard cloud/web/package.json cloud/h5/package.json edge_agent/web/*/package.json)
 
 .PHONY: demo test lint audit-deps bench manual install system-deps services web browser clean
 

@@ -294,6 +294,7 @@ def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: boo
     table.add_row("总部控制台（电脑浏览器）", f"{cloud}/console/")
     table.add_row("前台登记（平板，设置链接见下方）", f"{edge}/kiosk/")
     table.add_row("顾问助手 PWA（手机）", f"{edge}/pwa/")
+    table.add_row("经纪人 H5（手机）", f"{cloud}/h5/")
     table.add_row("云端 API 文档", f"{cloud}/api/v1/docs")
     table.add_row("案场设备 API 文档", f"{edge}/api/v1/docs")
     table.add_row("云端健康检查", f"{cloud}/readyz")

@@ -19,6 +19,7 @@ from cloud.catalog.api import router as catalog_router
 from cloud.channel.api import router as channel_router
 from cloud.channel.judging_api import router as judging_router
 from cloud.channel.limits import from_settings as referral_limiter
+from cloud.channel.listing_api import router as channel_listing_router
 from cloud.channel.signin.api import parts as sign_in_parts
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
@@ -45,6 +46,8 @@ API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
 # Built by `make web` (npm ci && vite build in cloud/web); absent in a bare checkout.
 CONSOLE_DIST = Path(__file__).parent / "web" / "dist"
+# The brokers' mobile H5 (cloud/h5), built the same way.
+H5_DIST = Path(__file__).parent / "h5" / "dist"
 
 
 def create_app(settings: CloudSettings | None = None) -> FastAPI:
@@ -111,8 +114,9 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_browser_hardening(app, settings)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
-                   privacy_router, channel_router, judging_router):
+                   privacy_router, channel_router, judging_router, channel_listing_router):
         app.include_router(router, prefix=API_PREFIX)
+    mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):
 
         @app.get("/", include_in_schema=False)

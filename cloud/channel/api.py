@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from sqlmodel import Session
 
 from cloud.channel import cooperation, partners, referrals, review, rules, scopes
-from cloud.channel.errors import BrokerInactive, ProjectNotFound
+from cloud.channel.errors import BrokerInactive
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
 from cloud.channel.models import Agency, Broker, Referral
@@ -128,16 +127,11 @@ def _rule_out(project_id: int, r: RuleSet) -> RuleVersionOut:
                               "version", "effective_from", "project_id"}))
 
 
-def _visible_project(session: Session, principal: Principal, project_id: int) -> None:
-    if not scopes.sees_project(session, principal, project_id):
-        raise ProjectNotFound()
-
-
 @router.get("/projects/{project_id}/rules", response_model=list[RuleVersionOut],
             summary="项目渠道规则的全部版本（未发布过时为默认规则 v1）")
 def list_rules(project_id: IdPath, session: SessionDep,
                principal: RulesReader) -> list[RuleVersionOut]:
-    _visible_project(session, principal, project_id)
+    scopes.require_project(session, principal, project_id)
     return [_rule_out(project_id, r) for r in rules.versions(session, project_id)]
 
 
@@ -145,7 +139,7 @@ def list_rules(project_id: IdPath, session: SessionDep,
              summary="发布新的渠道规则版本")
 def publish_rules(project_id: IdPath, body: RuleVersionIn, session: SessionDep,
                   principal: RulesPublisher) -> RuleVersionOut:
-    _visible_project(session, principal, project_id)
+    scopes.require_project(session, principal, project_id)
     published = rules.publish(session, principal=principal, project_id=project_id,
                               parameters=body.rules, effective_from=body.effective_from)
     return _rule_out(project_id, published)
@@ -155,7 +149,7 @@ def publish_rules(project_id: IdPath, body: RuleVersionIn, session: SessionDep,
             summary="项目的合作渠道公司（空：对所有渠道公司开放）")
 def get_cooperation(project_id: IdPath, session: SessionDep,
                     principal: RulesReader) -> CooperationOut:
-    _visible_project(session, principal, project_id)
+    scopes.require_project(session, principal, project_id)
     return CooperationOut(project_id=project_id,
                           agency_ids=cooperation.agencies_of(session, project_id))
 
@@ -164,7 +158,7 @@ def get_cooperation(project_id: IdPath, session: SessionDep,
             summary="设置项目的合作渠道公司：只有列出的渠道公司的经纪人可报备（个人推荐人不限）")
 def set_cooperation(project_id: IdPath, body: CooperationIn, session: SessionDep,
                     principal: AgencyManager) -> CooperationOut:
-    _visible_project(session, principal, project_id)
+    scopes.require_project(session, principal, project_id)
     return CooperationOut(project_id=project_id, agency_ids=cooperation.replace(
         session, principal=principal, project_id=project_id, agency_ids=body.agency_ids))
 

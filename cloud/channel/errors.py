@@ -78,3 +78,23 @@ class CustomerNotFound(NotFound):
 class LookupInvalid(ValidationFailed):
     code = "attribution_lookup_invalid"
     title = "请输入完整手机号，或选择一条报备、一位客户（三者只填一个）"
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+    title = "渠道活动不存在"
+
+
+class CampaignInvalid(ValidationFailed):
+    code = "campaign_invalid"
+    title = "渠道活动不合法"
+
+
+class CampaignOutsideScope(Forbidden):
+    code = "campaign_outside_scope"
+    title = "该活动包含您无权管理的项目"
+
+
+class ProfileInvalid(ValidationFailed):
+    code = "project_profile_invalid"
+    title = "项目资料不合法"

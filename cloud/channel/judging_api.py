@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from cloud.channel import explain, scopes, whatif
-from cloud.channel.errors import ProjectNotFound
 from cloud.channel.judging_schemas import AttributionOut, WhatIfIn, WhatIfOut
 from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
@@ -33,8 +32,7 @@ def attribution(
                                        description="完整手机号（经盲索引查找）")] = None,
     referral_id: OptionalId = None, customer_id: OptionalId = None,
 ) -> AttributionOut:
-    if not scopes.sees_project(session, principal, project_id):
-        raise ProjectNotFound()
+    scopes.require_project(session, principal, project_id)
     return explain.explain(session, principal=principal, settings=settings,
                            project_id=project_id, as_of=utcnow(),
                            lookup=explain.Lookup(phone, referral_id, customer_id))
@@ -44,8 +42,7 @@ def attribution(
              summary="规则模拟：拟议规则回放最近 N 天，列出归属或报备状态会变化的客户（不保存）")
 def what_if(project_id: IdPath, body: WhatIfIn, session: SessionDep, principal: RulesReader,
             settings: SettingsDep) -> WhatIfOut:
-    if not scopes.sees_project(session, principal, project_id):
-        raise ProjectNotFound()
+    scopes.require_project(session, principal, project_id)
     return whatif.what_if(session, principal=principal, settings=settings,
                           project_id=project_id, parameters=body.rules, days=body.days,
                           as_of=utcnow())

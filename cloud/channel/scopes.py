@@ -9,6 +9,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from cloud.catalog.models import Project
+from cloud.channel.errors import ProjectNotFound
 from cloud.channel.models import Broker, Referral
 from cloud.identity.deps import Principal
 
@@ -58,3 +59,9 @@ def referral_scope(session: Session, principal: Principal) -> ColumnElement[bool
         if own is not None:
             clauses.append(col(Referral.broker_id) == own.id)
     return or_(*clauses) if clauses else false()
+
+
+def require_project(session: Session, principal: Principal, project_id: int) -> None:
+    """A project outside the caller's sites is not revealed to exist (404)."""
+    if not sees_project(session, principal, project_id):
+        raise ProjectNotFound()

@@ -55,6 +55,11 @@ class Perm(StrEnum):
     INVITE_SHARE = "channel:invite:share"
     # 判客依据: why a customer is owned, looked up by their number (audited).
     ATTRIBUTION_READ = "channel:attribution:read"
+    # The broker H5: their own status, the projects they may refer to, their customers.
+    BROKER_PORTAL = "channel:portal:read"
+    # Project profiles shown to brokers (区域, price band, layouts, cooperation terms).
+    PROJECT_PROFILE_MANAGE = "channel:profile:manage"
+    CAMPAIGN_MANAGE = "channel:campaign:manage"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -85,7 +90,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ,
          Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
-         Perm.ATTRIBUTION_READ}
+         Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -102,14 +107,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Outside sellers: no site data, only their own referrals (an agency admin: the
     # agency's, and approving its brokers).
     "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ,
-                         Perm.INVITE_SHARE}),
+                         Perm.INVITE_SHARE, Perm.BROKER_PORTAL}),
     "agency_admin": frozenset({Perm.BROKER_JOIN, Perm.AGENCY_READ, Perm.BROKER_READ,
                                Perm.BROKER_MANAGE, Perm.REFERRAL_READ, Perm.INVITE_SHARE}),
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
-         Perm.ATTRIBUTION_READ}
+         Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE}
     ),
 }
 

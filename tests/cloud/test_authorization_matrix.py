@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from cloud.channel.listing_models import Campaign, CampaignProject
 from cloud.identity.models import User
 from cloud.main import create_app
 from cloud.settings import CloudSettings
@@ -142,6 +143,20 @@ RULES: dict[tuple[str, str], Rule] = {
     # (test_route_permissions.ANONYMOUS_ROUTES).
     ("GET", "/api/v1/channel/invites/mine"): Rule(OUTSIDERS),
     ("GET", "/api/v1/channel/invites/mine/poster.png"): Rule(OUTSIDERS),
+    # The broker H5: the caller's own broker row, projects open to every active broker.
+    ("GET", "/api/v1/channel/broker/me"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/projects"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/customers"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/campaigns"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/projects/{project_id}/profile"): Rule(CHANNEL_STAFF,
+                                                                   other=NOT_FOUND),
+    ("PUT", "/api/v1/channel/projects/{project_id}/profile"): Rule(CHANNEL_STAFF,
+                                                                   other=NOT_FOUND),
+    ("GET", "/api/v1/channel/campaigns"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("POST", "/api/v1/channel/campaigns"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("GET", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("PATCH", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF,
+                                                              other=NOT_FOUND),
 }
 
 
@@ -173,6 +188,12 @@ def _follow_up(ctx: Ctx, side: str) -> Request:
             "reached": True, "note": "矩阵测试",
             "occurred_at": (utcnow() - timedelta(minutes=1)).isoformat()}
     return "/api/v1/follow-ups", None, body
+
+
+def _campaign_body(project_id: int) -> dict[str, Any]:
+    now = utcnow()
+    return {"title": "矩阵活动", "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(days=7)).isoformat(), "project_ids": [project_id]}
 
 
 REQUESTS: dict[tuple[str, str], Builder] = {
@@ -283,6 +304,26 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "/api/v1/channel/invites/mine", None, None),
     ("GET", "/api/v1/channel/invites/mine/poster.png"): lambda c, s: (
         "/api/v1/channel/invites/mine/poster.png", None, None),
+    ("GET", "/api/v1/channel/broker/me"): lambda c, s: ("/api/v1/channel/broker/me", None, None),
+    ("GET", "/api/v1/channel/broker/projects"): lambda c, s: (
+        "/api/v1/channel/broker/projects", None, None),
+    ("GET", "/api/v1/channel/broker/customers"): lambda c, s: (
+        "/api/v1/channel/broker/customers", None, None),
+    ("GET", "/api/v1/channel/broker/campaigns"): lambda c, s: (
+        "/api/v1/channel/broker/campaigns", None, None),
+    ("GET", "/api/v1/channel/projects/{project_id}/profile"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/profile", None, None),
+    ("PUT", "/api/v1/channel/projects/{project_id}/profile"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/profile", None,
+        {"district": "矩阵区"}),
+    ("GET", "/api/v1/channel/campaigns"): lambda c, s: (
+        "/api/v1/channel/campaigns", {"project_id": c.sales(s).project_id}, None),
+    ("POST", "/api/v1/channel/campaigns"): lambda c, s: (
+        "/api/v1/channel/campaigns", None, _campaign_body(c.sales(s).project_id)),
+    ("GET", "/api/v1/channel/campaigns/{campaign_id}"): lambda c, s: (
+        f"/api/v1/channel/campaigns/{c.channel[s]['campaign']}", None, None),
+    ("PATCH", "/api/v1/channel/campaigns/{campaign_id}"): lambda c, s: (
+        f"/api/v1/channel/campaigns/{c.channel[s]['campaign']}", None, {"title": "矩阵活动"}),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})
@@ -352,8 +393,23 @@ def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
         answer = refer(client, headers, world[site].project_id, "13655551111")
         assert answer.status_code == 201, answer.text
         ids[side] = answer.json()["id"]
+    campaigns = {side: _add_campaign(db, creator, world[site].project_id)
+                 for side, site in ((OWN, "site-a"), (OTHER, "site-b"))}
     return {side: {"agency": (own if side == OWN else other).id or 0, "broker": broker.id or 0,
-                   "referral": ids[side]} for side in (OWN, OTHER)}
+                   "referral": ids[side], "campaign": campaigns[side]}
+            for side in (OWN, OTHER)}
+
+
+def _add_campaign(db: Session, creator: int, project_id: int) -> int:
+    now = utcnow()
+    campaign = Campaign(title="矩阵活动", starts_at=now, ends_at=now + timedelta(days=7),
+                        created_by=creator)
+    db.add(campaign)
+    db.flush()
+    assert campaign.id is not None
+    db.add(CampaignProject(campaign_id=campaign.id, project_id=project_id))
+    db.commit()
+    return campaign.id
 
 
 def _user_id(db: Session, username: str) -> int:

@@ -1,4 +1,4 @@
-"""Migrations 0014_channel and 0015_broker_sign_in build the channel tables exactly as the
+"""Migrations 0014_channel to 0021_channel_cooperation build the channel tables exactly as the
 models declare them."""
 
 from __future__ import annotations
@@ -8,7 +8,10 @@ from sqlalchemy.engine import Engine
 from tests.cloud.migration_drift import drift
 
 CHANNEL_TABLES = frozenset({"channel_agency", "channel_broker", "channel_rule_version",
-                            "channel_referral", "channel_wechat_identity"})
+                            "channel_referral", "channel_wechat_identity",
+                            "channel_project_profile", "channel_campaign",
+                            "channel_campaign_project", "channel_referral_review",
+                            "channel_cooperation"})
 
 
 def test_models_and_migration_agree(engine: Engine) -> None:

@@ -35,6 +35,9 @@ ANONYMOUS_ROUTES = frozenset({
     ("GET", "/"),
     ("GET", "/console"),
     ("GET", "/console/{path:path}"),
+    # The brokers' H5, likewise static (its API calls are checked).
+    ("GET", "/h5"),
+    ("GET", "/h5/{path:path}"),
     # The interactive API docs page (bundled Swagger UI; every call it makes is checked).
     ("GET", "/api/v1/docs"),
     ("GET", "/api/v1/docs/init.js"),

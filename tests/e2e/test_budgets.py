@@ -43,6 +43,8 @@ APPS = [
            lambda s: s.edge_url + "/kiosk/", "kiosk"),
     WebApp("consultant PWA 顾问助手", ROOT / "edge_agent" / "web" / "pwa",
            lambda s: s.edge_url + "/pwa/", "phone"),
+    WebApp("broker H5 经纪人", ROOT / "cloud" / "h5",
+           lambda s: s.cloud_url + "/h5/", "phone"),
 ]
 PRESENT = [a for a in APPS if (a.folder / "package.json").exists()]
 RESULTS: dict[str, tuple[int, int, float]] = {}

@@ -1,7 +1,7 @@
 """channel: teams of agencies (their rule overrides) and the developer's referral reviews
 
 Revision ID: 0020_channel_team_review
-Revises: 0015_broker_sign_in
+Revises: 0016_channel_h5
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_channel_team_review"
-down_revision: str | None = "0015_broker_sign_in"
+down_revision: str | None = "0016_channel_h5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

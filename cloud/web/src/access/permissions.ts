@@ -28,6 +28,8 @@ export const Perm = {
   REFERRAL_READ: 'channel:referral:read',
   ATTRIBUTION_READ: 'channel:attribution:read',
   REFERRAL_REVIEW: 'channel:referral:review',
+  CAMPAIGN_MANAGE: 'channel:campaign:manage',
+  PROJECT_PROFILE_MANAGE: 'channel:profile:manage',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

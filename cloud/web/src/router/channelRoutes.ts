@@ -1,4 +1,4 @@
-import { Finished, Guide, List, OfficeBuilding, Stamp, User } from '@element-plus/icons-vue'
+import { Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, User } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { RouteRecordRaw } from 'vue-router'
 
@@ -49,5 +49,17 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-what-if',
     component: () => import('@/views/channel/WhatIfView.vue'),
     meta: { title: '规则模拟', permission: staff(Perm.CHANNEL_RULES_READ), menu: menu(Finished, 65) },
+  },
+  {
+    path: 'channel/campaigns',
+    name: 'channel-campaigns',
+    component: () => import('@/views/channel/campaigns/CampaignsView.vue'),
+    meta: { title: '渠道活动', permission: staff(Perm.CAMPAIGN_MANAGE), menu: menu(Promotion, 66) },
+  },
+  {
+    path: 'channel/profiles',
+    name: 'channel-profiles',
+    component: () => import('@/views/channel/profiles/ProjectProfilesView.vue'),
+    meta: { title: '项目资料', permission: staff(Perm.PROJECT_PROFILE_MANAGE), menu: menu(House, 67) },
   },
 ]

@@ -1,0 +1,98 @@
+export type ReferralState = 'pending' | 'confirmed' | 'invalid' | 'expired'
+export type PhonePolicy = 'full' | '3+4' | '3+6' | 'first9' | 'first7'
+
+export interface TokenOut {
+  access_token: string
+}
+
+export interface BrokerMe {
+  id: number
+  kind: 'agency' | 'referrer'
+  status: 'pending' | 'active' | 'frozen'
+  agency_name: string | null
+  agency_status: string | null
+  phone_masked: string
+  can_refer: boolean
+}
+
+export interface Campaign {
+  id: number
+  title: string
+  requirements: string
+  rewards: string
+  announcement: string
+  starts_at: string
+  ends_at: string
+  project_ids: number[]
+}
+
+export interface RuleSummary {
+  version: number
+  attribution_mode: string
+  referral_protection_hours: number | null
+  referral_protection_text: string
+  visit_protection_days: number
+  lead_time_minutes: number
+  phone_policy: PhonePolicy
+  name_policy: 'full' | 'surname'
+}
+
+export interface BrokerProject {
+  id: number
+  name: string
+  city: string
+  district: string
+  price_min_yuan: number | null
+  price_max_yuan: number | null
+  layouts: string[]
+  cooperation: string
+  rules: RuleSummary
+  campaigns: Campaign[]
+}
+
+export interface ProjectFilter {
+  district?: string
+  price_min?: number
+  price_max?: number
+  layout?: string
+}
+
+export interface Referral {
+  id: number
+  project_id: number
+  phone_masked: string
+  customer_name: string | null
+  state: ReferralState
+  reason_code: string
+  reason: string
+  protection_until: string | null
+  created_at: string
+}
+
+export interface BrokerCustomer extends Referral {
+  project_name: string
+  customer_group: 'individual' | 'corporate'
+  visits: string[]
+}
+
+export interface ReferralQr {
+  token: string
+  qr_text: string
+  expires_at: string
+}
+
+export interface Invites {
+  code: string
+  link: string
+  invited_count: number
+  invited: { display_name: string; joined_at: string }[]
+}
+
+export interface Appeal {
+  id: number
+  referral_id: number
+  reason: string
+  state: string
+  decision?: string | null
+  created_at?: string
+}
