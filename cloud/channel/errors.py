@@ -53,3 +53,8 @@ class IdempotencyKeyReused(Conflict):
 class RulesInvalid(ValidationFailed):
     code = "channel_rules_invalid"
     title = "渠道规则不合法"
+
+
+class ReferralNotLive(Conflict):
+    code = "referral_not_live"
+    title = "该报备已无效或已过保护期，不能生成带看二维码"

@@ -125,6 +125,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/channel/referrals"): Rule(REFERRAL_READERS, other=EMPTY),
     ("GET", "/api/v1/channel/referrals/{referral_id}"): Rule(REFERRAL_READERS,
                                                              other=NOT_FOUND),
+    # Only the broker who owns the referral may have its 扫码带看 code.
+    ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): Rule(frozenset({"broker"}),
+                                                                 other=NOT_FOUND),
 }
 
 
@@ -248,6 +251,8 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "/api/v1/channel/referrals", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/channel/referrals/{referral_id}"): lambda c, s: (
         f"/api/v1/channel/referrals/{c.channel[s]['referral']}", None, None),
+    ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): lambda c, s: (
+        f"/api/v1/channel/referrals/{c.channel[s]['referral']}/qr", None, {}),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})

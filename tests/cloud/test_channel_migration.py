@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 from tests.cloud.migration_drift import drift
 
 CHANNEL_TABLES = frozenset({"channel_agency", "channel_broker", "channel_rule_version",
-                            "channel_referral"})
+                            "channel_referral", "channel_qr_scan"})
 
 
 def test_models_and_migration_agree(engine: Engine) -> None:
