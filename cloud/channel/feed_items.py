@@ -66,7 +66,8 @@ def live_referrals(session: Session, settings: CloudSettings, link: SiteLink
     return {str(r.id): {
         "id": r.id, "project_id": r.project_id, "broker_id": r.broker_id,
         "agency_id": r.agency_id, "state": r.state, "reason_code": r.reason_code,
-        "phone_masked": r.phone_masked, "phone_key": qr.referral_phone_key(settings, index, r),
+        "phone_masked": r.phone_masked, "masked": r.phone_given is not None,
+        "phone_key": qr.referral_phone_key(settings, index, r),
         "rule_version": r.rule_version, "created_at": iso(r.created_at),
         "protection_until": iso(r.protection_until) if r.protection_until else None,
     } for r in rows}
