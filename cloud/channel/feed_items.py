@@ -63,6 +63,8 @@ def live_referrals(session: Session, settings: CloudSettings, link: SiteLink
         or_(col(Referral.protection_until).is_(None), col(Referral.protection_until) > now),
     ).order_by(col(Referral.id))).all()
     index = BlindIndex(site_key(settings, link))
+    # An erased one stays in the list, blanked and inactive, so the appliance's copy of its
+    # masked number goes too.
     return {str(r.id): {
         "id": r.id, "project_id": r.project_id, "broker_id": r.broker_id,
         "agency_id": r.agency_id, "state": r.state, "reason_code": r.reason_code,
@@ -70,6 +72,7 @@ def live_referrals(session: Session, settings: CloudSettings, link: SiteLink
         "phone_key": qr.referral_phone_key(settings, index, r),
         "rule_version": r.rule_version, "created_at": iso(r.created_at),
         "protection_until": iso(r.protection_until) if r.protection_until else None,
+        **({"active": False} if qr.is_erased(r) else {}),
     } for r in rows}
 
 

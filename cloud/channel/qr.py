@@ -52,9 +52,16 @@ def site_index(session: Session, settings: CloudSettings, project_id: int
     return BlindIndex(site_key(settings, link)) if link is not None else None
 
 
+def is_erased(row: Referral) -> bool:
+    """The data subject had the referral's number deleted (cloud/channel/erasure.py)."""
+    return row.phone_enc is None and row.phone_given is None
+
+
 def referral_phone_key(settings: CloudSettings, index: BlindIndex, row: Referral) -> str | None:
     """`pk` of the referral's number: its 3+4 form under the site's key; None for a mask
     that hides those digits (first 7 / first 9): the cloud's engine then judges the number."""
+    if is_erased(row):
+        return None
     given = parse_phone(history.phone_of(settings, row))
     if not visible(given) >= _KEY34:
         return None
@@ -62,7 +69,7 @@ def referral_phone_key(settings: CloudSettings, index: BlindIndex, row: Referral
 
 
 def is_live(row: Referral, now: datetime) -> bool:
-    return row.state in LIVE_STATES and (row.protection_until is None
+    return not is_erased(row) and row.state in LIVE_STATES and (row.protection_until is None
                                          or row.protection_until > now)
 
 
