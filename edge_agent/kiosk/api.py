@@ -114,7 +114,8 @@ async def register_visit(
 
 
 @router.post("/qr/verify", response_model=QrCodeOut,
-             responses={422: {"description": "二维码无效：伪造、过期、已使用或不属于本案场（已记录）"}})
+             responses={422: {"description":
+                               "二维码无效：伪造、过期、已使用或不属于本案场（已记录）"}})
 async def verify_qr(body: QrCodeIn, store: StoreDep, settings: SettingsDep) -> QrCodeOut:
     """Check a broker's 扫码带看 code before registering the visit; the code is used only
     by the registration that carries it."""

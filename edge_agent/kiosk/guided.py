@@ -86,7 +86,7 @@ async def record_refusal(store: Store, settings: EdgeSettings, *, token: str,
     except qr.QrMalformed:
         claims = None
     event = QrRefused(
-        project_id=project_id, code=error.code,  # type: ignore[arg-type]
+        project_id=project_id, code=error.code,
         referral_id=claims.rid if claims else None, broker_id=claims.bid if claims else None,
         key_id=claims.kid if claims else None, nonce=claims.n if claims else None,
         token_sha256=qr.token_digest(token))
@@ -124,7 +124,7 @@ async def use(session: AsyncSession, settings: EdgeSettings, guide: Guide, *,
         visit_id=visit.id, project_id=visit.project_id, referral_id=claims.rid,
         broker_id=claims.bid, key_id=claims.kid, nonce=claims.n,
         expires_at=claims.expires_at, phone=phone,
-        edge_state=edge_state,  # type: ignore[arg-type]
+        edge_state=edge_state,
         edge_reason=edge_reason)
     await outbox.append(session, settings.cipher, event_type=QR_CHECKED_IN,
                         event_id=uuid.uuid4(), occurred_at=now,

@@ -29,11 +29,11 @@ from edge_agent.store.models import (
     Project,
     Visit,
 )
+from shared import qr
 from shared.consent import KIOSK_SCREEN, NOTICE_VERSIONS, TABLET_MAX, known_notice
 from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.events import VISIT_REGISTERED, VisitConsent, VisitRegistered
-from shared import qr
 from shared.phone import mask_phone, normalise_phone
 from shared.timeutil import shanghai_date, utcnow
 

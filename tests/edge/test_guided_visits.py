@@ -18,11 +18,11 @@ from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import outbox
 from shared import qr
+from shared.envelope import DownItem
 from shared.timeutil import iso, utcnow
 from tests.consent import consent_body
 from tests.edge.helpers import KIOSK_TOKEN
 from tests.edge.seed import batch, project, seed
-from shared.envelope import DownItem
 
 AUTH = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
 PHONE = "13800138000"
