@@ -308,6 +308,11 @@ async def _register_tx(
     return Registration(visit, "created")
 
 
+async def _key_used(session: AsyncSession, key: str) -> bool:
+    return (await session.exec(select(Visit.id).where(Visit.idempotency_key == key))
+            ).first() is not None
+
+
 async def register_visit(
     store: Store,
     settings: EdgeSettings,
@@ -330,8 +335,11 @@ async def register_visit(
     phone = normalise_phone(data.phone)
     at = now or utcnow()
     consent = consent_of(data, tablet=tablet, now=at)
+    key = idempotency_key or uuid.uuid4().hex
     guide = None
-    if data.qr_code is not None:
+    # A retry of a guided registration that went through (its answer lost on the way)
+    # finds its visit by the key: the code it used is not checked again.
+    if data.qr_code is not None and not await store.read(_key_used, key):
         kiosk_project = data.project_id or settings.default_project_id
         claims, _ = await guided.verify(store, settings, data.qr_code,
                                         project_id=kiosk_project or 0, now=at)
@@ -348,7 +356,7 @@ async def register_visit(
         phone=phone,
         phone_bidx=settings.blind_index.phone(phone),
         project_id=project_id,
-        key=idempotency_key or uuid.uuid4().hex,
+        key=key,
         now=at,
         consent=consent,
         guide=guide,

@@ -225,3 +225,17 @@ def test_a_referral_the_cloud_no_longer_holds_live_is_refused(
     with TestClient(create_app(edge_settings, sync=False)) as client:
         response = register(client, "guided-0010", qr_code=code(edge_settings))
     assert response.json()["code"] == "qr_referral_unknown"
+
+
+def test_a_retry_of_a_guided_registration_gets_its_visit_not_a_replay_refusal(
+    client: TestClient, edge_settings: EdgeSettings,
+) -> None:
+    token = code(edge_settings)
+    first = register(client, "guided-0011", qr_code=token)
+    retry = register(client, "guided-0011", qr_code=token)  # the answer was lost: same key
+
+    assert retry.status_code == 200 and retry.json()["outcome"] == "replayed"
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.json()["referral_id"] == REFERRAL
+    assert [kind for kind, _ in events(edge_settings)] == ["visit.registered",
+                                                           "channel.qr_check_in"]
