@@ -116,9 +116,12 @@ async def register_visit(
 @router.post("/qr/verify", response_model=QrCodeOut,
              responses={422: {"description":
                                "二维码无效：伪造、过期、已使用或不属于本案场（已记录）"}})
-async def verify_qr(body: QrCodeIn, store: StoreDep, settings: SettingsDep) -> QrCodeOut:
+async def verify_qr(body: QrCodeIn, request: Request, store: StoreDep,
+                    settings: SettingsDep) -> QrCodeOut:
     """Check a broker's 扫码带看 code before registering the visit; the code is used only
-    by the registration that carries it."""
+    by the registration that carries it. Counted with the tablet's look-ups: a refusal
+    writes an event, so a flood of guesses must not fill the outbox."""
+    request.app.state.lookup_limiter.check(tablet_of(request))
     project_id = body.project_id or settings.default_project_id or 0
     claims, cached = await guided.verify(store, settings, body.code, project_id=project_id)
     return QrCodeOut(

@@ -239,3 +239,15 @@ def test_a_retry_of_a_guided_registration_gets_its_visit_not_a_replay_refusal(
     assert retry.json()["referral_id"] == REFERRAL
     assert [kind for kind, _ in events(edge_settings)] == ["visit.registered",
                                                            "channel.qr_check_in"]
+
+
+def test_guessing_codes_is_limited_per_tablet(
+    client: TestClient, edge_settings: EdgeSettings,
+) -> None:
+    answers = [client.post("/api/v1/kiosk/qr/verify", json={"code": f"AC1.guess{i}.x"},
+                           headers=AUTH).status_code
+               for i in range(edge_settings.kiosk_lookup_per_minute + 1)]
+
+    assert answers[:-1] == [422] * edge_settings.kiosk_lookup_per_minute
+    assert answers[-1] == 429
+    assert len(events(edge_settings)) == edge_settings.kiosk_lookup_per_minute

@@ -3,7 +3,9 @@ the way the channel API makes them (for the integration and browser tests)."""
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -72,3 +74,13 @@ def referral_state(engine: Engine, referral_id: int) -> str:
 def scans(engine: Engine) -> list[tuple[str, str]]:
     with Session(engine) as s:
         return [(r.outcome, r.reason_code) for r in s.exec(select(QrScan).order_by(QrScan.id))]
+
+
+def on_appliance(edge_db: Path, referral_id: int) -> bool:
+    """The down-feed has brought the QR keys and the referral (read from the store: asking
+    the kiosk would spend its look-up budget and record refusals while it waits)."""
+    with sqlite3.connect(edge_db) as db:
+        keys = db.execute("SELECT count(*) FROM qr_key WHERE active").fetchone()[0]
+        found = db.execute("SELECT count(*) FROM referral_cache WHERE id = ? AND active",
+                           (referral_id,)).fetchone()[0]
+    return bool(keys and found)

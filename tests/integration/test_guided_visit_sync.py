@@ -22,6 +22,7 @@ from tests.integration.edge_process import EdgeProcess
 from tests.integration.guided import (
     guided_referral,
     issue_code,
+    on_appliance,
     referral_state,
     scans,
 )
@@ -61,8 +62,9 @@ def test_an_offline_check_in_confirms_the_referral_once_after_reconnection(
     guided = guided_referral(engine, settings, a.project_id, PHONE)
     code = issue_code(engine, settings, guided)
     # The down-feed brings the public key and the (masked) referral to the appliance.
-    wait_for(lambda: verify(edge, code).json().get("phone_masked") == "138****0088",
+    wait_for(lambda: on_appliance(edge.workdir / "edge.db", guided.referral_id),
              timeout=30, what="the QR key and the referral on the appliance")
+    assert verify(edge, code).json()["phone_masked"] == "138****0088"
 
     broker.stop()
     wait_for(lambda: edge.get("/api/v1/kiosk/status").json()["cloud_link"] == "offline",
