@@ -144,6 +144,16 @@ async def _rules(session: AsyncSession, project_id: int) -> engine.RulesHistory:
         version=1, effective_from=RULES_EPOCH, project_id=str(project_id)),))
 
 
+def _from_start(history: engine.RulesHistory, times: list[datetime]) -> engine.RulesHistory:
+    """As the cloud does (channel/referrals.py): facts older than the first rule version
+    are judged by it — there were no other rules then."""
+    first = history.versions[0]
+    if not times or min(times) >= first.effective_from:
+        return history
+    moved = first.model_copy(update={"effective_from": min(times)})
+    return engine.RulesHistory(versions=(moved, *history.versions[1:]))
+
+
 async def _history(session: AsyncSession, settings: EdgeSettings, project_id: int,
                    phone: str, phone_bidx: str) -> list[engine.Event]:
     """The customer as this appliance knows them: the live referrals of the number's 3+4
@@ -200,8 +210,8 @@ async def provisional(session: AsyncSession, settings: EdgeSettings, *, project_
     referral's state once the guided visit is counted. None when the caches cannot be
     judged (the cloud decides anyway)."""
     try:
-        history = await _rules(session, project_id)
         events = await _history(session, settings, project_id, phone, phone_bidx)
+        history = _from_start(await _rules(session, project_id), [e.at for e in events])
         before = engine.provisional_answer(history, events, now)
         state = reason = None
         if guide is not None:

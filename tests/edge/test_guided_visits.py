@@ -251,3 +251,21 @@ def test_guessing_codes_is_limited_per_tablet(
     assert answers[:-1] == [422] * edge_settings.kiosk_lookup_per_minute
     assert answers[-1] == 429
     assert len(events(edge_settings)) == edge_settings.kiosk_lookup_per_minute
+
+
+def test_a_customer_seen_before_the_rules_were_published_is_still_judged(
+    edge_settings: EdgeSettings,
+) -> None:
+    from tests.edge.seed import customer
+
+    items = channel_items(edge_settings)
+    rules_item = items[1]
+    items[1] = rules_item.model_copy(update={"data": {
+        **rules_item.data, "effective_from": iso(utcnow() - timedelta(hours=3))}})
+    seen = utcnow() - timedelta(days=40)
+    seed(edge_settings, [project(1, 1, "云栖府"), *items,
+                         customer(5, edge_settings, 1, PHONE, visit_count=1,
+                                  first_visit_at=seen, last_visit_at=seen)])
+    with TestClient(create_app(edge_settings, sync=False)) as client:
+        answer = register(client, "plain-0002").json()["attribution"]
+    assert answer is not None and answer["label"] == "复访"
