@@ -165,6 +165,11 @@ def test_a_check_in_confirms_the_referral_once_and_a_second_use_is_a_risk(
     assert len(db.exec(select(AuditLog).where(
         AuditLog.action == "channel.referral_redecide")).all()) == 1
 
+    listed = api.get("/api/v1/visits", headers=signed_in(api, "hqadmin"),
+                     params={"site_id": "site-a"}).json()["items"]
+    assert [(v["broker_id"], v["referral_id"]) for v in listed if v["id"] == visit_id] == [
+        (claims.bid, referral_id)]
+
     detail = api.get(f"/api/v1/channel/referrals/{referral_id}",
                      headers=signed_in(api, "cm_a")).json()
     first = detail["qr_check_ins"][0]
