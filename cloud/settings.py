@@ -6,6 +6,8 @@ command generates a set into its data folder and passes them in.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import cached_property
 from typing import Literal
 
@@ -51,6 +53,12 @@ class CloudSettings(HardeningSettings):
     referral_limit: int = Field(20, ge=1, description="referrals one broker may submit per "
                                                       "window (报备频率限制)")
     referral_window_seconds: int = Field(60, ge=1, le=3600)
+    qr_signing_keys: KeyRingSecret | None = Field(
+        None, description="Ed25519 seeds of the 扫码带看 codes, a key ring 'q2:<b64>,q1:<b64>' "
+        "(first signs; the others still verify until their codes expired); unset: one key "
+        "'d1' derived from the blind-index key (ADR 0024)")
+    qr_ttl_minutes: int = Field(30, ge=1, le=24 * 60,
+                                description="how long a 扫码带看 code stays valid")
     login_account_limit: int = Field(
         20, ge=1, description="failures of one account, summed over sources it never signed "
         "in from, per window; then only its known sources may try")
@@ -183,6 +191,17 @@ class CloudSettings(HardeningSettings):
     @cached_property
     def chain_keys(self) -> dict[str, bytes]:
         return parse_key_ring(self.audit_chain_keys.get_secret_value())
+
+    @cached_property
+    def qr_keys(self) -> dict[str, bytes]:
+        """The QR signing seeds by key id, the first active (shared.qr)."""
+        if self.qr_signing_keys is not None:
+            return parse_key_ring(self.qr_signing_keys.get_secret_value())
+        # No new required secret: a seed of its own, derived one-way from a key every
+        # deployment has, so it reveals nothing of that key.
+        seed = hmac.new(decode_key(self.blind_index_key.get_secret_value()),
+                        b"anchang qr signing key v1", hashlib.sha256).digest()
+        return {"d1": seed}
 
     @cached_property
     def blind_index(self) -> BlindIndex:

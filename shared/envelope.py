@@ -249,7 +249,9 @@ class DownItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     offset: Seq
-    kind: Literal["consultant", "customer", "project", "revocation"]
+    # channel_rules, qr_key, referral: the channel domain's (扫码带看, ADR 0024).
+    kind: Literal["consultant", "customer", "project", "revocation", "channel_rules",
+                  "qr_key", "referral"]
     key: str = Field(max_length=128)
     data: dict[str, Any]
 

@@ -201,3 +201,51 @@ class CustomerLookedUp(BaseModel):
     phone: str = Field(pattern=r"^1[3-9]\d{9}$")
     known: StrictFlag
     tablet: Text = Field(min_length=1, max_length=64)
+
+
+QR_CHECKED_IN = "channel.qr_check_in"
+QR_REFUSED = "channel.qr_refused"
+QrNonce = Annotated[str, Field(min_length=16, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+QrKeyId = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
+ReferralState = Literal["pending", "confirmed", "invalid", "expired"]
+QrRefusalCode = Literal["qr_malformed", "qr_unknown_key", "qr_bad_signature", "qr_expired",
+                        "qr_wrong_project", "qr_replayed", "qr_phone_mismatch",
+                        "qr_referral_unknown"]
+
+
+class QrCheckedIn(BaseModel):
+    """扫码带看: a broker's QR code verified at the kiosk (signature, expiry, this site's
+    project, nonce unused here) and the guided visit `visit_id` registered with it (its
+    `visit.registered` event precedes this one in the same transaction). `phone` is the
+    visitor's number as registered; `edge_state` / `edge_reason` the appliance's
+    provisional answer for the referral, kept beside the cloud's decision."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    visit_id: UUID
+    project_id: DbId
+    referral_id: DbId
+    broker_id: DbId
+    key_id: QrKeyId
+    nonce: QrNonce
+    expires_at: EventTime
+    phone: str = Field(pattern=MOBILE_PATTERN)
+    edge_state: ReferralState | None = None
+    edge_reason: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]+$")
+
+
+class QrRefused(BaseModel):
+    """A code the kiosk refused, recorded so the cloud sees attempts. The names it carries
+    (referral, broker, key, nonce) are the code's own claims, unverified — absent when it
+    could not be read at all; `token_sha256` identifies the code without its text.
+    `project_id` is the kiosk's project."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_id: DbId
+    code: QrRefusalCode
+    referral_id: DbId | None = None
+    broker_id: DbId | None = None
+    key_id: QrKeyId | None = None
+    nonce: QrNonce | None = None
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

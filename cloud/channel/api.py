@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from cloud.channel import cooperation, partners, referrals, review, rules, scopes
+from cloud.channel import cooperation, partners, qr, referrals, review, rules, scopes, sync_events
 from cloud.channel.errors import BrokerInactive
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
@@ -20,6 +20,7 @@ from cloud.channel.schemas import (
     CooperationIn,
     CooperationOut,
     JoinIn,
+    QrOut,
     ReferralDetail,
     ReferralIn,
     ReferralOut,
@@ -212,8 +213,12 @@ def get_referral(referral_id: IdPath, session: SessionDep, principal: ReferralRe
                  settings: SettingsDep) -> ReferralDetail:
     row = referrals.get(session, principal=principal, referral_id=referral_id)
     staff = bool(principal.roles & scopes.PROJECT_SCOPED_ROLES)
+    scans = [{**s.model_dump(), "differs": s.outcome == "accepted" and (
+        s.edge_state, s.edge_reason) != (s.cloud_state, s.cloud_reason)}
+        for s in sync_events.scans_of(session, referral_id)]
     return ReferralDetail.model_validate(
-        {**_referral(settings, row), "evidence": row.evidence if staff else None})
+        {**_referral(settings, row), "evidence": row.evidence if staff else None,
+         "qr_check_ins": scans})
 
 
 @router.post("/referrals/{referral_id}/review", response_model=ReferralDetail,
@@ -223,3 +228,12 @@ def review_referral(referral_id: IdPath, body: ReviewIn, session: SessionDep,
     row = review.review(session, principal=principal, settings=settings,
                         referral_id=referral_id, approved=body.approved, comment=body.comment)
     return ReferralDetail.model_validate({**_referral(settings, row), "evidence": row.evidence})
+
+
+@router.post("/referrals/{referral_id}/qr", response_model=QrOut, status_code=201,
+             summary="生成扫码带看二维码（仅报备本人；签名、限时、一次有效）")
+def referral_qr(referral_id: IdPath, session: SessionDep, principal: Referrer,
+                settings: SettingsDep) -> QrOut:
+    issued = qr.issue(session, settings=settings, principal=principal,
+                      broker=scopes.broker_of(session, principal), referral_id=referral_id)
+    return QrOut(token=issued.token, qr_text=issued.token, expires_at=issued.expires_at)

@@ -98,3 +98,8 @@ class CampaignOutsideScope(Forbidden):
 class ProfileInvalid(ValidationFailed):
     code = "project_profile_invalid"
     title = "项目资料不合法"
+
+
+class ReferralNotLive(Conflict):
+    code = "referral_not_live"
+    title = "该报备已无效或已过保护期，不能生成带看二维码"

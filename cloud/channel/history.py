@@ -144,7 +144,7 @@ def gather(session: Session, *, settings: CloudSettings, project_id: int,
         found.append(Gathered(full, person.customer, _with_reviews(
             session, [row for row, _ in rows],
             [_referral_event(settings, row, phone) for row, phone in rows]
-            + (_customer_events(session, person.customer) if person.customer else []))))
+            + (_customer_events(session, person.customer, full) if person.customer else []))))
     return found
 
 
@@ -202,12 +202,21 @@ def _referral_event(settings: CloudSettings, row: Referral, phone: str) -> engin
     )
 
 
-def _customer_events(session: Session, customer: Customer) -> list[engine.Event]:
-    """What the sales domain knows today: visits received by a consultant (natural
-    visits: visits carry no broker yet) and follow-ups."""
+def _visit_event(v: Visit, phone: str) -> engine.Event:
+    consultant = str(v.consultant_id) if v.consultant_id else None
+    if v.broker_id is None:
+        return engine.Visit(id=f"visit:{v.id}", at=v.occurred_at, consultant_id=consultant)
+    # A guided visit (扫码带看): the scan confirmed it on site, with the full number that
+    # completes a masked referral.
+    return engine.QrCheckIn(id=f"visit:{v.id}", at=v.occurred_at, broker_id=str(v.broker_id),
+                            consultant_id=consultant, phone=phone)
+
+
+def _customer_events(session: Session, customer: Customer, phone: str) -> list[engine.Event]:
+    """What the sales domain knows: visits received by a consultant (natural, or guided
+    by a broker's QR code) and follow-ups."""
     events: list[engine.Event] = [
-        engine.Visit(id=f"visit:{v.id}", at=v.occurred_at,
-                     consultant_id=str(v.consultant_id) if v.consultant_id else None)
+        _visit_event(v, phone)
         for v in session.exec(select(Visit).where(Visit.customer_id == customer.id)).all()
     ]
     events += [

@@ -172,3 +172,48 @@ class Cooperation(SQLModel, table=True):
     agency_id: int = Field(foreign_key="channel_agency.id", index=True)
     added_by: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+QR_SCAN_OUTCOMES = ("accepted", "refused", "replayed")
+
+
+class QrScan(SQLModel, table=True):
+    """One 扫码带看 attempt at an appliance, as its event reached the cloud: accepted (the
+    guided visit), refused there (forged, expired, replayed on that appliance…) or
+    replayed across appliances (the nonce was already used elsewhere: a risk signal).
+
+    `accepted_nonce` holds the nonce of accepted scans only, so its unique constraint is
+    the cloud-wide single use whichever appliance applies first. The edge's provisional
+    answer and the cloud's decision are both kept: their difference is shown.
+    """
+
+    __tablename__ = "channel_qr_scan"
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_channel_qr_scan_event"),
+        UniqueConstraint("accepted_nonce", name="uq_channel_qr_scan_nonce"),
+        CheckConstraint(_in("outcome", QR_SCAN_OUTCOMES), name="ck_channel_qr_scan_outcome"),
+        Index("ix_channel_qr_scan_referral", "referral_id", "scanned_at"),
+        Index("ix_channel_qr_scan_nonce", "nonce"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36, description="the edge event's id")
+    site_id: str = Field(foreign_key="site.id", max_length=32, index=True)
+    project_id: int = Field(foreign_key="project.id")
+    # Unverified names on refused scans: a forged code may name anything, so no keys.
+    referral_id: int | None = None
+    broker_id: int | None = None
+    key_id: str | None = Field(default=None, max_length=16)
+    nonce: str | None = Field(default=None, max_length=43)
+    accepted_nonce: str | None = Field(default=None, max_length=43)
+    outcome: str = Field(max_length=16)
+    reason_code: str = Field(max_length=40, description="qr_* refusal code, or ok")
+    visit_id: str | None = Field(default=None, max_length=36)
+    scanned_at: datetime = Field(sa_column=utc_column(), description="edge time, corrected")
+    received_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    edge_state: str | None = Field(default=None, max_length=16,
+                                   description="the appliance's provisional referral state")
+    edge_reason: str | None = Field(default=None, max_length=40)
+    cloud_state: str | None = Field(default=None, max_length=16,
+                                    description="the cloud's decision after the scan")
+    cloud_reason: str | None = Field(default=None, max_length=40)

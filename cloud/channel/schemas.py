@@ -110,9 +110,30 @@ class ReferralOut(BaseModel):
     decided_at: UtcDateTime
 
 
+class QrCheckInOut(BaseModel):
+    scanned_at: UtcDateTime = Field(description="扫码时间（设备时间，经校正）")
+    site_id: str
+    outcome: Literal["accepted", "refused", "replayed"] = Field(
+        description="accepted 带看确认 / refused 设备拒收 / replayed 已在其他设备使用过（风险）")
+    reason_code: str
+    edge_state: ReferralState | None = Field(description="设备离线判定（临时）")
+    edge_reason: str | None
+    cloud_state: ReferralState | None = Field(description="云端判定（以此为准）")
+    cloud_reason: str | None
+    differs: bool = Field(description="云端判定与设备临时判定不同")
+
+
 class ReferralDetail(ReferralOut):
     evidence: list[str] | None = Field(
         description="判定依据的事件（仅渠道经理与总部可见；经纪人看不到他人的报备）")
+    qr_check_ins: list[QrCheckInOut] = Field(
+        default_factory=list, description="扫码带看记录：设备的临时判定与云端判定并列")
+
+
+class QrOut(BaseModel):
+    token: str = Field(description="带看码（签名令牌，一次有效）")
+    qr_text: str = Field(description="二维码内容：扫码枪或摄像头读到的文本，也可手工输入")
+    expires_at: UtcDateTime = Field(description="过期时间")
 
 
 class ReviewIn(_In):

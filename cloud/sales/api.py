@@ -100,6 +100,7 @@ def list_visits(
             source=v.source, is_first_visit=v.is_first_visit, visit_date=v.visit_date,
             occurred_at=v.occurred_at, edge_occurred_at=v.edge_occurred_at,
             time_corrected=v.time_corrected, consent=VisitConsentPublic.of(v),
+            broker_id=v.broker_id, referral_id=v.referral_id,
         )
         for v, c, consultant in found.rows
     ]
@@ -172,7 +173,7 @@ def _entry(settings: CloudSettings, entry: timeline.Entry) -> VisitEntry | Follo
             consultant_name=entry.consultant_name, site_id=v.site_id,
             is_first_visit=v.is_first_visit, party_size=v.party_size, source=v.source,
             intent=intent_of(settings, v), time_corrected=v.time_corrected,
-            consent=VisitConsentPublic.of(v))
+            consent=VisitConsentPublic.of(v), broker_id=v.broker_id, referral_id=v.referral_id)
     f = entry.follow_up
     assert f is not None
     return FollowUpEntry(

@@ -98,6 +98,10 @@ class Visit(SQLModel, table=True):
     consent_recorded_at: datetime | None = Field(
         default=None, sa_column=utc_column(nullable=True), description="edge clock, raw")
     consent_tablet: str | None = Field(default=None, max_length=64)
+    # A guided visit (渠道带看, migration 0017): the broker and referral whose QR code was
+    # scanned at the kiosk; None for a natural visit.
+    broker_id: int | None = Field(default=None, foreign_key="channel_broker.id", index=True)
+    referral_id: int | None = Field(default=None, foreign_key="channel_referral.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 

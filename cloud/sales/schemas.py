@@ -49,6 +49,8 @@ class VisitPublic(BaseModel):
     time_corrected: bool
     consent: VisitConsentPublic | None = Field(
         description="访客对个人信息告知的同意记录；为空表示登记时的设备版本尚未记录同意")
+    broker_id: int | None = Field(None, description="带看经纪人（扫码带看）；为空为自然来访")
+    referral_id: int | None = Field(None, description="扫码带看确认的报备")
 
 
 class VisitPage(BaseModel):
@@ -95,6 +97,8 @@ class VisitEntry(BaseModel):
     intent: str | None
     time_corrected: bool
     consent: VisitConsentPublic | None = Field(description="访客对个人信息告知的同意记录")
+    broker_id: int | None = Field(None, description="带看经纪人（扫码带看）")
+    referral_id: int | None = None
 
 
 class FollowUpEntry(BaseModel):

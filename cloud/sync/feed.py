@@ -9,7 +9,8 @@ only the differences, so identity code never has to know about appliances.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from cloud.bulk import insert_rows
 from cloud.catalog.models import Project
 from cloud.identity.models import User, UserRole, UserScope
 from cloud.identity.permissions import SITE_STAFF_ROLES
+from cloud.registry import Registry
 from cloud.sales.models import Customer, is_erased
 from cloud.sales.service import (
     PHONE_CONTEXT,
@@ -40,6 +42,27 @@ from shared.timeutil import utcnow
 # would ask for the same batch for ever). The items of one batch stay under this, which
 # leaves room for the message's own fields and signature.
 BATCH_BYTES = MAX_MESSAGE_BYTES - 16 * 1024
+
+# What a domain states to a site, as key → data; compared with the feed's latest items.
+Current = Callable[[Session, CloudSettings, SiteLink], dict[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class DerivedKind:
+    """A kind a domain derives like the roster: on each request its current items are
+    compared with the feed's latest per key and the differences appended (something gone
+    is re-sent with `"active": false`); a snapshot states them all."""
+
+    name: str
+    current: Current
+
+
+_DERIVED: Registry[DerivedKind] = Registry("down-feed kind", "cloud.events")
+register_kind = _DERIVED.register
+
+
+def derived_kinds() -> dict[str, DerivedKind]:
+    return _DERIVED.all()
 
 
 def append(
@@ -131,13 +154,17 @@ def current_projects(session: Session, site_id: str) -> dict[str, dict[str, Any]
     return {str(p.id): {"id": p.id, "name": p.name, "city": p.city} for p in projects}
 
 
-def refresh_derived(session: Session, site_id: str) -> int:
-    """Append roster and project changes since the last items; returns how many."""
+def refresh_derived(session: Session, site_id: str, *, settings: CloudSettings | None = None,
+                    link: SiteLink | None = None) -> int:
+    """Append roster and project changes since the last items — and, given the settings
+    and the link, the domains' derived kinds; returns how many."""
     appended = 0
-    for kind, current in (
-        ("project", current_projects(session, site_id)),
-        ("consultant", current_roster(session, site_id)),
-    ):
+    kinds = [("project", current_projects(session, site_id)),
+             ("consultant", current_roster(session, site_id))]
+    if settings is not None and link is not None:
+        kinds += [(k.name, k.current(session, settings, link))
+                  for k in derived_kinds().values()]
+    for kind, current in kinds:
         known = _latest_items(session, site_id, kind)
         for key, data in current.items():
             if known.get(key) != data:
@@ -162,6 +189,9 @@ def append_snapshot(
              for k, d in current_projects(session, site_id).items()]
     items += [append(session, site_id, "consultant", k, d)
               for k, d in current_roster(session, site_id).items()]
+    for derived in derived_kinds().values():
+        items += [append(session, site_id, derived.name, k, d)
+                  for k, d in derived.current(session, settings, link).items()]
     project_ids = [int(k) for k in current_projects(session, site_id)]
     owners = {u.id: u.display_name for u in session.exec(select(User)).all()}
     customers = session.exec(select(Customer).where(col(Customer.project_id).in_(project_ids)))
@@ -218,7 +248,7 @@ def batch_after(
             link.snapshot_from = append_snapshot(session, settings, link, site_key)
         start = link.snapshot_from
     else:
-        refresh_derived(session, link.site_id)
+        refresh_derived(session, link.site_id, settings=settings, link=link)
         start = cursor
     rows = session.exec(
         select(DownFeed)

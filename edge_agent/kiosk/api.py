@@ -8,13 +8,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from edge_agent.kiosk import lookup_guard, service
+from edge_agent.kiosk import guided, lookup_guard, service
 from edge_agent.kiosk.deps import KioskAuth, SettingsDep, StoreDep
 from edge_agent.kiosk.schemas import (
     ConsultantOut,
     CustomerLookupOut,
     KioskStatusOut,
     ProjectOut,
+    QrCodeIn,
+    QrCodeOut,
     RegistrationOut,
     VisitIn,
     VisitOut,
@@ -76,6 +78,9 @@ def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
         owner_id=visit.owner_id,
         owner_name=visit.owner_name,
         seq=visit.seq,
+        broker_id=visit.broker_id,
+        referral_id=visit.referral_id,
+        attribution=visit.attribution,
     )
 
 
@@ -106,6 +111,25 @@ async def register_visit(
         same_day=result.outcome == "same_day_existing",
         message=_MESSAGES[(result.outcome, out.classification)],
     )
+
+
+@router.post("/qr/verify", response_model=QrCodeOut,
+             responses={422: {"description":
+                               "二维码无效：伪造、过期、已使用或不属于本案场（已记录）"}})
+async def verify_qr(body: QrCodeIn, request: Request, store: StoreDep,
+                    settings: SettingsDep) -> QrCodeOut:
+    """Check a broker's 扫码带看 code before registering the visit; the code is used only
+    by the registration that carries it. Counted with the tablet's look-ups: a refusal
+    writes an event, so a flood of guesses must not fill the outbox."""
+    request.app.state.lookup_limiter.check(tablet_of(request))
+    project_id = body.project_id or settings.default_project_id or 0
+    claims, cached = await guided.verify(store, settings, body.code, project_id=project_id)
+    return QrCodeOut(
+        referral_id=claims.rid, broker_id=claims.bid, project_id=claims.pid,
+        phone_masked=cached.phone_masked if cached else None,
+        referral_state=cached.state if cached else None,
+        protection_until=cached.protection_until if cached else None,
+        expires_at=claims.expires_at)
 
 
 @router.get("/visits", response_model=list[VisitOut])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -45,6 +45,8 @@ class VisitIn(BaseModel):
     # Optional in the schema so that a missing consent gets its own problem code
     # (consent_required) rather than a generic validation error; the service refuses it.
     consent: ConsentIn | None = Field(None, description="访客对个人信息告知的同意（必填）")
+    qr_code: str | None = Field(None, min_length=1, max_length=600,
+                                description="经纪人的扫码带看二维码内容：带看到访（可选）")
 
 
 class VisitOut(BaseModel):
@@ -64,6 +66,10 @@ class VisitOut(BaseModel):
     owner_id: int | None
     owner_name: str | None
     seq: int
+    broker_id: int | None = Field(None, description="带看经纪人（扫码带看）")
+    referral_id: int | None = None
+    attribution: dict[str, Any] | None = Field(
+        None, description="设备的临时判客结果（首访/复访、归属、经纪人保护期）；以云端判定为准")
 
 
 class RegistrationOut(VisitOut):
@@ -111,3 +117,22 @@ class KioskStatusOut(BaseModel):
     oldest_unacked_at: UtcDateTime | None
     clock_skew_seconds: float | None
     down_cursor: int
+
+
+class QrCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=1, max_length=600, description="二维码内容（扫描或粘贴）")
+    project_id: int | None = Field(None, ge=1, le=DB_INT_MAX)
+
+
+class QrCodeOut(BaseModel):
+    """A code this appliance accepts now (not yet used: registering the visit uses it)."""
+
+    referral_id: int
+    broker_id: int
+    project_id: int
+    phone_masked: str | None = Field(description="报备的客户号码（脱敏）；本设备未收到该报备时为空")
+    referral_state: str | None
+    protection_until: UtcDateTime | None
+    expires_at: UtcDateTime

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.crash import crash_point
+from edge_agent.kiosk import guided
 from edge_agent.kiosk.schemas import Outcome, VisitIn
 from edge_agent.rota import service as rota_service
 from edge_agent.settings import EdgeSettings
@@ -28,6 +29,7 @@ from edge_agent.store.models import (
     Project,
     Visit,
 )
+from shared import qr
 from shared.consent import KIOSK_SCREEN, NOTICE_VERSIONS, TABLET_MAX, known_notice
 from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
@@ -209,6 +211,7 @@ class _Request:
     key: str
     now: datetime
     consent: VisitConsent
+    guide: guided.Guide | None = None
 
 
 async def _register_tx(
@@ -223,7 +226,18 @@ async def _register_tx(
     data = req.data
     consultant = await _check_references(session, settings, req.project_id, data.consultant_id)
     view = await customer_view(session, settings, req.project_id, req.phone_bidx, req.now)
+    answer = await guided.provisional(
+        session, settings, project_id=req.project_id, phone=req.phone,
+        phone_bidx=req.phone_bidx, guide=req.guide, consultant_id=data.consultant_id,
+        now=req.now)
     if view.today is not None:
+        if req.guide is not None and view.today.broker_id is None:
+            # Registered as a walk-in earlier today, the broker's code scanned now: the
+            # day's one visit becomes the guided one.
+            await guided.use(session, settings, req.guide, phone=req.phone, visit=view.today,
+                             edge_state=answer.referral_state if answer else None,
+                             edge_reason=answer.referral_reason if answer else None,
+                             now=req.now)
         return Registration(view.today, "same_day_existing")
     owner_id, owner_name = view.owner_id, view.owner_name
     if owner_id is None and consultant is not None:  # first receiver owns (provisionally)
@@ -236,7 +250,7 @@ async def _register_tx(
         name=data.name,
         party_size=data.party_size,
         intent=data.intent,
-        source=data.source,
+        source="channel" if req.guide is not None else data.source,
         consultant_id=data.consultant_id,
         provisional_first_visit=view.classification == FIRST_VISIT,
         consent=req.consent,
@@ -280,12 +294,23 @@ async def _register_tx(
         consent_accepted_at=req.consent.accepted_at,
         consent_recorded_at=req.consent.recorded_at,
         consent_tablet=req.consent.tablet,
+        attribution=answer.shown if answer else None,
     )
     session.add(visit)
     await session.flush()
+    if req.guide is not None:
+        await guided.use(session, settings, req.guide, phone=req.phone, visit=visit,
+                         edge_state=answer.referral_state if answer else None,
+                         edge_reason=answer.referral_reason if answer else None, now=req.now)
+        await session.flush()
     await rota_service.consume_turn(session, visit, req.now)  # a new customer uses a turn
     crash_point("in_outbox_tx")
     return Registration(visit, "created")
+
+
+async def _key_used(session: AsyncSession, key: str) -> bool:
+    return (await session.exec(select(Visit.id).where(Visit.idempotency_key == key))
+            ).first() is not None
 
 
 async def register_visit(
@@ -309,16 +334,40 @@ async def register_visit(
     """
     phone = normalise_phone(data.phone)
     at = now or utcnow()
+    consent = consent_of(data, tablet=tablet, now=at)
+    key = idempotency_key or uuid.uuid4().hex
+    guide = None
+    # A retry of a guided registration that went through (its answer lost on the way)
+    # finds its visit by the key: the code it used is not checked again.
+    if data.qr_code is not None and not await store.read(_key_used, key):
+        kiosk_project = data.project_id or settings.default_project_id
+        claims, _ = await guided.verify(store, settings, data.qr_code,
+                                        project_id=kiosk_project or 0, now=at)
+        guide = guided.Guide(claims, data.qr_code)
+        if data.project_id is not None and data.project_id != claims.pid:
+            error = qr.QrWrongProject(extra={"project_id": claims.pid})
+            await guided.record_refusal(store, settings, token=data.qr_code,
+                                        project_id=data.project_id, error=error)
+            raise error
+    project_id = guide.claims.pid if guide is not None and data.project_id is None else (
+        resolve_project(settings, data.project_id))
     req = _Request(
         data=data,
         phone=phone,
         phone_bidx=settings.blind_index.phone(phone),
-        project_id=resolve_project(settings, data.project_id),
-        key=idempotency_key or uuid.uuid4().hex,
+        project_id=project_id,
+        key=key,
         now=at,
-        consent=consent_of(data, tablet=tablet, now=at),
+        consent=consent,
+        guide=guide,
     )
-    result = await store.write(_register_tx, settings, req)
+    try:
+        result = await store.write(_register_tx, settings, req)
+    except qr.QrRefused as error:  # used by another tablet meanwhile, or another number
+        assert data.qr_code is not None
+        await guided.record_refusal(store, settings, token=data.qr_code,
+                                    project_id=project_id, error=error)
+        raise
     if result.created:
         crash_point("after_outbox_commit")
         store.outbox_committed()

@@ -126,6 +126,11 @@ class Visit(EdgeModel, table=True):
     consent_accepted_at: datetime | None = _utc(nullable=True)
     consent_recorded_at: datetime | None = _utc(nullable=True)
     consent_tablet: str | None = Field(default=None, max_length=64)
+    # A guided visit (扫码带看, schema v10): whose QR code was scanned; and the appliance's
+    # provisional answer shown at registration (首访/复访, owner, broker protection).
+    broker_id: int | None = None
+    referral_id: int | None = None
+    attribution: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Consultant(EdgeModel, table=True):
@@ -263,3 +268,65 @@ class FollowUp(EdgeModel, table=True):
     recorded_at: datetime = _utc()
     seq: int
     event_id: uuid.UUID
+
+
+class QrKey(EdgeModel, table=True):
+    """A public key of the cloud's QR signing ring (down-feed `qr_key`)."""
+
+    __tablename__ = "qr_key"
+
+    kid: str = Field(primary_key=True, max_length=16)
+    public_key: str = Field(max_length=64, description="Ed25519, raw, base64url")
+    active: bool = True
+    updated_at: datetime = _utc()
+
+
+class ChannelRules(EdgeModel, table=True):
+    """One rule version of a project (down-feed `channel_rules`, key project:version)."""
+
+    __tablename__ = "channel_rules"
+
+    key: str = Field(primary_key=True, max_length=32)
+    project_id: int
+    version: int
+    effective_from: datetime = _utc()
+    rules: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    updated_at: datetime = _utc()
+
+
+class ReferralCache(EdgeModel, table=True):
+    """A live referral of this site, masked (down-feed `referral`): no name, no number but
+    the shown form and the site-keyed key of its 3+4 digits."""
+
+    __tablename__ = "referral_cache"
+    __table_args__ = (Index("ix_referral_cache_phone", "project_id", "phone_key"),)
+
+    key: str = Field(primary_key=True, max_length=16)
+    id: int
+    project_id: int
+    broker_id: int
+    agency_id: int | None = None
+    state: str = Field(max_length=16)
+    reason_code: str = Field(max_length=40)
+    phone_masked: str = Field(max_length=11)
+    masked: bool = Field(default=False, description="referred with a masked number")
+    phone_key: str | None = Field(default=None, max_length=32)
+    rule_version: int
+    created_at: datetime = _utc()
+    protection_until: datetime | None = _utc(nullable=True)
+    active: bool = True
+    updated_at: datetime = _utc()
+
+
+class QrNonce(EdgeModel, table=True):
+    """A QR code used here: its nonce refuses a second use (kept through resyncs)."""
+
+    __tablename__ = "qr_nonce"
+
+    nonce: str = Field(primary_key=True, max_length=43)
+    referral_id: int
+    broker_id: int
+    visit_id: uuid.UUID
+    used_at: datetime = _utc()
+    expires_at: datetime = _utc()

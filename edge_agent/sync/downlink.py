@@ -1,5 +1,6 @@
 """Down-feed: the cloud's change feed (projects, consultants, customers, the edge-token
-revocation list) into local tables.
+revocation list, and the channel's QR keys, rule versions and live referrals) into local
+tables.
 
 A batch is applied only when it continues our cursor (batch.cursor == stored cursor) or
 is a resync snapshot; its items and the new cursor commit in one transaction, so a crash
@@ -28,11 +29,14 @@ from edge_agent.store import Store, outbox
 from edge_agent.store.models import (
     ERASED_MASK,
     ERASED_PREFIX,
+    ChannelRules,
     Consultant,
     CustomerCache,
     EdgeModel,
     FollowUp,
     Project,
+    QrKey,
+    ReferralCache,
     SyncState,
     TokenRevocation,
     Visit,
@@ -93,16 +97,49 @@ class RevocationItem(_Item):
     revoked_at: datetime
 
 
+class QrKeyItem(_Item):
+    kid: str = Field(min_length=1, max_length=16)
+    public_key: str = Field(min_length=43, max_length=44)
+    active: bool = True
+
+
+class ChannelRulesItem(_Item):
+    project_id: int = Field(ge=1)
+    version: int = Field(ge=1)
+    effective_from: datetime
+    rules: dict[str, Any]
+    active: bool = True
+
+
+class ReferralItem(_Item):
+    id: int = Field(ge=1)
+    project_id: int = Field(ge=1)
+    broker_id: int = Field(ge=1)
+    agency_id: int | None = None
+    state: str = Field(max_length=16)
+    reason_code: str = Field(max_length=40)
+    phone_masked: str = Field(max_length=11)
+    masked: bool = False
+    phone_key: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+    rule_version: int = Field(ge=0)
+    created_at: datetime
+    protection_until: datetime | None = None
+    active: bool = True  # false: no longer live (decided otherwise, or its window ended)
+
+
 _KINDS: dict[str, tuple[type[_Item], type[EdgeModel], str]] = {
     "project": (ProjectItem, Project, "id"),
     "consultant": (ConsultantItem, Consultant, "id"),
     "customer": (CustomerItem, CustomerCache, "key"),
     "revocation": (RevocationItem, TokenRevocation, "key"),
+    "qr_key": (QrKeyItem, QrKey, "kid"),
+    "channel_rules": (ChannelRulesItem, ChannelRules, "key"),
+    "referral": (ReferralItem, ReferralCache, "key"),
 }
 # Customer items with `erased` set, applied before the upserts of a batch.
 ERASURE = "erasure"
 # Keyed by the feed item's key rather than a field of its data.
-_KEYED_KINDS = frozenset({"customer", "revocation"})
+_KEYED_KINDS = frozenset({"customer", "revocation", "channel_rules", "referral"})
 
 
 def _expected_key(kind: str, item: _Item) -> str:
@@ -110,7 +147,11 @@ def _expected_key(kind: str, item: _Item) -> str:
         return f"{item.project_id}:{item.phone_bidx}"
     if isinstance(item, RevocationItem):
         return f"session:{item.session_id}" if item.session_id else f"user:{item.user_id}"
-    assert isinstance(item, ProjectItem | ConsultantItem)
+    if isinstance(item, QrKeyItem):
+        return item.kid
+    if isinstance(item, ChannelRulesItem):
+        return f"{item.project_id}:{item.version}"
+    assert isinstance(item, ProjectItem | ConsultantItem | ReferralItem)
     return str(item.id)
 
 
@@ -170,7 +211,8 @@ async def apply_batch(
 ) -> None:
     """Upsert the batch's items and store its next_cursor (the caller's transaction)."""
     if batch.resync:
-        for table in (CustomerCache, Consultant, Project):
+        # Not the used QR nonces: a code used here stays used whatever the cloud restates.
+        for table in (CustomerCache, Consultant, Project, QrKey, ChannelRules, ReferralCache):
             await session.exec(delete(table))
     parsed = parse_items(batch.items, metrics)
     erasures = parsed.pop(ERASURE)

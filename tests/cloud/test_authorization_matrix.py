@@ -157,6 +157,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
     ("PATCH", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF,
                                                               other=NOT_FOUND),
+    # Only the broker who owns the referral may have its 扫码带看 code.
+    ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): Rule(frozenset({"broker"}),
+                                                                 other=NOT_FOUND),
 }
 
 
@@ -324,6 +327,8 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         f"/api/v1/channel/campaigns/{c.channel[s]['campaign']}", None, None),
     ("PATCH", "/api/v1/channel/campaigns/{campaign_id}"): lambda c, s: (
         f"/api/v1/channel/campaigns/{c.channel[s]['campaign']}", None, {"title": "矩阵活动"}),
+    ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): lambda c, s: (
+        f"/api/v1/channel/referrals/{c.channel[s]['referral']}/qr", None, {}),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})

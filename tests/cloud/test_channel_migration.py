@@ -11,7 +11,7 @@ CHANNEL_TABLES = frozenset({"channel_agency", "channel_broker", "channel_rule_ve
                             "channel_referral", "channel_wechat_identity",
                             "channel_project_profile", "channel_campaign",
                             "channel_campaign_project", "channel_referral_review",
-                            "channel_cooperation"})
+                            "channel_cooperation", "channel_qr_scan"})
 
 
 def test_models_and_migration_agree(engine: Engine) -> None:

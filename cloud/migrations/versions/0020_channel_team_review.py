@@ -1,7 +1,7 @@
 """channel: teams of agencies (their rule overrides) and the developer's referral reviews
 
 Revision ID: 0020_channel_team_review
-Revises: 0016_channel_h5
+Revises: 0017_guided_visits
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_channel_team_review"
-down_revision: str | None = "0016_channel_h5"
+down_revision: str | None = "0017_guided_visits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

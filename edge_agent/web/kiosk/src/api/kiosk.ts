@@ -5,6 +5,7 @@ import type {
   CustomerLookupOut,
   KioskStatusOut,
   ProjectOut,
+  QrCodeOut,
   RegistrationOut,
   VisitIn,
   VisitOut,
@@ -24,6 +25,9 @@ export const kioskApi = {
       query: { phone, project_id: projectId },
       signal,
     }),
+  /** Checks a 扫码带看 code (422 with a qr_* code when refused; the edge records it). */
+  verifyQr: (code: string, projectId: number | undefined) =>
+    request<QrCodeOut>('POST', '/kiosk/qr/verify', { body: { code, project_id: projectId } }),
   consultants: () => request<ConsultantOut[]>('GET', '/kiosk/consultants'),
   projects: () => request<ProjectOut[]>('GET', '/kiosk/projects'),
   status: (token?: string) => request<KioskStatusOut>('GET', '/kiosk/status', { token }),

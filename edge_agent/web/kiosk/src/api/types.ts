@@ -21,6 +21,34 @@ export interface VisitIn {
   source?: VisitSource
   consultant_id?: number | null
   consent: ConsentIn
+  /** A broker's 扫码带看 code: the visit is the guided one of its referral. */
+  qr_code?: string | null
+}
+
+/** The appliance's provisional 判客 answer; the cloud's decision wins. */
+export interface ProvisionalAnswer {
+  label: '首访' | '复访'
+  first_visit: boolean
+  owner_kind: 'channel' | 'natural' | 'none'
+  owner_broker_id: number | null
+  owner_reason: string
+  protection_until: string | null
+  brokers: { referral_id: number; broker_id: number; state: string; protection_until: string | null }[]
+  rule_version: number
+  referral_state: string | null
+  referral_reason: string | null
+  referral_reason_text: string | null
+}
+
+/** A code the appliance accepts (not used until the registration carries it). */
+export interface QrCodeOut {
+  referral_id: number
+  broker_id: number
+  project_id: number
+  phone_masked: string | null
+  referral_state: string | null
+  protection_until: string | null
+  expires_at: string
 }
 
 export interface VisitOut {
@@ -40,6 +68,9 @@ export interface VisitOut {
   owner_id: number | null
   owner_name: string | null
   seq: number
+  broker_id: number | null
+  referral_id: number | null
+  attribution: ProvisionalAnswer | null
 }
 
 export interface RegistrationOut extends VisitOut {

@@ -6,7 +6,14 @@ import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
 
 import { kioskApi } from '../api/kiosk'
-import type { CustomerLookupOut, RegistrationOut, VisitIn, VisitSource } from '../api/types'
+import { ApiError, errorMessage } from '../api/http'
+import type {
+  CustomerLookupOut,
+  QrCodeOut,
+  RegistrationOut,
+  VisitIn,
+  VisitSource,
+} from '../api/types'
 import { newIdempotencyKey } from '../lib/idempotency'
 import { checkPhone, type PhoneCheck } from '../lib/phone'
 import { useConsentStore } from './consent'
@@ -49,6 +56,11 @@ export const useRegistrationStore = defineStore('registration', () => {
   const lookupState = ref<'idle' | 'loading' | 'done' | 'failed'>('idle')
   const submitting = ref(false)
   const result = ref<RegistrationOut | null>(null)
+  /** A broker's 扫码带看 code, as scanned or pasted, and what the appliance said of it. */
+  const qrCode = ref('')
+  const qrChecked = ref<QrCodeOut | null>(null)
+  const qrError = ref<{ code: string; message: string } | null>(null)
+  const qrChecking = ref(false)
   let lookupAbort: AbortController | null = null
 
   const phoneCheck = computed<PhoneCheck>(() => checkPhone(form.phone, phoneBlurred.value))
@@ -95,6 +107,33 @@ export const useRegistrationStore = defineStore('registration', () => {
     if (!consultantChosen.value) form.consultantId = id
   }
 
+  async function checkQr(code: string, projectId: number | undefined): Promise<boolean> {
+    qrCode.value = code.trim()
+    qrChecked.value = null
+    qrError.value = null
+    if (!qrCode.value) return false
+    qrChecking.value = true
+    try {
+      qrChecked.value = await kioskApi.verifyQr(qrCode.value, projectId)
+      form.source = 'channel'
+      return true
+    } catch (error) {
+      qrError.value = {
+        code: error instanceof ApiError ? error.code : 'network',
+        message: errorMessage(error),
+      }
+      return false
+    } finally {
+      qrChecking.value = false
+    }
+  }
+
+  function clearQr(): void {
+    qrCode.value = ''
+    qrChecked.value = null
+    qrError.value = null
+  }
+
   async function submit(projectId: number | undefined): Promise<RegistrationOut> {
     const phone = validPhone.value
     if (phone === null) throw new Error('手机号码不正确')
@@ -115,6 +154,7 @@ export const useRegistrationStore = defineStore('registration', () => {
       source: form.source,
       consultant_id: form.consultantId,
       consent: { notice_version: consent.record.version, accepted_at: consent.record.acceptedAt },
+      qr_code: qrChecked.value ? qrCode.value : null,
     }
     submitting.value = true
     try {
@@ -132,12 +172,13 @@ export const useRegistrationStore = defineStore('registration', () => {
     idempotencyKey.value = newIdempotencyKey()
     keyPhone.value = null
     clearLookup()
+    clearQr()
     result.value = null
   }
 
   return {
     form, phoneBlurred, consultantChosen, idempotencyKey, lookup, lookupState, submitting,
-    result, phoneCheck, validPhone, intent, canSubmit,
-    lookUp, clearLookup, chooseConsultant, suggestConsultant, submit, reset,
+    result, phoneCheck, validPhone, intent, canSubmit, qrCode, qrChecked, qrError, qrChecking,
+    lookUp, clearLookup, chooseConsultant, suggestConsultant, checkQr, clearQr, submit, reset,
   }
 })

@@ -1,0 +1,81 @@
+"""What the channel domain states to each site's appliance through the down-feed, so it
+can verify 扫码带看 codes and answer provisionally while offline (ADR 0024):
+
+- `qr_key`: the public keys of the QR signing ring (no private key leaves the cloud);
+- `channel_rules`: every rule version of the site's projects;
+- `referral`: the live referrals of the site's projects in masked form — the shown
+  number, the site-keyed 3+4 key, the broker, state and window end; no name, no full
+  number. One that stops being live is re-sent with `active: false`.
+
+Derived like the roster (cloud.sync.feed.DerivedKind): compared on every request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from cloud.catalog.models import Project
+from cloud.channel import qr, rules
+from cloud.channel.models import Referral
+from cloud.settings import CloudSettings
+from cloud.sync.feed import DerivedKind, register_kind
+from cloud.sync.keys import site_key
+from cloud.sync.models import SiteLink
+from shared.crypto import BlindIndex
+from shared.timeutil import iso, utcnow
+
+
+def _project_ids(session: Session, site_id: str) -> list[int]:
+    return [p for p in session.exec(select(Project.id).where(Project.site_id == site_id))
+            if p is not None]
+
+
+def qr_keys(session: Session, settings: CloudSettings, link: SiteLink
+            ) -> dict[str, dict[str, Any]]:
+    return {kid: {"kid": kid, "public_key": key}
+            for kid, key in qr.public_keys(settings).items()}
+
+
+def rule_versions(session: Session, settings: CloudSettings, link: SiteLink
+                  ) -> dict[str, dict[str, Any]]:
+    items: dict[str, dict[str, Any]] = {}
+    for project_id in _project_ids(session, link.site_id):
+        for version in rules.versions(session, project_id):
+            items[f"{project_id}:{version.version}"] = {
+                "project_id": project_id, "version": version.version,
+                "effective_from": iso(version.effective_from),
+                "rules": version.model_dump(mode="json", exclude={
+                    "version", "effective_from", "project_id"})}
+    return items
+
+
+def live_referrals(session: Session, settings: CloudSettings, link: SiteLink
+                   ) -> dict[str, dict[str, Any]]:
+    projects = _project_ids(session, link.site_id)
+    if not projects:
+        return {}
+    now = utcnow()
+    rows = session.exec(select(Referral).where(
+        col(Referral.project_id).in_(projects), col(Referral.state).in_(qr.LIVE_STATES),
+        or_(col(Referral.protection_until).is_(None), col(Referral.protection_until) > now),
+    ).order_by(col(Referral.id))).all()
+    index = BlindIndex(site_key(settings, link))
+    # An erased one stays in the list, blanked and inactive, so the appliance's copy of its
+    # masked number goes too.
+    return {str(r.id): {
+        "id": r.id, "project_id": r.project_id, "broker_id": r.broker_id,
+        "agency_id": r.agency_id, "state": r.state, "reason_code": r.reason_code,
+        "phone_masked": r.phone_masked, "masked": r.phone_given is not None,
+        "phone_key": qr.referral_phone_key(settings, index, r),
+        "rule_version": r.rule_version, "created_at": iso(r.created_at),
+        "protection_until": iso(r.protection_until) if r.protection_until else None,
+        **({"active": False} if qr.is_erased(r) else {}),
+    } for r in rows}
+
+
+register_kind(DerivedKind("qr_key", qr_keys))
+register_kind(DerivedKind("channel_rules", rule_versions))
+register_kind(DerivedKind("referral", live_referrals))
