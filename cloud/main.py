@@ -17,7 +17,10 @@ from cloud.audit.api import router as audit_router
 from cloud.audit.denials import DenialLimiter
 from cloud.catalog.api import router as catalog_router
 from cloud.channel.api import router as channel_router
+from cloud.channel.appeals_api import router as appeals_router
+from cloud.channel.evidence_store import from_settings as evidence_store
 from cloud.channel.limits import from_settings as referral_limiter
+from cloud.channel.risk_api import router as risk_router
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.identity.api import router as identity_router
@@ -86,6 +89,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
                             wait_seconds=settings.db_wait_seconds)
     app.state.login_throttle = login_throttle(settings)
     app.state.referral_limiter = referral_limiter(settings)
+    app.state.evidence_store = evidence_store(settings)
     configure_logging("cloud")
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
@@ -108,7 +112,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_browser_hardening(app, settings)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
-                   privacy_router, channel_router):
+                   privacy_router, channel_router, appeals_router, risk_router):
         app.include_router(router, prefix=API_PREFIX)
     if mount_spa(app, "/console", CONSOLE_DIST):
 
