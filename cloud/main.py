@@ -17,6 +17,7 @@ from cloud.audit.api import router as audit_router
 from cloud.audit.denials import DenialLimiter
 from cloud.catalog.api import router as catalog_router
 from cloud.channel.api import router as channel_router
+from cloud.channel.appeals_api import evidence_upload_route
 from cloud.channel.appeals_api import router as appeals_router
 from cloud.channel.evidence_store import from_settings as evidence_store
 from cloud.channel.limits import from_settings as referral_limiter
@@ -95,7 +96,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
     app.add_middleware(CompressionMiddleware, min_bytes=settings.gzip_min_bytes)
-    app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES,
+                       uploads=[evidence_upload_route(API_PREFIX, settings)])
     if settings.console_networks:
         app.add_middleware(ConsoleNetworkMiddleware, networks=settings.console_networks)
     if settings.trusted_proxies:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import quote
 
@@ -20,12 +21,15 @@ from cloud.channel.casework_schemas import (
     NotificationOut,
     OverrideOut,
 )
+from cloud.channel.errors import EvidenceTooLarge
 from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.models import Referral
 from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.settings import CloudSettings
 from shared.bounds import DB_INT_MAX, IdPath
+from shared.inputguard import UploadRoute
 
 router = APIRouter(prefix="/channel", tags=["channel 申诉"])
 
@@ -35,6 +39,19 @@ AppealDecider = Annotated[Principal, Depends(authorize(Perm.APPEAL_DECIDE))]
 NotificationReader = Annotated[Principal, Depends(authorize(Perm.NOTIFICATION_READ))]
 BeforeId = Annotated[int | None, Query(ge=1, le=DB_INT_MAX, description="上一页最后一条的 id")]
 Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+# Room for the multipart framing around the file itself.
+_MULTIPART_OVERHEAD = 16 * 1024
+
+
+def evidence_upload_route(prefix: str, settings: CloudSettings) -> UploadRoute:
+    """The input guard's limit for evidence uploads (its 64 KiB default is for JSON)."""
+    return UploadRoute(
+        path=re.compile(re.escape(prefix) + r"/channel/appeals/[0-9]+/evidence"),
+        max_bytes=settings.evidence_max_bytes + _MULTIPART_OVERHEAD,
+        code=EvidenceTooLarge.code,
+        detail=evidence.too_large_text(settings.evidence_max_bytes))
 
 
 def _store(request: Request) -> EvidenceStore:

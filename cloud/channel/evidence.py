@@ -60,6 +60,12 @@ def clean_filename(raw: str | None, content_type: str) -> str:
     return stem + _EXTENSION[content_type]
 
 
+def too_large_text(max_bytes: int) -> str:
+    size = (f"{max_bytes // (1024 * 1024)} MB" if max_bytes >= 1024 * 1024
+            else f"{max_bytes // 1024} KB")
+    return f"申诉材料不能超过 {size}"
+
+
 @dataclass(frozen=True)
 class Upload:
     data: bytes
@@ -69,7 +75,7 @@ class Upload:
 def add(session: Session, *, store: EvidenceStore, principal: Principal, appeal: Appeal,
         upload: Upload, max_bytes: int) -> AppealEvidence:
     if len(upload.data) > max_bytes:
-        raise EvidenceTooLarge(f"申诉材料不能超过 {max_bytes // (1024 * 1024)} MB",
+        raise EvidenceTooLarge(too_large_text(max_bytes),
                                extra={"max_bytes": max_bytes})
     content_type = sniff(upload.data[:16])
     if content_type is None:

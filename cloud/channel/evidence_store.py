@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from minio import Minio
-from minio.error import MinioException
+from minio.error import InvalidResponseError, MinioException, S3Error
 from urllib3.exceptions import HTTPError
 
 from cloud.channel.errors import EvidenceNotFound, EvidenceStoreUnavailable
@@ -81,7 +81,7 @@ class S3Store:
         try:
             response = self.client.get_object(self.bucket, _checked(key))
         except MinioException as exc:
-            if getattr(exc, "code", None) == "NoSuchKey":
+            if _missing(exc):
                 raise EvidenceNotFound() from exc
             raise EvidenceStoreUnavailable() from exc
         except HTTPError as exc:
@@ -91,6 +91,14 @@ class S3Store:
         finally:
             response.close()
             response.release_conn()
+
+
+def _missing(exc: MinioException) -> bool:
+    # Some S3 services (rclone among them) send their XML errors as text/xml, which the
+    # SDK reports as an InvalidResponseError carrying only the status.
+    if isinstance(exc, S3Error):
+        return exc.code in ("NoSuchKey", "NoSuchBucket")
+    return isinstance(exc, InvalidResponseError) and getattr(exc, "_code", None) == 404
 
 
 def from_settings(settings: CloudSettings) -> EvidenceStore:
