@@ -61,6 +61,16 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.rules_publish': '发布渠道规则版本',
   'channel.referral_submit': '提交报备',
   'channel.referral_redecide': '报备重新判定',
+  'channel.referral_override': '人工改判报备',
+  'channel.appeal_submit': '提起申诉',
+  'channel.appeal_withdraw': '撤回申诉',
+  'channel.appeal_review': '开始审核申诉',
+  'channel.appeal_decide': '处理申诉',
+  'channel.appeal_evidence_upload': '上传申诉材料',
+  'channel.appeal_evidence_download': '查看申诉材料',
+  'channel.risk_case_open': '风控检查立案',
+  'channel.risk_case_review': '复核风控案件',
+  'channel.risk_policy_update': '修改项目风控设置',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
@@ -102,6 +112,8 @@ export const AUDIT_OBJECT_NAMES: Record<string, string> = {
   follow_up: '跟进',
   audit_log: '审计日志',
   mqtt_message: '同步消息',
+  channel_appeal: '申诉',
+  channel_risk_case: '风控案件',
 }
 
 /** Keys of audit details (`detail`), as the detail viewer names them. */
