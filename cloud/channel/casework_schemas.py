@@ -102,7 +102,8 @@ class RiskCaseDetail(RiskCaseOut):
 
 
 class RiskReviewIn(_In):
-    outcome: Literal["confirmed", "dismissed"] = Field(description="confirmed 确认 / dismissed 排除")
+    outcome: Literal["confirmed", "dismissed"] = Field(
+        description="confirmed 确认 / dismissed 排除")
     comment: str = Comment
     void_attribution: bool = Field(False, description="确认时作废该报备的归属（可被申诉）")
 

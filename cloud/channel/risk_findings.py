@@ -48,8 +48,8 @@ class Subject:
     as_of: datetime
 
     def referral_item(self) -> dict[str, Any]:
-        return _item(self.referral.created_at, "referral", f"报备（经纪人 {self.referral.broker_id}）",
-                     referral_id=self.referral.id)
+        return _item(self.referral.created_at, "referral",
+                     f"报备（经纪人 {self.referral.broker_id}）", referral_id=self.referral.id)
 
 
 def subject(session: Session, settings: CloudSettings, referral: Referral,

@@ -184,7 +184,7 @@ def test_duplicate_qr_hook(api: TestClient, cw: ChannelWorld, db: Session) -> No
     once = [{"at": iso(utcnow()), "device": "平板1"}]
     assert risk_cases.record_duplicate_qr(db, referral=referral, scans=once) is None
     case = risk_cases.record_duplicate_qr(db, referral=referral,
-                                          scans=once + [{"at": iso(utcnow()), "device": "平板2"}])
+                                          scans=[*once, {"at": iso(utcnow()), "device": "平板2"}])
     assert case is not None and case.check_code == "duplicate_qr"
     assert case.evidence["scans"] == 2 and case.stage == "confirmation"
 
