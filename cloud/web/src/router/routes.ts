@@ -1,7 +1,7 @@
-import { DataLine, Document, Lock, Monitor, Odometer, User } from '@element-plus/icons-vue'
+import { DataLine, Document, Lock, Monitor, Odometer, Tickets, User, Warning } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
-import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
+import { APPEALS_PAGE, CUSTOMER_PAGE, Perm } from '@/access/permissions'
 
 // Every page is its own chunk: the first screen (login) loads none of them.
 export const consoleChildren: RouteRecordRaw[] = [
@@ -45,6 +45,18 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'privacy',
     component: () => import('@/views/privacy/PrivacyRequestsView.vue'),
     meta: { title: '个人信息请求', permission: Perm.PRIVACY_REQUEST, menu: { icon: Lock, order: 45 } },
+  },
+  {
+    path: 'channel/risk',
+    name: 'channel-risk',
+    component: () => import('@/views/channel/risk/RiskView.vue'),
+    meta: { title: '渠道风控', permission: Perm.RISK_READ, menu: { icon: Warning, order: 47 } },
+  },
+  {
+    path: 'channel/appeals',
+    name: 'channel-appeals',
+    component: () => import('@/views/channel/appeals/AppealsView.vue'),
+    meta: { title: '渠道申诉', permission: APPEALS_PAGE, menu: { icon: Tickets, order: 48 } },
   },
   {
     path: 'audit',
