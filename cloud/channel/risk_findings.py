@@ -95,14 +95,17 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
     before the referral, within the look-back."""
     ref_at = as_utc(s.referral.created_at)
     since = ref_at - timedelta(days=params["lookback_days"])
+    customer_id = str(s.customer.id) if s.customer else None
+    # The customer's rows through the object index; look-ups of numbers the office did not
+    # know carry no customer id and are matched by masked number and project below.
+    objects = [""] if customer_id is None else ["", customer_id]
     rows = s.session.exec(select(AuditLog).where(
-        col(AuditLog.action).in_(LOOKUP_ACTIONS), AuditLog.object_type == "customer",
-        col(AuditLog.at) >= since,
+        AuditLog.object_type == "customer", col(AuditLog.object_id).in_(objects),
+        col(AuditLog.action).in_(LOOKUP_ACTIONS), col(AuditLog.at) >= since,
         # Appliance events reach the log after they happened; their own time is checked
         # below, so a row logged up to a day later still counts.
         col(AuditLog.at) <= ref_at + timedelta(days=1))
         .order_by(col(AuditLog.id))).all()
-    customer_id = str(s.customer.id) if s.customer else None
     hits = []
     for row in rows:
         same = (customer_id is not None and row.object_id == customer_id) or (
