@@ -62,7 +62,7 @@ def appeal_scope(session: Session, principal: Principal) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class NewAppeal:
     referral_id: int
-    kind: str
+    kind: str | None  # None: from the referral's state
     reason: str
 
 
@@ -73,8 +73,9 @@ def submit(session: Session, *, principal: Principal, data: NewAppeal) -> Appeal
     referral = session.get(Referral, data.referral_id, with_for_update=True)
     if referral is None or referral.broker_id != broker.id:
         raise ReferralNotFound()
-    if referral.state not in _APPEALABLE[data.kind]:
-        raise AppealNotAllowed(f"{KIND_TEXT[data.kind]}不适用于当前状态的报备")
+    kind = data.kind or ("referral" if referral.state in _APPEALABLE["referral"] else "deal")
+    if referral.state not in _APPEALABLE[kind]:
+        raise AppealNotAllowed(f"{KIND_TEXT[kind]}不适用于当前状态的报备")
     now = utcnow()
     days = risk_policy.policy(session, referral.project_id).appeal_deadline_days
     deadline = referral.decided_at + timedelta(days=days)
@@ -86,13 +87,13 @@ def submit(session: Session, *, principal: Principal, data: NewAppeal) -> Appeal
     if open_one is not None:
         raise AppealAlreadyOpen(extra={"appeal_id": open_one})
     appeal = Appeal(referral_id=referral.id or 0, project_id=referral.project_id,
-                    broker_id=broker.id or 0, agency_id=referral.agency_id, kind=data.kind,
+                    broker_id=broker.id or 0, agency_id=referral.agency_id, kind=kind,
                     reason=data.reason, appealed_state=referral.state,
                     appealed_reason=referral.reason_code, deadline=deadline, created_at=now)
     session.add(appeal)
     session.flush()
     _audit(session, principal, "channel.appeal_submit", appeal,
-           {"referral_id": referral.id, "kind": data.kind, "appealed_state": referral.state,
+           {"referral_id": referral.id, "kind": kind, "appealed_state": referral.state,
             "appealed_reason": referral.reason_code})
     return appeal
 

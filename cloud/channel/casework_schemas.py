@@ -21,7 +21,9 @@ class _In(BaseModel):
 
 class AppealIn(_In):
     referral_id: int = Field(ge=1, le=DB_INT_MAX)
-    kind: AppealKind = Field("referral", description="referral 报备申诉 / deal 成交申诉")
+    kind: AppealKind | None = Field(
+        None, description="referral 报备申诉 / deal 成交申诉；"
+                          "不填时按报备状态：无效、失效为报备申诉，其余为成交申诉")
     reason: str = Field(min_length=2, max_length=1000, description="申诉理由")
 
 

@@ -53,7 +53,10 @@ def test_what_may_be_appealed(api: TestClient, cw: ChannelWorld) -> None:
     # A referral that stands is no refusal: only an attribution appeal (成交申诉) fits.
     refused = appeal(api, headers, winner["id"], kind="referral")
     assert refused.status_code == 422 and refused.json()["code"] == "appeal_not_allowed"
-    assert appeal(api, headers, winner["id"], kind="deal").status_code == 201
+    # Without a kind, the state decides: a referral that stands is contested as 成交申诉.
+    inferred = api.post(APPEALS, headers=headers,
+                        json={"referral_id": winner["id"], "reason": "归属结果有误"})
+    assert inferred.status_code == 201 and inferred.json()["kind"] == "deal"
 
 
 def test_the_deadline_is_the_projects_and_counts_from_the_decision(

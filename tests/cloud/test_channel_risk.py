@@ -15,6 +15,7 @@ from cloud.channel import risk_cases
 from cloud.channel.appeal_models import ReferralOverride
 from cloud.channel.models import Referral
 from cloud.channel.risk_models import RiskCase
+from cloud.jobs.registry import jobs
 from cloud.settings import CloudSettings
 from shared.phone import mask_phone
 from shared.timeutil import as_utc, iso, utcnow
@@ -62,7 +63,8 @@ def test_late_referral_fires_inside_the_risk_window_only(
         add_visit(db, customer, _created(referral) + gap)
         referrals[phone] = referral["id"]
 
-    assert risk_cases.scan(db, settings)["opened"] == 2
+    # The scheduled job is what runs the visit-stage checks.
+    assert jobs()["channel.risk_scan"].run(db, settings) == {"checked": 4, "opened": 2}
     db.commit()
     fired = {c.referral_id: c for c in _cases(db)}
     assert set(fired) == {referrals["13700001001"], referrals["13700001004"]}
