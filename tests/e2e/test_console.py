@@ -99,8 +99,9 @@ def test_admin_dashboard_users_and_sites(stack: Stack, new_page: Callable[..., A
                                          walk_ins: list[dict[str, Any]]) -> None:
     page = login(new_page, stack, "admin")
     expect(page).to_have_url(re.compile(r"/console/dashboard$"))
-    # sys_admin + hq_manager: everything but the audit log (separation of duties).
-    expect(menu(page)).to_have_text(MENUS[:4])
+    # sys_admin + hq_manager: everything but the audit log (separation of duties); HQ
+    # reads the channel's risk cases and appeals.
+    expect(menu(page)).to_have_text([*MENUS[:4], "渠道风控", "渠道申诉"])
     expect(page.get_by_text("近 7 日到访（组）")).to_be_visible()
     chart = page.get_by_role("img", name="近 7 日到访趋势图")
     expect(chart.locator("canvas")).to_be_visible()
