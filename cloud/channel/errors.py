@@ -120,3 +120,8 @@ class EvidenceNotFound(NotFound):
 class EvidenceStoreUnavailable(Unavailable):
     code = "evidence_store_unavailable"
     title = "申诉材料存储暂不可用"
+
+
+class RiskVoidNeedsConfirmation(Conflict):
+    code = "risk_void_needs_confirmation"
+    title = "只有确认的风控案件可以作废归属"

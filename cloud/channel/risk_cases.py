@@ -21,7 +21,7 @@ from sqlmodel import Session, col, false, select
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
 from cloud.channel import notifications, overrides, risk_findings, risk_policy, scopes
-from cloud.channel.errors import AppealStateConflict, RiskCaseClosed, RiskCaseNotFound
+from cloud.channel.errors import RiskCaseClosed, RiskCaseNotFound, RiskVoidNeedsConfirmation
 from cloud.channel.models import Broker, Referral
 from cloud.channel.risk_models import RiskCase
 from cloud.identity.deps import Principal
@@ -161,7 +161,7 @@ def review(session: Session, *, principal: Principal, case_id: int, data: Review
     if case.state != "open":
         raise RiskCaseClosed()
     if data.void_attribution and data.outcome != "confirmed":
-        raise AppealStateConflict("只有确认的风控案件可以作废归属")
+        raise RiskVoidNeedsConfirmation()
     case.state = data.outcome
     case.reviewer_id = principal.user_id
     case.comment = data.comment
