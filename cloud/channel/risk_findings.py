@@ -108,10 +108,7 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
         .order_by(col(AuditLog.id))).all()
     hits = []
     for row in rows:
-        same = (customer_id is not None and row.object_id == customer_id) or (
-            row.object_id == "" and row.detail.get("phone_masked") == s.referral.phone_masked
-            and row.detail.get("project_id") == s.referral.project_id)
-        if not same:
+        if not (row.object_id == customer_id or _same_unknown_number(s.referral, row)):
             continue
         at = _happened(row)
         if since <= at <= ref_at:
@@ -125,6 +122,16 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
                                  else "查看完整号码") + f"（{row.actor}）", audit_id=row.id)
             for at, row in hits],
         {"searches": len(hits)})
+
+
+def _same_unknown_number(referral: Referral, row: AuditLog) -> bool:
+    """A look-up of a number the office did not know, of this referral's number: by the
+    blind index for a full number; a masked referral can only be compared by its mask."""
+    if row.object_id != "" or row.detail.get("project_id") != referral.project_id:
+        return False
+    if referral.phone_bidx is not None:
+        return bool(row.detail.get("phone_bidx") == referral.phone_bidx)
+    return bool(row.detail.get("phone_masked") == referral.phone_masked)
 
 
 def _happened(row: AuditLog) -> datetime:

@@ -17,13 +17,14 @@ from cloud.channel.models import Referral
 from cloud.channel.risk_models import RiskCase
 from cloud.jobs.registry import jobs
 from cloud.settings import CloudSettings
+from shared.events import CUSTOMER_LOOKED_UP
 from shared.phone import mask_phone
 from shared.timeutil import as_utc, iso, utcnow
 from tests.cloud import make_user, signed_in
 from tests.cloud.appeal_world import appeal
 from tests.cloud.channel_world import ChannelWorld, refer
 from tests.cloud.risk_world import add_customer, add_follow_up, add_visit
-from tests.cloud.sales_world import PHONE_A
+from tests.cloud.sales_world import PHONE_A, apply, envelope
 
 CASES = "/api/v1/channel/risk/cases"
 
@@ -94,6 +95,7 @@ def test_searched_before_referral_by_an_unmasking_and_by_a_kiosk_look_up(
         audit_service.record(db, action="customer.lookup", actor="kiosk:site-a",
                              object_type="customer", object_id="",
                              detail={"project_id": project, "phone_masked": mask_phone(phone),
+                                     "phone_bidx": settings.blind_index.phone(phone),
                                      "looked_up_at": iso(now - timedelta(days=days)),
                                      "known": False})
     db.commit()
@@ -101,12 +103,22 @@ def test_searched_before_referral_by_an_unmasking_and_by_a_kiosk_look_up(
     outside = _refer(api, "broker_a1", project, "13700002002")
     assert [c.check_code for c in _cases(db, inside["id"])] == ["searched_before_referral"]
     assert _cases(db, outside["id"]) == []
-    # Not searched at all: nothing.
+
+    # Through the kiosk's real sync event: the look-up names the number by its blind
+    # index, so another number with the same 3+4 mask is not taken for it.
+    site = cw.sales["site-a"]
+    apply(db, settings, "site-a", [envelope(site.key, "site-a", site.next_seq(),
+                                            CUSTOMER_LOOKED_UP, {
+        "project_id": project, "phone": "13799992003", "known": False,
+        "tablet": "192.168.1.20"})])
+    db.commit()
     assert _cases(db, _refer(api, "broker_a1", project, "13700002003")["id"]) == []
+    looked_up = _refer(api, "broker_a2", project, "13799992003")
+    assert [c.check_code for c in _cases(db, looked_up["id"])] == ["searched_before_referral"]
 
 
 def test_block_at_referral_refuses_with_a_stable_code_and_keeps_the_engines_answer(
-        api: TestClient, cw: ChannelWorld, db: Session) -> None:
+        api: TestClient, cw: ChannelWorld, db: Session, settings: CloudSettings) -> None:
     project = cw.project("site-a")
     manager = signed_in(api, "cm_a")
     url = f"/api/v1/channel/projects/{project}/risk-policy"
@@ -127,6 +139,7 @@ def test_block_at_referral_refuses_with_a_stable_code_and_keeps_the_engines_answ
     audit_service.record(db, action="customer.lookup", actor="kiosk:site-a",
                          object_type="customer", object_id="",
                          detail={"project_id": project, "phone_masked": "137****3001",
+                                 "phone_bidx": settings.blind_index.phone("13700003001"),
                                  "looked_up_at": iso(utcnow() - timedelta(hours=1))})
     db.commit()
     blocked = _refer(api, "broker_a1", project, "13700003001")

@@ -47,6 +47,7 @@ def test_the_channel_manager_reviews_a_case_and_decides_an_appeal(
                              object_type="customer", object_id="",
                              detail={"project_id": stack.site.project_id,
                                      "phone_masked": "136****0001", "known": False,
+                                     "phone_bidx": stack.settings.blind_index.phone("13677770001"),
                                      "looked_up_at": iso(utcnow() - timedelta(hours=1))})
         session.commit()
     flagged = _refer(stack, "e2e.broker1", "13677770001", "张伟")
