@@ -172,6 +172,24 @@ export const AUDIT_DETAIL_NAMES: Record<string, string> = {
   phone: '手机号',
   consultant_id: '置业顾问',
   first_visit: '仅首访',
+  // Appeals and risk cases (渠道申诉与风控).
+  phone_bidx: '号码索引',
+  referral_id: '报备编号',
+  outcome: '处理结果',
+  comment: '意见',
+  evidence_id: '材料编号',
+  check: '风控检查',
+  severity: '级别',
+  override_id: '改判编号',
+  source: '来源',
+  source_id: '来源编号',
+  new_state: '改判状态',
+  appealed_state: '申诉时状态',
+  state: '状态',
+  voided: '已作废归属',
+  sha256: '文件摘要',
+  size: '大小（字节）',
+  content_type: '文件类型',
 }
 
 /** Codes that appear as detail values (reasons, fields, paths). */
