@@ -198,6 +198,7 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
         sync_enabled=True, mqtt_port=port,
         mode="demo", audit_head_dir=str(data_dir / "audit-heads"),
         audit_archive_dir=str(data_dir / "audit-archive"),
+        evidence_dir=str(data_dir / "evidence"),
         mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,
         mqtt_password=values["cloud_mqtt_password"], mqtt_client_id="anchang-demo-cloud",
         # The consultant PWA is served by the edge and writes to the cloud when the edge

@@ -17,9 +17,13 @@ from cloud.audit.api import router as audit_router
 from cloud.audit.denials import DenialLimiter
 from cloud.catalog.api import router as catalog_router
 from cloud.channel.api import router as channel_router
+from cloud.channel.appeals_api import evidence_upload_route
+from cloud.channel.appeals_api import router as appeals_router
+from cloud.channel.evidence_store import from_settings as evidence_store
 from cloud.channel.judging_api import router as judging_router
 from cloud.channel.limits import from_settings as referral_limiter
 from cloud.channel.listing_api import router as channel_listing_router
+from cloud.channel.risk_api import router as risk_router
 from cloud.channel.signin.api import parts as sign_in_parts
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
@@ -92,12 +96,14 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.state.login_throttle = login_throttle(settings)
     app.state.referral_limiter = referral_limiter(settings)
     app.state.sign_in = sign_in_parts(settings)
+    app.state.evidence_store = evidence_store(settings)
     configure_logging("cloud")
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
     app.add_middleware(CompressionMiddleware, min_bytes=settings.gzip_min_bytes)
-    app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES,
+                       uploads=[evidence_upload_route(API_PREFIX, settings)])
     if settings.console_networks:
         app.add_middleware(ConsoleNetworkMiddleware, networks=settings.console_networks)
     if settings.trusted_proxies:
@@ -114,7 +120,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_browser_hardening(app, settings)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
-                   privacy_router, channel_router, judging_router, channel_listing_router):
+                   privacy_router, channel_router, judging_router, channel_listing_router,
+                   appeals_router, risk_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

@@ -176,6 +176,20 @@ class CloudSettings(HardeningSettings):
         "var/audit-archive", description="folder (outside the database, backed up with it) "
         "of the audit rows past retention, one JSON-lines file per run")
 
+    # Appeal evidence (申诉材料; docs/decisions/0025-evidence-storage-and-risk-cases.md).
+    evidence_store: Literal["local", "s3"] = Field(
+        "local", description="where appeal evidence files are kept: a local folder (the "
+        "demo, one server) or an S3-compatible object store through the minio SDK")
+    evidence_dir: str = Field("var/evidence", description="the folder of the local store")
+    evidence_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024,
+                                    description="largest evidence file accepted (413 above)")
+    s3_endpoint: str | None = Field(None, description="host:port of the S3 service")
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = Field("anchang-evidence", min_length=3, max_length=63)
+    s3_secure: bool = Field(True, description="HTTPS to the S3 service")
+    s3_region: str | None = Field(None, description="some services require one")
+
 
     @field_validator("jwt_secret")
     @classmethod

@@ -8,12 +8,17 @@ something no screen can show:
 - a JSON body over the size limit → 413; one with a control character in any string
   (JSON can only carry them escaped, as \\u0000 …; tab, line feed and carriage return are
   text) → 422 `control_characters`. PostgreSQL refuses NUL in text outright.
+
+An upload route (multipart, e.g. appeal evidence) has its own, larger limit and code; its
+body is binary, so it is not searched for JSON escapes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -30,10 +35,26 @@ _JSON_CONTROL = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class UploadRoute:
+    path: re.Pattern[str]
+    max_bytes: int
+    code: str
+    detail: str
+
+
 class InputGuardMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int,
+                 uploads: Sequence[UploadRoute] = ()) -> None:
         self.app = app
         self.max_bytes = max_body_bytes
+        self.uploads = tuple(uploads)
+
+    def _upload(self, scope: Scope) -> UploadRoute | None:
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if not content_type.startswith(b"multipart/form-data"):
+            return None
+        return next((u for u in self.uploads if u.path.fullmatch(scope["path"])), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,9 +69,11 @@ class InputGuardMiddleware:
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        upload = self._upload(scope)
+        limit = upload.max_bytes if upload else self.max_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._too_large(scope, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._too_large(scope, send, upload)
             return
         chunks: list[bytes] = []
         size = 0
@@ -60,14 +83,14 @@ class InputGuardMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(scope, send)
+            if size > limit:
+                await self._too_large(scope, send, upload)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if _JSON_CONTROL.search(body):
+        if upload is None and _JSON_CONTROL.search(body):
             await _control_characters(scope, send)
             return
         replayed = False
@@ -81,7 +104,10 @@ class InputGuardMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, upload: UploadRoute | None) -> None:
+        if upload is not None:
+            await _problem(scope, send, 413, upload.code, upload.detail)
+            return
         await _problem(scope, send, 413, "payload_too_large",
                        f"请求内容过大（上限 {self.max_bytes} 字节）")
 

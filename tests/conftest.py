@@ -76,12 +76,14 @@ def cloud_env(settings: CloudSettings) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def settings(pg_url: str) -> CloudSettings:
+def settings(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> CloudSettings:
     """The cloud's settings: the login throttle on the real Redis, under a key prefix of
-    this test session's own (other sessions may share the server)."""
+    this test session's own (other sessions may share the server); evidence files in a
+    folder of the session's."""
     require("Redis", "127.0.0.1", 6379)
     return make_settings(pg_url, redis_url=REDIS_URL,
-                         redis_prefix=f"anchang-test-{uuid.uuid4().hex[:10]}:")
+                         redis_prefix=f"anchang-test-{uuid.uuid4().hex[:10]}:",
+                         evidence_dir=str(tmp_path_factory.mktemp("evidence")))
 
 
 def clear_redis(settings: CloudSettings) -> None:

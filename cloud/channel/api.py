@@ -11,6 +11,7 @@ from cloud.channel.errors import BrokerInactive
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
 from cloud.channel.models import Agency, Broker, Referral
+from cloud.channel.overrides import reason_text
 from cloud.channel.schemas import (
     AgencyIn,
     AgencyOut,
@@ -34,7 +35,7 @@ from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.settings import CloudSettings
-from shared.attribution import REASON_TEXT, ReasonCode, RuleSet
+from shared.attribution import RuleSet
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.names import mask_name
 
@@ -70,7 +71,7 @@ def _referral(settings: CloudSettings, r: Referral) -> dict[str, object]:
     name = settings.cipher.decrypt(r.name_enc, context=REFERRAL_NAME_CONTEXT)
     return {**r.model_dump(exclude={"name_enc", "evidence"}),
             "customer_name": mask_name(name),
-            "reason": REASON_TEXT[ReasonCode(r.reason_code)]}
+            "reason": reason_text(r.reason_code)}
 
 
 @router.post("/agencies", response_model=AgencyOut, status_code=201, summary="邀请渠道公司")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.errors import AppError, Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 
 
 class AgencyNotFound(NotFound):
@@ -103,3 +103,75 @@ class ProfileInvalid(ValidationFailed):
 class ReferralNotLive(Conflict):
     code = "referral_not_live"
     title = "该报备已无效或已过保护期，不能生成带看二维码"
+
+
+class RiskPolicyInvalid(ValidationFailed):
+    code = "risk_policy_invalid"
+    title = "风控设置不合法"
+
+
+class RiskCaseNotFound(NotFound):
+    code = "risk_case_not_found"
+    title = "风控案件不存在"
+
+
+class RiskCaseClosed(Conflict):
+    code = "risk_case_closed"
+    title = "该风控案件已处理"
+
+
+class AppealNotFound(NotFound):
+    code = "appeal_not_found"
+    title = "申诉不存在"
+
+
+class AppealDeadlinePassed(ValidationFailed):
+    code = "appeal_deadline_passed"
+    title = "已超过申诉期限"
+
+
+class AppealNotAllowed(ValidationFailed):
+    code = "appeal_not_allowed"
+    title = "该报备不能提起此类申诉"
+
+
+class AppealAlreadyOpen(Conflict):
+    code = "appeal_already_open"
+    title = "该报备已有进行中的申诉"
+
+
+class AppealStateConflict(Conflict):
+    code = "appeal_state_conflict"
+    title = "申诉当前状态不能执行此操作"
+
+
+class EvidenceTooLarge(AppError):
+    status = 413
+    code = "evidence_too_large"
+    title = "申诉材料文件过大"
+
+
+class EvidenceTypeRefused(AppError):
+    status = 415
+    code = "evidence_type_refused"
+    title = "申诉材料只接受图片（JPEG、PNG、WebP）或 PDF"
+
+
+class EvidenceLimitReached(Conflict):
+    code = "evidence_limit_reached"
+    title = "每条申诉的材料数量已达上限"
+
+
+class EvidenceNotFound(NotFound):
+    code = "evidence_not_found"
+    title = "申诉材料不存在"
+
+
+class EvidenceStoreUnavailable(Unavailable):
+    code = "evidence_store_unavailable"
+    title = "申诉材料存储暂不可用"
+
+
+class RiskVoidNeedsConfirmation(Conflict):
+    code = "risk_void_needs_confirmation"
+    title = "只有确认的风控案件可以作废归属"

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
-from cloud.channel import cooperation, history, partners, rules, scopes
+from cloud.channel import cooperation, history, partners, risk_cases, rules, scopes
 from cloud.channel.errors import (
     BrokerInactive,
     IdempotencyKeyReused,
@@ -90,6 +90,7 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
         object_type="channel_referral", object_id=str(row.id),
         detail={"project_id": row.project_id, "phone": row.phone_masked, "state": row.state,
                 "reason": row.reason_code, "rule_version": row.rule_version})
+    risk_cases.at_referral(session, settings=settings, referral=row, principal=principal)
     return Submitted(row, replayed=False)
 
 

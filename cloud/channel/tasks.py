@@ -1,5 +1,6 @@
 """The channel's scheduled duties: live referrals judged again when the facts move
-(cloud.channel.due)."""
+(cloud.channel.due), and the risk checks whose facts arrive after the referral (visits
+synced from the edge, follow-ups)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from cloud.channel import risk_cases
 from cloud.channel.due import redecide_due
 from cloud.jobs.registry import Job, register
 from cloud.settings import CloudSettings
@@ -21,3 +23,7 @@ def redecide_due_referrals(session: Session, settings: CloudSettings) -> dict[st
 
 register(Job("channel.redecide_due", redecide_due_referrals, every=timedelta(minutes=1),
              description="报备重新判定：窗口到期、客户到访或有效跟进、规则生效后"))
+
+register(Job(
+    name="channel.risk_scan", run=risk_cases.scan, every=timedelta(minutes=10),
+    description="对近期报备运行到访、分配与确认阶段的风控检查，触发即开立复核案件"))

@@ -60,6 +60,15 @@ class Perm(StrEnum):
     # Project profiles shown to brokers (区域, price band, layouts, cooperation terms).
     PROJECT_PROFILE_MANAGE = "channel:profile:manage"
     CAMPAIGN_MANAGE = "channel:campaign:manage"
+    # Appeals (申诉): a broker files one on their own referral; readers see them in the
+    # referral scope; channel staff decide. Risk (渠道风控): cases and per-project policy.
+    APPEAL_CREATE = "channel:appeal:create"
+    APPEAL_READ = "channel:appeal:read"
+    APPEAL_DECIDE = "channel:appeal:decide"
+    RISK_READ = "channel:risk:read"
+    RISK_REVIEW = "channel:risk:review"
+    RISK_CONFIGURE = "channel:risk:configure"
+    NOTIFICATION_READ = "channel:notification:read"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -90,7 +99,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.SYNC_READ,
          Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
-         Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE}
+         Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
+         Perm.APPEAL_READ, Perm.RISK_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -107,14 +117,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # Outside sellers: no site data, only their own referrals (an agency admin: the
     # agency's, and approving its brokers).
     "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ,
-                         Perm.INVITE_SHARE, Perm.BROKER_PORTAL}),
+                         Perm.INVITE_SHARE, Perm.BROKER_PORTAL, Perm.APPEAL_CREATE,
+                         Perm.APPEAL_READ, Perm.NOTIFICATION_READ}),
     "agency_admin": frozenset({Perm.BROKER_JOIN, Perm.AGENCY_READ, Perm.BROKER_READ,
-                               Perm.BROKER_MANAGE, Perm.REFERRAL_READ, Perm.INVITE_SHARE}),
+                               Perm.BROKER_MANAGE, Perm.REFERRAL_READ, Perm.INVITE_SHARE,
+                               Perm.APPEAL_READ, Perm.NOTIFICATION_READ}),
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
-         Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE}
+         Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
+         Perm.APPEAL_READ, Perm.APPEAL_DECIDE, Perm.RISK_READ, Perm.RISK_REVIEW,
+         Perm.RISK_CONFIGURE}
     ),
 }
 

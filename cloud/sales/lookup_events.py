@@ -33,7 +33,10 @@ def apply_lookups(
             ip=event.tablet[:45], object_type="customer", object_id=str(customer_id or ""),
             detail={"via": f"site:{ctx.site_id}", "tablet": event.tablet,
                     "project_id": event.project_id, "known": event.known,
-                    "looked_up_at": iso(occurred), "phone_masked": mask_phone(event.phone)},
+                    "looked_up_at": iso(occurred), "phone_masked": mask_phone(event.phone),
+                    # The number's blind index: a referral of a number the office did not
+                    # know yet is matched to this look-up exactly (渠道风控).
+                    "phone_bidx": bidx[event.phone]},
         )
         outcomes.append(Outcome("applied", ref=str(customer_id or envelope.event_id)))
     return outcomes

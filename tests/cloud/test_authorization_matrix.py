@@ -24,11 +24,14 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from cloud.channel.listing_models import Campaign, CampaignProject
+from cloud.channel import risk_cases
+from cloud.channel.models import Referral
 from cloud.identity.models import User
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 from tests.cloud import make_user, signed_in
+from tests.cloud.appeal_world import PNG
 from tests.cloud.channel_world import add_agency, add_broker, attach_broker, refer
 from tests.cloud.sales_world import PHONE_A, PHONE_B, SiteWorld, build_world
 from tests.cloud.test_route_permissions import ANONYMOUS_ROUTES, endpoints
@@ -160,6 +163,32 @@ RULES: dict[tuple[str, str], Rule] = {
     # Only the broker who owns the referral may have its 扫码带看 code.
     ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): Rule(frozenset({"broker"}),
                                                                  other=NOT_FOUND),
+    # Appeals: a broker files on their own referral; readers as for referrals; the
+    # channel manager of the project decides.
+    ("GET", "/api/v1/channel/appeals"): Rule(REFERRAL_READERS, other=EMPTY),
+    ("POST", "/api/v1/channel/appeals"): Rule(frozenset({"broker"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/appeals/{appeal_id}"): Rule(REFERRAL_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/evidence"): Rule(frozenset({"broker"}),
+                                                                   other=NOT_FOUND),
+    ("GET", "/api/v1/channel/appeals/{appeal_id}/evidence/{evidence_id}"): Rule(
+        REFERRAL_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/withdraw"): Rule(frozenset({"broker"}),
+                                                                   other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/review"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/notifications/mine"): Rule(OUTSIDERS),
+    # Risk cases and policy: channel staff of the project; HQ reads.
+    ("GET", "/api/v1/channel/risk/cases"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("GET", "/api/v1/channel/risk/cases/{case_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("POST", "/api/v1/channel/risk/cases/{case_id}/review"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/risk/dashboard"): Rule(CHANNEL_STAFF),
+    ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(CHANNEL_STAFF,
+                                                                       other=NOT_FOUND),
+    ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
 }
 
 
@@ -182,7 +211,15 @@ class Ctx:
         return found
 
 
-Request = tuple[str, dict[str, Any] | None, Any]  # url, query, json body
+@dataclass(frozen=True)
+class Upload:
+    """A multipart body (`file`) instead of JSON."""
+
+    filename: str
+    content: bytes
+
+
+Request = tuple[str, dict[str, Any] | None, Any]  # url, query, json body or Upload
 Builder = Callable[[Ctx, str], Request]
 
 
@@ -329,6 +366,42 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         f"/api/v1/channel/campaigns/{c.channel[s]['campaign']}", None, {"title": "矩阵活动"}),
     ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): lambda c, s: (
         f"/api/v1/channel/referrals/{c.channel[s]['referral']}/qr", None, {}),
+    ("GET", "/api/v1/channel/appeals"): lambda c, s: (
+        "/api/v1/channel/appeals", {"project_id": c.sales(s).project_id}, None),
+    ("POST", "/api/v1/channel/appeals"): lambda c, s: (
+        "/api/v1/channel/appeals", None,
+        {"referral_id": c.channel[s]["referral"], "kind": "deal", "reason": "矩阵申诉"}),
+    ("GET", "/api/v1/channel/appeals/{appeal_id}"): lambda c, s: (
+        f"/api/v1/channel/appeals/{c.channel[s]['appeal']}", None, None),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/evidence"): lambda c, s: (
+        f"/api/v1/channel/appeals/{c.channel[s]['appeal']}/evidence", None,
+        Upload("矩阵.png", PNG)),
+    ("GET", "/api/v1/channel/appeals/{appeal_id}/evidence/{evidence_id}"): lambda c, s: (
+        f"/api/v1/channel/appeals/{c.channel[s]['appeal']}/evidence/"
+        f"{c.channel[s]['evidence']}", None, None),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/withdraw"): lambda c, s: (
+        f"/api/v1/channel/appeals/{c.channel[s]['appeal']}/withdraw", None, None),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/review"): lambda c, s: (
+        f"/api/v1/channel/appeals/{c.channel[s]['appeal']}/review", None, None),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): lambda c, s: (
+        f"/api/v1/channel/appeals/{c.channel[s]['appeal']}/decision", None,
+        {"outcome": "rejected", "comment": "矩阵测试"}),
+    ("GET", "/api/v1/channel/notifications/mine"): lambda c, s: (
+        "/api/v1/channel/notifications/mine", None, None),
+    ("GET", "/api/v1/channel/risk/cases"): lambda c, s: (
+        "/api/v1/channel/risk/cases", {"project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/channel/risk/cases/{case_id}"): lambda c, s: (
+        f"/api/v1/channel/risk/cases/{c.channel[s]['case']}", None, None),
+    ("POST", "/api/v1/channel/risk/cases/{case_id}/review"): lambda c, s: (
+        f"/api/v1/channel/risk/cases/{c.channel[s]['case']}/review", None,
+        {"outcome": "dismissed", "comment": "矩阵测试"}),
+    ("GET", "/api/v1/channel/risk/dashboard"): lambda c, s: (
+        "/api/v1/channel/risk/dashboard", None, None),
+    ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/risk-policy", None, None),
+    ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/risk-policy", None,
+        {"appeal_deadline_days": 7}),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})
@@ -392,7 +465,7 @@ def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
     broker = attach_broker(db, settings, _user_id(db, "m.broker"), agency=own)
     attach_broker(db, settings, _user_id(db, "m.agency_admin"), agency=own)
     add_broker(db, settings, "x.broker", agency=other)
-    ids = {}
+    ids: dict[str, dict[str, int]] = {}
     for side, headers, site in ((OWN, broker_token, "site-a"),
                                 (OTHER, signed_in(client, "x.broker"), "site-b")):
         answer = refer(client, headers, world[site].project_id, "13655551111")
@@ -415,6 +488,23 @@ def _add_campaign(db: Session, creator: int, project_id: int) -> int:
     db.add(CampaignProject(campaign_id=campaign.id, project_id=project_id))
     db.commit()
     return campaign.id
+        referral_id = answer.json()["id"]
+        filed = client.post("/api/v1/channel/appeals", headers=headers, json={
+            "referral_id": referral_id, "kind": "deal", "reason": "矩阵申诉"})
+        assert filed.status_code == 201, filed.text
+        appeal_id = filed.json()["id"]
+        kept = client.post(f"/api/v1/channel/appeals/{appeal_id}/evidence", headers=headers,
+                           files={"file": ("矩阵.png", PNG)})
+        assert kept.status_code == 201, kept.text
+        row = db.get(Referral, referral_id)
+        assert row is not None
+        case = risk_cases.record_duplicate_qr(db, referral=row, scans=[{"at": "1"}, {"at": "2"}])
+        assert case is not None and case.id is not None
+        db.commit()
+        ids[side] = {"referral": referral_id, "appeal": appeal_id,
+                     "evidence": kept.json()["id"], "case": case.id}
+    return {side: {"agency": (own if side == OWN else other).id or 0, "broker": broker.id or 0,
+                   **ids[side]} for side in (OWN, OTHER)}
 
 
 def _user_id(db: Session, username: str) -> int:
@@ -470,7 +560,11 @@ def test_every_route_role_and_site_answers_by_the_rules(
         headers = {"Authorization": token}
         if isinstance(body, dict) and "visit_id" in body:  # a follow-up: its id is the key
             headers["Idempotency-Key"] = body["id"]
-        response = client.request(method, url, params=query, json=body, headers=headers)
+        if isinstance(body, Upload):
+            response = client.request(method, url, params=query, headers=headers,
+                                      files={"file": (body.filename, body.content)})
+        else:
+            response = client.request(method, url, params=query, json=body, headers=headers)
         expected = _expected(RULES[(method, path)], role, side)
         got = _outcome(response)
         if got not in expected:

@@ -1,4 +1,4 @@
-"""Migrations 0014_channel to 0021_channel_cooperation build the channel tables exactly as the
+"""Migrations 0014_channel to 0020_channel_cooperation build the channel tables exactly as the
 models declare them."""
 
 from __future__ import annotations

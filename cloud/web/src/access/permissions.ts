@@ -30,6 +30,10 @@ export const Perm = {
   REFERRAL_REVIEW: 'channel:referral:review',
   CAMPAIGN_MANAGE: 'channel:campaign:manage',
   PROJECT_PROFILE_MANAGE: 'channel:profile:manage',
+  APPEAL_READ: 'channel:appeal:read',
+  APPEAL_DECIDE: 'channel:appeal:decide',
+  RISK_READ: 'channel:risk:read',
+  RISK_REVIEW: 'channel:risk:review',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]
@@ -39,6 +43,9 @@ export type PermissionRequirement = PermissionCode | readonly PermissionCode[]
 
 /** The customer page shows the customer, their visits and their follow-ups. */
 export const CUSTOMER_PAGE: PermissionRequirement = [Perm.CUSTOMER_READ, Perm.VISIT_READ, Perm.FOLLOW_UP_READ]
+
+/** The appeals page is channel staff's: brokers read their appeals in the H5. */
+export const APPEALS_PAGE: PermissionRequirement = [Perm.APPEAL_READ, Perm.RISK_READ]
 
 export function hasPermission(
   granted: ReadonlySet<string>,

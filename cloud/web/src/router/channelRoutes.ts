@@ -1,8 +1,8 @@
-import { Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, User } from '@element-plus/icons-vue'
+import { Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, Tickets, User, Warning } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { RouteRecordRaw } from 'vue-router'
 
-import { type PermissionCode, Perm } from '@/access/permissions'
+import { APPEALS_PAGE, type PermissionCode, Perm } from '@/access/permissions'
 
 /**
  * The 渠道 (channel) area of the console. Its pages are for channel staff (channel
@@ -61,5 +61,17 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-profiles',
     component: () => import('@/views/channel/profiles/ProjectProfilesView.vue'),
     meta: { title: '项目资料', permission: staff(Perm.PROJECT_PROFILE_MANAGE), menu: menu(House, 67) },
+  },
+  {
+    path: 'channel/risk',
+    name: 'channel-risk',
+    component: () => import('@/views/channel/risk/RiskView.vue'),
+    meta: { title: '渠道风控', permission: staff(Perm.RISK_READ), menu: menu(Warning, 68) },
+  },
+  {
+    path: 'channel/appeals',
+    name: 'channel-appeals',
+    component: () => import('@/views/channel/appeals/AppealsView.vue'),
+    meta: { title: '渠道申诉', permission: [...APPEALS_PAGE, Perm.PROJECT_READ], menu: menu(Tickets, 69) },
   },
 ]

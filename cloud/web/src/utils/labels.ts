@@ -77,6 +77,16 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.qr_check_in': '扫码带看确认',
   'channel.qr_refused': '带看二维码被拒收',
   'channel.qr_replayed': '带看二维码重复使用（风险）',
+  'channel.referral_override': '人工改判报备',
+  'channel.appeal_submit': '提起申诉',
+  'channel.appeal_withdraw': '撤回申诉',
+  'channel.appeal_review': '开始审核申诉',
+  'channel.appeal_decide': '处理申诉',
+  'channel.appeal_evidence_upload': '上传申诉材料',
+  'channel.appeal_evidence_download': '查看申诉材料',
+  'channel.risk_case_open': '风控检查立案',
+  'channel.risk_case_review': '复核风控案件',
+  'channel.risk_policy_update': '修改项目风控设置',
   'sync.events_applied': '同步入库',
   'sync.gap_unhealed': '同步断档',
   'sync.clock_skew': '时钟偏差',
@@ -118,6 +128,8 @@ export const AUDIT_OBJECT_NAMES: Record<string, string> = {
   follow_up: '跟进',
   audit_log: '审计日志',
   mqtt_message: '同步消息',
+  channel_appeal: '申诉',
+  channel_risk_case: '风控案件',
 }
 
 /** Keys of audit details (`detail`), as the detail viewer names them. */
@@ -183,6 +195,24 @@ export const AUDIT_DETAIL_NAMES: Record<string, string> = {
   checked: '回放客户数',
   changed: '变化客户数',
   version: '规则版本',
+  // Appeals and risk cases (渠道申诉与风控).
+  phone_bidx: '号码索引',
+  referral_id: '报备编号',
+  outcome: '处理结果',
+  comment: '意见',
+  evidence_id: '材料编号',
+  check: '风控检查',
+  severity: '级别',
+  override_id: '改判编号',
+  source: '来源',
+  source_id: '来源编号',
+  new_state: '改判状态',
+  appealed_state: '申诉时状态',
+  state: '状态',
+  voided: '已作废归属',
+  sha256: '文件摘要',
+  size: '大小（字节）',
+  content_type: '文件类型',
 }
 
 /** Codes that appear as detail values (reasons, fields, paths). */

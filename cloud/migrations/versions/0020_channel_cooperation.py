@@ -1,7 +1,7 @@
 """channel: which agencies cooperate on which project (合作渠道)
 
-Revision ID: 0021_channel_cooperation
-Revises: 0020_channel_team_review
+Revision ID: 0020_channel_cooperation
+Revises: 0019_channel_team_review
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021_channel_cooperation"
-down_revision: str | None = "0020_channel_team_review"
+revision: str = "0020_channel_cooperation"
+down_revision: str | None = "0019_channel_team_review"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """channel: teams of agencies (their rule overrides) and the developer's referral reviews
 
-Revision ID: 0020_channel_team_review
-Revises: 0017_guided_visits
+Revision ID: 0019_channel_team_review
+Revises: 0018_appeals_risk
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_channel_team_review"
-down_revision: str | None = "0017_guided_visits"
+revision: str = "0019_channel_team_review"
+down_revision: str | None = "0018_appeals_risk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

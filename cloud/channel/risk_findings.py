@@ -1,0 +1,215 @@
+"""What each computable risk check finds for one referral, from the data of today: the
+sales customer with the referral's full number, their visits and follow-ups, the other
+referrals of that number, and the audit log's look-ups and unmaskings.
+
+A finding carries a Chinese summary and its evidence: a time-ordered timeline of the
+facts that made it fire, which the reviewer sees. Masked referrals are judged only by
+what a masked number can be matched with (nothing here: they name no customer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cloud.audit.models import AuditLog
+from cloud.channel import history, rules
+from cloud.channel.models import Referral
+from cloud.sales.models import Customer, FollowUp, Visit
+from cloud.sales.service import NAME_CONTEXT as CUSTOMER_NAME_CONTEXT
+from cloud.settings import CloudSettings
+from shared.timeutil import as_utc, iso
+
+LOOKUP_ACTIONS = ("customer.lookup", "customer.unmask")
+
+
+@dataclass(frozen=True)
+class Finding:
+    summary: str
+    timeline: list[dict[str, Any]]
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def evidence(self) -> dict[str, Any]:
+        return {"timeline": sorted(self.timeline, key=lambda item: item["at"]), **self.facts}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The referral under check and what the database knows of its customer."""
+
+    session: Session
+    settings: CloudSettings
+    referral: Referral
+    customer: Customer | None
+    as_of: datetime
+
+    def referral_item(self) -> dict[str, Any]:
+        return _item(self.referral.created_at, "referral",
+                     f"报备（经纪人 {self.referral.broker_id}）", referral_id=self.referral.id)
+
+
+def subject(session: Session, settings: CloudSettings, referral: Referral,
+            as_of: datetime) -> Subject:
+    customer = None
+    if referral.phone_bidx is not None:
+        customer = session.exec(select(Customer).where(
+            Customer.project_id == referral.project_id,
+            Customer.phone_bidx == referral.phone_bidx)).first()
+    return Subject(session, settings, referral, customer, as_of)
+
+
+def _item(at: datetime, kind: str, text: str, **extra: Any) -> dict[str, Any]:
+    return {"at": iso(as_utc(at)), "kind": kind, "text": text, **extra}
+
+
+def late_referral(s: Subject, params: dict[str, int]) -> Finding | None:
+    """lead_time < (first visit − referral) ≤ lead_time + risk window."""
+    if s.customer is None:
+        return None
+    ref_at = as_utc(s.referral.created_at)
+    first = s.session.exec(select(Visit).where(
+        Visit.customer_id == s.customer.id, col(Visit.occurred_at) >= ref_at)
+        .order_by(col(Visit.occurred_at))).first()
+    if first is None:
+        return None
+    in_force = rules.history(s.session, s.referral.project_id).at(ref_at)
+    lead = in_force.lead_time if in_force else rules.defaults(s.referral.project_id).lead_time
+    window = timedelta(minutes=params["risk_window_minutes"])
+    gap = as_utc(first.occurred_at) - ref_at
+    if not lead < gap <= lead + window:
+        return None
+    minutes = int(gap.total_seconds() // 60)
+    return Finding(
+        f"报备后 {minutes} 分钟客户即到访（防截客 {int(lead.total_seconds() // 60)} 分钟，"
+        f"风险窗口 {params['risk_window_minutes']} 分钟）",
+        [s.referral_item(), _item(first.occurred_at, "visit", "首次到访", visit_id=first.id)],
+        {"gap_minutes": minutes})
+
+
+def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | None:
+    """Someone looked the number up (kiosk look-up, console or appliance unmasking) at or
+    before the referral, within the look-back."""
+    ref_at = as_utc(s.referral.created_at)
+    since = ref_at - timedelta(days=params["lookback_days"])
+    customer_id = str(s.customer.id) if s.customer else None
+    # The customer's rows through the object index; look-ups of numbers the office did not
+    # know carry no customer id and are matched by masked number and project below.
+    objects = [""] if customer_id is None else ["", customer_id]
+    rows = s.session.exec(select(AuditLog).where(
+        AuditLog.object_type == "customer", col(AuditLog.object_id).in_(objects),
+        col(AuditLog.action).in_(LOOKUP_ACTIONS), col(AuditLog.at) >= since,
+        # Appliance events reach the log after they happened; their own time is checked
+        # below, so a row logged up to a day later still counts.
+        col(AuditLog.at) <= ref_at + timedelta(days=1))
+        .order_by(col(AuditLog.id))).all()
+    hits = []
+    for row in rows:
+        if not (row.object_id == customer_id or _same_unknown_number(s.referral, row)):
+            continue
+        at = _happened(row)
+        if since <= at <= ref_at:
+            hits.append((at, row))
+    if not hits:
+        return None
+    return Finding(
+        f"报备前已有 {len(hits)} 次查询或查看该号码",
+        [s.referral_item()] + [
+            _item(at, "lookup", ("前台平板查询号码" if row.action == "customer.lookup"
+                                 else "查看完整号码") + f"（{row.actor}）", audit_id=row.id)
+            for at, row in hits],
+        {"searches": len(hits)})
+
+
+def _same_unknown_number(referral: Referral, row: AuditLog) -> bool:
+    """A look-up of a number the office did not know, of this referral's number: by the
+    blind index for a full number; a masked referral can only be compared by its mask."""
+    if row.object_id != "" or row.detail.get("project_id") != referral.project_id:
+        return False
+    if referral.phone_bidx is not None:
+        return bool(row.detail.get("phone_bidx") == referral.phone_bidx)
+    return bool(row.detail.get("phone_masked") == referral.phone_masked)
+
+
+def _happened(row: AuditLog) -> datetime:
+    for key in ("looked_up_at", "revealed_at"):
+        value = row.detail.get(key)
+        if isinstance(value, str):
+            return as_utc(datetime.fromisoformat(value))
+    return as_utc(row.at)
+
+
+def name_edits(s: Subject, params: dict[str, int]) -> Finding | None:
+    """The customer's name as recorded for this number (the office's customer card, each
+    referral) changed more than max_edits times, in time order."""
+    if s.referral.phone_bidx is None:
+        return None
+    named: list[tuple[datetime, str, dict[str, Any]]] = []
+    if s.customer is not None and s.customer.name_enc is not None:
+        named.append((s.customer.created_at, s.settings.cipher.decrypt(
+            s.customer.name_enc, context=CUSTOMER_NAME_CONTEXT), {"customer_id": s.customer.id}))
+    for row in s.session.exec(select(Referral).where(
+            Referral.project_id == s.referral.project_id,
+            Referral.phone_bidx == s.referral.phone_bidx,
+            col(Referral.created_at) <= s.referral.created_at)).all():
+        named.append((row.created_at, s.settings.cipher.decrypt(
+            row.name_enc, context=history.REFERRAL_NAME_CONTEXT), {"referral_id": row.id}))
+    named.sort(key=lambda n: (as_utc(n[0]), n[2].get("referral_id", 0)))
+    edits = [(at, name, ref) for (at, name, ref), (_, before, _) in zip(
+        named[1:], named, strict=False) if name != before]
+    if len(edits) <= params["max_edits"]:
+        return None
+    return Finding(
+        f"客户姓名被修改 {len(edits)} 次（上限 {params['max_edits']} 次）",
+        [_item(at, "name_edit", "姓名被改为另一写法", **ref) for at, _, ref in edits],
+        {"edits": len(edits)})
+
+
+def consultant_patterns(s: Subject, params: dict[str, int]) -> Finding | None:
+    """More than max_consultants different consultants touched the customer (visits,
+    follow-ups, unmaskings) within any window_hours, from a window before the referral."""
+    if s.customer is None:
+        return None
+    window = timedelta(hours=params["window_hours"])
+    since = as_utc(s.referral.created_at) - window
+    touches: list[tuple[datetime, int, str, dict[str, Any]]] = []
+    for v in s.session.exec(select(Visit).where(
+            Visit.customer_id == s.customer.id, col(Visit.occurred_at) >= since)).all():
+        if v.consultant_id is not None:
+            touches.append((as_utc(v.occurred_at), v.consultant_id, "接待到访",
+                            {"visit_id": v.id}))
+    for f in s.session.exec(select(FollowUp).where(
+            FollowUp.customer_id == s.customer.id, col(FollowUp.occurred_at) >= since)).all():
+        touches.append((as_utc(f.occurred_at), f.consultant_id, "跟进",
+                        {"follow_up_id": f.id}))
+    for row in s.session.exec(select(AuditLog).where(
+            AuditLog.action == "customer.unmask", AuditLog.object_type == "customer",
+            AuditLog.object_id == str(s.customer.id), col(AuditLog.at) >= since)).all():
+        if row.actor_id is not None:
+            touches.append((_happened(row), row.actor_id, "查看完整号码", {"audit_id": row.id}))
+    touches.sort(key=lambda t: t[0])
+    limit = params["max_consultants"]
+    for i, (start, _, _, _) in enumerate(touches):
+        inside = [t for t in touches[i:] if t[0] - start <= window]
+        if len({t[1] for t in inside}) > limit:
+            people = sorted({t[1] for t in inside})
+            return Finding(
+                f"{params['window_hours']} 小时内有 {len(people)} 名顾问接触该客户"
+                f"（上限 {limit} 名）",
+                [_item(at, "touch", f"{what}（顾问 {who}）", consultant_id=who, **ref)
+                 for at, who, what, ref in inside],
+                {"consultants": people})
+    return None
+
+
+Computation = Callable[[Subject, dict[str, int]], Finding | None]
+
+COMPUTED: dict[str, Computation] = {
+    "late_referral": late_referral,
+    "searched_before_referral": searched_before_referral,
+    "name_edits": name_edits,
+    "consultant_patterns": consultant_patterns,
+}

@@ -1,0 +1,139 @@
+"""The risk checks (渠道风控) of domain/channel-rules.md and each project's policy: which
+action each check takes (off / flag / review / block), its parameters, and the appeal
+deadline.
+
+Every check of the rules page is listed, also those that need data not built yet (deals,
+cameras): their status says so, a project may already set them, and they start running
+when their data arrives, without a schema change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from cloud.audit import service as audit_service
+from cloud.channel.errors import RiskPolicyInvalid
+from cloud.channel.risk_models import RiskPolicy
+from cloud.identity.deps import Principal
+from shared.timeutil import utcnow
+
+ACTIONS = ("off", "flag", "review", "block")
+STAGES = ("referral", "confirmation", "allocation", "visit")
+DEFAULT_APPEAL_DEADLINE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    title: str
+    stage: str
+    default_action: str
+    # Integer parameters with their defaults and bounds: name → (default, min, max).
+    params: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    needs: str | None = None  # "deals" / "cameras": not computable with today's data
+
+    @property
+    def status(self) -> str:
+        return "active" if self.needs is None else f"needs_{self.needs}"
+
+
+CHECKS: dict[str, Check] = {c.code: c for c in (
+    Check("late_referral", "临近到访报备", "visit", "review",
+          {"risk_window_minutes": (60, 1, 24 * 60)}),
+    Check("searched_before_referral", "报备前已查询", "referral", "review",
+          {"lookback_days": (30, 1, 365)}),
+    Check("name_edits", "客户姓名多次修改", "referral", "flag", {"max_edits": (2, 1, 20)}),
+    Check("consultant_patterns", "多名顾问短时接触同一客户", "allocation", "flag",
+          {"max_consultants": (3, 1, 20), "window_hours": (24, 1, 24 * 30)}),
+    Check("duplicate_qr", "带看码重复使用", "confirmation", "review"),
+    Check("face_before_referral", "报备前已被摄像头识别", "visit", "review", needs="cameras"),
+    Check("joint_buyers", "联名购房人来源不一", "confirmation", "review", needs="deals"),
+    Check("short_deal", "报备后短时成交", "confirmation", "review",
+          {"hours": (24, 1, 24 * 30)}, needs="deals"),
+    Check("unverified_buyer", "成交未核验身份", "confirmation", "review", needs="deals"),
+    Check("far_signing", "签约地点远离带看地点", "confirmation", "flag",
+          {"distance_m": (500, 50, 100_000)}, needs="deals"),
+)}
+
+
+@dataclass(frozen=True)
+class CheckSetting:
+    action: str
+    params: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Policy:
+    project_id: int
+    appeal_deadline_days: int
+    checks: dict[str, CheckSetting]
+
+    def setting(self, code: str) -> CheckSetting:
+        return self.checks[code]
+
+
+def _setting(check: Check, stored: dict[str, Any] | None) -> CheckSetting:
+    stored = stored or {}
+    params = {name: int(stored.get("params", {}).get(name, default))
+              for name, (default, _, _) in check.params.items()}
+    return CheckSetting(action=str(stored.get("action", check.default_action)), params=params)
+
+
+def policy(session: Session, project_id: int) -> Policy:
+    row = session.get(RiskPolicy, project_id)
+    stored = row.checks if row else {}
+    return Policy(
+        project_id=project_id,
+        appeal_deadline_days=row.appeal_deadline_days if row else DEFAULT_APPEAL_DEADLINE_DAYS,
+        checks={code: _setting(check, stored.get(code)) for code, check in CHECKS.items()})
+
+
+def validate(checks: dict[str, Any]) -> dict[str, Any]:
+    """The stored form of `checks` ({code: {action, params}}), or RiskPolicyInvalid."""
+    clean: dict[str, Any] = {}
+    for code, value in checks.items():
+        check = CHECKS.get(code)
+        if check is None:
+            raise RiskPolicyInvalid(f"未知的风控检查：{code}")
+        if not isinstance(value, dict) or set(value) - {"action", "params"}:
+            raise RiskPolicyInvalid(f"{check.title}：设置应为 action 与 params")
+        action = value.get("action", check.default_action)
+        if action not in ACTIONS:
+            raise RiskPolicyInvalid(f"{check.title}：动作只能是 {' / '.join(ACTIONS)}")
+        if action == "block" and check.stage != "referral":
+            raise RiskPolicyInvalid(f"{check.title}：只有报备阶段的检查可以拦截")
+        params = value.get("params", {})
+        if not isinstance(params, dict):
+            raise RiskPolicyInvalid(f"{check.title}：params 应为对象")
+        for name, given in params.items():
+            if name not in check.params:
+                raise RiskPolicyInvalid(f"{check.title}：未知参数 {name}")
+            _, low, high = check.params[name]
+            if not isinstance(given, int) or isinstance(given, bool) or not low <= given <= high:
+                raise RiskPolicyInvalid(f"{check.title}：{name} 应为 {low}–{high} 的整数")
+        clean[code] = {"action": action, "params": dict(params)}
+    return clean
+
+
+def update(session: Session, *, principal: Principal, project_id: int,
+           appeal_deadline_days: int | None, checks: dict[str, Any] | None) -> Policy:
+    row = session.get(RiskPolicy, project_id, with_for_update=True)
+    if row is None:
+        row = RiskPolicy(project_id=project_id, appeal_deadline_days=DEFAULT_APPEAL_DEADLINE_DAYS,
+                         checks={})
+    if appeal_deadline_days is not None:
+        row.appeal_deadline_days = appeal_deadline_days
+    if checks is not None:
+        row.checks = {**row.checks, **validate(checks)}
+    row.updated_by = principal.user_id
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    audit_service.record(session, action="channel.risk_policy_update", principal=principal,
+                         object_type="project", object_id=str(project_id),
+                         detail={"appeal_deadline_days": row.appeal_deadline_days,
+                                 "checks": checks or {}})
+    return policy(session, project_id)

@@ -1,0 +1,15 @@
+"""Migration 0018_appeals_risk builds the appeal and risk tables exactly as the models
+declare them."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from tests.cloud.migration_drift import drift
+
+TABLES = frozenset({"channel_appeal", "channel_appeal_evidence", "channel_referral_override",
+                    "channel_notification", "channel_risk_policy", "channel_risk_case"})
+
+
+def test_models_and_migration_agree(engine: Engine) -> None:
+    assert drift(engine, TABLES) == []
