@@ -35,7 +35,7 @@ from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.settings import CloudSettings
-from shared.attribution import RuleSet
+from shared.attribution import ReasonCode, RuleSet
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.names import mask_name
 

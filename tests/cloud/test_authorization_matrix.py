@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from cloud.channel.listing_models import Campaign, CampaignProject
 from cloud.channel import risk_cases
+from cloud.channel.listing_models import Campaign, CampaignProject
 from cloud.channel.models import Referral
 from cloud.identity.models import User
 from cloud.main import create_app
@@ -458,7 +458,8 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
 def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
                    world: dict[str, Any], broker_token: dict[str, str]
                    ) -> dict[str, dict[str, int]]:
-    """m.broker and m.agency_admin in agency A, x.broker in agency B; a referral each."""
+    """m.broker and m.agency_admin in agency A, x.broker in agency B; a referral each, with
+    an appeal, its evidence and a risk case; a campaign at each site's project."""
     creator = world["hqadmin"]
     own, other = add_agency(db, "矩阵渠道A", created_by=creator), add_agency(
         db, "矩阵渠道B", created_by=creator)
@@ -470,24 +471,6 @@ def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
                                 (OTHER, signed_in(client, "x.broker"), "site-b")):
         answer = refer(client, headers, world[site].project_id, "13655551111")
         assert answer.status_code == 201, answer.text
-        ids[side] = answer.json()["id"]
-    campaigns = {side: _add_campaign(db, creator, world[site].project_id)
-                 for side, site in ((OWN, "site-a"), (OTHER, "site-b"))}
-    return {side: {"agency": (own if side == OWN else other).id or 0, "broker": broker.id or 0,
-                   "referral": ids[side], "campaign": campaigns[side]}
-            for side in (OWN, OTHER)}
-
-
-def _add_campaign(db: Session, creator: int, project_id: int) -> int:
-    now = utcnow()
-    campaign = Campaign(title="矩阵活动", starts_at=now, ends_at=now + timedelta(days=7),
-                        created_by=creator)
-    db.add(campaign)
-    db.flush()
-    assert campaign.id is not None
-    db.add(CampaignProject(campaign_id=campaign.id, project_id=project_id))
-    db.commit()
-    return campaign.id
         referral_id = answer.json()["id"]
         filed = client.post("/api/v1/channel/appeals", headers=headers, json={
             "referral_id": referral_id, "kind": "deal", "reason": "矩阵申诉"})
@@ -502,9 +485,22 @@ def _add_campaign(db: Session, creator: int, project_id: int) -> int:
         assert case is not None and case.id is not None
         db.commit()
         ids[side] = {"referral": referral_id, "appeal": appeal_id,
-                     "evidence": kept.json()["id"], "case": case.id}
+                     "evidence": kept.json()["id"], "case": case.id,
+                     "campaign": _add_campaign(db, creator, world[site].project_id)}
     return {side: {"agency": (own if side == OWN else other).id or 0, "broker": broker.id or 0,
                    **ids[side]} for side in (OWN, OTHER)}
+
+
+def _add_campaign(db: Session, creator: int, project_id: int) -> int:
+    now = utcnow()
+    campaign = Campaign(title="矩阵活动", starts_at=now, ends_at=now + timedelta(days=7),
+                        created_by=creator)
+    db.add(campaign)
+    db.flush()
+    assert campaign.id is not None
+    db.add(CampaignProject(campaign_id=campaign.id, project_id=project_id))
+    db.commit()
+    return campaign.id
 
 
 def _user_id(db: Session, username: str) -> int:
