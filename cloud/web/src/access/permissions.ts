@@ -45,7 +45,7 @@ export type PermissionRequirement = PermissionCode | readonly PermissionCode[]
 export const CUSTOMER_PAGE: PermissionRequirement = [Perm.CUSTOMER_READ, Perm.VISIT_READ, Perm.FOLLOW_UP_READ]
 
 /** The appeals page is channel staff's: brokers read their appeals in the H5. */
-export const APPEALS_PAGE: PermissionRequirement = [Perm.APPEAL_READ, Perm.RISK_READ]
+export const APPEALS_PAGE: PermissionRequirement = [Perm.APPEAL_READ, Perm.RISK_READ, Perm.PROJECT_READ]
 
 export function hasPermission(
   granted: ReadonlySet<string>,

@@ -72,6 +72,6 @@ export const channelRoutes: RouteRecordRaw[] = [
     path: 'channel/appeals',
     name: 'channel-appeals',
     component: () => import('@/views/channel/appeals/AppealsView.vue'),
-    meta: { title: '渠道申诉', permission: [...APPEALS_PAGE, Perm.PROJECT_READ], menu: menu(Tickets, 69) },
+    meta: { title: '渠道申诉', permission: APPEALS_PAGE, menu: menu(Tickets, 69) },
   },
 ]

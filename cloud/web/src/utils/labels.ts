@@ -197,7 +197,6 @@ export const AUDIT_DETAIL_NAMES: Record<string, string> = {
   version: '规则版本',
   // Appeals and risk cases (渠道申诉与风控).
   phone_bidx: '号码索引',
-  referral_id: '报备编号',
   outcome: '处理结果',
   comment: '意见',
   evidence_id: '材料编号',
