@@ -15,14 +15,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
-from cloud.channel import history
+from cloud.channel import history, risk_cases
 from cloud.channel.models import QrScan, Referral
 from cloud.channel.redecide import redecide
 from cloud.sales.models import Customer, Visit
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
 from shared.events import QR_CHECKED_IN, QR_REFUSED, QrCheckedIn, QrRefused
-from shared.timeutil import shanghai_date
+from shared.timeutil import iso, shanghai_date
 
 
 def _guided_visit(session: Session, ctx: ApplyContext, event: QrCheckedIn,
@@ -69,7 +69,11 @@ def apply_check_ins(ctx: ApplyContext, items: Sequence[tuple[Envelope, QrChecked
         used = session.exec(select(QrScan).where(
             QrScan.accepted_nonce == event.nonce)).first()
         if used is not None:
-            _scan(ctx, envelope, event, outcome="replayed", reason_code="qr_replayed")
+            replay = _scan(ctx, envelope, event, outcome="replayed", reason_code="qr_replayed")
+            # A code used twice raises a review case (渠道风控); the owner stays as it is.
+            risk_cases.record_duplicate_qr(session, referral=referral, scans=[
+                {"at": iso(s.scanned_at), "device": s.site_id, "outcome": s.outcome}
+                for s in (used, replay)])
             audit_service.record(
                 session, action="channel.qr_replayed", result="failure",
                 actor=f"site:{ctx.site_id}", object_type="channel_referral",

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from cloud.audit.models import AuditLog
 from cloud.channel import qr as cloud_qr
 from cloud.channel.models import QrScan, Referral
+from cloud.channel.risk_models import RiskCase
 from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
 from cloud.sync import feed
@@ -162,6 +163,10 @@ def test_a_check_in_confirms_the_referral_once_and_a_second_use_is_a_risk(
     assert outcomes == ["accepted", "replayed"]
     assert len(db.exec(select(AuditLog).where(AuditLog.action == "channel.qr_replayed")
                        ).all()) == 1
+    case = db.exec(select(RiskCase)).one()
+    assert (case.check_code, case.referral_id, case.state) == ("duplicate_qr", referral_id,
+                                                              "open")
+    assert [e["outcome"] for e in case.evidence["timeline"]] == ["accepted", "replayed"]
     assert len(db.exec(select(AuditLog).where(
         AuditLog.action == "channel.referral_redecide")).all()) == 1
 

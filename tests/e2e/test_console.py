@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e.conftest import PASSWORD, SITE_ID, SITE_NAME, Stack
 from tests.e2e.console import (
+    CHANNEL_MENUS,
     api_token,
     choose,
     expect,
@@ -34,8 +35,6 @@ from tests.e2e.console import (
 pytestmark = pytest.mark.e2e
 
 MENUS = ["首页", "到访记录", "案场设备", "用户与角色", "审计日志"]
-CHANNEL_MENUS = ["渠道公司", "经纪人", "报备记录", "渠道规则", "判客依据", "规则模拟", "渠道活动",
-                 "项目资料", "渠道风控", "渠道申诉"]
 # Walk-ins registered at the kiosk for this module: phone, name, consultant, intent.
 WALK_INS = [
     ("13812345678", "张伟", "wanglei", "三房，预算 500 万"),

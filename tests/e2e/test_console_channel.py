@@ -17,12 +17,20 @@ from cloud.identity.models import User
 from shared.timeutil import utcnow
 from tests.cloud.channel_world import add_agency, attach_broker
 from tests.e2e.conftest import Stack
-from tests.e2e.console import api, expect, login, make_user, menu, no_contrast_failures, shot
+from tests.e2e.console import (
+    CHANNEL_MENUS,
+    api,
+    expect,
+    login,
+    make_user,
+    menu,
+    no_contrast_failures,
+    shot,
+)
 
 pytestmark = pytest.mark.e2e
 
 PHONE = "13655557788"
-CHANNEL_MENUS = ["渠道公司", "经纪人", "报备记录", "渠道规则", "判客依据", "规则模拟"]
 
 
 def _user_id(stack: Stack, username: str) -> int:
