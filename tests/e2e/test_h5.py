@@ -154,11 +154,13 @@ def test_a_broker_filters_projects_refers_and_sees_the_decision(
     page.get_by_role("tab", name="无效").click()
     expect(cards).to_have_count(1)
 
-    # Pages whose routes come with other parts of the channel say so instead of failing.
+    # 我的佣金 comes with the commission module; 邀请好友 gives the broker's own code and link.
     page.get_by_role("navigation", name="主导航").get_by_text("我的").click()
     expect(page.get_by_text("即将上线")).to_be_visible()
     page.get_by_text("邀请好友").click()
-    expect(page.get_by_role("status")).to_be_visible()
+    link = page.get_by_role("button", name=re.compile(r"^邀请链接 "))
+    expect(link).to_contain_text(re.compile(r"/h5/#/join\?invite=[A-Z2-9]{8}"))
+    expect(page.get_by_role("img", name="邀请海报")).to_be_visible()
 
 
 def test_a_pending_broker_sees_their_state(stack: Stack, projects: dict[str, int],
