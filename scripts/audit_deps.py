@@ -111,6 +111,7 @@ def say(line: str) -> None:
 
 def main() -> int:
     apps = sorted(p.parent for pattern in ("cloud/web/package-lock.json",
+                                           "cloud/h5/package-lock.json",
                                            "edge_agent/web/*/package-lock.json")
                   for p in ROOT.glob(pattern))
     outcomes = [audit_python(), *(audit_npm(app) for app in apps)]
