@@ -85,12 +85,13 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
     session.add(row)
     session.flush()
     apply_outcome(row, decide(session, settings=settings, row=row, as_of=now), now)
+    risk_cases.at_referral(session, settings=settings, referral=row, principal=principal)
+    # Last: the audit append holds the chain's lock until commit, so nothing slow after it.
     audit_service.record(
         session, action="channel.referral_submit", principal=principal,
         object_type="channel_referral", object_id=str(row.id),
         detail={"project_id": row.project_id, "phone": row.phone_masked, "state": row.state,
                 "reason": row.reason_code, "rule_version": row.rule_version})
-    risk_cases.at_referral(session, settings=settings, referral=row, principal=principal)
     return Submitted(row, replayed=False)
 
 
