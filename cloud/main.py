@@ -23,6 +23,7 @@ from cloud.channel.evidence_store import from_settings as evidence_store
 from cloud.channel.judging_api import router as judging_router
 from cloud.channel.limits import from_settings as referral_limiter
 from cloud.channel.listing_api import router as channel_listing_router
+from cloud.channel.prospecting_api import router as prospecting_router
 from cloud.channel.risk_api import router as risk_router
 from cloud.channel.signin.api import parts as sign_in_parts
 from cloud.compression import CompressionMiddleware
@@ -121,7 +122,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
-                   appeals_router, risk_router):
+                   appeals_router, risk_router, prospecting_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

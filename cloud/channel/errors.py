@@ -175,3 +175,23 @@ class EvidenceStoreUnavailable(Unavailable):
 class RiskVoidNeedsConfirmation(Conflict):
     code = "risk_void_needs_confirmation"
     title = "只有确认的风控案件可以作废归属"
+
+
+class ProspectingTaskNotFound(NotFound):
+    code = "prospecting_task_not_found"
+    title = "拓客任务不存在"
+
+
+class ProspectingTaskInvalid(ValidationFailed):
+    code = "prospecting_task_invalid"
+    title = "拓客任务不合法"
+
+
+class ProspectingTaskOutsideScope(Forbidden):
+    code = "prospecting_task_outside_scope"
+    title = "该任务包含您无权管理的项目"
+
+
+class ProspectingTaskLocked(Conflict):
+    code = "prospecting_task_locked"
+    title = "已关闭或已取消的任务不能再修改"

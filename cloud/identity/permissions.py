@@ -60,6 +60,10 @@ class Perm(StrEnum):
     # Project profiles shown to brokers (区域, price band, layouts, cooperation terms).
     PROJECT_PROFILE_MANAGE = "channel:profile:manage"
     CAMPAIGN_MANAGE = "channel:campaign:manage"
+    # Prospecting tasks (拓客任务): channel staff read them with their completion; the
+    # channel manager creates, edits, publishes, closes and cancels them.
+    TASK_READ = "channel:task:read"
+    TASK_MANAGE = "channel:task:manage"
     # Appeals (申诉): a broker files one on their own referral; readers see them in the
     # referral scope; channel staff decide. Risk (渠道风控): cases and per-project policy.
     APPEAL_CREATE = "channel:appeal:create"
@@ -100,7 +104,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
-         Perm.APPEAL_READ, Perm.RISK_READ}
+         Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -128,7 +132,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.APPEAL_DECIDE, Perm.RISK_READ, Perm.RISK_REVIEW,
-         Perm.RISK_CONFIGURE}
+         Perm.RISK_CONFIGURE, Perm.TASK_READ, Perm.TASK_MANAGE}
     ),
 }
 
