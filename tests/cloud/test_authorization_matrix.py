@@ -26,10 +26,15 @@ from sqlmodel import Session, select
 from cloud.channel import risk_cases
 from cloud.channel.listing_models import Campaign, CampaignProject
 from cloud.channel.models import Referral
+from cloud.channel.prospecting_models import (
+    ProspectingAssignee,
+    ProspectingTask,
+    ProspectingTaskProject,
+)
 from cloud.identity.models import User
 from cloud.main import create_app
 from cloud.settings import CloudSettings
-from shared.timeutil import utcnow
+from shared.timeutil import shanghai_date, utcnow
 from tests.cloud import make_user, signed_in
 from tests.cloud.appeal_world import PNG
 from tests.cloud.channel_world import add_agency, add_broker, attach_broker, refer
@@ -160,6 +165,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
     ("PATCH", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF,
                                                               other=NOT_FOUND),
+    # Prospecting tasks (拓客任务): channel staff of the task's projects read them, the
+    # channel manager changes them; a broker reads the ones naming them or their agency.
+    ("GET", "/api/v1/channel/prospecting-tasks"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("POST", "/api/v1/channel/prospecting-tasks"): Rule(frozenset({"channel_manager"}),
+                                                        other=NOT_FOUND),
+    ("GET", "/api/v1/channel/prospecting-tasks/{task_id}"): Rule(CHANNEL_STAFF,
+                                                                 other=NOT_FOUND),
+    ("PATCH", "/api/v1/channel/prospecting-tasks/{task_id}"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/broker/tasks"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/tasks/{task_id}"): Rule(frozenset({"broker"}),
+                                                            other=NOT_FOUND),
     # Only the broker who owns the referral may have its 扫码带看 code.
     ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): Rule(frozenset({"broker"}),
                                                                  other=NOT_FOUND),
@@ -234,6 +251,13 @@ def _campaign_body(project_id: int) -> dict[str, Any]:
     now = utcnow()
     return {"title": "矩阵活动", "starts_at": now.isoformat(),
             "ends_at": (now + timedelta(days=7)).isoformat(), "project_ids": [project_id]}
+
+
+def _task_body(project_id: int) -> dict[str, Any]:
+    today = shanghai_date(utcnow())
+    return {"title": "矩阵任务", "metric": "referrals", "project_ids": [project_id],
+            "start_date": today.isoformat(), "end_date": today.isoformat(), "target": 5,
+            "assign_mode": "cooperating"}
 
 
 REQUESTS: dict[tuple[str, str], Builder] = {
@@ -364,6 +388,19 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         f"/api/v1/channel/campaigns/{c.channel[s]['campaign']}", None, None),
     ("PATCH", "/api/v1/channel/campaigns/{campaign_id}"): lambda c, s: (
         f"/api/v1/channel/campaigns/{c.channel[s]['campaign']}", None, {"title": "矩阵活动"}),
+    ("GET", "/api/v1/channel/prospecting-tasks"): lambda c, s: (
+        "/api/v1/channel/prospecting-tasks", {"project_id": c.sales(s).project_id}, None),
+    ("POST", "/api/v1/channel/prospecting-tasks"): lambda c, s: (
+        "/api/v1/channel/prospecting-tasks", None, _task_body(c.sales(s).project_id)),
+    ("GET", "/api/v1/channel/prospecting-tasks/{task_id}"): lambda c, s: (
+        f"/api/v1/channel/prospecting-tasks/{c.channel[s]['task']}", None, None),
+    ("PATCH", "/api/v1/channel/prospecting-tasks/{task_id}"): lambda c, s: (
+        f"/api/v1/channel/prospecting-tasks/{c.channel[s]['task']}", None,
+        {"title": "矩阵任务"}),
+    ("GET", "/api/v1/channel/broker/tasks"): lambda c, s: (
+        "/api/v1/channel/broker/tasks", None, None),
+    ("GET", "/api/v1/channel/broker/tasks/{task_id}"): lambda c, s: (
+        f"/api/v1/channel/broker/tasks/{c.channel[s]['task']}", None, None),
     ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): lambda c, s: (
         f"/api/v1/channel/referrals/{c.channel[s]['referral']}/qr", None, {}),
     ("GET", "/api/v1/channel/appeals"): lambda c, s: (
@@ -486,7 +523,9 @@ def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
         db.commit()
         ids[side] = {"referral": referral_id, "appeal": appeal_id,
                      "evidence": kept.json()["id"], "case": case.id,
-                     "campaign": _add_campaign(db, creator, world[site].project_id)}
+                     "campaign": _add_campaign(db, creator, world[site].project_id),
+                     "task": _add_task(db, creator, world[site].project_id,
+                                       (own if side == OWN else other).id or 0)}
     return {side: {"agency": (own if side == OWN else other).id or 0, "broker": broker.id or 0,
                    **ids[side]} for side in (OWN, OTHER)}
 
@@ -501,6 +540,23 @@ def _add_campaign(db: Session, creator: int, project_id: int) -> int:
     db.add(CampaignProject(campaign_id=campaign.id, project_id=project_id))
     db.commit()
     return campaign.id
+
+
+def _add_task(db: Session, creator: int, project_id: int, agency_id: int) -> int:
+    """A published prospecting task on the project for the agency (the broker's, on the
+    own side)."""
+    now = utcnow()
+    task = ProspectingTask(title="矩阵任务", metric="referrals", assign_mode="agencies",
+                           target=5, starts_at=now - timedelta(days=1),
+                           ends_at=now + timedelta(days=7), status="published",
+                           created_by=creator)
+    db.add(task)
+    db.flush()
+    assert task.id is not None
+    db.add(ProspectingTaskProject(task_id=task.id, project_id=project_id))
+    db.add(ProspectingAssignee(task_id=task.id, agency_id=agency_id, target=5))
+    db.commit()
+    return task.id
 
 
 def _user_id(db: Session, username: str) -> int:
