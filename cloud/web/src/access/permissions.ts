@@ -29,6 +29,8 @@ export const Perm = {
   ATTRIBUTION_READ: 'channel:attribution:read',
   REFERRAL_REVIEW: 'channel:referral:review',
   CAMPAIGN_MANAGE: 'channel:campaign:manage',
+  TASK_READ: 'channel:task:read',
+  TASK_MANAGE: 'channel:task:manage',
   PROJECT_PROFILE_MANAGE: 'channel:profile:manage',
   APPEAL_READ: 'channel:appeal:read',
   APPEAL_DECIDE: 'channel:appeal:decide',

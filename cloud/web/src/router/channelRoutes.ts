@@ -1,4 +1,4 @@
-import { Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, Tickets, User, Warning } from '@element-plus/icons-vue'
+import { Aim, Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, Tickets, User, Warning } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { RouteRecordRaw } from 'vue-router'
 
@@ -55,6 +55,19 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-campaigns',
     component: () => import('@/views/channel/campaigns/CampaignsView.vue'),
     meta: { title: '渠道活动', permission: staff(Perm.CAMPAIGN_MANAGE), menu: menu(Promotion, 66) },
+  },
+  {
+    path: 'channel/tasks',
+    name: 'channel-tasks',
+    component: () => import('@/views/channel/tasks/TasksView.vue'),
+    meta: { title: '拓客任务', permission: staff(Perm.TASK_READ), menu: menu(Aim, 70) },
+  },
+  {
+    path: 'channel/tasks/:id(\\d+)',
+    name: 'channel-task',
+    component: () => import('@/views/channel/tasks/TaskDetailView.vue'),
+    props: (route) => ({ id: Number(route.params.id) }),
+    meta: { title: '任务详情', permission: staff(Perm.TASK_READ), parent: 'channel-tasks' },
   },
   {
     path: 'channel/profiles',
