@@ -7,6 +7,8 @@ import type {
   BrokerCustomer,
   BrokerMe,
   BrokerProject,
+  BrokerTask,
+  BrokerTaskDetail,
   Invites,
   ProjectFilter,
   Referral,
@@ -81,3 +83,6 @@ export async function wechatAvailable(url: string): Promise<boolean> {
     return false
   }
 }
+
+export const myTasks = () => request<BrokerTask[]>('GET', `${CH}/broker/tasks`)
+export const myTask = (id: number) => request<BrokerTaskDetail>('GET', `${CH}/broker/tasks/${id}`)

@@ -96,3 +96,39 @@ export interface Appeal {
   decision?: string | null
   created_at?: string
 }
+
+/** A prospecting task (拓客任务) as the broker sees it; counts come from the server. */
+export interface TaskLeaderRow {
+  rank: number
+  kind: 'agency' | 'broker'
+  id: number
+  name: string
+  agency_name: string | null
+  target: number
+  count: number
+  rate: number
+  mine: boolean
+}
+
+export interface BrokerTask {
+  id: number
+  title: string
+  description: string
+  metric: string
+  metric_name: string
+  project_names: string[]
+  start_date: string
+  end_date: string
+  status: 'published' | 'closed'
+  level: 'agency' | 'broker'
+  target: number
+  count: number
+  rate: number
+  rank: number
+  ranked: number
+  my_count: number
+}
+
+export interface BrokerTaskDetail extends BrokerTask {
+  leaderboard: TaskLeaderRow[]
+}
