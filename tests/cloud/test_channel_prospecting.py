@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.channel import prospecting
@@ -22,6 +23,7 @@ from cloud.settings import CloudSettings
 from shared.timeutil import shanghai_date, utcnow
 from tests.cloud import audit_rows, make_user, problem, signed_in
 from tests.cloud.channel_world import ChannelWorld, add_agency, add_broker
+from tests.cloud.migration_drift import drift
 from tests.cloud.query_count import statements
 
 URL = "/api/v1/channel/prospecting-tasks"
@@ -363,3 +365,8 @@ def test_a_campaign_must_share_a_project(api: TestClient, cw: ChannelWorld, db: 
     outside = api.patch(f"{URL}/{linked.json()['id']}", headers=signed_in(api, "cm_a"),
                         json={"title": "改"})
     assert problem(outside)["code"] == "prospecting_task_outside_scope"
+
+
+def test_the_migration_builds_the_tables_as_the_models_declare(engine: Engine) -> None:
+    assert drift(engine, {"channel_prospecting_task", "channel_prospecting_task_project",
+                          "channel_prospecting_assignee"}) == []
