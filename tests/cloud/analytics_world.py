@@ -7,8 +7,8 @@ Beijing days (UTC+8) of the referrals, two projects (site A, site B):
 | # | project | broker (agency / team) | UTC time | Beijing day | state / reason |
 |---|---|---|---|---|---|
 | 1 | A | a1 (A) | 11-01 15:59:59 | 11-01 (Sun) | confirmed / visit_confirmed |
-| 2 | A | a1 (A) | 11-01 16:00:00 | 11-02 (Mon) | invalid / already_referred_by_other (same number as 1) |
-| 3 | A | a2 (A), masked | 11-02 03:00 | 11-02 | confirmed / visit_confirmed (QR visit, consultant a) |
+| 2 | A | a1 (A) | 11-01 16:00:00 | 11-02 (Mon) | invalid / already_referred_by_other (as 1) |
+| 3 | A | a2 (A), masked | 11-02 03:00 | 11-02 | confirmed / visit_confirmed (QR visit) |
 | 4 | A | b1 (B, team 东区) | 11-03 02:00 | 11-03 | expired / visit_overdue |
 | 5 | A | b1 (B, team 东区) | 11-03 05:00 | 11-03 | invalid / lead_time_not_met |
 | 6 | A | referrer (全民营销), corporate | 10-31 16:30 | 11-01 | confirmed / visit_confirmed |
@@ -26,6 +26,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -55,8 +56,8 @@ class World:
     referrals: dict[int, int] = field(default_factory=dict)
 
 
-def _id(row: object) -> int:
-    value = getattr(row, "id")
+def _id(row: Any) -> int:
+    value = row.id
     assert isinstance(value, int)
     return value
 
@@ -80,18 +81,19 @@ def build(db: Session, settings: CloudSettings) -> World:
         w.users[username] = _id(make_user(db, username, roles=roles, site_ids=sites,
                                           scope_all=everything, display_name=f"{username}名"))
     for key, team in (("A", None), ("B", "东区")):
-        agency = Agency(name=f"渠道{key}", status="active", team=team,
+        firm = Agency(name=f"渠道{key}", status="active", team=team,
                         invite_code=f"CODE{key}XYZ", created_by=w.users["hqall"])
-        db.add(agency)
+        db.add(firm)
         db.flush()
-        w.agencies[key] = _id(agency)
-    for username, agency, roles in (
+        w.agencies[key] = _id(firm)
+    for username, agency_key, roles in (
         ("agency_a", "A", ["agency_admin"]), ("ba1", "A", ["broker"]), ("ba2", "A", ["broker"]),
         ("bb1", "B", ["broker"]), ("referrer", None, ["broker"]),
     ):
         user_id = _id(make_user(db, username, roles=roles, display_name=f"{username}名"))
-        broker = Broker(user_id=user_id, agency_id=w.agencies[agency] if agency else None,
-                        kind="agency" if agency else "referrer", status="active",
+        broker = Broker(user_id=user_id,
+                        agency_id=w.agencies[agency_key] if agency_key else None,
+                        kind="agency" if agency_key else "referrer", status="active",
                         phone_enc=settings.cipher.encrypt("13700000000",
                                                           context=BROKER_PHONE_CONTEXT),
                         phone_bidx=settings.blind_index.phone("13700000000"),
@@ -121,8 +123,8 @@ def build(db: Session, settings: CloudSettings) -> World:
         (9, "a", "ba1", "2026-10-31T15:59:59", "confirmed", "referral_protected",
          "13800000009", "individual"),
     )
-    for number, project, broker, when, state, reason, phone, group in rows:
-        w.referrals[number] = _referral(db, settings, w, project, broker, at(when), state,
+    for number, site, who, when, state, reason, phone, group in rows:
+        w.referrals[number] = _referral(db, settings, w, site, who, at(when), state,
                                         reason, phone, group)
     db.commit()
     p1 = _customer(db, settings, w.projects["a"], "13800000001", at("2026-11-02T02:00:00"))

@@ -215,7 +215,7 @@ def test_export_is_the_query_as_a_workbook_and_is_audited(api: TestClient, db: S
     rows = list(book["多维查询"].iter_rows(values_only=True))
     assert rows == [("渠道公司", "报备数", "有效报备", "转化率"), ("渠道A", 3, 2, 0.6667),
                     ("渠道B", 2, 1, 0), ("全民营销（个人经纪人）", 2, 2, 0.5)]
-    notes = dict(book["导出说明"].iter_rows(min_row=2, values_only=True))
+    notes = {str(k): v for k, v in book["导出说明"].iter_rows(min_row=2, values_only=True)}
     assert notes["行数"] == "3" and "date_from=2026-11-01" in str(notes["筛选"])
     logged = db.exec(select(AuditLog).where(AuditLog.action == "channel.analytics_export")).one()
     assert logged.detail["count"] == 3 and logged.detail["dimensions"] == ["agency"]
@@ -276,8 +276,9 @@ def _answers(session: Session, world: World) -> dict[str, Any]:
         found[unit] = analytics_reports.performance(
             session, hq, filters=filters, group="channel_group", granularity=unit)
     found["query"] = analytics.run(session, hq, analytics.Spec(
-        ("agency", "consultant", "week"), tuple(analytics_reports.RANK_MEASURES)
-        + ("distinct_customers", "refused", "confirmed"), filters, limit=None)).rows
+        ("agency", "consultant", "week"),
+        (*analytics_reports.RANK_MEASURES, "distinct_customers", "refused", "confirmed"),
+        filters, limit=None)).rows
     for subject in analytics_reports.SUBJECTS:
         found[subject] = analytics_reports.rankings(session, hq, filters=filters,
                                                     subject=subject, by="referrals", limit=10)
