@@ -21,7 +21,7 @@ export function funnelOption(total: Stages): EChartsCoreOption {
         sort: 'none',
         left: '10%',
         width: '80%',
-        minSize: '8%',
+        minSize: '30%',
         label: { show: true, position: 'inside', formatter: '{b} {c}' },
         data: stages,
       },
@@ -34,7 +34,8 @@ export function trendOption(trend: Performance['trend']): EChartsCoreOption {
   const series = (name: string, pick: (s: Stages) => number) => ({
     name,
     type: 'line',
-    smooth: true,
+    // Straight segments: a smoothed curve of counts dips below zero between points.
+    smooth: false,
     showSymbol: trend.length <= 31,
     data: trend.map(pick),
   })
