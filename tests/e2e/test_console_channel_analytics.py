@@ -62,6 +62,8 @@ def test_performance_charts_and_a_query_with_its_export(
     row = page.locator(".groups").get_by_role("row").filter(has_text=AGENCY)
     expect(row.get_by_role("cell")).to_have_text([AGENCY, "3", "2", "0", "0", "—", "0.0%"])
     shot(page, "console-channel-performance")
+    page.locator("[data-subject=consultant]").scroll_into_view_if_needed()
+    shot(page, "console-channel-rankings")
 
     menu(page).filter(has_text="多维查询").click()
     dimensions = page.get_by_role("combobox", name="维度")
