@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
@@ -23,6 +24,7 @@ from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
 from tests.cloud import signed_in
 from tests.cloud.analytics_world import FROM, TO, World, build
+from tests.cloud.migration_drift import drift
 from tests.conftest import make_settings
 
 RANGE = {"date_from": FROM.isoformat(), "date_to": TO.isoformat()}
@@ -294,3 +296,7 @@ def test_sqlite_and_postgresql_agree(db: Session, settings: CloudSettings,
     assert on_sqlite == on_postgres
     assert [p["bucket"] for p in on_sqlite["week"]["trend"]][:2] == ["2026-10-26", "2026-11-02"]
     assert {p["bucket"]: p["referrals"] for p in on_sqlite["day"]["trend"]}["2026-11-02"] == 3
+
+
+def test_the_analytics_indexes_match_the_models(engine: Engine) -> None:
+    assert drift(engine, {"channel_referral", "visit"}) == []
