@@ -16,6 +16,7 @@ from cloud import health
 from cloud.audit.api import router as audit_router
 from cloud.audit.denials import DenialLimiter
 from cloud.catalog.api import router as catalog_router
+from cloud.channel.analytics_api import router as analytics_router
 from cloud.channel.api import router as channel_router
 from cloud.channel.appeals_api import evidence_upload_route
 from cloud.channel.appeals_api import router as appeals_router
@@ -122,7 +123,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
-                   appeals_router, risk_router, prospecting_router):
+                   appeals_router, risk_router, prospecting_router, analytics_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

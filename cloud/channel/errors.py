@@ -195,3 +195,28 @@ class ProspectingTaskOutsideScope(Forbidden):
 class ProspectingTaskLocked(Conflict):
     code = "prospecting_task_locked"
     title = "已关闭或已取消的任务不能再修改"
+
+
+class AnalyticsDimensionUnknown(ValidationFailed):
+    code = "analytics_dimension_unknown"
+    title = "不支持的分析维度"
+
+
+class AnalyticsMeasureUnknown(ValidationFailed):
+    code = "analytics_measure_unknown"
+    title = "不支持的统计指标"
+
+
+class AnalyticsSortInvalid(ValidationFailed):
+    code = "analytics_sort_invalid"
+    title = "排序字段须是已选的维度或指标"
+
+
+class AnalyticsQueryInvalid(ValidationFailed):
+    code = "analytics_query_invalid"
+    title = "查询条件不合法"
+
+
+class AnalyticsRangeInvalid(ValidationFailed):
+    code = "analytics_range_invalid"
+    title = "日期范围不合法：起始日期不能晚于结束日期，跨度不超过 731 天"

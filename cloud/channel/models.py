@@ -111,6 +111,8 @@ class Referral(SQLModel, table=True):
         Index("ix_channel_referral_project_7", "project_id", "phone7_bidx"),
         # A broker's list, newest first; the live-referral count.
         Index("ix_channel_referral_broker_created", "broker_id", "created_at"),
+        # 渠道业绩 / 多维查询: a project's referrals over a date range (migration 0023).
+        Index("ix_channel_referral_project_created", "project_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

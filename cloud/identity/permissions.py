@@ -73,6 +73,10 @@ class Perm(StrEnum):
     RISK_REVIEW = "channel:risk:review"
     RISK_CONFIGURE = "channel:risk:configure"
     NOTIFICATION_READ = "channel:notification:read"
+    # 渠道业绩 and 多维查询: counts over the referrals in the reader's referral scope
+    # (their sites' projects; an agency admin their agency's); exporting them is audited.
+    ANALYTICS_READ = "channel:analytics:read"
+    ANALYTICS_EXPORT = "channel:analytics:export"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -104,7 +108,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.AGENCY_READ, Perm.BROKER_READ, Perm.CHANNEL_RULES_READ,
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
-         Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ}
+         Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ, Perm.ANALYTICS_READ,
+         Perm.ANALYTICS_EXPORT}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -125,14 +130,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
                          Perm.APPEAL_READ, Perm.NOTIFICATION_READ}),
     "agency_admin": frozenset({Perm.BROKER_JOIN, Perm.AGENCY_READ, Perm.BROKER_READ,
                                Perm.BROKER_MANAGE, Perm.REFERRAL_READ, Perm.INVITE_SHARE,
-                               Perm.APPEAL_READ, Perm.NOTIFICATION_READ}),
+                               Perm.APPEAL_READ, Perm.NOTIFICATION_READ,
+                               Perm.ANALYTICS_READ}),
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.APPEAL_DECIDE, Perm.RISK_READ, Perm.RISK_REVIEW,
-         Perm.RISK_CONFIGURE, Perm.TASK_READ, Perm.TASK_MANAGE}
+         Perm.RISK_CONFIGURE, Perm.TASK_READ, Perm.TASK_MANAGE, Perm.ANALYTICS_READ,
+         Perm.ANALYTICS_EXPORT}
     ),
 }
 

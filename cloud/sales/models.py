@@ -68,6 +68,8 @@ class Visit(SQLModel, table=True):
         # for HQ, by site for everyone else; the count reads them index-only.
         Index("ix_visit_occurred_id", "occurred_at", "id"),
         Index("ix_visit_site_occurred_id", "site_id", "occurred_at", "id"),
+        # The guided visit of a referral: who received a referred customer (migration 0023).
+        Index("ix_visit_referral", "referral_id"),
         CheckConstraint(
             "consent_method IS NULL OR consent_method IN ('kiosk_screen', 'staff_confirmed')",
             name="ck_visit_consent_method"),

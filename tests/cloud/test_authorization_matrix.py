@@ -52,6 +52,7 @@ PRIVACY = frozenset({"privacy_officer"})
 OUTSIDERS = frozenset({"broker", "agency_admin"})
 CHANNEL_STAFF = frozenset({"hq_manager", "channel_manager"})
 REFERRAL_READERS = CHANNEL_STAFF | OUTSIDERS
+ANALYTICS_READERS = CHANNEL_STAFF | {"agency_admin"}
 
 OWN, OTHER = "own", "other"
 
@@ -206,6 +207,14 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                        other=NOT_FOUND),
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
+    # 渠道业绩 and 多维查询: channel staff count their sites' projects, an agency admin
+    # their agency (the other site's project holds another agency's referral: nothing to
+    # count either way); exports are channel staff's.
+    ("GET", "/api/v1/channel/analytics/performance"): Rule(ANALYTICS_READERS, other=EMPTY),
+    ("GET", "/api/v1/channel/analytics/rankings"): Rule(ANALYTICS_READERS, other=EMPTY),
+    ("GET", "/api/v1/channel/analytics/fields"): Rule(ANALYTICS_READERS),
+    ("POST", "/api/v1/channel/analytics/query"): Rule(ANALYTICS_READERS, other=EMPTY),
+    ("POST", "/api/v1/channel/analytics/query/export"): Rule(CHANNEL_STAFF, other=EMPTY),
 }
 
 
@@ -258,6 +267,11 @@ def _task_body(project_id: int) -> dict[str, Any]:
     return {"title": "矩阵任务", "metric": "referrals", "project_ids": [project_id],
             "start_date": today.isoformat(), "end_date": today.isoformat(), "target": 5,
             "assign_mode": "cooperating"}
+
+
+def _analytics_query(project_id: int) -> dict[str, Any]:
+    return {"dimensions": ["agency"], "measures": ["referrals"],
+            "filters": {"project_ids": [project_id]}}
 
 
 REQUESTS: dict[tuple[str, str], Builder] = {
@@ -439,6 +453,17 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/risk-policy", None,
         {"appeal_deadline_days": 7}),
+    ("GET", "/api/v1/channel/analytics/performance"): lambda c, s: (
+        "/api/v1/channel/analytics/performance", {"project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/channel/analytics/rankings"): lambda c, s: (
+        "/api/v1/channel/analytics/rankings", {"project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/channel/analytics/fields"): lambda c, s: (
+        "/api/v1/channel/analytics/fields", None, None),
+    ("POST", "/api/v1/channel/analytics/query"): lambda c, s: (
+        "/api/v1/channel/analytics/query", None, _analytics_query(c.sales(s).project_id)),
+    ("POST", "/api/v1/channel/analytics/query/export"): lambda c, s: (
+        "/api/v1/channel/analytics/query/export", None,
+        _analytics_query(c.sales(s).project_id)),
 }
 # Routes that end the caller's session or change its password run on a session of their own.
 FRESH_SESSION = frozenset({("POST", "/api/v1/auth/logout")})

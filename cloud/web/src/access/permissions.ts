@@ -36,6 +36,8 @@ export const Perm = {
   APPEAL_DECIDE: 'channel:appeal:decide',
   RISK_READ: 'channel:risk:read',
   RISK_REVIEW: 'channel:risk:review',
+  ANALYTICS_READ: 'channel:analytics:read',
+  ANALYTICS_EXPORT: 'channel:analytics:export',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

@@ -260,7 +260,7 @@ export function createHttp(options: HttpOptions): Http {
     patch: <T>(path: string, body?: unknown, init?: RequestOptions) =>
       request<T>(path, { ...init, method: 'PATCH', body }),
     async download(path: string, query?: Query, init?: RequestOptions): Promise<Download> {
-      const response = await execute(path, { ...init, method: 'GET', query })
+      const response = await execute(path, { method: 'GET', ...init, query })
       const blob = await response.blob()
       const name = filenameFrom(response.headers.get('content-disposition'), 'download')
       return { blob, filename: name, headers: response.headers }

@@ -1,4 +1,18 @@
-import { Aim, Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, Tickets, User, Warning } from '@element-plus/icons-vue'
+import {
+  Aim,
+  DataAnalysis,
+  Finished,
+  Grid,
+  Guide,
+  House,
+  List,
+  OfficeBuilding,
+  Promotion,
+  Stamp,
+  Tickets,
+  User,
+  Warning,
+} from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { RouteRecordRaw } from 'vue-router'
 
@@ -86,5 +100,17 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-appeals',
     component: () => import('@/views/channel/appeals/AppealsView.vue'),
     meta: { title: '渠道申诉', permission: APPEALS_PAGE, menu: menu(Tickets, 69) },
+  },
+  {
+    path: 'channel/performance',
+    name: 'channel-performance',
+    component: () => import('@/views/channel/analytics/PerformanceView.vue'),
+    meta: { title: '渠道业绩', permission: staff(Perm.ANALYTICS_READ), menu: menu(DataAnalysis, 70) },
+  },
+  {
+    path: 'channel/query',
+    name: 'channel-query',
+    component: () => import('@/views/channel/analytics/QueryView.vue'),
+    meta: { title: '多维查询', permission: staff(Perm.ANALYTICS_READ), menu: menu(Grid, 71) },
   },
 ]
