@@ -34,6 +34,7 @@ export const Perm = {
   APPEAL_DECIDE: 'channel:appeal:decide',
   RISK_READ: 'channel:risk:read',
   RISK_REVIEW: 'channel:risk:review',
+  LEAD_READ: 'channel:lead:read',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]
