@@ -6,16 +6,19 @@ share's figures and turns the lead into a referral (转报备), decided at once.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 from sqlmodel import Session, col, select
 
 from cloud.channel.lead_models import Lead, ShareEvent
 from cloud.channel.models import Referral
 from tests.e2e.conftest import Stack, screenshot
+from tests.e2e.console import api, expect, login, menu, register_walk_ins, shot
 from tests.e2e.test_h5 import _broker, log_in, projects  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e
@@ -86,3 +89,44 @@ def test_share_public_open_lead_my_leads_and_referral(
             Referral.phone_masked == "139****5678")).all()
         assert referral.state == "confirmed"
         assert session.exec(select(Lead)).one().referral_id == referral.id
+
+
+def test_console_lists_leads_and_shows_the_lead_timeline(
+    stack: Stack, projects: dict[str, int], new_page: Callable[..., Any]  # noqa: F811
+) -> None:
+    phone, masked = "13912340000", "139****0000"
+    _broker(stack, "tuoke2", status="active", phone="13700004444")
+    shared = api(stack, "tuoke2", "POST", "/channel/broker/shares",
+                 json={"kind": "project", "project_id": projects["一期"]})
+    assert shared.status_code == 201, shared.text
+    public = f"{stack.cloud_url}/api/v1/channel/public/shares/{shared.json()['token']}"
+    visitor = str(uuid.uuid4())
+    assert httpx.post(f"{public}/events", json={
+        "visitor_id": visitor, "kind": "open", "page": "overview"}).status_code == 204
+    assert httpx.post(f"{public}/events", json={
+        "visitor_id": visitor, "kind": "view", "page": "overview", "seconds": 95}
+    ).status_code == 204
+    assert httpx.post(f"{public}/leads", json={
+        "visitor_id": visitor, "name": "韩梅梅", "phone": phone, "consent": True}
+    ).status_code == 201
+    [lead] = api(stack, "tuoke2", "GET", "/channel/broker/leads").json()
+    made = api(stack, "tuoke2", "POST", f"/channel/broker/leads/{lead['id']}/referral")
+    assert made.status_code == 201, made.text
+    register_walk_ins(stack, [(phone, "韩梅梅", None, None)])
+    [customer] = api(stack, "admin", "GET", "/customers", params={"phone": phone}).json()
+
+    page = login(new_page, stack, "admin")
+    menu(page).filter(has_text="拓客线索").click()
+    row = page.get_by_role("row").filter(has_text=masked)
+    expect(row.get_by_text("经纪人tuoke2")).to_be_visible()
+    expect(row.get_by_text("1 次 · 2 分钟")).to_be_visible()
+    shot(page, "console-channel-leads")
+
+    page.goto(f"{stack.cloud_url}/console/customers/{customer['id']}")
+    timeline = page.get_by_role("list", name="线索动态")
+    for kind in ("打开分享", "浏览页面", "留资", "报备", "到访"):
+        expect(timeline.get_by_text(kind, exact=True).first).to_be_visible()
+    expect(timeline.get_by_text("浏览「项目概况」95 秒")).to_be_visible()
+    expect(timeline.get_by_text(re.compile(r"通过经纪人 经纪人tuoke2（链家星河店）的分享留资"))
+           ).to_be_visible()
+    shot(page, "console-customer-lead-timeline")

@@ -1,4 +1,6 @@
-import { Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, Tickets, User, Warning } from '@element-plus/icons-vue'
+import {
+  Finished, Guide, House, List, OfficeBuilding, Promotion, Share, Stamp, Tickets, User, Warning,
+} from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { RouteRecordRaw } from 'vue-router'
 
@@ -73,5 +75,11 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-appeals',
     component: () => import('@/views/channel/appeals/AppealsView.vue'),
     meta: { title: '渠道申诉', permission: APPEALS_PAGE, menu: menu(Tickets, 69) },
+  },
+  {
+    path: 'channel/leads',
+    name: 'channel-leads',
+    component: () => import('@/views/channel/leads/LeadsView.vue'),
+    meta: { title: '拓客线索', permission: staff(Perm.LEAD_READ), menu: menu(Share, 70) },
   },
 ]
