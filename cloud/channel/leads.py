@@ -8,8 +8,9 @@ channel staff those of their sites' projects. Numbers are always shown masked.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -218,3 +219,20 @@ def convert(session: Session, *, principal: Principal, settings: CloudSettings,
         session.flush()
     return done
 
+
+
+def erase_leads(session: Session, settings: CloudSettings, *, phone_bidx: str,
+                project_ids: Collection[int], erased_mask: str, erased_prefix: str) -> int:
+    """A deletion request: the subject's leads lose name and number (each index a unique
+    tombstone, as an erased customer's). The lead stays — the broker's record that a
+    visitor of their link left a number — with nobody behind it; so do the views, which
+    name no one (a hash of a random id)."""
+    found = session.exec(select(Lead).where(Lead.phone_bidx == phone_bidx,
+                                            col(Lead.project_id).in_(project_ids))).all()
+    for lead in found:
+        lead.name_enc = settings.cipher.encrypt("", context=LEAD_NAME_CONTEXT)
+        lead.phone_enc = settings.cipher.encrypt("", context=LEAD_PHONE_CONTEXT)
+        lead.phone_bidx = lead.phone34_bidx = f"{erased_prefix}{uuid.uuid4().hex}"
+        lead.phone_masked = erased_mask
+        session.add(lead)
+    return len(found)

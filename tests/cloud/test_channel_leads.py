@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.channel import share_tokens
@@ -21,7 +21,7 @@ from cloud.channel.listing_models import Campaign, CampaignProject
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
-from tests.cloud import audit_rows, problem, signed_in
+from tests.cloud import audit_rows, make_user, problem, signed_in
 from tests.cloud.channel_world import ChannelWorld
 from tests.cloud.sales_world import PHONE_A, body, post
 
@@ -338,3 +338,28 @@ def test_the_lead_timeline_of_a_customer(
     assert hidden.status_code == 404
     assert api.get(f"/api/v1/customers/{site.customer_id}/lead-timeline",
                    headers=signed_in(api, "broker_a1")).status_code == 403
+
+
+def test_an_erasure_blanks_the_subjects_leads(
+    api: TestClient, cw: ChannelWorld, db: Session, settings: CloudSettings
+) -> None:
+    token = _token(api, "broker_a1", cw.project("site-a"))
+    _lead(api, token, _visitor(), phone=NEW_PHONE)
+    _lead(api, token, _visitor(), phone="13612340000")
+    make_user(db, "privacy", roles=["privacy_officer"], scope_all=True)
+    officer = signed_in(api, "privacy")
+    opened = api.post("/api/v1/privacy/requests", headers=officer, json={
+        "kind": "deletion", "phone": NEW_PHONE, "channel": "onsite", "detail": "本人要求"})
+    assert opened.status_code == 201, opened.text
+    erased = api.post(f"/api/v1/privacy/requests/{opened.json()['id']}/erase",
+                      headers=officer)
+    assert erased.status_code == 200, erased.text
+
+    db.rollback()
+    subject, other = db.exec(select(Lead).order_by(col(Lead.id))).all()
+    assert subject.phone_masked == "已删除" and subject.phone_bidx.startswith("erased:")
+    assert settings.cipher.decrypt(subject.phone_enc, context=LEAD_PHONE_CONTEXT) == ""
+    assert settings.cipher.decrypt(subject.name_enc, context=LEAD_NAME_CONTEXT) == ""
+    assert other.phone_bidx == settings.blind_index.phone("13612340000")
+    [row] = audit_rows(db, "privacy.erase")
+    assert row.detail["leads"] == 1
