@@ -127,6 +127,6 @@ def test_console_lists_leads_and_shows_the_lead_timeline(
     for kind in ("打开分享", "浏览页面", "留资", "报备", "到访"):
         expect(timeline.get_by_text(kind, exact=True).first).to_be_visible()
     expect(timeline.get_by_text("浏览「项目概况」95 秒")).to_be_visible()
-    expect(timeline.get_by_text(re.compile(r"通过经纪人 经纪人tuoke2（链家星河店） 的分享留资（139\*{4}0000）"))
-           ).to_be_visible()
+    left = re.compile(r"通过经纪人 经纪人tuoke2（链家星河店） 的分享留资（139\*{4}0000）")
+    expect(timeline.get_by_text(left)).to_be_visible()
     shot(page, "console-customer-lead-timeline")
