@@ -35,6 +35,8 @@ READ_ACTIONS = ("customer.unmask", "customer.lookup")
 PAGE_NAMES = {"overview": "项目概况", "layouts": "户型", "campaign": "活动详情",
               "form": "留资表单"}
 STATE_NAMES = {"pending": "待确认", "confirmed": "有效", "invalid": "无效", "expired": "已失效"}
+FIELD_NAMES = {"name": "姓名", "phone": "手机号", "owner_id": "归属顾问", "status": "状态",
+               "project_id": "项目"}
 FOLLOW_UP_NAMES = {"call": "电话", "visit": "到访", "wechat": "微信", "meeting": "面谈"}
 ORDER = {"follow_up": 0, "visit": 1, "referral": 2, "profile_change": 3, "lead_created": 4,
          "page_view": 5, "share_open": 6}
@@ -166,5 +168,6 @@ def _record_changes(session: Session, customer_id: int, limit: int) -> list[_Ite
 
 def _change_text(row: AuditLog) -> str:
     fields = row.detail.get("fields") or row.detail.get("changed") or []
-    listed = "、".join(str(f) for f in fields) if isinstance(fields, list) else ""
+    listed = "、".join(FIELD_NAMES.get(str(f), str(f)) for f in fields) \
+        if isinstance(fields, list) else ""
     return f"修改客户资料（{listed}）" if listed else "修改客户资料"

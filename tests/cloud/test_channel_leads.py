@@ -328,6 +328,8 @@ def test_the_lead_timeline_of_a_customer(
     assert mine == ["referral", "lead_created", "page_view", "share_open"]
     view = next(i for i in items if i["kind"] == "page_view")
     assert "户型" in view["summary"] and "30 秒" in view["summary"]
+    change = next(i for i in items if i["kind"] == "profile_change")
+    assert change["summary"] == "修改客户资料（姓名）" and change["actor"] == "manager_a"
     referral = next(i for i in items if i["kind"] == "referral")
     assert "broker_a1" in referral["actor"] or "渠道A" in referral["actor"]
     assert "报备" in referral["summary"]
