@@ -22,10 +22,13 @@ from cloud.channel.appeals_api import evidence_upload_route
 from cloud.channel.appeals_api import router as appeals_router
 from cloud.channel.evidence_store import from_settings as evidence_store
 from cloud.channel.judging_api import router as judging_router
+from cloud.channel.leads_api import router as leads_router
+from cloud.channel.leads_api import timeline_router as lead_timeline_router
 from cloud.channel.limits import from_settings as referral_limiter
 from cloud.channel.listing_api import router as channel_listing_router
 from cloud.channel.prospecting_api import router as prospecting_router
 from cloud.channel.risk_api import router as risk_router
+from cloud.channel.share_limits import from_settings as share_limiter
 from cloud.channel.signin.api import parts as sign_in_parts
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
@@ -97,6 +100,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
                             wait_seconds=settings.db_wait_seconds)
     app.state.login_throttle = login_throttle(settings)
     app.state.referral_limiter = referral_limiter(settings)
+    app.state.share_limiter = share_limiter(settings)
     app.state.sign_in = sign_in_parts(settings)
     app.state.evidence_store = evidence_store(settings)
     configure_logging("cloud")
@@ -123,7 +127,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
-                   appeals_router, risk_router, prospecting_router, analytics_router):
+                   appeals_router, risk_router, prospecting_router, analytics_router,
+                   leads_router, lead_timeline_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

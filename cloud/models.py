@@ -2,7 +2,7 @@
 
 from cloud.audit import models as audit_models
 from cloud.catalog import models as catalog_models
-from cloud.channel import appeal_models, prospecting_models, risk_models
+from cloud.channel import appeal_models, lead_models, prospecting_models, risk_models
 from cloud.channel import listing_models as channel_listing_models
 from cloud.channel import models as channel_models
 from cloud.channel.signin import models as signin_models
@@ -12,5 +12,5 @@ from cloud.sales import models as sales_models
 from cloud.sync import models as sync_models
 
 __all__ = ["appeal_models", "audit_models", "catalog_models", "channel_listing_models",
-           "channel_models", "identity_models", "privacy_models", "prospecting_models",
-           "risk_models", "sales_models", "signin_models", "sync_models"]
+           "channel_models", "identity_models", "lead_models", "privacy_models",
+           "prospecting_models", "risk_models", "sales_models", "signin_models", "sync_models"]

@@ -59,6 +59,16 @@ class CloudSettings(HardeningSettings):
         "'d1' derived from the blind-index key (ADR 0024)")
     qr_ttl_minutes: int = Field(30, ge=1, le=24 * 60,
                                 description="how long a 扫码带看 code stays valid")
+    share_ttl_days: int = Field(30, ge=1, le=365,
+                                description="how long a broker's share link (分享) opens")
+    share_event_limit: int = Field(
+        30, ge=1, description="opens and page views one visitor of one share may record per "
+        "share window")
+    share_ip_limit: int = Field(120, ge=1, description="opens, page views and lead forms one "
+                                "source may send per share window")
+    share_window_seconds: int = Field(60, ge=1, le=3600)
+    lead_ip_limit: int = Field(10, ge=1, description="lead forms (留资) one source may send "
+                               "per hour")
     login_account_limit: int = Field(
         20, ge=1, description="failures of one account, summed over sources it never signed "
         "in from, per window; then only its known sources may try")

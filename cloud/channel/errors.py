@@ -220,3 +220,41 @@ class AnalyticsQueryInvalid(ValidationFailed):
 class AnalyticsRangeInvalid(ValidationFailed):
     code = "analytics_range_invalid"
     title = "日期范围不合法：起始日期不能晚于结束日期，跨度不超过 731 天"
+
+
+class ShareLinkInvalid(NotFound):
+    code = "share_link_invalid"
+    title = "分享链接无效，请向经纪人索取正确的链接"
+
+
+class ShareLinkExpired(AppError):
+    status = 410
+    code = "share_link_expired"
+    title = "分享链接已过期，请联系经纪人重新分享"
+
+
+class ShareTargetEnded(AppError):
+    status = 410
+    code = "share_target_ended"
+    title = "该活动已结束或项目已下线"
+
+
+class SharePayloadTooLarge(AppError):
+    status = 413
+    code = "share_payload_too_large"
+    title = "提交的内容过大"
+
+
+class LeadConsentRequired(ValidationFailed):
+    code = "lead_consent_required"
+    title = "请阅读并勾选同意个人信息授权后再提交"
+
+
+class LeadProjectInvalid(ValidationFailed):
+    code = "lead_project_invalid"
+    title = "请选择该活动中的项目"
+
+
+class LeadNotFound(NotFound):
+    code = "lead_not_found"
+    title = "线索不存在"

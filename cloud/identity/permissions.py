@@ -77,6 +77,9 @@ class Perm(StrEnum):
     # (their sites' projects; an agency admin their agency's); exporting them is audited.
     ANALYTICS_READ = "channel:analytics:read"
     ANALYTICS_EXPORT = "channel:analytics:export"
+    # 智能拓客: the leads visitors of share links left (a broker their own, an agency admin
+    # their agency's, channel staff their projects').
+    LEAD_READ = "channel:lead:read"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -109,7 +112,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ, Perm.ANALYTICS_READ,
-         Perm.ANALYTICS_EXPORT}
+         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ}
     ),
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -127,11 +130,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     # agency's, and approving its brokers).
     "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ,
                          Perm.INVITE_SHARE, Perm.BROKER_PORTAL, Perm.APPEAL_CREATE,
-                         Perm.APPEAL_READ, Perm.NOTIFICATION_READ}),
+                         Perm.APPEAL_READ, Perm.NOTIFICATION_READ, Perm.LEAD_READ}),
     "agency_admin": frozenset({Perm.BROKER_JOIN, Perm.AGENCY_READ, Perm.BROKER_READ,
                                Perm.BROKER_MANAGE, Perm.REFERRAL_READ, Perm.INVITE_SHARE,
                                Perm.APPEAL_READ, Perm.NOTIFICATION_READ,
-                               Perm.ANALYTICS_READ}),
+                               Perm.ANALYTICS_READ, Perm.LEAD_READ}),
     "channel_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.AGENCY_READ, Perm.AGENCY_MANAGE,
          Perm.BROKER_READ, Perm.BROKER_MANAGE, Perm.CHANNEL_RULES_READ,
@@ -139,7 +142,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.APPEAL_DECIDE, Perm.RISK_READ, Perm.RISK_REVIEW,
          Perm.RISK_CONFIGURE, Perm.TASK_READ, Perm.TASK_MANAGE, Perm.ANALYTICS_READ,
-         Perm.ANALYTICS_EXPORT}
+         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ}
     ),
 }
 

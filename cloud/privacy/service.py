@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
+from cloud.channel.leads import erase_leads
 from cloud.channel.subject import erase_referrals, referrals_of
 from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
@@ -236,13 +237,17 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     referrals = erase_referrals(
         session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
         project_ids=_visible_projects(session, principal)) if request.phone_bidx else 0
+    leads = erase_leads(
+        session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
+        erased_prefix=ERASED_PREFIX, project_ids=_visible_projects(session, principal)
+    ) if request.phone_bidx else 0
     request.phone_enc = request.phone_bidx = request.detail_enc = None
     _close(request, principal, "completed",
            f"已删除 {len(found)} 条客户记录的个人信息（到访统计匿名保留）"
            + (f"；{referrals} 条渠道报备中的号码和姓名已清除" if referrals else ""))
     _audit(session, principal, request, action="privacy.erase",
            detail={"customers": len(found), "visits": len(visits), "notes": len(notes),
-                   "referrals": referrals})
+                   "referrals": referrals, "leads": leads})
     return Erasure(request, len(found), len(visits), len(notes))
 
 

@@ -203,6 +203,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/channel/risk/cases/{case_id}/review"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
     ("GET", "/api/v1/channel/risk/dashboard"): Rule(CHANNEL_STAFF),
+    # 智能拓客: a broker's share links and leads; the lead list as referrals; a customer's
+    # lead timeline as the customer.
+    ("POST", "/api/v1/channel/broker/shares"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/shares"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/leads"): Rule(frozenset({"broker"})),
+    ("POST", "/api/v1/channel/broker/leads/{lead_id}/referral"): Rule(
+        frozenset({"broker"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/leads"): Rule(REFERRAL_READERS, other=EMPTY),
+    ("GET", "/api/v1/customers/{customer_id}/lead-timeline"): Rule(CUSTOMER_READERS,
+                                                                 other=NOT_FOUND),
     ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(CHANNEL_STAFF,
                                                                        other=NOT_FOUND),
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(
@@ -448,6 +458,19 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         {"outcome": "dismissed", "comment": "矩阵测试"}),
     ("GET", "/api/v1/channel/risk/dashboard"): lambda c, s: (
         "/api/v1/channel/risk/dashboard", None, None),
+    ("POST", "/api/v1/channel/broker/shares"): lambda c, s: (
+        "/api/v1/channel/broker/shares", None,
+        {"kind": "project", "project_id": c.sales(s).project_id}),
+    ("GET", "/api/v1/channel/broker/shares"): lambda c, s: (
+        "/api/v1/channel/broker/shares", None, None),
+    ("GET", "/api/v1/channel/broker/leads"): lambda c, s: (
+        "/api/v1/channel/broker/leads", None, None),
+    ("POST", "/api/v1/channel/broker/leads/{lead_id}/referral"): lambda c, s: (
+        f"/api/v1/channel/broker/leads/{c.channel[s]['lead']}/referral", None, None),
+    ("GET", "/api/v1/channel/leads"): lambda c, s: (
+        "/api/v1/channel/leads", {"project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/customers/{customer_id}/lead-timeline"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/lead-timeline", None, None),
     ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/risk-policy", None, None),
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
@@ -550,9 +573,24 @@ def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
                      "evidence": kept.json()["id"], "case": case.id,
                      "campaign": _add_campaign(db, creator, world[site].project_id),
                      "task": _add_task(db, creator, world[site].project_id,
-                                       (own if side == OWN else other).id or 0)}
+                                       (own if side == OWN else other).id or 0),
+                     "lead": _add_lead(client, headers, world[site].project_id)}
     return {side: {"agency": (own if side == OWN else other).id or 0, "broker": broker.id or 0,
                    **ids[side]} for side in (OWN, OTHER)}
+
+
+def _add_lead(client: TestClient, headers: dict[str, str], project_id: int) -> int:
+    """A lead left on the broker's share of the project (through the public page)."""
+    shared = client.post("/api/v1/channel/broker/shares", headers=headers,
+                         json={"kind": "project", "project_id": project_id})
+    assert shared.status_code == 201, shared.text
+    left = client.post(f"/api/v1/channel/public/shares/{shared.json()['token']}/leads", json={
+        "visitor_id": str(uuid.uuid4()), "name": "矩阵线索", "phone": "13655552222",
+        "consent": True})
+    assert left.status_code == 201, left.text
+    found = client.get("/api/v1/channel/broker/leads", headers=headers).json()
+    lead_id: int = found[0]["id"]
+    return lead_id
 
 
 def _add_campaign(db: Session, creator: int, project_id: int) -> int:

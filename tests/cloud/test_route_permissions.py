@@ -31,6 +31,11 @@ ANONYMOUS_ROUTES = frozenset({
     ("POST", "/api/v1/channel/auth/wechat/login"),
     ("POST", "/api/v1/channel/auth/miniprogram/login"),
     ("POST", "/api/v1/channel/auth/wechat/bind"),
+    # The public page of a broker's share link (智能拓客): the signed token is the key;
+    # rate-limited per source and visitor, bodies bounded.
+    ("GET", "/api/v1/channel/public/shares/{token}"),
+    ("POST", "/api/v1/channel/public/shares/{token}/events"),
+    ("POST", "/api/v1/channel/public/shares/{token}/leads"),
     # The console's static files (the app itself; every API call it makes is checked).
     ("GET", "/"),
     ("GET", "/console"),

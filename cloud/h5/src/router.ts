@@ -39,6 +39,11 @@ const routes: RouteRecordRaw[] = [
     meta: { title: '任务排行' } },
   { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue'),
     meta: { title: '我的申诉' } },
+  { path: '/leads', name: 'leads', component: () => import('./views/LeadsView.vue'),
+    meta: { title: '我的线索' } },
+  // The public page of a share link: whoever holds the link, signed in or not.
+  { path: '/s/:token', name: 'public-share', component: () => import('./views/PublicShareView.vue'),
+    meta: { public: true, title: '楼盘推荐' } },
   { path: '/:pathMatch(.*)*', redirect: '/projects' },
 ]
 
@@ -57,5 +62,6 @@ router.beforeEach(async (to) => {
 })
 
 router.afterEach((to) => {
-  document.title = to.meta.title ? `${to.meta.title} · 经纪人` : '经纪人'
+  if (to.name === 'public-share') document.title = '楼盘推荐'
+  else document.title = to.meta.title ? `${to.meta.title} · 经纪人` : '经纪人'
 })

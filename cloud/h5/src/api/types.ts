@@ -131,4 +131,63 @@ export interface BrokerTask {
 
 export interface BrokerTaskDetail extends BrokerTask {
   leaderboard: TaskLeaderRow[]
+export type ShareKind = 'project' | 'campaign'
+
+export interface ShareStats {
+  visitors: number
+  opens: number
+  views: number
+  seconds: number
+  leads: number
+  last_seen_at: string | null
+}
+
+export interface Share {
+  id: number
+  kind: ShareKind
+  project_id: number | null
+  campaign_id: number | null
+  title: string
+  token: string
+  path: string
+  created_at: string
+  expires_at: string
+  stats: ShareStats
+}
+
+export interface Lead {
+  id: number
+  share_id: number
+  project_id: number
+  project_name: string
+  customer_name: string | null
+  phone_masked: string
+  created_at: string
+  views: number
+  seconds: number
+  last_seen_at: string | null
+  referral_id: number | null
+  referral_state: ReferralState | null
+  referral_reason: string | null
+  converted_at: string | null
+}
+
+export interface PublicProject {
+  id: number
+  name: string
+  city: string
+  district: string
+  price_min_yuan: number | null
+  price_max_yuan: number | null
+  layouts: string[]
+}
+
+export interface PublicShare {
+  kind: ShareKind
+  broker_name: string
+  project: PublicProject | null
+  campaign: { id: number; title: string; announcement: string; starts_at: string; ends_at: string } | null
+  projects: PublicProject[]
+  consent_version: string
+  consent_text: string
 }

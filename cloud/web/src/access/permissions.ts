@@ -38,6 +38,7 @@ export const Perm = {
   RISK_REVIEW: 'channel:risk:review',
   ANALYTICS_READ: 'channel:analytics:read',
   ANALYTICS_EXPORT: 'channel:analytics:export',
+  LEAD_READ: 'channel:lead:read',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

@@ -70,6 +70,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.rules_what_if': '渠道规则模拟',
   'channel.profile_update': '编辑项目资料（经纪人端）',
   'channel.campaign_create': '新建渠道活动',
+  'channel.share_create': '经纪人生成分享链接',
+  'channel.lead_create': '访客留资（拓客线索）',
   'channel.campaign_update': '修改渠道活动',
   'channel.campaign_publish': '发布渠道活动',
   'channel.campaign_end': '结束渠道活动',
