@@ -20,6 +20,7 @@ from cloud.channel.api import router as channel_router
 from cloud.channel.appeals_api import evidence_upload_route
 from cloud.channel.appeals_api import router as appeals_router
 from cloud.channel.evidence_store import from_settings as evidence_store
+from cloud.channel.guided_api import router as channel_guided_router
 from cloud.channel.judging_api import router as judging_router
 from cloud.channel.limits import from_settings as referral_limiter
 from cloud.channel.listing_api import router as channel_listing_router
@@ -121,7 +122,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
-                   appeals_router, risk_router):
+                   appeals_router, risk_router, channel_guided_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

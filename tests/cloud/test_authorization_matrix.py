@@ -25,9 +25,10 @@ from sqlmodel import Session, select
 
 from cloud.channel import risk_cases
 from cloud.channel.listing_models import Campaign, CampaignProject
-from cloud.channel.models import Referral
+from cloud.channel.models import QrScan, Referral
 from cloud.identity.models import User
 from cloud.main import create_app
+from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 from tests.cloud import make_user, signed_in
@@ -185,6 +186,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/channel/risk/cases/{case_id}/review"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
     ("GET", "/api/v1/channel/risk/dashboard"): Rule(CHANNEL_STAFF),
+    ("GET", "/api/v1/channel/guided-visits"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("GET", "/api/v1/channel/provisional-answers"): Rule(CHANNEL_STAFF, other=EMPTY),
     ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(CHANNEL_STAFF,
                                                                        other=NOT_FOUND),
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(
@@ -397,6 +400,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         {"outcome": "dismissed", "comment": "矩阵测试"}),
     ("GET", "/api/v1/channel/risk/dashboard"): lambda c, s: (
         "/api/v1/channel/risk/dashboard", None, None),
+    ("GET", "/api/v1/channel/guided-visits"): lambda c, s: (
+        "/api/v1/channel/guided-visits", {"project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/channel/provisional-answers"): lambda c, s: (
+        "/api/v1/channel/provisional-answers", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/risk-policy", None, None),
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
@@ -483,6 +490,15 @@ def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
         assert row is not None
         case = risk_cases.record_duplicate_qr(db, referral=row, scans=[{"at": "1"}, {"at": "2"}])
         assert case is not None and case.id is not None
+        # 带看记录: a refused scan, and a registration that carried the edge's answer.
+        db.add(QrScan(event_id=str(uuid.uuid4()), site_id=site,
+                      project_id=world[site].project_id, referral_id=referral_id,
+                      broker_id=row.broker_id, outcome="refused", reason_code="qr_expired",
+                      scanned_at=utcnow()))
+        visit = db.get(Visit, world[site].visit_id)
+        assert visit is not None
+        visit.edge_attribution = {"first_visit": True, "owner_kind": "none"}
+        db.add(visit)
         db.commit()
         ids[side] = {"referral": referral_id, "appeal": appeal_id,
                      "evidence": kept.json()["id"], "case": case.id,
