@@ -1,4 +1,4 @@
-import { Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, Tickets, User, Warning } from '@element-plus/icons-vue'
+import { Finished, Guide, House, List, OfficeBuilding, Promotion, Stamp, Tickets, User, View, Warning } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
 import type { RouteRecordRaw } from 'vue-router'
 
@@ -43,6 +43,12 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-attribution',
     component: () => import('@/views/channel/AttributionView.vue'),
     meta: { title: '判客依据', permission: staff(Perm.ATTRIBUTION_READ), menu: menu(Guide, 64) },
+  },
+  {
+    path: 'channel/guided-visits',
+    name: 'channel-guided-visits',
+    component: () => import('@/views/channel/guided/GuidedVisitsView.vue'),
+    meta: { title: '带看记录', permission: staff(Perm.ATTRIBUTION_READ), menu: menu(View, 64.5) },
   },
   {
     path: 'channel/what-if',
