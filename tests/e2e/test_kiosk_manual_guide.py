@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from cloud.channel.models import QrScan
 from cloud.channel.risk_models import RiskCase
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, screenshot
 from tests.e2e.console import choose, login, make_user, menu, shot
 from tests.e2e.kiosk import accept_notice, open_kiosk
 from tests.integration.guided import guided_referral, on_appliance, referral_state
@@ -67,6 +67,7 @@ def test_the_receptionist_picks_the_broker_by_hand_and_the_manager_sees_it(
     card.click()
     expect(card).to_have_attribute("aria-checked", "true")
     expect(page.get_by_test_id("guide-picked")).to_contain_text("需渠道经理复核")
+    screenshot(page, "kiosk-manual-guide")
     expect(page.get_by_role("radio", name="渠道带访")).to_have_attribute("aria-checked", "true")
 
     page.get_by_role("button", name="提交登记").click()
