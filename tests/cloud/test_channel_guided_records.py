@@ -74,6 +74,10 @@ def test_a_hand_picked_guide_confirms_the_referral_once_and_opens_a_review_case(
     assert [i["kind"] for i in case.evidence["timeline"]] == ["referral", "manual_guide"]
     audit = db.exec(select(AuditLog).where(AuditLog.action == "channel.guide_picked")).one()
     assert audit.detail["risk_case_id"] == case.id and audit.detail["tablet"] == "10.0.0.7"
+    detail = api.get(f"/api/v1/channel/referrals/{referral_id}",
+                     headers=signed_in(api, "cm_a")).json()
+    assert [(s["method"], s["outcome"], s["differs"]) for s in detail["qr_check_ins"]] == [
+        ("manual", "accepted", False)]
 
 
 def test_a_pick_naming_another_brokers_referral_is_refused(
