@@ -89,6 +89,8 @@ def test_the_candidates_are_the_cached_live_referrals_of_the_number_masked(
 
     other = client.get("/api/v1/kiosk/guides", params={"phone": "13900139000"}, headers=AUTH)
     assert other.status_code == 200 and other.json() == []
+    # Only a kiosk (its token) may ask.
+    assert client.get("/api/v1/kiosk/guides", params={"phone": PHONE}).status_code == 401
 
 
 def test_a_hand_picked_guide_registers_offline_with_its_event_once(
