@@ -26,6 +26,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlmodel import Session, select
 
+from cloud import demo_channel
 from cloud.catalog.models import Project, Site
 from cloud.db import make_engine
 from cloud.embedded_broker import EmbeddedBroker
@@ -77,6 +78,8 @@ def _secrets(data_dir: Path) -> dict[str, Any]:
     if path.exists():
         loaded: dict[str, Any] = json.loads(path.read_text())
         if "audit_chain_keys" in loaded:
+            if _add_channel_accounts(loaded):  # a demo folder from before the channel seed
+                path.write_text(json.dumps(loaded, ensure_ascii=False, indent=2))
             return loaded
         values = loaded  # a demo folder from before the audit key: add one
     else:
@@ -88,19 +91,42 @@ def _secrets(data_dir: Path) -> dict[str, Any]:
             "accounts": {username: _password() for username, *_ in DEMO_PEOPLE},
         }
     values["audit_chain_keys"] = f"a1:{new_key()}"
+    _add_channel_accounts(values)
     data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, ensure_ascii=False, indent=2))
     path.chmod(0o600)
     return values
 
 
+def _add_channel_accounts(values: dict[str, Any]) -> bool:
+    """Passwords for the channel's demo accounts; True when any was added."""
+    accounts = values.setdefault("accounts", {})
+    missing = [u for u, *_ in demo_channel.DEMO_CHANNEL_PEOPLE if u not in accounts]
+    for username in missing:
+        accounts[username] = _password()
+    return bool(missing)
+
+
+def _seed_channel(settings: CloudSettings, session: Session, accounts: dict[str, str]) -> None:
+    """The channel's demo data (agencies, brokers, rules, referrals…), once."""
+    project = session.exec(select(Project).where(Project.site_id == DEMO_SITE)).first()
+    if project is None or project.id is None or demo_channel.seeded(session):
+        return
+    with console.status("生成渠道演示数据…"):
+        demo_channel.seed(session, settings=settings, site_id=DEMO_SITE,
+                          project_id=project.id, accounts=accounts)
+        session.commit()
+
+
 def _seed(settings: CloudSettings, data_dir: Path, accounts: dict[str, str], mqtt_host: str,
           mqtt_port: int) -> Path:
-    """Create the demo site, its people and the edge's env file, once."""
+    """Create the demo site, its people, its channel data and the edge's env file, once."""
     env_path = data_dir / f"{DEMO_SITE}.edge.env"
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
         if session.get(Site, DEMO_SITE) is not None and env_path.exists():
+            _seed_channel(settings, session, accounts)
+            engine.dispose()
             return env_path
         creds = provision.provision_site(session, settings=settings, site_id=DEMO_SITE,
                                          name="上海·星河湾演示案场", projects=["星河湾一期"],
@@ -118,6 +144,7 @@ def _seed(settings: CloudSettings, data_dir: Path, accounts: dict[str, str], mqt
             identity_service.set_roles(session, principal=granter, user_id=users[username].id or 0,
                                        roles=roles, personal_data_grant=True)
         session.commit()
+        _seed_channel(settings, session, accounts)
     env_path.write_text(creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port))
     env_path.chmod(0o600)
     engine.dispose()
@@ -303,6 +330,13 @@ def _print_banner(cloud_port: int, edge_port: int, mqtt_port: int, embedded: boo
     table.add_row("MQTT broker", f"127.0.0.1:{mqtt_port}（{kind}）")
     for username, display, roles, _ in DEMO_PEOPLE:
         table.add_row(f"{display}（{'、'.join(roles)}）", f"{username} / {accounts[username]}")
+    for username, display, role, *_ in demo_channel.DEMO_CHANNEL_PEOPLE:
+        if username in accounts:
+            table.add_row(f"{display}（{role}）", f"{username} / {accounts[username]}")
+    broker = demo_channel.DEMO_H5_BROKER
+    if broker in accounts:
+        table.add_row("经纪人 H5 演示登录（手机，账号密码登录）",
+                      f"{cloud}/h5/ · {broker} / {accounts[broker]}")
     console.print(table)
     print_kiosk_setup(console, kiosk_setup_link(edge, kiosk_token))
     console.print(f"演示数据目录：{data_dir}（删除它即可重置）。按 Ctrl-C 退出。")

@@ -21,6 +21,7 @@ from cloud.channel.api import router as channel_router
 from cloud.channel.appeals_api import evidence_upload_route
 from cloud.channel.appeals_api import router as appeals_router
 from cloud.channel.evidence_store import from_settings as evidence_store
+from cloud.channel.guided_api import router as channel_guided_router
 from cloud.channel.judging_api import router as judging_router
 from cloud.channel.leads_api import router as leads_router
 from cloud.channel.leads_api import timeline_router as lead_timeline_router
@@ -128,7 +129,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
                    appeals_router, risk_router, prospecting_router, analytics_router,
-                   leads_router, lead_timeline_router):
+                   leads_router, lead_timeline_router, channel_guided_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

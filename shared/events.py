@@ -64,11 +64,39 @@ class VisitConsent(BaseModel):
     tablet: Text = Field(min_length=1, max_length=TABLET_MAX)
 
 
+OwnerKindName = Literal["channel", "natural", "none"]
+
+
+class ProvisionalBroker(BaseModel):
+    """A live referral as the appliance saw it at registration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    referral_id: DbId
+    broker_id: DbId
+    state: Literal["pending", "confirmed"]
+
+
+class ProvisionalAnswer(BaseModel):
+    """The appliance's provisional 判客 at registration (首访/复访, owner, the brokers'
+    protection before this visit), carried up so the cloud can show where its own
+    decision differs (`shared.attribution.summary`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_visit: StrictFlag
+    owner_kind: OwnerKindName
+    owner_broker_id: DbId | None = None
+    brokers: list[ProvisionalBroker] = Field(default_factory=list, max_length=50)
+    rule_version: Annotated[int, Strict(), Field(ge=0, le=DB_INT_MAX)] = 0
+
+
 class VisitRegistered(BaseModel):
     """A walk-in registered at the kiosk. `phone` is the normalised 11-digit number.
 
     `consent` is always sent by agents from schema v9 on; it is optional here so events
-    that older agents queued before their upgrade still apply.
+    that older agents queued before their upgrade still apply. `edge_attribution` (agents
+    from schema v11) is the appliance's provisional answer, absent when it could not judge.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -83,6 +111,7 @@ class VisitRegistered(BaseModel):
     consultant_id: DbId | None = None
     provisional_first_visit: StrictFlag = True
     consent: VisitConsent | None = None
+    edge_attribution: ProvisionalAnswer | None = None
 
 
 FollowUpKind = Literal["call", "visit", "wechat", "meeting"]
@@ -205,6 +234,7 @@ class CustomerLookedUp(BaseModel):
 
 QR_CHECKED_IN = "channel.qr_check_in"
 QR_REFUSED = "channel.qr_refused"
+GUIDE_PICKED = "channel.guide_picked"
 QrNonce = Annotated[str, Field(min_length=16, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
 QrKeyId = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 ReferralState = Literal["pending", "confirmed", "invalid", "expired"]
@@ -249,3 +279,23 @@ class QrRefused(BaseModel):
     key_id: QrKeyId | None = None
     nonce: QrNonce | None = None
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class GuidePicked(BaseModel):
+    """带看 without a code: the receptionist picked the broker who brought the visitor by
+    hand, among the live referrals of the visitor's number the appliance holds, for the
+    visit `visit_id` (its `visit.registered` precedes this one in the same transaction).
+    Weaker evidence than a signed code: it completes no masked number, and the cloud opens
+    a review case for it (ADR 0030). `edge_state` / `edge_reason` are the appliance's
+    provisional answer for the referral."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    visit_id: UUID
+    project_id: DbId
+    referral_id: DbId
+    broker_id: DbId
+    phone: str = Field(pattern=MOBILE_PATTERN)
+    tablet: Text = Field(min_length=1, max_length=TABLET_MAX)
+    edge_state: ReferralState | None = None
+    edge_reason: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]+$")

@@ -5,7 +5,9 @@ can verify 扫码带看 codes and answer provisionally while offline (ADR 0024):
 - `channel_rules`: every rule version of the site's projects;
 - `referral`: the live referrals of the site's projects in masked form — the shown
   number, the site-keyed 3+4 key, the broker, state and window end; no name, no full
-  number. One that stops being live is re-sent with `active: false`.
+  number. One that stops being live is re-sent with `active: false`. The broker is named
+  masked (surname, the phone as 138****5678, the agency) so a receptionist can pick the
+  one who brought a visitor without a code (ADR 0030).
 
 Derived like the roster (cloud.sync.feed.DerivedKind): compared on every request.
 """
@@ -19,12 +21,14 @@ from sqlmodel import Session, col, select
 
 from cloud.catalog.models import Project
 from cloud.channel import qr, rules
-from cloud.channel.models import Referral
+from cloud.channel.models import Agency, Broker, Referral
+from cloud.identity.models import User
 from cloud.settings import CloudSettings
 from cloud.sync.feed import DerivedKind, register_kind
 from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
 from shared.crypto import BlindIndex
+from shared.names import mask_name
 from shared.timeutil import iso, utcnow
 
 
@@ -63,6 +67,20 @@ def live_referrals(session: Session, settings: CloudSettings, link: SiteLink
         or_(col(Referral.protection_until).is_(None), col(Referral.protection_until) > now),
     ).order_by(col(Referral.id))).all()
     index = BlindIndex(site_key(settings, link))
+    brokers = {b.id: (b, name, agency) for b, name, agency in session.exec(
+        select(Broker, User.display_name, Agency.name)
+        .join(User, col(User.id) == Broker.user_id)
+        .outerjoin(Agency, col(Agency.id) == Broker.agency_id)
+        .where(col(Broker.id).in_({r.broker_id for r in rows})))}
+
+    def named(broker_id: int) -> dict[str, Any]:
+        found = brokers.get(broker_id)
+        if found is None:
+            return {}
+        broker, name, agency = found
+        return {"broker_name": mask_name(name), "broker_phone_masked": broker.phone_masked,
+                "agency_name": agency}
+
     # An erased one stays in the list, blanked and inactive, so the appliance's copy of its
     # masked number goes too.
     return {str(r.id): {
@@ -72,6 +90,7 @@ def live_referrals(session: Session, settings: CloudSettings, link: SiteLink
         "phone_key": qr.referral_phone_key(settings, index, r),
         "rule_version": r.rule_version, "created_at": iso(r.created_at),
         "protection_until": iso(r.protection_until) if r.protection_until else None,
+        **named(r.broker_id),
         **({"active": False} if qr.is_erased(r) else {}),
     } for r in rows}
 

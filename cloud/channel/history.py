@@ -206,6 +206,12 @@ def _visit_event(v: Visit, phone: str) -> engine.Event:
     consultant = str(v.consultant_id) if v.consultant_id else None
     if v.broker_id is None:
         return engine.Visit(id=f"visit:{v.id}", at=v.occurred_at, consultant_id=consultant)
+    if v.guide_method == "manual":
+        # A broker picked by the receptionist (ADR 0030): a guided visit (渠道带访) that
+        # confirms the broker's referral like a scan, but completes no masked number —
+        # the rules page completes masks at the QR guided visit only.
+        return engine.Visit(id=f"visit:{v.id}", at=v.occurred_at, consultant_id=consultant,
+                            broker_id=str(v.broker_id))
     # A guided visit (扫码带看): the scan confirmed it on site, with the full number that
     # completes a masked referral.
     return engine.QrCheckIn(id=f"visit:{v.id}", at=v.occurred_at, broker_id=str(v.broker_id),

@@ -177,6 +177,8 @@ class Cooperation(SQLModel, table=True):
 
 
 QR_SCAN_OUTCOMES = ("accepted", "refused", "replayed")
+# How the broker of a guided visit was named: a signed code, or picked by the receptionist.
+GUIDE_METHODS = ("qr", "manual")
 
 
 class QrScan(SQLModel, table=True):
@@ -196,6 +198,9 @@ class QrScan(SQLModel, table=True):
         CheckConstraint(_in("outcome", QR_SCAN_OUTCOMES), name="ck_channel_qr_scan_outcome"),
         Index("ix_channel_qr_scan_referral", "referral_id", "scanned_at"),
         Index("ix_channel_qr_scan_nonce", "nonce"),
+        # 带看记录: newest first (migration 0025).
+        Index("ix_channel_qr_scan_scanned", "scanned_at", "id"),
+        CheckConstraint(_in("method", GUIDE_METHODS), name="ck_channel_qr_scan_method"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -219,3 +224,5 @@ class QrScan(SQLModel, table=True):
     cloud_state: str | None = Field(default=None, max_length=16,
                                     description="the cloud's decision after the scan")
     cloud_reason: str | None = Field(default=None, max_length=40)
+    method: str = Field(default="qr", max_length=8, sa_column_kwargs={"server_default": "qr"},
+                        description="qr 扫码 / manual 前台手工指定 (migration 0025)")

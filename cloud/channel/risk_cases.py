@@ -62,6 +62,10 @@ def _raise(session: Session, *, referral: Referral, code: str, severity: str,
     return case
 
 
+# For checks other handlers raise as their facts arrive (cloud.channel.manual_guides).
+open_case = _raise
+
+
 def run(session: Session, *, settings: CloudSettings, referral: Referral, stages: set[str],
         as_of: datetime) -> list[RiskCase]:
     """Run the project's active checks of `stages` on `referral`; the cases opened."""

@@ -49,6 +49,8 @@ CHECKS: dict[str, Check] = {c.code: c for c in (
     Check("consultant_patterns", "多名顾问短时接触同一客户", "allocation", "flag",
           {"max_consultants": (3, 1, 20), "window_hours": (24, 1, 24 * 30)}),
     Check("duplicate_qr", "带看码重复使用", "confirmation", "review"),
+    # Raised by cloud.channel.manual_guides: a broker picked by hand, not by a code.
+    Check("manual_guide", "前台手工指定带看", "confirmation", "review"),
     Check("face_before_referral", "报备前已被摄像头识别", "visit", "review", needs="cameras"),
     Check("joint_buyers", "联名购房人来源不一", "confirmation", "review", needs="deals"),
     Check("short_deal", "报备后短时成交", "confirmation", "review",

@@ -113,6 +113,8 @@ class ReferralOut(BaseModel):
 class QrCheckInOut(BaseModel):
     scanned_at: UtcDateTime = Field(description="扫码时间（设备时间，经校正）")
     site_id: str
+    method: Literal["qr", "manual"] = Field(
+        "qr", description="qr 扫码带看 / manual 前台手工指定（无码带看，需复核）")
     outcome: Literal["accepted", "refused", "replayed"] = Field(
         description="accepted 带看确认 / refused 设备拒收 / replayed 已在其他设备使用过（风险）")
     reason_code: str

@@ -87,7 +87,7 @@ def apply_check_ins(ctx: ApplyContext, items: Sequence[tuple[Envelope, QrChecked
         visit = _guided_visit(session, ctx, event, shanghai_date(scan.scanned_at))
         if visit is not None:
             visit.broker_id, visit.referral_id = referral.broker_id, referral.id
-            visit.source = "channel"
+            visit.source, visit.guide_method = "channel", "qr"
             scan.visit_id = visit.id
             session.add(visit)
         session.flush()

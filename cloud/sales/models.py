@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Date, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Date, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -105,6 +106,12 @@ class Visit(SQLModel, table=True):
     broker_id: int | None = Field(default=None, foreign_key="channel_broker.id", index=True)
     referral_id: int | None = Field(default=None, foreign_key="channel_referral.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # Migration 0025: how the broker was named (qr / manual: picked by the receptionist),
+    # and the appliance's provisional answer at registration (shared.events.
+    # ProvisionalAnswer), shown beside the cloud's.
+    guide_method: str | None = Field(default=None, max_length=8)
+    edge_attribution: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True)))  # SQL NULL, not JSON null
 
 
 class FollowUp(SQLModel, table=True):

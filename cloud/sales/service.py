@@ -185,6 +185,9 @@ def record_synced_visits(
             "edge_occurred_at": synced.edge_occurred_at,
             "time_corrected": synced.time_corrected, "event_seq": synced.seq,
             **consent_columns(event),
+            # The appliance's provisional 判客, kept to show where the cloud's differs.
+            "edge_attribution": event.edge_attribution.model_dump(mode="json")
+            if event.edge_attribution else None,
             "created_at": now,
         })
         outcomes.append(VisitOutcome("applied", str(event.visit_id), customer, phone))

@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from edge_agent.kiosk import guided, lookup_guard, service
+from edge_agent.kiosk import guided, lookup_guard, manual_guide, service
 from edge_agent.kiosk.deps import KioskAuth, SettingsDep, StoreDep
 from edge_agent.kiosk.schemas import (
     ConsultantOut,
     CustomerLookupOut,
+    GuideCandidateOut,
     KioskStatusOut,
     ProjectOut,
     QrCodeIn,
@@ -80,6 +81,7 @@ def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
         seq=visit.seq,
         broker_id=visit.broker_id,
         referral_id=visit.referral_id,
+        guide_method=visit.guide_method,
         attribution=visit.attribution,
     )
 
@@ -130,6 +132,29 @@ async def verify_qr(body: QrCodeIn, request: Request, store: StoreDep,
         referral_state=cached.state if cached else None,
         protection_until=cached.protection_until if cached else None,
         expires_at=claims.expires_at)
+
+
+@router.get("/guides", response_model=list[GuideCandidateOut])
+async def guide_candidates(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    phone: Annotated[str, Query(min_length=1, max_length=40)],
+    project_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
+) -> list[GuideCandidateOut]:
+    """带看 without a code: the brokers with a live referral of this number here, to pick
+    the one who brought the visitor (offline too). Counted and audited as a look-up: it
+    tells who referred a number."""
+    await lookup_guard.lookup(store, settings, request.app.state.lookup_limiter,
+                              tablet=tablet_of(request), phone_raw=phone, project_id=project_id)
+    rows = await manual_guide.candidates(
+        store, settings, project_id=service.resolve_project(settings, project_id),
+        phone_raw=phone)
+    return [GuideCandidateOut(
+        referral_id=r.id, broker_id=r.broker_id, broker_name=r.broker_name,
+        broker_phone_masked=r.broker_phone_masked, agency_name=r.agency_name,
+        phone_masked=r.phone_masked, masked=r.masked, referral_state=r.state,
+        protection_until=r.protection_until, created_at=r.created_at) for r in rows]
 
 
 @router.get("/visits", response_model=list[VisitOut])

@@ -32,7 +32,14 @@ from edge_agent.store.models import (
 from shared import attribution as engine
 from shared import qr
 from shared.attribution.render import local
-from shared.events import QR_CHECKED_IN, QR_REFUSED, QrCheckedIn, QrRefused
+from shared.attribution.summary import summarise
+from shared.events import (
+    QR_CHECKED_IN,
+    QR_REFUSED,
+    ProvisionalAnswer,
+    QrCheckedIn,
+    QrRefused,
+)
 from shared.timeutil import utcnow
 
 log = structlog.get_logger()
@@ -49,6 +56,16 @@ class Guide:
 
     claims: qr.QrClaims
     token: str
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A broker picked by hand (带看 without a code): one of the cached live referrals of
+    the visitor's number (edge_agent.kiosk.manual_guide)."""
+
+    referral_id: int
+    broker_id: int
+    agency_id: int | None
 
 
 async def _verify_tx(session: AsyncSession, settings: EdgeSettings, token: str,
@@ -119,6 +136,7 @@ async def use(session: AsyncSession, settings: EdgeSettings, guide: Guide, *,
     session.add(QrNonce(nonce=claims.n, referral_id=claims.rid, broker_id=claims.bid,
                         visit_id=visit.id, used_at=now, expires_at=claims.expires_at))
     visit.broker_id, visit.referral_id, visit.source = claims.bid, claims.rid, "channel"
+    visit.guide_method = "qr"
     session.add(visit)
     event = QrCheckedIn(
         visit_id=visit.id, project_id=visit.project_id, referral_id=claims.rid,
@@ -189,8 +207,10 @@ async def _history(session: AsyncSession, settings: EdgeSettings, project_id: in
         events.append(
             engine.QrCheckIn(id=f"visit:{v.id}", at=v.occurred_at, broker_id=str(v.broker_id),
                              consultant_id=consultant, phone=phone)
-            if v.broker_id else
-            engine.Visit(id=f"visit:{v.id}", at=v.occurred_at, consultant_id=consultant))
+            if v.broker_id and v.guide_method != "manual" else
+            # A broker picked by hand is a guided visit (渠道带访) that completes no mask.
+            engine.Visit(id=f"visit:{v.id}", at=v.occurred_at, consultant_id=consultant,
+                         broker_id=str(v.broker_id) if v.broker_id else None))
     return events
 
 
@@ -201,27 +221,39 @@ class Answer:
     shown: dict[str, Any]
     referral_state: str | None
     referral_reason: str | None
+    up: ProvisionalAnswer  # what the registration's event carries to the cloud
 
 
 async def provisional(session: AsyncSession, settings: EdgeSettings, *, project_id: int,
                       phone: str, phone_bidx: str, guide: Guide | None,
-                      consultant_id: int | None, now: datetime) -> Answer | None:
-    """首访/复访, owner and broker protection before this visit; with a QR code, the
-    referral's state once the guided visit is counted. None when the caches cannot be
-    judged (the cloud decides anyway)."""
+                      consultant_id: int | None, now: datetime,
+                      pick: Pick | None = None) -> Answer | None:
+    """首访/复访, owner and broker protection before this visit; with a QR code or a
+    broker picked by hand, the referral's state once the guided visit is counted. None
+    when the caches cannot be judged (the cloud decides anyway)."""
     try:
         events = await _history(session, settings, project_id, phone, phone_bidx)
         history = _from_start(await _rules(session, project_id), [e.at for e in events])
         before = engine.provisional_answer(history, events, now)
         state = reason = None
+        consultant = str(consultant_id) if consultant_id else None
+        guided_visit: engine.Event | None = None
+        referral_id = None
         if guide is not None:
-            claims = guide.claims
-            checkin = engine.QrCheckIn(
-                id="visit:new", at=now, broker_id=str(claims.bid), phone=phone,
-                consultant_id=str(consultant_id) if consultant_id else None)
-            after = engine.decide(history, [*events, checkin], now)
+            referral_id = guide.claims.rid
+            guided_visit = engine.QrCheckIn(
+                id="visit:new", at=now, broker_id=str(guide.claims.bid), phone=phone,
+                consultant_id=consultant)
+        elif pick is not None:
+            referral_id = pick.referral_id
+            guided_visit = engine.Visit(
+                id="visit:new", at=now, broker_id=str(pick.broker_id),
+                agency_id=str(pick.agency_id) if pick.agency_id else INDIVIDUAL,
+                consultant_id=consultant)
+        if guided_visit is not None:
+            after = engine.decide(history, [*events, guided_visit], now)
             outcome = next((r for r in after.referrals
-                            if r.referral_id == f"referral:{claims.rid}"), None)
+                            if r.referral_id == f"referral:{referral_id}"), None)
             if outcome is not None:
                 state, reason = outcome.state, outcome.reason.code.value
     except (engine.AttributionInputError, ValidationError, ValueError) as exc:
@@ -244,4 +276,5 @@ async def provisional(session: AsyncSession, settings: EdgeSettings, *, project_
         "referral_reason_text": engine.REASON_TEXT[engine.ReasonCode(reason)]
         if reason else None,
     }
-    return Answer(shown=shown, referral_state=state, referral_reason=reason)
+    return Answer(shown=shown, referral_state=state, referral_reason=reason,
+                  up=summarise(before))

@@ -47,6 +47,9 @@ class VisitIn(BaseModel):
     consent: ConsentIn | None = Field(None, description="访客对个人信息告知的同意（必填）")
     qr_code: str | None = Field(None, min_length=1, max_length=600,
                                 description="经纪人的扫码带看二维码内容：带看到访（可选）")
+    guide_referral_id: int | None = Field(
+        None, ge=1, le=DB_INT_MAX,
+        description="无码带看：前台手工指定的带看经纪人的报备（来自 /kiosk/guides，可选）")
 
 
 class VisitOut(BaseModel):
@@ -68,6 +71,8 @@ class VisitOut(BaseModel):
     seq: int
     broker_id: int | None = Field(None, description="带看经纪人（扫码带看）")
     referral_id: int | None = None
+    guide_method: Literal["qr", "manual"] | None = Field(
+        None, description="qr 扫码带看 / manual 前台手工指定（需渠道复核）")
     attribution: dict[str, Any] | None = Field(
         None, description="设备的临时判客结果（首访/复访、归属、经纪人保护期）；以云端判定为准")
 
@@ -136,3 +141,19 @@ class QrCodeOut(BaseModel):
     referral_state: str | None
     protection_until: UtcDateTime | None
     expires_at: UtcDateTime
+
+
+class GuideCandidateOut(BaseModel):
+    """A broker who may have brought the visitor: a live referral of the visitor's number
+    that this appliance holds (masked)."""
+
+    referral_id: int
+    broker_id: int
+    broker_name: str | None = Field(description="经纪人姓名（脱敏）")
+    broker_phone_masked: str | None = Field(description="经纪人手机号（脱敏）")
+    agency_name: str | None = Field(description="渠道公司；个人经纪人为空")
+    phone_masked: str = Field(description="报备的客户号码（脱敏）")
+    masked: bool = Field(description="隐号报备：手工指定不能补全号码，需扫码带看")
+    referral_state: str
+    protection_until: UtcDateTime | None
+    created_at: UtcDateTime

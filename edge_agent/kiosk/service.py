@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.crash import crash_point
-from edge_agent.kiosk import guided
+from edge_agent.kiosk import guided, manual_guide
 from edge_agent.kiosk.schemas import Outcome, VisitIn
 from edge_agent.rota import service as rota_service
 from edge_agent.settings import EdgeSettings
@@ -212,6 +212,7 @@ class _Request:
     now: datetime
     consent: VisitConsent
     guide: guided.Guide | None = None
+    tablet: str = "local"
 
 
 async def _register_tx(
@@ -225,19 +226,26 @@ async def _register_tx(
         return Registration(replay, "replayed")
     data = req.data
     consultant = await _check_references(session, settings, req.project_id, data.consultant_id)
+    pick = None if data.guide_referral_id is None else await manual_guide.pick_of(
+        session, settings, referral_id=data.guide_referral_id, project_id=req.project_id,
+        phone=req.phone)
     view = await customer_view(session, settings, req.project_id, req.phone_bidx, req.now)
     answer = await guided.provisional(
         session, settings, project_id=req.project_id, phone=req.phone,
         phone_bidx=req.phone_bidx, guide=req.guide, consultant_id=data.consultant_id,
-        now=req.now)
+        now=req.now, pick=pick)
+    edge_state = answer.referral_state if answer else None
+    edge_reason = answer.referral_reason if answer else None
     if view.today is not None:
+        # Registered as a walk-in earlier today, the broker's code scanned (or the broker
+        # picked) now: the day's one visit becomes the guided one.
         if req.guide is not None and view.today.broker_id is None:
-            # Registered as a walk-in earlier today, the broker's code scanned now: the
-            # day's one visit becomes the guided one.
             await guided.use(session, settings, req.guide, phone=req.phone, visit=view.today,
-                             edge_state=answer.referral_state if answer else None,
-                             edge_reason=answer.referral_reason if answer else None,
-                             now=req.now)
+                             edge_state=edge_state, edge_reason=edge_reason, now=req.now)
+        elif pick is not None and view.today.broker_id is None:
+            await manual_guide.use(session, settings, pick, phone=req.phone,
+                                   visit=view.today, tablet=req.tablet, edge_state=edge_state,
+                                   edge_reason=edge_reason, now=req.now)
         return Registration(view.today, "same_day_existing")
     owner_id, owner_name = view.owner_id, view.owner_name
     if owner_id is None and consultant is not None:  # first receiver owns (provisionally)
@@ -250,10 +258,11 @@ async def _register_tx(
         name=data.name,
         party_size=data.party_size,
         intent=data.intent,
-        source="channel" if req.guide is not None else data.source,
+        source="channel" if req.guide is not None or pick is not None else data.source,
         consultant_id=data.consultant_id,
         provisional_first_visit=view.classification == FIRST_VISIT,
         consent=req.consent,
+        edge_attribution=answer.up if answer else None,
     )
     seq = await outbox.append(
         session,
@@ -300,8 +309,12 @@ async def _register_tx(
     await session.flush()
     if req.guide is not None:
         await guided.use(session, settings, req.guide, phone=req.phone, visit=visit,
-                         edge_state=answer.referral_state if answer else None,
-                         edge_reason=answer.referral_reason if answer else None, now=req.now)
+                         edge_state=edge_state, edge_reason=edge_reason, now=req.now)
+        await session.flush()
+    elif pick is not None:
+        await manual_guide.use(session, settings, pick, phone=req.phone, visit=visit,
+                               tablet=req.tablet, edge_state=edge_state,
+                               edge_reason=edge_reason, now=req.now)
         await session.flush()
     await rota_service.consume_turn(session, visit, req.now)  # a new customer uses a turn
     crash_point("in_outbox_tx")
@@ -335,6 +348,8 @@ async def register_visit(
     phone = normalise_phone(data.phone)
     at = now or utcnow()
     consent = consent_of(data, tablet=tablet, now=at)
+    if data.qr_code is not None and data.guide_referral_id is not None:
+        raise manual_guide.GuideWithQr()
     key = idempotency_key or uuid.uuid4().hex
     guide = None
     # A retry of a guided registration that went through (its answer lost on the way)
@@ -360,6 +375,7 @@ async def register_visit(
         now=at,
         consent=consent,
         guide=guide,
+        tablet=tablet,
     )
     try:
         result = await store.write(_register_tx, settings, req)

@@ -317,9 +317,20 @@ _V10_GUIDED_VISITS = (
     "ALTER TABLE visit ADD COLUMN attribution JSON",
 )
 
+# 带看 without a code (ADR 0030): how a visit was guided (`qr` / `manual`), and the masked
+# broker names of the cached referrals the receptionist picks from.
+_V11_MANUAL_GUIDES = (
+    "ALTER TABLE visit ADD COLUMN guide_method VARCHAR(8)",
+    "UPDATE visit SET guide_method = 'qr' WHERE broker_id IS NOT NULL",
+    "ALTER TABLE referral_cache ADD COLUMN broker_name VARCHAR(20)",
+    "ALTER TABLE referral_cache ADD COLUMN broker_phone_masked VARCHAR(11)",
+    "ALTER TABLE referral_cache ADD COLUMN agency_name VARCHAR(100)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
+    _V11_MANUAL_GUIDES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -131,6 +131,9 @@ class Visit(EdgeModel, table=True):
     broker_id: int | None = None
     referral_id: int | None = None
     attribution: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # How the broker was named (schema v11): `qr` (a signed code) or `manual` (picked by
+    # the receptionist, weaker evidence: ADR 0030).
+    guide_method: str | None = Field(default=None, max_length=8)
 
 
 class Consultant(EdgeModel, table=True):
@@ -317,6 +320,10 @@ class ReferralCache(EdgeModel, table=True):
     protection_until: datetime | None = _utc(nullable=True)
     active: bool = True
     updated_at: datetime = _utc()
+    # Masked, for the receptionist picking the broker by hand (schema v11).
+    broker_name: str | None = Field(default=None, max_length=20)
+    broker_phone_masked: str | None = Field(default=None, max_length=11)
+    agency_name: str | None = Field(default=None, max_length=100)
 
 
 class QrNonce(EdgeModel, table=True):

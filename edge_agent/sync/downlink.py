@@ -125,6 +125,9 @@ class ReferralItem(_Item):
     created_at: datetime
     protection_until: datetime | None = None
     active: bool = True  # false: no longer live (decided otherwise, or its window ended)
+    broker_name: str | None = Field(None, max_length=20)  # masked (张*明)
+    broker_phone_masked: str | None = Field(None, max_length=11)
+    agency_name: str | None = Field(None, max_length=100)
 
 
 _KINDS: dict[str, tuple[type[_Item], type[EdgeModel], str]] = {

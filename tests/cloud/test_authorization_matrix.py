@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from cloud.channel import risk_cases
 from cloud.channel.listing_models import Campaign, CampaignProject
-from cloud.channel.models import Referral
+from cloud.channel.models import QrScan, Referral
 from cloud.channel.prospecting_models import (
     ProspectingAssignee,
     ProspectingTask,
@@ -33,6 +33,7 @@ from cloud.channel.prospecting_models import (
 )
 from cloud.identity.models import User
 from cloud.main import create_app
+from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
 from shared.timeutil import shanghai_date, utcnow
 from tests.cloud import make_user, signed_in
@@ -213,6 +214,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/channel/leads"): Rule(REFERRAL_READERS, other=EMPTY),
     ("GET", "/api/v1/customers/{customer_id}/lead-timeline"): Rule(CUSTOMER_READERS,
                                                                  other=NOT_FOUND),
+    ("GET", "/api/v1/channel/guided-visits"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("GET", "/api/v1/channel/provisional-answers"): Rule(CHANNEL_STAFF, other=EMPTY),
     ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(CHANNEL_STAFF,
                                                                        other=NOT_FOUND),
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(
@@ -471,6 +474,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "/api/v1/channel/leads", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/customers/{customer_id}/lead-timeline"): lambda c, s: (
         f"/api/v1/customers/{c.sales(s).customer_id}/lead-timeline", None, None),
+    ("GET", "/api/v1/channel/guided-visits"): lambda c, s: (
+        "/api/v1/channel/guided-visits", {"project_id": c.sales(s).project_id}, None),
+    ("GET", "/api/v1/channel/provisional-answers"): lambda c, s: (
+        "/api/v1/channel/provisional-answers", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/risk-policy", None, None),
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
@@ -568,6 +575,15 @@ def _channel_world(db: Session, settings: CloudSettings, client: TestClient,
         assert row is not None
         case = risk_cases.record_duplicate_qr(db, referral=row, scans=[{"at": "1"}, {"at": "2"}])
         assert case is not None and case.id is not None
+        # 带看记录: a refused scan, and a registration that carried the edge's answer.
+        db.add(QrScan(event_id=str(uuid.uuid4()), site_id=site,
+                      project_id=world[site].project_id, referral_id=referral_id,
+                      broker_id=row.broker_id, outcome="refused", reason_code="qr_expired",
+                      scanned_at=utcnow()))
+        visit = db.get(Visit, world[site].visit_id)
+        assert visit is not None
+        visit.edge_attribution = {"first_visit": True, "owner_kind": "none"}
+        db.add(visit)
         db.commit()
         ids[side] = {"referral": referral_id, "appeal": appeal_id,
                      "evidence": kept.json()["id"], "case": case.id,

@@ -60,6 +60,17 @@ def test_demo_runs_on_embedded_defaults_and_syncs_its_seeded_visits(tmp_path: Pa
                 base + "/api/v1/visits", headers=headers).json()["items"]
             return items if len(items) == 3 else []
 
+        # The channel's demo data: the broker H5's login is printed, and works.
+        h5_login = re.search(rf"{base}/h5/ · jingjiren / (\S+)", text)
+        assert h5_login, text
+        broker = httpx.post(base + "/api/v1/auth/login",
+                            json={"username": "jingjiren", "password": h5_login.group(1)})
+        assert broker.status_code == 200, broker.text
+        broker_headers = {"Authorization": f"Bearer {broker.json()['access_token']}"}
+        mine = httpx.get(base + "/api/v1/channel/broker/customers", headers=broker_headers)
+        assert [c["state"] for c in mine.json()] == ["pending"]
+        assert len(httpx.get(base + "/api/v1/channel/referrals", headers=headers).json()) == 4
+
         visits = wait_for(synced, timeout=60, what="the three seeded visits in the cloud")
         assert {v["phone_masked"] for v in visits} == {"138****5678", "139****4321",
                                                        "159****1111"}

@@ -1,7 +1,7 @@
 """channel: prospecting tasks (拓客任务), their projects and assignees
 
 Revision ID: 0022_channel_tasks
-Revises: 0020_channel_cooperation
+Revises: 0021_channel_leads
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_channel_tasks"
-down_revision: str | None = "0020_channel_cooperation"
+down_revision: str | None = "0021_channel_leads"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -5,7 +5,7 @@ of one project), and the guided visit of a referral (the consultant who received
 referred customer is looked up per referral).
 
 Revision ID: 0023_channel_analytics
-Revises: 0020_channel_cooperation
+Revises: 0022_channel_tasks
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023_channel_analytics"
-down_revision: str | None = "0020_channel_cooperation"
+down_revision: str | None = "0022_channel_tasks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,6 +12,7 @@ import {
   Stamp,
   Tickets,
   User,
+  View,
   Warning,
 } from '@element-plus/icons-vue'
 import type { Component } from 'vue'
@@ -58,6 +59,12 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-attribution',
     component: () => import('@/views/channel/AttributionView.vue'),
     meta: { title: '判客依据', permission: staff(Perm.ATTRIBUTION_READ), menu: menu(Guide, 64) },
+  },
+  {
+    path: 'channel/guided-visits',
+    name: 'channel-guided-visits',
+    component: () => import('@/views/channel/guided/GuidedVisitsView.vue'),
+    meta: { title: '带看记录', permission: staff(Perm.ATTRIBUTION_READ), menu: menu(View, 64.5) },
   },
   {
     path: 'channel/what-if',

@@ -84,6 +84,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.qr_check_in': '扫码带看确认',
   'channel.qr_refused': '带看二维码被拒收',
   'channel.qr_replayed': '带看二维码重复使用（风险）',
+  'channel.guide_picked': '前台手工指定带看经纪人',
   'channel.referral_override': '人工改判报备',
   'channel.analytics_export': '导出渠道多维查询',
   'channel.appeal_submit': '提起申诉',

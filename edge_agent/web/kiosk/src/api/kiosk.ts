@@ -3,6 +3,7 @@ import { request } from './http'
 import type {
   ConsultantOut,
   CustomerLookupOut,
+  GuideCandidateOut,
   KioskStatusOut,
   ProjectOut,
   QrCodeOut,
@@ -28,6 +29,9 @@ export const kioskApi = {
   /** Checks a 扫码带看 code (422 with a qr_* code when refused; the edge records it). */
   verifyQr: (code: string, projectId: number | undefined) =>
     request<QrCodeOut>('POST', '/kiosk/qr/verify', { body: { code, project_id: projectId } }),
+  /** 无码带看: brokers with a live referral of this number here (works offline). */
+  guideCandidates: (phone: string, projectId: number | undefined) =>
+    request<GuideCandidateOut[]>('GET', '/kiosk/guides', { query: { phone, project_id: projectId } }),
   consultants: () => request<ConsultantOut[]>('GET', '/kiosk/consultants'),
   projects: () => request<ProjectOut[]>('GET', '/kiosk/projects'),
   status: (token?: string) => request<KioskStatusOut>('GET', '/kiosk/status', { token }),

@@ -23,6 +23,22 @@ export interface VisitIn {
   consent: ConsentIn
   /** A broker's 扫码带看 code: the visit is the guided one of its referral. */
   qr_code?: string | null
+  /** 无码带看: the referral of the broker the receptionist picked (GET /kiosk/guides). */
+  guide_referral_id?: number | null
+}
+
+/** A broker who may have brought the visitor: a live referral of the number (masked). */
+export interface GuideCandidateOut {
+  referral_id: number
+  broker_id: number
+  broker_name: string | null
+  broker_phone_masked: string | null
+  agency_name: string | null
+  phone_masked: string
+  masked: boolean
+  referral_state: string
+  protection_until: string | null
+  created_at: string
 }
 
 /** The appliance's provisional 判客 answer; the cloud's decision wins. */
@@ -70,6 +86,7 @@ export interface VisitOut {
   seq: number
   broker_id: number | null
   referral_id: number | null
+  guide_method?: 'qr' | 'manual' | null
   attribution: ProvisionalAnswer | null
 }
 

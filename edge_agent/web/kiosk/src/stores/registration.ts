@@ -9,6 +9,7 @@ import { kioskApi } from '../api/kiosk'
 import { ApiError, errorMessage } from '../api/http'
 import type {
   CustomerLookupOut,
+  GuideCandidateOut,
   QrCodeOut,
   RegistrationOut,
   VisitIn,
@@ -61,6 +62,11 @@ export const useRegistrationStore = defineStore('registration', () => {
   const qrChecked = ref<QrCodeOut | null>(null)
   const qrError = ref<{ code: string; message: string } | null>(null)
   const qrChecking = ref(false)
+  /** 无码带看: the brokers found for the number, and the one the receptionist picked. */
+  const guides = ref<GuideCandidateOut[] | null>(null)
+  const guidesLoading = ref(false)
+  const guidesError = ref<string | null>(null)
+  const guide = ref<GuideCandidateOut | null>(null)
   let lookupAbort: AbortController | null = null
 
   const phoneCheck = computed<PhoneCheck>(() => checkPhone(form.phone, phoneBlurred.value))
@@ -128,6 +134,37 @@ export const useRegistrationStore = defineStore('registration', () => {
     }
   }
 
+  async function findGuides(projectId: number | undefined): Promise<void> {
+    const phone = validPhone.value
+    guide.value = null
+    guidesError.value = null
+    if (phone === null) {
+      guides.value = null
+      guidesError.value = '请先输入正确的客户手机号'
+      return
+    }
+    guidesLoading.value = true
+    try {
+      guides.value = await kioskApi.guideCandidates(phone, projectId)
+    } catch (error) {
+      guides.value = null
+      guidesError.value = errorMessage(error)
+    } finally {
+      guidesLoading.value = false
+    }
+  }
+
+  function pickGuide(candidate: GuideCandidateOut | null): void {
+    guide.value = candidate
+    if (candidate) form.source = 'channel'
+  }
+
+  function clearGuides(): void {
+    guides.value = null
+    guide.value = null
+    guidesError.value = null
+  }
+
   function clearQr(): void {
     qrCode.value = ''
     qrChecked.value = null
@@ -155,6 +192,8 @@ export const useRegistrationStore = defineStore('registration', () => {
       consultant_id: form.consultantId,
       consent: { notice_version: consent.record.version, accepted_at: consent.record.acceptedAt },
       qr_code: qrChecked.value ? qrCode.value : null,
+      // A signed code is the stronger evidence: a hand pick goes only without one.
+      guide_referral_id: !qrChecked.value && guide.value ? guide.value.referral_id : null,
     }
     submitting.value = true
     try {
@@ -173,12 +212,15 @@ export const useRegistrationStore = defineStore('registration', () => {
     keyPhone.value = null
     clearLookup()
     clearQr()
+    clearGuides()
     result.value = null
   }
 
   return {
     form, phoneBlurred, consultantChosen, idempotencyKey, lookup, lookupState, submitting,
     result, phoneCheck, validPhone, intent, canSubmit, qrCode, qrChecked, qrError, qrChecking,
+    guides, guidesLoading, guidesError, guide,
     lookUp, clearLookup, chooseConsultant, suggestConsultant, checkQr, clearQr, submit, reset,
+    findGuides, pickGuide, clearGuides,
   }
 })
