@@ -131,6 +131,8 @@ export interface BrokerTask {
 
 export interface BrokerTaskDetail extends BrokerTask {
   leaderboard: TaskLeaderRow[]
+}
+
 export type ShareKind = 'project' | 'campaign'
 
 export interface ShareStats {

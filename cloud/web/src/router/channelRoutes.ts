@@ -120,6 +120,8 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-query',
     component: () => import('@/views/channel/analytics/QueryView.vue'),
     meta: { title: '多维查询', permission: staff(Perm.ANALYTICS_READ), menu: menu(Grid, 73) },
+  },
+  {
     path: 'channel/leads',
     name: 'channel-leads',
     component: () => import('@/views/channel/leads/LeadsView.vue'),
