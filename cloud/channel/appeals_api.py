@@ -149,8 +149,9 @@ def review_appeal(appeal_id: IdPath, session: SessionDep, principal: AppealDecid
 @router.post("/appeals/{appeal_id}/decision", response_model=AppealDetail,
              summary="处理申诉：成立（可改判报备状态，记为人工改判）或驳回，通知经纪人")
 def decide_appeal(appeal_id: IdPath, body: AppealDecisionIn, session: SessionDep,
-                  principal: AppealDecider) -> AppealDetail:
-    appeal = appeals.decide(session, principal=principal, appeal_id=appeal_id,
+                  principal: AppealDecider, settings: SettingsDep) -> AppealDetail:
+    appeal = appeals.decide(session, principal=principal, settings=settings,
+                            appeal_id=appeal_id,
                             decision=appeals.Decision(body.outcome, body.comment,
                                                       body.new_state))
     return _detail(session, appeal)

@@ -68,6 +68,11 @@ class FactOut(BaseModel):
     approved: bool | None = None
     rule_version: int | None = Field(None, description="规则变更：生效的版本")
     rule_changes: list[RuleChangeOut] | None = Field(None, description="规则变更：改了什么")
+    override_state: ReferralState | None = Field(None, description="人工改判：改为的状态")
+    override_source: Literal["appeal", "risk_case"] | None = Field(
+        None, description="人工改判：appeal 申诉 / risk_case 风控案件")
+    override_source_id: int | None = None
+    comment: str | None = Field(None, description="人工改判：处理意见")
 
 
 class StepOut(BaseModel):

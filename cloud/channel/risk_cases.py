@@ -92,7 +92,8 @@ def at_referral(session: Session, *, settings: CloudSettings, referral: Referral
     blocking = [c for c in opened if c.severity == "block"]
     if blocking and referral.state != "invalid":
         overrides.override(
-            session, referral=referral, state="invalid", reason_code="risk_blocked",
+            session, settings=settings, referral=referral, state="invalid",
+            reason_code="risk_blocked",
             source="risk_case", source_id=blocking[0].id or 0,
             comment="；".join(c.summary for c in blocking), principal=principal,
             decided_by=principal.user_id)
@@ -156,7 +157,8 @@ class Review:
     void_attribution: bool
 
 
-def review(session: Session, *, principal: Principal, case_id: int, data: Review) -> RiskCase:
+def review(session: Session, *, principal: Principal, settings: CloudSettings, case_id: int,
+           data: Review) -> RiskCase:
     case = get(session, principal=principal, case_id=case_id)
     if case.state != "open":
         raise RiskCaseClosed()
@@ -169,7 +171,7 @@ def review(session: Session, *, principal: Principal, case_id: int, data: Review
     referral = session.get(Referral, case.referral_id, with_for_update=True)
     assert referral is not None
     if data.void_attribution and referral.state != "invalid":
-        overrides.override(session, referral=referral, state="invalid",
+        overrides.override(session, settings=settings, referral=referral, state="invalid",
                            reason_code="risk_voided", source="risk_case",
                            source_id=case.id or 0, comment=data.comment, principal=principal,
                            decided_by=principal.user_id)
