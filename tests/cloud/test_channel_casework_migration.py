@@ -1,5 +1,5 @@
-"""Migrations 0018_appeals_risk and 0024_channel_risk_watermark build the appeal and risk tables exactly as the models
-declare them."""
+"""Migrations 0018_appeals_risk and 0024_channel_risk_watermark build the appeal and risk
+tables exactly as the models declare them."""
 
 from __future__ import annotations
 

@@ -115,6 +115,10 @@ export interface Fact {
   approved: boolean | null
   rule_version: number | null
   rule_changes: RuleChange[] | null
+  override_state?: ReferralState | null
+  override_source?: 'appeal' | 'risk_case' | null
+  override_source_id?: number | null
+  comment?: string | null
 }
 
 export interface Step {

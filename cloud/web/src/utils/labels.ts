@@ -43,6 +43,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'audit.archive': '审计记录到期归档',
   'customer.unmask': '查看客户号码',
   'customer.lookup': '前台查询客户',
+  'customer.search': '按号码搜索客户',
   'visit.export': '导出到访记录',
   'follow_up.create': '新增跟进',
   'site.create': '新建案场',
