@@ -20,6 +20,8 @@ from cloud.channel.casework_schemas import (
     EvidenceOut,
     NotificationOut,
     OverrideOut,
+    ReadIn,
+    UnreadOut,
 )
 from cloud.channel.errors import EvidenceTooLarge
 from cloud.channel.evidence_store import EvidenceStore
@@ -166,3 +168,18 @@ def my_notifications(session: SessionDep, principal: NotificationReader,
                                         before_id=before_id)]
 
 
+
+
+@router.get("/notifications/mine/unread", response_model=UnreadOut,
+            summary="我的未读消息数（经纪人端角标）")
+def my_unread(session: SessionDep, principal: NotificationReader) -> UnreadOut:
+    return UnreadOut(unread=notifications.unread(session, principal.user_id))
+
+
+@router.post("/notifications/mine/read", response_model=UnreadOut,
+             summary="标记我的消息为已读：指定的几条，或全部")
+def read_notifications(body: ReadIn, session: SessionDep,
+                       principal: NotificationReader) -> UnreadOut:
+    marked = notifications.mark_read(session, principal.user_id,
+                                     None if body.all else body.ids)
+    return UnreadOut(unread=notifications.unread(session, principal.user_id), marked=marked)

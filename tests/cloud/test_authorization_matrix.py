@@ -179,6 +179,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
     ("GET", "/api/v1/channel/notifications/mine"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/notifications/mine/unread"): Rule(OUTSIDERS),
+    ("POST", "/api/v1/channel/notifications/mine/read"): Rule(OUTSIDERS),
     # Risk cases and policy: channel staff of the project; HQ reads.
     ("GET", "/api/v1/channel/risk/cases"): Rule(CHANNEL_STAFF, other=EMPTY),
     ("GET", "/api/v1/channel/risk/cases/{case_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
@@ -388,6 +390,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         {"outcome": "rejected", "comment": "矩阵测试"}),
     ("GET", "/api/v1/channel/notifications/mine"): lambda c, s: (
         "/api/v1/channel/notifications/mine", None, None),
+    ("GET", "/api/v1/channel/notifications/mine/unread"): lambda c, s: (
+        "/api/v1/channel/notifications/mine/unread", None, None),
+    ("POST", "/api/v1/channel/notifications/mine/read"): lambda c, s: (
+        "/api/v1/channel/notifications/mine/read", None, {"all": True}),
     ("GET", "/api/v1/channel/risk/cases"): lambda c, s: (
         "/api/v1/channel/risk/cases", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/channel/risk/cases/{case_id}"): lambda c, s: (
