@@ -33,6 +33,8 @@ const routes: RouteRecordRaw[] = [
     meta: { tab: true, anyState: true, title: '我的' } },
   { path: '/invite', name: 'invite', component: () => import('./views/InviteView.vue'),
     meta: { anyState: true, title: '邀请好友' } },
+  { path: '/messages', name: 'messages', component: () => import('./views/MessagesView.vue'),
+    meta: { anyState: true, title: '我的消息' } },
   { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue'),
     meta: { title: '我的申诉' } },
   { path: '/:pathMatch(.*)*', redirect: '/projects' },

@@ -96,3 +96,18 @@ export interface Appeal {
   decision?: string | null
   created_at?: string
 }
+
+export interface Notification {
+  id: number
+  kind: string
+  title: string
+  body: string
+  data: Record<string, unknown>
+  created_at: string
+  read_at: string | null
+}
+
+export interface Unread {
+  unread: number
+  marked?: number | null
+}
