@@ -45,4 +45,4 @@ def what_if(project_id: IdPath, body: WhatIfIn, session: SessionDep, principal: 
     scopes.require_project(session, principal, project_id)
     return whatif.what_if(session, principal=principal, settings=settings,
                           project_id=project_id, parameters=body.rules, days=body.days,
-                          as_of=utcnow())
+                          effective_from=body.effective_from, as_of=utcnow())
