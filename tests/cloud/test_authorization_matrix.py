@@ -132,6 +132,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # of the project's site.
     ("GET", "/api/v1/channel/projects/{project_id}/attribution"): Rule(CHANNEL_STAFF,
                                                                        other=NOT_FOUND),
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution/export"): Rule(
+        CHANNEL_STAFF, other=NOT_FOUND),
     ("POST", "/api/v1/channel/projects/{project_id}/rules/what-if"): Rule(CHANNEL_STAFF,
                                                                           other=NOT_FOUND),
     # A broker refers to any project; what they may read is their own.
@@ -328,6 +330,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         {"agency_ids": []}),
     ("GET", "/api/v1/channel/projects/{project_id}/attribution"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/attribution",
+        {"referral_id": c.channel[s]["referral"]}, None),
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution/export"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/attribution/export",
         {"referral_id": c.channel[s]["referral"]}, None),
     ("POST", "/api/v1/channel/projects/{project_id}/rules/what-if"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/rules/what-if", None,

@@ -5,9 +5,11 @@ shows it with who decided and why."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
@@ -96,3 +98,43 @@ def test_a_voided_attribution_no_longer_keeps_another_broker_out(
     again = refer(api, signed_in(api, "broker_a2"), project, PHONE).json()
     assert (again["state"], again["reason_code"]) == ("confirmed", "referral_protected")
     assert _referral(api, "cm_a", voided["id"])["reason_code"] == "risk_voided"
+
+
+def test_the_timeline_exports_as_xlsx_with_the_override_audited(
+        api: TestClient, cw: ChannelWorld, db: Session) -> None:
+    project = cw.project("site-a")
+    loser = refused_referral(api, cw, phone=PHONE)
+    opened = appeal(api, signed_in(api, "broker_b1"), loser["id"]).json()
+    manager = signed_in(api, "cm_a")
+    api.post(f"/api/v1/channel/appeals/{opened['id']}/decision", headers=manager,
+             json={"outcome": "upheld", "comment": "聊天记录证明先到", "new_state": "confirmed"})
+    # The override codes are among the referral list's reason filters.
+    listed = api.get("/api/v1/channel/referrals", headers=manager,
+                     params={"reason_code": "appeal_upheld"}).json()
+    assert [r["id"] for r in listed] == [loser["id"]]
+    assert len(api.get("/api/v1/channel/referrals", headers=manager,
+                       params={"reason_code": "claim_overridden"}).json()) == 1
+
+    url = f"/api/v1/channel/projects/{project}/attribution/export"
+    answer = api.get(url, headers=manager, params={"referral_id": loser["id"]})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attribution-" in answer.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(answer.content), read_only=True)
+    steps = [row for row in book["判客依据"].iter_rows(values_only=True)]
+    assert steps[0][:4] == ("客户", "时间（北京）", "事件", "说明")
+    assert [r[2] for r in steps[1:]] == ["报备", "报备", "人工改判"]
+    override = steps[-1]
+    assert override[0] == "136****2222"
+    assert override[3] == f"申诉 #{opened['id']}：cm_a 改判为有效（聊天记录证明先到）"
+    assert "appeal_upheld" in override[4] and "claim_overridden" in override[4]
+    assert override[5].startswith("渠道：broker_b1")
+    referrals = list(book["报备"].iter_rows(values_only=True))
+    assert {r[1] for r in referrals[1:]} == {loser["id"], listed[0]["id"] - 1}
+    # Audited as an export, without the number.
+    db.rollback()
+    [row] = db.exec(select(AuditLog).where(
+        AuditLog.action == "channel.attribution_export")).all()
+    assert row.detail["phone"] == "136****2222" and PHONE not in str(row.detail)
+    assert api.get(url, headers=signed_in(api, "cm_b"),
+                   params={"referral_id": loser["id"]}).status_code == 404

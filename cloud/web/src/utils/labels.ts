@@ -79,6 +79,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'channel.qr_refused': '带看二维码被拒收',
   'channel.qr_replayed': '带看二维码重复使用（风险）',
   'channel.referral_override': '人工改判报备',
+  'channel.attribution_export': '导出判客依据',
   'channel.appeal_submit': '提起申诉',
   'channel.appeal_withdraw': '撤回申诉',
   'channel.appeal_review': '开始审核申诉',
