@@ -78,6 +78,8 @@ class ReferralOverride(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="channel_referral.id", index=True)
     state: str = Field(max_length=16)
+    # appeal_upheld / risk_voided / risk_blocked: the engine reads the override as a fact.
+    reason_code: str = Field(max_length=40)
     engine_state: str = Field(max_length=16)
     engine_reason: str = Field(max_length=40)
     source: str = Field(max_length=16)

@@ -31,6 +31,7 @@ from cloud.channel.errors import (
 )
 from cloud.channel.models import Broker, Referral
 from cloud.identity.deps import Principal
+from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 
 OPEN_STATES = ("submitted", "under_review")
@@ -164,8 +165,8 @@ class Decision:
     new_state: str | None  # upheld: the referral's state from now on, if it changes
 
 
-def decide(session: Session, *, principal: Principal, appeal_id: int,
-           decision: Decision) -> Appeal:
+def decide(session: Session, *, principal: Principal, settings: CloudSettings,
+           appeal_id: int, decision: Decision) -> Appeal:
     appeal = _staff_appeal(session, principal, appeal_id)
     if appeal.state not in OPEN_STATES:
         raise AppealStateConflict("申诉已有结论")
@@ -181,7 +182,7 @@ def decide(session: Session, *, principal: Principal, appeal_id: int,
         assert referral is not None
         if referral.state != decision.new_state:
             row = overrides.override(
-                session, referral=referral, state=decision.new_state,
+                session, settings=settings, referral=referral, state=decision.new_state,
                 reason_code="appeal_upheld", source="appeal", source_id=appeal.id or 0,
                 comment=decision.comment, principal=principal,
                 decided_by=principal.user_id)

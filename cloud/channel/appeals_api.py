@@ -20,6 +20,8 @@ from cloud.channel.casework_schemas import (
     EvidenceOut,
     NotificationOut,
     OverrideOut,
+    ReadIn,
+    UnreadOut,
 )
 from cloud.channel.errors import EvidenceTooLarge
 from cloud.channel.evidence_store import EvidenceStore
@@ -149,8 +151,9 @@ def review_appeal(appeal_id: IdPath, session: SessionDep, principal: AppealDecid
 @router.post("/appeals/{appeal_id}/decision", response_model=AppealDetail,
              summary="处理申诉：成立（可改判报备状态，记为人工改判）或驳回，通知经纪人")
 def decide_appeal(appeal_id: IdPath, body: AppealDecisionIn, session: SessionDep,
-                  principal: AppealDecider) -> AppealDetail:
-    appeal = appeals.decide(session, principal=principal, appeal_id=appeal_id,
+                  principal: AppealDecider, settings: SettingsDep) -> AppealDetail:
+    appeal = appeals.decide(session, principal=principal, settings=settings,
+                            appeal_id=appeal_id,
                             decision=appeals.Decision(body.outcome, body.comment,
                                                       body.new_state))
     return _detail(session, appeal)
@@ -165,3 +168,18 @@ def my_notifications(session: SessionDep, principal: NotificationReader,
                                         before_id=before_id)]
 
 
+
+
+@router.get("/notifications/mine/unread", response_model=UnreadOut,
+            summary="我的未读消息数（经纪人端角标）")
+def my_unread(session: SessionDep, principal: NotificationReader) -> UnreadOut:
+    return UnreadOut(unread=notifications.unread(session, principal.user_id))
+
+
+@router.post("/notifications/mine/read", response_model=UnreadOut,
+             summary="标记我的消息为已读：指定的几条，或全部")
+def read_notifications(body: ReadIn, session: SessionDep,
+                       principal: NotificationReader) -> UnreadOut:
+    marked = notifications.mark_read(session, principal.user_id,
+                                     None if body.all else body.ids)
+    return UnreadOut(unread=notifications.unread(session, principal.user_id), marked=marked)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from shared.bounds import DB_INT_MAX
 from shared.timeutil import UtcDateTime
@@ -146,3 +146,22 @@ class NotificationOut(BaseModel):
     data: dict[str, JsonValue]
     created_at: UtcDateTime
     read_at: UtcDateTime | None
+
+
+class ReadIn(_In):
+    """Which of my notifications I have read: these ids, or all of them."""
+
+    ids: list[Annotated[int, Field(ge=1, le=DB_INT_MAX)]] = Field(
+        default_factory=list, max_length=200, description="消息 id（不是我的将被忽略）")
+    all: bool = Field(False, description="true：全部标记为已读")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ReadIn:
+        if self.all == bool(self.ids):
+            raise ValueError("请指定消息 id，或全部已读（二选一）")
+        return self
+
+
+class UnreadOut(BaseModel):
+    unread: int = Field(description="未读消息数")
+    marked: int | None = Field(None, description="本次标记为已读的条数（全部已读时）")

@@ -110,6 +110,8 @@ def read(session: Session, *, store: EvidenceStore, principal: Principal, appeal
     row = session.get(AppealEvidence, evidence_id)
     if row is None or row.appeal_id != appeal.id:
         raise EvidenceNotFound()
+    if row.object_key.startswith("erased/"):
+        raise EvidenceNotFound("该材料已按个人信息删除请求删除")
     data = store.get(row.object_key)
     audit_service.record(session, action="channel.appeal_evidence_download",
                          principal=principal, object_type="channel_appeal",

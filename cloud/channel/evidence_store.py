@@ -37,6 +37,9 @@ class EvidenceStore(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
+    def delete(self, key: str) -> None:
+        """Remove the object; one already gone is fine (an erasure may be retried)."""
+
 
 class LocalStore:
     def __init__(self, folder: str | Path) -> None:
@@ -55,6 +58,9 @@ class LocalStore:
             return target.read_bytes()
         except FileNotFoundError as exc:
             raise EvidenceNotFound() from exc
+
+    def delete(self, key: str) -> None:
+        (self.folder / _checked(key)).unlink(missing_ok=True)
 
 
 class S3Store:
@@ -91,6 +97,16 @@ class S3Store:
         finally:
             response.close()
             response.release_conn()
+
+    def delete(self, key: str) -> None:
+        # S3 answers a delete of a missing key with success, so a retry is harmless.
+        try:
+            self.client.remove_object(self.bucket, _checked(key))
+        except MinioException as exc:
+            if not _missing(exc):
+                raise EvidenceStoreUnavailable() from exc
+        except HTTPError as exc:
+            raise EvidenceStoreUnavailable() from exc
 
 
 def _missing(exc: MinioException) -> bool:

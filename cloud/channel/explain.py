@@ -44,8 +44,10 @@ class Lookup:
 
 
 def explain(session: Session, *, principal: Principal, settings: CloudSettings,
-            project_id: int, lookup: Lookup, as_of: datetime) -> AttributionOut:
-    """The caller has checked that the principal sees the project."""
+            project_id: int, lookup: Lookup, as_of: datetime,
+            action: str = "channel.attribution_view") -> AttributionOut:
+    """The caller has checked that the principal sees the project. Audited as `action`:
+    a view, or an export (channel.attribution_export)."""
     by = lookup.by
     number = _number(session, principal, settings, project_id, lookup)
     rules_history = rules.history(session, project_id)
@@ -68,7 +70,7 @@ def explain(session: Session, *, principal: Principal, settings: CloudSettings,
         for person, used, decision in judged
     ]
     audit_service.record(
-        session, action="channel.attribution_view", principal=principal,
+        session, action=action, principal=principal,
         object_type="project", object_id=str(project_id),
         detail={"by": by, "phone": number.shown, "customers": len(timelines),
                 **({"referral_id": lookup.referral_id} if lookup.referral_id else {}),

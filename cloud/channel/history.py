@@ -16,6 +16,7 @@ from sqlalchemy import or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from cloud.channel.appeal_models import ReferralOverride
 from cloud.channel.models import Referral, ReferralReview
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.sales.service import PHONE_CONTEXT as CUSTOMER_PHONE_CONTEXT
@@ -148,20 +149,30 @@ def gather(session: Session, *, settings: CloudSettings, project_id: int,
     return found
 
 
-def reviews_of(session: Session, referral_ids: Iterable[int]) -> list[engine.ReferralReview]:
-    """The developer's reviews of these referrals, as the engine's events."""
+def reviews_of(session: Session, referral_ids: Iterable[int]) -> list[engine.Event]:
+    """What people decided on these referrals, as the engine's events: the developer's
+    reviews and the overrides (人工改判) of appeals and risk cases."""
     ids = list(referral_ids)
     if not ids:
         return []
-    return [engine.ReferralReview(id=f"review:{r.id}", at=r.created_at,
-                                  referral_id=f"referral:{r.referral_id}", approved=r.approved)
-            for r in session.exec(select(ReferralReview).where(
-                col(ReferralReview.referral_id).in_(ids))).all()]
+    events: list[engine.Event] = [
+        engine.ReferralReview(id=f"review:{r.id}", at=r.created_at,
+                              referral_id=f"referral:{r.referral_id}", approved=r.approved)
+        for r in session.exec(select(ReferralReview).where(
+            col(ReferralReview.referral_id).in_(ids))).all()]
+    return events + [override_event(o) for o in session.exec(select(ReferralOverride).where(
+        col(ReferralOverride.referral_id).in_(ids))).all()]
+
+
+def override_event(row: ReferralOverride) -> engine.Override:
+    return engine.Override(id=f"override:{row.id}", at=row.created_at,
+                           referral_id=f"referral:{row.referral_id}",
+                           state=row.state, code=row.reason_code)
 
 
 def _with_reviews(session: Session, rows: list[Referral], events: list[engine.Event]
                   ) -> list[engine.Event]:
-    return events + list(reviews_of(session, [r.id for r in rows if r.id is not None]))
+    return events + reviews_of(session, [r.id for r in rows if r.id is not None])
 
 
 def _candidate_referrals(session: Session, project_id: int, number: Number

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
+from cloud.channel.appeal_models import ReferralOverride
 from cloud.channel.judging_schemas import (
     ChangeOut,
     FactOut,
@@ -59,6 +60,7 @@ class Names:
                 if found is not None:
                     ids.add(found)
 
+        events = list(events)
         for ev in events:
             note(getattr(ev, "broker_id", None), getattr(ev, "agency_id", None),
                  getattr(ev, "consultant_id", None) or getattr(ev, "actor_id", None))
@@ -73,6 +75,13 @@ class Names:
         self._agencies = _named(session.exec(
             select(Agency.id, Agency.name).where(col(Agency.id).in_(agencies))).all()
         ) if agencies else {}
+        # Who decided each override, and why (the engine's event names only the state).
+        ids = [found for e in events if isinstance(e, engine.Override)
+               and (found := db_id(e.id)) is not None]
+        self.overrides = {f"override:{o.id}": o for o in session.exec(
+            select(ReferralOverride).where(col(ReferralOverride.id).in_(ids))).all()
+        } if ids else {}
+        users |= {o.decided_by for o in self.overrides.values()}
         self._users = user_names(session, users)
 
     def broker(self, value: str | None) -> str | None:
@@ -143,6 +152,14 @@ def fact_out(event: engine.Event, names: Names) -> FactOut:
         fact.approved = event.approved
     elif isinstance(event, engine.ConsultantAssignment):
         fact.actor_name = names.user(event.consultant_id)
+    elif isinstance(event, engine.Override):
+        fact.override_state = event.state
+        row = names.overrides.get(event.id)
+        if row is not None:
+            fact.override_source = row.source  # type: ignore[assignment]
+            fact.override_source_id = row.source_id
+            fact.comment = row.comment
+            fact.actor_name = names.user(str(row.decided_by))
     return fact
 
 

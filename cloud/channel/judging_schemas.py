@@ -68,6 +68,11 @@ class FactOut(BaseModel):
     approved: bool | None = None
     rule_version: int | None = Field(None, description="规则变更：生效的版本")
     rule_changes: list[RuleChangeOut] | None = Field(None, description="规则变更：改了什么")
+    override_state: ReferralState | None = Field(None, description="人工改判：改为的状态")
+    override_source: Literal["appeal", "risk_case"] | None = Field(
+        None, description="人工改判：appeal 申诉 / risk_case 风控案件")
+    override_source_id: int | None = None
+    comment: str | None = Field(None, description="人工改判：处理意见")
 
 
 class StepOut(BaseModel):
@@ -129,6 +134,9 @@ class WhatIfIn(BaseModel):
         description="拟议的规则参数（同发布规则）；未填的取默认值")
     days: int = Field(30, ge=1, le=WHAT_IF_DAYS_MAX,
                       description="回放最近多少天内有报备或到访的客户（1–180）")
+    effective_from: UtcDateTime | None = Field(
+        None, description="拟议版本的生效时间：不填则假定自回放起点起生效；填写则自该时间起"
+                          "（不早于回放起点），晚于现在时判定到该时间，列出生效那一刻会变化的客户")
 
 
 class ReferralDiff(BaseModel):
@@ -139,6 +147,9 @@ class ReferralDiff(BaseModel):
     before: ReasonOut
     after_state: ReferralState
     after: ReasonOut
+    before_protection_until: UtcDateTime | None
+    after_protection_until: UtcDateTime | None
+    window_changed: bool = Field(description="保护期截止时间会变化")
 
 
 class CustomerDiff(BaseModel):
@@ -153,7 +164,7 @@ class CustomerDiff(BaseModel):
 
 class WhatIfOut(BaseModel):
     project_id: int
-    as_of: UtcDateTime
+    as_of: UtcDateTime = Field(description="两边判定到此时：现在，或晚于现在的生效时间")
     replayed_from: UtcDateTime = Field(description="拟议规则假定自此时起生效")
     days: int
     proposed_version: int
@@ -162,5 +173,6 @@ class WhatIfOut(BaseModel):
     truncated: bool = Field(description="客户超过上限：只回放了最近活动的客户")
     changed: int
     owner_changed: int
-    referrals_changed: int
+    referrals_changed: int = Field(description="状态或原因会变化的报备数")
+    windows_changed: int = Field(description="保护期截止时间会变化的报备数")
     customers: list[CustomerDiff]

@@ -15,7 +15,6 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.channel import history
-from cloud.channel.appeal_models import ReferralOverride
 from cloud.channel.models import Referral
 from cloud.channel.referrals import LIVE_STATES, apply_outcome, decide
 from cloud.settings import CloudSettings
@@ -52,11 +51,10 @@ def redecide(session: Session, *, settings: CloudSettings, row: Referral,
 
 def redecide_project(session: Session, *, settings: CloudSettings, project_id: int,
                      as_of: datetime) -> Redecided:
-    # An overridden referral was decided by a person (an appeal, a risk review): the
-    # engine's re-decision must not undo it.
+    # Overridden referrals too: the engine reads the person's decision as a fact, so
+    # judging again keeps it and only follows what came after (its window, a visit).
     live = session.exec(select(Referral).where(
-        Referral.project_id == project_id, col(Referral.state).in_(LIVE_STATES),
-        col(Referral.id).not_in(select(ReferralOverride.referral_id)))
+        Referral.project_id == project_id, col(Referral.state).in_(LIVE_STATES))
         .order_by(col(Referral.id))).all()
     changed = sum(redecide(session, settings=settings, row=row, as_of=as_of) for row in live)
     return Redecided(checked=len(live), changed=changed)

@@ -108,6 +108,7 @@ def decide(session: Session, *, settings: CloudSettings, row: Referral,
     event = history.referral_event(settings, row)
     number = history.number_of(settings, event.phone)
     rules_history = rules.history(session, row.project_id)
+    # The referral's reviews and overrides: people's decisions the engine reads as facts.
     own: list[engine.Event] = [event, *history.reviews_of(session, [row.id])]
     outcome: ReferralOutcome | None = None
     for events in history.histories(session, settings=settings, project_id=row.project_id,

@@ -23,7 +23,7 @@ from cloud.channel.errors import ProjectNotFound
 from cloud.channel.models import Referral
 from cloud.channel.risk_models import RiskCase
 from cloud.db import SessionDep
-from cloud.identity.deps import Principal, authorize
+from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from shared.bounds import DB_INT_MAX, IdPath
 
@@ -68,8 +68,8 @@ def get_case(case_id: IdPath, session: SessionDep, principal: RiskReader) -> Ris
 @router.post("/risk/cases/{case_id}/review", response_model=RiskCaseDetail,
              summary="复核风控案件：确认或排除；确认时可作废归属（通知经纪人，可申诉）")
 def review_case(case_id: IdPath, body: RiskReviewIn, session: SessionDep,
-                principal: RiskReviewer) -> RiskCaseDetail:
-    case = risk_cases.review(session, principal=principal, case_id=case_id,
+                principal: RiskReviewer, settings: SettingsDep) -> RiskCaseDetail:
+    case = risk_cases.review(session, principal=principal, settings=settings, case_id=case_id,
                              data=risk_cases.Review(body.outcome, body.comment,
                                                     body.void_attribution))
     return _detail(session, case)

@@ -20,7 +20,14 @@ from sqlmodel import Session, col, false, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
-from cloud.channel import notifications, overrides, risk_findings, risk_policy, scopes
+from cloud.channel import (
+    notifications,
+    overrides,
+    risk_findings,
+    risk_policy,
+    risk_scan,
+    scopes,
+)
 from cloud.channel.errors import RiskCaseClosed, RiskCaseNotFound, RiskVoidNeedsConfirmation
 from cloud.channel.models import Broker, Referral
 from cloud.channel.risk_models import RiskCase
@@ -30,6 +37,7 @@ from shared.timeutil import shanghai_date, utcnow
 
 # Referrals the scheduled scan looks at again: younger than this.
 SCAN_DAYS = 35
+SCAN_JOB = "channel.risk_scan"
 
 
 def case_scope(session: Session, principal: Principal) -> ColumnElement[bool]:
@@ -96,7 +104,8 @@ def at_referral(session: Session, *, settings: CloudSettings, referral: Referral
     blocking = [c for c in opened if c.severity == "block"]
     if blocking and referral.state != "invalid":
         overrides.override(
-            session, referral=referral, state="invalid", reason_code="risk_blocked",
+            session, settings=settings, referral=referral, state="invalid",
+            reason_code="risk_blocked",
             source="risk_case", source_id=blocking[0].id or 0,
             comment="；".join(c.summary for c in blocking), principal=principal,
             decided_by=principal.user_id)
@@ -120,15 +129,19 @@ def record_duplicate_qr(session: Session, *, referral: Referral, scans: list[dic
 
 def scan(session: Session, settings: CloudSettings) -> dict[str, Any]:
     """The scheduled run: visit- and allocation-stage checks on recent referrals, whose
-    facts (visits, follow-ups) arrive after the referral."""
-    now = utcnow()
-    recent = session.exec(select(Referral).where(
-        col(Referral.created_at) >= now - timedelta(days=SCAN_DAYS),
-        col(Referral.state).in_(("pending", "confirmed")))
-        .order_by(col(Referral.id))).all()
+    facts (visits, follow-ups, unmaskings) arrive after the referral. Only the referrals
+    whose facts arrived since the last run are checked (risk_scan.changed_since), from a
+    watermark kept in the database; the first run checks all of the last SCAN_DAYS."""
+    return scan_at(session, settings, utcnow())
+
+
+def scan_at(session: Session, settings: CloudSettings, now: datetime) -> dict[str, Any]:
+    since = risk_scan.watermark(session, SCAN_JOB)
+    recent = risk_scan.changed_since(session, since=since, now=now, days=SCAN_DAYS)
     opened = sum(len(run(session, settings=settings, referral=r,
                          stages={"visit", "allocation", "confirmation"}, as_of=now))
                  for r in recent)
+    risk_scan.advance(session, SCAN_JOB, now)
     return {"checked": len(recent), "opened": opened}
 
 
@@ -160,7 +173,8 @@ class Review:
     void_attribution: bool
 
 
-def review(session: Session, *, principal: Principal, case_id: int, data: Review) -> RiskCase:
+def review(session: Session, *, principal: Principal, settings: CloudSettings, case_id: int,
+           data: Review) -> RiskCase:
     case = get(session, principal=principal, case_id=case_id)
     if case.state != "open":
         raise RiskCaseClosed()
@@ -173,7 +187,7 @@ def review(session: Session, *, principal: Principal, case_id: int, data: Review
     referral = session.get(Referral, case.referral_id, with_for_update=True)
     assert referral is not None
     if data.void_attribution and referral.state != "invalid":
-        overrides.override(session, referral=referral, state="invalid",
+        overrides.override(session, settings=settings, referral=referral, state="invalid",
                            reason_code="risk_voided", source="risk_case",
                            source_id=case.id or 0, comment=data.comment, principal=principal,
                            decided_by=principal.user_id)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
+from cloud.catalog.models import Project
 from cloud.channel import history, rules
 from cloud.channel.models import Referral
 from cloud.sales.models import Customer, FollowUp, Visit
@@ -24,7 +25,9 @@ from cloud.sales.service import NAME_CONTEXT as CUSTOMER_NAME_CONTEXT
 from cloud.settings import CloudSettings
 from shared.timeutil import as_utc, iso
 
-LOOKUP_ACTIONS = ("customer.lookup", "customer.unmask")
+LOOKUP_ACTIONS = ("customer.lookup", "customer.unmask", "customer.search")
+_LOOKUP_TEXT = {"customer.lookup": "前台平板查询号码", "customer.unmask": "查看完整号码",
+                "customer.search": "按号码搜索客户"}
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,11 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
         # below, so a row logged up to a day later still counts.
         col(AuditLog.at) <= ref_at + timedelta(days=1))
         .order_by(col(AuditLog.id))).all()
+    site = s.session.exec(select(Project.site_id).where(
+        Project.id == s.referral.project_id)).first()
     hits = []
     for row in rows:
-        if not (row.object_id == customer_id or _same_unknown_number(s.referral, row)):
+        if not (row.object_id == customer_id or _same_unknown_number(s.referral, site, row)):
             continue
         at = _happened(row)
         if since <= at <= ref_at:
@@ -118,16 +123,22 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
     return Finding(
         f"报备前已有 {len(hits)} 次查询或查看该号码",
         [s.referral_item()] + [
-            _item(at, "lookup", ("前台平板查询号码" if row.action == "customer.lookup"
-                                 else "查看完整号码") + f"（{row.actor}）", audit_id=row.id)
+            _item(at, "lookup", f"{_LOOKUP_TEXT[row.action]}（{row.actor}）", audit_id=row.id)
             for at, row in hits],
         {"searches": len(hits)})
 
 
-def _same_unknown_number(referral: Referral, row: AuditLog) -> bool:
+def _same_unknown_number(referral: Referral, site: str | None, row: AuditLog) -> bool:
     """A look-up of a number the office did not know, of this referral's number: by the
-    blind index for a full number; a masked referral can only be compared by its mask."""
-    if row.object_id != "" or row.detail.get("project_id") != referral.project_id:
+    blind index for a full number; a masked referral can only be compared by its mask.
+    A kiosk look-up names its project; a staff search the sites it spanned."""
+    if row.object_id != "":
+        return False
+    if row.action == "customer.search":
+        sites = row.detail.get("site_ids")
+        if sites is not None and site not in sites:
+            return False
+    elif row.detail.get("project_id") != referral.project_id:
         return False
     if referral.phone_bidx is not None:
         return bool(row.detail.get("phone_bidx") == referral.phone_bidx)
@@ -135,7 +146,7 @@ def _same_unknown_number(referral: Referral, row: AuditLog) -> bool:
 
 
 def _happened(row: AuditLog) -> datetime:
-    for key in ("looked_up_at", "revealed_at"):
+    for key in ("looked_up_at", "revealed_at", "searched_at"):
         value = row.detail.get(key)
         if isinstance(value, str):
             return as_utc(datetime.fromisoformat(value))

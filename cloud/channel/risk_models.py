@@ -55,3 +55,14 @@ class RiskCase(SQLModel, table=True):
     voided: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class ScanWatermark(SQLModel, table=True):
+    """How far a scheduled channel scan has looked (channel.risk_scan): the next run
+    rechecks only the referrals whose facts arrived since."""
+
+    __tablename__ = "channel_scan_watermark"
+
+    job: str = Field(primary_key=True, max_length=64)
+    scanned_through: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from cloud.channel.appeal_models import Appeal, AppealEvidence
+from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.history import REFERRAL_NAME_CONTEXT, REFERRAL_PHONE_CONTEXT
 from cloud.channel.models import Agency, Referral
 from cloud.settings import CloudSettings
@@ -54,3 +56,44 @@ def erase_referrals(session: Session, settings: CloudSettings, *, phone_bidx: st
         referral.phone_masked = erased_mask
         session.add(referral)
     return len(referrals)
+
+
+# What an erased appeal keeps in place of the broker's words and file names.
+ERASED_TEXT = "（已按个人信息删除请求清除）"
+ERASED_FILENAME = "已删除"
+
+
+def erase_evidence(session: Session, store: EvidenceStore, *, phone_bidx: str,
+                   project_ids: Collection[int]) -> int:
+    """The appeals of the subject's referrals lose their evidence files — deleted from
+    the store first (an unreachable store fails the erasure, which can be retried; a
+    delete of a file already gone succeeds) — and the broker's reason. The rows stay as
+    the appeal's record that files existed (type, upload time), with nothing of the file:
+    no key, name, size or digest. Call before erase_referrals, which drops the index."""
+    rows = session.exec(
+        select(AppealEvidence, Appeal)
+        .join(Appeal, col(Appeal.id) == col(AppealEvidence.appeal_id))
+        .join(Referral, col(Referral.id) == col(Appeal.referral_id))
+        .where(col(Referral.phone_bidx) == phone_bidx,
+               col(Referral.project_id).in_(project_ids))
+        .order_by(col(AppealEvidence.id))).all()
+    erased = 0
+    for row, _ in rows:
+        if evidence_erased(row):
+            continue
+        store.delete(row.object_key)
+        row.object_key = f"erased/{row.id}"
+        row.filename, row.size, row.sha256 = ERASED_FILENAME, 0, ""
+        session.add(row)
+        erased += 1
+    for appeal in session.exec(select(Appeal).join(
+            Referral, col(Referral.id) == col(Appeal.referral_id)).where(
+            col(Referral.phone_bidx) == phone_bidx,
+            col(Referral.project_id).in_(project_ids))).all():
+        appeal.reason = ERASED_TEXT
+        session.add(appeal)
+    return erased
+
+
+def evidence_erased(row: AppealEvidence) -> bool:
+    return row.object_key.startswith("erased/")

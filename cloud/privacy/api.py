@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
@@ -83,10 +83,10 @@ def correct(request_id: IdPath, body: CorrectionIn, session: SessionDep, princip
 
 
 @router.post("/{request_id}/erase", response_model=ErasureOut)
-def erase(request_id: IdPath, session: SessionDep, principal: Officer,
+def erase(request_id: IdPath, http: Request, session: SessionDep, principal: Officer,
           settings: SettingsDep) -> ErasureOut:
     done = service.erase(session, principal=principal, settings=settings,
-                         request_id=request_id)
+                         store=http.app.state.evidence_store, request_id=request_id)
     return ErasureOut(request=public(done.request), customers_erased=done.customers,
                       visits_kept_anonymous=done.visits, follow_up_notes_cleared=done.notes)
 

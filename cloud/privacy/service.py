@@ -11,8 +11,9 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
+from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.leads import erase_leads
-from cloud.channel.subject import erase_referrals, referrals_of
+from cloud.channel.subject import erase_evidence, erase_referrals, referrals_of
 from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
 from cloud.privacy.models import SubjectRequest
@@ -206,7 +207,7 @@ def correct_name(session: Session, *, principal: Principal, settings: CloudSetti
 
 
 def erase(session: Session, *, principal: Principal, settings: CloudSettings,
-          request_id: int) -> Erasure:
+          store: EvidenceStore, request_id: int) -> Erasure:
     """A deletion: phone and name gone from every record, free text cleared; visits stay
     for the statistics with nobody behind them (with their consent record, which names
     no one). Appliances are told to erase their copies (cached customer, visits,
@@ -234,20 +235,24 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     for note in notes:
         note.note_enc = None
         session.add(note)
+    projects = _visible_projects(session, principal)
+    # The appeals' evidence files first: they are found through the referrals' index.
+    files = erase_evidence(session, store, phone_bidx=request.phone_bidx,
+                           project_ids=projects) if request.phone_bidx else 0
     referrals = erase_referrals(
         session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
-        project_ids=_visible_projects(session, principal)) if request.phone_bidx else 0
+        project_ids=projects) if request.phone_bidx else 0
     leads = erase_leads(
         session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
-        erased_prefix=ERASED_PREFIX, project_ids=_visible_projects(session, principal)
-    ) if request.phone_bidx else 0
+        erased_prefix=ERASED_PREFIX, project_ids=projects) if request.phone_bidx else 0
     request.phone_enc = request.phone_bidx = request.detail_enc = None
     _close(request, principal, "completed",
            f"已删除 {len(found)} 条客户记录的个人信息（到访统计匿名保留）"
-           + (f"；{referrals} 条渠道报备中的号码和姓名已清除" if referrals else ""))
+           + (f"；{referrals} 条渠道报备中的号码和姓名已清除" if referrals else "")
+           + (f"；{files} 个申诉材料文件已删除" if files else ""))
     _audit(session, principal, request, action="privacy.erase",
            detail={"customers": len(found), "visits": len(visits), "notes": len(notes),
-                   "referrals": referrals, "leads": leads})
+                   "referrals": referrals, "leads": leads, "evidence_files": files})
     return Erasure(request, len(found), len(visits), len(notes))
 
 

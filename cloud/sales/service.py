@@ -275,10 +275,27 @@ def get_customer(session: Session, *, principal: Principal, customer_id: int) ->
 def find_customers(
     session: Session, *, principal: Principal, settings: CloudSettings, phone: str
 ) -> list[Customer]:
-    """Search by full number through the blind index; the number itself is never queried."""
-    bidx = settings.blind_index.phone(normalise_phone(phone))
-    found = _customers_with_site(session, col(Customer.phone_bidx) == bidx)
-    return [c for c, site_id in found if principal.sees_site(site_id)]
+    """Search by full number through the blind index; the number itself is never queried.
+
+    Audited as `customer.search` (who searched which customer: one row per customer
+    found, or one naming the number by its blind index and mask when none was), so the
+    channel's risk check sees searches made before a broker's referral."""
+    number = normalise_phone(phone)
+    bidx = settings.blind_index.phone(number)
+    found = [c for c, site_id in _customers_with_site(session, col(Customer.phone_bidx) == bidx)
+             if principal.sees_site(site_id)]
+    detail = {"phone_masked": mask_phone(number), "phone_bidx": bidx,
+              "searched_at": iso(utcnow())}
+    named: list[Customer | None] = list(found) or [None]
+    for customer in named:
+        audit_service.record(
+            session, action="customer.search", principal=principal, ip=principal.ip,
+            object_type="customer", object_id=str(customer.id) if customer else "",
+            # Unknown numbers: the sites searched (None: all), to match a later referral.
+            detail={**detail, **({"project_id": customer.project_id} if customer else
+                                 {"site_ids": None if principal.site_ids is None
+                                  else sorted(principal.site_ids)})})
+    return found
 
 
 def unmask_phone(

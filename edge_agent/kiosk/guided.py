@@ -48,6 +48,7 @@ INDIVIDUAL = "individual"
 # The appliance holds no referred names; a cached referral is one the cloud accepted, its
 # name already checked there, so the engine is given a name that passes the check.
 NAME_CHECKED_AT_CLOUD = "已核验"
+OVERRIDE_CODES = frozenset({"appeal_upheld", "risk_voided", "risk_blocked"})
 
 
 @dataclass(frozen=True)
@@ -177,17 +178,24 @@ async def _history(session: AsyncSession, settings: EdgeSettings, project_id: in
     """The customer as this appliance knows them: the live referrals of the number's 3+4
     key, the cloud's visit summary, and this office's own visits."""
     key = qr.phone_key(settings.blind_index, phone)
-    events: list[engine.Event] = [
-        engine.Referral(id=f"referral:{r.id}", at=r.created_at, project_id=str(project_id),
-                        broker_id=str(r.broker_id),
-                        agency_id=str(r.agency_id) if r.agency_id else INDIVIDUAL,
-                        # Found by the typed number's key: a referral made with the full
-                        # number was made with this one.
-                        phone=r.phone_masked if r.masked else phone,
-                        name=NAME_CHECKED_AT_CLOUD)
-        for r in (await session.exec(select(ReferralCache).where(
+    events: list[engine.Event] = []
+    for r in (await session.exec(select(ReferralCache).where(
             ReferralCache.project_id == project_id, ReferralCache.phone_key == key,
-            col(ReferralCache.active).is_(True)))).all()]
+            col(ReferralCache.active).is_(True)))).all():
+        events.append(engine.Referral(
+            id=f"referral:{r.id}", at=r.created_at, project_id=str(project_id),
+            broker_id=str(r.broker_id), agency_id=str(r.agency_id) if r.agency_id else INDIVIDUAL,
+            # Found by the typed number's key: a referral made with the full number was
+            # made with this one.
+            phone=r.phone_masked if r.masked else phone, name=NAME_CHECKED_AT_CLOUD))
+        if r.reason_code in OVERRIDE_CODES and r.state in ("pending", "confirmed"):
+            # A person's decision at the cloud (an upheld appeal) stands here too. The
+            # cache does not keep when it was made: it is placed at the referral's own
+            # instant (an override sorts after the facts of its instant).
+            events.append(engine.Override(
+                id=f"override:referral:{r.id}", at=r.created_at,
+                referral_id=f"referral:{r.id}", state=r.state,
+                code=r.reason_code))
     cache = (await session.exec(select(CustomerCache).where(
         CustomerCache.project_id == project_id,
         CustomerCache.phone_bidx == phone_bidx))).first()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.attribution.events import Event
-from shared.attribution.inputs import prepare
+from shared.attribution.inputs import order, prepare
 from shared.attribution.outcome import Change, Decision, TraceStep
 from shared.attribution.rules import RuleSet, RulesHistory
 from shared.attribution.walker import Walker
@@ -48,10 +48,11 @@ def decide(history: RulesHistory, events: Iterable[Event], as_of: datetime) -> D
         at, step_id, kind, step_changes = step
         trace.append(TraceStep(at, step_id, kind, step_changes, walker.owner()))
 
-    # Rule changes sort before events of the same instant: they are in force at it.
+    # Rule changes sort before events of the same instant: they are in force at it;
+    # overrides after them (inputs.order).
     items: list[tuple[datetime, int, str, _RuleChange | Event]] = [
         (c.at, 0, c.id, c) for c in changes
-    ] + [(e.at, 1, e.id, e) for e in timeline]
+    ] + [(e.at, 1 + order(e)[1], e.id, e) for e in timeline]
     for at, _, _, item in sorted(items, key=lambda i: i[:3]):
         for expiry in walker.expire_before(at):
             record(expiry)

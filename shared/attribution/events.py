@@ -82,6 +82,17 @@ class ReferralReview(_Event):
     approved: bool
 
 
+class Override(_Event):
+    """人工改判: a person's decision on a referral — an appeal upheld, a risk case that
+    voided it, a risk check that blocked it. The engine takes it as a fact at its time:
+    later facts and later referrals are judged after it (docs/attribution.md)."""
+
+    kind: Literal["override"] = "override"
+    referral_id: EventId
+    state: Literal["pending", "confirmed", "invalid", "expired"]
+    code: Literal["appeal_upheld", "risk_voided", "risk_blocked"]
+
+
 class FollowUp(_Event):
     """跟进 by a consultant or the owning broker; only an effective one keeps a claim."""
 
@@ -130,7 +141,7 @@ class OldOwnerFact(_Event):
 
 Event = Annotated[
     Referral | ReferralReview | Visit | QrCheckIn | FollowUp | DealMilestone | NumberCompletion
-    | ConsultantAssignment | PoolRelease | OldOwnerFact,
+    | ConsultantAssignment | PoolRelease | OldOwnerFact | Override,
     Field(discriminator="kind"),
 ]
 

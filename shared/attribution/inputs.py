@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from shared.attribution.events import Event, Referral
+from shared.attribution.events import Event, Override, Referral
 from shared.attribution.masks import compatible, is_masked
 from shared.attribution.rules import RulesHistory
 from shared.errors import ValidationFailed
@@ -17,7 +17,8 @@ class AttributionInputError(ValidationFailed):
 
 
 def prepare(history: RulesHistory, events: Iterable[Event], as_of: datetime) -> list[Event]:
-    """The events at or before as_of, once each, in (time, id) order.
+    """The events at or before as_of, once each, in (time, id) order — a person's
+    override after the facts of its instant (it decides on what they made).
 
     A replayed event (same id, same content) counts once — sync delivers at least once;
     the same id with other content is a caller's bug, not something to guess about.
@@ -28,11 +29,15 @@ def prepare(history: RulesHistory, events: Iterable[Event], as_of: datetime) -> 
         if seen is not None and seen != ev:
             raise AttributionInputError(f"事件 {ev.id} 出现了两个不同的版本")
         by_id[ev.id] = ev
-    timeline = sorted((e for e in by_id.values() if e.at <= as_of), key=lambda e: (e.at, e.id))
+    timeline = sorted((e for e in by_id.values() if e.at <= as_of), key=order)
     if timeline and history.at(timeline[0].at) is None:
         raise AttributionInputError(f"事件 {timeline[0].id} 早于该项目第一个规则版本的生效时间")
     _one_customer(history, timeline)
     return timeline
+
+
+def order(ev: Event) -> tuple[datetime, int, str]:
+    return ev.at, 1 if isinstance(ev, Override) else 0, ev.id
 
 
 def _one_customer(history: RulesHistory, timeline: list[Event]) -> None:

@@ -34,6 +34,11 @@ class ReasonCode(StrEnum):
     FOLLOW_UP_LAPSED = "follow_up_lapsed"
     REJECTED_BY_DEVELOPER = "rejected_by_developer"
     NOT_APPROVED = "not_approved"
+    # A person's decision (人工改判, an Override event), and what it does to the others.
+    APPEAL_UPHELD = "appeal_upheld"
+    RISK_VOIDED = "risk_voided"
+    RISK_BLOCKED = "risk_blocked"
+    CLAIM_OVERRIDDEN = "claim_overridden"
     # States that are not refusals: every decision carries a reason, these included.
     PENDING_CONFIRMATION = "pending_confirmation"
     PENDING_APPROVAL = "pending_approval"
@@ -69,6 +74,10 @@ REASON_TEXT: dict[ReasonCode, str] = {
     ReasonCode.FOLLOW_UP_LAPSED: "跟进逾期",
     ReasonCode.REJECTED_BY_DEVELOPER: "开发商审核未通过",
     ReasonCode.NOT_APPROVED: "到访时报备尚未通过开发商审核",
+    ReasonCode.APPEAL_UPHELD: "申诉成立，渠道经理已改判",
+    ReasonCode.RISK_VOIDED: "风控复核确认异常，归属已作废",
+    ReasonCode.RISK_BLOCKED: "触发风控拦截，报备未被受理，可申诉",
+    ReasonCode.CLAIM_OVERRIDDEN: "经人工改判，客户已归属其他报备",
     ReasonCode.PENDING_CONFIRMATION: "报备待确认",
     ReasonCode.PENDING_APPROVAL: "报备待开发商审核",
     ReasonCode.REFERRAL_PROTECTED: "报备有效，处于报备保护期",

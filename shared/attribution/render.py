@@ -13,6 +13,7 @@ KIND_TEXT = {
     "referral": "报备", "visit": "到访", "qr_check_in": "扫码带看", "follow_up": "跟进",
     "deal": "成交节点", "completion": "补全号码", "consultant_assignment": "分配置业顾问",
     "pool_release": "转入公客池", "old_owner": "老业主信息", "rule_change": "规则变更",
+    "override": "人工改判",
     "expiry": "保护期到期", "lapse": "跟进逾期", "consultant_lapse": "置业顾问保护期结束",
 }
 STAGE_TEXT = {"referral": "报备保护期", "visit": "到访保护期", "deal": "已成交锁定"}

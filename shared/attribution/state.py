@@ -38,6 +38,9 @@ class RefState:
     window_end: datetime | None
     # False while a developer's review the rules ask for is outstanding.
     approved: bool
+    # A person decided its state (an Override): the engine's checks at a later visit
+    # (lead time, approval, completion) no longer refuse it; its windows still run.
+    overridden: bool = False
 
     @property
     def live(self) -> bool:
@@ -98,6 +101,7 @@ class Claim:
 @dataclass
 class Customer:
     visit_days: set[date] = field(default_factory=set)
+    visits: list[tuple[datetime, str]] = field(default_factory=list)
     first_visit_id: str | None = None
     consultant_id: str | None = None
     consultant_since: datetime | None = None

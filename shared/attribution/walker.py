@@ -17,6 +17,7 @@ from shared.attribution.events import (
     FollowUp,
     NumberCompletion,
     OldOwnerFact,
+    Override,
     PoolRelease,
     QrCheckIn,
     Referral,
@@ -86,6 +87,8 @@ class Walker:
             self._to_pool()
         elif isinstance(ev, OldOwnerFact):
             self.customer.old_owner.add(ev.scope)
+        elif isinstance(ev, Override):
+            self._override(ev)
         return tuple(self._changes)
 
     def change_rules(self, rules: RuleSet, at: datetime) -> None:
@@ -208,6 +211,7 @@ class Walker:
                agency_id: str | None, consultant_id: str | None) -> None:
         customer = self.customer
         customer.visit_days.add(shanghai_date(at))
+        customer.visits.append((at, visit_id))
         if customer.first_visit_id is None:
             customer.first_visit_id = visit_id
         claim = self.claim
@@ -252,15 +256,11 @@ class Walker:
         """A visit confirms `ref` unless it came too soon or the number is still masked."""
         rules = ref.rules
         evidence = (ref.event.id, visit_id)
-        if not ref.approved:
-            self._set(ref, "invalid", ReasonCode.NOT_APPROVED, evidence, at)
-            return
-        # visit_wins has no referral protection, so nothing to intercept (防截客).
-        if ref.mode != "visit_wins" and at - ref.event.at < rules.lead_time:
-            self._set(ref, "invalid", ReasonCode.LEAD_TIME_NOT_MET, evidence, at)
-            return
-        if ref.uncompleted and rules.completion_stage == "visit":
-            self._set(ref, "invalid", ReasonCode.COMPLETION_MISSING, evidence, at)
+        # A person decided an overridden referral stands: the engine's refusals do not
+        # undo that.
+        refused = None if ref.overridden else _visit_refusal(ref, at)
+        if refused is not None:
+            self._set(ref, "invalid", refused, evidence, at)
             return
         e = ref.event
         self.claim = Claim(
@@ -277,7 +277,7 @@ class Walker:
             return
         ref = claim.referral
         # completion_stage "visit" was enforced at the visit; the others bite here.
-        if (ref is not None and ref.uncompleted
+        if (ref is not None and ref.uncompleted and not ref.overridden
                 and rank >= DEAL_STAGE_RANK.get(ref.rules.completion_stage, 0)):
             self._set(ref, "invalid", ReasonCode.COMPLETION_MISSING,
                       (*claim.evidence, ev.id), ev.at)
@@ -287,6 +287,48 @@ class Walker:
             claim.evidence = (*claim.evidence, ev.id)
             if ref is not None:
                 self._set(ref, "confirmed", ReasonCode.DEAL_IN_PROTECTION, claim.evidence, ev.at)
+
+    def _override(self, ev: Override) -> None:
+        """A person's decision on one referral. To a live state it puts the referral
+        first: every other live referral and any claim end (claim_overridden), so that
+        one owner remains; a confirmed one holds the claim — from its first visit since
+        the referral if the customer came, else with a referral window from the decision
+        — and none of its windows ends before the decision. To invalid or expired it
+        ends the referral and the claim it held."""
+        ref = next((r for r in self.referrals if r.event.id == ev.referral_id), None)
+        if ref is None:
+            return
+        evidence = (ref.event.id, ev.id)
+        code = ReasonCode(ev.code)
+        ref.overridden = True
+        if ev.state in ("invalid", "expired"):
+            self._set(ref, ev.state, code, evidence, ev.at)
+            return
+        for other in self._live():
+            if other is not ref:
+                self._set(other, "invalid", ReasonCode.CLAIM_OVERRIDDEN,
+                          (other.event.id, ev.id), ev.at)
+        self.claim = None
+        ref.approved = ref.accepted = True
+        ref.window_end = referral_end(ref.rules, ev.at)
+        if ev.state == "confirmed":
+            self.claim = self._claim_of(ref, evidence, ev.at)
+        self._set(ref, ev.state, code, evidence, ev.at)
+
+    def _claim_of(self, ref: RefState, evidence: tuple[str, ...], at: datetime) -> Claim:
+        e = ref.event
+        visited = next(((t, vid) for t, vid in self.customer.visits if t >= e.at), None)
+        claim = Claim(
+            broker_id=e.broker_id, agency_id=e.agency_id, team=e.team, referral=ref,
+            rules=ref.rules, mode=ref.mode, stage="referral", started_at=e.at,
+            evidence=evidence, not_before=at)
+        if visited is not None:
+            claim.stage, claim.visited_at = "visit", visited[0]
+            claim.last_contact = max(visited[0], self.customer.last_contact or visited[0])
+            claim.evidence = (e.id, visited[1], *evidence[1:])
+            if self.customer.deal_rank >= DEAL_STAGE_RANK[ref.rules.deal_milestone]:
+                claim.stage = "deal"
+        return claim
 
     def _complete(self, ref: RefState, phone: str, event_id: str, at: datetime) -> None:
         if not ref.uncompleted:
@@ -333,3 +375,15 @@ class Walker:
         if state not in ("pending", "confirmed") and self.claim is not None \
                 and self.claim.referral is ref:
             self.claim = None
+
+
+def _visit_refusal(ref: RefState, at: datetime) -> ReasonCode | None:
+    """Why a visit does not confirm `ref`: no approval yet, too soon, number masked."""
+    if not ref.approved:
+        return ReasonCode.NOT_APPROVED
+    # visit_wins has no referral protection, so nothing to intercept (防截客).
+    if ref.mode != "visit_wins" and at - ref.event.at < ref.rules.lead_time:
+        return ReasonCode.LEAD_TIME_NOT_MET
+    if ref.uncompleted and ref.rules.completion_stage == "visit":
+        return ReasonCode.COMPLETION_MISSING
+    return None

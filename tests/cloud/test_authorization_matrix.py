@@ -139,6 +139,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # of the project's site.
     ("GET", "/api/v1/channel/projects/{project_id}/attribution"): Rule(CHANNEL_STAFF,
                                                                        other=NOT_FOUND),
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution/export"): Rule(
+        CHANNEL_STAFF, other=NOT_FOUND),
     ("POST", "/api/v1/channel/projects/{project_id}/rules/what-if"): Rule(CHANNEL_STAFF,
                                                                           other=NOT_FOUND),
     # A broker refers to any project; what they may read is their own.
@@ -198,6 +200,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
     ("GET", "/api/v1/channel/notifications/mine"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/notifications/mine/unread"): Rule(OUTSIDERS),
+    ("POST", "/api/v1/channel/notifications/mine/read"): Rule(OUTSIDERS),
     # Risk cases and policy: channel staff of the project; HQ reads.
     ("GET", "/api/v1/channel/risk/cases"): Rule(CHANNEL_STAFF, other=EMPTY),
     ("GET", "/api/v1/channel/risk/cases/{case_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
@@ -378,6 +382,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/channel/projects/{project_id}/attribution"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/attribution",
         {"referral_id": c.channel[s]["referral"]}, None),
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution/export"): lambda c, s: (
+        f"/api/v1/channel/projects/{c.sales(s).project_id}/attribution/export",
+        {"referral_id": c.channel[s]["referral"]}, None),
     ("POST", "/api/v1/channel/projects/{project_id}/rules/what-if"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/rules/what-if", None,
         {"rules": {}, "days": 30}),
@@ -452,6 +459,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         {"outcome": "rejected", "comment": "矩阵测试"}),
     ("GET", "/api/v1/channel/notifications/mine"): lambda c, s: (
         "/api/v1/channel/notifications/mine", None, None),
+    ("GET", "/api/v1/channel/notifications/mine/unread"): lambda c, s: (
+        "/api/v1/channel/notifications/mine/unread", None, None),
+    ("POST", "/api/v1/channel/notifications/mine/read"): lambda c, s: (
+        "/api/v1/channel/notifications/mine/read", None, {"all": True}),
     ("GET", "/api/v1/channel/risk/cases"): lambda c, s: (
         "/api/v1/channel/risk/cases", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/channel/risk/cases/{case_id}"): lambda c, s: (

@@ -1,5 +1,5 @@
-"""Migration 0018_appeals_risk builds the appeal and risk tables exactly as the models
-declare them."""
+"""Migrations 0018_appeals_risk and 0024_channel_risk_watermark build the appeal and risk
+tables exactly as the models declare them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from sqlalchemy.engine import Engine
 from tests.cloud.migration_drift import drift
 
 TABLES = frozenset({"channel_appeal", "channel_appeal_evidence", "channel_referral_override",
-                    "channel_notification", "channel_risk_policy", "channel_risk_case"})
+                    "channel_notification", "channel_risk_policy", "channel_risk_case",
+                    "channel_scan_watermark"})
 
 
 def test_models_and_migration_agree(engine: Engine) -> None:

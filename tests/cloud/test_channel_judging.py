@@ -234,7 +234,15 @@ def test_a_shorter_referral_window_changes_exactly_the_customer_past_it(
     # X, Y, Z and the sales world's own customer were active in the last 30 days; OLD not.
     assert (body["checked"], body["truncated"], body["days"]) == (4, False, 30)
     assert body["proposed_version"] == 2
-    assert list(_changed(body)) == ["136****0001"]
+    # X's window is past; Y's (referred 2 h ago) ends 36 h earlier, nothing else moves.
+    assert sorted(_changed(body)) == ["136****0001", "136****0002"]
+    y = _changed(body)["136****0002"]
+    assert y["owner_changed"] is False
+    [window] = y["referrals"]
+    assert window["window_changed"] is True and window["after_state"] == "confirmed"
+    moved = (datetime.fromisoformat(window["before_protection_until"])
+             - datetime.fromisoformat(window["after_protection_until"]))
+    assert moved == timedelta(hours=36)
     x = _changed(body)["136****0001"]
     assert x["owner_changed"] is True
     assert (x["owner_before"]["kind"], x["owner_before"]["broker_name"]) == ("channel",
@@ -246,7 +254,44 @@ def test_a_shorter_referral_window_changes_exactly_the_customer_past_it(
                                                                       "referral_protected")
     assert (referral["after_state"], referral["after"]["code"]) == ("expired", "visit_overdue")
     assert referral["after"]["text"] == "到访逾期"
-    assert (body["changed"], body["owner_changed"], body["referrals_changed"]) == (1, 1, 1)
+    assert referral["window_changed"] is False
+    assert (body["changed"], body["owner_changed"], body["referrals_changed"],
+            body["windows_changed"]) == (2, 1, 1, 1)
+
+
+def test_a_version_scheduled_for_later_is_replayed_from_its_effective_from(
+    api: TestClient, cw: ChannelWorld, judging: Judging
+) -> None:
+    later = judging.now + timedelta(hours=10)
+    answer = api.post(f"/api/v1/channel/projects/{cw.project('site-a')}/rules/what-if",
+                      headers=_as(api, "cm_a"), json={
+                          "rules": {"referral_protection": {"kind": "duration",
+                                                            "length": "PT36H"}},
+                          "effective_from": later.isoformat()})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    # Judged as the version takes effect, not as if in force for the whole window: X's
+    # window (72 h from 40 h ago) is not over yet, it ends when the version starts; Y's
+    # moves to 36 h from its referral. Nobody's state or owner changes.
+    assert datetime.fromisoformat(body["replayed_from"]) == later
+    assert datetime.fromisoformat(body["as_of"]) == later
+    assert (body["owner_changed"], body["referrals_changed"], body["windows_changed"]) == (
+        0, 0, 2)
+    ends = {c["phone_masked"]: c["referrals"][0] for c in body["customers"]}
+    assert sorted(ends) == ["136****0001", "136****0002"]
+    x, y = ends["136****0001"], ends["136****0002"]
+    assert (x["before_state"], x["after_state"]) == ("confirmed", "confirmed")
+    assert datetime.fromisoformat(x["after_protection_until"]) == later
+    assert abs(datetime.fromisoformat(x["before_protection_until"])
+               - (judging.now + timedelta(hours=32))) < timedelta(minutes=1)
+    assert abs(datetime.fromisoformat(y["after_protection_until"])
+               - (judging.now + timedelta(hours=34))) < timedelta(minutes=1)
+    # Before the window's start it cannot be replayed.
+    early = api.post(f"/api/v1/channel/projects/{cw.project('site-a')}/rules/what-if",
+                     headers=_as(api, "cm_a"), json={
+                         "rules": {}, "days": 1,
+                         "effective_from": (judging.now - timedelta(days=2)).isoformat()})
+    assert (early.status_code, early.json()["code"]) == (422, "channel_rules_invalid")
 
 
 def test_a_longer_lead_time_changes_exactly_the_customer_who_came_too_soon(

@@ -27,7 +27,8 @@ from tests.cloud.sales_world import PHONE_A, body
 BUDGET: dict[tuple[str, str, str], int] = {
     ("hqadmin", "GET", "/api/v1/auth/me"): 0,
     ("hqadmin", "GET", "/api/v1/visits?limit=20"): 2,
-    ("hqadmin", "GET", f"/api/v1/customers?phone={PHONE_A}"): 1,
+    # The search, and its audit row (customer.search).
+    ("hqadmin", "GET", f"/api/v1/customers?phone={PHONE_A}"): 4,
     ("consult_a", "GET", "/api/v1/visits?limit=20"): 2,
     ("consult_a", "GET", "/api/v1/follow-ups?customer_id={customer}"): 2,
     ("consult_a", "GET", "/api/v1/customers/{customer}/timeline"): 6,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -98,6 +99,15 @@ def test_the_channel_manager_publishes_rules_explains_and_simulates(
     expect(timeline).to_contain_text("防截客时间：30 分钟 → 45 分钟")
     no_contrast_failures(page)
     shot(page, "console-channel-attribution")
+    # The same timeline as an Excel file.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="导出 Excel").click()
+    download = download_info.value
+    assert re.fullmatch(r"判客依据-\d{8}-\d{6}\.xlsx", download.suggested_filename)
+    with open(download.path(), "rb") as saved:  # the saved file has no extension
+        sheet = load_workbook(saved, read_only=True)["判客依据"]
+        described = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "测试wangwu（链家星河店） 报备 赵** 136****7788" in described
 
     # 规则模拟: a 36-hour referral window would have let this referral lapse.
     menu(page).filter(has_text="规则模拟").click()
@@ -121,7 +131,7 @@ def test_the_channel_manager_publishes_rules_explains_and_simulates(
                 params={"action": "channel.", "limit": 50}).json()
     actions = {row["action"] for row in audit["items"]}
     assert {"channel.rules_publish", "channel.attribution_view",
-            "channel.rules_what_if"} <= actions
+            "channel.attribution_export", "channel.rules_what_if"} <= actions
 
 
 def test_a_consultant_sees_no_channel_pages(stack: Stack, new_page: Callable[..., Any]) -> None:

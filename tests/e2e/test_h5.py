@@ -15,8 +15,10 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
 from cloud.catalog.models import Project
+from cloud.channel import notifications
 from cloud.channel.models import Referral
 from cloud.identity import service as identity_service
+from cloud.identity.models import User
 from shared.attribution import REASON_TEXT, ReasonCode
 from shared.timeutil import utcnow
 from tests.cloud.channel_world import add_agency, attach_broker
@@ -174,3 +176,31 @@ def test_a_pending_broker_sees_their_state(stack: Stack, projects: dict[str, int
     screenshot(page, "h5-pending")
     page.goto(stack.cloud_url + "/h5/refer")
     expect(page).to_have_url(re.compile(r"/h5/state"))
+
+
+def test_a_broker_reads_their_messages_and_the_badge_goes(
+    stack: Stack, projects: dict[str, int], new_page: Callable[..., Any]
+) -> None:
+    _broker(stack, "xiaoxi", status="active", phone="13700003333")
+    with Session(stack.engine) as session:
+        user = session.exec(select(User).where(User.username == "xiaoxi")).one()
+        for title in ("申诉审核中", "申诉结果：申诉成立"):
+            notifications.notify(session, user_id=user.id or 0, kind="appeal", title=title,
+                                 body=f"您的报备申诉{title[-4:]}", data={})
+        session.commit()
+    page: Page = new_page("phone")
+    log_in(page, stack, "xiaoxi")
+    nav = page.get_by_role("navigation", name="主导航")
+    expect(nav.get_by_text("2", exact=True)).to_be_visible()  # the unread badge on 我的
+    nav.get_by_text("我的").click()
+    page.get_by_text("我的消息").click()
+    expect(page.get_by_role("button", name=re.compile("全部已读（2 条未读）"))).to_be_visible()
+    page.get_by_text("申诉结果：申诉成立").click()
+    expect(page.get_by_text("您的报备申诉申诉成立")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("全部已读（1 条未读）"))).to_be_visible()
+    screenshot(page, "h5-messages")
+    page.get_by_role("button", name=re.compile("全部已读")).click()
+    expect(page.get_by_role("button", name=re.compile("全部已读"))).to_have_count(0)
+    page.go_back()
+    expect(nav.get_by_text("2", exact=True)).to_have_count(0)
+    expect(page.get_by_label("未读消息数")).to_have_count(0)

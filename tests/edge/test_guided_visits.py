@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from shared.envelope import DownItem
 from shared.timeutil import iso, utcnow
 from tests.consent import consent_body
 from tests.edge.helpers import KIOSK_TOKEN
-from tests.edge.seed import batch, project, seed
+from tests.edge.seed import batch, customer, project, seed
 
 AUTH = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
 PHONE = "13800138000"
@@ -269,3 +269,23 @@ def test_a_customer_seen_before_the_rules_were_published_is_still_judged(
     with TestClient(create_app(edge_settings, sync=False)) as client:
         answer = register(client, "plain-0002").json()["attribution"]
     assert answer is not None and answer["label"] == "复访"
+
+
+@pytest.mark.parametrize("reason", ["appeal_upheld", "visit_confirmed"])
+def test_an_appeal_upheld_at_the_cloud_stands_in_the_provisional_answer(
+    edge_settings: EdgeSettings, reason: str,
+) -> None:
+    # The customer came 10 minutes after the referral (inside the 30-minute lead time):
+    # the engine alone invalidates the referral; a manager upheld the broker's appeal.
+    items = channel_items(edge_settings, state="confirmed", confirmation="instant")
+    referred = datetime.fromisoformat(items[2].data["created_at"])
+    items[2].data["reason_code"] = reason
+    seed(edge_settings, [project(1, 1, "云栖府"), *items, customer(
+        5, edge_settings, 1, PHONE, first_visit_at=referred + timedelta(minutes=10),
+        last_visit_at=referred + timedelta(minutes=10))])
+    with TestClient(create_app(edge_settings, sync=False)) as client:
+        answer = register(client, f"upheld-{reason[:6]}").json()["attribution"]
+    protected = [b["broker_id"] for b in answer["brokers"]]
+    # Only the person's decision keeps the broker's claim on the appliance.
+    assert protected == ([BROKER] if reason == "appeal_upheld" else [])
+    assert answer["owner_broker_id"] == (BROKER if reason == "appeal_upheld" else None)

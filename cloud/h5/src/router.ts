@@ -37,6 +37,8 @@ const routes: RouteRecordRaw[] = [
     meta: { title: '我的任务' } },
   { path: '/tasks/:id', name: 'task', component: () => import('./views/TaskView.vue'),
     meta: { title: '任务排行' } },
+  { path: '/messages', name: 'messages', component: () => import('./views/MessagesView.vue'),
+    meta: { anyState: true, title: '我的消息' } },
   { path: '/appeals', name: 'appeals', component: () => import('./views/AppealsView.vue'),
     meta: { title: '我的申诉' } },
   { path: '/leads', name: 'leads', component: () => import('./views/LeadsView.vue'),

@@ -4,7 +4,7 @@ A scan row says how the broker was named (`qr` or `manual`); a visit says how it
 guided and keeps the appliance's provisional 判客 of its registration (ADR 0030).
 
 Revision ID: 0025_guided_manual
-Revises: 0023_channel_analytics
+Revises: 0024_channel_risk_watermark
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025_guided_manual"
-down_revision: str | None = "0023_channel_analytics"
+down_revision: str | None = "0024_channel_risk_watermark"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,6 +14,7 @@ from shared.attribution import (
     FollowUp,
     NumberCompletion,
     OldOwnerFact,
+    Override,
     PoolRelease,
     QrCheckIn,
     Referral,
@@ -86,6 +87,12 @@ def pool(id: str, at: datetime) -> PoolRelease:
 
 def old_owner(id: str, at: datetime, scope: str) -> OldOwnerFact:
     return OldOwnerFact(id=id, at=at, scope=scope)  # type: ignore[arg-type]
+
+
+def override(id: str, at: datetime, referral_id: str, state: str = "confirmed",
+             code: str = "appeal_upheld") -> Override:
+    return Override(id=id, at=at, referral_id=referral_id, state=state,  # type: ignore[arg-type]
+                    code=code)  # type: ignore[arg-type]
 
 
 def run(events: Sequence[Event], as_of: datetime, hist: RulesHistory | None = None,

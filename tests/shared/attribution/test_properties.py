@@ -36,6 +36,7 @@ from tests.shared.attribution.builders import (
     deal,
     follow_up,
     old_owner,
+    override,
     pool,
     qr,
     referral,
@@ -51,6 +52,8 @@ GAPS = (timedelta(0), 10 * MINUTE, 30 * MINUTE, 2 * HOUR, DAY, 3 * DAY, 8 * DAY,
 LIVE_CODES = {ReasonCode.REFERRAL_PROTECTED, ReasonCode.VISIT_CONFIRMED,
               ReasonCode.DEAL_IN_PROTECTION}
 PENDING_CODES = {ReasonCode.PENDING_CONFIRMATION, ReasonCode.PENDING_APPROVAL}
+# A person's decision (人工改判) may put a referral in any state.
+OVERRIDE_CODES = {ReasonCode.APPEAL_UPHELD, ReasonCode.RISK_VOIDED, ReasonCode.RISK_BLOCKED}
 EVENTS = TypeAdapter(list[Event])
 
 
@@ -86,7 +89,7 @@ def _event(draw: st.DrawFn, i: int, at: datetime) -> Event:
     kind = draw(st.sampled_from([
         "referral", "referral", "referral", "masked_referral", "visit", "guided_visit",
         "guided_visit", "qr", "qr", "qr_full", "follow_up", "follow_up", "deal", "completion",
-        "assign", "pool", "old_owner", "review"]))
+        "assign", "pool", "old_owner", "review", "override"]))
     if kind == "referral":
         return referral(event_id, at, broker, live=draw(st.sampled_from([0, 0, 0, 2])))
     if kind == "masked_referral":
@@ -108,6 +111,12 @@ def _event(draw: st.DrawFn, i: int, at: datetime) -> Event:
     if kind == "review":
         target = f"e{draw(st.integers(0, max(i - 1, 0))):02d}"
         return review(event_id, at, target, draw(st.booleans()))
+    if kind == "override":
+        target = f"e{draw(st.integers(0, max(i - 1, 0))):02d}"
+        state = draw(st.sampled_from(["confirmed", "confirmed", "pending", "invalid",
+                                      "expired"]))
+        code = draw(st.sampled_from(["appeal_upheld", "risk_voided", "risk_blocked"]))
+        return override(event_id, at, target, state, code)
     if kind == "assign":
         return assign(event_id, at)
     if kind == "pool":
@@ -149,7 +158,9 @@ def _check_invariants(decision: Decision, known_ids: set[str]) -> None:
         assert ref.reason.code in REASON_TEXT
         assert ref.reason.evidence[0] == ref.referral_id
         assert set(ref.reason.evidence) <= known_ids
-        if ref.state == "pending":
+        if ref.reason.code in OVERRIDE_CODES:
+            assert ref.protection_until is None or ref.state in ("pending", "confirmed")
+        elif ref.state == "pending":
             assert ref.reason.code in PENDING_CODES
         elif ref.state == "confirmed":
             assert ref.reason.code in LIVE_CODES
@@ -202,13 +213,44 @@ def test_the_decision_as_of_t_depends_only_on_events_up_to_t(
 @PROPERTY
 @given(scenarios())
 def test_nothing_that_ended_comes_back(case: tuple[RulesHistory, list[Event], datetime]) -> None:
+    """…unless a person says so: an override is the one step that may revive it."""
     hist, events, as_of = case
     ended: set[str] = set()
     for step in decide(hist, events, as_of).trace:
         for change in step.changes:
-            assert change.referral_id not in ended, "an ended referral came back"
+            revived = step.kind == "override" and change.reason.code in OVERRIDE_CODES
+            assert change.referral_id not in ended or revived, "an ended referral came back"
             if change.state in ("invalid", "expired"):
                 ended.add(change.referral_id)
+            else:
+                ended.discard(change.referral_id)
+
+
+@PROPERTY
+@given(scenarios())
+def test_an_override_decides_its_referral_and_leaves_one_owner(
+    case: tuple[RulesHistory, list[Event], datetime],
+) -> None:
+    hist, events, as_of = case
+    decision = decide(hist, events, as_of)
+    known = {r.referral_id for r in decision.referrals}
+    for step in decision.trace:
+        if step.kind != "override":
+            continue
+        ev = next(e for e in events if e.id == step.step_id)
+        assert ev.kind == "override"
+        targeted = [c for c in step.changes if c.referral_id == ev.referral_id]
+        if ev.referral_id not in known:
+            assert step.changes == ()
+            continue
+        # The target takes the state the person gave, with their reason code.
+        assert [(c.state, c.reason.code.value) for c in targeted] == [(ev.state, ev.code)]
+        for change in step.changes:
+            if change.referral_id != ev.referral_id:
+                assert (change.state, change.reason.code) == (
+                    "invalid", ReasonCode.CLAIM_OVERRIDDEN)
+        if ev.state == "confirmed":
+            assert step.owner.kind == "channel" and step.owner.referral_id == ev.referral_id
 
 
 @PROPERTY

@@ -23,6 +23,7 @@ from tests.shared.attribution.builders import (
     follow_up,
     history,
     old_owner,
+    override,
     qr,
     referral,
     review,
@@ -286,6 +287,73 @@ def test_follow_up_lapse_ends_protection() -> None:
 def test_no_owner_before_anything_happens() -> None:
     d = run([], T0)
     assert (d.owner.kind, d.owner.reason.code, d.referrals) == ("none", ReasonCode.NO_OWNER, ())
+
+
+@worked(ReasonCode.APPEAL_UPHELD, ReasonCode.CLAIM_OVERRIDDEN)
+def test_an_upheld_appeal_moves_the_claim_and_later_referrals_respect_it() -> None:
+    events = [referral("a", T0), referral("b", T0 + HOUR, "broker-b"),
+              override("ov", T0 + 2 * DAY, "b"), referral("c", T0 + 3 * DAY, "broker-c")]
+    before = run(events[:2], T0 + 2 * DAY)
+    assert before.referral("b").reason.code == ReasonCode.IN_PROTECTION
+    d = run(events, T0 + 3 * DAY)
+    b = d.referral("b")
+    assert (b.state, b.reason.code, b.reason.evidence) == (
+        "confirmed", ReasonCode.APPEAL_UPHELD, ("b", "ov"))
+    assert b.reason.text == "申诉成立，渠道经理已改判"
+    # The claim is b's now, with a referral window from the decision.
+    assert b.protection_until == T0 + 2 * DAY + 72 * HOUR
+    a = d.referral("a")
+    assert (a.state, a.reason.code) == ("invalid", ReasonCode.CLAIM_OVERRIDDEN)
+    assert (d.owner.kind, d.owner.broker_id) == ("channel", "broker-b")
+    # A later referral is judged against b's claim, not a's.
+    c = d.referral("c")
+    assert (c.state, c.reason.code, c.reason.evidence) == (
+        "invalid", ReasonCode.IN_PROTECTION, ("c", "b", "ov"))
+    # A visit after the decision confirms b; the lead time it would have failed is moot.
+    came = run([*events, visit("v", T0 + 4 * DAY)], T0 + 4 * DAY).referral("b")
+    assert (came.state, came.reason.code) == ("confirmed", ReasonCode.VISIT_CONFIRMED)
+
+
+def test_an_upheld_appeal_after_an_early_visit_holds_from_that_visit() -> None:
+    events = [referral("a", T0), visit("v", T0 + 10 * MINUTE)]
+    assert run(events, T0 + DAY).referral("a").reason.code == ReasonCode.LEAD_TIME_NOT_MET
+    d = run([*events, override("ov", T0 + DAY, "a")], T0 + 2 * DAY)
+    assert (d.referral("a").state, d.owner.stage, d.owner.broker_id) == (
+        "confirmed", "visit", "broker-a")
+    assert d.owner.reason.evidence == ("a", "v", "ov")
+    # Two-stage: 30 days of visit protection from the visit, never before the decision.
+    assert d.owner.protection_until is not None
+    assert d.owner.protection_until >= T0 + DAY
+
+
+@worked(ReasonCode.RISK_VOIDED)
+def test_a_voided_referral_no_longer_keeps_others_out() -> None:
+    events = [referral("a", T0), override("ov", T0 + DAY, "a", "invalid", "risk_voided"),
+              referral("b", T0 + 2 * DAY, "broker-b")]
+    # Without the override b would be refused: a's window still runs.
+    assert run([events[0], events[2]], T0 + 2 * DAY).referral("b").reason.code == (
+        ReasonCode.IN_PROTECTION)
+    d = run(events, T0 + 2 * DAY)
+    assert (d.referral("a").state, d.referral("a").reason.code) == (
+        "invalid", ReasonCode.RISK_VOIDED)
+    assert (d.referral("b").state, d.referral("b").reason.code) == (
+        "confirmed", ReasonCode.REFERRAL_PROTECTED)
+    assert d.owner.broker_id == "broker-b"
+
+
+@worked(ReasonCode.RISK_BLOCKED)
+def test_a_blocked_referral_is_invalid_from_its_submission() -> None:
+    # The block is recorded at the instant of the referral: it sorts after it.
+    events = [override("blk", T0, "a", "invalid", "risk_blocked"), referral("a", T0),
+              referral("b", T0 + HOUR, "broker-b")]
+    d = run(events, T0 + HOUR)
+    a = d.referral("a")
+    assert (a.state, a.reason.code, a.protection_until) == ("invalid", ReasonCode.RISK_BLOCKED,
+                                                           None)
+    assert d.referral("b").state == "confirmed" and d.owner.broker_id == "broker-b"
+    # An override of an unknown referral changes nothing.
+    assert run([referral("a", T0), override("x", T0, "zz", "invalid", "risk_voided")],
+               T0).referral("a").state == "confirmed"
 
 
 def test_every_reason_code_has_a_worked_scenario_and_chinese_text() -> None:

@@ -10,11 +10,13 @@ import type {
   BrokerTask,
   BrokerTaskDetail,
   Invites,
+  Notification,
   ProjectFilter,
   Referral,
   ReferralQr,
   ReferralState,
   TokenOut,
+  Unread,
 } from './types'
 
 const CH = '/channel'
@@ -66,6 +68,14 @@ export const uploadEvidence = (appealId: number, file: File) => {
   return request<{ id: number; filename: string; size: number }>(
     'POST', `${CH}/appeals/${appealId}/evidence`, { form })
 }
+
+export const myNotifications = () => request<Notification[]>('GET', `${CH}/notifications/mine`)
+export const unreadCount = () => request<Unread>('GET', `${CH}/notifications/mine/unread`)
+/** Some of my messages read (their ids), or all of them: answers the unread count left. */
+export const markRead = (ids: number[] | 'all') =>
+  request<Unread>('POST', `${CH}/notifications/mine/read`, {
+    body: ids === 'all' ? { all: true } : { ids },
+  })
 
 export const wechatLogin = (code: string, state: string) =>
   request<TokenOut>('POST', `${CH}/auth/wechat/login`, { body: { code, state }, anonymous: true })

@@ -193,3 +193,18 @@ export interface PublicShare {
   consent_version: string
   consent_text: string
 }
+
+export interface Notification {
+  id: number
+  kind: string
+  title: string
+  body: string
+  data: Record<string, unknown>
+  created_at: string
+  read_at: string | null
+}
+
+export interface Unread {
+  unread: number
+  marked?: number | null
+}

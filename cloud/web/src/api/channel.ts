@@ -1,4 +1,5 @@
 import { http } from './client'
+import type { Download } from './http'
 import type { IsoDateTime } from './types'
 
 export type AgencyStatus = 'invited' | 'pending' | 'active' | 'frozen'
@@ -115,6 +116,10 @@ export interface Fact {
   approved: boolean | null
   rule_version: number | null
   rule_changes: RuleChange[] | null
+  override_state?: ReferralState | null
+  override_source?: 'appeal' | 'risk_case' | null
+  override_source_id?: number | null
+  comment?: string | null
 }
 
 export interface Step {
@@ -179,6 +184,10 @@ export interface CustomerDiff {
     before: Reason
     after_state: ReferralState
     after: Reason
+    before_protection_until: IsoDateTime | null
+    after_protection_until: IsoDateTime | null
+    /** Only the window moved: same state and reason, another end. */
+    window_changed: boolean
   }[]
 }
 
@@ -194,6 +203,7 @@ export interface WhatIf {
   changed: number
   owner_changed: number
   referrals_changed: number
+  windows_changed: number
   customers: CustomerDiff[]
 }
 
@@ -211,8 +221,13 @@ export const channelApi = {
   referrals: (query: ReferralQuery) => http.get<Referral[]>(`${base}/referrals`, { ...query }),
   attribution: (projectId: number, lookup: AttributionLookup) =>
     http.get<Attribution>(`${base}/projects/${projectId}/attribution`, { ...lookup }),
-  whatIf: (projectId: number, rules: RuleParameters, days: number) =>
-    http.post<WhatIf>(`${base}/projects/${projectId}/rules/what-if`, { rules, days }),
+  /** 判客依据 as an XLSX file (audited as an export). */
+  exportAttribution: (projectId: number, lookup: AttributionLookup): Promise<Download> =>
+    http.download(`${base}/projects/${projectId}/attribution/export`, { ...lookup }),
+  /** effectiveFrom: a version to be scheduled (null: in force from the window's start). */
+  whatIf: (projectId: number, rules: RuleParameters, days: number, effectiveFrom: string | null = null) =>
+    http.post<WhatIf>(`${base}/projects/${projectId}/rules/what-if`,
+      { rules, days, ...(effectiveFrom ? { effective_from: effectiveFrom } : {}) }),
   /** The developer's review of a referral waiting for one (报备审核). */
   review: (referralId: number, approved: boolean, comment: string) =>
     http.post<Referral>(`${base}/referrals/${referralId}/review`, { approved, comment }),

@@ -19,6 +19,8 @@ export const STAGE: Record<string, string> = { referral: '报备保护期', visi
 export const DEAL_STAGE: Record<string, string> = { pledge: '认筹', subscription: '认购', contract: '签约' }
 
 /** The engine's reason codes (docs/attribution.md), for the referral filter. */
+const OVERRIDE_SOURCE: Record<string, string> = { appeal: '申诉', risk_case: '风控案件' }
+
 export const REASONS: Record<string, string> = {
   referral_protected: '报备有效，处于报备保护期',
   visit_confirmed: '带看已确认，处于到访保护期',
@@ -47,6 +49,11 @@ export const REASONS: Record<string, string> = {
   visit_overdue: '到访逾期',
   deal_overdue: '成交逾期',
   follow_up_lapsed: '跟进逾期',
+  // 人工改判 (overrides) and what they do to the customer's other referrals.
+  appeal_upheld: '申诉成立，渠道经理已改判',
+  risk_voided: '风控复核确认异常，归属已作废',
+  risk_blocked: '触发风控拦截，报备未被受理，可申诉',
+  claim_overridden: '经人工改判，客户已归属其他报备',
 }
 
 /** Who owns the customer, in one line: 渠道：王五（渠道A），到访保护期至 … ；置业顾问 李娜 */
@@ -83,6 +90,10 @@ export function factText(step: Step): string {
       return `分配给置业顾问 ${f.actor_name ?? '—'}`
     case 'rule_change':
       return `规则 v${f.rule_version} 生效`
+    case 'override':
+      return `${OVERRIDE_SOURCE[f.override_source ?? ''] ?? '人工改判'}${f.override_source_id ? ` #${f.override_source_id}` : ''}：`
+        + `${f.actor_name ?? '—'} 改判为${f.override_state ? REFERRAL_STATE[f.override_state] : '—'}`
+        + (f.comment ? `（${f.comment}）` : '')
     default:
       return ''
   }
