@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from cloud.catalog.models import Project
 from cloud.channel.analytics_fields import INDIVIDUAL_GROUP
 from cloud.channel.models import Agency, Broker
-from cloud.channel.overrides import OVERRIDE_REASONS
 from cloud.identity.models import User
 from shared.attribution import REASON_TEXT
 from shared.attribution.render import STATE_TEXT
@@ -86,6 +85,5 @@ def _label(dimension: str, key: Any, names: dict[Any, str]) -> str:
 
 
 def _reason(code: str) -> str:
-    if code in OVERRIDE_REASONS:
-        return OVERRIDE_REASONS[code]
+    # Override codes are the engine's too; an unknown stored code shows as itself.
     return next((text for c, text in REASON_TEXT.items() if c.value == code), code)
