@@ -1,7 +1,10 @@
 """Appending to and searching the audit log (the chain itself: cloud/audit/chain.py).
 
 Rows are appended in the caller's transaction: the audit row commits or rolls back with
-the change it records.
+the change it records. They join the chain as the transaction commits (under the chain's
+lock, held only from there to the end of the commit): a lock taken at `record()` would be
+held through the rest of the request — its response, the hop to the commit — and every
+audited write of the cloud would queue behind it (issue #21's referral benchmark).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from cloud.audit.chain import HASHED, chain_hash
@@ -73,15 +78,15 @@ def record(
     object_id: str = "",
     detail: dict[str, Any] | None = None,
     actor_id: int | None = None,
+    immediate: bool = False,
 ) -> AuditLog:
-    """Append one row inside the caller's transaction and flush it.
+    """Append one row inside the caller's transaction; it is chained and flushed as the
+    transaction commits. `immediate` chains it now, holding the chain's lock to the end of
+    the transaction (a checkpoint must follow the row it names); so does a savepoint,
+    which may roll back on its own.
 
     `actor`, `ip` and `actor_id` default to the principal's. `actor_id` exists for events
     that precede a principal (a login). Phone numbers in any text are masked.
-
-    This holds a lock until the caller's transaction ends (PostgreSQL: an advisory lock;
-    SQLite: the database's write lock), so record at the end of a unit of work rather
-    than before slow steps.
     """
     if result not in RESULTS:
         raise ValueError(f"audit result must be one of {sorted(RESULTS)}, not {result!r}")
@@ -91,19 +96,6 @@ def record(
         actor = principal.username if actor is None else actor
         ip = principal.ip if ip is None else ip
         actor_id = principal.user_id if actor_id is None else actor_id
-    if is_postgres(session):
-        session.connection().execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
-        )
-    else:
-        # pysqlite begins a transaction only at the first write, so the read below could
-        # see a parent that another connection is extending at this moment. A write that
-        # changes nothing takes SQLite's one write lock now and holds it to commit.
-        session.connection().execute(text("UPDATE audit_log SET id = id WHERE 0"))
-    # Read after taking the lock: the last committed (or own flushed) row is the parent.
-    prev_hash = session.exec(
-        select(AuditLog.hash).order_by(col(AuditLog.id).desc()).limit(1)
-    ).first()
     entry = AuditLog(
         at=utcnow(),
         actor_id=actor_id,
@@ -114,13 +106,65 @@ def record(
         object_id=_clean(object_id, 64),
         result=result,
         detail=_normalise(detail or {}),
-        prev_hash=prev_hash or GENESIS_HASH,
+        prev_hash="",
         hash="",
     )
-    entry.hash = chain_hash(entry.prev_hash, _fields_of(entry))
-    session.add(entry)
-    session.flush()
+    if immediate or session.in_nested_transaction():
+        _append(session, [entry])
+    else:
+        session.connection()  # begins the transaction the entry belongs to
+        session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+_PENDING = "audit_pending"
+
+
+def lock_chain(session: Session) -> None:
+    """Hold the chain's lock until the transaction ends (PostgreSQL: an advisory lock;
+    SQLite: its one write lock): no row joins the chain meanwhile."""
+    if is_postgres(session):
+        session.connection().execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
+        )
+    else:
+        # pysqlite begins a transaction only at the first write, so the read below could
+        # see a parent that another connection is extending at this moment. A write that
+        # changes nothing takes SQLite's one write lock now and holds it to commit.
+        session.connection().execute(text("UPDATE audit_log SET id = id WHERE 0"))
+
+
+def _append(session: Session, entries: list[AuditLog]) -> None:
+    """Chain `entries` after the last row and flush them."""
+    lock_chain(session)
+    # Read after taking the lock: the last committed (or own flushed) row is the parent.
+    prev_hash = session.exec(
+        select(AuditLog.hash).order_by(col(AuditLog.id).desc()).limit(1)
+    ).first() or GENESIS_HASH
+    now = utcnow()
+    for entry in entries:
+        # Stamped under the lock, so times never run backwards along the chain.
+        entry.at = now
+        entry.prev_hash = prev_hash
+        entry.hash = prev_hash = chain_hash(prev_hash, _fields_of(entry))
+        session.add(entry)
+    session.flush()
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _chain_pending(session: OrmSession) -> None:
+    entries = session.info.pop(_PENDING, None)
+    if entries and isinstance(session, Session):
+        # The unit of work's own failures surface before the chain's lock is taken.
+        session.flush()
+        _append(session, entries)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _drop_pending(session: OrmSession, transaction: SessionTransaction) -> None:
+    """Rolled back (or never committed): its entries go with it."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def search(

@@ -29,12 +29,14 @@ from shared.timeutil import iso, shanghai_date, utcnow
 
 
 def export_head(session: Session, settings: CloudSettings) -> dict[str, Any]:
+    # Under the chain's lock from here: the checkpoint follows the row it names.
+    audit_service.lock_chain(session)
     previous = session.exec(
         select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)
     ).first()
     if previous is not None:
         assert previous.id is not None
-        audit_service.record(session, action=CHECKPOINT_ACTION, actor="system",
+        audit_service.record(session, action=CHECKPOINT_ACTION, actor="system", immediate=True,
                              detail=checkpoint_detail(settings.chain_keys, previous.id,
                                                       previous.hash))
     # The checkpoint itself is the head: a file naming it is signed the same way.

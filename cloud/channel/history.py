@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, text
+from sqlalchemy import and_, or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -30,6 +30,8 @@ _KEY34 = frozenset({0, 1, 2, 7, 8, 9, 10})
 _KEY7 = frozenset(range(7))
 # Referrals without an agency (individual referrers) still need an agency id for the engine.
 INDIVIDUAL = "individual"
+# The engine's id of a referral being judged before it is stored.
+NEW_REFERRAL = "referral:new"
 
 
 @dataclass(frozen=True)
@@ -60,23 +62,37 @@ def number_of(settings: CloudSettings, raw: str) -> Number:
     )
 
 
-def lock(session: Session, *keys: str) -> None:
+LockKey = tuple[str, bool]  # (key, shared)
+
+
+def lock(session: Session, *keys: str | LockKey) -> None:
     """Serialise submissions on these keys until the transaction ends (PostgreSQL); the
-    demo's SQLite has one writer at a time already. Callers pass keys in one fixed order,
-    so two submissions never wait on each other crosswise."""
-    if session.get_bind().dialect.name != "postgresql":
+    demo's SQLite has one writer at a time already. A plain key is taken exclusively.
+    Callers pass keys in one fixed order, so two submissions never wait on each other
+    crosswise. One round trip: PostgreSQL evaluates a select list left to right."""
+    if session.get_bind().dialect.name != "postgresql" or not keys:
         return
-    for key in keys:
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                        {"k": key})
+    calls, params = [], {}
+    for i, key in enumerate(keys):
+        name, shared = (key, False) if isinstance(key, str) else key
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        calls.append(f"{function}(hashtextextended(:k{i}, 0))")
+        params[f"k{i}"] = name
+    session.execute(text("SELECT " + ", ".join(calls)), params)
 
 
-def lock_keys(project_id: int, number: Number) -> list[str]:
-    keys = []
+def lock_keys(project_id: int, number: Number) -> list[LockKey]:
+    """A full number is one person: it is taken exclusively, and the masks it may
+    complete shared, so two different numbers with one prefix never wait on each other;
+    a masked number takes its masks exclusively, waiting for every number it may be."""
+    masked = number.full is None
+    keys: list[LockKey] = []
     if number.key34:
-        keys.append(f"channel:{project_id}:34:{number.key34}")
+        keys.append((f"channel:{project_id}:34:{number.key34}", not masked))
     if number.key7:
-        keys.append(f"channel:{project_id}:7:{number.key7}")
+        keys.append((f"channel:{project_id}:7:{number.key7}", not masked))
+    if number.bidx:
+        keys.append((f"channel:{project_id}:full:{number.bidx}", False))
     return keys
 
 
@@ -102,12 +118,7 @@ class Gathered:
     full: str | None
     customer: Customer | None
     events: list[engine.Event]
-
-
-def histories(session: Session, *, settings: CloudSettings, project_id: int,
-              number: Number, exclude: int | None = None) -> list[list[engine.Event]]:
-    return [g.events for g in gather(session, settings=settings, project_id=project_id,
-                                     number=number, exclude=exclude)]
+    referrals: list[Referral]  # the stored referrals among `events`
 
 
 def gather(session: Session, *, settings: CloudSettings, project_id: int,
@@ -137,7 +148,8 @@ def gather(session: Session, *, settings: CloudSettings, project_id: int,
     if not people:
         return [Gathered(None, None, _with_reviews(
             session, [row for row, _ in masked],
-            [_referral_event(settings, row, phone) for row, phone in masked]))]
+            [_referral_event(settings, row, phone) for row, phone in masked]),
+            [row for row, _ in masked])]
     found = []
     for full, person in people.items():
         rows = person.referrals + [(row, phone) for row, phone in masked
@@ -145,7 +157,8 @@ def gather(session: Session, *, settings: CloudSettings, project_id: int,
         found.append(Gathered(full, person.customer, _with_reviews(
             session, [row for row, _ in rows],
             [_referral_event(settings, row, phone) for row, phone in rows]
-            + (_customer_events(session, person.customer, full) if person.customer else []))))
+            + (_customer_events(session, person.customer, full) if person.customer else [])),
+            [row for row, _ in rows]))
     return found
 
 
@@ -177,14 +190,19 @@ def _with_reviews(session: Session, rows: list[Referral], events: list[engine.Ev
 
 def _candidate_referrals(session: Session, project_id: int, number: Number
                          ) -> Iterable[Referral]:
-    keys: list[ColumnElement[bool]] = []
+    masks: list[ColumnElement[bool]] = []
     if number.key34:
-        keys.append(col(Referral.phone34_bidx) == number.key34)
+        masks.append(col(Referral.phone34_bidx) == number.key34)
     if number.key7:
-        keys.append(col(Referral.phone7_bidx) == number.key7)
-    if not keys:
+        masks.append(col(Referral.phone7_bidx) == number.key7)
+    if not masks:
         return []
-    return session.exec(select(Referral).where(Referral.project_id == project_id, or_(*keys))
+    # A full number meets its own referrals and the masked ones it may complete; other
+    # full numbers sharing its prefix are other people (thousands, in a busy 号段).
+    match = or_(*masks) if number.full is None else or_(
+        col(Referral.phone_bidx) == number.bidx,
+        and_(col(Referral.phone_bidx).is_(None), or_(*masks)))
+    return session.exec(select(Referral).where(Referral.project_id == project_id, match)
                         .order_by(col(Referral.id))).all()
 
 
@@ -205,8 +223,8 @@ def referral_event(settings: CloudSettings, row: Referral) -> engine.Referral:
 
 def _referral_event(settings: CloudSettings, row: Referral, phone: str) -> engine.Referral:
     return engine.Referral(
-        id=f"referral:{row.id}", at=row.created_at, project_id=str(row.project_id),
-        broker_id=str(row.broker_id),
+        id=NEW_REFERRAL if row.id is None else f"referral:{row.id}", at=row.created_at,
+        project_id=str(row.project_id), broker_id=str(row.broker_id),
         agency_id=str(row.agency_id) if row.agency_id is not None else INDIVIDUAL,
         phone=phone, name=settings.cipher.decrypt(row.name_enc, context=REFERRAL_NAME_CONTEXT),
         broker_live_referrals=row.broker_live_referrals, team=row.team,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -109,6 +109,13 @@ class Referral(SQLModel, table=True):
         Index("ix_channel_referral_project_bidx", "project_id", "phone_bidx"),
         Index("ix_channel_referral_project_34", "project_id", "phone34_bidx"),
         Index("ix_channel_referral_project_7", "project_id", "phone7_bidx"),
+        # The masked referrals a full number may complete, without the full ones.
+        Index("ix_channel_referral_masked_34", "project_id", "phone34_bidx",
+              postgresql_where=text("phone_bidx IS NULL"),
+              sqlite_where=text("phone_bidx IS NULL")),
+        Index("ix_channel_referral_masked_7", "project_id", "phone7_bidx",
+              postgresql_where=text("phone_bidx IS NULL"),
+              sqlite_where=text("phone_bidx IS NULL")),
         # A broker's list, newest first; the live-referral count.
         Index("ix_channel_referral_broker_created", "broker_id", "created_at"),
         # 渠道业绩 / 多维查询: a project's referrals over a date range (migration 0023).

@@ -17,7 +17,15 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
-from cloud.channel import cooperation, history, partners, risk_cases, rules, scopes
+from cloud.channel import (
+    cooperation,
+    history,
+    partners,
+    risk_cases,
+    risk_findings,
+    rules,
+    scopes,
+)
 from cloud.channel.errors import (
     BrokerInactive,
     IdempotencyKeyReused,
@@ -53,6 +61,8 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
            broker: Broker, data: Submission) -> Submitted:
     if session.get(Project, data.project_id) is None:
         raise ProjectNotFound()
+    # Held here so the identity map keeps it for can_refer (it holds rows weakly).
+    agency = session.get(Agency, broker.agency_id) if broker.agency_id is not None else None
     if not partners.can_refer(session, broker):
         raise BrokerInactive()
     cooperation.require(session, broker, data.project_id)
@@ -79,14 +89,16 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
         phone_masked=number.shown, phone34_bidx=number.key34, phone7_bidx=number.key7,
         state="pending", reason_code=engine.ReasonCode.PENDING_CONFIRMATION.value,
         rule_version=0, broker_live_referrals=live_count(session, broker.id or 0, now),
-        team=_team(session, broker),
+        team=agency.team if agency is not None else None,
         idempotency_key=key, created_at=now, decided_at=now,
     )
+    # Judged before it is stored, so it is inserted once with its outcome.
+    outcome, people = _judge(session, settings=settings, row=row, as_of=now)
+    apply_outcome(row, outcome, now)
     session.add(row)
     session.flush()
-    apply_outcome(row, decide(session, settings=settings, row=row, as_of=now), now)
-    risk_cases.at_referral(session, settings=settings, referral=row, principal=principal)
-    # Last: the audit append holds the chain's lock until commit, so nothing slow after it.
+    risk_cases.at_referral(session, settings=settings, referral=row, principal=principal,
+                           known=_known(people))
     audit_service.record(
         session, action="channel.referral_submit", principal=principal,
         object_type="channel_referral", object_id=str(row.id),
@@ -95,37 +107,50 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
     return Submitted(row, replayed=False)
 
 
-def _team(session: Session, broker: Broker) -> str | None:
-    agency = session.get(Agency, broker.agency_id) if broker.agency_id is not None else None
-    return agency.team if agency is not None else None
+def _known(people: list[history.Gathered]) -> risk_findings.Known | None:
+    """What judging a full number already read, for its risk checks."""
+    if len(people) != 1 or people[0].full is None:
+        return None
+    return risk_findings.Known(customer=people[0].customer, referrals=people[0].referrals)
 
 
 def decide(session: Session, *, settings: CloudSettings, row: Referral,
            as_of: datetime) -> ReferralOutcome:
     """The engine's answer for `row` as of `as_of`. A masked number that may be one of
     several people is judged against each; a refusal by any of them stands."""
-    assert row.id is not None
+    return _judge(session, settings=settings, row=row, as_of=as_of)[0]
+
+
+def _judge(session: Session, *, settings: CloudSettings, row: Referral, as_of: datetime
+           ) -> tuple[ReferralOutcome, list[history.Gathered]]:
+    """`decide`, and the histories it judged against. A row not stored yet (no id) is
+    judged as history.NEW_REFERRAL and has no reviews."""
     event = history.referral_event(settings, row)
     number = history.number_of(settings, event.phone)
     rules_history = rules.history(session, row.project_id)
-    # The referral's reviews and overrides: people's decisions the engine reads as facts.
-    own: list[engine.Event] = [event, *history.reviews_of(session, [row.id])]
+    # The referral's reviews and overrides: people's decisions the engine reads as facts
+    # (a referral not stored yet has none).
+    own: list[engine.Event] = [event]
+    if row.id is not None:
+        own += history.reviews_of(session, [row.id])
+    people = history.gather(session, settings=settings, project_id=row.project_id,
+                            number=number, exclude=row.id)
     outcome: ReferralOutcome | None = None
-    for events in history.histories(session, settings=settings, project_id=row.project_id,
-                                     number=number, exclude=row.id):
-        decision = engine.decide(rules.from_start(rules_history, [*events, *own]),
-                                 [*events, *own], as_of)
+    for person in people:
+        decision = engine.decide(rules.from_start(rules_history, [*person.events, *own]),
+                                 [*person.events, *own], as_of)
         outcome = decision.referral(event.id)
         if outcome.state == "invalid":
             break
     assert outcome is not None
-    return outcome
+    return outcome, people
 
 
 def apply_outcome(row: Referral, outcome: ReferralOutcome, now: datetime) -> None:
     row.state = outcome.state
     row.reason_code = outcome.reason.code.value
-    row.evidence = [e for e in outcome.reason.evidence if e != f"referral:{row.id}"]
+    own = history.NEW_REFERRAL if row.id is None else f"referral:{row.id}"
+    row.evidence = [e for e in outcome.reason.evidence if e != own]
     row.rule_version = outcome.reason.rule_version
     row.protection_until = outcome.protection_until
     row.decided_at = now

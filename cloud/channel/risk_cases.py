@@ -75,7 +75,7 @@ open_case = _raise
 
 
 def run(session: Session, *, settings: CloudSettings, referral: Referral, stages: set[str],
-        as_of: datetime) -> list[RiskCase]:
+        as_of: datetime, known: risk_findings.Known | None = None) -> list[RiskCase]:
     """Run the project's active checks of `stages` on `referral`; the cases opened."""
     policy = risk_policy.policy(session, referral.project_id)
     subject: risk_findings.Subject | None = None
@@ -85,7 +85,7 @@ def run(session: Session, *, settings: CloudSettings, referral: Referral, stages
         setting = policy.setting(code)
         if check.stage not in stages or setting.action == "off":
             continue
-        subject = subject or risk_findings.subject(session, settings, referral, as_of)
+        subject = subject or risk_findings.subject(session, settings, referral, as_of, known)
         finding = compute(subject, setting.params)
         if finding is not None:
             case = _raise(session, referral=referral, code=code, severity=setting.action,
@@ -96,11 +96,12 @@ def run(session: Session, *, settings: CloudSettings, referral: Referral, stages
 
 
 def at_referral(session: Session, *, settings: CloudSettings, referral: Referral,
-                principal: Principal) -> list[RiskCase]:
+                principal: Principal, known: risk_findings.Known | None = None
+                ) -> list[RiskCase]:
     """The referral-stage checks, run as the referral is submitted. A `block` case
     refuses a referral the engine accepted."""
     opened = run(session, settings=settings, referral=referral, stages={"referral"},
-                 as_of=referral.created_at)
+                 as_of=referral.created_at, known=known)
     blocking = [c for c in opened if c.severity == "block"]
     if blocking and referral.state != "invalid":
         overrides.override(

@@ -41,6 +41,15 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Known:
+    """What judging a full-number referral read already: its customer, and the stored
+    referrals of the number (the one under check not among them)."""
+
+    customer: Customer | None
+    referrals: list[Referral]
+
+
+@dataclass(frozen=True)
 class Subject:
     """The referral under check and what the database knows of its customer."""
 
@@ -49,6 +58,7 @@ class Subject:
     referral: Referral
     customer: Customer | None
     as_of: datetime
+    known: Known | None = None
 
     def referral_item(self) -> dict[str, Any]:
         return _item(self.referral.created_at, "referral",
@@ -56,7 +66,9 @@ class Subject:
 
 
 def subject(session: Session, settings: CloudSettings, referral: Referral,
-            as_of: datetime) -> Subject:
+            as_of: datetime, known: Known | None = None) -> Subject:
+    if known is not None:
+        return Subject(session, settings, referral, known.customer, as_of, known)
     customer = None
     if referral.phone_bidx is not None:
         customer = session.exec(select(Customer).where(
@@ -162,10 +174,7 @@ def name_edits(s: Subject, params: dict[str, int]) -> Finding | None:
     if s.customer is not None and s.customer.name_enc is not None:
         named.append((s.customer.created_at, s.settings.cipher.decrypt(
             s.customer.name_enc, context=CUSTOMER_NAME_CONTEXT), {"customer_id": s.customer.id}))
-    for row in s.session.exec(select(Referral).where(
-            Referral.project_id == s.referral.project_id,
-            Referral.phone_bidx == s.referral.phone_bidx,
-            col(Referral.created_at) <= s.referral.created_at)).all():
+    for row in _same_number(s):
         named.append((row.created_at, s.settings.cipher.decrypt(
             row.name_enc, context=history.REFERRAL_NAME_CONTEXT), {"referral_id": row.id}))
     named.sort(key=lambda n: (as_utc(n[0]), n[2].get("referral_id", 0)))
@@ -177,6 +186,18 @@ def name_edits(s: Subject, params: dict[str, int]) -> Finding | None:
         f"客户姓名被修改 {len(edits)} 次（上限 {params['max_edits']} 次）",
         [_item(at, "name_edit", "姓名被改为另一写法", **ref) for at, _, ref in edits],
         {"edits": len(edits)})
+
+
+def _same_number(s: Subject) -> list[Referral]:
+    """The referrals of the number at the project up to the one under check."""
+    if s.known is None:
+        return list(s.session.exec(select(Referral).where(
+            Referral.project_id == s.referral.project_id,
+            Referral.phone_bidx == s.referral.phone_bidx,
+            col(Referral.created_at) <= s.referral.created_at)).all())
+    return [r for r in [*s.known.referrals, s.referral]
+            if r.phone_bidx == s.referral.phone_bidx
+            and r.created_at <= s.referral.created_at]
 
 
 def consultant_patterns(s: Subject, params: dict[str, int]) -> Finding | None:

@@ -43,6 +43,7 @@ def _history(session: Session, monkeypatch: pytest.MonkeyPatch, *, old: int,
     monkeypatch.setattr(audit_service, "utcnow", lambda: clock[0]())
     for i in range(old):
         audit_service.record(session, action="visit.synced", actor="site:a", object_id=str(i))
+    session.commit()  # rows join the chain, and take their time, as they commit
     clock[0] = utcnow
     for i in range(young):
         audit_service.record(session, action="visit.synced", actor="site:a", object_id=str(i))

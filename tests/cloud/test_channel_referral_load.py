@@ -1,0 +1,146 @@
+"""What keeps a referral cheap under load (issue #21's benchmark): the statements it
+sends, the rows it reads, and which submissions wait for each other.
+
+A full number is one person: other full numbers sharing its first seven digits (a busy
+号段 holds thousands) are neither read nor waited for; only the masked referrals it may
+complete are. The audit chain's lock is taken as the transaction commits, not when the
+audit row is recorded, so a slow request does not hold every other audited write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from cloud.audit import service as audit_service
+from cloud.audit.chain import verify_chain
+from cloud.channel import history
+from cloud.main import create_app
+from cloud.settings import CloudSettings
+from tests.cloud import signed_in
+from tests.cloud.channel_world import ChannelWorld, refer
+from tests.cloud.query_count import cache_serving, statements
+
+# A warm broker's referral of a number nobody knows: broker, project, agency,
+# cooperation, the locks (one statement), the idempotency key, the live count, the rule
+# versions, the candidate referrals and customer, the insert, the risk policy, the
+# look-up search, and the audit append (lock, parent, insert).
+REFERRAL_STATEMENTS = 16
+
+
+@pytest.fixture
+def client(settings: CloudSettings, cw: ChannelWorld) -> Iterator[TestClient]:
+    roomy = settings.model_copy(update={"login_ip_limit": 1000, "referral_limit": 1000})
+    with TestClient(create_app(roomy)) as client:
+        yield client
+
+
+def test_a_referral_sends_a_fixed_number_of_statements(
+    client: TestClient, cw: ChannelWorld
+) -> None:
+    cache_serving(client.app)
+    headers = signed_in(client, "broker_a1")
+    project = cw.project("site-a")
+    assert refer(client, headers, project, "13700000000").status_code == 201
+    # Fifty other people of the same 号段 referred already: nothing more to read.
+    for i in range(1, 51):
+        assert refer(client, headers, project, f"1370000{i:04d}").status_code == 201
+    with statements(client.app.state.engine) as sent:  # type: ignore[attr-defined]
+        answer = refer(client, headers, project, "13700009999")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["state"] == "confirmed"
+    assert len(sent) == REFERRAL_STATEMENTS, "\n".join(sent)
+    assert not any(s.lstrip().startswith("UPDATE") for s in sent), "inserted once, decided"
+
+
+def test_a_full_number_reads_its_own_referrals_and_the_masks_it_completes(
+    client: TestClient, cw: ChannelWorld, db: Session, settings: CloudSettings
+) -> None:
+    project = cw.project("site-a")
+    client.post(f"/api/v1/channel/projects/{project}/rules",
+                headers=signed_in(client, "cm_a"), json={"rules": {"phone_policy": "first7"}})
+    a1, b1 = signed_in(client, "broker_a1"), signed_in(client, "broker_b1")
+    assert refer(client, a1, project, "13712340001").status_code == 201
+    assert refer(client, a1, project, "13712340002").status_code == 201
+    masked = refer(client, b1, project, "1371234****")
+    assert masked.status_code == 201, masked.text
+    number = history.number_of(settings, "13712340001")
+    [person] = history.gather(db, settings=settings, project_id=project, number=number)
+    phones = sorted(r.phone_masked for r in person.referrals)
+    assert phones == ["137****0001", "1371234****"]  # not 137****0002
+
+
+def _try_lock(engine: Engine, keys: list[history.LockKey]) -> bool:
+    """Whether another transaction gets `keys` within 200 ms."""
+    with Session(engine) as other:
+        other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        try:
+            history.lock(other, *keys)
+        except OperationalError:
+            return False
+        finally:
+            other.rollback()
+        return True
+
+
+def test_numbers_of_one_prefix_do_not_wait_for_each_other_but_a_mask_waits(
+    engine: Engine, settings: CloudSettings, cw: ChannelWorld
+) -> None:
+    project = cw.project("site-a")
+    keys = {raw: history.lock_keys(project, history.number_of(settings, raw))
+            for raw in ("13712340001", "13712340002", "1371234****", "137****0001")}
+    with Session(engine) as holder:
+        history.lock(holder, *keys["13712340001"])
+        assert _try_lock(engine, keys["13712340002"])  # another person
+        assert not _try_lock(engine, keys["13712340001"])  # the same person
+        assert not _try_lock(engine, keys["1371234****"])  # may be the same person
+        assert not _try_lock(engine, keys["137****0001"])
+        holder.rollback()
+    assert _try_lock(engine, keys["1371234****"])
+
+
+def test_the_audit_chain_is_locked_only_as_the_transaction_commits(
+    engine: Engine, db: Session
+) -> None:
+    audit_service.record(db, action="customer.unmask", actor="slow.request",
+                         object_type="customer", object_id="1")
+    # The slow request has not committed: another audited write goes through meanwhile.
+    with Session(engine) as other:
+        other.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        audit_service.record(other, action="user.create", actor="cli")
+        other.commit()
+    db.commit()
+    with Session(engine) as reader:
+        actions = reader.exec(text("SELECT action FROM audit_log ORDER BY id")).all()
+    assert [a for (a,) in actions][-2:] == ["user.create", "customer.unmask"]
+    assert verify_chain(db, keys={}).ok
+
+
+def test_a_rolled_back_transaction_leaves_no_audit_row(engine: Engine, db: Session) -> None:
+    audit_service.record(db, action="customer.unmask", actor="someone",
+                         object_type="customer", object_id="2")
+    db.rollback()
+    audit_service.record(db, action="user.create", actor="cli")
+    db.commit()
+    with Session(engine) as reader:
+        actions = [a for (a,) in reader.exec(text("SELECT action FROM audit_log")).all()]
+    assert "customer.unmask" not in actions and "user.create" in actions
+
+
+def test_a_rolled_back_savepoint_takes_its_audit_row_with_it(
+    engine: Engine, db: Session
+) -> None:
+    audit_service.record(db, action="user.create", actor="kept")
+    savepoint = db.begin_nested()
+    audit_service.record(db, action="customer.unmask", actor="dropped")
+    savepoint.rollback()
+    db.commit()
+    with Session(engine) as reader:
+        actors = [a for (a,) in reader.exec(text("SELECT actor FROM audit_log")).all()]
+    assert "kept" in actors and "dropped" not in actors
+    assert verify_chain(db, keys={}).ok
