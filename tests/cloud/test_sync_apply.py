@@ -70,6 +70,7 @@ def test_a_hole_that_does_not_heal_raises_one_alarm_by_the_clock(
     assert (again.site_id, again.acked_seq, again.resend_from) == ("site-a", 0, 1)
     assert watch.overdue_gaps(db, settings, late + timedelta(seconds=5), asked) == []
     assert len(watch.overdue_gaps(db, settings, late + watch.ASK_AGAIN_EVERY, asked)) == 1
+    db.commit()  # audit rows join the log as their transaction commits
     alarms = db.exec(select(AuditLog).where(AuditLog.action == "sync.gap_unhealed")).all()
     assert len(alarms) == 1
     link = db.get(SiteLink, "site-a")
@@ -135,6 +136,7 @@ def test_one_batch_applies_repeat_customers_and_falls_back_event_by_event(
                                                                   (4, True)]
     outcomes = [e.outcome for e in db.exec(select(SyncEvent).order_by(SyncEvent.seq))]
     assert outcomes == ["applied", "merged", "applied", "applied"]
+    db.commit()  # audit rows join the log as their transaction commits
     audit = db.exec(select(AuditLog).where(AuditLog.action == "sync.events_applied")).one()
     assert audit.detail["seq_from"] == 1 and audit.detail["seq_to"] == 4
     assert audit.detail["merged"] == 1 and len(audit.detail["visits"]) == 3
