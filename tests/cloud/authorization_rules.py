@@ -1,0 +1,200 @@
+"""The authorisation matrix's policy: which roles may call each route of the cloud, and
+what a permitted role gets when the request names another site (tests/cloud/
+test_authorization_matrix.py walks it). Written by hand and reviewed as such — not
+derived from ROLE_PERMISSIONS, so widening a role's rights fails the walk too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("sys_admin", "security_admin", "audit_admin", "hq_manager", "sales_manager",
+         "consultant", "receptionist", "privacy_officer", "broker", "agency_admin",
+         "channel_manager")
+EVERYONE = frozenset(ROLES)
+SITE_STAFF = frozenset({"hq_manager", "sales_manager", "consultant", "receptionist"})
+CUSTOMER_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
+PRIVACY = frozenset({"privacy_officer"})
+# Outside sellers see no site data; the channel manager reads their sites and projects.
+OUTSIDERS = frozenset({"broker", "agency_admin"})
+CHANNEL_STAFF = frozenset({"hq_manager", "channel_manager"})
+REFERRAL_READERS = CHANNEL_STAFF | OUTSIDERS
+ANALYTICS_READERS = CHANNEL_STAFF | {"agency_admin"}
+
+OWN, OTHER = "own", "other"
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    # What a permitted role gets when the request names the other site: "same" (the route
+    # names no site), "not found" (an object there is not revealed to exist), "empty" (a
+    # list filtered to it has nothing), "refused" (the site is named and not granted).
+    other: str = "same"
+
+
+NOT_FOUND, EMPTY = "not found", "empty"
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("POST", "/api/v1/auth/logout"): Rule(EVERYONE),
+    ("POST", "/api/v1/auth/password"): Rule(EVERYONE),
+    ("POST", "/api/v1/auth/edge-token"): Rule(EVERYONE, other="refused"),
+    ("GET", "/api/v1/auth/me"): Rule(EVERYONE),
+    ("GET", "/api/v1/users"): Rule(frozenset({"sys_admin", "security_admin"})),
+    ("POST", "/api/v1/users"): Rule(frozenset({"sys_admin"})),
+    ("GET", "/api/v1/users/{user_id}"): Rule(frozenset({"sys_admin", "security_admin"})),
+    ("PATCH", "/api/v1/users/{user_id}"): Rule(frozenset({"sys_admin"})),
+    ("POST", "/api/v1/users/{user_id}/password-reset"): Rule(frozenset({"sys_admin"})),
+    ("PUT", "/api/v1/users/{user_id}/roles"): Rule(frozenset({"security_admin"})),
+    ("PUT", "/api/v1/users/{user_id}/scopes"): Rule(frozenset({"security_admin"})),
+    ("GET", "/api/v1/roles"): Rule(frozenset({"sys_admin", "security_admin"})),
+    ("GET", "/api/v1/audit/logs"): Rule(frozenset({"audit_admin"})),
+    ("GET", "/api/v1/audit/logs/export"): Rule(frozenset({"audit_admin"})),
+    ("GET", "/api/v1/sites"): Rule(EVERYONE - {"audit_admin"} - OUTSIDERS),
+    ("POST", "/api/v1/sites"): Rule(frozenset({"sys_admin"})),
+    ("GET", "/api/v1/projects"): Rule(
+        frozenset({"sys_admin", "privacy_officer", "channel_manager"}) | SITE_STAFF,
+        other=EMPTY),
+    ("POST", "/api/v1/projects"): Rule(frozenset({"sys_admin"}), other=NOT_FOUND),
+    ("GET", "/api/v1/visits"): Rule(SITE_STAFF, other=EMPTY),
+    ("GET", "/api/v1/visits/export"): Rule(frozenset({"hq_manager", "sales_manager"}),
+                                           other=EMPTY),
+    ("GET", "/api/v1/consultants"): Rule(SITE_STAFF, other=EMPTY),
+    ("GET", "/api/v1/customers"): Rule(CUSTOMER_READERS, other=EMPTY),
+    ("GET", "/api/v1/customers/{customer_id}"): Rule(CUSTOMER_READERS, other=NOT_FOUND),
+    ("GET", "/api/v1/customers/{customer_id}/timeline"): Rule(CUSTOMER_READERS,
+                                                              other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/unmask"): Rule(
+        frozenset({"hq_manager", "sales_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/contact"): Rule(frozenset({"consultant"}),
+                                                              other=NOT_FOUND),
+    ("POST", "/api/v1/follow-ups"): Rule(frozenset({"sales_manager", "consultant"}),
+                                         other=NOT_FOUND),
+    ("GET", "/api/v1/follow-ups"): Rule(CUSTOMER_READERS, other=NOT_FOUND),
+    ("GET", "/api/v1/sync/sites"): Rule(frozenset({"sys_admin", "hq_manager"})),
+    ("GET", "/api/v1/sync/rejections"): Rule(frozenset({"sys_admin", "hq_manager"})),
+    # Data-subject requests name a person, not a site: only the privacy officer.
+    ("GET", "/api/v1/privacy/requests"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests"): Rule(PRIVACY),
+    ("GET", "/api/v1/privacy/requests/{request_id}"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/subject-data"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/correct"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/erase"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/complete"): Rule(PRIVACY),
+    ("POST", "/api/v1/privacy/requests/{request_id}/refuse"): Rule(PRIVACY),
+    # Agencies and brokers belong to no site: channel staff manage all of them, an agency
+    # admin their own agency's (the walk's other side is another broker of the same
+    # agency; tests/cloud/test_channel_*.py prove the agency boundary).
+    ("POST", "/api/v1/channel/agencies"): Rule(frozenset({"channel_manager"})),
+    ("GET", "/api/v1/channel/agencies"): Rule(CHANNEL_STAFF | {"agency_admin"}),
+    ("PATCH", "/api/v1/channel/agencies/{agency_id}"): Rule(frozenset({"channel_manager"})),
+    ("POST", "/api/v1/channel/brokers/join"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/brokers"): Rule(CHANNEL_STAFF | {"agency_admin"}),
+    ("PATCH", "/api/v1/channel/brokers/{broker_id}"): Rule(
+        frozenset({"channel_manager", "agency_admin"})),
+    ("GET", "/api/v1/channel/projects/{project_id}/rules"): Rule(CHANNEL_STAFF,
+                                                                 other=NOT_FOUND),
+    ("POST", "/api/v1/channel/projects/{project_id}/rules"): Rule(CHANNEL_STAFF,
+                                                                  other=NOT_FOUND),
+    ("GET", "/api/v1/channel/projects/{project_id}/cooperation"): Rule(CHANNEL_STAFF,
+                                                                       other=NOT_FOUND),
+    ("PUT", "/api/v1/channel/projects/{project_id}/cooperation"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    # Why a customer is owned (audited) and the what-if of a rule change: channel staff
+    # of the project's site.
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution"): Rule(CHANNEL_STAFF,
+                                                                       other=NOT_FOUND),
+    ("GET", "/api/v1/channel/projects/{project_id}/attribution/export"): Rule(
+        CHANNEL_STAFF, other=NOT_FOUND),
+    ("POST", "/api/v1/channel/projects/{project_id}/rules/what-if"): Rule(CHANNEL_STAFF,
+                                                                          other=NOT_FOUND),
+    # A broker refers to any project; what they may read is their own.
+    ("POST", "/api/v1/channel/referrals"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/referrals"): Rule(REFERRAL_READERS, other=EMPTY),
+    ("GET", "/api/v1/channel/referrals/{referral_id}"): Rule(REFERRAL_READERS,
+                                                             other=NOT_FOUND),
+    # The developer's review: channel staff of the referral's project.
+    ("POST", "/api/v1/channel/referrals/{referral_id}/review"): Rule(CHANNEL_STAFF,
+                                                                     other=NOT_FOUND),
+    # A broker's own invite (全民营销); the sign-in routes are anonymous
+    # (test_route_permissions.ANONYMOUS_ROUTES).
+    ("GET", "/api/v1/channel/invites/mine"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/invites/mine/poster.png"): Rule(OUTSIDERS),
+    # The broker H5: the caller's own broker row, projects open to every active broker.
+    ("GET", "/api/v1/channel/broker/me"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/projects"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/customers"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/campaigns"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/projects/{project_id}/profile"): Rule(CHANNEL_STAFF,
+                                                                   other=NOT_FOUND),
+    ("PUT", "/api/v1/channel/projects/{project_id}/profile"): Rule(CHANNEL_STAFF,
+                                                                   other=NOT_FOUND),
+    ("GET", "/api/v1/channel/campaigns"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("POST", "/api/v1/channel/campaigns"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("GET", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("PATCH", "/api/v1/channel/campaigns/{campaign_id}"): Rule(CHANNEL_STAFF,
+                                                              other=NOT_FOUND),
+    # Prospecting tasks (拓客任务): channel staff of the task's projects read them, the
+    # channel manager changes them; a broker reads the ones naming them or their agency.
+    ("GET", "/api/v1/channel/prospecting-tasks"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("POST", "/api/v1/channel/prospecting-tasks"): Rule(frozenset({"channel_manager"}),
+                                                        other=NOT_FOUND),
+    ("GET", "/api/v1/channel/prospecting-tasks/{task_id}"): Rule(CHANNEL_STAFF,
+                                                                 other=NOT_FOUND),
+    ("PATCH", "/api/v1/channel/prospecting-tasks/{task_id}"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/broker/tasks"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/tasks/{task_id}"): Rule(frozenset({"broker"}),
+                                                            other=NOT_FOUND),
+    # Only the broker who owns the referral may have its 扫码带看 code.
+    ("POST", "/api/v1/channel/referrals/{referral_id}/qr"): Rule(frozenset({"broker"}),
+                                                                 other=NOT_FOUND),
+    # Appeals: a broker files on their own referral; readers as for referrals; the
+    # channel manager of the project decides.
+    ("GET", "/api/v1/channel/appeals"): Rule(REFERRAL_READERS, other=EMPTY),
+    ("POST", "/api/v1/channel/appeals"): Rule(frozenset({"broker"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/appeals/{appeal_id}"): Rule(REFERRAL_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/evidence"): Rule(frozenset({"broker"}),
+                                                                   other=NOT_FOUND),
+    ("GET", "/api/v1/channel/appeals/{appeal_id}/evidence/{evidence_id}"): Rule(
+        REFERRAL_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/withdraw"): Rule(frozenset({"broker"}),
+                                                                   other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/review"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/notifications/mine"): Rule(OUTSIDERS),
+    ("GET", "/api/v1/channel/notifications/mine/unread"): Rule(OUTSIDERS),
+    ("POST", "/api/v1/channel/notifications/mine/read"): Rule(OUTSIDERS),
+    # Risk cases and policy: channel staff of the project; HQ reads.
+    ("GET", "/api/v1/channel/risk/cases"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("GET", "/api/v1/channel/risk/cases/{case_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("POST", "/api/v1/channel/risk/cases/{case_id}/review"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/risk/dashboard"): Rule(CHANNEL_STAFF),
+    # 智能拓客: a broker's share links and leads; the lead list as referrals; a customer's
+    # lead timeline as the customer.
+    ("POST", "/api/v1/channel/broker/shares"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/shares"): Rule(frozenset({"broker"})),
+    ("GET", "/api/v1/channel/broker/leads"): Rule(frozenset({"broker"})),
+    ("POST", "/api/v1/channel/broker/leads/{lead_id}/referral"): Rule(
+        frozenset({"broker"}), other=NOT_FOUND),
+    ("GET", "/api/v1/channel/leads"): Rule(REFERRAL_READERS, other=EMPTY),
+    ("GET", "/api/v1/customers/{customer_id}/lead-timeline"): Rule(CUSTOMER_READERS,
+                                                                 other=NOT_FOUND),
+    ("GET", "/api/v1/channel/guided-visits"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("GET", "/api/v1/channel/provisional-answers"): Rule(CHANNEL_STAFF, other=EMPTY),
+    ("GET", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(CHANNEL_STAFF,
+                                                                       other=NOT_FOUND),
+    ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): Rule(
+        frozenset({"channel_manager"}), other=NOT_FOUND),
+    # 渠道业绩 and 多维查询: channel staff count their sites' projects, an agency admin
+    # their agency (the other site's project holds another agency's referral: nothing to
+    # count either way); exports are channel staff's.
+    ("GET", "/api/v1/channel/analytics/performance"): Rule(ANALYTICS_READERS, other=EMPTY),
+    ("GET", "/api/v1/channel/analytics/rankings"): Rule(ANALYTICS_READERS, other=EMPTY),
+    ("GET", "/api/v1/channel/analytics/fields"): Rule(ANALYTICS_READERS),
+    ("POST", "/api/v1/channel/analytics/query"): Rule(ANALYTICS_READERS, other=EMPTY),
+    ("POST", "/api/v1/channel/analytics/query/export"): Rule(CHANNEL_STAFF, other=EMPTY),
+}
