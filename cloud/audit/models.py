@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -26,6 +26,11 @@ class AuditLog(SQLModel, table=True):
         Index("ix_audit_log_object", "object_type", "object_id"),
         # Two rows naming one parent are a fork: refused even if a lock were ever missed.
         Index("uq_audit_log_prev_hash", "prev_hash", unique=True),
+        # Look-ups of numbers the office did not know, by number (risk check
+        # searched_before_referral; migration 0026, PostgreSQL only).
+        *(Index(f"ix_audit_log_unknown_{name}", text(f"(detail ->> '{key}')"),
+                postgresql_where=text("object_type = 'customer' AND object_id = ''"))
+          for name, key in (("bidx", "phone_bidx"), ("mask", "phone_masked"))),
     )
 
     id: int | None = Field(

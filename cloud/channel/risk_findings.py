@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, or_
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
@@ -112,17 +114,21 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
     since = ref_at - timedelta(days=params["lookback_days"])
     customer_id = str(s.customer.id) if s.customer else None
     # The customer's rows through the object index; look-ups of numbers the office did not
-    # know carry no customer id and are matched by masked number and project below.
-    objects = [""] if customer_id is None else ["", customer_id]
+    # know carry no customer id and are found by the number's blind index (a masked
+    # referral: its mask) through the expression index of migration 0026.
+    unknown = _unknown_number(s.referral)
+    match = unknown if customer_id is None else or_(
+        and_(col(AuditLog.object_type) == "customer", col(AuditLog.object_id) == customer_id),
+        unknown)
     rows = s.session.exec(select(AuditLog).where(
-        AuditLog.object_type == "customer", col(AuditLog.object_id).in_(objects),
-        col(AuditLog.action).in_(LOOKUP_ACTIONS), col(AuditLog.at) >= since,
+        match, col(AuditLog.action).in_(LOOKUP_ACTIONS), col(AuditLog.at) >= since,
         # Appliance events reach the log after they happened; their own time is checked
         # below, so a row logged up to a day later still counts.
         col(AuditLog.at) <= ref_at + timedelta(days=1))
         .order_by(col(AuditLog.id))).all()
     site = s.session.exec(select(Project.site_id).where(
-        Project.id == s.referral.project_id)).first()
+        Project.id == s.referral.project_id)).first() if any(
+        r.action == "customer.search" for r in rows) else None
     hits = []
     for row in rows:
         if not (row.object_id == customer_id or _same_unknown_number(s.referral, site, row)):
@@ -138,6 +144,14 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
             _item(at, "lookup", f"{_LOOKUP_TEXT[row.action]}（{row.actor}）", audit_id=row.id)
             for at, row in hits],
         {"searches": len(hits)})
+
+
+def _unknown_number(referral: Referral) -> ColumnElement[bool]:
+    """Audit rows of look-ups of a number the office did not know, of this number."""
+    key, value = (("phone_bidx", referral.phone_bidx) if referral.phone_bidx is not None
+                  else ("phone_masked", referral.phone_masked))
+    return and_(col(AuditLog.object_type) == "customer", col(AuditLog.object_id) == "",
+                AuditLog.detail[key].as_string() == value)
 
 
 def _same_unknown_number(referral: Referral, site: str | None, row: AuditLog) -> bool:

@@ -137,7 +137,8 @@ def test_visits_read_at_their_beijing_time_and_day(
     facts = page.locator(".el-descriptions").first
     expect(facts).to_contain_text("2026-11-27 23:30")  # first visit
     expect(facts).to_contain_text("2026-11-28 00:00")  # latest visit
-    timeline = page.locator(".el-timeline-item__timestamp")
+    # The visits-and-follow-ups timeline (the 线索动态 card below has its own).
+    timeline = page.locator('[aria-label="到访与跟进记录"] .el-timeline-item__timestamp')
     expect(timeline).to_have_text(["2026-11-28 00:00", "2026-11-27 23:30"])
 
 

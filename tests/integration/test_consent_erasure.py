@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from cloud.channel.evidence_store import from_settings as evidence_store
 from cloud.identity.principal import Principal
 from cloud.privacy import service as privacy_service
 from cloud.privacy.schemas import SubjectRequestIn
@@ -74,7 +75,7 @@ def test_consent_reaches_the_cloud_and_an_erasure_reaches_the_appliance(
                                                                channel="onsite"))
         assert request.id is not None
         erased = privacy_service.erase(s, principal=officer, settings=settings,
-                                       request_id=request.id)
+                                       store=evidence_store(settings), request_id=request.id)
         s.commit()
     assert erased.customers == 1
 
