@@ -12,15 +12,15 @@ from datetime import datetime
 
 from sqlalchemy import exists
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select, true
+from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
+from cloud.channel import scopes
 from cloud.channel.errors import (
     CampaignInvalid,
     CampaignNotFound,
     CampaignOutsideScope,
-    ProjectNotFound,
     StatusChangeNotAllowed,
 )
 from cloud.channel.listing_models import Campaign, CampaignProject
@@ -36,17 +36,12 @@ MOVES: dict[str, frozenset[str]] = {
 _TEXT_FIELDS = ("title", "requirements", "rewards", "announcement", "starts_at", "ends_at")
 
 
-def _project_scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.site_ids is None:
-        return true()
-    return col(Project.site_id).in_(principal.site_ids)
-
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
     """A campaign with at least one project of the caller's sites."""
     return exists(select(CampaignProject.campaign_id).join(
         Project, col(Project.id) == col(CampaignProject.project_id)).where(
-        col(CampaignProject.campaign_id) == col(Campaign.id), _project_scope(principal)))
+        col(CampaignProject.campaign_id) == col(Campaign.id), scopes.in_sites(principal)))
 
 
 def project_ids(session: Session, campaign_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -89,14 +84,6 @@ def get(session: Session, *, principal: Principal, campaign_id: int) -> Campaign
     return row
 
 
-def _check_projects(session: Session, principal: Principal, ids: Sequence[int]) -> list[int]:
-    wanted = sorted(set(ids))
-    found = session.exec(select(Project.id).where(
-        col(Project.id).in_(wanted), _project_scope(principal))).all()
-    if len(found) != len(wanted):
-        raise ProjectNotFound()  # outside the scope is not revealed to exist
-    return wanted
-
 
 def _check_period(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
@@ -104,7 +91,7 @@ def _check_period(starts_at: datetime, ends_at: datetime) -> None:
 
 
 def create(session: Session, *, principal: Principal, data: CampaignIn) -> CampaignOut:
-    projects = _check_projects(session, principal, data.project_ids)
+    projects = scopes.projects_in_scope(session, principal, data.project_ids)
     _check_period(data.starts_at, data.ends_at)
     campaign = Campaign(**data.model_dump(exclude={"project_ids"}),
                         created_by=principal.user_id)
@@ -123,7 +110,8 @@ def update(session: Session, *, principal: Principal, campaign_id: int,
            data: CampaignUpdate) -> CampaignOut:
     campaign = get(session, principal=principal, campaign_id=campaign_id)
     current = project_ids(session, [campaign_id]).get(campaign_id, [])
-    _check_projects_all_mine(session, principal, current)
+    if not scopes.all_in_scope(session, principal, current):
+        raise CampaignOutsideScope()
     if campaign.status == "ended":
         raise StatusChangeNotAllowed("已结束的活动不能再修改")
     changes = data.model_dump(exclude_unset=True)
@@ -132,7 +120,7 @@ def update(session: Session, *, principal: Principal, campaign_id: int,
             setattr(campaign, field, changes[field])
     _check_period(campaign.starts_at, campaign.ends_at)
     if data.project_ids is not None:
-        wanted = _check_projects(session, principal, data.project_ids)
+        wanted = scopes.projects_in_scope(session, principal, data.project_ids)
         for link in session.exec(select(CampaignProject).where(
                 CampaignProject.campaign_id == campaign_id)).all():
             session.delete(link)
@@ -166,11 +154,3 @@ def update(session: Session, *, principal: Principal, campaign_id: int,
     return out(campaign, current)
 
 
-def _check_projects_all_mine(session: Session, principal: Principal,
-                             ids: Sequence[int]) -> None:
-    if principal.site_ids is None:
-        return
-    mine = session.exec(select(Project.id).where(
-        col(Project.id).in_(ids), _project_scope(principal))).all()
-    if len(mine) != len(set(ids)):
-        raise CampaignOutsideScope()

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cloud.audit import service as audit_service
 from cloud.channel import risk_cases, risk_findings, risk_policy
 from cloud.channel.models import QrScan, Referral
 from cloud.channel.redecide import redecide
-from cloud.sales.models import Customer, Visit
+from cloud.channel.sync_events import visit_of_the_day
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
 from shared.events import GUIDE_PICKED, GuidePicked
@@ -30,22 +30,6 @@ from shared.phone import mask_phone
 from shared.timeutil import iso, shanghai_date
 
 CHECK = "manual_guide"
-
-
-def _visit(session: Session, ctx: ApplyContext, event: GuidePicked, day: object
-           ) -> Visit | None:
-    """The sales visit picked for: the event's own, or the customer's visit of that day
-    when the cloud merged it into an earlier one."""
-    visit = session.get(Visit, str(event.visit_id))
-    if visit is not None:
-        return visit
-    customer = session.exec(select(Customer).where(
-        Customer.project_id == event.project_id,
-        Customer.phone_bidx == ctx.settings.blind_index.phone(event.phone))).first()
-    if customer is None:
-        return None
-    return session.exec(select(Visit).where(Visit.customer_id == customer.id,
-                                            Visit.visit_date == day)).first()
 
 
 def _open_case(session: Session, *, referral: Referral, scan: QrScan, event: GuidePicked
@@ -87,7 +71,7 @@ def apply_picks(ctx: ApplyContext, items: Sequence[tuple[Envelope, GuidePicked]]
             scan.outcome, scan.reason_code = "refused", "guide_referral_unknown"
             outcomes.append(Outcome("rejected", "guide_referral_unknown"))
             continue
-        visit = _visit(session, ctx, event, shanghai_date(scanned_at))
+        visit = visit_of_the_day(session, ctx, event, shanghai_date(scanned_at))
         if visit is not None and visit.broker_id is not None and visit.guide_method != "manual":
             # A signed code already guided this visit: it stays the evidence.
             scan.outcome, scan.reason_code, scan.visit_id = "refused", "guide_superseded", visit.id

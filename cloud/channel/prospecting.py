@@ -14,13 +14,12 @@ from typing import Any
 
 from sqlalchemy import exists
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select, true
+from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
-from cloud.channel import campaigns
+from cloud.channel import campaigns, scopes
 from cloud.channel.errors import (
-    ProjectNotFound,
     ProspectingTaskInvalid,
     ProspectingTaskLocked,
     ProspectingTaskNotFound,
@@ -65,17 +64,12 @@ def period_dates(task: ProspectingTask) -> tuple[date, date]:
     return shanghai_date(task.starts_at), shanghai_date(task.ends_at) - timedelta(days=1)
 
 
-def _project_scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.site_ids is None:
-        return true()
-    return col(Project.site_id).in_(principal.site_ids)
-
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return exists(select(ProspectingTaskProject.task_id).join(
         Project, col(Project.id) == col(ProspectingTaskProject.project_id)).where(
         col(ProspectingTaskProject.task_id) == col(ProspectingTask.id),
-        _project_scope(principal)))
+        scopes.in_sites(principal)))
 
 
 def project_ids(session: Session, task_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -134,14 +128,6 @@ def get(session: Session, *, principal: Principal, task_id: int) -> ProspectingT
     return row
 
 
-def _check_projects(session: Session, principal: Principal, ids: Sequence[int]) -> list[int]:
-    wanted = sorted(set(ids))
-    found = session.exec(select(Project.id).where(
-        col(Project.id).in_(wanted), _project_scope(principal))).all()
-    if len(found) != len(wanted):
-        raise ProjectNotFound()  # outside the scope is not revealed to exist
-    return wanted
-
 
 def _check_period(start: date, end: date) -> None:
     if end < start:
@@ -184,7 +170,7 @@ def _assigned(session: Session, task_id: int) -> list[list[Any]]:
 
 
 def create(session: Session, *, principal: Principal, data: TaskIn) -> TaskDetailOut:
-    projects = _check_projects(session, principal, data.project_ids)
+    projects = scopes.projects_in_scope(session, principal, data.project_ids)
     _check_period(data.start_date, data.end_date)
     _check_campaign(session, principal, data.campaign_id, projects)
     resolved = resolve(session, mode=data.assign_mode, project_ids=projects,
@@ -223,7 +209,8 @@ def update(session: Session, *, principal: Principal, task_id: int,
     task = get(session, principal=principal, task_id=task_id)
     session.refresh(task, with_for_update=True)  # two edits at once: one after the other
     before = _snapshot(session, task)
-    _require_all_mine(session, principal, before["project_ids"])
+    if not scopes.all_in_scope(session, principal, before["project_ids"]):
+        raise ProspectingTaskOutsideScope()
     if task.status in ("closed", "cancelled"):
         raise ProspectingTaskLocked()
     if task.status == "published":
@@ -274,7 +261,7 @@ def _apply(session: Session, principal: Principal, task: ProspectingTask, data: 
             setattr(task, field, value)
     projects: list[int] = before["project_ids"]
     if data.project_ids is not None:
-        projects = _check_projects(session, principal, data.project_ids)
+        projects = scopes.projects_in_scope(session, principal, data.project_ids)
         for link in session.exec(select(ProspectingTaskProject).where(
                 ProspectingTaskProject.task_id == task.id)).all():
             session.delete(link)
@@ -335,11 +322,4 @@ def _move(session: Session, task: ProspectingTask, status: str, now: datetime) -
     task.status = status
 
 
-def _require_all_mine(session: Session, principal: Principal, ids: Sequence[int]) -> None:
-    if principal.site_ids is None:
-        return
-    mine = session.exec(select(Project.id).where(
-        col(Project.id).in_(ids), _project_scope(principal))).all()
-    if len(mine) != len(set(ids)):
-        raise ProspectingTaskOutsideScope()
 

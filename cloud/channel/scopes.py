@@ -4,7 +4,9 @@ with several roles sees the union."""
 
 from __future__ import annotations
 
-from sqlalchemy import false, or_
+from collections.abc import Sequence
+
+from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -59,6 +61,33 @@ def referral_scope(session: Session, principal: Principal) -> ColumnElement[bool
         if own is not None:
             clauses.append(col(Referral.broker_id) == own.id)
     return or_(*clauses) if clauses else false()
+
+
+def in_sites(principal: Principal) -> ColumnElement[bool]:
+    """The projects of the caller's sites, as a WHERE clause on Project."""
+    if principal.site_ids is None:
+        return true()
+    return col(Project.site_id).in_(principal.site_ids)
+
+
+def projects_in_scope(session: Session, principal: Principal, ids: Sequence[int]) -> list[int]:
+    """`ids` (sorted, once each) when every one is a project of the caller's sites; else
+    ProjectNotFound: one outside the scope is not revealed to exist."""
+    wanted = sorted(set(ids))
+    found = session.exec(select(Project.id).where(
+        col(Project.id).in_(wanted), in_sites(principal))).all()
+    if len(found) != len(wanted):
+        raise ProjectNotFound()
+    return wanted
+
+
+def all_in_scope(session: Session, principal: Principal, ids: Sequence[int]) -> bool:
+    """Whether the caller's sites hold every one of these (existing) projects."""
+    if principal.site_ids is None:
+        return True
+    mine = session.exec(select(Project.id).where(
+        col(Project.id).in_(ids), in_sites(principal))).all()
+    return len(mine) == len(set(ids))
 
 
 def require_project(session: Session, principal: Principal, project_id: int) -> None:

@@ -21,14 +21,14 @@ from cloud.channel.redecide import redecide
 from cloud.sales.models import Customer, Visit
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
-from shared.events import QR_CHECKED_IN, QR_REFUSED, QrCheckedIn, QrRefused
+from shared.events import QR_CHECKED_IN, QR_REFUSED, GuidePicked, QrCheckedIn, QrRefused
 from shared.timeutil import iso, shanghai_date
 
 
-def _guided_visit(session: Session, ctx: ApplyContext, event: QrCheckedIn,
-                  scanned_day: Any) -> Visit | None:
-    """The sales visit the check-in confirms: the event's own, or the customer's visit of
-    that day when the cloud merged it into an earlier one."""
+def visit_of_the_day(session: Session, ctx: ApplyContext, event: QrCheckedIn | GuidePicked,
+                     day: Any) -> Visit | None:
+    """The sales visit a guide confirms (a scan, a hand pick): the event's own, or the
+    customer's visit of that day when the cloud merged it into an earlier one."""
     visit = session.get(Visit, str(event.visit_id))
     if visit is not None:
         return visit
@@ -38,7 +38,7 @@ def _guided_visit(session: Session, ctx: ApplyContext, event: QrCheckedIn,
     if customer is None:
         return None
     return session.exec(select(Visit).where(Visit.customer_id == customer.id,
-                                            Visit.visit_date == scanned_day)).first()
+                                            Visit.visit_date == day)).first()
 
 
 def _scan(ctx: ApplyContext, envelope: Envelope, event: QrCheckedIn, **values: Any) -> QrScan:
@@ -84,7 +84,7 @@ def apply_check_ins(ctx: ApplyContext, items: Sequence[tuple[Envelope, QrChecked
             continue
         scan = _scan(ctx, envelope, event, outcome="accepted", reason_code="ok",
                      accepted_nonce=event.nonce)
-        visit = _guided_visit(session, ctx, event, shanghai_date(scan.scanned_at))
+        visit = visit_of_the_day(session, ctx, event, shanghai_date(scan.scanned_at))
         if visit is not None:
             visit.broker_id, visit.referral_id = referral.broker_id, referral.id
             visit.source, visit.guide_method = "channel", "qr"
