@@ -66,7 +66,7 @@ class Visit(SQLModel, table=True):
         # One customer, one day (Asia/Shanghai) = one visit for the statistics.
         UniqueConstraint("customer_id", "visit_date", name="uq_visit_customer_day"),
         # The keyset walks of the visit list (newest first, id breaking ties): everything
-        # for HQ, by site for everyone else; the count reads them index-only.
+        # for HQ, by site for everyone else.
         Index("ix_visit_occurred_id", "occurred_at", "id"),
         Index("ix_visit_site_occurred_id", "site_id", "occurred_at", "id"),
         # The guided visit of a referral: who received a referred customer (migration 0023).
@@ -112,6 +112,21 @@ class Visit(SQLModel, table=True):
     guide_method: str | None = Field(default=None, max_length=8)
     edge_attribution: dict[str, Any] | None = Field(
         default=None, sa_column=Column(JSON(none_as_null=True)))  # SQL NULL, not JSON null
+
+
+class VisitDayCount(SQLModel, table=True):
+    """How many visits each site, project, Beijing day and first/return kind has: the
+    visit list's exact total is a sum over these few rows instead of a count of a million
+    visits (issue #24). Kept by database triggers on visit (migration 0032), so every
+    writer — the sync apply, a correction, an erasure, a bulk load — keeps it right."""
+
+    __tablename__ = "visit_day_count"
+
+    site_id: str = Field(primary_key=True, max_length=32)
+    project_id: int = Field(primary_key=True)
+    visit_date: date = Field(sa_column=Column(Date, primary_key=True))
+    is_first_visit: bool = Field(primary_key=True)
+    visits: int
 
 
 class FollowUp(SQLModel, table=True):

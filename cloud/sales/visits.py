@@ -16,7 +16,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from cloud.identity.deps import Principal
 from cloud.identity.models import User
-from cloud.sales.models import Customer, Visit
+from cloud.sales.models import Customer, Visit, VisitDayCount
 from cloud.settings import CloudSettings
 from shared.errors import ValidationFailed
 from shared.phone import is_masked, mask_phone, normalise_phone
@@ -90,24 +90,31 @@ class VisitPage:
     total: int
 
 
+def _by_day(query: _Query, table: type[Visit] | type[VisitDayCount], principal: Principal,
+            f: VisitFilter) -> _Query:
+    """The WHERE clauses on what a visit_day_count row also has."""
+    if principal.site_ids is not None:
+        query = query.where(col(table.site_id).in_(principal.site_ids))
+    if f.site_id:
+        query = query.where(table.site_id == f.site_id)
+    if f.project_id:
+        query = query.where(table.project_id == f.project_id)
+    if f.date_from:
+        query = query.where(col(table.visit_date) >= f.date_from)
+    if f.date_to:
+        query = query.where(col(table.visit_date) <= f.date_to)
+    if f.first_visit is not None:
+        query = query.where(table.is_first_visit == f.first_visit)
+    return query
+
+
 def _scoped(query: _Query, principal: Principal, f: VisitFilter) -> _Query:
     """The WHERE clauses shared by the page, the count and the export."""
-    if principal.site_ids is not None:
-        query = query.where(col(Visit.site_id).in_(principal.site_ids))
-    if f.site_id:
-        query = query.where(Visit.site_id == f.site_id)
-    if f.project_id:
-        query = query.where(Visit.project_id == f.project_id)
-    if f.date_from:
-        query = query.where(col(Visit.visit_date) >= f.date_from)
-    if f.date_to:
-        query = query.where(col(Visit.visit_date) <= f.date_to)
+    query = _by_day(query, Visit, principal, f)
     if f.customer_id:
         query = query.where(Visit.customer_id == f.customer_id)
     if f.consultant_id:
         query = query.where(Visit.consultant_id == f.consultant_id)
-    if f.first_visit is not None:
-        query = query.where(Visit.is_first_visit == f.first_visit)
     if f.phone is not None and f.phone.phone_bidx:
         query = query.where(Customer.phone_bidx == f.phone.phone_bidx)
     if f.phone is not None and f.phone.phone34_bidx:
@@ -125,11 +132,17 @@ def _rows_query(principal: Principal, f: VisitFilter) -> RowsQuery:
 
 
 def count(session: Session, *, principal: Principal, filters: VisitFilter) -> int:
+    if filters.customer_id is None and filters.consultant_id is None and filters.phone is None:
+        # Filters a day's count row also has: a sum over a few rows per site and day,
+        # where counting the visits read up to a million index entries (50 ms each time).
+        days = select(func.coalesce(func.sum(VisitDayCount.visits), 0))
+        return int(session.exec(_by_day(days, VisitDayCount, principal, filters)).one())
     query = select(func.count()).select_from(Visit)
     if filters.phone is not None:
         # Only the phone lives on the customer: without it the count reads visit's
         # indexes alone instead of joining a million rows to their customers.
         query = query.join(Customer, col(Customer.id) == Visit.customer_id)
+    # The other filters pick one customer's or one consultant's visits, found by index.
     return session.exec(_scoped(query, principal, filters)).one()
 
 

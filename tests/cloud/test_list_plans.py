@@ -78,12 +78,16 @@ def test_visit_pages_walk_the_keyset_indexes(db: Session, world: dict[str, Any])
         db.rollback()
 
 
-def test_the_visit_count_reads_no_customer(db: Session, world: dict[str, Any]) -> None:
+def test_the_visit_total_reads_the_day_counts(db: Session, world: dict[str, Any]) -> None:
+    """The exact total of a list without a customer, consultant or phone filter sums the
+    day counts; it reads neither the visits nor their customers."""
     engine = _seeded(db, world)
-    sent = _sent(engine, lambda: visits.count(db, principal=SITE_A,
-                                              filters=visits.VisitFilter()))
-    plan = _plan(engine, *sent[0])
-    assert not any(r == "customer" for _, r, _ in plan), plan
+    for principal in (HQ, SITE_A):
+        sent = _sent(engine, lambda p=principal: visits.count(db, principal=p,
+                                                             filters=visits.VisitFilter()))
+        plan = _plan(engine, *sent[0])
+        relations = {r for _, r, _ in plan if r}
+        assert relations == {"visit_day_count"}, plan
 
 
 def test_follow_ups_of_a_customer_walk_their_index(db: Session,
