@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends
 
 from cloud.catalog import service
 from cloud.catalog.schemas import ProjectCreate, ProjectPublic, SiteCreate, SitePublic
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 
-router = APIRouter(tags=["catalog 案场与项目"])
+router = APIRouter(route_class=SessionRoute, tags=["catalog 案场与项目"])
 
 SiteReader = Annotated[Principal, Depends(authorize(Perm.SITE_READ))]
 SiteManager = Annotated[Principal, Depends(authorize(Perm.SITE_MANAGE))]

@@ -26,13 +26,14 @@ from cloud.channel.analytics_schemas import (
     RankingOut,
     Subject,
 )
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.downloads import EXPORT_MAX_ROWS, XLSX_MEDIA_TYPE, attachment, beijing_stamp
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from shared.bounds import DB_INT_MAX
 
-router = APIRouter(prefix="/channel/analytics", tags=["channel 渠道业绩与多维查询"])
+router = APIRouter(prefix="/channel/analytics", tags=["channel 渠道业绩与多维查询"],
+                   route_class=SessionRoute)
 
 AnalyticsReader = Annotated[Principal, Depends(authorize(Perm.ANALYTICS_READ))]
 AnalyticsExporter = Annotated[Principal, Depends(authorize(Perm.ANALYTICS_READ,

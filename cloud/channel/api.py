@@ -31,7 +31,7 @@ from cloud.channel.schemas import (
     RuleVersionOut,
 )
 from cloud.channel.signin.api import router as signin_router
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.settings import CloudSettings
@@ -39,7 +39,7 @@ from shared.attribution import ReasonCode, RuleSet
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.names import mask_name
 
-router = APIRouter(prefix="/channel", tags=["channel 渠道与报备"])
+router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 渠道与报备"])
 router.include_router(signin_router)
 
 AgencyReader = Annotated[Principal, Depends(authorize(Perm.AGENCY_READ))]

@@ -26,14 +26,14 @@ from cloud.channel.casework_schemas import (
 from cloud.channel.errors import EvidenceTooLarge
 from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.models import Referral
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.settings import CloudSettings
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.inputguard import UploadRoute
 
-router = APIRouter(prefix="/channel", tags=["channel 申诉"])
+router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 申诉"])
 
 Appellant = Annotated[Principal, Depends(authorize(Perm.APPEAL_CREATE))]
 AppealReader = Annotated[Principal, Depends(authorize(Perm.APPEAL_READ))]

@@ -10,12 +10,12 @@ from pydantic import AwareDatetime
 from cloud.channel import guided_records
 from cloud.channel.guided_records import GuideResult, ScanFilters
 from cloud.channel.guided_schemas import GuidedVisitOut, ProvisionalCompareOut
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from shared.bounds import DB_INT_MAX
 
-router = APIRouter(prefix="/channel", tags=["channel 带看记录"])
+router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 带看记录"])
 
 AttributionReader = Annotated[Principal, Depends(authorize(Perm.ATTRIBUTION_READ))]
 OptionalId = Annotated[int | None, Query(ge=1, le=DB_INT_MAX)]

@@ -23,14 +23,15 @@ from cloud.channel.lead_schemas import (
 from cloud.channel.limits import ReferralLimiter
 from cloud.channel.schemas import ReferralOut
 from cloud.channel.share_limits import ShareLimiter
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize, client_ip
 from cloud.identity.permissions import Perm
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.timeutil import utcnow
 
-router = APIRouter(prefix="/channel", tags=["channel 智能拓客：分享与线索"])
-timeline_router = APIRouter(tags=["channel 智能拓客：分享与线索"])
+router = APIRouter(prefix="/channel", tags=["channel 智能拓客：分享与线索"],
+                   route_class=SessionRoute)
+timeline_router = APIRouter(route_class=SessionRoute, tags=["channel 智能拓客：分享与线索"])
 
 BrokerSelf = Annotated[Principal, Depends(authorize(Perm.BROKER_PORTAL))]
 Referrer = Annotated[Principal, Depends(authorize(Perm.REFERRAL_CREATE))]

@@ -19,12 +19,13 @@ from cloud.channel.listing_schemas import (
     ProfileOut,
 )
 from cloud.channel.schemas import ReferralState
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(prefix="/channel", tags=["channel 经纪人H5、项目资料与渠道活动"])
+router = APIRouter(prefix="/channel", tags=["channel 经纪人H5、项目资料与渠道活动"],
+                   route_class=SessionRoute)
 
 BrokerSelf = Annotated[Principal, Depends(authorize(Perm.BROKER_PORTAL))]
 RulesReader = Annotated[Principal, Depends(authorize(Perm.CHANNEL_RULES_READ))]

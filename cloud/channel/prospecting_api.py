@@ -17,12 +17,12 @@ from cloud.channel.prospecting_schemas import (
     TaskStatus,
     TaskUpdate,
 )
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(prefix="/channel", tags=["channel 拓客任务"])
+router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 拓客任务"])
 
 TaskReader = Annotated[Principal, Depends(authorize(Perm.TASK_READ))]
 TaskManager = Annotated[Principal, Depends(authorize(Perm.TASK_MANAGE))]

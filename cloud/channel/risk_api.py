@@ -22,12 +22,12 @@ from cloud.channel.casework_schemas import (
 from cloud.channel.errors import ProjectNotFound
 from cloud.channel.models import Referral
 from cloud.channel.risk_models import RiskCase
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(prefix="/channel", tags=["channel 渠道风控"])
+router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 渠道风控"])
 
 RiskReader = Annotated[Principal, Depends(authorize(Perm.RISK_READ))]
 RiskReviewer = Annotated[Principal, Depends(authorize(Perm.RISK_REVIEW))]

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlmodel import Session
 
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity import edge_revocation, edge_tokens, refresh_cookie
 from cloud.identity import service as identity_service
 from cloud.identity.deps import (
@@ -46,7 +46,7 @@ from shared.activity import is_background
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.errors import Forbidden
 
-router = APIRouter(tags=["identity 身份与权限"])
+router = APIRouter(route_class=SessionRoute, tags=["identity 身份与权限"])
 
 UserReader = Annotated[Principal, Depends(authorize(Perm.USER_READ))]
 UserManager = Annotated[Principal, Depends(authorize(Perm.USER_MANAGE))]

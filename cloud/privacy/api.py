@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.privacy import service
@@ -25,7 +25,8 @@ from cloud.privacy.schemas import (
 from cloud.settings import CloudSettings
 from shared.bounds import IdPath
 
-router = APIRouter(prefix="/privacy/requests", tags=["privacy 个人信息主体请求"])
+router = APIRouter(prefix="/privacy/requests", tags=["privacy 个人信息主体请求"],
+                   route_class=SessionRoute)
 
 Officer = Annotated[Principal, Depends(authorize(Perm.PRIVACY_REQUEST))]
 

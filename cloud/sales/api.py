@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from cloud.audit import service as audit_service
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.downloads import EXPORT_MAX_ROWS, XLSX_MEDIA_TYPE, attachment, beijing_stamp
 from cloud.identity import roster
 from cloud.identity.deps import Principal, SettingsDep, authorize
@@ -32,7 +32,7 @@ from cloud.settings import CloudSettings
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.events import check_follow_up_key
 
-router = APIRouter(tags=["sales 客户与到访"])
+router = APIRouter(route_class=SessionRoute, tags=["sales 客户与到访"])
 
 VisitReader = Annotated[Principal, Depends(authorize(Perm.VISIT_READ))]
 VisitExporter = Annotated[Principal, Depends(authorize(Perm.VISIT_EXPORT))]

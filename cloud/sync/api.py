@@ -7,13 +7,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from cloud.catalog.models import Site
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from cloud.sync.models import SiteLink, SyncRejection
 from shared.timeutil import UtcDateTime
 
-router = APIRouter(prefix="/sync", tags=["sync 边缘同步"])
+router = APIRouter(route_class=SessionRoute, prefix="/sync", tags=["sync 边缘同步"])
 
 SyncReader = Annotated[Principal, Depends(authorize(Perm.SYNC_READ))]
 

@@ -25,7 +25,7 @@ from cloud.channel.signin.schemas import (
 )
 from cloud.channel.signin.tokens import Tokens
 from cloud.channel.signin.wechat import WeChatClient
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity import refresh_cookie
 from cloud.identity.api import ThrottleDep, keep_rejection_record
 from cloud.identity.deps import Principal, SettingsDep, authorize, client_ip
@@ -34,7 +34,7 @@ from cloud.identity.schemas import TokenOut
 from cloud.identity.sessions import IssuedTokens
 from cloud.settings import CloudSettings
 
-router = APIRouter(tags=["channel 经纪人登录与邀请"])
+router = APIRouter(route_class=SessionRoute, tags=["channel 经纪人登录与邀请"])
 
 InviteSharer = Annotated[Principal, Depends(authorize(Perm.INVITE_SHARE))]
 
