@@ -93,7 +93,7 @@ def release(project_id: IdPath, body: BatchIn, session: SessionDep,
 @router.post("/units/{unit_id}/transitions", response_model=UnitLogOut,
              summary="撤盘、销控、解除销控、取消预留（每次写销控日志）")
 def transition(unit_id: IdPath, body: TransitionIn, session: SessionDep,
-               principal: FullReader) -> UnitLogOut:
+               principal: Controller) -> UnitLogOut:
     unit = scope.unit(session, principal, unit_id, for_update=True)
     log = apply(session, unit, Move(Action(body.action), body.reason), principal=principal)
     rows = history.page(session, principal, unit.project_id, unit_id=unit_id,
@@ -140,7 +140,8 @@ def reject_hold(hold_id: IdPath, body: DecisionIn, session: SessionDep,
     return _hold(holds.reject(session, principal, hold_id, body.note))
 
 
-@router.post("/holds/{hold_id}/cancel", response_model=HoldOut, summary="撤回自己的预留申请")
+@router.post("/holds/{hold_id}/cancel", response_model=HoldOut,
+             summary="撤回预留申请（申请人本人，或销控经理）")
 def cancel_hold(hold_id: IdPath, session: SessionDep, principal: Requester) -> HoldOut:
     return _hold(holds.cancel(session, principal, hold_id))
 

@@ -100,7 +100,7 @@ def reject(session: Session, principal: Principal, hold_id: int, note: str) -> U
 
 def cancel(session: Session, principal: Principal, hold_id: int) -> UnitHold:
     hold = _hold(session, principal, hold_id)
-    if hold.requested_by != principal.user_id:
+    if hold.requested_by != principal.user_id and not principal.can(Perm.INVENTORY_CONTROL):
         raise HoldNotFound()
     return _decide(session, principal, hold, "cancelled", "", action="unit_hold.cancel")
 

@@ -109,10 +109,12 @@ def parse(data: bytes) -> _Rows:
         if rows.errors:
             return rows
         seen: dict[tuple[str, str], int] = {}
+        counted = 0
         for number, values in enumerate(lines, start=2):
             if all(v is None or str(v).strip() == "" for v in values):
                 continue
-            if len(rows.units) >= MAX_ROWS:
+            counted += 1
+            if counted > MAX_ROWS:
                 rows.fail(number, "", "too_many_rows", f"一次最多导入 {MAX_ROWS} 行")
                 break
             _row(number, values, positions, rows, seen)
@@ -151,7 +153,8 @@ def _row(number: int, values: tuple[Any, ...], positions: dict[str, int], rows: 
         rows.fail(number, "楼层", "invalid_floor", f"楼层须为 {MIN_FLOOR} 到 {MAX_FLOOR} 的整数")
     found["area"] = _hundredths(cell("area"))
     if found["area"] is None or not 0 < found["area"] <= MAX_AREA_CENTI:
-        rows.fail(number, "建筑面积", "invalid_area", "建筑面积须为大于 0 的数字（平方米，最多两位小数）")
+        rows.fail(number, "建筑面积", "invalid_area",
+                  "建筑面积须为大于 0 的数字（平方米，最多两位小数）")
     for key in ("list_price", "floor_price"):
         found[key] = _hundredths(cell(key))
         if found[key] is None or not 0 <= found[key] <= MAX_PRICE_FEN:
@@ -162,12 +165,12 @@ def _row(number: int, values: tuple[Any, ...], positions: dict[str, int], rows: 
     if found["floor_price"] > found["list_price"]:
         rows.fail(number, "底价", "floor_price_above_list", "底价不能高于表价")
         return
-    key = (found["building"], found["room"])
-    if key in seen:
+    place = (found["building"], found["room"])
+    if place in seen:
         rows.fail(number, "房号", "duplicate_in_file",
-                  f"与第 {seen[key]} 行重复（同一楼栋的房号只能出现一次）")
+                  f"与第 {seen[place]} 行重复（同一楼栋的房号只能出现一次）")
         return
-    seen[key] = number
+    seen[place] = number
     found["row"] = number
     rows.units.append(found)
 

@@ -48,3 +48,27 @@ def load(db: Session, manager: Principal, project_id: int, **kw: Any) -> list[Un
     db.commit()
     return list(db.exec(select(Unit).where(Unit.project_id == project_id)
                         .order_by(col(Unit.id))).all())
+
+
+def matrix_objects(db: Session, world: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """For each side of the authorisation matrix: the project's units (one left
+    unreleased for a batch, one to move, one to ask a hold on) and a pending hold request
+    for each decision route, asked by the site's consultant."""
+    from cloud.inventory import holds, releases
+
+    found: dict[str, dict[str, int]] = {}
+    for side, site, consultant in (("own", "site-a", "consult_a"),
+                                   ("other", "site-b", "consult_b")):
+        project_id = world[site].project_id
+        manager = principal(world["hqadmin"], "sales_manager", site_ids=None)
+        units = [u.id or 0 for u in load(db, manager, project_id, floors=3, per_floor=2)]
+        releases.release(db, manager, project_id=project_id, name="首开",
+                         kind="first_opening", unit_ids=units[1:])
+        asker = principal(world[consultant], "consultant", site_ids=[site])
+        pending = {name: holds.request(db, asker, holds.HoldRequest(
+            unit_id=unit_id, reason="矩阵预留", days=1)).id or 0
+            for name, unit_id in zip(("approve", "reject", "cancel"), units[3:], strict=True)}
+        db.commit()
+        found[side] = {"project": project_id, "unreleased": units[0], "move": units[1],
+                       "ask": units[2], **pending}
+    return found
