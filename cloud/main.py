@@ -125,7 +125,9 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
             allow_methods=["GET", "POST"], max_age=600,
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+            # The 销控表's ETag, which the PWA sends back to poll it cheaply (ADR 0032).
+            expose_headers=["ETag"],
         )
     install_browser_hardening(app, settings)
     app.include_router(health.router)
