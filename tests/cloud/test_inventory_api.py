@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from cloud.inventory import holds
 from cloud.inventory.models import Unit, UnitLog
+from cloud.main import create_app
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 from tests.cloud import audit_rows, problem, signed_in
@@ -208,3 +209,22 @@ def test_colours_are_edited_per_project(client: TestClient, db: Session,
     assert grid["colours"]["signed"] == "#aa0000" and grid["colours"]["available"] == "#ffffff"
     assert audit_rows(db, "inventory.settings")[0].detail["colours"] == {"signed": "#aa0000"}
     assert client.put(url, headers=o["consultant"], json={}).status_code == 403
+
+
+def test_the_pwa_may_poll_the_grid_across_origins(
+        settings: CloudSettings, db: Session, office: dict[str, Any]) -> None:
+    """The edge-served PWA sends If-None-Match to the cloud and must be able to read the
+    ETag the cloud answers with."""
+    edge = "https://edge-a.example.cn"
+    roomy = settings.model_copy(update={"cors_origins": [edge]})
+    url = f"{API}/projects/{office['project_id']}/grid"
+    with TestClient(create_app(roomy)) as client:
+        preflight = client.options(url, headers={
+            "Origin": edge, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization,if-none-match"})
+        assert preflight.status_code == 200, preflight.text
+        first = client.get(url, headers={**office["consultant"], "Origin": edge})
+        assert first.headers["access-control-expose-headers"] == "ETag"
+        again = client.get(url, headers={**office["consultant"], "Origin": edge,
+                                         "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304
