@@ -123,11 +123,17 @@ def test_a_batch_is_all_or_nothing(client: TestClient, db: Session,
     assert _release(client, o, o["units"][:2]).status_code == 201
     again = _release(client, o, o["units"][1:4], name="加推一")
     assert (again.status_code, problem(again)["code"]) == (422, "batch_units_invalid")
+    # Another site's units cannot be released from this project, nor named in it.
+    foreign = load(db, principal(o["world"]["manager_a"], "sales_manager", site_ids=None),
+                   o["world"]["site-b"].project_id, floors=1, per_floor=1)
+    mixed = _release(client, o, [o["units"][4], foreign[0].id or 0], name="加推二")
+    assert (mixed.status_code, problem(mixed)["code"]) == (422, "batch_units_invalid")
     same_name = _release(client, o, o["units"][4:5])
     assert (same_name.status_code, problem(same_name)["code"]) == (409, "batch_name_taken")
     db.rollback()
     states = dict(db.exec(select(Unit.id, Unit.state)).all())
     assert [states[i] for i in o["units"]] == ["available"] * 2 + ["unreleased"] * 4
+    assert states[foreign[0].id] == "unreleased"
     batches = client.get(f"{API}/projects/{o['project_id']}/batches", headers=o["hq"]).json()
     assert [(b["name"], b["unit_count"]) for b in batches] == [("首开", 2)]
 
