@@ -45,7 +45,10 @@ def request(session: Session, principal: Principal, data: HoldRequest) -> UnitHo
     unit = scope.unit(session, principal, data.unit_id, for_update=True)
     if not data.reason.strip():
         raise ReasonRequired()
-    if unit.state not in (State.AVAILABLE, State.CONTROLLED):
+    # A 销控 unit is the developer's: only who may lift the hold may turn it into a 预留.
+    askable = {State.AVAILABLE} | ({State.CONTROLLED} if principal.can(Perm.INVENTORY_CONTROL)
+                                   else set())
+    if unit.state not in askable:
         raise TransitionRefused()
     settings = project_state.row(session, unit.project_id)
     if data.days > settings.reserve_max_days:
@@ -63,6 +66,8 @@ def request(session: Session, principal: Principal, data: HoldRequest) -> UnitHo
                     reason=data.reason.strip(), days=data.days, requested_by=principal.user_id)
     session.add(hold)
     session.flush()
+    # The pending list is read beside the grid: a new request moves its version too.
+    project_state.bump(session, unit.project_id)
     _audit(session, principal, hold, action="unit_hold.request")
     return hold
 
@@ -111,6 +116,7 @@ def _decide(session: Session, principal: Principal, hold: UnitHold, status: str,
     hold.decided_by, hold.decided_at = principal.user_id, utcnow()
     session.add(hold)
     session.flush()
+    project_state.bump(session, hold.project_id)
     _audit(session, principal, hold, action=action)
     return hold
 

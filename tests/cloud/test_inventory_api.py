@@ -19,6 +19,7 @@ from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 from tests.cloud import audit_rows, problem, signed_in
 from tests.cloud.inventory_world import load, principal
+from tests.cloud.query_count import cache_serving, statements
 from tests.cloud.sales_world import build_world
 
 API = "/api/v1/inventory"
@@ -234,3 +235,32 @@ def test_the_pwa_may_poll_the_grid_across_origins(
         again = client.get(url, headers={**office["consultant"], "Origin": edge,
                                          "If-None-Match": first.headers["ETag"]})
         assert again.status_code == 304
+
+
+def test_an_unchanged_poll_costs_two_reads(client: TestClient, office: dict[str, Any]) -> None:
+    """The project (for the scope) and its version row; no unit is read for a 304."""
+    o = office
+    cache_serving(client.app)
+    etag = _grid(client, o, "consultant").headers["ETag"]
+    with statements(client.app.state.engine) as sent:  # type: ignore[attr-defined]
+        again = _grid(client, o, "consultant", **{"If-None-Match": etag})
+    assert again.status_code == 304
+    assert len(sent) == 2, sent
+    assert not any("FROM unit " in s or "FROM unit\n" in s for s in sent)
+
+
+def test_only_who_may_lift_a_control_may_ask_to_reserve_the_unit(
+        client: TestClient, office: dict[str, Any]) -> None:
+    o = office
+    unit_id = o["units"][0]
+    _release(client, o, [unit_id])
+    assert _move(client, o, unit_id, "control", "开发商保留").status_code == 200
+    body = {"reason": "客户意向", "days": 1}
+    refused = client.post(f"{API}/units/{unit_id}/holds", headers=o["consultant"], json=body)
+    assert (refused.status_code, problem(refused)["code"]) == (409, "unit_transition_refused")
+    asked = client.post(f"{API}/units/{unit_id}/holds", headers=o["manager"], json=body)
+    assert asked.status_code == 201, asked.text
+    approved = client.post(f"{API}/holds/{asked.json()['id']}/approve", headers=o["manager"],
+                           json={})
+    assert approved.status_code == 200, approved.text
+    assert _cells(_grid(client, o, "manager").json())[unit_id]["state"] == "reserved"

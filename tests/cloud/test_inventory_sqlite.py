@@ -72,3 +72,26 @@ def test_the_whole_path_on_sqlite(lite: Session, tmp_path: Path) -> None:
     lite.rollback()
     actions = [log.action for log in lite.exec(select(UnitLog).order_by(col(UnitLog.id)))]
     assert actions == ["release", "release", "reserve", "expire"]
+
+
+def test_the_demo_units_seed_once(lite: Session) -> None:
+    from cloud.identity import service as identity_service
+    from cloud.inventory import demo
+    from cloud.inventory.models import UnitHold
+
+    people = [identity_service.create_user(
+        lite, username=name, password="Demo#Pass-2026", display_name=name, roles=[role],
+        site_ids=["site-a"], must_change_password=False, actor="test")
+        for name, role in (("zhaomin", "sales_manager"), ("wanglei", "consultant"))]
+    lite.commit()
+    demo.seed(lite, project_id=1, manager=people[0], consultant=people[1])
+    lite.commit()
+    assert demo.seeded(lite, 1)
+    states = [u.state for u in lite.exec(select(Unit)).all()]
+    assert len(states) == 18 * 4 + 12 * 2
+    assert (states.count("available"), states.count("controlled")) == (38, 2)
+    prices = lite.exec(select(Unit.list_price_fen, Unit.floor_price_fen)).all()
+    assert all(0 < low < high for high, low in prices)
+    assert [h.status for h in lite.exec(select(UnitHold)).all()] == ["pending"]
+    seen = grid.read(lite, principal(people[1].id or 0, "consultant"), 1)
+    assert [b["name"] for b in seen["buildings"]] == ["1号楼"]
