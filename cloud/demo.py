@@ -24,13 +24,15 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cloud import demo_channel
 from cloud.catalog.models import Project, Site
 from cloud.db import make_engine
 from cloud.embedded_broker import EmbeddedBroker
 from cloud.identity import service as identity_service
+from cloud.identity.models import User
+from cloud.inventory import demo as inventory_demo
 from cloud.jobs.inprocess import run_schedule
 from cloud.main import create_app as create_cloud_app
 from cloud.migrate import upgrade
@@ -118,6 +120,19 @@ def _seed_channel(settings: CloudSettings, session: Session, accounts: dict[str,
         session.commit()
 
 
+def _seed_inventory(session: Session) -> None:
+    """The units of the demo project (buildings, 首开, 销控, a 预留 request), once."""
+    project = session.exec(select(Project).where(Project.site_id == DEMO_SITE)).first()
+    if project is None or project.id is None or inventory_demo.seeded(session, project.id):
+        return
+    people = {u.username: u for u in session.exec(
+        select(User).where(col(User.username).in_(["zhaomin", "wanglei"]))).all()}
+    with console.status("生成房源演示数据…"):
+        inventory_demo.seed(session, project_id=project.id, manager=people["zhaomin"],
+                            consultant=people["wanglei"])
+        session.commit()
+
+
 def _seed(settings: CloudSettings, data_dir: Path, accounts: dict[str, str], mqtt_host: str,
           mqtt_port: int) -> Path:
     """Create the demo site, its people, its channel data and the edge's env file, once."""
@@ -126,6 +141,7 @@ def _seed(settings: CloudSettings, data_dir: Path, accounts: dict[str, str], mqt
     with Session(engine) as session:
         if session.get(Site, DEMO_SITE) is not None and env_path.exists():
             _seed_channel(settings, session, accounts)
+            _seed_inventory(session)
             engine.dispose()
             return env_path
         creds = provision.provision_site(session, settings=settings, site_id=DEMO_SITE,
@@ -145,6 +161,7 @@ def _seed(settings: CloudSettings, data_dir: Path, accounts: dict[str, str], mqt
                                        roles=roles, personal_data_grant=True)
         session.commit()
         _seed_channel(settings, session, accounts)
+        _seed_inventory(session)
     env_path.write_text(creds.edge_env(mqtt_host=mqtt_host, mqtt_port=mqtt_port))
     env_path.chmod(0o600)
     engine.dispose()

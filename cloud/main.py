@@ -37,6 +37,8 @@ from cloud.identity.api import router as identity_router
 from cloud.identity.networks import ConsoleNetworkMiddleware
 from cloud.identity.principal_listener import PrincipalServing
 from cloud.identity.throttle import from_settings as login_throttle
+from cloud.inventory.api import import_upload_route
+from cloud.inventory.api import router as inventory_router
 from cloud.privacy.api import router as privacy_router
 from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
@@ -110,7 +112,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
     app.add_middleware(CompressionMiddleware, min_bytes=settings.gzip_min_bytes)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES,
-                       uploads=[evidence_upload_route(API_PREFIX, settings)])
+                       uploads=[evidence_upload_route(API_PREFIX, settings),
+                                 import_upload_route(API_PREFIX)])
     if settings.console_networks:
         app.add_middleware(ConsoleNetworkMiddleware, networks=settings.console_networks)
     if settings.trusted_proxies:
@@ -122,14 +125,16 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
             allow_methods=["GET", "POST"], max_age=600,
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
+            # The 销控表's ETag, which the PWA sends back to poll it cheaply (ADR 0032).
+            expose_headers=["ETag"],
         )
     install_browser_hardening(app, settings)
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
                    appeals_router, risk_router, prospecting_router, analytics_router,
-                   leads_router, lead_timeline_router, channel_guided_router):
+                   leads_router, lead_timeline_router, channel_guided_router, inventory_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

@@ -1,10 +1,10 @@
-"""Sites, projects, buildings and units — the minimum the walking skeleton needs."""
+"""Sites and projects (buildings and units are cloud.inventory's)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from shared.dbtypes import UTCDateTime
@@ -34,25 +34,3 @@ class Project(SQLModel, table=True):
     city: str = Field(default="", max_length=50)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
-
-class Building(SQLModel, table=True):
-    __tablename__ = "building"
-    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_building_project_name"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(foreign_key="project.id", index=True)
-    name: str = Field(max_length=50)
-
-
-class Unit(SQLModel, table=True):
-    __tablename__ = "unit"
-    __table_args__ = (UniqueConstraint("building_id", "code", name="uq_unit_building_code"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(foreign_key="project.id", index=True)
-    building_id: int = Field(foreign_key="building.id", index=True)
-    code: str = Field(max_length=20, description="e.g. 1-2-1801")
-    floor: int
-    area_sqm_centi: int = Field(description="area in 0.01 m², integer like money")
-    list_price_fen: int = Field(ge=0, sa_type=BigInteger, description="list price in fen (分)")
-    status: str = Field(default="unreleased", max_length=20)

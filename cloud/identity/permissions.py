@@ -80,6 +80,15 @@ class Perm(StrEnum):
     # 智能拓客: the leads visitors of share links left (a broker their own, an agency admin
     # their agency's, channel staff their projects').
     LEAD_READ = "channel:lead:read"
+    # Units (房源 / 销控, cloud.inventory). READ: the released units' grid (a consultant);
+    # READ_ALL: unreleased units, floor prices, the 销控 log and every hold request too;
+    # MANAGE: import, release batches, withdraw, grid colours; CONTROL: 销控 and approving
+    # 预留; HOLD_REQUEST: ask for a 预留 for one's customer.
+    INVENTORY_READ = "inventory:unit:read"
+    INVENTORY_READ_ALL = "inventory:unit:read_all"
+    INVENTORY_MANAGE = "inventory:unit:manage"
+    INVENTORY_CONTROL = "inventory:unit:control"
+    INVENTORY_HOLD_REQUEST = "inventory:hold:request"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -112,16 +121,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ, Perm.ANALYTICS_READ,
-         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ}
+         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL}
     ),
+    # The project's sales manager is its sales-control manager (销控经理) too.
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_ANY,
-         Perm.FOLLOW_UP_READ}
+         Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
+         Perm.INVENTORY_MANAGE, Perm.INVENTORY_CONTROL, Perm.INVENTORY_HOLD_REQUEST}
     ),
     "consultant": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_CONTACT,
-         Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ}
+         Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ,
+         Perm.INVENTORY_HOLD_REQUEST}
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
     # PIPL's person in charge of personal information: answers the subjects' requests.

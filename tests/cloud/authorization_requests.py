@@ -13,6 +13,7 @@ from typing import Any
 from shared.timeutil import shanghai_date, utcnow
 from tests.cloud.appeal_world import PNG
 from tests.cloud.authorization_rules import OWN
+from tests.cloud.inventory_world import sheet, tower
 from tests.cloud.sales_world import PHONE_A, PHONE_B, SiteWorld
 
 
@@ -26,6 +27,8 @@ class Ctx:
     # Channel objects by side: agency, broker (of the own agency on both sides: see the
     # rules) and a referral — m.broker's at site A's project, another agency's at site B's.
     channel: dict[str, dict[str, int]]
+    # Inventory objects by side (tests/cloud/inventory_world.matrix_objects).
+    inventory: dict[str, dict[str, int]]
 
     def site(self, side: str) -> str:
         return "site-a" if side == OWN else "site-b"
@@ -286,4 +289,38 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/channel/analytics/query/export"): lambda c, s: (
         "/api/v1/channel/analytics/query/export", None,
         _analytics_query(c.sales(s).project_id)),
+    # 房源与销控.
+    ("GET", "/api/v1/inventory/projects/{project_id}/grid"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/grid", None, None),
+    ("POST", "/api/v1/inventory/projects/{project_id}/import"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/import", None,
+        Upload("房源.xlsx", sheet(tower("矩阵楼", floors=1, per_floor=1)))),
+    ("GET", "/api/v1/inventory/projects/{project_id}/batches"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/batches", None, None),
+    ("POST", "/api/v1/inventory/projects/{project_id}/batches"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/batches", None,
+        {"name": f"加推{uuid.uuid4().hex[:6]}", "kind": "add_on",
+         "unit_ids": [c.inventory[s]["unreleased"]]}),
+    ("POST", "/api/v1/inventory/units/{unit_id}/transitions"): lambda c, s: (
+        f"/api/v1/inventory/units/{c.inventory[s]['move']}/transitions", None,
+        {"action": "control", "reason": "矩阵销控"}),
+    ("GET", "/api/v1/inventory/projects/{project_id}/log"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/log", None, None),
+    ("POST", "/api/v1/inventory/units/{unit_id}/holds"): lambda c, s: (
+        f"/api/v1/inventory/units/{c.inventory[s]['ask']}/holds", None,
+        {"reason": "矩阵预留", "days": 1}),
+    ("GET", "/api/v1/inventory/projects/{project_id}/holds"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/holds", None, None),
+    ("POST", "/api/v1/inventory/holds/{hold_id}/approve"): lambda c, s: (
+        f"/api/v1/inventory/holds/{c.inventory[s]['approve']}/approve", None, {}),
+    ("POST", "/api/v1/inventory/holds/{hold_id}/reject"): lambda c, s: (
+        f"/api/v1/inventory/holds/{c.inventory[s]['reject']}/reject", None,
+        {"note": "矩阵驳回"}),
+    ("POST", "/api/v1/inventory/holds/{hold_id}/cancel"): lambda c, s: (
+        f"/api/v1/inventory/holds/{c.inventory[s]['cancel']}/cancel", None, None),
+    ("GET", "/api/v1/inventory/projects/{project_id}/settings"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/settings", None, None),
+    ("PUT", "/api/v1/inventory/projects/{project_id}/settings"): lambda c, s: (
+        f"/api/v1/inventory/projects/{c.inventory[s]['project']}/settings", None,
+        {"reserve_max_days": 3}),
 }

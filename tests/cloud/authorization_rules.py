@@ -19,6 +19,8 @@ OUTSIDERS = frozenset({"broker", "agency_admin"})
 CHANNEL_STAFF = frozenset({"hq_manager", "channel_manager"})
 REFERRAL_READERS = CHANNEL_STAFF | OUTSIDERS
 ANALYTICS_READERS = CHANNEL_STAFF | {"agency_admin"}
+# Unreleased units, floor prices, the 销控 log and settings.
+INVENTORY_READERS = frozenset({"hq_manager", "sales_manager"})
 
 OWN, OTHER = "own", "other"
 
@@ -197,4 +199,33 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/channel/analytics/fields"): Rule(ANALYTICS_READERS),
     ("POST", "/api/v1/channel/analytics/query"): Rule(ANALYTICS_READERS, other=EMPTY),
     ("POST", "/api/v1/channel/analytics/query/export"): Rule(CHANNEL_STAFF, other=EMPTY),
+    # 房源与销控: consultants read the released units and ask for holds (their own requests
+    # listed); HQ reads everything; the sales manager (销控经理) imports, releases, holds
+    # and decides. Another site's project, unit or hold does not exist.
+    ("GET", "/api/v1/inventory/projects/{project_id}/grid"): Rule(
+        CUSTOMER_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/inventory/projects/{project_id}/import"): Rule(
+        frozenset({"sales_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/inventory/projects/{project_id}/batches"): Rule(
+        INVENTORY_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/inventory/projects/{project_id}/batches"): Rule(
+        frozenset({"sales_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/inventory/units/{unit_id}/transitions"): Rule(
+        frozenset({"sales_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/inventory/projects/{project_id}/log"): Rule(
+        INVENTORY_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/inventory/units/{unit_id}/holds"): Rule(
+        frozenset({"sales_manager", "consultant"}), other=NOT_FOUND),
+    ("GET", "/api/v1/inventory/projects/{project_id}/holds"): Rule(
+        CUSTOMER_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/inventory/holds/{hold_id}/approve"): Rule(
+        frozenset({"sales_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/inventory/holds/{hold_id}/reject"): Rule(
+        frozenset({"sales_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/inventory/holds/{hold_id}/cancel"): Rule(
+        frozenset({"sales_manager", "consultant"}), other=NOT_FOUND),
+    ("GET", "/api/v1/inventory/projects/{project_id}/settings"): Rule(
+        INVENTORY_READERS, other=NOT_FOUND),
+    ("PUT", "/api/v1/inventory/projects/{project_id}/settings"): Rule(
+        frozenset({"sales_manager"}), other=NOT_FOUND),
 }

@@ -48,6 +48,7 @@ from tests.cloud.authorization_rules import (
     Rule,
 )
 from tests.cloud.channel_world import add_agency, add_broker, attach_broker, refer
+from tests.cloud.inventory_world import matrix_objects
 from tests.cloud.sales_world import PHONE_A, build_world
 from tests.cloud.test_route_permissions import ANONYMOUS_ROUTES, endpoints
 
@@ -99,7 +100,7 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
         assert opened.status_code == 201, opened.text
         channel = _channel_world(db, settings, client, world, tokens["broker"])
         yield client, Ctx(world, {k: v or 0 for k, v in targets.items()},
-                          opened.json()["id"], channel), {
+                          opened.json()["id"], channel, matrix_objects(db, world)), {
             role: h["Authorization"] for role, h in tokens.items()}
 
 

@@ -39,6 +39,11 @@ export const Perm = {
   ANALYTICS_READ: 'channel:analytics:read',
   ANALYTICS_EXPORT: 'channel:analytics:export',
   LEAD_READ: 'channel:lead:read',
+  INVENTORY_READ: 'inventory:unit:read',
+  INVENTORY_READ_ALL: 'inventory:unit:read_all',
+  INVENTORY_MANAGE: 'inventory:unit:manage',
+  INVENTORY_CONTROL: 'inventory:unit:control',
+  INVENTORY_HOLD_REQUEST: 'inventory:hold:request',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

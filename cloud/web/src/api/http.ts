@@ -81,7 +81,12 @@ export interface RequestOptions {
   /** Made by the app on its own (a poll), not by a user action: see BACKGROUND_HEADER. */
   background?: boolean
   signal?: AbortSignal
+  /** Asks for the body only if it changed since this ETag (a 304 answers "unchanged"). */
+  ifNoneMatch?: string
 }
+
+/** A conditional GET's answer: unchanged, or the new body and its ETag. */
+export type Revalidated<T> = { changed: false } | { changed: true; etag: string | null; body: T }
 
 export interface Download {
   blob: Blob
@@ -96,6 +101,10 @@ export interface Http {
   put<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T>
   patch<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T>
   download(path: string, query?: Query, options?: RequestOptions): Promise<Download>
+  /** A multipart upload of one file (field `file`). */
+  upload<T>(path: string, file: Blob, filename: string, options?: RequestOptions): Promise<T>
+  /** GET unless unchanged since `etag` (polling a resource that carries an ETag). */
+  revalidate<T>(path: string, etag: string | null, options?: RequestOptions): Promise<Revalidated<T>>
 }
 
 interface TokenResponse {
@@ -181,8 +190,11 @@ export function createHttp(options: HttpOptions): Http {
     const headers: Record<string, string> = { Accept: 'application/json' }
     if (token) headers.Authorization = `Bearer ${token}`
     if (init.background) headers[BACKGROUND_HEADER] = '1'
-    let body: string | undefined
-    if (init.body !== undefined) {
+    if (init.ifNoneMatch) headers['If-None-Match'] = init.ifNoneMatch
+    let body: string | FormData | undefined
+    if (init.body instanceof FormData) {
+      body = init.body // the browser writes the multipart Content-Type with its boundary
+    } else if (init.body !== undefined) {
       headers['Content-Type'] = 'application/json'
       body = JSON.stringify(init.body)
     }
@@ -235,7 +247,8 @@ export function createHttp(options: HttpOptions): Http {
       response = await send(path, init, options.tokens.get()?.accessToken ?? null)
       if (response.status === 401) throw authLost(await readProblem(response))
     }
-    if (!response.ok) fail(await readProblem(response), init.silent)
+    const unchanged = response.status === 304 && init.ifNoneMatch !== undefined
+    if (!response.ok && !unchanged) fail(await readProblem(response), init.silent)
     return response
   }
 
@@ -264,6 +277,18 @@ export function createHttp(options: HttpOptions): Http {
       const blob = await response.blob()
       const name = filenameFrom(response.headers.get('content-disposition'), 'download')
       return { blob, filename: name, headers: response.headers }
+    },
+    upload: <T>(path: string, file: Blob, filename: string, init?: RequestOptions) => {
+      const form = new FormData()
+      form.append('file', file, filename)
+      return request<T>(path, { ...init, method: 'POST', body: form })
+    },
+    async revalidate<T>(path: string, etag: string | null, init?: RequestOptions): Promise<Revalidated<T>> {
+      const response = await execute(path, { ...init, method: 'GET', ifNoneMatch: etag ?? undefined })
+      if (response.status === 304) return { changed: false }
+      const body = (await response.json()) as T
+      if (import.meta.env.DEV) assertZonedTimes(body, path)
+      return { changed: true, etag: response.headers.get('etag'), body }
     },
   }
 }

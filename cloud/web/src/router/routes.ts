@@ -1,9 +1,11 @@
-import { DataLine, Document, Lock, Monitor, Odometer, User } from '@element-plus/icons-vue'
+import { DataLine, Document, Grid, Lock, Monitor, Odometer, Tickets, Upload, User } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
 
 import { channelRoutes } from './channelRoutes'
+
+const INVENTORY_GROUP = '房源'
 
 // Every page is its own chunk: the first screen (login) loads none of them.
 export const consoleChildren: RouteRecordRaw[] = [
@@ -55,6 +57,33 @@ export const consoleChildren: RouteRecordRaw[] = [
     meta: { title: '审计日志', permission: Perm.AUDIT_READ, menu: { icon: Document, order: 50 } },
   },
   ...channelRoutes,
+  {
+    path: 'inventory/grid',
+    name: 'inventory-grid',
+    component: () => import('@/views/inventory/GridView.vue'),
+    meta: {
+      title: '销控表', permission: [Perm.INVENTORY_READ, Perm.PROJECT_READ],
+      menu: { icon: Grid, order: 24, group: INVENTORY_GROUP },
+    },
+  },
+  {
+    path: 'inventory/log',
+    name: 'inventory-log',
+    component: () => import('@/views/inventory/LogView.vue'),
+    meta: {
+      title: '销控日志', permission: [Perm.INVENTORY_READ_ALL, Perm.PROJECT_READ],
+      menu: { icon: Tickets, order: 25, group: INVENTORY_GROUP },
+    },
+  },
+  {
+    path: 'inventory/import',
+    name: 'inventory-import',
+    component: () => import('@/views/inventory/ImportView.vue'),
+    meta: {
+      title: '房源导入', permission: [Perm.INVENTORY_MANAGE, Perm.PROJECT_READ],
+      menu: { icon: Upload, order: 26, group: INVENTORY_GROUP },
+    },
+  },
   {
     path: '403',
     name: 'forbidden',

@@ -115,6 +115,14 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'sync.feed_generation': '下行变更开始新的一代',
   'db.backup': '数据库备份',
   'db.restore': '数据库从备份恢复',
+  'unit.import': '导入房源',
+  'unit.transition': '变更房源状态（销控）',
+  'release_batch.create': '推盘',
+  'unit_hold.request': '申请预留房源',
+  'unit_hold.approve': '批准预留',
+  'unit_hold.reject': '驳回预留',
+  'unit_hold.cancel': '撤回预留申请',
+  'inventory.settings': '修改销控设置',
 }
 
 /** A site's sync alarms: what it means, and what the operator does about it. */
@@ -141,6 +149,9 @@ export const AUDIT_OBJECT_NAMES: Record<string, string> = {
   mqtt_message: '同步消息',
   channel_appeal: '申诉',
   channel_risk_case: '风控案件',
+  unit: '房源',
+  unit_hold: '预留申请',
+  release_batch: '推盘批次',
 }
 
 /** Keys of audit details (`detail`), as the detail viewer names them. */

@@ -38,6 +38,12 @@ export const router = createRouter({
       meta: { title: '写跟进' },
     },
     {
+      path: '/units',
+      name: 'units',
+      component: () => import('./views/UnitsView.vue'),
+      meta: { title: '房源' },
+    },
+    {
       path: '/queue',
       name: 'queue',
       component: () => import('./views/QueueView.vue'),

@@ -176,3 +176,33 @@ describe('request layer', () => {
     expect(filenameFrom(null, 'x')).toBe('x')
   })
 })
+
+describe('conditional reads and uploads', () => {
+  it('answers unchanged on a 304 and the new body with its ETag otherwise', async () => {
+    const seen: (string | null)[] = []
+    const { http, notify } = setup((_url, init) => {
+      const tag = new Headers(init.headers).get('If-None-Match')
+      seen.push(tag)
+      if (tag === 'W/"v2"') return new Response(null, { status: 304, headers: { etag: 'W/"v2"' } })
+      return new Response(JSON.stringify({ version: 2 }),
+        { status: 200, headers: { 'content-type': 'application/json', etag: 'W/"v2"' } })
+    })
+    await expect(http.revalidate('/grid', null)).resolves.toEqual(
+      { changed: true, etag: 'W/"v2"', body: { version: 2 } })
+    await expect(http.revalidate('/grid', 'W/"v2"')).resolves.toEqual({ changed: false })
+    expect(seen).toEqual([null, 'W/"v2"'])
+    expect(notify).not.toHaveBeenCalled()
+  })
+
+  it('sends a file as multipart without a JSON content type', async () => {
+    let sent: RequestInit | undefined
+    const { http } = setup((_url, init) => {
+      sent = init
+      return json(201, { units_created: 1 })
+    })
+    await http.upload('/import', new Blob(['x']), '房源.xlsx')
+    expect(sent?.body).toBeInstanceOf(FormData)
+    expect(new Headers(sent?.headers).get('Content-Type')).toBeNull()
+    expect((sent?.body as FormData).get('file')).toBeInstanceOf(Blob)
+  })
+})

@@ -1,7 +1,7 @@
 // The cloud at HQ: the fallback when the sales office's appliance is out of reach
 // (the phone is on 4G, or the office LAN is down). Needs the cloud's CORS setting.
-import { request } from './http'
-import type { CloudFollowUp, FollowUpBody, Revealed } from './types'
+import { request, revalidate } from './http'
+import type { CloudFollowUp, FollowUpBody, Revealed, UnitGrid } from './types'
 
 const api = (base: string, path: string) => `${base.replace(/\/+$/, '')}/api/v1${path}`
 
@@ -24,6 +24,16 @@ export const cloudApi = {
       method: 'POST',
       token,
       body: { reason },
+      timeoutMs: 8000,
+    }),
+  /** The released units of a project (the 销控表), unless unchanged since `etag`. */
+  grid: (base: string, token: string, projectId: number, etag: string | null) =>
+    revalidate<UnitGrid>(api(base, `/inventory/projects/${projectId}/grid`), token, etag),
+  requestHold: (base: string, token: string, unitId: number, reason: string, days: number) =>
+    request<unknown>(api(base, `/inventory/units/${unitId}/holds`), {
+      method: 'POST',
+      token,
+      body: { reason, days },
       timeoutMs: 8000,
     }),
 }

@@ -74,6 +74,27 @@ async function problemOf(response: Response): Promise<Problem> {
   }
 }
 
+/** A conditional GET's answer: unchanged since the ETag sent, or the new body and ETag. */
+export type Revalidated<T> = { changed: false } | { changed: true; etag: string | null; body: T }
+
+/** GET `url` unless unchanged since `etag` (a bodiless 304): a cheap poll. */
+export async function revalidate<T>(url: string, token: string, etag: string | null,
+  timeoutMs = 8000): Promise<Revalidated<T>> {
+  const headers: Record<string, string> = { Accept: 'application/json', Authorization: `Bearer ${token}` }
+  if (etag) headers['If-None-Match'] = etag
+  let response: Response
+  try {
+    response = await fetch(url, { headers, cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) })
+  } catch (error) {
+    throw new NetworkError(error instanceof Error ? error.message : String(error))
+  }
+  if (response.status === 304) return { changed: false }
+  if (!response.ok) throw new ApiError(await problemOf(response))
+  const body = (await response.json()) as T
+  if (import.meta.env.DEV) assertZonedTimes(body, url)
+  return { changed: true, etag: response.headers.get('etag'), body }
+}
+
 /** 5xx and no answer at all: the server may be fine later. */
 export function unreachable(error: unknown): boolean {
   return error instanceof NetworkError || (error instanceof ApiError && error.status >= 500)

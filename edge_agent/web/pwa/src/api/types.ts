@@ -122,3 +122,23 @@ export interface CloudFollowUp {
   note: string
   occurred_at: string
 }
+
+/** A unit of the cloud's 销控表 as a consultant sees it (released units, no 底价). */
+export interface GridUnit {
+  id: number
+  room: string
+  floor: number
+  layout: string
+  area_centi: number
+  list_price_fen: number
+  state: string
+  hold_until: string | null
+}
+
+export interface UnitGrid {
+  project_id: number
+  version: number
+  colours: Record<string, string>
+  states: { code: string; name: string }[]
+  buildings: { id: number; name: string; floors: { floor: number; units: GridUnit[] }[] }[]
+}
