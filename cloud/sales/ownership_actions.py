@@ -91,7 +91,7 @@ def _locked(session: Session, principal: Principal, customer_id: int) -> tuple[C
     return customer, project.site_id
 
 
-def _audit(session: Session, principal: Principal, action: str, customer: Customer,
+def _audit(session: Session, principal: Principal, customer: Customer, *, action: str,
            **detail: object) -> None:
     audit_service.record(session, action=action, principal=principal, ip=principal.ip,
                          object_type="customer", object_id=str(customer.id),
@@ -131,7 +131,8 @@ def request_pickup(session: Session, *, principal: Principal, customer_id: int,
             session.flush()
     except IntegrityError as exc:
         raise PickupPending() from exc
-    _audit(session, principal, "customer.pickup_request", customer, request_id=request.id)
+    _audit(session, principal, customer, action="customer.pickup_request",
+           request_id=request.id)
     return request
 
 
@@ -166,8 +167,11 @@ def decide_pickup(session: Session, *, principal: Principal, request_id: int, ap
         ).values(status="refused", decided_by=principal.user_id, decided_at=at,
                  decision_note="客户已由他人领取"))
     session.flush()
-    _audit(session, principal, "customer.pickup_" + ("approve" if approve else "refuse"),
-           customer, request_id=request.id, requester_id=request.requester_id, note=note)
+    decision = {"request_id": request.id, "requester_id": request.requester_id, "note": note}
+    if approve:
+        _audit(session, principal, customer, action="customer.pickup_approve", **decision)
+    else:
+        _audit(session, principal, customer, action="customer.pickup_refuse", **decision)
     return request
 
 
@@ -215,8 +219,12 @@ def assign(session: Session, *, principal: Principal, customer_id: int, to_user_
     _close_collisions(session, customer, principal, at)
     _refuse_pickups(session, customer, principal, at, "客户已由经理分配")
     session.flush()
-    _audit(session, principal, "customer." + kind, customer, from_owner_id=previous,
-           to_owner_id=to_user_id, category=category, reason=reason)
+    moved = {"from_owner_id": previous, "to_owner_id": to_user_id, "category": category,
+             "reason": reason}
+    if kind == ownership.TRANSFER:
+        _audit(session, principal, customer, action="customer.transfer", **moved)
+    else:
+        _audit(session, principal, customer, action="customer.allocate", **moved)
     return customer
 
 
@@ -234,8 +242,8 @@ def invalidate(session: Session, *, principal: Principal, customer_id: int,
                        actor_id=principal.user_id, reason=reason)
     _refuse_pickups(session, customer, principal, at, "客户已被标记为无效")
     session.flush()
-    _audit(session, principal, "customer.invalidate", customer, from_owner_id=previous,
-           reason=reason)
+    _audit(session, principal, customer, action="customer.invalidate",
+           from_owner_id=previous, reason=reason)
     return customer
 
 
@@ -264,7 +272,7 @@ def change_stage(session: Session, *, principal: Principal, customer_id: int, to
     stages.check(before, to, principal.roles)
     customer.status = to
     session.flush()
-    _audit(session, principal, "customer.stage", customer, before=before, after=to,
+    _audit(session, principal, customer, action="customer.stage", before=before, after=to,
            reason=reason)
     return customer
 

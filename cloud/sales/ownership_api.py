@@ -168,14 +168,15 @@ def request_pickup(customer_id: IdPath, body: PickupIn, session: SessionDep,
 
 
 @router.get("/pool/pickup-requests", response_model=list[PickupOut],
-            summary="公客领取申请（置业顾问看自己的，销售经理看数据范围内的）")
+            summary="公客领取申请（置业顾问看自己的，经理看数据范围内的）")
 def list_pickups(
     session: SessionDep, principal: PickupReader,
     status: Annotated[Literal["pending", "approved", "refused"] | None, Query()] = None,
     project_id: ProjectQuery = None, limit: Limit = 100,
 ) -> list[PickupOut]:
     rows = queries.list_pickups(session, principal=principal,
-                                mine_only=not principal.can(Perm.POOL_APPROVE),
+                                mine_only=principal.can(Perm.POOL_PICKUP)
+                                and not principal.can(Perm.POOL_APPROVE),
                                 status=status, project_id=project_id, limit=limit)
     return [_pickup(r) for r in rows]
 
