@@ -14,6 +14,7 @@ from sqlmodel import Session
 from cloud.sales import stages
 from cloud.sales.models import Customer
 from shared.errors import AppError
+from shared.timeutil import utcnow
 from tests.cloud import audit_rows, problem, signed_in
 
 D, M = "deal", "sales_manager"
@@ -74,8 +75,10 @@ def test_pledged_and_later_never_lapse() -> None:
 
 
 def test_the_deal_hook_moves_only_what_a_deal_may() -> None:
+    now = utcnow()
     customer = Customer(project_id=1, phone_enc="-", phone_bidx="-", phone34_bidx="-",
-                        phone_masked="-")
+                        phone_masked="-", first_visit_at=now, last_visit_at=now,
+                        protection_until=now)
     for target in ("pledged", "subscribed", "to_sign", "signed", "visited"):
         stages.apply_deal(customer, target)
         assert customer.status == target

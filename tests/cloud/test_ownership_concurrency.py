@@ -87,7 +87,7 @@ def test_two_directors_approving_two_requests_for_one_customer(
     extra = make_user(db, "consult_a3", roles=["consultant"], site_ids=["site-a"])
     second = make_user(db, "manager_a2", roles=["sales_manager"], site_ids=["site-a"])
     requests = [PickupRequest(customer_id=customer_id, project_id=world["site-a"].project_id,
-                              requester_id=who) for who in (world["consult_a2"], extra.id)]
+                              requester_id=who) for who in (world["consult_a2"], extra.id or 0)]
     db.add_all(requests)
     db.commit()
     managers = [_manager(world["manager_a"], "manager_a"),

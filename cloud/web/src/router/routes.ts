@@ -1,4 +1,4 @@
-import { DataLine, Document, Lock, Monitor, Odometer, User } from '@element-plus/icons-vue'
+import { DataLine, Document, Lock, Monitor, Odometer, User, UserFilled } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
@@ -29,6 +29,12 @@ export const consoleChildren: RouteRecordRaw[] = [
       permission: CUSTOMER_PAGE,
       parent: 'visits',
     },
+  },
+  {
+    path: 'ownership',
+    name: 'ownership',
+    component: () => import('@/views/ownership/OwnershipView.vue'),
+    meta: { title: '客户归属', permission: Perm.CUSTOMER_READ, menu: { icon: UserFilled, order: 25 } },
   },
   {
     path: 'sites',
