@@ -13,7 +13,7 @@ Functions flush; the caller commits (the job runner commits the sweep).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -100,6 +100,8 @@ class SweepRun:
     warned: int = 0
     overdue: int = 0
     pooled: int = 0
+    # Customers whose owner changed: their appliances are told (cloud.sales.tasks).
+    released: list[Customer] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {"warned": self.warned, "overdue": self.overdue, "pooled": self.pooled}
@@ -152,6 +154,7 @@ def _lapse(session: Session, customer: Customer, due: Deadline, action: str,
     customer.lapsed_at = at
     log_step(session, customer, TO_POOL, at=at, from_owner_id=owner, reason=due.reason)
     run.pooled += 1
+    run.released.append(customer)
 
 
 def _warn(session: Session, customer: Customer, due: Deadline) -> None:

@@ -30,6 +30,8 @@ from cloud.sales.ownership_models import (
     PickupRequest,
 )
 from cloud.sales.ownership_rules import protection_end, rules_for
+from cloud.settings import CloudSettings
+from cloud.sync import feed
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.timeutil import as_utc, utcnow
 
@@ -136,8 +138,9 @@ def request_pickup(session: Session, *, principal: Principal, customer_id: int,
     return request
 
 
-def decide_pickup(session: Session, *, principal: Principal, request_id: int, approve: bool,
-                  note: str | None, now: datetime | None = None) -> PickupRequest:
+def decide_pickup(session: Session, *, settings: CloudSettings, principal: Principal,
+                  request_id: int, approve: bool, note: str | None,
+                  now: datetime | None = None) -> PickupRequest:
     """A sales director's decision. Approving gives the customer to the requester and
     refuses the other pending requests for them; the customer must still be in the pool."""
     at = now or utcnow()
@@ -166,6 +169,7 @@ def decide_pickup(session: Session, *, principal: Principal, request_id: int, ap
             col(PickupRequest.status) == "pending", col(PickupRequest.id) != request.id,
         ).values(status="refused", decided_by=principal.user_id, decided_at=at,
                  decision_note="客户已由他人领取"))
+        feed.announce_customer(session, settings, customer)
     session.flush()
     decision = {"request_id": request.id, "requester_id": request.requester_id, "note": note}
     if approve:
@@ -195,9 +199,9 @@ def category_of(session: Session, customer: Customer) -> str:
     return "in_progress"
 
 
-def assign(session: Session, *, principal: Principal, customer_id: int, to_user_id: int,
-           expected_owner_id: int | None, expected_ownership: str, reason: str,
-           now: datetime | None = None) -> Customer:
+def assign(session: Session, *, settings: CloudSettings, principal: Principal,
+           customer_id: int, to_user_id: int, expected_owner_id: int | None,
+           expected_ownership: str, reason: str, now: datetime | None = None) -> Customer:
     """转交 (the customer had an owner) or 分配 (it had none): a manager's decision, with
     what they saw on the screen; anything changed since is refused."""
     at = now or utcnow()
@@ -218,6 +222,7 @@ def assign(session: Session, *, principal: Principal, customer_id: int, to_user_
                        reason=reason)
     _close_collisions(session, customer, principal, at)
     _refuse_pickups(session, customer, principal, at, "客户已由经理分配")
+    feed.announce_customer(session, settings, customer)
     session.flush()
     moved = {"from_owner_id": previous, "to_owner_id": to_user_id, "category": category,
              "reason": reason}
@@ -228,8 +233,9 @@ def assign(session: Session, *, principal: Principal, customer_id: int, to_user_
     return customer
 
 
-def invalidate(session: Session, *, principal: Principal, customer_id: int,
-               expected_ownership: str, reason: str, now: datetime | None = None) -> Customer:
+def invalidate(session: Session, *, settings: CloudSettings, principal: Principal,
+               customer_id: int, expected_ownership: str, reason: str,
+               now: datetime | None = None) -> Customer:
     """无效 (wrong number, an agent, not a buyer): out of everyone's list until allocated."""
     at = now or utcnow()
     customer, _ = _locked(session, principal, customer_id)
@@ -241,6 +247,7 @@ def invalidate(session: Session, *, principal: Principal, customer_id: int,
     ownership.log_step(session, customer, ownership.INVALIDATE, at=at, from_owner_id=previous,
                        actor_id=principal.user_id, reason=reason)
     _refuse_pickups(session, customer, principal, at, "客户已被标记为无效")
+    feed.announce_customer(session, settings, customer)
     session.flush()
     _audit(session, principal, customer, action="customer.invalidate",
            from_owner_id=previous, reason=reason)

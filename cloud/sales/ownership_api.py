@@ -134,7 +134,7 @@ def ownership_card(customer_id: IdPath, session: SessionDep, principal: Customer
              summary="转交或分配客户（销售经理，记录归属路径）")
 def assign_customer(customer_id: IdPath, body: AssignIn, session: SessionDep,
                     principal: Assigner, settings: SettingsDep) -> OwnershipCard:
-    actions.assign(session, principal=principal, customer_id=customer_id,
+    actions.assign(session, settings=settings, principal=principal, customer_id=customer_id,
                    to_user_id=body.to_user_id, expected_owner_id=body.expected_owner_id,
                    expected_ownership=body.expected_ownership, reason=body.reason)
     return _card(session, principal, settings, customer_id)
@@ -144,8 +144,9 @@ def assign_customer(customer_id: IdPath, body: AssignIn, session: SessionDep,
              summary="标记无效客户（空号、同行、非购房客户）")
 def invalidate_customer(customer_id: IdPath, body: InvalidateIn, session: SessionDep,
                         principal: Assigner, settings: SettingsDep) -> OwnershipCard:
-    actions.invalidate(session, principal=principal, customer_id=customer_id,
-                       expected_ownership=body.expected_ownership, reason=body.reason)
+    actions.invalidate(session, settings=settings, principal=principal,
+                       customer_id=customer_id, expected_ownership=body.expected_ownership,
+                       reason=body.reason)
     return _card(session, principal, settings, customer_id)
 
 
@@ -184,9 +185,10 @@ def list_pickups(
 @router.post("/pool/pickup-requests/{request_id}/decision", response_model=PickupOut,
              summary="审批公客领取申请（同意或拒绝，记入审计）")
 def decide_pickup(request_id: IdPath, body: PickupDecisionIn, session: SessionDep,
-                  principal: PoolApprover) -> PickupOut:
-    request = actions.decide_pickup(session, principal=principal, request_id=request_id,
-                                    approve=body.approve, note=body.note)
+                  principal: PoolApprover, settings: SettingsDep) -> PickupOut:
+    request = actions.decide_pickup(session, settings=settings, principal=principal,
+                                    request_id=request_id, approve=body.approve,
+                                    note=body.note)
     return _pickup_by_id(session, principal, request.id)
 
 

@@ -11,10 +11,16 @@ from sqlmodel import Session
 from cloud.jobs.registry import Job, register
 from cloud.sales import ownership
 from cloud.settings import CloudSettings
+from cloud.sync import feed
 
 
 def ownership_sweep(session: Session, settings: CloudSettings) -> dict[str, Any]:
-    return ownership.sweep(session).summary()
+    """The sweep, then each released customer's new state on its site's down-feed (the
+    appliance routes a returning customer to the owner it knows)."""
+    run = ownership.sweep(session)
+    for customer in run.released:
+        feed.announce_customer(session, settings, customer)
+    return run.summary()
 
 
 register(Job("sales.ownership_sweep", ownership_sweep, every=timedelta(minutes=10),

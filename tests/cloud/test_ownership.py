@@ -13,10 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cloud.channel.appeal_models import Notification
+from cloud.jobs.celery_app import TASK_PREFIX, create_celery
 from cloud.sales import ownership
 from cloud.sales.models import Customer
 from cloud.sales.ownership_models import Collision, OwnershipEvent, OwnershipSetting
 from cloud.settings import CloudSettings
+from cloud.sync.models import DownFeed
 from shared.timeutil import as_utc, utcnow
 from tests.cloud import audit_rows, problem, signed_in
 from tests.cloud.migration_drift import drift
@@ -335,6 +337,10 @@ def test_a_manager_transfers_and_allocates_with_the_path_logged(
     assert (step["kind"], step["from_owner_name"], step["to_owner_name"], step["actor_name"],
             step["category"], step["reason"]) == (
         "transfer", "consult_a", "consult_a2", "manager_a", "in_progress", "顾问离职交接")
+    db.rollback()
+    fed = db.exec(select(DownFeed).where(DownFeed.kind == "customer")
+                  .order_by(col(DownFeed.offset).desc())).first()
+    assert fed is not None and fed.data["owner_id"] == world["consult_a2"]
     # What the manager saw has changed: a second click is refused, nothing moves.
     stale = client.post(url, headers=manager, json=body)
     assert stale.status_code == 409 and problem(stale)["code"] == "ownership_changed"
@@ -411,3 +417,23 @@ def test_the_ownership_settings_are_per_project_and_audited(
     other = client.get(f"/api/v1/projects/{world['site-b'].project_id}/ownership-settings",
                        headers=manager)
     assert other.status_code == 404
+
+
+def test_the_celery_job_releases_and_tells_the_appliance(
+    db: Session, settings: CloudSettings, engine: Engine, world: dict[str, Any]
+) -> None:
+    """Through Celery (eager, as in the demo): the lapsed customer reaches the site's
+    down-feed with no owner, so the appliance stops routing the return to the old owner."""
+    site = world["site-a"]
+    _contacted(db, site.customer_id, utcnow() - timedelta(days=30))
+    app = create_celery(settings.model_copy(update={"mode": "demo"}), engine)
+
+    summary = app.tasks[TASK_PREFIX + "sales.ownership_sweep"].delay().get()
+
+    assert (summary["overdue"], summary["pooled"]) == (1, 1)
+    db.rollback()
+    items = db.exec(select(DownFeed).where(DownFeed.kind == "customer",
+                                           DownFeed.site_id == "site-a")
+                    .order_by(col(DownFeed.offset))).all()
+    assert items[-1].data["customer_ref"] == str(site.customer_id)
+    assert items[-1].data["owner_id"] is None

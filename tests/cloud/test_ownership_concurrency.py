@@ -18,6 +18,7 @@ from cloud.identity.principal import Principal
 from cloud.sales import ownership_actions as actions
 from cloud.sales.models import Customer
 from cloud.sales.ownership_models import OwnershipEvent, PickupRequest
+from cloud.settings import CloudSettings
 from shared.errors import AppError
 from tests.cloud import make_user
 from tests.cloud.ownership_world import to_pool
@@ -56,7 +57,7 @@ def _pool_customer(db: Session, world: dict[str, Any]) -> int:
 
 
 def test_two_managers_allocating_one_pool_customer(
-    db: Session, engine: Engine, world: dict[str, Any]
+    db: Session, engine: Engine, settings: CloudSettings, world: dict[str, Any]
 ) -> None:
     customer_id = _pool_customer(db, world)
     second = make_user(db, "manager_a2", roles=["sales_manager"], site_ids=["site-a"])
@@ -66,7 +67,7 @@ def test_two_managers_allocating_one_pool_customer(
 
     def allocate(principal: Principal, to: int) -> Callable[[Session], object]:
         return lambda s: actions.assign(
-            s, principal=principal, customer_id=customer_id, to_user_id=to,
+            s, settings=settings, principal=principal, customer_id=customer_id, to_user_id=to,
             expected_owner_id=None, expected_ownership="public", reason="并发分配")
 
     answers = _race(engine, [allocate(m, t) for m, t in zip(managers, targets, strict=True)])
@@ -81,7 +82,7 @@ def test_two_managers_allocating_one_pool_customer(
 
 
 def test_two_directors_approving_two_requests_for_one_customer(
-    db: Session, engine: Engine, world: dict[str, Any]
+    db: Session, engine: Engine, settings: CloudSettings, world: dict[str, Any]
 ) -> None:
     customer_id = _pool_customer(db, world)
     extra = make_user(db, "consult_a3", roles=["consultant"], site_ids=["site-a"])
@@ -94,8 +95,9 @@ def test_two_directors_approving_two_requests_for_one_customer(
                 _manager(second.id or 0, "manager_a2")]
 
     def approve(principal: Principal, request_id: int) -> Callable[[Session], object]:
-        return lambda s: actions.decide_pickup(s, principal=principal, request_id=request_id,
-                                               approve=True, note=None)
+        return lambda s: actions.decide_pickup(s, settings=settings, principal=principal,
+                                               request_id=request_id, approve=True,
+                                               note=None)
 
     answers = _race(engine, [approve(m, r.id or 0)
                              for m, r in zip(managers, requests, strict=True)])
