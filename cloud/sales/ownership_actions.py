@@ -35,8 +35,6 @@ from cloud.sync import feed
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.timeutil import as_utc, utcnow
 
-CATEGORIES = ("overdue", "collided", "public", "invalid", "in_progress", "channel")
-
 
 class OwnershipChanged(Conflict):
     code = "ownership_changed"

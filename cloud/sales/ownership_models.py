@@ -13,8 +13,7 @@ from shared.timeutil import utcnow
 
 # Customer.ownership: who may act on the customer, separate from the sales stage.
 OWNED, OVERDUE, PUBLIC, INVALID = "owned", "overdue", "public", "invalid"
-OWNERSHIP_STATES = (OWNED, OVERDUE, PUBLIC, INVALID)
-LAPSE_TO_POOL, LAPSE_WARN_ONLY = "pool", "warn"
+LAPSE_TO_POOL = "pool"  # else "warn": 逾期 only
 
 
 class OwnershipSetting(SQLModel, table=True):
@@ -82,7 +81,7 @@ class PickupRequest(SQLModel, table=True):
 
     __tablename__ = "sales_pickup_request"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'approved', 'refused', 'withdrawn')",
+        CheckConstraint("status IN ('pending', 'approved', 'refused')",
                         name="ck_pickup_status"),
         # One pending request per consultant and customer: a double click is one request.
         Index("uq_pickup_pending", "customer_id", "requester_id", unique=True,

@@ -33,8 +33,6 @@ from shared.errors import Forbidden
 MINE = "mine"
 # What a consultant may list; managers (sales:ownership:assign) list every category.
 CONSULTANT_CATEGORIES = (MINE, "public")
-LIST_CATEGORIES = (MINE, "public", "overdue", "collided", "invalid", "in_progress", "channel",
-                   "all")
 
 
 class CategoryForbidden(Forbidden):

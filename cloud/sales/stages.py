@@ -66,10 +66,6 @@ class StageTransitionForbidden(Forbidden):
     title = "您的角色不能做这次阶段变更（认筹及以后的阶段由交易单据驱动）"
 
 
-def allowed(current: str, target: str, actors: Iterable[str]) -> bool:
-    return bool(TRANSITIONS.get((current, target), frozenset()) & set(actors))
-
-
 def check(current: str, target: str, actors: Iterable[str]) -> None:
     """Raise unless one of `actors` may move a customer from `current` to `target`."""
     if target not in STAGE_NAMES or current not in STAGE_NAMES:
@@ -80,10 +76,6 @@ def check(current: str, target: str, actors: Iterable[str]) -> None:
             f"客户阶段不能从「{STAGE_NAMES[current]}」变更为「{STAGE_NAMES[target]}」")
     if not who & set(actors):
         raise StageTransitionForbidden()
-
-
-def may_lapse(stage: str) -> bool:
-    return stage not in NEVER_LAPSE
 
 
 class StagedCustomer(Protocol):

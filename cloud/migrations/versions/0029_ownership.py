@@ -98,7 +98,7 @@ def upgrade() -> None:
         _utc("decided_at", nullable=True),
         sa.Column("decision_note", sa.String(length=200), nullable=True),
         _utc("created_at"),
-        sa.CheckConstraint("status IN ('pending', 'approved', 'refused', 'withdrawn')",
+        sa.CheckConstraint("status IN ('pending', 'approved', 'refused')",
                            name="ck_pickup_status"),
     )
     op.create_index("uq_pickup_pending", "sales_pickup_request",
