@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -41,7 +41,15 @@ PATH_KINDS = (RECEIVE, RETURN, OVERDUE_STEP, TO_POOL, PICKUP, TRANSFER, ALLOCATE
 NOTIFY_KIND = "sales.follow_up_due"
 
 
-def log_step(session: Session, customer: Customer | Any, kind: str, *, at: datetime,
+class PathSubject(Protocol):
+    """A stored customer, or one a sync run just inserted (cloud.sales.service)."""
+
+    id: int | None
+    project_id: int
+    owner_id: int | None
+
+
+def log_step(session: Session, customer: PathSubject, kind: str, *, at: datetime,
              from_owner_id: int | None = None, to_owner_id: int | None = None,
              actor_id: int | None = None, category: str | None = None,
              reason: str | None = None) -> None:
@@ -65,7 +73,7 @@ def customer_deadline(customer: Customer, *, rules: OwnershipRules) -> Deadline:
 class VisitFact:
     """What one applied visit did to its customer's ownership (cloud.sales.service)."""
 
-    customer: Any  # Customer or service.NewCustomer: id set once inserted
+    customer: PathSubject  # its id is set once inserted
     visit_id: str
     consultant_id: int | None
     at: datetime
@@ -74,22 +82,19 @@ class VisitFact:
     collided_owner_id: int | None  # the owner another consultant collided with
 
 
-def record_visit_facts(session: Session, facts: Sequence[VisitFact]) -> int:
-    """The path steps and 撞单 records of a run's visits (after the visits are inserted);
-    how many collisions were recorded."""
-    collisions = 0
+def record_visit_facts(session: Session, facts: Sequence[VisitFact]) -> None:
+    """The path steps and 撞单 records of a run's visits (after the visits are inserted)."""
     for fact in facts:
         if fact.step is not None:
             log_step(session, fact.customer, fact.step, at=fact.at,
                      from_owner_id=fact.from_owner_id, to_owner_id=fact.customer.owner_id)
         if fact.collided_owner_id is not None and fact.consultant_id is not None:
-            collisions += 1
+            assert fact.customer.id is not None
             session.add(Collision(
                 customer_id=fact.customer.id, project_id=fact.customer.project_id,
                 visit_id=fact.visit_id, owner_id=fact.collided_owner_id,
                 consultant_id=fact.consultant_id, occurred_at=fact.at))
     session.flush()
-    return collisions
 
 
 # ---- the sweep -----------------------------------------------------------------------
