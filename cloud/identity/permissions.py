@@ -34,6 +34,12 @@ class Perm(StrEnum):
     # Reveal the number of a customer one owns, to call them (audited).
     CUSTOMER_CONTACT = "sales:customer:contact"
     FOLLOW_UP_READ = "sales:followup:read"
+    # Ownership (客户归属): a consultant asks to pick a customer up from the public pool;
+    # a sales director approves or refuses; a manager transfers, allocates, marks invalid,
+    # resolves 撞单, changes a stage by hand and sets the project's ownership numbers.
+    POOL_PICKUP = "sales:pool:pickup"
+    POOL_APPROVE = "sales:pool:approve"
+    OWNERSHIP_ASSIGN = "sales:ownership:assign"
     SYNC_READ = "sync:site:read"
     # Handle data-subject requests: sees the subject's data unmasked, corrects, erases.
     PRIVACY_REQUEST = "privacy:request:manage"
@@ -128,12 +134,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_ANY,
          Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
-         Perm.INVENTORY_MANAGE, Perm.INVENTORY_CONTROL, Perm.INVENTORY_HOLD_REQUEST}
+         Perm.INVENTORY_MANAGE, Perm.INVENTORY_CONTROL, Perm.INVENTORY_HOLD_REQUEST,
+         Perm.POOL_APPROVE, Perm.OWNERSHIP_ASSIGN, Perm.NOTIFICATION_READ}
     ),
     "consultant": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_CONTACT,
          Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ,
-         Perm.INVENTORY_HOLD_REQUEST}
+         Perm.INVENTORY_HOLD_REQUEST, Perm.POOL_PICKUP, Perm.NOTIFICATION_READ}
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
     # PIPL's person in charge of personal information: answers the subjects' requests.

@@ -32,6 +32,8 @@ class Customer(SQLModel, table=True):
     __tablename__ = "customer"
     __table_args__ = (
         UniqueConstraint("project_id", "phone_bidx", name="uq_customer_project_phone"),
+        # The ownership lists (the pool, 逾期, 无效) of a project (migration 0029).
+        Index("ix_customer_project_ownership", "project_id", "ownership"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -42,6 +44,7 @@ class Customer(SQLModel, table=True):
     phone_masked: str = Field(max_length=11)
     name_enc: str | None = Field(default=None, max_length=300)
     owner_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    # The sales stage (cloud.sales.stages), driven by deals from 认筹 on.
     status: str = Field(default="visited", max_length=20)
     visit_count: int = 0
     first_visit_at: datetime = Field(sa_column=utc_column())
@@ -51,6 +54,16 @@ class Customer(SQLModel, table=True):
         default=None, sa_column=utc_column(nullable=True),
         description="the last effective contact: a visit or a reached follow-up")
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # Ownership (migration 0029, cloud.sales.ownership): owned | overdue | public | invalid.
+    ownership: str = Field(default="owned", max_length=10)
+    owned_since: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True),
+        description="assignment to the owner: the follow-up clock starts no earlier")
+    previous_owner_id: int | None = Field(default=None, foreign_key="app_user.id")
+    lapsed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    warned_for: datetime | None = Field(
+        default=None, sa_column=utc_column(nullable=True),
+        description="the lapse time the owner was last warned of")
 
     def contacted(self, at: datetime) -> None:
         """An effective contact at `at`: the 7-day follow-up clock restarts from it."""

@@ -13,15 +13,18 @@ from sqlmodel import Session, col, select
 from cloud.audit import service as audit_service
 from cloud.bulk import insert_rows
 from cloud.identity.deps import Principal
+from cloud.sales import ownership
 from cloud.sales.free_text import INTENT_CONTEXT, seal
 from cloud.sales.models import ERASED_MASK, Customer, Visit, is_later_contact
+from cloud.sales.ownership_models import OVERDUE, OWNED
+from cloud.sales.ownership_rules import protection_end, rules_for
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
 from shared.errors import NotFound
 from shared.events import VisitRegistered
 from shared.names import mask_name
 from shared.phone import mask_phone, normalise_phone
-from shared.rules import NotYourCustomer, protection_until
+from shared.rules import NotYourCustomer
 from shared.timeutil import as_utc, iso, shanghai_date, utcnow
 
 PHONE_CONTEXT = "customer.phone"
@@ -53,6 +56,8 @@ class CustomerFacts(Protocol):
     last_visit_at: datetime
     protection_until: datetime
     last_effective_at: datetime | None
+    ownership: str
+    owned_since: datetime | None
 
     def contacted(self, at: datetime) -> None: ...
 
@@ -73,7 +78,9 @@ class NewCustomer:
     last_visit_at: datetime
     protection_until: datetime
     last_effective_at: datetime | None
+    owned_since: datetime | None
     visit_count: int = 0
+    ownership: str = OWNED
     id: int | None = None
 
     def contacted(self, at: datetime) -> None:
@@ -117,6 +124,7 @@ def record_synced_visits(
                      if (c.project_id, c.phone_bidx) in wanted}
     # Visits already recorded on the days of this batch: one customer, one day, one visit.
     day_visit: dict[tuple[int, str, date], str] = {}
+    rules = rules_for(session, {v.event.project_id for v in visits})
     by_id = {c.id: key for key, c in customers.items()}
     if by_id:
         days = {shanghai_date(v.occurred_at) for v in visits}
@@ -129,6 +137,7 @@ def record_synced_visits(
 
     plan: list[tuple[SyncedVisit, str, tuple[int, str], date, bool | None]] = []
     fresh: list[NewCustomer] = []
+    facts: list[ownership.VisitFact] = []
     for synced, phone in zip(visits, phones, strict=True):
         event, at = synced.event, synced.occurred_at
         key = (event.project_id, bidx[phone])
@@ -143,7 +152,8 @@ def record_synced_visits(
                 name_enc=settings.cipher.encrypt(event.name, context=NAME_CONTEXT)
                 if event.name else None,
                 owner_id=event.consultant_id, first_visit_at=at, last_visit_at=at,
-                protection_until=protection_until(at), last_effective_at=at,
+                protection_until=protection_end(at, rules[event.project_id].protection_days),
+                last_effective_at=at, owned_since=at if event.consultant_id else None,
             )
             customers[key] = customer
             fresh.append(customer)
@@ -155,12 +165,8 @@ def record_synced_visits(
         first = customer.visit_count == 0
         customer.visit_count += 1
         customer.contacted(at)  # a visit is an effective contact
-        if as_utc(at) >= as_utc(customer.last_visit_at):
-            # A return visit restarts the owner's protection.
-            customer.last_visit_at = at
-            customer.protection_until = protection_until(at)
-        if customer.owner_id is None:
-            customer.owner_id = event.consultant_id
+        facts.append(_ownership_on_visit(
+            customer, synced, protection_days=rules[event.project_id].protection_days))
         plan.append((synced, phone, key, day, first))
     now = utcnow()
     inserted = insert_rows(session, Customer, [c.row(now) for c in fresh],
@@ -192,7 +198,37 @@ def record_synced_visits(
         })
         outcomes.append(VisitOutcome("applied", str(event.visit_id), customer, phone))
     insert_rows(session, Visit, rows)
+    ownership.record_visit_facts(session, facts)
     return outcomes
+
+
+def _ownership_on_visit(customer: CustomerFacts, synced: SyncedVisit, *,
+                        protection_days: int) -> ownership.VisitFact:
+    """First receiver owns; a return visit restarts protection (and revives an overdue
+    owner); another consultant receiving an owned customer is 撞单. A customer in the
+    public pool or marked invalid stays so: a pick-up or a manager decides."""
+    event, at = synced.event, synced.occurred_at
+    previous = customer.owner_id
+    step: str | None = None
+    if as_utc(at) >= as_utc(customer.last_visit_at):
+        customer.last_visit_at = at
+        customer.protection_until = protection_end(at, protection_days)
+        if customer.visit_count > 1 and customer.ownership == OVERDUE and previous:
+            customer.ownership = OWNED
+            step = ownership.RETURN
+    if customer.visit_count == 1 and previous is not None:
+        step = ownership.RECEIVE  # a new customer, received
+    elif previous is None and customer.ownership in (OWNED, OVERDUE) and event.consultant_id:
+        customer.owner_id = event.consultant_id
+        customer.owned_since = at
+        customer.ownership = OWNED
+        step = ownership.RECEIVE
+    collided = (previous if previous is not None and event.consultant_id is not None
+                and event.consultant_id != previous else None)
+    return ownership.VisitFact(customer=customer, visit_id=str(event.visit_id),
+                               consultant_id=event.consultant_id, at=at, step=step,
+                               from_owner_id=None if step == ownership.RECEIVE else previous,
+                               collided_owner_id=collided)
 
 
 def consent_columns(event: VisitRegistered) -> dict[str, Any]:

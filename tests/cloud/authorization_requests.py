@@ -37,6 +37,11 @@ class Ctx:
         found: SiteWorld = self.world[self.site(side)]
         return found
 
+    def ownership(self, side: str) -> dict[str, int]:
+        """The pool customer, pending pick-up and 撞单 of tests/cloud/ownership_world.py."""
+        found: dict[str, int] = self.world["ownership"][self.site(side)]
+        return found
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -124,6 +129,39 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/follow-ups"): _follow_up,
     ("GET", "/api/v1/follow-ups"): lambda c, s: (
         "/api/v1/follow-ups", {"customer_id": c.sales(s).customer_id}, None),
+    ("GET", "/api/v1/ownership/customers"): lambda c, s: (
+        "/api/v1/ownership/customers", {"category": "public", "site_id": c.site(s)}, None),
+    ("GET", "/api/v1/customers/{customer_id}/ownership"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/ownership", None, None),
+    # The ownership actions answer 409 to what they cannot do (a state the caller did not
+    # see, a stage the table refuses) and change nothing the rest of the walk relies on.
+    ("POST", "/api/v1/customers/{customer_id}/assign"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/assign", None,
+        {"to_user_id": c.world["consult_a2"], "expected_owner_id": None,
+         "expected_ownership": "invalid", "reason": "矩阵测试"}),
+    ("POST", "/api/v1/customers/{customer_id}/invalidate"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/invalidate", None,
+        {"expected_ownership": "public", "reason": "矩阵测试"}),
+    ("POST", "/api/v1/customers/{customer_id}/stage"): lambda c, s: (
+        f"/api/v1/customers/{c.sales(s).customer_id}/stage", None,
+        {"to": "signed", "reason": "矩阵测试"}),
+    ("POST", "/api/v1/customers/{customer_id}/pickup-requests"): lambda c, s: (
+        f"/api/v1/customers/{c.ownership(s)['pool']}/pickup-requests", None, {}),
+    ("GET", "/api/v1/pool/pickup-requests"): lambda c, s: (
+        "/api/v1/pool/pickup-requests", {"project_id": c.sales(s).project_id}, None),
+    ("POST", "/api/v1/pool/pickup-requests/{request_id}/decision"): lambda c, s: (
+        f"/api/v1/pool/pickup-requests/{c.ownership(s)['pickup']}/decision", None,
+        {"approve": False, "note": "矩阵测试"}),
+    ("GET", "/api/v1/ownership/collisions"): lambda c, s: (
+        "/api/v1/ownership/collisions", {"project_id": c.sales(s).project_id}, None),
+    ("POST", "/api/v1/ownership/collisions/{collision_id}/resolve"): lambda c, s: (
+        f"/api/v1/ownership/collisions/{c.ownership(s)['collision']}/resolve", None, None),
+    ("GET", "/api/v1/projects/{project_id}/ownership-settings"): lambda c, s: (
+        f"/api/v1/projects/{c.sales(s).project_id}/ownership-settings", None, None),
+    ("PUT", "/api/v1/projects/{project_id}/ownership-settings"): lambda c, s: (
+        f"/api/v1/projects/{c.sales(s).project_id}/ownership-settings", None,
+        {"protection_days": 30, "follow_up_days": 7, "warn_days": 2, "lapse_action": "pool",
+         "reclaim_cooldown_days": None}),
     ("GET", "/api/v1/sync/sites"): lambda c, s: ("/api/v1/sync/sites", None, None),
     ("GET", "/api/v1/sync/rejections"): lambda c, s: ("/api/v1/sync/rejections", None, None),
     ("GET", "/api/v1/privacy/requests"): lambda c, s: ("/api/v1/privacy/requests", None, None),

@@ -21,6 +21,9 @@ REFERRAL_READERS = CHANNEL_STAFF | OUTSIDERS
 ANALYTICS_READERS = CHANNEL_STAFF | {"agency_admin"}
 # Unreleased units, floor prices, the 销控 log and settings.
 INVENTORY_READERS = frozenset({"hq_manager", "sales_manager"})
+NOTIFIED = OUTSIDERS | {"consultant", "sales_manager"}
+# Ownership (客户归属): the sales manager acts as the site's sales director.
+OWNERSHIP_MANAGERS = frozenset({"sales_manager"})
 
 OWN, OTHER = "own", "other"
 
@@ -73,6 +76,27 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/follow-ups"): Rule(frozenset({"sales_manager", "consultant"}),
                                          other=NOT_FOUND),
     ("GET", "/api/v1/follow-ups"): Rule(CUSTOMER_READERS, other=NOT_FOUND),
+    ("GET", "/api/v1/ownership/customers"): Rule(CUSTOMER_READERS, other=EMPTY),
+    ("GET", "/api/v1/customers/{customer_id}/ownership"): Rule(CUSTOMER_READERS,
+                                                                other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/assign"): Rule(OWNERSHIP_MANAGERS,
+                                                              other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/invalidate"): Rule(OWNERSHIP_MANAGERS,
+                                                                  other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/stage"): Rule(OWNERSHIP_MANAGERS,
+                                                             other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/pickup-requests"): Rule(
+        frozenset({"consultant"}), other=NOT_FOUND),
+    ("GET", "/api/v1/pool/pickup-requests"): Rule(CUSTOMER_READERS, other=EMPTY),
+    ("POST", "/api/v1/pool/pickup-requests/{request_id}/decision"): Rule(
+        OWNERSHIP_MANAGERS, other=NOT_FOUND),
+    ("GET", "/api/v1/ownership/collisions"): Rule(OWNERSHIP_MANAGERS, other=EMPTY),
+    ("POST", "/api/v1/ownership/collisions/{collision_id}/resolve"): Rule(
+        OWNERSHIP_MANAGERS, other=NOT_FOUND),
+    ("GET", "/api/v1/projects/{project_id}/ownership-settings"): Rule(CUSTOMER_READERS,
+                                                                       other=NOT_FOUND),
+    ("PUT", "/api/v1/projects/{project_id}/ownership-settings"): Rule(OWNERSHIP_MANAGERS,
+                                                                       other=NOT_FOUND),
     ("GET", "/api/v1/sync/sites"): Rule(frozenset({"sys_admin", "hq_manager"})),
     ("GET", "/api/v1/sync/rejections"): Rule(frozenset({"sys_admin", "hq_manager"})),
     # Data-subject requests name a person, not a site: only the privacy officer.
@@ -166,9 +190,10 @@ RULES: dict[tuple[str, str], Rule] = {
         frozenset({"channel_manager"}), other=NOT_FOUND),
     ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
-    ("GET", "/api/v1/channel/notifications/mine"): Rule(OUTSIDERS),
-    ("GET", "/api/v1/channel/notifications/mine/unread"): Rule(OUTSIDERS),
-    ("POST", "/api/v1/channel/notifications/mine/read"): Rule(OUTSIDERS),
+    # Consultants and managers read theirs too: the ownership sweep's warnings.
+    ("GET", "/api/v1/channel/notifications/mine"): Rule(NOTIFIED),
+    ("GET", "/api/v1/channel/notifications/mine/unread"): Rule(NOTIFIED),
+    ("POST", "/api/v1/channel/notifications/mine/read"): Rule(NOTIFIED),
     # Risk cases and policy: channel staff of the project; HQ reads.
     ("GET", "/api/v1/channel/risk/cases"): Rule(CHANNEL_STAFF, other=EMPTY),
     ("GET", "/api/v1/channel/risk/cases/{case_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),

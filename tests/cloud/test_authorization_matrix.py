@@ -49,6 +49,7 @@ from tests.cloud.authorization_rules import (
 )
 from tests.cloud.channel_world import add_agency, add_broker, attach_broker, refer
 from tests.cloud.inventory_world import matrix_objects
+from tests.cloud.ownership_world import add_ownership_world
 from tests.cloud.sales_world import PHONE_A, build_world
 from tests.cloud.test_route_permissions import ANONYMOUS_ROUTES, endpoints
 
@@ -87,6 +88,7 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
     # Every login of the walk comes from one test address: lift only the per-source limit.
     roomy = settings.model_copy(update={"login_ip_limit": 10_000})
     world = build_world(db, settings)
+    add_ownership_world(db, settings, world)
     for role in ROLES:
         make_user(db, f"m.{role}", roles=[role], site_ids=["site-a"])
     targets = {OWN: make_user(db, "target.a", roles=["consultant"], site_ids=["site-a"]).id,

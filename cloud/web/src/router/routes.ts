@@ -1,4 +1,4 @@
-import { DataLine, Document, Grid, Lock, Monitor, Odometer, Tickets, Upload, User } from '@element-plus/icons-vue'
+import { DataLine, Document, Grid, Lock, Monitor, Odometer, Tickets, Upload, User, UserFilled } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
@@ -31,6 +31,12 @@ export const consoleChildren: RouteRecordRaw[] = [
       permission: CUSTOMER_PAGE,
       parent: 'visits',
     },
+  },
+  {
+    path: 'ownership',
+    name: 'ownership',
+    component: () => import('@/views/ownership/OwnershipView.vue'),
+    meta: { title: '客户归属', permission: Perm.CUSTOMER_READ, menu: { icon: UserFilled, order: 21 } },
   },
   {
     path: 'sites',

@@ -44,6 +44,15 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'customer.unmask': '查看客户号码',
   'customer.lookup': '前台查询客户',
   'customer.search': '按号码搜索客户',
+  'customer.pickup_request': '申请领取公客',
+  'customer.pickup_approve': '同意领取公客',
+  'customer.pickup_refuse': '拒绝领取公客',
+  'customer.transfer': '转交客户',
+  'customer.allocate': '分配客户',
+  'customer.invalidate': '标记无效客户',
+  'customer.collision_resolve': '处理撞单',
+  'customer.stage': '变更客户阶段',
+  'sales.ownership_settings': '修改客户归属规则',
   'visit.export': '导出到访记录',
   'follow_up.create': '新增跟进',
   'site.create': '新建案场',
@@ -264,6 +273,7 @@ export const AUDIT_ACTION_GROUPS: { label: string; prefix: string }[] = [
   { label: '客户个人信息', prefix: 'customer.' },
   { label: '到访记录导出', prefix: 'visit.' },
   { label: '客户跟进', prefix: 'follow_up.' },
+  { label: '客户归属规则', prefix: 'sales.' },
   { label: '案场', prefix: 'site.' },
   { label: '项目', prefix: 'project.' },
   { label: '个人信息请求', prefix: 'privacy.' },
@@ -279,14 +289,56 @@ export function actionName(code: string): string {
   return AUDIT_ACTION_NAMES[code] ?? code
 }
 
+/** The sales stage (cloud/sales/stages.py). */
 export const CUSTOMER_STATUS_NAMES: Record<string, string> = {
-  visited: '来访',
+  visited: '到访',
   pledged: '认筹',
   subscribed: '认购',
-  contracted: '签约',
+  to_sign: '待签约',
+  signed: '已签约',
+  void: '已失效',
+  refunded: '退款',
+}
+
+/** Who may act on the customer (cloud/sales/ownership_models.py). */
+export const OWNERSHIP_NAMES: Record<string, string> = {
+  owned: '保护中',
   overdue: '逾期',
-  pool: '公客',
+  public: '公客',
   invalid: '无效',
+}
+
+export const OWNERSHIP_STEP_NAMES: Record<string, string> = {
+  receive: '首次接待',
+  return_visit: '复访恢复',
+  overdue: '跟进逾期',
+  to_pool: '释放到公客池',
+  pickup: '公客领取',
+  transfer: '经理转交',
+  allocate: '经理分配',
+  invalidate: '标记无效',
+}
+
+export const OWNERSHIP_CATEGORY_NAMES: Record<string, string> = {
+  mine: '我的客户',
+  in_progress: '跟进中',
+  overdue: '逾期',
+  collided: '撞单',
+  public: '公客池',
+  invalid: '无效',
+  channel: '渠道客户',
+  all: '全部',
+}
+
+export const LAPSE_REASON_NAMES: Record<string, string> = {
+  follow_up_overdue: '有效跟进到期',
+  protection_ended: '保护期结束',
+}
+
+export const PICKUP_STATUS_NAMES: Record<string, string> = {
+  pending: '待审批',
+  approved: '已同意',
+  refused: '已拒绝',
 }
 
 export const FOLLOW_UP_KIND_NAMES: Record<string, string> = {
