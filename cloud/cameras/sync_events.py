@@ -1,0 +1,67 @@
+"""The appliance's camera inventory (`camera.updated`, `camera.removed`): each event is a
+camera's whole public record, applied as an upsert per (site, camera) in seq order, so a
+replayed or resent event changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+
+from cloud.cameras.models import SiteCamera
+from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
+from shared.cameras import CAMERA_REMOVED, CAMERA_UPDATED, CameraRemoved, CameraUpdated
+from shared.envelope import Envelope
+
+
+def _known(ctx: ApplyContext, camera_ids: set[str]) -> dict[str, SiteCamera]:
+    rows = ctx.session.exec(select(SiteCamera).where(
+        col(SiteCamera.site_id) == ctx.site_id, col(SiteCamera.camera_id).in_(camera_ids)))
+    return {row.camera_id: row for row in rows}
+
+
+def apply_updates(ctx: ApplyContext,
+                  items: Sequence[tuple[Envelope, CameraUpdated]]) -> list[Outcome]:
+    known = _known(ctx, {str(e.camera_id) for _, e in items})
+    outcomes = []
+    for envelope, event in items:
+        reported_at, _ = ctx.event_time(envelope)
+        camera_id = str(event.camera_id)
+        row = known.get(camera_id)
+        if row is None:
+            row = known[camera_id] = SiteCamera(
+                site_id=ctx.site_id, camera_id=camera_id, identity=event.identity,
+                brand=event.brand, host=event.host, onvif_port=event.onvif_port,
+                status=event.status, onvif_state=event.onvif_state,
+                has_credentials=event.has_credentials, profiles=[],
+                discovered_at=event.discovered_at, reported_at=reported_at)
+        for name, value in event.model_dump(exclude={"camera_id", "profiles"}).items():
+            setattr(row, name, value)
+        row.profiles = [p.model_dump(mode="json") for p in event.profiles]
+        row.reported_at = reported_at
+        ctx.session.add(row)
+        outcomes.append(Outcome("applied", ref=str(event.camera_id)))
+    ctx.session.flush()
+    return outcomes
+
+
+def apply_removals(ctx: ApplyContext,
+                   items: Sequence[tuple[Envelope, CameraRemoved]]) -> list[Outcome]:
+    known = _known(ctx, {str(e.camera_id) for _, e in items})
+    outcomes = []
+    for _envelope, event in items:
+        row = known.pop(str(event.camera_id), None)
+        if row is not None:
+            ctx.session.delete(row)
+        outcomes.append(Outcome("applied" if row is not None else "merged",
+                                ref=str(event.camera_id)))
+    ctx.session.flush()
+    return outcomes
+
+
+# After the other types of a run: nothing else reads cameras yet; a removal follows the
+# update of the camera it merged into (both of one transaction on the appliance).
+register(EventType(CAMERA_UPDATED, CameraUpdated, apply_updates, order=60,
+                   audit_key="cameras_updated", scope="site"))
+register(EventType(CAMERA_REMOVED, CameraRemoved, apply_removals, order=61,
+                   audit_key="cameras_removed", scope="site"))
