@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from datetime import datetime
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from shared.cameras import CAMERA_NAME_MAX, CameraProfile, CameraStatus, OnvifState
 from shared.events import Text
+from shared.timeutil import UtcDateTime
 
 
 def _lan_address(value: str) -> str:
@@ -90,6 +90,6 @@ class CameraOut(BaseModel):
     last_error: str | None
     profiles: list[CameraProfile]
     notes: list[str] = Field(description="该品牌的安装注意事项")
-    discovered_at: datetime
-    last_seen_at: datetime
-    confirmed_at: datetime | None
+    discovered_at: UtcDateTime
+    last_seen_at: UtcDateTime
+    confirmed_at: UtcDateTime | None

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from edge_agent.cameras.discovery import parse_probe_matches, probe
+from edge_agent.cameras.discovery import ProbeMatch, parse_probe_matches, probe
+from edge_agent.cameras.inspection import device_address
 from edge_agent.cameras.onvif_device import (
     OnvifAuthFailed,
     OnvifUnreachable,
@@ -111,3 +112,19 @@ def test_mac_normalised_and_junk_refused() -> None:
     assert normalise_mac("00:00:00:00:00:00") is None
     assert normalise_mac("01:00:5e:00:00:01") is None  # multicast bit
     assert normalise_mac("nonsense") is None
+
+
+def test_only_an_xaddr_on_the_replying_address_is_followed() -> None:
+    """Anything on the LAN can answer a probe: a reply pointing the agent at another host
+    (to collect signed requests made with the site's camera password) is not followed."""
+    def match(xaddrs: tuple[str, ...], source: str) -> ProbeMatch:
+        return ProbeMatch("urn:uuid:x", xaddrs, (), source)
+
+    assert device_address(match(("http://192.168.1.64/onvif/device_service",),
+                                "192.168.1.64")) == ("192.168.1.64", 80)
+    assert device_address(match(("http://10.9.9.9:8080/onvif/device_service",
+                                 "http://192.168.1.64:8000/onvif/device_service"),
+                                "192.168.1.64")) == ("192.168.1.64", 8000)
+    assert device_address(match(("http://203.0.113.7/onvif/device_service",),
+                                "192.168.1.64")) is None
+    assert device_address(match(("ftp://192.168.1.64/x",), "192.168.1.64")) is None
