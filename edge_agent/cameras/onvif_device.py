@@ -9,6 +9,7 @@ bounded by `timeout_seconds` in all.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,13 +126,26 @@ def _is_auth_fault(error: BaseException) -> bool:
     return any(marker in text for marker in _AUTH_FAULTS)
 
 
+def _camera(host: str, port: int, username: str | None, password: str | None,
+            adjust_time: bool) -> ONVIFCamera:
+    # Quirk of the library: its constructor deletes http_proxy / https_proxy from the
+    # whole process's environment (cameras are on the LAN). The agent's other clients
+    # (the consultant login through the cloud) may need them: put them back.
+    saved = {k: os.environ[k] for k in ("http_proxy", "https_proxy") if k in os.environ}
+    try:
+        return ONVIFCamera(host, port, username, password, no_cache=True,
+                           adjust_time=adjust_time)
+    finally:
+        os.environ.update(saved)
+
+
 async def query_device(
     host: str, port: int, username: str | None, password: str | None, *,
     adjust_time: bool = True, rewrite_stream_host: bool = False, timeout_seconds: float = 15,
 ) -> DeviceReport:
     """Ask the camera at host:port (its ONVIF device service) who it is and what it
     streams, signing with WS-UsernameToken (PasswordDigest)."""
-    camera = ONVIFCamera(host, port, username, password, no_cache=True, adjust_time=adjust_time)
+    camera = _camera(host, port, username, password, adjust_time)
     try:
         async with asyncio.timeout(timeout_seconds):
             return await _query(camera, rewrite_host=host if rewrite_stream_host else None)

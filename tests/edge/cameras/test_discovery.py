@@ -3,6 +3,7 @@ group on loopback, and unicast), then ONVIF over HTTP with WS-UsernameToken dige
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from datetime import timedelta
@@ -72,6 +73,18 @@ async def test_onvif_device_profiles_and_stream_uris_with_digest_auth() -> None:
                       "GetStreamUri"):
         assert operation in camera.served
     assert camera.refused == []
+
+
+async def test_the_process_keeps_its_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """onvif-zeep-async's constructor deletes http(s)_proxy from os.environ; the agent's
+    cloud client may need them."""
+    monkeypatch.setenv("http_proxy", "http://proxy.example.cn:3128")
+    monkeypatch.setenv("https_proxy", "http://proxy.example.cn:3128")
+    camera = FakeCamera()
+    with camera_on_lan(camera) as (host, port, _udp):
+        await query_device(host, port, camera.username, camera.password)
+    assert os.environ["http_proxy"] == os.environ["https_proxy"] == (
+        "http://proxy.example.cn:3128")
 
 
 async def test_wrong_password_is_told_apart() -> None:
