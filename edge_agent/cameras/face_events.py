@@ -68,12 +68,15 @@ def parse(name: str, part: bytes, event_types: list[str] | frozenset[str]) -> li
 
 def split_multipart(content_type: str, body: bytes) -> Iterator[bytes]:
     """The bodies of the parts of a multipart event stream (`multipart/mixed` from
-    Hikvision, `multipart/x-mixed-replace` from Dahua), headers dropped."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    Hikvision, `multipart/x-mixed-replace` from Dahua), headers dropped. A delimiter is
+    only a whole line `--<boundary>` (some firmwares declare the boundary with its two
+    dashes already): the word may well occur inside a part."""
+    match = re.search(r'boundary="?([^";\s]+)"?', content_type)
     if match is None:
         raise FaceEventMalformed("multipart content type without a boundary")
-    delimiter = b"--" + match.group(1).encode().lstrip(b"-")
-    for chunk in re.split(b"-*" + re.escape(delimiter.lstrip(b"-")) + b"(?:--)?", body):
+    boundary = match.group(1).encode()
+    line = re.escape(boundary if boundary.startswith(b"--") else b"--" + boundary)
+    for chunk in re.split(rb"(?:\A|\r?\n)" + line + rb"(?:--)?[ \t]*(?=\r?\n|\Z)", body):
         chunk = chunk.strip(b"\r\n")
         if not chunk:
             continue

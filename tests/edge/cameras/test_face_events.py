@@ -126,10 +126,12 @@ def test_hikvision_json_face_capture_lists_every_face() -> None:
 
 
 def test_hikvision_multipart_alert_stream() -> None:
+    # The boundary's word inside a part is no delimiter.
+    described = HIK_FACE_DETECTION.replace(b"faceDetection alarm", b"boundary --boundary x")
     stream = b"".join(
         b"--boundary\r\nContent-Type: application/xml; charset=\"UTF-8\"\r\n"
         + b"Content-Length: %d\r\n\r\n" % len(part) + part + b"\r\n"
-        for part in (HIK_HEARTBEAT, HIK_FACE_DETECTION, HIK_FACE_CAPTURE_JSON))
+        for part in (HIK_HEARTBEAT, described, HIK_FACE_CAPTURE_JSON))
     parts = list(split_multipart("multipart/mixed; boundary=boundary", stream))
     assert len(parts) == 3
     captures = [c for p in parts for c in parse("hikvision_isapi", p, HIK_TYPES)]
@@ -160,12 +162,14 @@ def test_dahua_face_recognition_object_and_best_candidate() -> None:
     assert capture.extra == {"similarity": 81}
 
 
-def test_dahua_multipart_stream_with_heartbeats() -> None:
+@pytest.mark.parametrize("declared", ["myboundary", "--myboundary", '"myboundary"'])
+def test_dahua_multipart_stream_with_heartbeats(declared: str) -> None:
     parts = [b"Heartbeat", DAHUA_FACE_DETECTION,
              b"Code=VideoMotion;action=Start;index=0", DAHUA_FACE_RECOGNITION]
     stream = b"".join(b"--myboundary\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n"
                       % len(p) + p + b"\r\n" for p in parts)
-    bodies = list(split_multipart("multipart/x-mixed-replace; boundary=myboundary", stream))
+    bodies = list(split_multipart(f"multipart/x-mixed-replace; boundary={declared}", stream))
+    assert len(bodies) == 4
     captures = [c for b in bodies for c in parse("dahua_event_manager", b, DAHUA_TYPES)]
     assert [c.event_type for c in captures] == ["FaceDetection", "FaceRecognition"]
 
