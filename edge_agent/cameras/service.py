@@ -38,8 +38,9 @@ async def _record_all(session: AsyncSession, settings: EdgeSettings,
 async def scan(store: Store, settings: EdgeSettings, configs: FirmwareConfigs, *,
                multicast: bool, addresses: list[str],
                credentials: Credentials | None) -> list[Camera]:
-    """Probe, ask every camera that answered (with the given credentials, else the ones
-    stored for it), record them; returns the cameras found this time."""
+    """Probe, ask every camera that answered (with the credentials stored for it, else the
+    given ones: a site-wide account typed for the new cameras must not mark a camera
+    with its own working password as refused), record them; returns the cameras found."""
     matches = await probe_lan(settings, multicast=multicast, addresses=addresses)
     known = await store.read(inventory.all_cameras)
     targets = []
@@ -53,7 +54,7 @@ async def scan(store: Store, settings: EdgeSettings, configs: FirmwareConfigs, *
         hint = (configs.get(existing.brand) if existing is not None
                 else configs.identify(manufacturer=match.scope("name"), mac=None))
         stored = inventory.credentials_of(existing, settings) if existing is not None else None
-        targets.append(Target(host, port, match.endpoint, hint, credentials or stored))
+        targets.append(Target(host, port, match.endpoint, hint, stored or credentials))
     inspections = await inspect_many(settings, configs, targets)
     cameras = await store.write(_record_all, settings, inspections)
     store.outbox_committed()

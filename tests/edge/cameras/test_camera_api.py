@@ -155,6 +155,9 @@ def test_a_scan_with_credentials_asks_at_once_and_a_rescan_changes_nothing(
     assert (found["onvif_state"], found["mac"]) == ("ok", "44:19:b6:6d:24:85")
     [again] = scan(client)  # no credentials given: the stored ones are used
     assert (again["id"], again["onvif_state"]) == (found["id"], "ok")
+    # A site-wide account typed for new cameras does not override this one's own.
+    [third] = scan(client, username="admin", password="the-common-password")
+    assert third["onvif_state"] == "ok"
     assert len(events(settings)) == 1  # the second scan changed nothing public
     assert client.get("/api/v1/cameras", headers=ENGINEER).json()[0]["id"] == found["id"]
 
