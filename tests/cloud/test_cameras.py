@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from cloud.audit.models import AuditLog
 from cloud.cameras.models import SiteCamera
 from cloud.settings import CloudSettings
 from cloud.sync import provision, service
@@ -87,9 +88,17 @@ def test_the_inventory_follows_the_appliance(db: Session, settings: CloudSetting
     assert (row.identity, row.onvif_state, row.has_credentials) == (
         "mac:44:19:b6:6d:24:85", "ok", True)
     assert row.profiles == [PROFILE]
+    # The engineer's changes on the appliance, in the cloud's audit log.
+    audited = db.exec(select(AuditLog).where(col(AuditLog.object_type) == "camera")
+                      .order_by(col(AuditLog.id))).all()
+    assert [(a.action, a.actor, a.object_id) for a in audited] == [
+        ("camera.credentials", "engineer:site-a", str(CAM_A)),
+        ("camera.confirm", "engineer:site-a", str(CAM_A))]
+    assert audited[1].detail["name"] == "大堂入口"
 
     again = apply(db, settings, batch)  # delivered twice: no second effect
     assert again.applied == 0 and len(cameras(db)) == 1
+    assert len(db.exec(select(AuditLog).where(col(AuditLog.object_type) == "camera")).all()) == 2
 
 
 def test_credentials_never_reach_the_inventory(db: Session, settings: CloudSettings) -> None:
