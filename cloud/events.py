@@ -1,10 +1,11 @@
 """Import every domain's up-stream event types so cloud.sync.handlers knows them."""
 
+from cloud.cameras import sync_events as camera_events
 from cloud.channel import feed_items as channel_feed_items
 from cloud.channel import manual_guides as channel_manual_guides
 from cloud.channel import sync_events as channel_events
 from cloud.sales import lookup_events as sales_lookup_events
 from cloud.sales import sync_events as sales_events
 
-__all__ = ["channel_events", "channel_feed_items", "channel_manual_guides", "sales_events",
-           "sales_lookup_events"]
+__all__ = ["camera_events", "channel_events", "channel_feed_items", "channel_manual_guides",
+           "sales_events", "sales_lookup_events"]

@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from cloud import health
 from cloud.audit.api import router as audit_router
 from cloud.audit.denials import DenialLimiter
+from cloud.cameras.api import router as cameras_router
 from cloud.catalog.api import router as catalog_router
 from cloud.channel.analytics_api import router as analytics_router
 from cloud.channel.api import router as channel_router
@@ -136,7 +137,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
                    privacy_router, channel_router, judging_router, channel_listing_router,
                    appeals_router, risk_router, prospecting_router, analytics_router,
                    leads_router, lead_timeline_router, channel_guided_router, inventory_router,
-                   ownership_router):
+                   ownership_router, cameras_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

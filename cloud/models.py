@@ -1,6 +1,7 @@
 """Import every domain's tables so SQLModel.metadata is complete (Alembic, tests)."""
 
 from cloud.audit import models as audit_models
+from cloud.cameras import models as camera_models
 from cloud.catalog import models as catalog_models
 from cloud.channel import appeal_models, lead_models, prospecting_models, risk_models
 from cloud.channel import listing_models as channel_listing_models
@@ -13,7 +14,7 @@ from cloud.sales import models as sales_models
 from cloud.sales import ownership_models
 from cloud.sync import models as sync_models
 
-__all__ = ["appeal_models", "audit_models", "catalog_models", "channel_listing_models",
-           "channel_models", "identity_models", "inventory_models", "lead_models",
-           "ownership_models", "privacy_models",
-           "prospecting_models", "risk_models", "sales_models", "signin_models", "sync_models"]
+__all__ = ["appeal_models", "audit_models", "camera_models", "catalog_models",
+           "channel_listing_models", "channel_models", "identity_models", "inventory_models",
+           "lead_models", "ownership_models", "privacy_models", "prospecting_models",
+           "risk_models", "sales_models", "signin_models", "sync_models"]

@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from edge_agent import __version__, health
+from edge_agent.cameras import face_events, firmware
+from edge_agent.cameras.api import router as cameras_router
 from edge_agent.customers.api import router as customers_router
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
@@ -73,6 +75,9 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
         redoc_url=None,
     )
     app.state.settings = settings
+    # A broken brand file stops the agent here, not at the first camera.
+    app.state.firmware = firmware.load(settings.firmware_configs_dir,
+                                       parsers=set(face_events.PARSERS))
     app.state.sync_agent = None
     app.state.metrics = metrics
     app.state.lookup_limiter = LookupLimiter(settings.kiosk_lookup_per_minute)
@@ -90,6 +95,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.include_router(staff_router, prefix=API_PREFIX)
     app.include_router(followups_router, prefix=API_PREFIX)
     app.include_router(customers_router, prefix=API_PREFIX)
+    app.include_router(cameras_router, prefix=API_PREFIX)
     # The kiosk tablet's and the consultants' apps, built by `make web`.
     mount_spa(app, "/kiosk", WEB / "kiosk" / "dist")
     mount_spa(app, "/pwa", WEB / "pwa" / "dist")

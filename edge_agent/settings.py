@@ -7,6 +7,7 @@ ring and kiosk token.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -18,6 +19,8 @@ from shared.mqttc import MqttProtocol
 from shared.secrets import KeyRingSecret, KeySecret
 
 MIN_KIOSK_TOKEN_LENGTH = 24
+# The repository's firmware_configs/ (Ansible points the setting at its installed copy).
+DEFAULT_FIRMWARE_CONFIGS = str(Path(__file__).resolve().parents[1] / "firmware_configs")
 
 
 class EdgeSettings(HardeningSettings):
@@ -83,13 +86,25 @@ class EdgeSettings(HardeningSettings):
         None, ge=1, description="project a kiosk registration uses when it names none"
     )
 
-    @field_validator("kiosk_token")
+    engineer_token: SecretStr | None = Field(
+        None, description="bearer token of the field engineer's camera pages, ≥ 24 "
+        "characters, kept off the lobby tablet; unset: the camera routes refuse everyone")
+    firmware_configs_dir: str = Field(
+        DEFAULT_FIRMWARE_CONFIGS, description="folder of the per-brand camera YAML files")
+    discovery_interface: str | None = Field(
+        None, description="IPv4 address of the LAN interface WS-Discovery probes leave "
+        "from (unset: the kernel's choice)")
+    discovery_port: int = Field(3702, ge=1, le=65535, description="WS-Discovery UDP port")
+    discovery_wait_seconds: float = Field(
+        3, gt=0, le=30, description="how long a scan collects WS-Discovery answers")
+    onvif_timeout_seconds: float = Field(
+        15, gt=0, le=120, description="one camera's ONVIF queries, in all")
+
+    @field_validator("kiosk_token", "engineer_token")
     @classmethod
-    def _token_strong(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < MIN_KIOSK_TOKEN_LENGTH:
-            raise ValueError(
-                f"ANCHANG_EDGE_KIOSK_TOKEN must be at least {MIN_KIOSK_TOKEN_LENGTH} characters"
-            )
+    def _token_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_KIOSK_TOKEN_LENGTH:
+            raise ValueError(f"tokens must be at least {MIN_KIOSK_TOKEN_LENGTH} characters")
         return value
 
     @cached_property

@@ -75,6 +75,9 @@ class EventType:
     order: int
     # The list in the run's audit row (`sync.events_applied`) that names what applied.
     audit_key: str
+    # "project": the payload's `project_id` must be one of the site's projects (checked
+    # before applying); "site": the event is about the site itself (its cameras).
+    scope: Literal["project", "site"] = "project"
 
 
 _REGISTRY: Registry[EventType] = Registry("event type", DOMAINS_MODULE)

@@ -31,13 +31,15 @@ class SiteCredentials:
     mqtt_password: str
 
     def edge_env(self, *, mqtt_host: str, mqtt_port: int, tls_ca: str | None = None) -> str:
-        """The appliance's env file. Its at-rest key and kiosk token are made here and
-        kept only on the appliance: the cloud never needs them."""
+        """The appliance's env file. Its at-rest key, kiosk token and field engineer's
+        token (camera pages, ADR 0035) are made here and kept only on the appliance: the
+        cloud never needs them."""
         lines = {
             "ANCHANG_EDGE_SITE_ID": self.site_id,
             "ANCHANG_EDGE_SITE_KEY": self.site_key,
             "ANCHANG_EDGE_DATA_KEYS": f"k1:{new_key()}",
             "ANCHANG_EDGE_KIOSK_TOKEN": new_key(),
+            "ANCHANG_EDGE_ENGINEER_TOKEN": new_key(),
             "ANCHANG_EDGE_MQTT_HOST": mqtt_host,
             "ANCHANG_EDGE_MQTT_PORT": str(mqtt_port),
             "ANCHANG_EDGE_MQTT_USERNAME": self.mqtt_username,

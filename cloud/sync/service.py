@@ -169,7 +169,7 @@ def _apply_run(
         except ValidationError:
             _reject(run, envelope, "invalid_payload")
             continue
-        if getattr(event, "project_id", None) not in projects:
+        if event_type.scope == "project" and getattr(event, "project_id", None) not in projects:
             _reject(run, envelope, "project_not_in_site")
             continue
         by_type.setdefault(envelope.type, []).append((envelope, event))

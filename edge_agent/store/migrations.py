@@ -327,10 +327,51 @@ _V11_MANUAL_GUIDES = (
     "ALTER TABLE referral_cache ADD COLUMN agency_name VARCHAR(100)",
 )
 
+# Cameras found on the office LAN (issue #23, ADR 0035). Store version 13: written as the
+# step after v11 here; another branch's v12 goes before it when both are merged. Identity
+# is the MAC, else the serial, else the WS-Discovery endpoint until the camera answers
+# with credentials; the password is AES-GCM encrypted like personal data.
+_V13_CAMERAS = (
+    """
+    CREATE TABLE camera (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        identity VARCHAR(210) NOT NULL,
+        mac VARCHAR(17),
+        serial VARCHAR(64),
+        endpoint VARCHAR(200),
+        brand VARCHAR(32) NOT NULL,
+        manufacturer VARCHAR(64),
+        model VARCHAR(64),
+        firmware VARCHAR(64),
+        host VARCHAR(255) NOT NULL,
+        onvif_port INTEGER NOT NULL CHECK (onvif_port BETWEEN 1 AND 65535),
+        username VARCHAR(64),
+        password_enc TEXT,
+        profiles JSON NOT NULL,
+        name VARCHAR(40),
+        status VARCHAR(16) NOT NULL
+            CHECK (status IN ('discovered', 'confirmed', 'ignored')),
+        onvif_state VARCHAR(16) NOT NULL
+            CHECK (onvif_state IN ('ok', 'no_credentials', 'auth_failed', 'unreachable',
+                                   'onvif_error')),
+        last_error VARCHAR(200),
+        discovered_at DATETIME NOT NULL,
+        last_seen_at DATETIME NOT NULL,
+        confirmed_at DATETIME,
+        updated_at DATETIME NOT NULL,
+        CONSTRAINT uq_camera_identity UNIQUE (identity),
+        CHECK ((username IS NULL) = (password_enc IS NULL))
+    )
+    """,
+    "CREATE UNIQUE INDEX uq_camera_mac ON camera (mac) WHERE mac IS NOT NULL",
+    "CREATE INDEX ix_camera_endpoint ON camera (endpoint)",
+    "CREATE INDEX ix_camera_serial ON camera (serial)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
-    _V11_MANUAL_GUIDES,
+    _V11_MANUAL_GUIDES, _V13_CAMERAS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -164,6 +164,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
          "reclaim_cooldown_days": None}),
     ("GET", "/api/v1/sync/sites"): lambda c, s: ("/api/v1/sync/sites", None, None),
     ("GET", "/api/v1/sync/rejections"): lambda c, s: ("/api/v1/sync/rejections", None, None),
+    ("GET", "/api/v1/cameras"): lambda c, s: ("/api/v1/cameras", {"site_id": c.site(s)}, None),
     ("GET", "/api/v1/privacy/requests"): lambda c, s: ("/api/v1/privacy/requests", None, None),
     ("POST", "/api/v1/privacy/requests"): lambda c, s: (
         "/api/v1/privacy/requests", None, {"kind": "access", "phone": PHONE_A,

@@ -99,6 +99,7 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                        other=NOT_FOUND),
     ("GET", "/api/v1/sync/sites"): Rule(frozenset({"sys_admin", "hq_manager"})),
     ("GET", "/api/v1/sync/rejections"): Rule(frozenset({"sys_admin", "hq_manager"})),
+    ("GET", "/api/v1/cameras"): Rule(frozenset({"sys_admin", "hq_manager"}), other=NOT_FOUND),
     # Data-subject requests name a person, not a site: only the privacy officer.
     ("GET", "/api/v1/privacy/requests"): Rule(PRIVACY),
     ("POST", "/api/v1/privacy/requests"): Rule(PRIVACY),

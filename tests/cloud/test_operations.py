@@ -81,6 +81,9 @@ def test_site_create_and_broker_files_work_with_a_real_mosquitto(
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
     edge_env = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
     assert edge_env["ANCHANG_EDGE_MQTT_USERNAME"] == "site-sz-nanshan"
+    # The field engineer's camera token: its own, not the lobby tablet's.
+    assert len(edge_env["ANCHANG_EDGE_ENGINEER_TOKEN"]) >= 24
+    assert edge_env["ANCHANG_EDGE_ENGINEER_TOKEN"] != edge_env["ANCHANG_EDGE_KIOSK_TOKEN"]
     again = runner.invoke(cli, ["site", "create", "--id", "sz-nanshan", "--name", "x",
                                 "--project", "y", "--out", str(tmp_path)], env=env)
     assert again.exit_code != 0

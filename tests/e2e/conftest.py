@@ -47,6 +47,8 @@ MANUAL_IMAGES = DOCS / "manual" / "images"
 PASSWORD = "E2e#Anchang-2026"
 SITE_ID = "e2e-site"
 SITE_NAME = "上海·星河湾案场"
+# The field engineer's token for the appliance's camera page.
+ENGINEER_TOKEN = "e2e-engineer-token-0123456789abcdef"
 
 # username, display name, roles, site-scoped (else all sites)
 PEOPLE = [
@@ -120,7 +122,7 @@ def stack(pg_url: str, settings: CloudSettings, engine: Engine,
     # The consultant PWA logs in through the edge, which asks the cloud; the PWA (served
     # by the edge) may call the cloud from the browser when the edge is out of reach.
     edge = EdgeProcess(workdir / "edge", site, broker.port,
-                       cloud_url=f"http://127.0.0.1:{port}")
+                       cloud_url=f"http://127.0.0.1:{port}", engineer_token=ENGINEER_TOKEN)
     # Every browser, the edge and the helpers sign in from 127.0.0.1: lift the per-source
     # login limit (the locks per account and source stay as in production).
     cloud_settings = consumer_settings(settings, broker, sync_enabled=True,

@@ -11,6 +11,7 @@ export {}
 /* prettier-ignore */
 declare module 'vue' {
   export interface GlobalComponents {
+    CameraCard: typeof import('./src/components/CameraCard.vue')['default']
     ConsultantPicker: typeof import('./src/components/ConsultantPicker.vue')['default']
     CustomerHint: typeof import('./src/components/CustomerHint.vue')['default']
     DutyPrompt: typeof import('./src/components/DutyPrompt.vue')['default']
@@ -23,10 +24,13 @@ declare module 'vue' {
     RouterView: typeof import('vue-router')['RouterView']
     StatusBar: typeof import('./src/components/StatusBar.vue')['default']
     VanButton: typeof import('vant/es')['Button']
+    VanCell: typeof import('vant/es')['Cell']
+    VanDialog: typeof import('vant/es')['Dialog']
     VanEmpty: typeof import('vant/es')['Empty']
     VanField: typeof import('vant/es')['Field']
     VanIcon: typeof import('vant/es')['Icon']
     VanLoading: typeof import('vant/es')['Loading']
+    VanSwitch: typeof import('vant/es')['Switch']
     VanTag: typeof import('vant/es')['Tag']
   }
 }

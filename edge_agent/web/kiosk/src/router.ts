@@ -22,6 +22,13 @@ const routes: RouteRecordRaw[] = [
     meta: { public: true, title: '终端设置' },
   },
   {
+    // The field engineer's page: its own token, not the tablet's (shown on an unset tablet).
+    path: '/engineer/cameras',
+    name: 'cameras',
+    component: () => import('./views/CamerasView.vue'),
+    meta: { public: true, title: '摄像机设置' },
+  },
+  {
     path: '/consent',
     name: 'consent',
     component: () => import('./views/ConsentView.vue'),

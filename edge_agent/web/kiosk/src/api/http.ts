@@ -52,12 +52,15 @@ export interface RequestOptions {
   body?: unknown
   headers?: Record<string, string>
   signal?: AbortSignal
-  /** Use this token instead of the stored one (device setup checks a new token). */
+  /** Use this token instead of the stored one (device setup checks a new token; the
+   * field engineer's camera pages send theirs). */
   token?: string
+  /** Longer than the default for calls that wait on the LAN (a camera scan). */
+  timeoutMs?: number
 }
 
 export async function request<T>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT',
   path: string,
   options: RequestOptions = {},
 ): Promise<T> {
@@ -73,7 +76,7 @@ export async function request<T>(
   if (options.body !== undefined) headers['Content-Type'] = 'application/json'
 
   const timeout = new AbortController()
-  const timer = window.setTimeout(() => timeout.abort(), TIMEOUT_MS)
+  const timer = window.setTimeout(() => timeout.abort(), options.timeoutMs ?? TIMEOUT_MS)
   const onAbort = () => timeout.abort()
   options.signal?.addEventListener('abort', onAbort)
   let response: Response

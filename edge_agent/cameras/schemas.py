@@ -1,0 +1,95 @@
+"""Requests and answers of the field engineer's camera routes."""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from shared.cameras import CAMERA_NAME_MAX, CameraProfile, CameraStatus, OnvifState
+from shared.events import Text
+from shared.timeutil import UtcDateTime
+
+
+def _lan_address(value: str) -> str:
+    """Cameras are addressed by their IPv4 address on the office LAN: never a name (no
+    DNS on many appliances' LANs) and never a public address (the appliance must not be
+    made to send camera credentials out)."""
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError as exc:
+        raise ValueError("请填写摄像机的 IPv4 地址，如 192.168.1.64") from exc
+    if not (address.is_private or address.is_link_local or address.is_loopback):
+        raise ValueError("只能填写局域网内的地址")
+    return str(address)
+
+
+LanAddress = Annotated[str, Field(max_length=15), AfterValidator(_lan_address)]
+Username = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s:@/]+$")]
+Password = Annotated[SecretStr, Field(min_length=1, max_length=128)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ScanRequest(_Body):
+    multicast: bool = Field(True, description="向本网段组播探测（WS-Discovery）")
+    addresses: list[LanAddress] = Field(
+        default_factory=list, max_length=64,
+        description="另外逐个单播探测的地址（其他网段的摄像机）")
+    username: Username | None = Field(
+        None, description="用这组账号密码查询新发现的摄像机（可不填）")
+    password: Password | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> Self:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("账号和密码须同时填写或同时不填")
+        if not self.multicast and not self.addresses:
+            raise ValueError("请开启组播探测，或填写要探测的地址")
+        return self
+
+
+class CredentialsRequest(_Body):
+    username: Username
+    password: Password
+
+
+class AddRequest(CredentialsRequest):
+    host: LanAddress = Field(description="摄像机 IP")
+    port: int = Field(80, ge=1, le=65535, description="ONVIF 端口")
+
+
+class ConfirmRequest(_Body):
+    name: Text = Field(min_length=1, max_length=CAMERA_NAME_MAX,
+                       description="安装位置，如“大堂入口”")
+
+
+class CameraOut(BaseModel):
+    """A camera as the field engineer sees it: never its password."""
+
+    id: uuid.UUID
+    identity: str
+    mac: str | None
+    serial: str | None
+    brand: str
+    brand_name: str
+    manufacturer: str | None
+    model: str | None
+    firmware: str | None
+    host: str
+    onvif_port: int
+    username: str | None
+    has_credentials: bool
+    name: str | None
+    status: CameraStatus
+    onvif_state: OnvifState
+    last_error: str | None
+    profiles: list[CameraProfile]
+    notes: list[str] = Field(description="该品牌的安装注意事项")
+    discovered_at: UtcDateTime
+    last_seen_at: UtcDateTime
+    confirmed_at: UtcDateTime | None
