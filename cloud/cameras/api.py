@@ -11,13 +11,13 @@ from sqlmodel import col, select
 
 from cloud.cameras.models import SiteCamera
 from cloud.catalog import service as catalog_service
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from shared.cameras import CameraProfile, CameraStatus, OnvifState
 from shared.timeutil import UtcDateTime
 
-router = APIRouter(prefix="/cameras", tags=["cameras 摄像机"])
+router = APIRouter(prefix="/cameras", tags=["cameras 摄像机"], route_class=SessionRoute)
 
 SyncReader = Annotated[Principal, Depends(authorize(Perm.SYNC_READ))]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, UploadFile
 
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from cloud.inventory import grid, history, holds, importing, project_state, releases, scope
@@ -32,7 +32,7 @@ from cloud.inventory.transitions import Move, apply
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.inputguard import UploadRoute
 
-router = APIRouter(prefix="/inventory", tags=["inventory 房源与销控"])
+router = APIRouter(prefix="/inventory", tags=["inventory 房源与销控"], route_class=SessionRoute)
 
 Reader = Annotated[Principal, Depends(authorize(Perm.INVENTORY_READ))]
 FullReader = Annotated[Principal, Depends(authorize(Perm.INVENTORY_READ_ALL))]

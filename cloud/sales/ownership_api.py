@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from cloud.db import SessionDep
+from cloud.db import SessionDep, SessionRoute
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.sales import ownership_actions as actions
@@ -33,7 +33,7 @@ from cloud.sales.ownership_schemas import (
 from cloud.settings import CloudSettings
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(tags=["sales 客户归属与公客池"])
+router = APIRouter(tags=["sales 客户归属与公客池"], route_class=SessionRoute)
 
 CustomerReader = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_READ))]
 PoolPicker = Annotated[Principal, Depends(authorize(Perm.POOL_PICKUP))]

@@ -4,7 +4,7 @@ The appliance's camera inventory (`camera.updated` / `camera.removed`, issue #23
 row per site and camera with its public record — never credentials (ADR 0035).
 
 Revision ID: 0030_cameras
-Revises: 0026_referral_masked_index
+Revises: 0029_ownership
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "0030_cameras"
-down_revision: str | None = "0026_referral_masked_index"
+down_revision: str | None = "0029_ownership"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 the visit list's exact total stops counting a million rows on every page (issue #24)
 
 Revision ID: 0032_visit_day_count
-Revises: 0026_referral_masked_index
+Revises: 0030_cameras
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0032_visit_day_count"
-down_revision: str | None = "0026_referral_masked_index"
+down_revision: str | None = "0030_cameras"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
