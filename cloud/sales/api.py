@@ -93,16 +93,16 @@ def list_visits(
     items = [
         VisitPublic(
             id=v.id, site_id=v.site_id, project_id=v.project_id, customer_id=v.customer_id,
-            customer_name_masked=service.masked_name(settings, c),
-            phone_masked=c.phone_masked, consultant_id=v.consultant_id,
-            consultant_name=consultant, party_size=v.party_size,
+            customer_name_masked=service.masked_name(settings, v),
+            phone_masked=v.phone_masked, consultant_id=v.consultant_id,
+            consultant_name=v.consultant_name, party_size=v.party_size,
             intent=intent_of(settings, v),
             source=v.source, is_first_visit=v.is_first_visit, visit_date=v.visit_date,
             occurred_at=v.occurred_at, edge_occurred_at=v.edge_occurred_at,
             time_corrected=v.time_corrected, consent=VisitConsentPublic.of(v),
             broker_id=v.broker_id, referral_id=v.referral_id,
         )
-        for v, c, consultant in found.rows
+        for v in found.rows
     ]
     return VisitPage(items=items, next_cursor=found.next_cursor, total=found.total)
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.sales.models import Visit
 from shared.timeutil import UtcDateTime
+
+if TYPE_CHECKING:
+    from cloud.sales.visits import ListedVisit
 
 
 class VisitConsentPublic(BaseModel):
@@ -19,7 +22,7 @@ class VisitConsentPublic(BaseModel):
     tablet: str = Field(description="登记平板（在案场局域网中的地址）")
 
     @classmethod
-    def of(cls, visit: Visit) -> VisitConsentPublic | None:
+    def of(cls, visit: Visit | ListedVisit) -> VisitConsentPublic | None:
         """None for visits from agents older than edge schema v9 (no consent recorded)."""
         if (visit.consent_notice_version is None or visit.consent_method is None
                 or visit.consent_accepted_at is None or visit.consent_recorded_at is None

@@ -366,12 +366,16 @@ def reveal_for_contact(
     return customer, phone
 
 
-def decrypt_name(settings: CloudSettings, customer: CustomerFacts) -> str | None:
+class Named(Protocol):
+    name_enc: str | None
+
+
+def decrypt_name(settings: CloudSettings, customer: Named) -> str | None:
     if customer.name_enc is None:
         return None
     return settings.cipher.decrypt(customer.name_enc, context=NAME_CONTEXT)
 
 
-def masked_name(settings: CloudSettings, customer: Customer) -> str | None:
+def masked_name(settings: CloudSettings, customer: Named) -> str | None:
     """张** — the form shown to roles that may not see the name (of fixed length)."""
     return mask_name(decrypt_name(settings, customer))
