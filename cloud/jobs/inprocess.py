@@ -5,7 +5,6 @@ Redis. A failing job is logged and tried again at its next turn."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -13,6 +12,7 @@ from sqlalchemy.engine import Engine
 from cloud.jobs.celery_app import TASK_PREFIX, create_celery
 from cloud.jobs.registry import jobs
 from cloud.settings import CloudSettings
+from shared.aio import wait_event
 
 log = structlog.get_logger()
 
@@ -30,5 +30,4 @@ async def run_schedule(settings: CloudSettings, engine: Engine, stop: asyncio.Ev
             except Exception:
                 log.exception("job_failed", job=name)
             due[name] = loop.time() + job.every.total_seconds()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=max(min(due.values()) - loop.time(), 1))
+        await wait_event(stop, max(min(due.values()) - loop.time(), 1))

@@ -12,7 +12,6 @@ Start it inside a running event loop (`await agent.start()`), stop with `await a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -28,6 +27,7 @@ from edge_agent.sync.downlink import DownFeed
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink
 from edge_agent.sync.uplink import UpStream
+from shared.aio import wait_event
 from shared.envelope import Ack, DownBatch, ProtocolError, Status
 from shared.timeutil import iso, parse_iso, utcnow
 
@@ -49,7 +49,9 @@ MAX_RTT = timedelta(seconds=5)
 SKEW_PERSIST_SECONDS = 30.0
 
 M = TypeVar("M", Ack, DownBatch)
-# How long a stop waits for its loops to end after cancelling them.
+# How long a stop waits for its loops to end after cancelling them. A loop ends within
+# one store operation (store.db._to_the_end); the limit is a safety net, never reached
+# unless a loop swallowed its cancellation (see shared.aio.wait_event).
 STOP_LOOPS_SECONDS = 5.0
 
 
@@ -107,13 +109,14 @@ class SyncAgent:
         self.store.remove_outbox_listener(self.up.wake)
         for task in self._tasks:
             task.cancel()
-        # Bounded: a loop that does not end within the limit (a store operation finishing
-        # first, see store.db._to_the_end) is left behind and logged, never hangs a stop.
+        # Bounded: a loop still running after the limit is a bug (it ignored its
+        # cancellation); it is left behind and logged, and the stop goes on.
         _, stuck = await asyncio.wait(self._tasks, timeout=STOP_LOOPS_SECONDS) if self._tasks \
             else (set(), set())
         if stuck:
-            self._log.warning("sync_loops_not_stopped",
-                              loops=sorted(t.get_name() for t in stuck))
+            self._log.error("sync_loops_not_stopped", seconds=STOP_LOOPS_SECONDS,
+                            loops=sorted(t.get_name() for t in stuck),
+                            why="cancelled but still running; left behind")
         self._tasks.clear()
         farewell = [(self.link.topics.status, self._status_message("offline"), True)]
         await self.link.stop(farewell)
@@ -227,10 +230,7 @@ class SyncAgent:
 
     async def _status_loop(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._status_now.wait(), timeout=self.settings.status_interval_seconds
-                )
+            await wait_event(self._status_now, self.settings.status_interval_seconds)
             self._status_now.clear()
             if self.link.connected:
                 await self.publish_status()

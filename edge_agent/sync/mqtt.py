@@ -27,6 +27,7 @@ import structlog
 
 from edge_agent.settings import EdgeSettings
 from edge_agent.sync.metrics import SyncMetrics
+from shared.aio import wait_event
 from shared.envelope import Topics
 from shared.mqttc import connect_async, new_client
 
@@ -131,9 +132,7 @@ class MqttLink:
                 loop.call_soon_threadsafe(stopped.set)
 
         threading.Thread(target=stop, name="anchang-mqtt-stop", daemon=True).start()
-        try:
-            await asyncio.wait_for(stopped.wait(), timeout=STOP_TIMEOUT_SECONDS)
-        except TimeoutError:
+        if not await wait_event(stopped, STOP_TIMEOUT_SECONDS):
             log.warning("mqtt_client_stop_timeout", seconds=STOP_TIMEOUT_SECONDS)
 
     def _mark_down(self) -> None:

@@ -24,7 +24,6 @@ Rewinds of the send pointer (each counted in anchang_edge_resends_total):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -39,6 +38,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink, Outgoing
+from shared.aio import wait_event
 from shared.envelope import Ack, Envelope, LinkState
 from shared.timeutil import utcnow
 
@@ -190,8 +190,7 @@ class UpStream:
     async def run(self) -> None:
         backoff = ERROR_BACKOFF_INITIAL_SECONDS
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._tick)
+            await wait_event(self._wake, self._tick)
             self._wake.clear()
             try:
                 await self.step()

@@ -248,9 +248,9 @@ class ChaosProxy:
     async def _accept(self, edge_reader: asyncio.StreamReader,
                       edge_writer: asyncio.StreamWriter) -> None:
         try:
-            broker_reader, broker_writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.upstream_port),
-                CONNECT_TIMEOUT_SECONDS)
+            async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+                broker_reader, broker_writer = await asyncio.open_connection(
+                    self.host, self.upstream_port)
         except (OSError, TimeoutError):
             edge_writer.transport.abort()  # as if the broker refused the connection
             return
