@@ -17,6 +17,7 @@ import psycopg2
 from psycopg2 import sql as pg
 from psycopg2.extras import execute_values
 from sqlalchemy import Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
@@ -60,3 +61,19 @@ def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str
     finally:
         cursor.close()
     return [tuple(row) for row in fetched] if returning else []
+
+
+def insert_if_absent(session: Session, row: SQLModel) -> bool:
+    """Insert `row` unless one with its primary key exists (one INSERT … ON CONFLICT DO
+    NOTHING, where a savepoint around a plain insert costs two more round trips and
+    expires the session's objects); True when this call inserted it. The row object stays
+    outside the session."""
+    table: Table = row.__table__  # type: ignore[attr-defined]
+    values = {column.name: getattr(row, column.name) for column in table.columns}
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+    keys = [column.name for column in table.primary_key.columns]
+    found = session.execute(statement.values(values)
+                            .on_conflict_do_nothing(index_elements=keys)
+                            .returning(*table.primary_key.columns))
+    return found.first() is not None

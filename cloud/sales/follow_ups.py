@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from cloud import bulk
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
 from cloud.identity.deps import Principal
@@ -75,23 +75,20 @@ def _resolve(
             select(Customer.owner_id).where(Customer.id == visit.customer_id)).one()
         return _Target(visit.site_id, visit.project_id, visit.customer_id, visit.id, owner)
     if data.customer_id is not None:
-        customer = sales_service.get_customer(
+        customer, site_id = sales_service.customer_and_site(
             session, principal=principal, customer_id=data.customer_id)
-    else:
-        assert data.phone is not None
-        bidx = settings.blind_index.phone(normalise_phone(data.phone))
-        project = session.get(Project, data.project_id) if data.project_id else None
-        found = None
-        if project is not None and principal.sees_site(project.site_id):
-            found = session.exec(select(Customer).where(
-                Customer.project_id == project.id, Customer.phone_bidx == bidx)).first()
-        if found is None:
-            raise NotFound("该项目下没有这个手机号的客户", code="customer_not_found")
-        customer = found
-    assert customer.id is not None
-    project = session.get(Project, customer.project_id)
-    assert project is not None
-    return _Target(project.site_id, customer.project_id, customer.id, None, customer.owner_id)
+        assert customer.id is not None
+        return _Target(site_id, customer.project_id, customer.id, None, customer.owner_id)
+    assert data.phone is not None
+    bidx = settings.blind_index.phone(normalise_phone(data.phone))
+    project = session.get(Project, data.project_id) if data.project_id else None
+    found = None
+    if project is not None and principal.sees_site(project.site_id):
+        found = session.exec(select(Customer).where(
+            Customer.project_id == project.id, Customer.phone_bidx == bidx)).first()
+    if project is None or found is None or found.id is None:
+        raise NotFound("该项目下没有这个手机号的客户", code="customer_not_found")
+    return _Target(project.site_id, found.project_id, found.id, None, found.owner_id)
 
 
 def _replayed(existing: FollowUp, principal: Principal) -> FollowUp:
@@ -122,16 +119,10 @@ def create(
         next_at=data.next_at, occurred_at=min(as_utc(data.occurred_at), now or utcnow()),
         recorded_via="cloud",
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    if not bulk.insert_if_absent(session, row):
         # The same id committed a moment ago by the sync consumer (or a parallel retry).
-        raced = session.exec(select(FollowUp).where(FollowUp.id == follow_up_id)
-                             .execution_options(populate_existing=True)).first()
-        if raced is None:
-            raise
+        raced = session.get(FollowUp, follow_up_id)
+        assert raced is not None
         return _replayed(raced, principal), False
     if row.effective:
         customer = session.get(Customer, target.customer_id)
@@ -152,6 +143,12 @@ def list_for_customer(
 ) -> list[tuple[FollowUp, str | None]]:
     """A customer's follow-ups, newest first, with the consultant's name (scoped: 404)."""
     sales_service.get_customer(session, principal=principal, customer_id=customer_id)
+    return of_customer(session, customer_id=customer_id, limit=limit)
+
+
+def of_customer(session: Session, *, customer_id: int, limit: int
+                ) -> list[tuple[FollowUp, str | None]]:
+    """list_for_customer for a caller that has checked the scope already."""
     rows = session.exec(
         select(FollowUp, User.display_name)
         .outerjoin(User, col(User.id) == FollowUp.consultant_id)

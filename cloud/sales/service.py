@@ -302,10 +302,16 @@ def _customers_with_site(session: Session, *criteria: ColumnElement[bool]
 
 def get_customer(session: Session, *, principal: Principal, customer_id: int) -> Customer:
     """Out-of-scope customers answer 404, so a consultant learns nothing of other sites."""
+    return customer_and_site(session, principal=principal, customer_id=customer_id)[0]
+
+
+def customer_and_site(session: Session, *, principal: Principal, customer_id: int
+                      ) -> tuple[Customer, str]:
+    """get_customer, with the site of its project that the scope check read anyway."""
     found = _customers_with_site(session, col(Customer.id) == customer_id)
     if not found or not principal.sees_site(found[0][1]):
         raise NotFound("客户不存在或不在您的数据范围内", code="customer_not_found")
-    return found[0][0]
+    return found[0]
 
 
 def find_customers(

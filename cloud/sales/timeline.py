@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from cloud.catalog.models import Project
 from cloud.identity.deps import Principal
 from cloud.identity.models import User
 from cloud.sales import follow_ups, service
@@ -41,9 +40,8 @@ class Timeline:
 def customer_timeline(
     session: Session, *, principal: Principal, customer_id: int, limit: int = MAX_ITEMS
 ) -> Timeline:
-    customer = service.get_customer(session, principal=principal, customer_id=customer_id)
-    project = session.get(Project, customer.project_id)
-    assert project is not None
+    customer, site_id = service.customer_and_site(session, principal=principal,
+                                                  customer_id=customer_id)
     owner_name = None
     if customer.owner_id is not None:
         owner_name = session.exec(
@@ -55,8 +53,7 @@ def customer_timeline(
         .order_by(col(Visit.occurred_at).desc(), col(Visit.id).desc())
         .limit(limit + 1)
     ).all()
-    follow_up_rows = follow_ups.list_for_customer(
-        session, principal=principal, customer_id=customer_id, limit=limit + 1)
+    follow_up_rows = follow_ups.of_customer(session, customer_id=customer_id, limit=limit + 1)
     # Each list holds the newest limit+1 of its kind, so the newest `limit` of both are
     # among them. At the same instant a follow-up shows above the visit it follows.
     entries = sorted(
@@ -64,5 +61,5 @@ def customer_timeline(
         + [Entry(as_utc(f.occurred_at), name, follow_up=f) for f, name in follow_up_rows],
         key=lambda e: (e.at, e.follow_up is not None), reverse=True,
     )
-    return Timeline(customer=customer, site_id=project.site_id, owner_name=owner_name,
+    return Timeline(customer=customer, site_id=site_id, owner_name=owner_name,
                     entries=entries[:limit], has_more=len(entries) > limit)
