@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.rota import queue
 from edge_agent.rota.queue import Rota, duty_day, member
 from edge_agent.rota.service import NotOnDuty, check_out_tx
+from edge_agent.settings import EdgeSettings
 from edge_agent.store.models import RotaDuty, RotaSuspension
 from shared.reception import PENALTY_LABELS, PenaltyKind
 from shared.timeutil import shanghai_date
@@ -44,3 +45,10 @@ async def penalise_tx(session: AsyncSession, rota: Rota, consultant_id: int, kin
                        action="penalty", actor=actor, reason=f"{text}，失去接下来 {turns} 次轮次",
                        before=before, detail={"kind": kind, "turns": turns})
     return {"kind": kind, "skip_turns": duty.skip_turns}
+
+
+async def penalise(session: AsyncSession, settings: EdgeSettings, consultant_id: int,
+                   kind: PenaltyKind, note: str, *, actor: str,
+                   now: datetime) -> dict[str, object]:
+    rota = await queue.rota_of(session, settings)
+    return await penalise_tx(session, rota, consultant_id, kind, note, actor=actor, now=now)

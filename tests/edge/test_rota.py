@@ -186,7 +186,8 @@ def test_check_out_leaves_the_queue_and_a_new_check_in_joins_its_tail(
     latest = events(client)
     assert [(e["action"], e["position_before"], e["position_after"]) for e in latest[:2]] == [
         ("check_in", None, 3), ("check_out", 1, None)]
-    assert latest[0]["reason"] == "重新上岗，排入接待队列队尾" and latest[0]["actor"] == "kiosk:testclient"
+    assert latest[0]["reason"] == "重新上岗，排入接待队列队尾"
+    assert latest[0]["actor"] == "kiosk:testclient"
     assert latest[0]["consultant_name"] == "王顾问"
 
 
@@ -258,7 +259,8 @@ async def test_a_new_shanghai_day_starts_with_an_empty_queue(
     await rota.check_in(seeded_store, edge_settings, LI, now=late + timedelta(minutes=1))
     same_day = await rota.board(seeded_store, edge_settings, now=shanghai(24, 23, 59))
     assert str(same_day.duty_date) == "2026-11-24" and same_day.next_consultant_id == WANG
-    next_day = await rota.board(seeded_store, edge_settings, now=shanghai(25, 0, 5))  # 16:05 UTC on the 24th
+    # 16:05 UTC on the 24th:
+    next_day = await rota.board(seeded_store, edge_settings, now=shanghai(25, 0, 5))
     assert str(next_day.duty_date) == "2026-11-25"
     assert next_day.next_consultant_id is None
     assert not any(c.on_duty for c in next_day.consultants)
