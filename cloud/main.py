@@ -38,6 +38,7 @@ from cloud.identity.networks import ConsoleNetworkMiddleware
 from cloud.identity.principal_listener import PrincipalServing
 from cloud.identity.throttle import from_settings as login_throttle
 from cloud.privacy.api import router as privacy_router
+from cloud.reception.api import router as reception_router
 from cloud.sales.api import router as sales_router
 from cloud.settings import CloudSettings
 from cloud.sync.api import router as sync_router
@@ -129,7 +130,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
                    appeals_router, risk_router, prospecting_router, analytics_router,
-                   leads_router, lead_timeline_router, channel_guided_router):
+                   leads_router, lead_timeline_router, channel_guided_router,
+                   reception_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

@@ -8,9 +8,11 @@ from cloud.channel import models as channel_models
 from cloud.channel.signin import models as signin_models
 from cloud.identity import models as identity_models
 from cloud.privacy import models as privacy_models
+from cloud.reception import models as reception_models
 from cloud.sales import models as sales_models
 from cloud.sync import models as sync_models
 
 __all__ = ["appeal_models", "audit_models", "catalog_models", "channel_listing_models",
            "channel_models", "identity_models", "lead_models", "privacy_models",
-           "prospecting_models", "risk_models", "sales_models", "signin_models", "sync_models"]
+           "prospecting_models", "reception_models", "risk_models", "sales_models",
+           "signin_models", "sync_models"]

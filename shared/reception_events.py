@@ -38,7 +38,7 @@ class RotaChanged(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rota_event_id: UUID
-    project_id: DbId | None = None
+    project_id: DbId
     duty_date: date
     occurred_at: EventTime
     consultant_id: DbId

@@ -56,7 +56,7 @@ async def set_rules(session: AsyncSession, settings: EdgeSettings, rules: Recept
         raise NoRotaProject()
     changed = await save_rules(session, project_id, rules, by=manager_id, now=now)
     if changed:
-        rota = queue.Rota(settings, rules)
+        rota = queue.Rota(settings, rules, project_id)
         await queue.record(session, rota, day=duty_day(now), now=now,
                            consultant_id=manager_id, action="settings_changed",
                            actor=f"user:{manager_id}", reason="经理修改接待设置",

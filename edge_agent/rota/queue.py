@@ -24,7 +24,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.rota.rules import rota_project, rules_of
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import outbox
-from edge_agent.store.models import Consultant, RotaDuty, RotaEvent, RotaSuspension, Visit
+from edge_agent.store.models import (
+    Consultant,
+    Project,
+    RotaDuty,
+    RotaEvent,
+    RotaSuspension,
+    Visit,
+)
 from shared.errors import ValidationFailed
 from shared.reception import ReceptionRules
 from shared.reception_events import ROTA_CHANGED, RotaAction, RotaChanged
@@ -50,18 +57,20 @@ class NotOnRota(ValidationFailed):
 
 @dataclass(frozen=True)
 class Rota:
-    """What a rota change needs: the agent's settings (cipher, project) and the rules."""
+    """What a rota change needs: the agent's settings (cipher), the rules, and the project
+    its events are filed under (the cloud accepts only events of a project of the site)."""
 
     settings: EdgeSettings
     rules: ReceptionRules
-
-    @property
-    def project_id(self) -> int | None:
-        return rota_project(self.settings)
+    project_id: int | None
 
 
 async def rota_of(session: AsyncSession, settings: EdgeSettings) -> Rota:
-    return Rota(settings, await rules_of(session, rota_project(settings)))
+    project_id = rota_project(settings)
+    if project_id is None:  # no default: the office's first project the cloud sent
+        project_id = (await session.exec(select(func.min(Project.id)).where(
+            col(Project.active).is_(True)))).one()
+    return Rota(settings, await rules_of(session, rota_project(settings)), project_id)
 
 
 def duty_day(now: datetime) -> str:
@@ -157,20 +166,24 @@ async def record(
     away_reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """The change's `rota_event` row and its outbox event, in the caller's transaction."""
+    """The change's `rota_event` row and its outbox event, in the caller's transaction.
+    An appliance that has no project yet (never synced) keeps the row only: the cloud
+    would refuse an event filed under no project of the site."""
     await session.flush()
     after = await position(session, day, rota.rules, consultant_id)
+    row = RotaEvent(
+        duty_date=day, occurred_at=now, consultant_id=consultant_id, action=action,
+        actor=actor[:64], reason=reason[:200], visit_id=visit_id, position_before=before,
+        position_after=after, away_reason=away_reason, detail=detail or None)
+    session.add(row)
+    if rota.project_id is None:
+        return
     event = RotaChanged(
         rota_event_id=uuid.uuid4(), project_id=rota.project_id,
         duty_date=date.fromisoformat(day),
-        occurred_at=now, consultant_id=consultant_id, action=action, actor=actor[:64],
-        reason=reason[:200], away_reason=away_reason,
-        visit_id=visit_id, position_before=before, position_after=after,
-        detail=detail or {})
-    session.add(RotaEvent(
-        duty_date=day, occurred_at=now, consultant_id=consultant_id, action=action,
-        actor=event.actor, reason=event.reason, visit_id=visit_id, position_before=before,
-        position_after=after, away_reason=away_reason, detail=detail or None))
+        occurred_at=now, consultant_id=consultant_id, action=action, actor=row.actor,
+        reason=row.reason, away_reason=away_reason, visit_id=visit_id,
+        position_before=before, position_after=after, detail=detail or {})
     await outbox.append(session, rota.settings.cipher, event_type=ROTA_CHANGED,
                         event_id=uuid.uuid4(), occurred_at=now,
                         payload=event.model_dump(mode="json"), now=now)

@@ -1,0 +1,23 @@
+"""号码归属地 of each new visit, derived by the cloud from the number (never trusted from
+the appliance), kept on the visit's profile row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from cloud.reception.models import VisitProfileRecord
+from shared.phone_region import phone_region
+
+
+def record_regions(session: Session, visits: Sequence[tuple[str, str]]) -> None:
+    """(visit id, normalised phone) of visits just inserted in this transaction."""
+    if not visits:
+        return
+    existing = {p.visit_id: p for p in session.exec(select(VisitProfileRecord).where(
+        col(VisitProfileRecord.visit_id).in_([v for v, _ in visits])))}
+    for visit_id, phone in visits:
+        row = existing.get(visit_id) or VisitProfileRecord(visit_id=visit_id)
+        row.phone_region = phone_region(phone)
+        session.add(row)
