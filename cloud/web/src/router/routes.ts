@@ -1,4 +1,4 @@
-import { DataLine, Document, Lock, Monitor, Odometer, User } from '@element-plus/icons-vue'
+import { DataLine, Document, List, Lock, Monitor, Odometer, User } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
@@ -18,6 +18,12 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'visits',
     component: () => import('@/views/visits/VisitsView.vue'),
     meta: { title: '到访记录', permission: Perm.VISIT_READ, menu: { icon: DataLine, order: 20 } },
+  },
+  {
+    path: 'rota',
+    name: 'rota',
+    component: () => import('@/views/reception/RotaEventsView.vue'),
+    meta: { title: '轮岗记录', permission: Perm.VISIT_READ, menu: { icon: List, order: 25 } },
   },
   {
     path: 'customers/:id(\\d+)',
