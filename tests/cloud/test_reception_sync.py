@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
 from cloud.reception.models import RotaEventRecord, VisitProfileRecord
+from cloud.reception.regions import erase_profiles
 from cloud.reception.service import CreditShare, deal_credit
 from cloud.sales.models import Customer, Visit
 from cloud.settings import CloudSettings
@@ -124,6 +125,12 @@ def test_profile_region_credit_and_corrections(db: Session, settings: CloudSetti
     # The visit's receiver (li) stood in for the owner (wang): 50/50 on that day only.
     assert deal_credit(db, customer.id, day) == [CreditShare(wang, 50), CreditShare(li, 50)]
     assert deal_credit(db, customer.id, day + timedelta(days=1)) == [CreditShare(wang, 100)]
+    # A deletion request blanks what the profile says of the person, not the rota facts.
+    erase_profiles(db, [visit_id])
+    db.commit()
+    db.refresh(row)
+    assert (row.gender, row.grade, row.phone_region) == (None, None, None)
+    assert (row.consumed_turn, row.stand_in_share) == (True, 50)
 
 
 def test_a_claim_moves_the_customer_only_from_the_receiver(

@@ -45,6 +45,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'customer.lookup': '前台查询客户',
   'customer.search': '按号码搜索客户',
   'visit.export': '导出到访记录',
+  'visit.correct': '经理当天更正到访',
+  'customer.claim': '认领“忘了顾问”的客户',
   'follow_up.create': '新增跟进',
   'site.create': '新建案场',
   'site.credentials_issued': '签发案场凭据',
