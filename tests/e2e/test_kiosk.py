@@ -239,6 +239,10 @@ def test_the_status_bar_says_when_the_cloud_or_the_edge_is_unreachable(
     stack: Stack, new_page: Callable[..., Any]
 ) -> None:
     assert stack.broker is not None
+    # Off duty, so the registration uses no turn: one event waits, the visit's own.
+    rota(stack, "check-out", "lina")
+    wait_for(lambda: stack.edge.get("/api/v1/kiosk/status").json()["backlog"] == 0,
+             timeout=30, what="the rota change synced")
     page = open_kiosk(new_page, stack, "/visits")
     expect(page.get_by_text("云端已连接")).to_be_visible()
     before = cloud_visits(stack)
