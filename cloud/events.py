@@ -4,8 +4,9 @@ from cloud.cameras import sync_events as camera_events
 from cloud.channel import feed_items as channel_feed_items
 from cloud.channel import manual_guides as channel_manual_guides
 from cloud.channel import sync_events as channel_events
+from cloud.reception import sync_events as reception_events
 from cloud.sales import lookup_events as sales_lookup_events
 from cloud.sales import sync_events as sales_events
 
 __all__ = ["camera_events", "channel_events", "channel_feed_items", "channel_manual_guides",
-           "sales_events", "sales_lookup_events"]
+           "reception_events", "sales_events", "sales_lookup_events"]

@@ -10,6 +10,7 @@ from cloud.channel.signin import models as signin_models
 from cloud.identity import models as identity_models
 from cloud.inventory import models as inventory_models
 from cloud.privacy import models as privacy_models
+from cloud.reception import models as reception_models
 from cloud.sales import models as sales_models
 from cloud.sales import ownership_models
 from cloud.sync import models as sync_models
@@ -17,4 +18,4 @@ from cloud.sync import models as sync_models
 __all__ = ["appeal_models", "audit_models", "camera_models", "catalog_models",
            "channel_listing_models", "channel_models", "identity_models", "inventory_models",
            "lead_models", "ownership_models", "privacy_models", "prospecting_models",
-           "risk_models", "sales_models", "signin_models", "sync_models"]
+           "reception_models", "risk_models", "sales_models", "signin_models", "sync_models"]

@@ -18,6 +18,7 @@ from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
 from edge_agent.kiosk.lookup_guard import LookupLimiter
 from edge_agent.rota.api import router as rota_router
+from edge_agent.rota.staff_api import router as reception_staff_router
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.api import router as staff_router
 from edge_agent.store import Store
@@ -92,6 +93,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.include_router(health.router)
     app.include_router(kiosk_router, prefix=API_PREFIX)
     app.include_router(rota_router, prefix=API_PREFIX)
+    app.include_router(reception_staff_router, prefix=API_PREFIX)
     app.include_router(staff_router, prefix=API_PREFIX)
     app.include_router(followups_router, prefix=API_PREFIX)
     app.include_router(customers_router, prefix=API_PREFIX)

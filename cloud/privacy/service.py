@@ -25,6 +25,7 @@ from cloud.privacy.schemas import (
     SubjectRequestIn,
     SubjectVisit,
 )
+from cloud.reception.regions import erase_profiles
 from cloud.sales.free_text import intent_of, note_of
 from cloud.sales.models import ERASED_MASK, ERASED_PREFIX, Customer, FollowUp, Visit
 from cloud.sales.service import NAME_CONTEXT, PHONE_CONTEXT, decrypt_name
@@ -231,6 +232,7 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     for visit in visits:
         visit.intent_enc = None
         session.add(visit)
+    erase_profiles(session, [v.id for v in visits])
     notes = session.exec(select(FollowUp).where(col(FollowUp.customer_id).in_(ids))).all()
     for note in notes:
         note.note_enc = None

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from cloud.audit import service as audit_service
 from cloud.identity.models import User, UserScope
+from cloud.reception import regions as reception_regions
 from cloud.sales import follow_ups
 from cloud.sales import service as sales_service
 from cloud.sales.models import Customer, Visit
@@ -59,6 +60,8 @@ def apply_visits(
 
     recorded = sales_service.record_synced_visits(
         session, settings=ctx.settings, site_id=ctx.site_id, visits=[v for _, v, _ in synced])
+    reception_regions.record_regions(
+        session, [(r.visit_id, r.phone) for r in recorded if r.outcome != "merged"])
     touched: dict[int, sales_service.VisitOutcome] = {}
     for (at, _, detail), result in zip(synced, recorded, strict=True):
         outcomes[at] = Outcome(

@@ -29,6 +29,7 @@ from edge_agent.sync.agent import SyncAgent
 from shared.bounds import DB_INT_MAX
 from shared.errors import ValidationFailed
 from shared.names import mask_name
+from shared.reception_events import VisitProfile
 
 router = APIRouter(prefix="/kiosk", tags=["kiosk"], dependencies=[KioskAuth])
 
@@ -83,6 +84,14 @@ def visit_out(visit: Visit, settings: EdgeSettings) -> VisitOut:
         referral_id=visit.referral_id,
         guide_method=visit.guide_method,
         attribution=visit.attribution,
+        profile=VisitProfile.model_validate(visit.profile or {}),
+        profile_revision=visit.profile_revision,
+        consumed_turn=visit.consumed_turn,
+        stand_in_for=visit.stand_in_for,
+        stand_in_share=visit.stand_in_share,
+        claimable_until=date.fromisoformat(visit.claimable_until)
+        if visit.claimable_until else None,
+        phone_region=visit.phone_region,
     )
 
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from shared.bounds import DB_INT_MAX
 from shared.consent import NOTICE_VERSION_MAX
 from shared.events import VisitSource
+from shared.reception_events import VisitProfile
 from shared.timeutil import UtcDateTime
 
 Classification = Literal["first_visit", "return_visit"]
@@ -50,6 +51,10 @@ class VisitIn(BaseModel):
     guide_referral_id: int | None = Field(
         None, ge=1, le=DB_INT_MAX,
         description="无码带看：前台手工指定的带看经纪人的报备（来自 /kiosk/guides，可选）")
+    profile: VisitProfile | None = Field(
+        None, description="性别、认知途径、意向（户型、面积、预算、自住/投资）、客户等级")
+    forgot_consultant: bool = Field(
+        False, description="客户说“来过但忘了顾问”：按轮次接待，之前的顾问可在规定天数内认领")
 
 
 class VisitOut(BaseModel):
@@ -75,6 +80,13 @@ class VisitOut(BaseModel):
         None, description="qr 扫码带看 / manual 前台手工指定（需渠道复核）")
     attribution: dict[str, Any] | None = Field(
         None, description="设备的临时判客结果（首访/复访、归属、经纪人保护期）；以云端判定为准")
+    profile: VisitProfile = Field(default_factory=VisitProfile)
+    profile_revision: int = 0
+    consumed_turn: bool | None = Field(None, description="本次接待是否占用轮次")
+    stand_in_for: int | None = Field(None, description="义务接待：代为接待的归属顾问")
+    stand_in_share: int | None = Field(None, description="义务接待者在当日成交中的份额（%）")
+    claimable_until: date | None = Field(None, description="“忘了顾问”可认领至（含）")
+    phone_region: str | None = Field(None, description="号码归属地")
 
 
 class RegistrationOut(VisitOut):

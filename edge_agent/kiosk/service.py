@@ -17,8 +17,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.crash import crash_point
-from edge_agent.kiosk import guided, manual_guide
+from edge_agent.kiosk import guided, manual_guide, reception
 from edge_agent.kiosk.schemas import Outcome, VisitIn
+from edge_agent.rota import queue as rota_queue
 from edge_agent.rota import service as rota_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
@@ -35,6 +36,8 @@ from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.events import VISIT_REGISTERED, VisitConsent, VisitRegistered
 from shared.phone import mask_phone, normalise_phone
+from shared.phone_region import phone_region
+from shared.reception_events import VisitProfile
 from shared.timeutil import shanghai_date, utcnow
 
 PHONE_CONTEXT = "visit.phone"
@@ -304,6 +307,7 @@ async def _register_tx(
         consent_recorded_at=req.consent.recorded_at,
         consent_tablet=req.consent.tablet,
         attribution=answer.shown if answer else None,
+        phone_region=phone_region(req.phone),
     )
     session.add(visit)
     await session.flush()
@@ -316,7 +320,9 @@ async def _register_tx(
                                tablet=req.tablet, edge_state=edge_state,
                                edge_reason=edge_reason, now=req.now)
         await session.flush()
-    await rota_service.consume_turn(session, visit, req.now)  # a new customer uses a turn
+    rota = await rota_queue.rota_of(session, settings)
+    await reception.after_registration(session, visit, data.profile or VisitProfile(),
+                                       data.forgot_consultant, rota, req.now)
     crash_point("in_outbox_tx")
     return Registration(visit, "created")
 

@@ -327,8 +327,7 @@ _V11_MANUAL_GUIDES = (
     "ALTER TABLE referral_cache ADD COLUMN agency_name VARCHAR(100)",
 )
 
-# Cameras found on the office LAN (issue #23, ADR 0035). Store version 13: written as the
-# step after v11 here; another branch's v12 goes before it when both are merged. Identity
+# Cameras found on the office LAN (issue #23, ADR 0035). Store version 13. Identity
 # is the MAC, else the serial, else the WS-Discovery endpoint until the camera answers
 # with credentials; the password is AES-GCM encrypted like personal data.
 _V13_CAMERAS = (
@@ -366,12 +365,73 @@ _V13_CAMERAS = (
     "CREATE UNIQUE INDEX uq_camera_mac ON camera (mac) WHERE mac IS NOT NULL",
     "CREATE INDEX ix_camera_endpoint ON camera (endpoint)",
     "CREATE INDEX ix_camera_serial ON camera (serial)",
+# Reception complete (ADR 0033): the visit's profile and rota facts, away states and
+# penalties on the day's duty, suspensions across days, per-project reception settings.
+_V12_RECEPTION = (
+    "ALTER TABLE visit ADD COLUMN profile JSON",
+    "ALTER TABLE visit ADD COLUMN profile_revision INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE visit ADD COLUMN consumed_turn BOOLEAN",
+    "ALTER TABLE visit ADD COLUMN stand_in_for INTEGER",
+    "ALTER TABLE visit ADD COLUMN stand_in_share INTEGER",
+    "ALTER TABLE visit ADD COLUMN claimable_until VARCHAR(10)",
+    "ALTER TABLE visit ADD COLUMN phone_region VARCHAR(40)",
+    "ALTER TABLE rota_duty ADD COLUMN away_reason VARCHAR(20)",
+    "ALTER TABLE rota_duty ADD COLUMN away_since DATETIME",
+    "ALTER TABLE rota_duty ADD COLUMN skip_turns INTEGER NOT NULL DEFAULT 0",
+    # The event table is rebuilt: SQLite cannot widen the CHECK on `action`.
+    """
+    CREATE TABLE rota_event_v12 (
+        id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+        duty_date VARCHAR(10) NOT NULL,
+        occurred_at DATETIME NOT NULL,
+        consultant_id INTEGER NOT NULL,
+        action VARCHAR(32) NOT NULL CHECK (action IN (
+            'check_in', 'check_out', 'turn_consumed', 'turn_not_counted', 'away', 'back',
+            'penalty', 'turn_skipped', 'suspended', 'stand_in', 'claimed',
+            'settings_changed')),
+        actor VARCHAR(64) NOT NULL,
+        reason VARCHAR(200) NOT NULL,
+        visit_id CHAR(32),
+        position_before INTEGER,
+        position_after INTEGER,
+        away_reason VARCHAR(20),
+        detail JSON
+    )
+    """,
+    """
+    INSERT INTO rota_event_v12 (id, duty_date, occurred_at, consultant_id, action, actor,
+        reason, visit_id, position_before, position_after)
+    SELECT id, duty_date, occurred_at, consultant_id, action, actor, reason, visit_id,
+        position_before, position_after FROM rota_event
+    """,
+    "DROP TABLE rota_event",
+    "ALTER TABLE rota_event_v12 RENAME TO rota_event",
+    "CREATE INDEX ix_rota_event_duty_date ON rota_event (duty_date, id)",
+    """
+    CREATE TABLE rota_suspension (
+        id INTEGER NOT NULL PRIMARY KEY,
+        consultant_id INTEGER NOT NULL,
+        until_date VARCHAR(10) NOT NULL,
+        reason VARCHAR(200) NOT NULL,
+        actor VARCHAR(64) NOT NULL,
+        created_at DATETIME NOT NULL
+    )
+    """,
+    "CREATE INDEX ix_rota_suspension_consultant ON rota_suspension (consultant_id, until_date)",
+    """
+    CREATE TABLE reception_settings (
+        project_id INTEGER NOT NULL PRIMARY KEY,
+        rules JSON NOT NULL,
+        updated_by INTEGER NOT NULL,
+        updated_at DATETIME NOT NULL
+    )
+    """,
 )
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
-    _V11_MANUAL_GUIDES, _V13_CAMERAS,
+    _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

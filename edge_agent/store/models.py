@@ -134,6 +134,17 @@ class Visit(EdgeModel, table=True):
     # How the broker was named (schema v11): `qr` (a signed code) or `manual` (picked by
     # the receptionist, weaker evidence: ADR 0030).
     guide_method: str | None = Field(default=None, max_length=8)
+    # Reception complete (schema v12, ADR 0033): the profile (shared.reception_events.
+    # VisitProfile as JSON, its latest revision), whether the reception used a rota
+    # turn, a stand-in's absent owner and share, the last day of a forgotten-name claim,
+    # and the number's 号码归属地.
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    profile_revision: int = 0
+    consumed_turn: bool | None = None
+    stand_in_for: int | None = None
+    stand_in_share: int | None = None
+    claimable_until: str | None = Field(default=None, max_length=10)
+    phone_region: str | None = Field(default=None, max_length=40)
 
 
 class Consultant(EdgeModel, table=True):
@@ -223,6 +234,35 @@ class RotaDuty(EdgeModel, table=True):
     checked_in_at: datetime = _utc()
     checked_out_at: datetime | None = _utc(nullable=True)
     updated_at: datetime = _utc()
+    # Away (schema v12): a make-up reason keeps `queue_pos` (补接), a drop reason moved it
+    # to the tail; either way not the next to receive until back.
+    away_reason: str | None = Field(default=None, max_length=20)
+    away_since: datetime | None = _utc(nullable=True)
+    skip_turns: int = Field(default=0, description="turns still to lose (a penalty)")
+
+
+class RotaSuspension(EdgeModel, table=True):
+    """A consultant barred from the rota until a day (a refusal's penalty)."""
+
+    __tablename__ = "rota_suspension"
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultant_id: int
+    until_date: str = Field(max_length=10, description="last Asia/Shanghai day suspended")
+    reason: str = Field(max_length=200)
+    actor: str = Field(max_length=64)
+    created_at: datetime = _utc()
+
+
+class ReceptionSettings(EdgeModel, table=True):
+    """A project's reception settings (shared.reception.ReceptionRules as JSON)."""
+
+    __tablename__ = "reception_settings"
+
+    project_id: int = Field(primary_key=True)
+    rules: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_by: int
+    updated_at: datetime = _utc()
 
 
 class RotaEvent(EdgeModel, table=True):
@@ -241,6 +281,8 @@ class RotaEvent(EdgeModel, table=True):
     visit_id: uuid.UUID | None = None
     position_before: int | None = None
     position_after: int | None = None
+    away_reason: str | None = Field(default=None, max_length=20)
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class FollowUp(EdgeModel, table=True):

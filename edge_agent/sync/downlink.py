@@ -203,7 +203,8 @@ async def erase_customer(
             values: dict[str, Any] = {"phone_bidx": f"{ERASED_PREFIX}{uuid.uuid4().hex}",
                                       "phone_masked": ERASED_MASK}
             if model is Visit:
-                values.update(phone_enc="", name_enc=None, intent_enc=None)
+                values.update(phone_enc="", name_enc=None, intent_enc=None, profile=None,
+                              phone_region=None)
             else:
                 values.update(note_enc=None)
             await session.exec(update(model).where(col(model.id) == row_id).values(**values))

@@ -111,6 +111,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/projects"): lambda c, s: (
         "/api/v1/projects", None, {"site_id": c.site(s), "name": "矩阵项目"}),
     ("GET", "/api/v1/visits"): lambda c, s: ("/api/v1/visits", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/reception/rota-events"): lambda c, s: (
+        "/api/v1/reception/rota-events", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/reception/visits/{visit_id}/profile"): lambda c, s: (
+        f"/api/v1/reception/visits/{c.sales(s).visit_id}/profile", None, None),
     ("GET", "/api/v1/visits/export"): lambda c, s: (
         "/api/v1/visits/export", {"site_id": c.site(s)}, None),
     ("GET", "/api/v1/consultants"): lambda c, s: (

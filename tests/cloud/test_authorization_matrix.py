@@ -34,7 +34,8 @@ from cloud.identity.models import User
 from cloud.main import create_app
 from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
-from shared.timeutil import utcnow
+from shared.reception_events import ROTA_CHANGED
+from shared.timeutil import shanghai_date, utcnow
 from tests.cloud import make_user, signed_in
 from tests.cloud.appeal_world import PNG
 from tests.cloud.authorization_requests import REQUESTS, Ctx, Upload
@@ -50,7 +51,7 @@ from tests.cloud.authorization_rules import (
 from tests.cloud.channel_world import add_agency, add_broker, attach_broker, refer
 from tests.cloud.inventory_world import matrix_objects
 from tests.cloud.ownership_world import add_ownership_world
-from tests.cloud.sales_world import PHONE_A, build_world
+from tests.cloud.sales_world import PHONE_A, apply, build_world, envelope
 from tests.cloud.test_route_permissions import ANONYMOUS_ROUTES, endpoints
 
 # Routes that end the caller's session or change its password run on a session of their own.
@@ -89,6 +90,7 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
     roomy = settings.model_copy(update={"login_ip_limit": 10_000})
     world = build_world(db, settings)
     add_ownership_world(db, settings, world)
+    _rota_history(db, settings, world)
     for role in ROLES:
         make_user(db, f"m.{role}", roles=[role], site_ids=["site-a"])
     targets = {OWN: make_user(db, "target.a", roles=["consultant"], site_ids=["site-a"]).id,
@@ -104,6 +106,19 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
         yield client, Ctx(world, {k: v or 0 for k, v in targets.items()},
                           opened.json()["id"], channel, matrix_objects(db, world)), {
             role: h["Authorization"] for role, h in tokens.items()}
+
+
+def _rota_history(db: Session, settings: CloudSettings, world: dict[str, Any]) -> None:
+    """A check-in at each site, so the rota history of the own site has a row to show."""
+    for site_id in ("site-a", "site-b"):
+        site = world[site_id]
+        consultant = world["consult_a" if site_id == "site-a" else "consult_b"]
+        apply(db, settings, site_id, [envelope(site.key, site_id, site.next_seq(),
+                                               ROTA_CHANGED, {
+            "rota_event_id": str(uuid.uuid4()), "project_id": site.project_id,
+            "duty_date": str(shanghai_date(utcnow())),
+            "occurred_at": utcnow().isoformat(), "consultant_id": consultant,
+            "action": "check_in", "actor": "kiosk:10.0.0.5", "reason": "上岗"})])
 
 
 def _channel_world(db: Session, settings: CloudSettings, client: TestClient,

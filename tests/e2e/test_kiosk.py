@@ -211,10 +211,38 @@ def test_check_in_and_out_on_the_board_change_the_order(
     expect(names).to_have_text([head, second])
 
 
+def test_away_for_lunch_keeps_the_head_and_back_receives_next(
+    stack: Stack, new_page: Callable[..., Any]
+) -> None:
+    rota(stack, "check-in", "wanglei")
+    rota(stack, "check-in", "lina")
+    page = open_kiosk(new_page, stack, "/board")
+    names = queue_names(page)
+    expect(names).to_have_count(2)
+    head, second = names.all_inner_texts()
+    page.get_by_role("button", name=f"{head} 离开").click()
+    page.get_by_role("button", name="午餐").click()
+    expect(names).to_have_text([head, second])  # 补接: the place is kept
+    expect(page.locator(".duty.head")).to_contain_text(second)
+    expect(page.locator(".duty").first).to_contain_text("午餐（补接）")
+    page.get_by_role("button", name=f"{head} 回岗").click()
+    expect(page.locator(".duty.head")).to_contain_text(head)
+    log = page.get_by_role("list", name="今日轮岗记录")
+    expect(log.get_by_role("listitem").first).to_contain_text(f"{head} 回岗")
+    expect(log).to_contain_text("离开：午餐，保留排位，回岗后补接")
+    page.get_by_role("button", name=f"{second} 离开").click()
+    page.get_by_role("button", name="休息").click()
+    expect(names).to_have_text([head, second])  # already behind: the tail is the same
+
+
 def test_the_status_bar_says_when_the_cloud_or_the_edge_is_unreachable(
     stack: Stack, new_page: Callable[..., Any]
 ) -> None:
     assert stack.broker is not None
+    # Off duty, so the registration uses no turn: one event waits, the visit's own.
+    rota(stack, "check-out", "lina")
+    wait_for(lambda: stack.edge.get("/api/v1/kiosk/status").json()["backlog"] == 0,
+             timeout=30, what="the rota change synced")
     page = open_kiosk(new_page, stack, "/visits")
     expect(page.get_by_text("云端已连接")).to_be_visible()
     before = cloud_visits(stack)

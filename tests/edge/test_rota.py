@@ -186,7 +186,8 @@ def test_check_out_leaves_the_queue_and_a_new_check_in_joins_its_tail(
     latest = events(client)
     assert [(e["action"], e["position_before"], e["position_after"]) for e in latest[:2]] == [
         ("check_in", None, 3), ("check_out", 1, None)]
-    assert latest[0]["reason"] == "重新上岗，排入接待队列队尾" and latest[0]["actor"] == "kiosk"
+    assert latest[0]["reason"] == "重新上岗，排入接待队列队尾"
+    assert latest[0]["actor"] == "kiosk:testclient"
     assert latest[0]["consultant_name"] == "王顾问"
 
 
@@ -219,19 +220,20 @@ def test_bad_bodies_are_refused(client: TestClient, body: dict[str, Any]) -> Non
     assert response.status_code == 422 and response.json()["code"] == "validation_failed"
 
 
-def test_the_rota_stays_local_no_outbox_events(
+def test_every_queue_change_is_an_outbox_event(
     client: TestClient, edge_settings: EdgeSettings
 ) -> None:
     for cid in (WANG, LI):
         duty(client, "check-in", cid)
     duty(client, "check-out", LI)
+    duty(client, "check-out", LI)  # no change: no event
     register(client, "13800138000", WANG)
     status = client.get("/api/v1/kiosk/status", headers=AUTH).json()
-    assert status["backlog"] == 1  # the visit only
+    assert status["backlog"] == 5
     with sqlite3.connect(edge_settings.database_path) as db:
-        types = [row[0] for row in db.execute("SELECT type FROM outbox")]
+        types = [row[0] for row in db.execute("SELECT type FROM outbox ORDER BY seq")]
         actions = [row[0] for row in db.execute("SELECT action FROM rota_event ORDER BY id")]
-    assert types == ["visit.registered"]
+    assert types == ["rota.changed"] * 3 + ["visit.registered", "rota.changed"]
     assert actions == ["check_in", "check_in", "check_out", "turn_consumed"]
 
 
@@ -249,13 +251,16 @@ async def seeded_store(store: Store, edge_settings: EdgeSettings) -> Store:
 
 
 @pytest.mark.anyio
-async def test_a_new_shanghai_day_starts_with_an_empty_queue(seeded_store: Store) -> None:
+async def test_a_new_shanghai_day_starts_with_an_empty_queue(
+    seeded_store: Store, edge_settings: EdgeSettings
+) -> None:
     late = shanghai(24, 23, 50)  # 15:50 UTC, still the 24th in Shanghai
-    await rota.check_in(seeded_store, WANG, now=late)
-    await rota.check_in(seeded_store, LI, now=late + timedelta(minutes=1))
-    same_day = await rota.board(seeded_store, now=shanghai(24, 23, 59))
+    await rota.check_in(seeded_store, edge_settings, WANG, now=late)
+    await rota.check_in(seeded_store, edge_settings, LI, now=late + timedelta(minutes=1))
+    same_day = await rota.board(seeded_store, edge_settings, now=shanghai(24, 23, 59))
     assert str(same_day.duty_date) == "2026-11-24" and same_day.next_consultant_id == WANG
-    next_day = await rota.board(seeded_store, now=shanghai(25, 0, 5))  # 16:05 UTC on the 24th
+    # 16:05 UTC on the 24th:
+    next_day = await rota.board(seeded_store, edge_settings, now=shanghai(25, 0, 5))
     assert str(next_day.duty_date) == "2026-11-25"
     assert next_day.next_consultant_id is None
     assert not any(c.on_duty for c in next_day.consultants)
@@ -267,23 +272,23 @@ async def test_a_new_shanghai_day_starts_with_an_empty_queue(seeded_store: Store
 async def test_a_first_visit_after_midnight_uses_no_turn_of_yesterday(
     seeded_store: Store, edge_settings: EdgeSettings
 ) -> None:
-    await rota.check_in(seeded_store, WANG, now=shanghai(24, 9))
-    await rota.check_in(seeded_store, LI, now=shanghai(24, 9, 1))
+    await rota.check_in(seeded_store, edge_settings, WANG, now=shanghai(24, 9))
+    await rota.check_in(seeded_store, edge_settings, LI, now=shanghai(24, 9, 1))
     await register_visit(seeded_store, edge_settings,
                          VisitIn(phone="13700137000", party_size=1, consultant_id=WANG,
                                  consent=consent_in()),
                          now=shanghai(25, 0, 30))
-    yesterday = await rota.board(seeded_store, now=shanghai(24, 20))
+    yesterday = await rota.board(seeded_store, edge_settings, now=shanghai(24, 20))
     assert yesterday.next_consultant_id == WANG
     assert [e.action for e in await rota.events(seeded_store, now=shanghai(24, 20))] == [
         "check_in", "check_in"]
-    await rota.check_in(seeded_store, LI, now=shanghai(25, 9))
-    await rota.check_in(seeded_store, WANG, now=shanghai(25, 9, 1))
+    await rota.check_in(seeded_store, edge_settings, LI, now=shanghai(25, 9))
+    await rota.check_in(seeded_store, edge_settings, WANG, now=shanghai(25, 9, 1))
     await register_visit(seeded_store, edge_settings,
                          VisitIn(phone="13700137001", party_size=1, consultant_id=LI,
                                  consent=consent_in()),
                          now=shanghai(25, 10))
-    today = await rota.board(seeded_store, now=shanghai(25, 10))
+    today = await rota.board(seeded_store, edge_settings, now=shanghai(25, 10))
     assert [c.id for c in today.consultants if c.on_duty] == [WANG, LI]
     assert {c.id: c.received_today for c in today.consultants} == {WANG: 1, LI: 1, ZHAO: 0}
 
@@ -294,8 +299,8 @@ async def test_a_consultant_the_cloud_deactivates_leaves_the_queue(
 ) -> None:
     now = shanghai(24, 10)
     for cid in (WANG, LI, ZHAO):
-        await rota.check_in(seeded_store, cid, now=now)
+        await rota.check_in(seeded_store, edge_settings, cid, now=now)
     removed = consultant(20, LI, "李顾问", active=False)
     await seeded_store.write(apply_batch, batch(edge_settings, [removed], cursor=7), now)
-    current = await rota.board(seeded_store, now=now)
+    current = await rota.board(seeded_store, edge_settings, now=now)
     assert [(c.id, c.position) for c in current.consultants] == [(WANG, 1), (ZHAO, 2)]

@@ -1,7 +1,7 @@
 """sales: customer ownership — ownership state, the path, 撞单, pool pick-ups, settings
 
 Revision ID: 0029_ownership
-Revises: 0027_units
+Revises: 0028_reception
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0029_ownership"
-down_revision: str | None = "0027_units"
+down_revision: str | None = "0028_reception"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-import { DataLine, Document, Grid, Lock, Monitor, Odometer, Tickets, Upload, User, UserFilled } from '@element-plus/icons-vue'
+import { DataLine, Document, Grid, List, Lock, Monitor, Odometer, Tickets, Upload, User, UserFilled } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
@@ -20,6 +20,12 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'visits',
     component: () => import('@/views/visits/VisitsView.vue'),
     meta: { title: '到访记录', permission: Perm.VISIT_READ, menu: { icon: DataLine, order: 20 } },
+  },
+  {
+    path: 'rota',
+    name: 'rota',
+    component: () => import('@/views/reception/RotaEventsView.vue'),
+    meta: { title: '轮岗记录', permission: Perm.VISIT_READ, menu: { icon: List, order: 22 } },
   },
   {
     path: 'customers/:id(\\d+)',

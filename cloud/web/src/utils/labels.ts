@@ -54,6 +54,8 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'customer.stage': '变更客户阶段',
   'sales.ownership_settings': '修改客户归属规则',
   'visit.export': '导出到访记录',
+  'visit.correct': '经理当天更正到访',
+  'customer.claim': '认领“忘了顾问”的客户',
   'follow_up.create': '新增跟进',
   'site.create': '新建案场',
   'site.credentials_issued': '签发案场凭据',

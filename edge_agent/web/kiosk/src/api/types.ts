@@ -25,6 +25,9 @@ export interface VisitIn {
   qr_code?: string | null
   /** 无码带看: the referral of the broker the receptionist picked (GET /kiosk/guides). */
   guide_referral_id?: number | null
+  profile?: VisitProfile | null
+  /** “来过但忘了顾问”: received in turn, claimable by the earlier consultant for a while. */
+  forgot_consultant?: boolean
 }
 
 /** A broker who may have brought the visitor: a live referral of the number (masked). */
@@ -88,6 +91,12 @@ export interface VisitOut {
   referral_id: number | null
   guide_method?: 'qr' | 'manual' | null
   attribution: ProvisionalAnswer | null
+  profile?: VisitProfile
+  consumed_turn?: boolean | null
+  stand_in_for?: number | null
+  stand_in_share?: number | null
+  claimable_until?: string | null
+  phone_region?: string | null
 }
 
 export interface RegistrationOut extends VisitOut {
@@ -145,11 +154,22 @@ export interface RotaConsultantOut {
   checked_out_at: string | null
   received_today: number
   return_visits_today: number
+  counted_today: number
+  away_reason: AwayReason | null
+  away_since: string | null
+  skip_turns: number
+  suspended_until: string | null
 }
+
+export type OrderMode = 'check_in' | 'fewest_new'
 
 export interface RotaBoardOut {
   duty_date: string
   next_consultant_id: number | null
+  order_mode: OrderMode
+  work_start: string
+  work_end: string
+  in_working_hours: boolean
   consultants: RotaConsultantOut[]
 }
 
@@ -157,7 +177,50 @@ export interface DutyChangeOut extends RotaBoardOut {
   changed: boolean
 }
 
-export type RotaAction = 'check_in' | 'check_out' | 'turn_consumed'
+export type RotaAction =
+  | 'check_in'
+  | 'check_out'
+  | 'turn_consumed'
+  | 'turn_not_counted'
+  | 'away'
+  | 'back'
+  | 'penalty'
+  | 'turn_skipped'
+  | 'suspended'
+  | 'stand_in'
+  | 'claimed'
+  | 'settings_changed'
+
+export type MakeUpReason = 'receiving' | 'washroom' | 'lunch' | 'business' | 'manager_approved'
+export type DropReason = 'leave' | 'rest' | 'private'
+export type AwayReason = MakeUpReason | DropReason
+
+export type Gender = 'male' | 'female' | 'unknown'
+export type Awareness =
+  | 'passing_by'
+  | 'outdoor_ad'
+  | 'online'
+  | 'friend'
+  | 'channel'
+  | 'call'
+  | 'event'
+  | 'old_customer'
+  | 'other'
+export type Purpose = 'own_use' | 'investment'
+export type Grade = 'A' | 'B' | 'C' | 'D'
+
+/** 客户画像：性别、认知途径、意向、等级（都可不填）。 */
+export interface VisitProfile {
+  gender?: Gender
+  awareness?: Awareness
+  layout?: string
+  area_min?: number
+  area_max?: number
+  budget_min?: number
+  budget_max?: number
+  purpose?: Purpose
+  grade?: Grade
+}
 
 export interface RotaEventOut {
   id: number
@@ -170,6 +233,8 @@ export interface RotaEventOut {
   visit_id: string | null
   position_before: number | null
   position_after: number | null
+  away_reason: AwayReason | null
+  detail: Record<string, unknown>
 }
 
 /** RFC 9457 problem+json as the agent renders it. */

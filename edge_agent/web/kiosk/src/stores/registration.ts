@@ -17,6 +17,7 @@ import type {
 } from '../api/types'
 import { newIdempotencyKey } from '../lib/idempotency'
 import { checkPhone, type PhoneCheck } from '../lib/phone'
+import { emptyProfileForm, profileOf } from '../lib/reception'
 import { useConsentStore } from './consent'
 
 /** Problem codes of the edge meaning the visitor's consent must be given (again). */
@@ -43,6 +44,8 @@ function emptyForm() {
     intentNote: '',
     source: 'natural' as VisitSource,
     consultantId: null as number | null,
+    profile: emptyProfileForm(),
+    forgotConsultant: false,
   }
 }
 
@@ -194,6 +197,8 @@ export const useRegistrationStore = defineStore('registration', () => {
       qr_code: qrChecked.value ? qrCode.value : null,
       // A signed code is the stronger evidence: a hand pick goes only without one.
       guide_referral_id: !qrChecked.value && guide.value ? guide.value.referral_id : null,
+      profile: profileOf(form.profile),
+      forgot_consultant: form.forgotConsultant,
     }
     submitting.value = true
     try {

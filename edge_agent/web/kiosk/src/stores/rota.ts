@@ -3,7 +3,7 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 
 import { rotaApi } from '../api/rota'
-import type { RotaBoardOut, RotaConsultantOut, RotaEventOut } from '../api/types'
+import type { AwayReason, RotaBoardOut, RotaConsultantOut, RotaEventOut } from '../api/types'
 
 export const useRotaStore = defineStore('rota', () => {
   const board = ref<RotaBoardOut | null>(null)
@@ -26,22 +26,26 @@ export const useRotaStore = defineStore('rota', () => {
     if (changes !== null) events.value = changes
   }
 
-  async function change(consultantId: number, onDuty: boolean): Promise<void> {
+  async function change(consultantId: number, send: () => Promise<RotaBoardOut>): Promise<void> {
     if (pending.value.includes(consultantId)) return
     pending.value = [...pending.value, consultantId]
     try {
-      board.value = onDuty
-        ? await rotaApi.checkIn(consultantId)
-        : await rotaApi.checkOut(consultantId)
+      board.value = await send()
       events.value = await rotaApi.events()
     } finally {
       pending.value = pending.value.filter((id) => id !== consultantId)
     }
   }
 
-  const checkIn = (consultantId: number) => change(consultantId, true)
-  const checkOut = (consultantId: number) => change(consultantId, false)
+  const checkIn = (id: number) => change(id, () => rotaApi.checkIn(id))
+  const checkOut = (id: number) => change(id, () => rotaApi.checkOut(id))
+  const away = (id: number, reason: AwayReason, note = '') =>
+    change(id, () => rotaApi.away(id, reason, note))
+  const back = (id: number) => change(id, () => rotaApi.back(id))
   const isPending = (consultantId: number) => pending.value.includes(consultantId)
 
-  return { board, events, consultants, queue, offDuty, next, refresh, checkIn, checkOut, isPending }
+  return {
+    board, events, consultants, queue, offDuty, next, refresh, checkIn, checkOut, away, back,
+    isPending,
+  }
 })

@@ -1,0 +1,67 @@
+"""Reception facts kept by the cloud: the rota's history as the appliances recorded it,
+and each visit's profile (ADR 0033)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Date, Index
+from sqlmodel import Field, SQLModel
+
+from cloud.catalog.models import utc_column
+from shared.timeutil import utcnow
+
+
+class RotaEventRecord(SQLModel, table=True):
+    """One change of a site's reception queue (`rota.changed`). Its id is the appliance's
+    `rota_event_id`, so a replayed event finds it."""
+
+    __tablename__ = "reception_rota_event"
+    __table_args__ = (Index("ix_reception_rota_event_site_day", "site_id", "duty_date",
+                            "occurred_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
+    project_id: int | None = Field(default=None, foreign_key="project.id")
+    duty_date: date = Field(sa_column=Column(Date, nullable=False))
+    occurred_at: datetime = Field(sa_column=utc_column())
+    consultant_id: int = Field(description="cloud user id as the appliance named it")
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=64)
+    reason: str = Field(max_length=200)
+    away_reason: str | None = Field(default=None, max_length=20)
+    visit_id: str | None = Field(default=None, max_length=36)
+    position_before: int | None = None
+    position_after: int | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    event_seq: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class VisitProfileRecord(SQLModel, table=True):
+    """A visit's profile (one row per visit): gender, 认知途径, intention, grade, the
+    number's 号码归属地, the rota facts and a stand-in's credit share. A manager's same-day
+    correction raises `revision`."""
+
+    __tablename__ = "visit_profile"
+
+    visit_id: str = Field(primary_key=True, foreign_key="visit.id", max_length=36)
+    gender: str | None = Field(default=None, max_length=8)
+    awareness: str | None = Field(default=None, max_length=20)
+    layout: str | None = Field(default=None, max_length=30)
+    area_min: int | None = None
+    area_max: int | None = None
+    budget_min: int | None = Field(default=None, description="万元")
+    budget_max: int | None = Field(default=None, description="万元")
+    purpose: str | None = Field(default=None, max_length=12)
+    grade: str | None = Field(default=None, max_length=1)
+    phone_region: str | None = Field(default=None, max_length=40)
+    consumed_turn: bool | None = None
+    stand_in_for_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    stand_in_share: int | None = Field(default=None, description="percent of a same-day deal")
+    claimable_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    revision: int = 0
+    corrected_by: int | None = Field(default=None, foreign_key="app_user.id")
+    corrected_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

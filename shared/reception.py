@@ -1,0 +1,89 @@
+"""Reception rules both ends use: the per-project rota settings with the defaults of
+domain/reception-and-sales.md, the away reasons, and the visit profile's vocabularies.
+
+The edge applies the settings (the rota runs there, offline too); the cloud receives
+every change as a `rota.changed` event (shared.reception_events).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.timeutil import SHANGHAI
+
+OrderMode = Literal["check_in", "fewest_new"]
+# Away with a make-up reason keeps the place in the queue (补接): the next customer goes
+# to the one behind, and the consultant receives as soon as they are back.
+MakeUpReason = Literal["receiving", "washroom", "lunch", "business", "manager_approved"]
+# Away for leave, rest or a private errand: to the tail, or off today's queue (a setting).
+DropReason = Literal["leave", "rest", "private"]
+AwayReason = MakeUpReason | DropReason
+DropEffect = Literal["tail", "off"]
+PenaltyKind = Literal["refusal", "skipped_question", "cherry_picking"]
+
+MAKE_UP_REASONS: tuple[MakeUpReason, ...] = (
+    "receiving", "washroom", "lunch", "business", "manager_approved")
+DROP_REASONS: tuple[DropReason, ...] = ("leave", "rest", "private")
+AWAY_LABELS: dict[str, str] = {
+    "receiving": "接待客户中", "washroom": "洗手间", "lunch": "午餐", "business": "外出办事",
+    "manager_approved": "经理批准离开", "leave": "请假", "rest": "休息", "private": "私事",
+}
+PENALTY_LABELS: dict[str, str] = {
+    "refusal": "拒接客户", "skipped_question": "漏问来访信息", "cherry_picking": "挑客",
+}
+
+Gender = Literal["male", "female", "unknown"]
+# 认知途径: how the visitor heard of the project.
+Awareness = Literal["passing_by", "outdoor_ad", "online", "friend", "channel", "call",
+                    "event", "old_customer", "other"]
+Purpose = Literal["own_use", "investment"]  # 自住 / 投资
+Grade = Literal["A", "B", "C", "D"]
+
+
+def _default_drop_effects() -> dict[DropReason, DropEffect]:
+    return {"leave": "off", "rest": "tail", "private": "tail"}
+
+
+class ReceptionRules(BaseModel):
+    """One project's reception settings; every number defaults to the rules page's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order_mode: OrderMode = "check_in"
+    return_consumes_turn: bool = False
+    drop_effects: dict[DropReason, DropEffect] = Field(default_factory=_default_drop_effects)
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    stand_in_share_percent: int = Field(50, ge=0, le=100,
+                                        description="义务接待者在当日成交中的份额")
+    claim_days: int = Field(2, ge=0, le=30, description="“来过但忘了顾问”可认领的天数")
+    refusal_suspend_days: int = Field(7, ge=0, le=90)
+    skip_turns_penalty: int = Field(1, ge=0, le=10,
+                                    description="漏问或挑客：失去接下来的轮次数")
+
+    @model_validator(mode="after")
+    def _hours(self) -> Self:
+        if self.work_end <= self.work_start:
+            raise ValueError("work_end must be after work_start")
+        return self
+
+    def drop_effect(self, reason: str) -> DropEffect:
+        """What a drop reason does; a make-up reason never comes here."""
+        for drop, effect in self.drop_effects.items():
+            if drop == reason:
+                return effect
+        return "tail"
+
+    def in_working_hours(self, at: datetime) -> bool:
+        """Receptions outside working hours (Asia/Shanghai) consume no turn."""
+        local = at.astimezone(SHANGHAI).time()
+        return self.work_start <= local < self.work_end
+
+    def penalty_turns(self, kind: PenaltyKind) -> int:
+        return 0 if kind == "refusal" else self.skip_turns_penalty
+
+
+DEFAULT_RULES = ReceptionRules()
