@@ -365,6 +365,8 @@ _V13_CAMERAS = (
     "CREATE UNIQUE INDEX uq_camera_mac ON camera (mac) WHERE mac IS NOT NULL",
     "CREATE INDEX ix_camera_endpoint ON camera (endpoint)",
     "CREATE INDEX ix_camera_serial ON camera (serial)",
+)
+
 # Reception complete (ADR 0033): the visit's profile and rota facts, away states and
 # penalties on the day's duty, suspensions across days, per-project reception settings.
 _V12_RECEPTION = (
