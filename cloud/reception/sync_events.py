@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from cloud.audit import service as audit_service
 from cloud.identity.models import UserScope
 from cloud.reception.models import RotaEventRecord, VisitProfileRecord
+from cloud.sales import ownership
 from cloud.sales.models import Customer, Visit
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
@@ -95,6 +96,9 @@ def _claim(ctx: ApplyContext, event: RotaChanged, visit: Visit,
         return {"claim": "owner_changed", "owner_id": customer.owner_id}
     customer.owner_id = event.consultant_id
     ctx.session.add(customer)
+    ownership.log_step(ctx.session, customer, ownership.CLAIM, at=as_utc(event.occurred_at),
+                       from_owner_id=receiver, to_owner_id=event.consultant_id,
+                       reason=event.reason)
     audit_service.record(
         ctx.session, action="customer.claim", actor=event.actor,
         object_type="customer", object_id=str(customer.id),

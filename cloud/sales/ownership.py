@@ -37,7 +37,11 @@ from shared.timeutil import SHANGHAI, as_utc, iso, utcnow
 RECEIVE, RETURN, OVERDUE_STEP, TO_POOL, PICKUP, TRANSFER, ALLOCATE, INVALIDATE = (
     "receive", "return_visit", "overdue", "to_pool", "pickup", "transfer", "allocate",
     "invalidate")
-PATH_KINDS = (RECEIVE, RETURN, OVERDUE_STEP, TO_POOL, PICKUP, TRANSFER, ALLOCATE, INVALIDATE)
+# A "came before, forgot the name" claim (忘记顾问认领) assigned at the appliance's
+# reception (cloud.reception.sync_events).
+CLAIM = "claim"
+PATH_KINDS = (RECEIVE, RETURN, OVERDUE_STEP, TO_POOL, PICKUP, TRANSFER, ALLOCATE, INVALIDATE,
+              CLAIM)
 NOTIFY_KIND = "sales.follow_up_due"
 
 

@@ -8,13 +8,14 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
 from cloud.reception.models import RotaEventRecord, VisitProfileRecord
 from cloud.reception.regions import erase_profiles
 from cloud.reception.service import CreditShare, deal_credit
 from cloud.sales.models import Customer, Visit
+from cloud.sales.ownership_models import OwnershipEvent
 from cloud.settings import CloudSettings
 from cloud.sync.models import SyncEvent
 from shared.events import VISIT_REGISTERED
@@ -158,3 +159,7 @@ def test_a_claim_moves_the_customer_only_from_the_receiver(
     assert details[-2]["claim"] == "applied" and details[-1]["claim"] == "owner_changed"
     claims = db.exec(select(AuditLog).where(AuditLog.action == "customer.claim")).all()
     assert len(claims) == 1 and claims[0].detail["to"] == wang
+    # The ownership path shows the claim after the first reception.
+    path = db.exec(select(OwnershipEvent).where(OwnershipEvent.customer_id == customer.id)
+                   .order_by(col(OwnershipEvent.id))).all()
+    assert [(p.kind, p.from_owner_id, p.to_owner_id) for p in path][-1] == ("claim", li, wang)

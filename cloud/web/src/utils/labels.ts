@@ -322,6 +322,7 @@ export const OWNERSHIP_STEP_NAMES: Record<string, string> = {
   transfer: '经理转交',
   allocate: '经理分配',
   invalidate: '标记无效',
+  claim: '忘记顾问认领',
 }
 
 export const OWNERSHIP_CATEGORY_NAMES: Record<string, string> = {
