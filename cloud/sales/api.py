@@ -55,7 +55,8 @@ def _customer_public(settings: CloudSettings, c: Customer) -> CustomerPublic:
     )
 
 
-def visit_filter(
+async def visit_filter(
+    # async: it does no I/O, and a synchronous dependency costs a thread-pool hop.
     settings: SettingsDep,
     site_id: Annotated[str | None, Query(max_length=32)] = None,
     project_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
