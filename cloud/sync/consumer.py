@@ -13,6 +13,7 @@ open holes by the clock (cloud.sync.watch), not only when traffic arrives.
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -24,6 +25,8 @@ from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 import structlog
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +38,8 @@ from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
 from cloud.sync.throttle import RejectionThrottle
 from shared.envelope import (
+    UP_BATCH_PROPERTY,
+    Ack,
     DownRequest,
     Envelope,
     ProtocolError,
@@ -42,6 +47,8 @@ from shared.envelope import (
     Signed,
     Status,
     Topics,
+    UpEvent,
+    read_up,
 )
 from shared.mqttc import connect_async, new_client
 from shared.timeutil import utcnow
@@ -56,6 +63,9 @@ BATCH_WAIT_SECONDS = 0.05
 SITE_BACKOFF_INITIAL_SECONDS = 1.0
 SITE_BACKOFF_MAX_SECONDS = 60.0
 GAP_CHECK_SECONDS = 5.0
+# One Ack answers at most this many events: 2,000 Rejections of ≤ 130 bytes stay within
+# the message size (docs/sync-protocol.md §15).
+MAX_EVENTS_PER_ACK = 2000
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class SyncConsumer:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._subscribe_mid: int | None = None
+        self._batch_offer = _batch_offer(settings)
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -250,38 +261,59 @@ class SyncConsumer:
         return message
 
     def _apply_up(self, site_id: str, items: list[Inbound]) -> None:
+        """Read every message first (no lock held), then apply in chunks whose Ack stays
+        within its bounds: a batched message answers for up to MAX_UP_BATCH_EVENTS."""
+        read = [(item, _read_up(item)) for item in items]
+        chunk: list[tuple[Inbound, ReadUp]] = []
+        answers = 0
+        for entry in read:
+            weight = _answers(entry[1])
+            if chunk and answers + weight > MAX_EVENTS_PER_ACK:
+                self._apply_up_chunk(site_id, chunk)
+                chunk, answers = [], 0
+            chunk.append(entry)
+            answers += weight
+        if chunk:
+            self._apply_up_chunk(site_id, chunk)
+
+    def _apply_up_chunk(self, site_id: str, read: list[tuple[Inbound, ReadUp]]) -> None:
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 link = service.lock_link(session, site_id)
             except ProtocolError as exc:
                 session.rollback()
-                for item in items:
+                for item, _ in read:
                     self._reject(item, exc, site_id)
                 return
             key = site_key(self.settings, link)
             good: list[Envelope] = []
             refused: list[Rejection] = []
-            for item in items:
-                try:
-                    _check_delivery(item)
-                    good.append(self._verified(session, site_id, item, Envelope, key))
-                except ProtocolError as exc:
-                    envelope = _parse_quietly(item.payload)
-                    metrics.REJECTED.labels(exc.reason).inc()
-                    if self._throttle.allow(site_id, exc.reason):
-                        service.record_rejection(session, topic=item.topic, raw=item.payload,
-                                                 error=exc, topic_site_id=site_id,
-                                                 envelope=envelope)
-                        log.warning("sync.rejected", site=site_id, reason=exc.reason)
-                    # Told to the edge (the ack is signed, so only it can read it as ours);
-                    # the seq stays open for the genuine event.
-                    refused.append(Rejection(
-                        seq=envelope.seq if envelope else None,
-                        event_id=str(envelope.event_id) if envelope else None,
-                        reason=exc.reason[:64], consumed=False))
+            for item, (claimed, events) in read:
+                if isinstance(events, ProtocolError):
+                    self._refuse_up(session, site_id, item.topic, item.payload, events,
+                                    _parse_quietly(item.payload), refused)
+                    continue
+                if claimed is not None and claimed != site_id:
+                    self._refuse_up(session, site_id, item.topic, item.payload,
+                                    ProtocolError("site_mismatch", f"topic {site_id}, "
+                                                  f"batch {claimed}"),
+                                    [e.envelope for e in events if e.envelope], refused)
+                    continue
+                for event in events:
+                    # Each event of a batch is checked and answered on its own: a bad one
+                    # refuses itself only, never the genuine ones beside it.
+                    try:
+                        if event.error is not None:
+                            raise event.error
+                        assert event.envelope is not None
+                        good.append(_verified_envelope(event.envelope, site_id, key))
+                    except ProtocolError as exc:
+                        raw = item.payload if claimed is None else _event_bytes(event)
+                        self._refuse_up(session, site_id, item.topic, raw, exc,
+                                        [event.envelope] if event.envelope else [], refused)
             result = service.apply_batch(
                 session, settings=self.settings, site_id=site_id, envelopes=good,
-                received_at=min(i.received_at for i in items),
+                received_at=min(item.received_at for item, _ in read),
             )
             result.rejected.extend(refused)
             session.commit()
@@ -292,6 +324,23 @@ class SyncConsumer:
         metrics.HELD.labels(site_id).inc(result.held)
         if result.resend_from:
             metrics.RESEND_REQUESTS.labels(site_id).inc()
+
+    def _refuse_up(self, session: Session, site_id: str, topic: str, raw: bytes,
+                   error: ProtocolError, envelopes: list[Envelope],
+                   refused: list[Rejection]) -> None:
+        """A message rejection (§6.4): recorded (throttled) and told to the edge in the
+        Ack — signed, so only it can read it as ours; the seq stays open for the genuine
+        event. Every event that could be read is named; none, one entry with seq null."""
+        metrics.REJECTED.labels(error.reason).inc()
+        if self._throttle.allow(site_id, error.reason):
+            service.record_rejection(session, topic=topic, raw=raw, error=error,
+                                     topic_site_id=site_id,
+                                     envelope=envelopes[0] if envelopes else None)
+            log.warning("sync.rejected", site=site_id, reason=error.reason)
+        reason = error.reason[:64]
+        refused.extend([Rejection(seq=e.seq, event_id=str(e.event_id), reason=reason,
+                                  consumed=False) for e in envelopes]
+                       or [Rejection(reason=reason, consumed=False)])
 
     def _open(self, session: Session, site_id: str, item: Inbound, cls: type[M]
               ) -> tuple[SiteLink, bytes, M] | None:
@@ -337,11 +386,12 @@ class SyncConsumer:
         with Session(self.engine) as session:
             service.record_rejection(session, topic=item.topic, raw=item.payload, error=error,
                                      topic_site_id=site_id,
-                                     envelope=_parse_quietly(item.payload))
+                                     envelope=next(iter(_parse_quietly(item.payload)), None))
             session.commit()
 
     def _publish(self, topic: str, message: Signed) -> None:
-        info = self._client.publish(topic, message.to_wire(), qos=1)
+        properties = self._batch_offer if isinstance(message, Ack) else None
+        info = self._client.publish(topic, message.to_wire(), qos=1, properties=properties)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             # Not connected: the edge asks again (status on reconnect, ack timeout).
             log.warning("sync.publish_failed", topic=topic, rc=info.rc)
@@ -357,8 +407,52 @@ def _check_delivery(item: Inbound) -> None:
         raise ProtocolError("qos0_up", item.topic)
 
 
-def _parse_quietly(raw: bytes) -> Envelope | None:
-    try:
-        return Envelope.from_wire(raw)
-    except ProtocolError:
+def _batch_offer(settings: CloudSettings) -> Properties | None:
+    """How many events an agent may put in one `up` message, said with every Ack as an
+    MQTT 5 user property: agents that do not know it never look, so it changes no
+    message an older agent reads (ADR 0036). None: one event a message."""
+    if settings.mqtt_protocol != "5" or settings.sync_up_batch < 2:
         return None
+    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    properties.UserProperty = [(UP_BATCH_PROPERTY, str(settings.sync_up_batch))]
+    return properties
+
+
+# A message read: the batch's claimed site (None: a single envelope) and its events, or
+# why it cannot be read at all (refused whole).
+ReadUp = tuple[str | None, list[UpEvent] | ProtocolError]
+
+
+def _read_up(item: Inbound) -> ReadUp:
+    try:
+        _check_delivery(item)
+        return read_up(item.payload)
+    except ProtocolError as exc:
+        return None, exc
+
+
+def _answers(read: ReadUp) -> int:
+    """How many Rejections the message can put in an Ack at most."""
+    events = read[1]
+    return 1 if isinstance(events, ProtocolError) else max(len(events), 1)
+
+
+def _verified_envelope(envelope: Envelope, site_id: str, key: bytes) -> Envelope:
+    if envelope.site_id != site_id:
+        raise ProtocolError("site_mismatch", f"topic {site_id}, message {envelope.site_id}")
+    envelope.verify(key)
+    return envelope
+
+
+def _event_bytes(event: UpEvent) -> bytes:
+    """One event of a batch as bytes, for the refusal record's hash and size."""
+    data = event.data if event.envelope is None else event.envelope.model_dump(mode="json")
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
+def _parse_quietly(raw: bytes) -> list[Envelope]:
+    """The envelopes that can be read from a message refused whole, to name them."""
+    try:
+        return [e.envelope for e in read_up(raw)[1] if e.envelope is not None]
+    except ProtocolError:
+        return []
