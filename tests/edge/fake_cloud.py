@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from shared.envelope import (
+    UP_BATCH_PROPERTY,
     Ack,
     DownBatch,
     DownItem,
@@ -32,7 +33,6 @@ from shared.envelope import (
     Rejection,
     Status,
     Topics,
-    UP_BATCH_PROPERTY,
     read_up,
 )
 from shared.timeutil import utcnow
