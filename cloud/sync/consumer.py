@@ -13,32 +13,28 @@ open holes by the clock (cloud.sync.watch), not only when traffic arrives.
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 import structlog
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from cloud.settings import CloudSettings
-from cloud.sync import feed, metrics, service, status, watch
+from cloud.sync import feed, inbound, metrics, service, status, watch
+from cloud.sync.inbound import Inbound
 from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
 from cloud.sync.throttle import RejectionThrottle
 from shared.envelope import (
-    UP_BATCH_PROPERTY,
     Ack,
     DownRequest,
     Envelope,
@@ -47,8 +43,6 @@ from shared.envelope import (
     Signed,
     Status,
     Topics,
-    UpEvent,
-    read_up,
 )
 from shared.mqttc import connect_async, new_client
 from shared.timeutil import utcnow
@@ -66,15 +60,6 @@ GAP_CHECK_SECONDS = 5.0
 # One Ack answers at most this many events: 2,000 Rejections of ≤ 130 bytes stay within
 # the message size (docs/sync-protocol.md §15).
 MAX_EVENTS_PER_ACK = 2000
-
-
-@dataclass(frozen=True)
-class Inbound:
-    topic: str
-    payload: bytes
-    retain: bool
-    received_at: datetime
-    qos: int = 1
 
 
 class SyncConsumer:
@@ -100,7 +85,7 @@ class SyncConsumer:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._subscribe_mid: int | None = None
-        self._batch_offer = _batch_offer(settings)
+        self._batch_offer = inbound.batch_offer(settings)
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -263,11 +248,11 @@ class SyncConsumer:
     def _apply_up(self, site_id: str, items: list[Inbound]) -> None:
         """Read every message first (no lock held), then apply in chunks whose Ack stays
         within its bounds: a batched message answers for up to MAX_UP_BATCH_EVENTS."""
-        read = [(item, _read_up(item)) for item in items]
-        chunk: list[tuple[Inbound, ReadUp]] = []
+        read = [(item, inbound.read_message(item)) for item in items]
+        chunk: list[tuple[Inbound, inbound.ReadUp]] = []
         answers = 0
         for entry in read:
-            weight = _answers(entry[1])
+            weight = inbound.answers(entry[1])
             if chunk and answers + weight > MAX_EVENTS_PER_ACK:
                 self._apply_up_chunk(site_id, chunk)
                 chunk, answers = [], 0
@@ -276,7 +261,7 @@ class SyncConsumer:
         if chunk:
             self._apply_up_chunk(site_id, chunk)
 
-    def _apply_up_chunk(self, site_id: str, read: list[tuple[Inbound, ReadUp]]) -> None:
+    def _apply_up_chunk(self, site_id: str, read: list[tuple[Inbound, inbound.ReadUp]]) -> None:
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 link = service.lock_link(session, site_id)
@@ -291,7 +276,7 @@ class SyncConsumer:
             for item, (claimed, events) in read:
                 if isinstance(events, ProtocolError):
                     self._refuse_up(session, site_id, item.topic, item.payload, events,
-                                    _parse_quietly(item.payload), refused)
+                                    inbound.readable_envelopes(item.payload), refused)
                     continue
                 if claimed is not None and claimed != site_id:
                     self._refuse_up(session, site_id, item.topic, item.payload,
@@ -306,9 +291,9 @@ class SyncConsumer:
                         if event.error is not None:
                             raise event.error
                         assert event.envelope is not None
-                        good.append(_verified_envelope(event.envelope, site_id, key))
+                        good.append(inbound.verified_envelope(event.envelope, site_id, key))
                     except ProtocolError as exc:
-                        raw = item.payload if claimed is None else _event_bytes(event)
+                        raw = item.payload if claimed is None else inbound.event_bytes(event)
                         self._refuse_up(session, site_id, item.topic, raw, exc,
                                         [event.envelope] if event.envelope else [], refused)
             result = service.apply_batch(
@@ -384,9 +369,10 @@ class SyncConsumer:
             return
         log.warning("sync.rejected", topic=item.topic[:100], reason=error.reason)
         with Session(self.engine) as session:
+            readable = inbound.readable_envelopes(item.payload)
             service.record_rejection(session, topic=item.topic, raw=item.payload, error=error,
                                      topic_site_id=site_id,
-                                     envelope=next(iter(_parse_quietly(item.payload)), None))
+                                     envelope=readable[0] if readable else None)
             session.commit()
 
     def _publish(self, topic: str, message: Signed) -> None:
@@ -395,64 +381,3 @@ class SyncConsumer:
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             # Not connected: the edge asks again (status on reconnect, ack timeout).
             log.warning("sync.publish_failed", topic=topic, rc=info.rc)
-
-
-def _check_delivery(item: Inbound) -> None:
-    """An event is sent at QoS 1 and never retained: a retained one would be replayed to
-    every subscriber for ever (and an old agent's replay is no sign of a running one), a
-    QoS 0 one may vanish unnoticed."""
-    if item.retain:
-        raise ProtocolError("retained_up", item.topic)
-    if item.qos == 0:
-        raise ProtocolError("qos0_up", item.topic)
-
-
-def _batch_offer(settings: CloudSettings) -> Properties | None:
-    """How many events an agent may put in one `up` message, said with every Ack as an
-    MQTT 5 user property: agents that do not know it never look, so it changes no
-    message an older agent reads (ADR 0036). None: one event a message."""
-    if settings.mqtt_protocol != "5" or settings.sync_up_batch < 2:
-        return None
-    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-    properties.UserProperty = [(UP_BATCH_PROPERTY, str(settings.sync_up_batch))]
-    return properties
-
-
-# A message read: the batch's claimed site (None: a single envelope) and its events, or
-# why it cannot be read at all (refused whole).
-ReadUp = tuple[str | None, list[UpEvent] | ProtocolError]
-
-
-def _read_up(item: Inbound) -> ReadUp:
-    try:
-        _check_delivery(item)
-        return read_up(item.payload)
-    except ProtocolError as exc:
-        return None, exc
-
-
-def _answers(read: ReadUp) -> int:
-    """How many Rejections the message can put in an Ack at most."""
-    events = read[1]
-    return 1 if isinstance(events, ProtocolError) else max(len(events), 1)
-
-
-def _verified_envelope(envelope: Envelope, site_id: str, key: bytes) -> Envelope:
-    if envelope.site_id != site_id:
-        raise ProtocolError("site_mismatch", f"topic {site_id}, message {envelope.site_id}")
-    envelope.verify(key)
-    return envelope
-
-
-def _event_bytes(event: UpEvent) -> bytes:
-    """One event of a batch as bytes, for the refusal record's hash and size."""
-    data = event.data if event.envelope is None else event.envelope.model_dump(mode="json")
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
-
-
-def _parse_quietly(raw: bytes) -> list[Envelope]:
-    """The envelopes that can be read from a message refused whole, to name them."""
-    try:
-        return [e.envelope for e in read_up(raw)[1] if e.envelope is not None]
-    except ProtocolError:
-        return []
