@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -230,8 +231,12 @@ class SyncConsumer:
             self._site_backoff.pop(site_id, None)
         except Exception as error:
             metrics.APPLY_ERRORS.inc()
-            log.exception("sync.apply_failed" if isinstance(error, SQLAlchemyError)
-                          else "sync.unexpected_error", site=site_id)
+            # The plain traceback, as the JSON logs carry it: a console renderer's
+            # traceback with every frame's locals (a batch of messages) would cost this
+            # worker — and so every other site — seconds.
+            log.error("sync.apply_failed" if isinstance(error, SQLAlchemyError)
+                      else "sync.unexpected_error", site=site_id,
+                      exception=traceback.format_exc())
             _, previous = self._site_backoff.get(site_id, (0.0, 0.0))
             seconds = min(max(previous * 2, SITE_BACKOFF_INITIAL_SECONDS),
                           SITE_BACKOFF_MAX_SECONDS)
