@@ -164,6 +164,9 @@ class CloudSettings(HardeningSettings):
     sync_enabled: bool = Field(False, description="run the sync consumer inside the API process")
     # ≤ 2000: an Ack naming a refusal for each message of a batch stays under 256 KiB.
     sync_batch_size: int = Field(200, ge=1, le=2000)
+    sync_up_batch: int = Field(
+        100, ge=0, le=500, description="most events an agent may put in one `up` message, "
+        "told to agents in every Ack (MQTT 5 user property); 0 or 1: one event a message")
     clock_skew_alarm_seconds: int = Field(300, ge=1)
     sync_gap_alarm_seconds: int = Field(
         60, ge=5, le=3600, description="a hole in a site's stream open this long: alarm, "

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
@@ -36,6 +37,10 @@ MAX_WIRE_INT = 2**53 - 1
 # A time outside this range is a broken clock or a forged message, never a fact.
 EARLIEST_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+# An `up` message may carry several events (§4.7) once the cloud has said how many it
+# takes, in this MQTT 5 user property of its Acks (ADR 0036).
+UP_BATCH_PROPERTY = "anchang-up-batch"
+MAX_UP_BATCH_EVENTS = 500
 
 
 def within_time_bounds(value: datetime) -> datetime:
@@ -101,6 +106,10 @@ def signature(data: dict[str, Any], key: bytes) -> str:
     return hmac.new(key, canonical_json(body), hashlib.sha256).hexdigest()
 
 
+_SIG_SLOT = "0" * 64
+_SIG_MEMBER = b'"sig":"' + _SIG_SLOT.encode() + b'"'
+
+
 class Signed(BaseModel):
     """Base of every protocol message: strict fields, HMAC signature, JSON wire form."""
 
@@ -117,11 +126,25 @@ class Signed(BaseModel):
         return self.model_copy(update={"sig": signature(self.model_dump(mode="json"), key)})
 
     def signed_wire(self, key: bytes) -> bytes:
-        """`signed(key).to_wire()` with one serialisation instead of three (the send path
-        of every event)."""
+        """`signed(key).to_wire()` with one model dump and one JSON text (the send path of
+        every event): written once with a placeholder `sig`, the signed body is that text
+        without the placeholder member and the wire form has the signature in its place.
+        Keys are sorted, so when every member after `sig` is a scalar (an Envelope's
+        site_id, type, v) the placeholder is the last `"sig":"0…0"` of the text; else the
+        text is written twice."""
         data = self.model_dump(mode="json")
-        data["sig"] = signature(data, key)
-        return canonical_json(data)
+        if any(isinstance(v, dict | list) for k, v in data.items() if k > "sig"):
+            data["sig"] = signature(data, key)
+            return canonical_json(data)
+        data["sig"] = _SIG_SLOT
+        text = canonical_json(data)
+        at = text.rindex(_SIG_MEMBER)
+        end = at + len(_SIG_MEMBER)
+        # The member and one comma beside it (after it, unless it is the last member).
+        body = text[:at] + text[end + 1:] if text[end:end + 1] == b"," \
+            else text[:at - 1] + text[end:]
+        sig = hmac.new(key, body, hashlib.sha256).hexdigest()
+        return text[:at] + b'"sig":"' + sig.encode() + b'"' + text[end:]
 
     def verify(self, key: bytes) -> None:
         expected = signature(self.model_dump(mode="json"), key)
@@ -133,18 +156,30 @@ class Signed(BaseModel):
 
     @classmethod
     def from_wire(cls, raw: bytes) -> Self:
-        if len(raw) > MAX_MESSAGE_BYTES:
-            raise ProtocolError("too_large", f"{len(raw)} bytes")
-        try:
-            data = strict_json(raw)
-        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
-            raise ProtocolError("malformed", f"not JSON: {exc}"[:200]) from exc
-        if isinstance(data, dict) and data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
-            raise ProtocolError("unsupported_schema", f"v={data.get('v')!r}")
+        return cls.from_data(read_json(raw))
+
+    @classmethod
+    def from_data(cls, data: Any) -> Self:
+        """The message from parsed JSON (one element of a batch, or a whole message)."""
+        _check_version(data)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             raise ProtocolError("malformed", str(exc.errors()[:3])) from exc
+
+
+def read_json(raw: bytes) -> Any:
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"{len(raw)} bytes")
+    try:
+        return strict_json(raw)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise ProtocolError("malformed", f"not JSON: {exc}"[:200]) from exc
+
+
+def _check_version(data: Any) -> None:
+    if isinstance(data, dict) and data.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+        raise ProtocolError("unsupported_schema", f"v={data.get('v')!r}")
 
 
 class Envelope(Signed):
@@ -170,6 +205,60 @@ class Envelope(Signed):
         """What makes the event this event: a resend differs only in `sent_at` and `sig`."""
         data = self.model_dump(mode="json")
         return {k: v for k, v in data.items() if k not in ("sent_at", "sig", "instance")}
+
+
+class UpBatch(BaseModel):
+    """Several envelopes in one `up` message (§4.7), sent only to a cloud that said it
+    takes them. The container is not signed: each event carries its own signature and is
+    read, verified and answered on its own, so a bad event refuses itself alone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Count = PROTOCOL_VERSION
+    site_id: str = Field(pattern=SITE_ID_PATTERN)
+    events: list[Any] = Field(min_length=1, max_length=MAX_UP_BATCH_EVENTS)
+
+
+def up_batch_wire(site_id: str, wires: list[bytes]) -> bytes:
+    """The canonical JSON of an UpBatch of envelopes already in wire form (its size is
+    the envelopes' plus their commas plus `len(up_batch_wire(site_id, []))`)."""
+    tail = f'],"site_id":"{site_id}","v":{PROTOCOL_VERSION}}}'.encode()
+    return b'{"events":[' + b",".join(wires) + tail
+
+
+@dataclass(frozen=True)
+class UpEvent:
+    """One event of an `up` message as read: its envelope, or the refusal of it alone
+    (with what could be read of it, for the record)."""
+
+    envelope: Envelope | None
+    error: ProtocolError | None = None
+    data: Any = None
+
+
+def read_up(raw: bytes) -> tuple[str | None, list[UpEvent]]:
+    """An `up` message: one envelope (§4.1) or a batch of them (§4.7) → the batch's
+    claimed site (None for a single envelope) and its events. A message that cannot be
+    read as either raises ProtocolError: it is refused whole and consumes nothing."""
+    data = read_json(raw)
+    if not (isinstance(data, dict) and "events" in data):
+        return None, [UpEvent(Envelope.from_data(data))]
+    batch = _read_batch(data)
+    events = []
+    for item in batch.events:
+        try:
+            events.append(UpEvent(Envelope.from_data(item)))
+        except ProtocolError as exc:
+            events.append(UpEvent(None, exc, item))
+    return batch.site_id, events
+
+
+def _read_batch(data: dict[str, Any]) -> UpBatch:
+    _check_version(data)
+    try:
+        return UpBatch.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError("malformed", str(exc.errors()[:3])) from exc
 
 
 class Rejection(BaseModel):

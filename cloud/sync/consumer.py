@@ -16,9 +16,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -30,11 +30,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from cloud.settings import CloudSettings
-from cloud.sync import feed, metrics, service, status, watch
+from cloud.sync import feed, inbound, metrics, service, status, watch
+from cloud.sync.inbound import Inbound
 from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
 from cloud.sync.throttle import RejectionThrottle
 from shared.envelope import (
+    Ack,
     DownRequest,
     Envelope,
     ProtocolError,
@@ -56,15 +58,9 @@ BATCH_WAIT_SECONDS = 0.05
 SITE_BACKOFF_INITIAL_SECONDS = 1.0
 SITE_BACKOFF_MAX_SECONDS = 60.0
 GAP_CHECK_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class Inbound:
-    topic: str
-    payload: bytes
-    retain: bool
-    received_at: datetime
-    qos: int = 1
+# One Ack answers at most this many events: 2,000 Rejections of ≤ 130 bytes stay within
+# the message size (docs/sync-protocol.md §15).
+MAX_EVENTS_PER_ACK = 2000
 
 
 class SyncConsumer:
@@ -90,6 +86,7 @@ class SyncConsumer:
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
         self._subscribe_mid: int | None = None
+        self._batch_offer = inbound.batch_offer(settings)
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -234,8 +231,12 @@ class SyncConsumer:
             self._site_backoff.pop(site_id, None)
         except Exception as error:
             metrics.APPLY_ERRORS.inc()
-            log.exception("sync.apply_failed" if isinstance(error, SQLAlchemyError)
-                          else "sync.unexpected_error", site=site_id)
+            # The plain traceback, as the JSON logs carry it: a console renderer's
+            # traceback with every frame's locals (a batch of messages) would cost this
+            # worker — and so every other site — seconds.
+            log.error("sync.apply_failed" if isinstance(error, SQLAlchemyError)
+                      else "sync.unexpected_error", site=site_id,
+                      exception=traceback.format_exc())
             _, previous = self._site_backoff.get(site_id, (0.0, 0.0))
             seconds = min(max(previous * 2, SITE_BACKOFF_INITIAL_SECONDS),
                           SITE_BACKOFF_MAX_SECONDS)
@@ -250,38 +251,59 @@ class SyncConsumer:
         return message
 
     def _apply_up(self, site_id: str, items: list[Inbound]) -> None:
+        """Read every message first (no lock held), then apply in chunks whose Ack stays
+        within its bounds: a batched message answers for up to MAX_UP_BATCH_EVENTS."""
+        read = [(item, inbound.read_message(item)) for item in items]
+        chunk: list[tuple[Inbound, inbound.ReadUp]] = []
+        answers = 0
+        for entry in read:
+            weight = inbound.answers(entry[1])
+            if chunk and answers + weight > MAX_EVENTS_PER_ACK:
+                self._apply_up_chunk(site_id, chunk)
+                chunk, answers = [], 0
+            chunk.append(entry)
+            answers += weight
+        if chunk:
+            self._apply_up_chunk(site_id, chunk)
+
+    def _apply_up_chunk(self, site_id: str, read: list[tuple[Inbound, inbound.ReadUp]]) -> None:
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 link = service.lock_link(session, site_id)
             except ProtocolError as exc:
                 session.rollback()
-                for item in items:
+                for item, _ in read:
                     self._reject(item, exc, site_id)
                 return
             key = site_key(self.settings, link)
             good: list[Envelope] = []
             refused: list[Rejection] = []
-            for item in items:
-                try:
-                    _check_delivery(item)
-                    good.append(self._verified(session, site_id, item, Envelope, key))
-                except ProtocolError as exc:
-                    envelope = _parse_quietly(item.payload)
-                    metrics.REJECTED.labels(exc.reason).inc()
-                    if self._throttle.allow(site_id, exc.reason):
-                        service.record_rejection(session, topic=item.topic, raw=item.payload,
-                                                 error=exc, topic_site_id=site_id,
-                                                 envelope=envelope)
-                        log.warning("sync.rejected", site=site_id, reason=exc.reason)
-                    # Told to the edge (the ack is signed, so only it can read it as ours);
-                    # the seq stays open for the genuine event.
-                    refused.append(Rejection(
-                        seq=envelope.seq if envelope else None,
-                        event_id=str(envelope.event_id) if envelope else None,
-                        reason=exc.reason[:64], consumed=False))
+            for item, (claimed, events) in read:
+                if isinstance(events, ProtocolError):
+                    self._refuse_up(session, site_id, item.topic, item.payload, events,
+                                    inbound.readable_envelopes(item.payload), refused)
+                    continue
+                if claimed is not None and claimed != site_id:
+                    self._refuse_up(session, site_id, item.topic, item.payload,
+                                    ProtocolError("site_mismatch", f"topic {site_id}, "
+                                                  f"batch {claimed}"),
+                                    [e.envelope for e in events if e.envelope], refused)
+                    continue
+                for event in events:
+                    # Each event of a batch is checked and answered on its own: a bad one
+                    # refuses itself only, never the genuine ones beside it.
+                    try:
+                        if event.error is not None:
+                            raise event.error
+                        assert event.envelope is not None
+                        good.append(inbound.verified_envelope(event.envelope, site_id, key))
+                    except ProtocolError as exc:
+                        raw = item.payload if claimed is None else inbound.event_bytes(event)
+                        self._refuse_up(session, site_id, item.topic, raw, exc,
+                                        [event.envelope] if event.envelope else [], refused)
             result = service.apply_batch(
                 session, settings=self.settings, site_id=site_id, envelopes=good,
-                received_at=min(i.received_at for i in items),
+                received_at=min(item.received_at for item, _ in read),
             )
             result.rejected.extend(refused)
             session.commit()
@@ -292,6 +314,23 @@ class SyncConsumer:
         metrics.HELD.labels(site_id).inc(result.held)
         if result.resend_from:
             metrics.RESEND_REQUESTS.labels(site_id).inc()
+
+    def _refuse_up(self, session: Session, site_id: str, topic: str, raw: bytes,
+                   error: ProtocolError, envelopes: list[Envelope],
+                   refused: list[Rejection]) -> None:
+        """A message rejection (§6.4): recorded (throttled) and told to the edge in the
+        Ack — signed, so only it can read it as ours; the seq stays open for the genuine
+        event. Every event that could be read is named; none, one entry with seq null."""
+        metrics.REJECTED.labels(error.reason).inc()
+        if self._throttle.allow(site_id, error.reason):
+            service.record_rejection(session, topic=topic, raw=raw, error=error,
+                                     topic_site_id=site_id,
+                                     envelope=envelopes[0] if envelopes else None)
+            log.warning("sync.rejected", site=site_id, reason=error.reason)
+        reason = error.reason[:64]
+        refused.extend([Rejection(seq=e.seq, event_id=str(e.event_id), reason=reason,
+                                  consumed=False) for e in envelopes]
+                       or [Rejection(reason=reason, consumed=False)])
 
     def _open(self, session: Session, site_id: str, item: Inbound, cls: type[M]
               ) -> tuple[SiteLink, bytes, M] | None:
@@ -335,30 +374,15 @@ class SyncConsumer:
             return
         log.warning("sync.rejected", topic=item.topic[:100], reason=error.reason)
         with Session(self.engine) as session:
+            readable = inbound.readable_envelopes(item.payload)
             service.record_rejection(session, topic=item.topic, raw=item.payload, error=error,
                                      topic_site_id=site_id,
-                                     envelope=_parse_quietly(item.payload))
+                                     envelope=readable[0] if readable else None)
             session.commit()
 
     def _publish(self, topic: str, message: Signed) -> None:
-        info = self._client.publish(topic, message.to_wire(), qos=1)
+        properties = self._batch_offer if isinstance(message, Ack) else None
+        info = self._client.publish(topic, message.to_wire(), qos=1, properties=properties)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             # Not connected: the edge asks again (status on reconnect, ack timeout).
             log.warning("sync.publish_failed", topic=topic, rc=info.rc)
-
-
-def _check_delivery(item: Inbound) -> None:
-    """An event is sent at QoS 1 and never retained: a retained one would be replayed to
-    every subscriber for ever (and an old agent's replay is no sign of a running one), a
-    QoS 0 one may vanish unnoticed."""
-    if item.retain:
-        raise ProtocolError("retained_up", item.topic)
-    if item.qos == 0:
-        raise ProtocolError("qos0_up", item.topic)
-
-
-def _parse_quietly(raw: bytes) -> Envelope | None:
-    try:
-        return Envelope.from_wire(raw)
-    except ProtocolError:
-        return None

@@ -26,9 +26,9 @@ from edge_agent.store import Store, outbox
 from edge_agent.sync.downlink import DownFeed
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink
-from edge_agent.sync.uplink import UpStream
+from edge_agent.sync.uplink import UpStream, batch_offer
 from shared.aio import wait_event
-from shared.envelope import Ack, DownBatch, ProtocolError, Status
+from shared.envelope import UP_BATCH_PROPERTY, Ack, DownBatch, ProtocolError, Status
 from shared.timeutil import iso, parse_iso, utcnow
 
 
@@ -145,13 +145,14 @@ class SyncAgent:
     def _on_disconnected(self) -> None:
         self.up.on_disconnected()
 
-    def _on_message(self, topic: str, payload: bytes) -> None:
+    def _on_message(self, topic: str, payload: bytes, properties: dict[str, str]) -> None:
         topics = self.link.topics
         try:
             if topic == topics.ack:
                 ack = self._verified(Ack.from_wire(payload))
                 fresh = self._sample_clock(ack, utcnow())
-                self.up.on_ack(ack, fresh=fresh)
+                self.up.on_ack(ack, fresh=fresh,
+                               batch_offer=batch_offer(properties.get(UP_BATCH_PROPERTY)))
                 if self.up.link_state != self._reported:
                     self._status_now.set()  # tell the cloud (and the console) at once
             elif topic == topics.down:

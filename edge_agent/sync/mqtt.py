@@ -54,7 +54,7 @@ class MqttLink:
         will: Callable[[], bytes],
         on_connected: Callable[[bool], None],
         on_disconnected: Callable[[], None],
-        on_message: Callable[[str, bytes], None],
+        on_message: Callable[[str, bytes, dict[str, str]], None],
     ) -> None:
         self.settings = settings
         self.topics = Topics(settings.site_id)
@@ -184,7 +184,7 @@ class MqttLink:
             generation, self._handle_disconnect, str(rc)
         )
         client.on_message = lambda c, u, msg: self._call(
-            generation, self._on_message, msg.topic, bytes(msg.payload)
+            generation, self._on_message, msg.topic, bytes(msg.payload), _user_properties(msg)
         )
         client.on_publish = lambda c, u, mid, rc, props: self._paho_puback(generation, mid, rc)
         client.on_subscribe = lambda c, u, mid, rcs, props: self._paho_suback(generation, rcs)
@@ -245,3 +245,9 @@ class MqttLink:
     def _subscribe_refused(self, reason: str) -> None:
         log.error("mqtt_subscribe_refused", reason=reason)
         self.metrics.subscribe_refused.labels(reason).inc()
+
+
+def _user_properties(msg: mqtt.MQTTMessage) -> dict[str, str]:
+    """MQTT 5 user properties of a received message (none in 3.1.1)."""
+    pairs = getattr(getattr(msg, "properties", None), "UserProperty", None) or []
+    return {str(name): str(value) for name, value in pairs}

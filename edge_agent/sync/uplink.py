@@ -39,7 +39,14 @@ from edge_agent.store import Store, outbox
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink, Outgoing
 from shared.aio import wait_event
-from shared.envelope import Ack, Envelope, LinkState
+from shared.envelope import (
+    MAX_MESSAGE_BYTES,
+    MAX_UP_BATCH_EVENTS,
+    Ack,
+    Envelope,
+    LinkState,
+    up_batch_wire,
+)
 from shared.timeutil import utcnow
 
 log = structlog.get_logger()
@@ -58,6 +65,14 @@ PRUNE_EVERY_SECONDS = 3600.0
 # Refusals the cloud answers for this store or this agent, not for one event.
 _REFUSALS: dict[str, LinkState] = {"epoch_mismatch": "epoch_refused",
                                    "instance_conflict": "instance_refused"}
+
+
+def batch_offer(value: str | None) -> int | None:
+    """The events per `up` message a cloud takes, from its Acks' user property; None when
+    it says nothing (an older cloud: one event a message) or nothing readable."""
+    if value is None or not value.isdigit():
+        return None
+    return min(int(value), MAX_UP_BATCH_EVENTS)
 
 
 @dataclass
@@ -97,6 +112,11 @@ class UpStream:
         self._pruned_at = 0.0
         self._reconnecting: asyncio.Task[None] | None = None
         self._hold_until = 0.0  # after a connect: until the clock sample went first
+        # Events per `up` message on this connection: 1 until the cloud's Ack offers more
+        # (ADR 0036); back to 1 for the connection if it refuses a batch whole.
+        self.batch_max = 1
+        self._batch_refused = False
+        self._batched = False  # a batch went on this connection
         # Bumped by every reconnect: a send in progress must not undo its rewind.
         self._generation = 0
         self._tick = min(MAX_TICK_SECONDS, settings.ack_timeout_seconds / 4)
@@ -128,6 +148,7 @@ class UpStream:
         self._waiting_since = None
         self._generation += 1
         self._hold_until = time.monotonic() + CLOCK_WAIT_SECONDS
+        self.batch_max, self._batch_refused, self._batched = 1, False, False
         self.wake()
 
     def clock_reported(self) -> None:
@@ -137,11 +158,23 @@ class UpStream:
 
     def on_disconnected(self) -> None:
         self._waiting_since = None
+        self.batch_max = 1
 
-    def on_ack(self, ack: Ack, *, fresh: bool) -> None:
+    def on_ack(self, ack: Ack, *, fresh: bool, batch_offer: int | None = None) -> None:
         """A verified Ack: merge it; the pump applies it (releases run in a transaction).
-        `fresh`: it answers this agent's latest status, so its position is current."""
+        `fresh`: it answers this agent's latest status, so its position is current.
+        `batch_offer`: the events per `up` message the cloud takes (None: one)."""
         self.metrics.acks.inc()
+        if not self._batch_refused:
+            self.batch_max = batch_offer or 1
+        if self._batched and any(r.seq is None and r.reason not in _REFUSALS
+                                 for r in ack.rejected):
+            # A message refused whole (seq null): if it was a batch, its events wait
+            # unconsumed. The rest of this connection sends one event a message, from the
+            # oldest unacked — a duplicate costs nothing, a stall would.
+            log.warning("up_batch_refused_sending_singly")
+            self._batch_refused, self.batch_max, self._batched = True, 1, False
+            self.next_to_send = min(self.next_to_send, self.last_acked + 1)
         if ack.epoch != self.epoch:
             # The cloud speaks of another store of this site: nothing here is released by
             # it. Until an operator re-enrols the site, this store only reports its status.
@@ -313,34 +346,58 @@ class UpStream:
                 return
             sent_at = utcnow()
             key = self.settings.site_key_bytes
-            messages: list[Outgoing] = []
-            for row in rows:
-                envelope = Envelope(
-                    site_id=self.settings.site_id,
-                    epoch=self.epoch,
-                    instance=self.instance,
-                    seq=row.seq,
-                    event_id=row.event_id,
-                    type=row.type,
-                    occurred_at=row.occurred_at,
-                    sent_at=sent_at,
-                    payload=outbox.open_payload(self.settings.cipher, row),
-                )
-                messages.append((self.link.topics.up, envelope.signed_wire(key), False))
+            wires = [Envelope(
+                site_id=self.settings.site_id,
+                epoch=self.epoch,
+                instance=self.instance,
+                seq=row.seq,
+                event_id=row.event_id,
+                type=row.type,
+                occurred_at=row.occurred_at,
+                sent_at=sent_at,
+                payload=outbox.open_payload(self.settings.cipher, row),
+            ).signed_wire(key) for row in rows]
+            batched = self.batch_max > 1
+            messages, counts = self._pack(wires)
             generation = self._generation
             queued = await self.link.publish(messages)
             if generation != self._generation:
                 return  # reconnected meanwhile: everything unacked goes again from the rewind
             if queued:
                 crash_point("after_publish")
-                self.metrics.published.inc(queued)
-                last = rows[queued - 1].seq
+                events = sum(counts[:queued])
+                self.metrics.published.inc(events)
+                self._batched = self._batched or batched
+                last = rows[events - 1].seq
                 self.highest_sent = max(self.highest_sent, last)
                 self.next_to_send = last + 1
                 if self._waiting_since is None:
                     self._waiting_since = time.monotonic()
             if queued < len(messages):
                 return  # the link dropped: on reconnect everything unacked goes again
+
+    def _pack(self, wires: list[bytes]) -> tuple[list[Outgoing], list[int]]:
+        """Signed envelopes → `up` messages: one each, or batches of at most the cloud's
+        offer and the message size limit (§4.7); with the events in each."""
+        topic = self.link.topics.up
+        if self.batch_max < 2:
+            return [(topic, wire, False) for wire in wires], [1] * len(wires)
+        overhead = len(up_batch_wire(self.settings.site_id, []))
+        messages: list[Outgoing] = []
+        counts: list[int] = []
+        group: list[bytes] = []
+        size = overhead
+        for wire in wires:
+            if group and (len(group) >= self.batch_max
+                          or size + 1 + len(wire) > MAX_MESSAGE_BYTES):
+                messages.append((topic, up_batch_wire(self.settings.site_id, group), False))
+                counts.append(len(group))
+                group, size = [], overhead
+            group.append(wire)
+            size += len(wire) + (1 if len(group) > 1 else 0)
+        messages.append((topic, up_batch_wire(self.settings.site_id, group), False))
+        counts.append(len(group))
+        return messages, counts
 
     async def _prune(self) -> None:
         now = time.monotonic()

@@ -78,7 +78,7 @@ class DrainResult:
         return sum(len(r.latencies) for r in (self.during, self.after) if r is not None)
 
 
-async def _queue_visits(settings_path: Path, edge: EdgeProcess, project_id: int,
+async def queue_visits(settings_path: Path, edge: EdgeProcess, project_id: int,
                         count: int) -> None:
     settings = edge_settings(edge, default_project_id=project_id, sync_enabled=False)
     store = await Store.open(settings_path)
@@ -91,7 +91,7 @@ async def _queue_visits(settings_path: Path, edge: EdgeProcess, project_id: int,
         await store.close()
 
 
-def _cloud_count(engine: Engine, site_id: str) -> int:
+def cloud_count(engine: Engine, site_id: str) -> int:
     with Session(engine) as s:
         return int(s.exec(select(func.count()).select_from(Visit)
                           .where(Visit.site_id == site_id)).one())
@@ -215,7 +215,7 @@ def run_drain(*, workdir: Path, engine: Engine, settings: CloudSettings, broker:
               after_seconds: float = 10.0) -> DrainResult:
     edge = EdgeProcess(workdir / "edge", site, broker.port, sync_window=str(SYNC_WINDOW),
                        default_project_id=str(site.project_id))
-    asyncio.run(_queue_visits(workdir / "edge" / "edge.db", edge, site.project_id, count))
+    asyncio.run(queue_visits(workdir / "edge" / "edge.db", edge, site.project_id, count))
     consumer = ConsumerProcess(workdir / "consumer", settings, broker.port)
     consumer.start()
     during = after = None
@@ -233,7 +233,7 @@ def run_drain(*, workdir: Path, engine: Engine, settings: CloudSettings, broker:
         if registrations_per_second:
             kiosk = _Kiosk(edge, site.project_id, registrations_per_second, "1")
             kiosk.start()
-        wait_for(lambda: _cloud_count(engine, site.site_id) >= count, timeout=timeout,
+        wait_for(lambda: cloud_count(engine, site.site_id) >= count, timeout=timeout,
                  what=f"{count} visits in PostgreSQL")
         finished = time.time()
         cpu = {name: _cpu_seconds(pids[name]) - before if name in pids
@@ -251,7 +251,7 @@ def run_drain(*, workdir: Path, engine: Engine, settings: CloudSettings, broker:
         consumer.stop()
     result = DrainResult(
         visits=count, seconds=finished - _connected_at(edge.log),
-        from_start_seconds=finished - started, cloud_rows=_cloud_count(engine, site.site_id),
+        from_start_seconds=finished - started, cloud_rows=cloud_count(engine, site.site_id),
         broker_ceiling_seconds=broker_ceiling(broker, count),
         database_ceiling_seconds=database_ceiling(settings.database_url, count,
                                                   settings.sync_batch_size),

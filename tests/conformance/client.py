@@ -40,6 +40,7 @@ class Edge:
         self.epoch = wire.uid()
         self.instance = wire.uid()
         self.acks: list[dict[str, Any]] = []
+        self.offers: list[str | None] = []  # §4.7: each Ack's batch offer, as received
         self.batches: list[dict[str, Any]] = []
         self.raw_batches: list[bytes] = []
         self.pubacks: dict[int, int] = {}
@@ -74,6 +75,8 @@ class Edge:
             try:
                 if msg.topic == wire.topic(self.site_id, "ack"):
                     self.acks.append(wire.check_ack(raw, self.key, self.site_id))
+                    pairs = getattr(msg.properties, "UserProperty", None) or []
+                    self.offers.append(dict(pairs).get(wire.UP_BATCH_PROPERTY))
                 elif msg.topic == wire.topic(self.site_id, "down"):
                     self.raw_batches.append(raw)
                     self.batches.append(wire.check_down_batch(raw, self.key, self.site_id))
@@ -106,6 +109,12 @@ class Edge:
     def send(self, message: dict[str, Any], **publish: Any) -> int:
         """Sign an envelope with the site key and publish it on `up`."""
         return self.publish("up", wire.wire(message, self.key), **publish)
+
+    def send_batch(self, events: list[dict[str, Any]], **publish: Any) -> int:
+        """Sign each envelope and publish them together as one `up` message (§4.7)."""
+        signed = [wire.sign(event, self.key) for event in events]
+        return self.publish("up", wire.canonical(wire.up_batch(self.site_id, signed)),
+                            **publish)
 
     def send_status(self, **fields: Any) -> dict[str, Any]:
         fields.setdefault("epoch", self.epoch)

@@ -22,6 +22,9 @@ VERSION = 2
 MAX_MESSAGE_BYTES = 262_144
 MAX_WIRE_INT = 2**53 - 1
 ROOT = "anchang/v1/sites"
+# §4.7: the MQTT 5 user property of an Ack that offers batched `up` messages.
+UP_BATCH_PROPERTY = "anchang-up-batch"
+MAX_UP_BATCH_EVENTS = 500
 
 # §3: the normalised time form, and §2: the normalised UUID form.
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?Z$")
@@ -175,6 +178,11 @@ def envelope(site_id: str, seq: int, payload: dict[str, Any], *, epoch: str, ins
             "seq": seq, "event_id": event_id or uid(), "type": type_,
             "occurred_at": occurred_at or ago(1), "sent_at": sent_at or ts(now()),
             "payload": payload}
+
+
+def up_batch(site_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """§4.7: signed envelopes in one unsigned container."""
+    return {"v": VERSION, "site_id": site_id, "events": events}
 
 
 def status(site_id: str, *, epoch: str, instance: str, state: str = "online",

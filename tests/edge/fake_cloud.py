@@ -5,7 +5,8 @@ up-stream envelopes idempotently by seq, answers an Ack (highest contiguous appl
 resend_from = first missing seq when it saw a gap) after "committing" and to every online
 status (echoing its time), and serves a down-feed (DownBatch) from a list of items. Knobs
 let a test stop acking, lose chosen deliveries (as a dropping broker would), page the
-feed, or hold another epoch than the appliance's.
+feed, hold another epoch than the appliance's, or offer batched `up` messages (§4.7) —
+by default it offers none, as a cloud older than them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from shared.envelope import (
+    UP_BATCH_PROPERTY,
     Ack,
     DownBatch,
     DownItem,
@@ -29,6 +33,7 @@ from shared.envelope import (
     Rejection,
     Status,
     Topics,
+    read_up,
 )
 from shared.timeutil import utcnow
 
@@ -55,6 +60,8 @@ class FakeCloud:
     down_requests: list[DownRequest] = field(default_factory=list)
     bad_messages: list[str] = field(default_factory=list)
     acks_sent: list[Ack] = field(default_factory=list)
+    batch_offer: int | None = None  # said in every Ack's user property when set
+    up_messages: list[int] = field(default_factory=list)  # events in each `up` message
 
     def __post_init__(self) -> None:
         self.topics = Topics(self.site_id)
@@ -92,7 +99,7 @@ class FakeCloud:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
             if msg.topic == self.topics.up:
-                self._on_up(Envelope.from_wire(bytes(msg.payload)))
+                self._on_up_message(bytes(msg.payload))
             elif msg.topic == self.topics.down_request:
                 self._on_down_request(DownRequest.from_wire(bytes(msg.payload)))
             elif msg.topic == self.topics.status:
@@ -108,23 +115,39 @@ class FakeCloud:
             with self.lock:
                 self.bad_messages.append(f"{msg.topic}: {exc.reason}")
 
-    def _on_up(self, envelope: Envelope) -> None:
+    def _on_up_message(self, raw: bytes) -> None:
+        """One envelope, or — only when offered — a batch of them, answered by one Ack."""
+        claimed, events = read_up(raw)
+        if claimed is not None and self.batch_offer is None:
+            raise ProtocolError("malformed", "a batch, never offered")
+        with self.lock:
+            self.up_messages.append(len(events))
+        kept = False
+        for event in events:
+            if event.envelope is None:
+                raise event.error or ProtocolError("malformed")
+            kept = self._on_up(event.envelope) or kept
+        with self.lock:
+            auto = self.auto_ack
+        if auto and kept:
+            self.send_ack()
+
+    def _on_up(self, envelope: Envelope) -> bool:
+        """False when the delivery is lost or of another store (no answer)."""
         envelope.verify(self.key)
         with self.lock:
             self.epoch = self.epoch or envelope.epoch
             if envelope.epoch != self.epoch:
-                return  # another store: the real cloud refuses it (tests check the edge)
+                return False  # another store: the real cloud refuses it (tests check the edge)
             self.deliveries.append(envelope)
             if envelope.seq in self.lose_first_delivery_of:
                 self.lose_first_delivery_of.discard(envelope.seq)
                 self.deliveries.pop()
-                return  # as if the broker had dropped it
+                return False  # as if the broker had dropped it
             self.applied.setdefault(envelope.seq, envelope)
             while self.applied_upto + 1 in self.applied:
                 self.applied_upto += 1
-            auto = self.auto_ack
-        if auto:
-            self.send_ack()
+        return True
 
     def _on_down_request(self, request: DownRequest) -> None:
         request.verify(self.key)
@@ -164,7 +187,11 @@ class FakeCloud:
                 rejected=rejected or [],
             ).signed(key or self.key)
             self.acks_sent.append(ack)
-        self.client.publish(self.topics.ack, ack.to_wire(), qos=1)
+            properties = None
+            if self.batch_offer is not None:
+                properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+                properties.UserProperty = [(UP_BATCH_PROPERTY, str(self.batch_offer))]
+        self.client.publish(self.topics.ack, ack.to_wire(), qos=1, properties=properties)
         return ack
 
     def answer(self, request: DownRequest) -> DownBatch:

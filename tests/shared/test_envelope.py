@@ -9,6 +9,7 @@ import pytest
 from shared.envelope import (
     MAX_MESSAGE_BYTES,
     Ack,
+    DownBatch,
     Envelope,
     ProtocolError,
     Topics,
@@ -52,10 +53,17 @@ def test_signature_is_over_canonical_json_so_another_implementation_can_check_it
 def test_signed_wire_is_the_signed_message_on_the_wire() -> None:
     unsigned = make().model_copy(update={"sig": ""})
     stale = make(seq=7)  # a message already signed once: its old sig is not carried over
-    for env in (unsigned, stale, make(payload={"名": "王五", "n": [1, None, True]})):
+    # A payload holding what looks like the placeholder member does not move the splice.
+    decoy = {"sig": "0" * 64, "x": {"sig": "0" * 64}, "s": '"sig":"' + "0" * 64 + '"'}
+    for env in (unsigned, stale, make(payload={"名": "王五", "n": [1, None, True]}),
+                make(payload=decoy), make(type='"sig":"' + "0" * 50)):
         wire = env.signed_wire(KEY)
         assert wire == env.signed(KEY).to_wire()
         Envelope.from_wire(wire).verify(KEY)
+    for message in (Ack(site_id="sh-demo", epoch=EPOCH, acked_seq=3, cloud_time=datetime(
+            2026, 11, 25, tzinfo=UTC)), DownBatch(site_id="sh-demo", generation="g", cursor=0,
+                                                 next_cursor=0, items=[])):
+        assert message.signed_wire(KEY) == message.signed(KEY).to_wire()
 
 
 @pytest.mark.parametrize("field,value", [("seq", 2), ("site_id", "sh-other"),
