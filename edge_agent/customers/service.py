@@ -2,7 +2,7 @@
 7-day follow-up rule, each one's history here, and an audited reveal of the number to
 call them.
 
-Ownership follows the kiosk's view (kiosk.service.customer_view): the cloud's customer
+Ownership follows the kiosk's view (kiosk.lookup.customer_view): the cloud's customer
 cache decides; for a customer the cloud has not answered for yet, this office's first
 visit does (provisionally). The appliance keeps no audit log of its own: a reveal
 commits a `contact.revealed` event to the outbox before the number is answered, and the

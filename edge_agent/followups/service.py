@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.crash import crash_point
+from edge_agent.kiosk import lookup as kiosk_lookup
 from edge_agent.kiosk import service as kiosk_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffUser
@@ -68,15 +69,15 @@ async def _customer(
             # An erased customer's visit no longer names anyone to follow up.
             raise VisitNotFound(extra={"visit_id": str(data.visit_id)})
         phone = settings.cipher.decrypt(visit.phone_enc, context=kiosk_service.PHONE_CONTEXT)
-        view = await kiosk_service.customer_view(
+        view = await kiosk_lookup.customer_view(
             session, settings, visit.project_id, visit.phone_bidx, now)
         return _Customer(visit.project_id, phone, visit.phone_bidx, visit.phone_masked,
                          view.owner_id)
     assert data.phone is not None
     phone = normalise_phone(data.phone)
-    project_id = kiosk_service.resolve_project(settings, data.project_id)
+    project_id = kiosk_lookup.resolve_project(settings, data.project_id)
     bidx = settings.blind_index.phone(phone)
-    view = await kiosk_service.customer_view(session, settings, project_id, bidx, now)
+    view = await kiosk_lookup.customer_view(session, settings, project_id, bidx, now)
     if not view.known:
         raise UnknownCustomer()
     return _Customer(project_id, phone, bidx, mask_phone(phone), view.owner_id)

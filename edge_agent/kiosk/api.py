@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from edge_agent.kiosk import guided, lookup_guard, manual_guide, service
+from edge_agent.kiosk import guided, listings, lookup_guard, manual_guide, service
 from edge_agent.kiosk.deps import KioskAuth, SettingsDep, StoreDep
+from edge_agent.kiosk.lookup import resolve_project
 from edge_agent.kiosk.schemas import (
     ConsultantOut,
     CustomerLookupOut,
@@ -157,7 +158,7 @@ async def guide_candidates(
     await lookup_guard.lookup(store, settings, request.app.state.lookup_limiter,
                               tablet=tablet_of(request), phone_raw=phone, project_id=project_id)
     rows = await manual_guide.candidates(
-        store, settings, project_id=service.resolve_project(settings, project_id),
+        store, settings, project_id=resolve_project(settings, project_id),
         phone_raw=phone)
     return [GuideCandidateOut(
         referral_id=r.id, broker_id=r.broker_id, broker_name=r.broker_name,
@@ -172,7 +173,7 @@ async def todays_visits(
     settings: SettingsDep,
     project_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
 ) -> list[VisitOut]:
-    visits = await service.visits_on_day(store, project_id=project_id)
+    visits = await listings.visits_on_day(store, project_id=project_id)
     return [visit_out(v, settings) for v in visits]
 
 
@@ -208,7 +209,7 @@ async def projects(store: StoreDep, settings: SettingsDep) -> list[ProjectOut]:
     default = settings.default_project_id
     return [
         ProjectOut(id=p.id, name=p.name, city=p.city, is_default=p.id == default)
-        for p in await service.active_projects(store)
+        for p in await listings.active_projects(store)
     ]
 
 
@@ -216,7 +217,7 @@ async def projects(store: StoreDep, settings: SettingsDep) -> list[ProjectOut]:
 async def consultants(store: StoreDep) -> list[ConsultantOut]:
     return [
         ConsultantOut(id=c.id, name=c.name, roles=list(c.roles))
-        for c in await service.receiving_consultants(store)
+        for c in await listings.receiving_consultants(store)
     ]
 
 

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from edge_agent.kiosk import service
+from edge_agent.kiosk import lookup as customer_lookup
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from shared.errors import TooManyRequests
@@ -75,11 +75,12 @@ async def _record_tx(
 async def lookup(
     store: Store, settings: EdgeSettings, limiter: LookupLimiter, *, tablet: str,
     phone_raw: str, project_id: int | None,
-) -> tuple[service.CustomerView, str]:
-    """The look-up of kiosk_service, counted against the tablet and audited."""
+) -> tuple[customer_lookup.CustomerView, str]:
+    """The customer look-up, counted against the tablet and audited."""
     limiter.check(tablet)
     phone = normalise_phone(phone_raw)
-    view, masked = await service.lookup_customer(store, settings, phone, project_id=project_id)
+    view, masked = await customer_lookup.lookup_customer(store, settings, phone,
+                                                         project_id=project_id)
     event = CustomerLookedUp(project_id=view.project_id, phone=phone, known=view.known,
                              tablet=tablet[:64])
     await store.write(_record_tx, settings, event, utcnow())

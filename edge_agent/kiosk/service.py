@@ -1,5 +1,6 @@
 """Kiosk rules: register a visit (idempotent, one per customer per Shanghai day, written with
-its outbox event in one transaction), look a customer up, list today's visits.
+its outbox event in one transaction). Look-ups are in `lookup`, lists in `listings`, the
+visitor's consent in `visit_consent`.
 
 Callable without the HTTP layer, e.g. by the benchmark:
 `await register_visit(store, settings, VisitIn(phone=..., party_size=1))`.
@@ -10,29 +11,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.crash import crash_point
 from edge_agent.kiosk import guided, manual_guide, reception
+from edge_agent.kiosk.lookup import customer_view, resolve_project
 from edge_agent.kiosk.schemas import Outcome, VisitIn
+from edge_agent.kiosk.visit_consent import consent_of
 from edge_agent.rota import queue as rota_queue
 from edge_agent.rota import service as rota_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import (
-    FIRST_VISIT,
-    Consultant,
-    CustomerCache,
-    Project,
-    Visit,
-)
+from edge_agent.store.models import FIRST_VISIT, Consultant, Project, Visit
 from shared import qr
-from shared.consent import KIOSK_SCREEN, NOTICE_VERSIONS, TABLET_MAX, known_notice
-from shared.envelope import within_time_bounds
 from shared.errors import Conflict, ValidationFailed
 from shared.events import VISIT_REGISTERED, VisitConsent, VisitRegistered
 from shared.phone import mask_phone, normalise_phone
@@ -43,34 +37,11 @@ from shared.timeutil import shanghai_date, utcnow
 PHONE_CONTEXT = "visit.phone"
 NAME_CONTEXT = "visit.name"
 INTENT_CONTEXT = "visit.intent"
-# The cloud's view counts as current when the down-feed answered within this many polls.
-FRESH_DOWN_POLLS = 3
-MIN_FRESH_SECONDS = 60.0
-
-
-class ProjectRequired(ValidationFailed):
-    code = "project_required"
-    title = "请选择项目（本案场未配置默认项目）"
 
 
 class UnknownProject(ValidationFailed):
     code = "unknown_project"
     title = "项目不存在或不属于本案场"
-
-
-class ConsentRequired(ValidationFailed):
-    code = "consent_required"
-    title = "访客尚未同意《个人信息与摄像头使用告知》，不能登记；请先请访客阅读并同意告知"
-
-
-class UnknownNoticeVersion(ValidationFailed):
-    code = "consent_notice_unknown"
-    title = "告知书版本无效或已停用，请刷新前台平板后请访客重新阅读并同意告知"
-
-
-class ConsentTimeInvalid(ValidationFailed):
-    code = "consent_time_invalid"
-    title = "前台平板的时钟明显不正确（早于 2024 年或过于遥远），请校准平板时间后重新登记"
 
 
 class IdempotencyKeyReused(Conflict):
@@ -88,86 +59,6 @@ class Registration:
         return self.outcome == "created"
 
 
-@dataclass(frozen=True)
-class CustomerView:
-    """What the edge knows about one customer (project + phone) right now."""
-
-    project_id: int
-    phone_bidx: str
-    known: bool
-    prior_visits: int
-    owner_id: int | None
-    owner_name: str | None
-    last_visit_at: datetime | None
-    protection_until: datetime | None
-    today: Visit | None
-    provisional: bool
-
-    @property
-    def classification(self) -> Literal["first_visit", "return_visit"]:
-        return "return_visit" if self.prior_visits > 0 else "first_visit"
-
-
-def resolve_project(settings: EdgeSettings, project_id: int | None) -> int:
-    chosen = project_id or settings.default_project_id
-    if chosen is None:
-        raise ProjectRequired()
-    return chosen
-
-
-async def _down_feed_fresh(session: AsyncSession, settings: EdgeSettings, now: datetime) -> bool:
-    state = await outbox.get_state(session)
-    if state.down_synced_at is None:
-        return False
-    limit = max(FRESH_DOWN_POLLS * settings.down_poll_seconds, MIN_FRESH_SECONDS)
-    return now - state.down_synced_at <= timedelta(seconds=limit)
-
-
-async def customer_view(
-    session: AsyncSession, settings: EdgeSettings, project_id: int, phone_bidx: str, now: datetime
-) -> CustomerView:
-    """Cloud cache + this office's own visits that the cache does not reflect yet."""
-    cache = (
-        await session.exec(
-            select(CustomerCache).where(
-                CustomerCache.project_id == project_id, CustomerCache.phone_bidx == phone_bidx
-            )
-        )
-    ).first()
-    local = list(
-        (
-            await session.exec(
-                select(Visit)
-                .where(Visit.project_id == project_id, Visit.phone_bidx == phone_bidx)
-                .order_by(col(Visit.occurred_at))
-            )
-        ).all()
-    )
-    seen_by_cloud = cache.last_visit_at if cache is not None else None
-    unseen = [v for v in local if seen_by_cloud is None or v.occurred_at > seen_by_cloud]
-    owner_id = cache.owner_id if cache is not None else None
-    owner_name = cache.owner_name if cache is not None else None
-    if owner_id is None and local:
-        owner_id, owner_name = local[0].owner_id, local[0].owner_name
-    last_visit = max(
-        [t for t in (seen_by_cloud, local[-1].occurred_at if local else None) if t is not None],
-        default=None,
-    )
-    today = shanghai_date(now).isoformat()
-    return CustomerView(
-        project_id=project_id,
-        phone_bidx=phone_bidx,
-        known=cache is not None or bool(local),
-        prior_visits=(cache.visit_count if cache is not None else 0) + len(unseen),
-        owner_id=owner_id,
-        owner_name=owner_name,
-        last_visit_at=last_visit,
-        protection_until=cache.protection_until if cache is not None else None,
-        today=next((v for v in local if v.visit_date == today), None),
-        provisional=not await _down_feed_fresh(session, settings, now),
-    )
-
-
 async def _check_references(
     session: AsyncSession, settings: EdgeSettings, project_id: int, consultant_id: int | None
 ) -> Consultant | None:
@@ -178,31 +69,6 @@ async def _check_references(
         return None
     # Only a rota member receives: a sales manager may own customers but does not receive.
     return await rota_service.member(session, consultant_id)
-
-
-def consent_of(data: VisitIn, *, tablet: str, now: datetime) -> VisitConsent:
-    """The consent record the edge keeps: the kiosk's notice version and acceptance time
-    (the tablet's clock, a hint), the edge's own receipt time and the tablet. The notice
-    promises the visitor that this is kept, so a registration without it is refused."""
-    if data.consent is None:
-        raise ConsentRequired()
-    if not known_notice(data.consent.notice_version):
-        raise UnknownNoticeVersion(extra={"notice_version": data.consent.notice_version,
-                                          "known": list(NOTICE_VERSIONS)})
-    try:
-        # Only a hint, so drift is kept as sent; a clock the protocol cannot carry (a
-        # tablet reset to 1970) is the one case refused, with what to do about it.
-        within_time_bounds(data.consent.accepted_at)
-    except ValueError as exc:
-        raise ConsentTimeInvalid(extra={"accepted_at": data.consent.accepted_at.isoformat()}
-                                 ) from exc
-    return VisitConsent(
-        notice_version=data.consent.notice_version,
-        method=KIOSK_SCREEN,
-        accepted_at=data.consent.accepted_at,
-        recorded_at=now,
-        tablet=(tablet or "unknown")[:TABLET_MAX],
-    )
 
 
 @dataclass(frozen=True)
@@ -394,53 +260,3 @@ async def register_visit(
         crash_point("after_outbox_commit")
         store.outbox_committed()
     return result
-
-
-async def lookup_customer(
-    store: Store,
-    settings: EdgeSettings,
-    phone_raw: str,
-    *,
-    project_id: int | None = None,
-    now: datetime | None = None,
-) -> tuple[CustomerView, str]:
-    """The customer's view and masked phone, for the reception screen before registering."""
-    phone = normalise_phone(phone_raw)
-    chosen = resolve_project(settings, project_id)
-    view = await store.read(
-        customer_view, settings, chosen, settings.blind_index.phone(phone), now or utcnow()
-    )
-    return view, mask_phone(phone)
-
-
-async def _visits_on(session: AsyncSession, day: str, project_id: int | None) -> list[Visit]:
-    query = select(Visit).where(Visit.visit_date == day)
-    if project_id is not None:
-        query = query.where(Visit.project_id == project_id)
-    return list((await session.exec(query.order_by(col(Visit.occurred_at).desc()))).all())
-
-
-async def visits_on_day(
-    store: Store, *, now: datetime | None = None, project_id: int | None = None
-) -> list[Visit]:
-    """Visits of the Asia/Shanghai day containing `now`, newest first."""
-    return await store.read(_visits_on, shanghai_date(now or utcnow()).isoformat(), project_id)
-
-
-async def _receivers(session: AsyncSession) -> list[Consultant]:
-    return list((await rota_service.rota_consultants(session)).values())
-
-
-async def receiving_consultants(store: Store) -> list[Consultant]:
-    """Who the kiosk may pick to receive a walk-in: the rota's members, by id."""
-    return await store.read(_receivers)
-
-
-async def _active_projects(session: AsyncSession) -> list[Project]:
-    query = select(Project).where(col(Project.active).is_(True)).order_by(col(Project.id))
-    return list((await session.exec(query)).all())
-
-
-async def active_projects(store: Store) -> list[Project]:
-    """The projects this office registers visits for (from the cloud's down-feed)."""
-    return await store.read(_active_projects)

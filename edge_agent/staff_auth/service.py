@@ -4,7 +4,7 @@ site's edge token; the edge checks that token with its own key before handing it
 
 from __future__ import annotations
 
-from edge_agent.kiosk import service as kiosk_service
+from edge_agent.kiosk import listings as kiosk_listings
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.cloud import CloudClient
 from edge_agent.staff_auth.deps import NotOnRoster, roster_member
@@ -40,7 +40,7 @@ async def login(
     member = await store.read(roster_member, claims.user_id)
     if member is None:
         raise NotOnRoster()
-    projects = await kiosk_service.active_projects(store)
+    projects = await kiosk_listings.active_projects(store)
     return StaffSessionOut(
         edge_token=token,
         edge_token_expires_at=claims.expires_at,

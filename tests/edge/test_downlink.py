@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from edge_agent.kiosk.service import lookup_customer
+from edge_agent.kiosk.lookup import lookup_customer
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.sync.agent import SyncAgent

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from edge_agent.kiosk.listings import visits_on_day
+from edge_agent.kiosk.lookup import lookup_customer
 from edge_agent.kiosk.schemas import VisitIn
-from edge_agent.kiosk.service import lookup_customer, register_visit, visits_on_day
+from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store
 from edge_agent.sync.downlink import apply_batch

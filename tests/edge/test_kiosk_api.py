@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from edge_agent.kiosk.listings import visits_on_day
 from edge_agent.kiosk.schemas import VisitIn
-from edge_agent.kiosk.service import register_visit, visits_on_day
+from edge_agent.kiosk.service import register_visit
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store

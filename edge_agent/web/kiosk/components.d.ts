@@ -12,6 +12,7 @@ export {}
 declare module 'vue' {
   export interface GlobalComponents {
     CameraCard: typeof import('./src/components/CameraCard.vue')['default']
+    ChoiceChips: typeof import('./src/components/ChoiceChips.vue')['default']
     ConsultantPicker: typeof import('./src/components/ConsultantPicker.vue')['default']
     CustomerHint: typeof import('./src/components/CustomerHint.vue')['default']
     DutyPrompt: typeof import('./src/components/DutyPrompt.vue')['default']
@@ -20,6 +21,7 @@ declare module 'vue' {
     NavRail: typeof import('./src/components/NavRail.vue')['default']
     NextReceiver: typeof import('./src/components/NextReceiver.vue')['default']
     PartySizeStepper: typeof import('./src/components/PartySizeStepper.vue')['default']
+    PhoneLookup: typeof import('./src/components/PhoneLookup.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     StatusBar: typeof import('./src/components/StatusBar.vue')['default']
