@@ -55,8 +55,10 @@ class ReceptionRules(BaseModel):
     order_mode: OrderMode = "check_in"
     return_consumes_turn: bool = False
     drop_effects: dict[DropReason, DropEffect] = Field(default_factory=_default_drop_effects)
-    work_start: time = time(9, 0)
-    work_end: time = time(18, 0)
+    # The whole day until a manager sets the office's hours: the rules page names no
+    # hours, and by default no reception should go uncounted.
+    work_start: time = time.min
+    work_end: time = time.max
     stand_in_share_percent: int = Field(50, ge=0, le=100,
                                         description="义务接待者在当日成交中的份额")
     claim_days: int = Field(2, ge=0, le=30, description="“来过但忘了顾问”可认领的天数")
@@ -66,6 +68,10 @@ class ReceptionRules(BaseModel):
 
     @model_validator(mode="after")
     def _hours(self) -> Self:
+        if self.work_start.tzinfo is not None or self.work_end.tzinfo is not None:
+            # Office hours are Beijing wall-clock times; an offset would compare unlike
+            # with unlike (a fuzzed PUT answered 500 before).
+            raise ValueError("work_start and work_end are Beijing times without an offset")
         if self.work_end <= self.work_start:
             raise ValueError("work_end must be after work_start")
         return self

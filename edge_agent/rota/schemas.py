@@ -66,8 +66,8 @@ class RotaBoardOut(BaseModel):
     next_consultant_id: int | None = Field(
         description="next to receive: the head, passing those away or owing a turn")
     order_mode: OrderMode = "check_in"
-    work_start: time = time(9, 0)
-    work_end: time = time(18, 0)
+    work_start: time = time.min
+    work_end: time = time.max
     in_working_hours: bool = True
     consultants: list[RotaConsultantOut] = Field(
         description="on-duty consultants in queue order, then the others by id"

@@ -175,7 +175,7 @@ def test_customer_page_timeline_and_the_watermark_while_a_number_shows(
     expect(page.get_by_role("heading", name="客户详情")).to_be_visible()
     crumbs = page.get_by_role("navigation", name="面包屑").get_by_role("listitem")
     expect(crumbs).to_have_text(["首页", "到访记录", "客户详情"])
-    card = page.locator(".el-descriptions")
+    card = page.locator("[aria-label=客户信息]")  # not the ownership card below it
     for text in ("138****5678", "张**", "王磊", "1 次", SITE_NAME):
         expect(card).to_contain_text(text)
     timeline = page.get_by_role("list", name="到访与跟进记录").get_by_role("listitem")

@@ -166,6 +166,7 @@ async def test_receptions_outside_working_hours_use_no_turn(
     office: Store, edge_settings: EdgeSettings
 ) -> None:
     early = shanghai(8, 30)
+    await set_rules(office, edge_settings, early, work_start=time(9), work_end=time(18))
     await on_duty(office, edge_settings, WANG, LI, at=early)
     visit = await receive(office, edge_settings, "13700000001", WANG, early)
     assert visit.consumed_turn is False
