@@ -161,7 +161,7 @@ class SessionRoute(APIRoute):
     ran in, right after it returns — where get_session would commit at the same point,
     but after a second thread-pool hop (about a tenth of a cheap read's CPU, issue #24).
     Every API router is made with `route_class=SessionRoute` (tests/cloud/
-    test_db_gate.py walks the routes)."""
+    test_session_route.py walks the routes)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):

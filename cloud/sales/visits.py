@@ -64,11 +64,11 @@ class ListedVisit(Protocol):
     consultant_name: str | None
 
 
-_LISTED_VISIT_COLUMNS: tuple[Mapped[Any], ...] = tuple(col(getattr(Visit, name)) for name in (
-    "id", "site_id", "project_id", "customer_id", "consultant_id", "party_size", "intent_enc",
-    "source", "is_first_visit", "visit_date", "occurred_at", "edge_occurred_at",
-    "time_corrected", "consent_notice_version", "consent_method", "consent_accepted_at",
-    "consent_recorded_at", "consent_tablet", "broker_id", "referral_id"))
+# The visit's own columns of a ListedVisit: its fields but those read from the customer
+# and the consultant.
+_LISTED_VISIT_COLUMNS: tuple[Mapped[Any], ...] = tuple(
+    col(getattr(Visit, name)) for name in ListedVisit.__annotations__
+    if name not in {"phone_masked", "name_enc", "consultant_name"})
 
 
 class PageOutOfRange(ValidationFailed):
