@@ -16,10 +16,12 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql as pg
 from psycopg2.extras import execute_values
-from sqlalchemy import Table, insert
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
+
+from cloud.db import table_of
 
 PAGE_SIZE = 5000
 
@@ -31,7 +33,7 @@ def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str
     caller matches them to its rows by a unique key)."""
     if not rows:
         return []
-    table: Table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     if session.get_bind().dialect.name != "postgresql":
         statement = insert(table)
         if returning:
@@ -68,7 +70,7 @@ def insert_if_absent(session: Session, row: SQLModel) -> bool:
     NOTHING, where a savepoint around a plain insert costs two more round trips and
     expires the session's objects); True when this call inserted it. The row object stays
     outside the session."""
-    table: Table = row.__table__  # type: ignore[attr-defined]
+    table = table_of(row)
     values = {column.name: getattr(row, column.name) for column in table.columns}
     dialect = session.get_bind().dialect.name
     statement = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))

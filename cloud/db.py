@@ -26,9 +26,9 @@ import sqlalchemy.exc
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from shared.errors import Unavailable
 from shared.problem import problem
@@ -112,35 +112,36 @@ def size_thread_pool(app: FastAPI) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.thread_tokens
 
 
+def table_of(model: type[SQLModel] | SQLModel) -> Table:
+    """A model's table, for Core statements on it."""
+    found: Table = model.__table__  # type: ignore[union-attr]
+    return found
+
+
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def _db_slot(request: Request) -> AsyncIterator[None]:
-    gate: ConnectionGate = request.app.state.connection_gate
-    async with gate.slot():
-        yield
-
-
-async def get_session(
-    request: Request, _slot: Annotated[None, Depends(_db_slot, scope="function")]
-) -> AsyncIterator[Session]:
-    """Commit once when the route returns; roll back on any error.
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """Wait for a connection slot (the gate), then commit once when the route returns;
+    roll back on any error.
 
     Async on purpose: opening a session does no I/O. A synchronous route of a
     SessionRoute commits in its own thread (below); what is left to end here — a
     transaction of an async route, or the rollback after an error — is one thread-pool
     hop, and a request that never touched the database needs none."""
-    session = Session(request.app.state.engine, expire_on_commit=False)
-    try:
-        yield session
-    except BaseException:
-        await anyio.to_thread.run_sync(_finish, session, False)
-        raise
-    if session.in_transaction():
-        await anyio.to_thread.run_sync(_finish, session, True)
-    else:
-        session.close()
+    gate: ConnectionGate = request.app.state.connection_gate
+    async with gate.slot():
+        session = Session(request.app.state.engine, expire_on_commit=False)
+        try:
+            yield session
+        except BaseException:
+            await anyio.to_thread.run_sync(_finish, session, False)
+            raise
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(_finish, session, True)
+        else:
+            session.close()
 
 
 def _finish(session: Session, commit: bool) -> None:
@@ -157,26 +158,34 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class SessionRoute(APIRoute):
-    """A route whose synchronous endpoint commits its request session in the thread it
-    ran in, right after it returns — where get_session would commit at the same point,
-    but after a second thread-pool hop (about a tenth of a cheap read's CPU, issue #24).
+    """A route whose synchronous endpoint runs, and commits its request session, in one
+    thread-pool hop (issue #24, ADR 0037).
+
+    FastAPI would take three: the endpoint, its response model's validation (it validates
+    a synchronous endpoint's answer in the thread pool too) and get_session's commit —
+    each hop about a tenth of a cheap read's CPU. Wrapped as a coroutine that runs the
+    endpoint and the commit in one thread, the answer is validated on the event loop.
     Every API router is made with `route_class=SessionRoute` (tests/cloud/
     test_session_route.py walks the routes)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
-            endpoint = _committing(endpoint)
+            endpoint = _in_one_hop(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
 
-def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    # wraps: FastAPI reads the parameters and their annotations through __wrapped__.
-    @wraps(endpoint)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        result = endpoint(*args, **kwargs)
+def _in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    def run(kwargs: dict[str, Any]) -> Any:
+        result = endpoint(**kwargs)
         for value in kwargs.values():
             if isinstance(value, Session) and value.in_transaction():
                 value.commit()
         return result
 
-    return run
+    # wraps: FastAPI reads the parameters and their annotations through __wrapped__,
+    # and still sees a coroutine function (it looks at the wrapper first).
+    @wraps(endpoint)
+    async def hop(**kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(run, kwargs)
+
+    return hop

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from cloud.audit import service as audit_service
@@ -16,14 +16,15 @@ from cloud.audit.models import AuditLog
 from cloud.audit.objects import object_labels
 from cloud.audit.schemas import AuditPageOut
 from cloud.audit.service import AuditFilter
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.downloads import EXPORT_MAX_ROWS, attachment, beijing_stamp, beijing_text, neutralise
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_BIGINT_MAX
 from shared.timeutil import SHANGHAI, as_utc
 
-router = APIRouter(route_class=SessionRoute, tags=["audit 安全审计"])
+router = DomainRouter(tags=["audit 安全审计"])
 
 CSV_HEADER = ("编号", "时间（北京时间）", "操作人", "操作人ID", "来源IP", "事件", "对象类型",
               "对象ID", "结果", "详情")

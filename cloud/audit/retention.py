@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from cloud.audit import service as audit_service
 from cloud.audit.chain import ARCHIVE_ACTION
 from cloud.audit.models import AuditLog
-from cloud.db import is_postgres
+from cloud.db import is_postgres, table_of
 from cloud.settings import CloudSettings
 from shared.timeutil import iso, utcnow
 
@@ -67,7 +67,7 @@ def _write(session: Session, target: Path, header: dict[str, Any],
            through_id: int) -> tuple[int, str]:
     """Stream the rows up to `through_id` into the file, fsynced before any is deleted."""
     partial = target.with_suffix(".jsonl.partial")
-    columns = [c for c in AuditLog.__table__.columns]  # type: ignore[attr-defined]
+    columns = list(table_of(AuditLog).columns)
     rows = 0
     digest = hashlib.sha256()
     with partial.open("w", encoding="utf-8") as out:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from cloud.cameras.models import SiteCamera
 from cloud.catalog import service as catalog_service
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.cameras import CameraProfile, CameraStatus, OnvifState
 from shared.timeutil import UtcDateTime
 
-router = APIRouter(prefix="/cameras", tags=["cameras 摄像机"], route_class=SessionRoute)
+router = DomainRouter(prefix="/cameras", tags=["cameras 摄像机"])
 
 SyncReader = Annotated[Principal, Depends(authorize(Perm.SYNC_READ))]
 

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from cloud.catalog import service
 from cloud.catalog.schemas import ProjectCreate, ProjectPublic, SiteCreate, SitePublic
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 
-router = APIRouter(route_class=SessionRoute, tags=["catalog 案场与项目"])
+router = DomainRouter(tags=["catalog 案场与项目"])
 
 SiteReader = Annotated[Principal, Depends(authorize(Perm.SITE_READ))]
 SiteManager = Annotated[Principal, Depends(authorize(Perm.SITE_MANAGE))]

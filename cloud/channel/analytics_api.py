@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from cloud.audit import service as audit_service
@@ -26,14 +26,14 @@ from cloud.channel.analytics_schemas import (
     RankingOut,
     Subject,
 )
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.downloads import EXPORT_MAX_ROWS, XLSX_MEDIA_TYPE, attachment, beijing_stamp
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX
 
-router = APIRouter(prefix="/channel/analytics", tags=["channel 渠道业绩与多维查询"],
-                   route_class=SessionRoute)
+router = DomainRouter(prefix="/channel/analytics", tags=["channel 渠道业绩与多维查询"])
 
 AnalyticsReader = Annotated[Principal, Depends(authorize(Perm.ANALYTICS_READ))]
 AnalyticsExporter = Annotated[Principal, Depends(authorize(Perm.ANALYTICS_READ,

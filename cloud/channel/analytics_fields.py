@@ -23,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, String, Table, and_, case, cast, func, literal, literal_column, select
+from sqlalchemy import Float, String, and_, case, cast, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from cloud.channel.models import Referral
+from cloud.db import table_of
 from cloud.sales.models import Customer, Visit
 from shared.attribution import ReasonCode
 
@@ -36,11 +37,6 @@ VISIT_STAGE = (ReasonCode.VISIT_CONFIRMED.value, ReasonCode.DEAL_IN_PROTECTION.v
 OWNER_AT_VISIT = (ReasonCode.VISIT_CONFIRMED.value, ReasonCode.DEAL_IN_PROTECTION.value)
 SUBSCRIBED = ReasonCode.DEAL_IN_PROTECTION.value
 INDIVIDUAL_GROUP = "individual"
-
-def table_of(model: Any) -> Table:
-    found: Table = model.__table__
-    return found
-
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)

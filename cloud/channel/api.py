@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response
 
 from cloud.channel import cooperation, partners, qr, referrals, review, rules, scopes, sync_events
 from cloud.channel.errors import BrokerInactive
@@ -31,15 +31,16 @@ from cloud.channel.schemas import (
     RuleVersionOut,
 )
 from cloud.channel.signin.api import router as signin_router
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from cloud.settings import CloudSettings
 from shared.attribution import ReasonCode, RuleSet
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.names import mask_name
 
-router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 渠道与报备"])
+router = DomainRouter(prefix="/channel", tags=["channel 渠道与报备"])
 router.include_router(signin_router)
 
 AgencyReader = Annotated[Principal, Depends(authorize(Perm.AGENCY_READ))]

@@ -6,7 +6,7 @@ import re
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
+from fastapi import Depends, Query, Request, Response, UploadFile
 from sqlmodel import Session
 
 from cloud.channel import appeals, evidence, notifications
@@ -26,14 +26,15 @@ from cloud.channel.casework_schemas import (
 from cloud.channel.errors import EvidenceTooLarge
 from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.models import Referral
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from cloud.settings import CloudSettings
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.inputguard import UploadRoute
 
-router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 申诉"])
+router = DomainRouter(prefix="/channel", tags=["channel 申诉"])
 
 Appellant = Annotated[Principal, Depends(authorize(Perm.APPEAL_CREATE))]
 AppealReader = Annotated[Principal, Depends(authorize(Perm.APPEAL_READ))]

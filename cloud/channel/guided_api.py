@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
 from cloud.channel import guided_records
 from cloud.channel.guided_records import GuideResult, ScanFilters
 from cloud.channel.guided_schemas import GuidedVisitOut, ProvisionalCompareOut
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX
 
-router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 带看记录"])
+router = DomainRouter(prefix="/channel", tags=["channel 带看记录"])
 
 AttributionReader = Annotated[Principal, Depends(authorize(Perm.ATTRIBUTION_READ))]
 OptionalId = Annotated[int | None, Query(ge=1, le=DB_INT_MAX)]

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from cloud.channel import explain, explain_export, scopes, whatif
 from cloud.channel.judging_schemas import AttributionOut, WhatIfIn, WhatIfOut
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.downloads import XLSX_MEDIA_TYPE, attachment, beijing_stamp
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.timeutil import utcnow
 
-router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 渠道与报备"])
+router = DomainRouter(prefix="/channel", tags=["channel 渠道与报备"])
 
 AttributionReader = Annotated[Principal, Depends(authorize(Perm.ATTRIBUTION_READ))]
 RulesReader = Annotated[Principal, Depends(authorize(Perm.CHANNEL_RULES_READ))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from cloud.channel import lead_timeline, leads, share_tokens, shares
 from cloud.channel.api import _referral
@@ -23,15 +23,15 @@ from cloud.channel.lead_schemas import (
 from cloud.channel.limits import ReferralLimiter
 from cloud.channel.schemas import ReferralOut
 from cloud.channel.share_limits import ShareLimiter
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize, client_ip
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.timeutil import utcnow
 
-router = APIRouter(prefix="/channel", tags=["channel 智能拓客：分享与线索"],
-                   route_class=SessionRoute)
-timeline_router = APIRouter(route_class=SessionRoute, tags=["channel 智能拓客：分享与线索"])
+router = DomainRouter(prefix="/channel", tags=["channel 智能拓客：分享与线索"])
+timeline_router = DomainRouter(tags=["channel 智能拓客：分享与线索"])
 
 BrokerSelf = Annotated[Principal, Depends(authorize(Perm.BROKER_PORTAL))]
 Referrer = Annotated[Principal, Depends(authorize(Perm.REFERRAL_CREATE))]

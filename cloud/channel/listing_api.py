@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from cloud.channel import campaigns, portal, profiles, scopes
 from cloud.channel.listing_schemas import (
@@ -19,13 +19,13 @@ from cloud.channel.listing_schemas import (
     ProfileOut,
 )
 from cloud.channel.schemas import ReferralState
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(prefix="/channel", tags=["channel 经纪人H5、项目资料与渠道活动"],
-                   route_class=SessionRoute)
+router = DomainRouter(prefix="/channel", tags=["channel 经纪人H5、项目资料与渠道活动"])
 
 BrokerSelf = Annotated[Principal, Depends(authorize(Perm.BROKER_PORTAL))]
 RulesReader = Annotated[Principal, Depends(authorize(Perm.CHANNEL_RULES_READ))]

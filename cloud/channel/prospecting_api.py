@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from cloud.channel import prospecting, prospecting_portal
 from cloud.channel.prospecting_schemas import (
@@ -17,12 +17,13 @@ from cloud.channel.prospecting_schemas import (
     TaskStatus,
     TaskUpdate,
 )
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 拓客任务"])
+router = DomainRouter(prefix="/channel", tags=["channel 拓客任务"])
 
 TaskReader = Annotated[Principal, Depends(authorize(Perm.TASK_READ))]
 TaskManager = Annotated[Principal, Depends(authorize(Perm.TASK_MANAGE))]

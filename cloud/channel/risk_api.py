@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlmodel import Session
 
 from cloud.channel import risk_cases, risk_policy, scopes
@@ -22,12 +22,13 @@ from cloud.channel.casework_schemas import (
 from cloud.channel.errors import ProjectNotFound
 from cloud.channel.models import Referral
 from cloud.channel.risk_models import RiskCase
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(route_class=SessionRoute, prefix="/channel", tags=["channel 渠道风控"])
+router = DomainRouter(prefix="/channel", tags=["channel 渠道风控"])
 
 RiskReader = Annotated[Principal, Depends(authorize(Perm.RISK_READ))]
 RiskReviewer = Annotated[Principal, Depends(authorize(Perm.RISK_REVIEW))]

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from sqlmodel import Session
 
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity import edge_revocation, edge_tokens, refresh_cookie
 from cloud.identity import service as identity_service
 from cloud.identity.deps import (
@@ -42,11 +42,12 @@ from cloud.identity.schemas import (
 )
 from cloud.identity.security import generate_password
 from cloud.identity.throttle import LoginThrottle
+from cloud.routing import DomainRouter
 from shared.activity import is_background
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.errors import Forbidden
 
-router = APIRouter(route_class=SessionRoute, tags=["identity 身份与权限"])
+router = DomainRouter(tags=["identity 身份与权限"])
 
 UserReader = Annotated[Principal, Depends(authorize(Perm.USER_READ))]
 UserManager = Annotated[Principal, Depends(authorize(Perm.USER_MANAGE))]

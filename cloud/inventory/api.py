@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, UploadFile
+from fastapi import Depends, Header, Query, Response, UploadFile
 
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from cloud.inventory import grid, history, holds, importing, project_state, releases, scope
@@ -29,10 +29,11 @@ from cloud.inventory.schemas import (
 )
 from cloud.inventory.states import Action
 from cloud.inventory.transitions import Move, apply
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.inputguard import UploadRoute
 
-router = APIRouter(prefix="/inventory", tags=["inventory 房源与销控"], route_class=SessionRoute)
+router = DomainRouter(prefix="/inventory", tags=["inventory 房源与销控"])
 
 Reader = Annotated[Principal, Depends(authorize(Perm.INVENTORY_READ))]
 FullReader = Annotated[Principal, Depends(authorize(Perm.INVENTORY_READ_ALL))]

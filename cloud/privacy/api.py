@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.privacy import service
@@ -22,11 +22,11 @@ from cloud.privacy.schemas import (
     SubjectRequestIn,
     SubjectRequestPublic,
 )
+from cloud.routing import DomainRouter
 from cloud.settings import CloudSettings
 from shared.bounds import IdPath
 
-router = APIRouter(prefix="/privacy/requests", tags=["privacy 个人信息主体请求"],
-                   route_class=SessionRoute)
+router = DomainRouter(prefix="/privacy/requests", tags=["privacy 个人信息主体请求"])
 
 Officer = Annotated[Principal, Depends(authorize(Perm.PRIVACY_REQUEST))]
 

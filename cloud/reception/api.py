@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from cloud.reception import service
 from cloud.reception.schemas import RotaEventPublic, VisitProfilePublic
+from cloud.routing import DomainRouter
 from shared.bounds import DB_INT_MAX
 
-router = APIRouter(prefix="/reception", tags=["reception 接待"], route_class=SessionRoute)
+router = DomainRouter(prefix="/reception", tags=["reception 接待"])
 
 VisitReader = Annotated[Principal, Depends(authorize(Perm.VISIT_READ))]
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import Depends, Header, Query, Response, status
 
 from cloud.audit import service as audit_service
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.downloads import EXPORT_MAX_ROWS, XLSX_MEDIA_TYPE, attachment, beijing_stamp
 from cloud.identity import roster
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from cloud.sales import export, follow_ups, service, timeline, visits
 from cloud.sales.free_text import intent_of, note_of
 from cloud.sales.models import Customer, FollowUp
@@ -32,7 +33,7 @@ from cloud.settings import CloudSettings
 from shared.bounds import DB_INT_MAX, IdPath
 from shared.events import check_follow_up_key
 
-router = APIRouter(route_class=SessionRoute, tags=["sales 客户与到访"])
+router = DomainRouter(tags=["sales 客户与到访"])
 
 VisitReader = Annotated[Principal, Depends(authorize(Perm.VISIT_READ))]
 VisitExporter = Annotated[Principal, Depends(authorize(Perm.VISIT_EXPORT))]
@@ -45,7 +46,8 @@ FollowUpWriter = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_CREATE))]
 FollowUpReader = Annotated[Principal, Depends(authorize(Perm.FOLLOW_UP_READ))]
 
 
-def _customer_public(settings: CloudSettings, c: Customer) -> CustomerPublic:
+def _customer_public(settings: CloudSettings, c: service.ShownCustomer | Customer
+                     ) -> CustomerPublic:
     assert c.id is not None
     return CustomerPublic(
         id=c.id, project_id=c.project_id, name_masked=service.masked_name(settings, c),
@@ -151,7 +153,7 @@ def search_customers(
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)
 def get_customer(customer_id: IdPath, session: SessionDep, principal: CustomerReader,
                  settings: SettingsDep) -> CustomerPublic:
-    customer = service.get_customer(session, principal=principal, customer_id=customer_id)
+    customer = service.show_customer(session, principal=principal, customer_id=customer_id)
     return _customer_public(settings, customer)
 
 

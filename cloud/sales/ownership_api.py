@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from cloud.sales import ownership_actions as actions
 from cloud.sales import ownership_queries as queries
 from cloud.sales import ownership_settings, service
@@ -33,7 +34,7 @@ from cloud.sales.ownership_schemas import (
 from cloud.settings import CloudSettings
 from shared.bounds import DB_INT_MAX, IdPath
 
-router = APIRouter(tags=["sales 客户归属与公客池"], route_class=SessionRoute)
+router = DomainRouter(tags=["sales 客户归属与公客池"])
 
 CustomerReader = Annotated[Principal, Depends(authorize(Perm.CUSTOMER_READ))]
 PoolPicker = Annotated[Principal, Depends(authorize(Perm.POOL_PICKUP))]

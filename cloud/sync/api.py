@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from cloud.catalog.models import Site
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from cloud.routing import DomainRouter
 from cloud.sync.models import SiteLink, SyncRejection
 from shared.timeutil import UtcDateTime
 
-router = APIRouter(route_class=SessionRoute, prefix="/sync", tags=["sync 边缘同步"])
+router = DomainRouter(prefix="/sync", tags=["sync 边缘同步"])
 
 SyncReader = Annotated[Principal, Depends(authorize(Perm.SYNC_READ))]
 

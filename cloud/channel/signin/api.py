@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from cloud.channel.signin import invites, service
@@ -25,16 +25,17 @@ from cloud.channel.signin.schemas import (
 )
 from cloud.channel.signin.tokens import Tokens
 from cloud.channel.signin.wechat import WeChatClient
-from cloud.db import SessionDep, SessionRoute
+from cloud.db import SessionDep
 from cloud.identity import refresh_cookie
 from cloud.identity.api import ThrottleDep, keep_rejection_record
 from cloud.identity.deps import Principal, SettingsDep, authorize, client_ip
 from cloud.identity.permissions import Perm
 from cloud.identity.schemas import TokenOut
 from cloud.identity.sessions import IssuedTokens
+from cloud.routing import DomainRouter
 from cloud.settings import CloudSettings
 
-router = APIRouter(route_class=SessionRoute, tags=["channel 经纪人登录与邀请"])
+router = DomainRouter(tags=["channel 经纪人登录与邀请"])
 
 InviteSharer = Annotated[Principal, Depends(authorize(Perm.INVITE_SHARE))]
 
