@@ -35,6 +35,9 @@ export const edgeApi = {
       token,
       headers: background ? { [BACKGROUND_HEADER]: '1' } : undefined,
     }),
+  /** A search by number, last four digits or name (audited on the appliance), filtered. */
+  searchCustomers: (token: string, params: URLSearchParams) =>
+    call<MyCustomer[]>(`${API}/customers?${params.toString()}`, { token }),
   customer: (token: string, key: string) =>
     call<CustomerHistory>(`${API}/customers/${encodeURIComponent(key)}`, { token }),
   reveal: (token: string, key: string, reason: string) =>

@@ -84,6 +84,34 @@ export interface MyCustomer {
   protection_until: string | null
   customer_ref: string | null
   provisional: boolean
+  first_visit_at: string | null
+  return_visits: number
+  status: Stage
+  ownership: Ownership
+  payment_method: PaymentMethod | null
+  source: VisitSource | null
+  profile: VisitProfile
+  phone_region: string | null
+}
+
+// 客户360: the cloud's sales stage, ownership state and the deal's payment method (down-feed),
+// and the profile reception recorded at the visits (the latest value of each field).
+export type Stage = 'visited' | 'pledged' | 'subscribed' | 'to_sign' | 'signed' | 'void' | 'refunded'
+export type Ownership = 'owned' | 'overdue' | 'public' | 'invalid'
+export type PaymentMethod = 'lump_sum' | 'commercial_loan' | 'provident_fund_loan' | 'combined_loan' | 'installments'
+export type VisitSource = 'natural' | 'channel' | 'referral_old_customer' | 'online' | 'other'
+export type Gender = 'male' | 'female' | 'unknown'
+
+export interface VisitProfile {
+  gender: Gender | null
+  awareness: string | null
+  layout: string | null
+  area_min: number | null
+  area_max: number | null
+  budget_min: number | null
+  budget_max: number | null
+  purpose: 'own_use' | 'investment' | null
+  grade: 'A' | 'B' | 'C' | 'D' | null
 }
 
 export interface HistoryEntry {
