@@ -170,3 +170,36 @@ export interface UnitGrid {
   states: { code: string; name: string }[]
   buildings: { id: number; name: string; floors: { floor: number; units: GridUnit[] }[] }[]
 }
+
+// A sales manager's reception (GET /staff/reception/board, /claimable).
+export type PenaltyKind = 'refusal' | 'skipped_question' | 'cherry_picking'
+
+export interface RotaConsultant {
+  id: number
+  name: string
+  on_duty: boolean
+  position: number | null
+  received_today: number
+  return_visits_today: number
+  away_reason: string | null
+  skip_turns: number
+  suspended_until: string | null
+}
+
+export interface RotaBoard {
+  duty_date: string
+  next_consultant_id: number | null
+  in_working_hours: boolean
+  consultants: RotaConsultant[]
+}
+
+export interface PenaltyOut {
+  kind: PenaltyKind
+  suspended_until: string | null
+  skip_turns: number | null
+}
+
+/** A visit as the appliance answers it (the claimable list). */
+export interface ClaimableVisit extends Visit {
+  claimable_until: string | null
+}
