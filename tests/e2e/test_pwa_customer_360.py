@@ -73,6 +73,8 @@ def test_customer_360_through_a_cloud_outage(stack: Stack, new_page: Callable[..
         page.get_by_role("button", name="筛选").click()
         sheet = page.get_by_role("dialog", name="筛选客户")
         sheet.get_by_role("region", name="客户状态").get_by_role("button", name="认筹").click()
+        settled(page)
+        screenshot(page, "pwa-customer-filter")
         sheet.get_by_role("button", name="确定").click()
         expect(mine.get_by_role("link")).to_have_count(1)
         expect(mine.get_by_role("link", name="周** 135****3601")).to_be_visible()
@@ -100,6 +102,9 @@ def test_customer_360_through_a_cloud_outage(stack: Stack, new_page: Callable[..
         expect(intentions.get_by_text("300–450 万元")).to_be_visible()
         expect(intentions.get_by_text("自住")).to_be_visible()
         expect(page.get_by_text("首访 · 2 人")).to_be_visible()  # the timeline, edge-local
+        # The file's title at the top of the picture (the checks above scrolled past it).
+        page.evaluate("() => document.querySelector('[aria-label=\"客户档案\"]')"
+                      ".previousElementSibling.scrollIntoView()")
         settled(page)
         screenshot(page, "pwa-customer-360")
         assert searches(stack) == []  # audited, but waiting in the appliance's outbox
