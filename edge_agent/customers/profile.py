@@ -9,8 +9,10 @@ from typing import Any
 
 from edge_agent.store.models import CustomerCache, Visit
 
-PROFILE_FIELDS = ("gender", "awareness", "layout", "area_min", "area_max", "budget_min",
-                  "budget_max", "purpose", "grade")
+SINGLE_FIELDS = ("gender", "awareness", "layout", "purpose", "grade")
+# A range is one answer: both ends come from the same visit, so a later visit's minimum
+# never meets an earlier maximum below it.
+RANGES = (("area_min", "area_max"), ("budget_min", "budget_max"))
 VISITED = "visited"  # cloud.sales.stages: a customer the cloud has not staged yet
 OWNED = "owned"
 
@@ -20,9 +22,11 @@ def merged_profile(visits: Sequence[Visit]) -> dict[str, Any]:
     that left the budget blank keeps the budget the first visit gave."""
     merged: dict[str, Any] = {}
     for visit in visits:
-        for field, value in (visit.profile or {}).items():
-            if field in PROFILE_FIELDS and value is not None:
-                merged[field] = value
+        profile = visit.profile or {}
+        merged.update({f: profile[f] for f in SINGLE_FIELDS if profile.get(f) is not None})
+        for low, high in RANGES:
+            if profile.get(low) is not None or profile.get(high) is not None:
+                merged[low], merged[high] = profile.get(low), profile.get(high)
     return merged
 
 

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from edge_agent.customers.profile import merged_profile
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
+from edge_agent.store.models import Visit
 from shared.events import CUSTOMER_SEARCHED
+from shared.reception_events import VisitProfile
 from shared.timeutil import utcnow
 from tests.edge.seed import consultant, customer, project, seed
 from tests.edge.test_followups import KIOSK, WANG, ZHAO, bearer, consent_body, token_for
@@ -163,3 +166,17 @@ def test_searches_are_limited_per_consultant(client: TestClient, seeded: EdgeSet
     assert over.status_code == 429 and over.json()["code"] == "too_many_lookups"
     assert listed(client, token_for(seeded, ZHAO), q="0014")  # Zhao has his own allowance
     assert listed(client, token)  # listing without a search is not counted
+
+
+
+def test_the_profile_keeps_earlier_answers_and_each_range_whole() -> None:
+    """A return visit that leaves a field blank keeps the earlier answer; a range is taken
+    whole from the latest visit that gave it (never 120–100 from two visits)."""
+    visits = [Visit(profile={"gender": "female", "area_min": 90, "area_max": 100,
+                             "budget_min": 200, "budget_max": 260, "grade": "C"}),
+              Visit(profile=None),
+              Visit(profile={"area_min": 120, "grade": "A"})]
+    merged = merged_profile(visits)
+    assert merged == {"gender": "female", "area_min": 120, "area_max": None,
+                      "budget_min": 200, "budget_max": 260, "grade": "A"}
+    VisitProfile.model_validate(merged)  # what the route answers with
