@@ -232,6 +232,23 @@ class CustomerLookedUp(BaseModel):
     tablet: Text = Field(min_length=1, max_length=64)
 
 
+CUSTOMER_SEARCHED = "customer.searched"
+
+
+class CustomerSearched(BaseModel):
+    """A consultant searched their customers on the phone (客户360) by number or name. The
+    cloud's audit log records it (`customer.search`) like the kiosk's look-ups: `by` says
+    how, `phone` is the full number searched for (None for a name or a last-four search,
+    whose text is not kept), `matches` how many customers the answer showed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    consultant_id: DbId
+    by: Literal["phone", "tail", "name"]
+    phone: str | None = Field(None, pattern=MOBILE_PATTERN)
+    matches: Annotated[int, Strict(), Field(ge=0, le=100_000)]
+
+
 QR_CHECKED_IN = "channel.qr_check_in"
 QR_REFUSED = "channel.qr_refused"
 GUIDE_PICKED = "channel.guide_picked"

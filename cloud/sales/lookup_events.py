@@ -1,5 +1,6 @@
-"""The kiosk's customer look-ups (`customer.looked_up`), recorded in the cloud's audit log:
-the appliance has no audit log of its own, and a look-up shows whose customer a number is.
+"""The kiosk's customer look-ups (`customer.looked_up`) and the consultants' searches on
+the phone (`customer.searched`), recorded in the cloud's audit log: the appliance has no
+audit log of its own, and a look-up shows whose customer a number is.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from cloud.audit import service as audit_service
 from cloud.sales.models import Customer
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
-from shared.events import CUSTOMER_LOOKED_UP, CustomerLookedUp
+from shared.events import (
+    CUSTOMER_LOOKED_UP,
+    CUSTOMER_SEARCHED,
+    CustomerLookedUp,
+    CustomerSearched,
+)
 from shared.phone import mask_phone
 from shared.timeutil import iso
 
@@ -44,3 +50,27 @@ def apply_lookups(
 
 register(EventType(CUSTOMER_LOOKED_UP, CustomerLookedUp, apply_lookups, order=40,
                    audit_key="customer_lookups"))
+
+
+def apply_searches(
+    ctx: ApplyContext, items: Sequence[tuple[Envelope, CustomerSearched]]
+) -> list[Outcome]:
+    outcomes = []
+    for envelope, event in items:
+        occurred, _ = ctx.event_time(envelope)
+        audit_service.record(
+            ctx.session, action="customer.search", actor=f"user:{event.consultant_id}",
+            object_type="customer", object_id="",
+            detail={"via": f"site:{ctx.site_id}", "by": event.by, "matches": event.matches,
+                    "searched_at": iso(occurred),
+                    "phone_masked": mask_phone(event.phone) if event.phone else None,
+                    "phone_bidx": ctx.settings.blind_index.phone(event.phone)
+                    if event.phone else None},
+        )
+        outcomes.append(Outcome("applied", ref=str(envelope.event_id)))
+    return outcomes
+
+
+# The search is the consultant's across the site's projects: no project to check.
+register(EventType(CUSTOMER_SEARCHED, CustomerSearched, apply_searches, order=41,
+                   audit_key="customer_searches", scope="site"))

@@ -270,13 +270,14 @@ def resolve_collision(session: Session, *, principal: Principal, collision_id: i
     return row
 
 
-def change_stage(session: Session, *, principal: Principal, customer_id: int, to: str,
-                 reason: str) -> Customer:
+def change_stage(session: Session, *, settings: CloudSettings, principal: Principal,
+                 customer_id: int, to: str, reason: str) -> Customer:
     customer, _ = _locked(session, principal, customer_id)
     before = customer.status
     stages.check(before, to, principal.roles)
     customer.status = to
     session.flush()
+    feed.announce_customer(session, settings, customer)  # the PWA filters by stage offline
     _audit(session, principal, customer, action="customer.stage", before=before, after=to,
            reason=reason)
     return customer

@@ -155,8 +155,8 @@ def invalidate_customer(customer_id: IdPath, body: InvalidateIn, session: Sessio
              summary="手动变更销售阶段（只限阶段表允许的变更）")
 def change_stage(customer_id: IdPath, body: StageIn, session: SessionDep,
                  principal: Assigner, settings: SettingsDep) -> OwnershipCard:
-    actions.change_stage(session, principal=principal, customer_id=customer_id, to=body.to,
-                         reason=body.reason)
+    actions.change_stage(session, settings=settings, principal=principal,
+                         customer_id=customer_id, to=body.to, reason=body.reason)
     return _card(session, principal, settings, customer_id)
 
 

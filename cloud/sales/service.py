@@ -20,6 +20,7 @@ from cloud.sales.free_text import INTENT_CONTEXT, seal
 from cloud.sales.models import ERASED_MASK, Customer, Visit, is_later_contact
 from cloud.sales.ownership_models import OVERDUE, OWNED
 from cloud.sales.ownership_rules import protection_end, rules_for
+from cloud.sales.stages import VISITED
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
 from shared.errors import NotFound
@@ -60,6 +61,7 @@ class CustomerFacts(Protocol):
     last_effective_at: datetime | None
     ownership: str
     owned_since: datetime | None
+    status: str
 
     def contacted(self, at: datetime) -> None: ...
 
@@ -83,6 +85,7 @@ class NewCustomer:
     owned_since: datetime | None
     visit_count: int = 0
     ownership: str = OWNED
+    status: str = VISITED
     id: int | None = None
 
     def contacted(self, at: datetime) -> None:
@@ -90,8 +93,7 @@ class NewCustomer:
             self.last_effective_at = at
 
     def row(self, now: datetime) -> dict[str, Any]:
-        return {**{f: getattr(self, f) for f in _NEW_CUSTOMER_COLUMNS},
-                "status": "visited", "created_at": now}
+        return {**{f: getattr(self, f) for f in _NEW_CUSTOMER_COLUMNS}, "created_at": now}
 
 
 _NEW_CUSTOMER_COLUMNS = tuple(f for f in NewCustomer.__dataclass_fields__ if f != "id")
@@ -282,6 +284,9 @@ def customer_feed_item(
         "last_effective_at": iso(customer.last_effective_at)
         if customer.last_effective_at else None,
         "customer_ref": str(customer.id),
+        # Customer 360 on the consultant's phone filters by these offline (edge schema v14).
+        "status": customer.status,
+        "ownership": customer.ownership,
     }
 
 

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from edge_agent.customers import service
+from edge_agent.customers import search, service
 from edge_agent.customers.schemas import (
     CustomerHistoryOut,
     HistoryEntryOut,
     MyCustomerOut,
+    Ownership,
+    PaymentMethod,
     RevealedOut,
     RevealIn,
+    Stage,
 )
 from edge_agent.followups.service import note_of
 from edge_agent.kiosk.deps import SettingsDep, StoreDep
 from edge_agent.staff_auth.deps import StaffDep
+from shared.events import VisitSource
 from shared.follow_ups import follow_up_effective
+from shared.reception import Gender
+from shared.reception_events import VisitProfile
 
 router = APIRouter(prefix="/staff", tags=["staff 顾问手机"])
 
@@ -32,17 +38,35 @@ def _out(c: service.MyCustomer) -> MyCustomerOut:
         due_day=c.due.due_day if c.due else None,
         follow_state=c.due.state if c.due else None,
         protection_until=c.protection_until, customer_ref=c.customer_ref,
-        provisional=c.provisional,
+        provisional=c.provisional, first_visit_at=c.first_visit_at,
+        return_visits=max(c.visit_count - 1, 0), status=c.status, ownership=c.ownership,
+        payment_method=c.payment_method, source=c.source,
+        profile=VisitProfile.model_validate(c.profile), phone_region=c.phone_region,
     )
 
 
-@router.get("/customers", response_model=list[MyCustomerOut], summary="我的客户（按跟进紧急程度）")
+@router.get("/customers", response_model=list[MyCustomerOut],
+            summary="我的客户：筛选与按手机号或姓名搜索（按跟进紧急程度）")
 async def my_customers(
-    staff: StaffDep, store: StoreDep, settings: SettingsDep,
+    request: Request, staff: StaffDep, store: StoreDep, settings: SettingsDep,
     state: Annotated[Literal["all", "attention"], Query(
         description="all 全部 / attention 待跟进与逾期")] = "all",
+    q: Annotated[str | None, Query(
+        max_length=search.SEARCH_MAX,
+        description="完整手机号、号码后 4 位或姓名（每次搜索记入审计）")] = None,
+    status: Annotated[list[Stage] | None, Query(description="销售阶段，可多选")] = None,
+    gender: Gender | None = None,
+    source: VisitSource | None = None,
+    visits: Annotated[search.VisitsFilter | None, Query(
+        description="first 仅首访 / returned 有复访")] = None,
+    ownership: Annotated[Ownership | None, Query(description="有效性")] = None,
+    payment_method: PaymentMethod | None = None,
 ) -> list[MyCustomerOut]:
-    found = await service.my_customers(store, settings, staff)
+    criteria = search.CustomerFilter(
+        status=frozenset(status or ()), gender=gender, source=source, visits=visits,
+        ownership=ownership, payment_method=payment_method)
+    found = await search.find(store, settings, staff, request.app.state.lookup_limiter,
+                              criteria=criteria, q=q)
     if state == "attention":
         found = [c for c in found if c.due is not None and c.due.state != "ok"]
     return [_out(c) for c in found]

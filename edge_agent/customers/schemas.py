@@ -8,7 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.reception_events import VisitProfile
 from shared.timeutil import UtcDateTime
+
+Stage = Literal["visited", "pledged", "subscribed", "to_sign", "signed", "void", "refunded"]
+Ownership = Literal["owned", "overdue", "public", "invalid"]
+PaymentMethod = Literal["lump_sum", "commercial_loan", "provident_fund_loan", "combined_loan",
+                        "installments"]
 
 
 class MyCustomerOut(BaseModel):
@@ -25,6 +31,15 @@ class MyCustomerOut(BaseModel):
     protection_until: UtcDateTime | None
     customer_ref: str | None = Field(description="云端客户 id（云端已确认时）")
     provisional: bool = Field(description="云端尚未确认归属（仅本案场登记）")
+    first_visit_at: UtcDateTime | None = Field(description="首次到访")
+    return_visits: int = Field(description="复访次数（到访次数减一）")
+    status: str = Field(description="销售阶段：visited 到访 / pledged 认筹 / subscribed 认购 / "
+                        "to_sign 待签约 / signed 已签约 / void 已失效 / refunded 退款")
+    ownership: str = Field(description="owned 有效 / overdue 逾期 / public 公客 / invalid 无效")
+    payment_method: str | None = Field(description="付款方式（成交后由云端下发）")
+    source: str | None = Field(description="客户来源（首次到访的来源）")
+    profile: VisitProfile = Field(description="客户画像与意向：各字段取最近一次登记的值")
+    phone_region: str | None = Field(description="号码归属地")
 
 
 class HistoryEntryOut(BaseModel):

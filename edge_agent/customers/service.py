@@ -17,11 +17,12 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from edge_agent.customers import profile as customer_profile
 from edge_agent.customers.errors import CustomerNotFound, PhoneNotHere
 from edge_agent.kiosk import service as kiosk_service
 from edge_agent.settings import EdgeSettings
@@ -67,6 +68,13 @@ class MyCustomer:
     protection_until: datetime | None
     customer_ref: str | None
     provisional: bool  # the cloud has not answered for this customer yet
+    first_visit_at: datetime | None
+    status: str  # cloud.sales.stages
+    ownership: str  # owned | overdue | public | invalid
+    payment_method: str | None
+    source: str | None
+    profile: dict[str, Any]  # shared.reception_events.VisitProfile fields, latest each
+    phone_region: str | None
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,11 @@ class HistoryEntry:
 def _latest(*times: datetime | None) -> datetime | None:
     present = [as_utc(t) for t in times if t is not None]
     return max(present, default=None)
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    present = [as_utc(t) for t in times if t is not None]
+    return min(present, default=None)
 
 
 def _assemble(
@@ -112,6 +125,13 @@ def _assemble(
         protection_until=cache.protection_until if cache is not None else None,
         customer_ref=cache.customer_ref if cache is not None else None,
         provisional=cache is None,
+        first_visit_at=_earliest(cache.first_visit_at if cache is not None else None,
+                                 visits[0].occurred_at if visits else None),
+        status=customer_profile.stage(cache), ownership=customer_profile.ownership(cache),
+        payment_method=cache.payment_method if cache is not None else None,
+        source=customer_profile.first_source(visits),
+        profile=customer_profile.merged_profile(visits),
+        phone_region=next((v.phone_region for v in reversed(visits) if v.phone_region), None),
     )
 
 

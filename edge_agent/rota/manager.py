@@ -109,3 +109,12 @@ async def stand_ins_for(session: AsyncSession, owner_id: int, now: datetime) -> 
         select(Visit).where(Visit.visit_date == duty_day(now), Visit.stand_in_for == owner_id)
         .order_by(col(Visit.occurred_at).desc()))
     return list(rows.all())
+
+
+async def claimable(session: AsyncSession, now: datetime) -> list[Visit]:
+    """Forgotten-name visits still in their claim window, newest first: the manager's list
+    to assign to the consultant who received the customer before."""
+    rows = await session.exec(
+        select(Visit).where(col(Visit.claimable_until) >= duty_day(now))
+        .order_by(col(Visit.occurred_at).desc()))
+    return list(rows.all())

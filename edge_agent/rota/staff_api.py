@@ -1,4 +1,4 @@
-"""Reception routes of the staff app (thin): a sales manager's penalties, settings,
+"""Reception routes of the staff app (thin): a sales manager's board, penalties, settings,
 claims and same-day corrections; an owner's stand-in notices."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from edge_agent.kiosk.api import visit_out
 from edge_agent.kiosk.deps import SettingsDep, StoreDep
 from edge_agent.kiosk.schemas import VisitOut
-from edge_agent.rota import manager, penalties
+from edge_agent.rota import manager, penalties, service
 from edge_agent.rota.rules import rota_project, rules_of
-from edge_agent.rota.schemas import PenaltyIn, PenaltyOut
+from edge_agent.rota.schemas import PenaltyIn, PenaltyOut, RotaBoardOut
 from edge_agent.staff_auth.deps import StaffDep, StaffUser
 from edge_agent.store import Store
 from shared.bounds import DB_INT_MAX
@@ -63,6 +63,12 @@ def _committed(store: Store, result: T) -> T:
     return result
 
 
+@router.get("/board", response_model=RotaBoardOut, summary="今日接待顺序（经理）")
+async def board(staff: StaffDep, store: StoreDep, settings: SettingsDep) -> RotaBoardOut:
+    _manager(staff)
+    return await service.board(store, settings)
+
+
 @router.post("/penalties", response_model=PenaltyOut, summary="处罚（拒接 / 漏问 / 挑客）")
 async def penalise(body: PenaltyIn, staff: StaffDep, store: StoreDep,
                    settings: SettingsDep) -> PenaltyOut:
@@ -84,6 +90,13 @@ async def put_settings(body: ReceptionRules, staff: StaffDep, store: StoreDep,
     by = _manager(staff)
     return _committed(store, await store.write(manager.set_rules, settings, body, by,
                                                      utcnow()))
+
+
+@router.get("/claimable", response_model=list[VisitOut],
+            summary="认领期内“来过但忘了顾问”的到访（经理）")
+async def claimable(staff: StaffDep, store: StoreDep, settings: SettingsDep) -> list[VisitOut]:
+    _manager(staff)
+    return [visit_out(v, settings) for v in await store.read(manager.claimable, utcnow())]
 
 
 @router.post("/visits/{visit_id}/claim", response_model=VisitOut,

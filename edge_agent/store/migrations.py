@@ -430,10 +430,19 @@ _V12_RECEPTION = (
     """,
 )
 
+# Customer 360 on the consultant's phone (issue #22): the cloud's sales stage, ownership
+# state (有效 / 逾期 / 公客 / 无效) and payment method of each cached customer, so the
+# PWA's filters work from this store while the WAN is down.
+_V14_CUSTOMER_360: tuple[Step, ...] = (
+    "ALTER TABLE customer_cache ADD COLUMN status VARCHAR(20)",
+    "ALTER TABLE customer_cache ADD COLUMN ownership VARCHAR(10)",
+    "ALTER TABLE customer_cache ADD COLUMN payment_method VARCHAR(20)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
-    _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS,
+    _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS, _V14_CUSTOMER_360,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -216,6 +216,11 @@ class CustomerCache(EdgeModel, table=True):
     name_masked: str | None = Field(default=None, max_length=20)
     customer_ref: str | None = Field(default=None, max_length=64)
     updated_at: datetime = _utc()
+    # Schema v14 (customer 360): the cloud's sales stage (cloud.sales.stages), ownership
+    # state and the deal's payment method; None from a cloud that does not state them.
+    status: str | None = Field(default=None, max_length=20)
+    ownership: str | None = Field(default=None, max_length=10)
+    payment_method: str | None = Field(default=None, max_length=20)
 
 
 class RotaDuty(EdgeModel, table=True):

@@ -85,6 +85,10 @@ class CustomerItem(_Item):
     last_effective_at: datetime | None = None
     name_masked: str | None = Field(None, max_length=20)
     customer_ref: str | None = Field(None, max_length=64)
+    # Customer 360 (schema v14): sales stage, ownership state, the deal's payment method.
+    status: str | None = Field(None, max_length=20)
+    ownership: str | None = Field(None, max_length=10)
+    payment_method: str | None = Field(None, max_length=20)
     # The customer was erased at the cloud on their request: drop the row and anonymise
     # what this appliance holds of them (never stored as a column).
     erased: bool = False

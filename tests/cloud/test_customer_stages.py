@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from cloud.sales import stages
 from cloud.sales.models import Customer
+from cloud.sync.models import DownFeed
 from shared.errors import AppError
 from shared.timeutil import utcnow
 from tests.cloud import audit_rows, problem, signed_in
@@ -101,6 +102,10 @@ def test_the_stage_route_applies_the_table_by_role(
     assert voided.status_code == 200 and voided.json()["customer"]["stage"] == "void"
     [audit] = audit_rows(db, "customer.stage")
     assert (audit.detail["before"], audit.detail["after"]) == ("visited", "void")
+    fed = db.exec(select(DownFeed).where(DownFeed.kind == "customer", DownFeed.site_id == "site-a")
+                  .order_by(col(DownFeed.offset).desc())).first()
+    assert fed is not None and fed.data["customer_ref"] == str(world["site-a"].customer_id)
+    assert fed.data["status"] == "void"  # the appliance's copy follows the stage
     consultant = client.post(url, headers=signed_in(client, "consult_a"),
                              json={"to": "visited", "reason": "重新跟进"})
     assert consultant.status_code == 403

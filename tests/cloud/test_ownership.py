@@ -437,3 +437,5 @@ def test_the_celery_job_releases_and_tells_the_appliance(
                     .order_by(col(DownFeed.offset))).all()
     assert items[-1].data["customer_ref"] == str(site.customer_id)
     assert items[-1].data["owner_id"] is None
+    # The phone's customer 360 filters by ownership and stage from the appliance's copy.
+    assert (items[-1].data["ownership"], items[-1].data["status"]) == ("public", "visited")

@@ -199,3 +199,19 @@ def test_follow_up_rejections(target: Target, edge: Edge, site: SiteAccess,
     rejected_and_consumed(edge, site, reused, "follow_up_id_reused")
     rejected_and_consumed(edge, site, follow_up(11, visit_id=foreign["visit_id"]),
                           "visit_not_in_site")
+
+
+def test_a_customer_search_applies_and_a_malformed_one_is_invalid_payload(
+    target: Target, edge: Edge, site: SiteAccess
+) -> None:
+    """§4.2 `customer.searched` (about the site: no project), §6.3 `invalid_payload`."""
+    consultant = target.consultant(site.site_id)
+    edge.send(edge.envelope(1, {"consultant_id": consultant, "by": "phone",
+                                "phone": wire.phone(), "matches": 1},
+                            type_="customer.searched"))
+    edge.acked(1)
+    assert not [r for a in edge.acks for r in a["rejected"]]
+    searched_text = {"consultant_id": consultant, "by": "name", "phone": None, "matches": 0,
+                     "query": "陈"}
+    rejected_and_consumed(edge, site, edge.envelope(2, searched_text, type_="customer.searched"),
+                          "invalid_payload")

@@ -47,6 +47,11 @@ class PwaDatabase extends Dexie {
     })
     // My customers, so the list opens offline too.
     this.version(2).stores({ customers: '[userId+key], userId' })
+    // Customer 360's fields: a list kept by an older version lacks them, so it goes (the
+    // next answer from the appliance fills it again).
+    this.version(3)
+      .stores({ customers: '[userId+key], userId' })
+      .upgrade((tx) => tx.table('customers').clear())
   }
 }
 

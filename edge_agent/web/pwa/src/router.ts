@@ -44,6 +44,12 @@ export const router = createRouter({
       meta: { title: '房源' },
     },
     {
+      path: '/reception',
+      name: 'reception',
+      component: () => import('./views/ReceptionView.vue'),
+      meta: { title: '接待管理' },
+    },
+    {
       path: '/queue',
       name: 'queue',
       component: () => import('./views/QueueView.vue'),

@@ -1,8 +1,20 @@
 // The sales office's edge agent: same origin as this app (it serves /pwa/).
 import { ApiError, BACKGROUND_HEADER, NetworkError, request, type RequestOptions } from './http'
-import type { CustomerHistory, FollowUpBody, MyCustomer, Revealed, StaffSession, Visit } from './types'
+import type {
+  ClaimableVisit,
+  CustomerHistory,
+  FollowUpBody,
+  MyCustomer,
+  PenaltyKind,
+  PenaltyOut,
+  Revealed,
+  RotaBoard,
+  StaffSession,
+  Visit,
+} from './types'
 
 const API = '/api/v1/staff'
+const RECEPTION = `${API}/reception`
 
 /** Told of every answer (or silence) from the appliance: the reach store listens. */
 export const edgeEvents = { reached: (_up: boolean): void => undefined }
@@ -35,6 +47,9 @@ export const edgeApi = {
       token,
       headers: background ? { [BACKGROUND_HEADER]: '1' } : undefined,
     }),
+  /** A search by number, last four digits or name (audited on the appliance), filtered. */
+  searchCustomers: (token: string, params: URLSearchParams) =>
+    call<MyCustomer[]>(`${API}/customers?${params.toString()}`, { token }),
   customer: (token: string, key: string) =>
     call<CustomerHistory>(`${API}/customers/${encodeURIComponent(key)}`, { token }),
   reveal: (token: string, key: string, reason: string) =>
@@ -42,6 +57,21 @@ export const edgeApi = {
       method: 'POST',
       token,
       body: { reason },
+    }),
+  /** A sales manager's: today's queue, penalties, forgotten-name claims. */
+  board: (token: string) => call<RotaBoard>(`${RECEPTION}/board`, { token }),
+  penalise: (token: string, consultantId: number, kind: PenaltyKind, note: string) =>
+    call<PenaltyOut>(`${RECEPTION}/penalties`, {
+      method: 'POST',
+      token,
+      body: { consultant_id: consultantId, kind, note },
+    }),
+  claimable: (token: string) => call<ClaimableVisit[]>(`${RECEPTION}/claimable`, { token }),
+  claim: (token: string, visitId: string, consultantId: number) =>
+    call<Visit>(`${RECEPTION}/visits/${encodeURIComponent(visitId)}/claim`, {
+      method: 'POST',
+      token,
+      body: { consultant_id: consultantId },
     }),
   followUp: (token: string, body: FollowUpBody) =>
     call<unknown>(`${API}/follow-ups`, {

@@ -84,6 +84,34 @@ export interface MyCustomer {
   protection_until: string | null
   customer_ref: string | null
   provisional: boolean
+  first_visit_at: string | null
+  return_visits: number
+  status: Stage
+  ownership: Ownership
+  payment_method: PaymentMethod | null
+  source: VisitSource | null
+  profile: VisitProfile
+  phone_region: string | null
+}
+
+// 客户360: the cloud's sales stage, ownership state and the deal's payment method (down-feed),
+// and the profile reception recorded at the visits (the latest value of each field).
+export type Stage = 'visited' | 'pledged' | 'subscribed' | 'to_sign' | 'signed' | 'void' | 'refunded'
+export type Ownership = 'owned' | 'overdue' | 'public' | 'invalid'
+export type PaymentMethod = 'lump_sum' | 'commercial_loan' | 'provident_fund_loan' | 'combined_loan' | 'installments'
+export type VisitSource = 'natural' | 'channel' | 'referral_old_customer' | 'online' | 'other'
+export type Gender = 'male' | 'female' | 'unknown'
+
+export interface VisitProfile {
+  gender: Gender | null
+  awareness: string | null
+  layout: string | null
+  area_min: number | null
+  area_max: number | null
+  budget_min: number | null
+  budget_max: number | null
+  purpose: 'own_use' | 'investment' | null
+  grade: 'A' | 'B' | 'C' | 'D' | null
 }
 
 export interface HistoryEntry {
@@ -141,4 +169,37 @@ export interface UnitGrid {
   colours: Record<string, string>
   states: { code: string; name: string }[]
   buildings: { id: number; name: string; floors: { floor: number; units: GridUnit[] }[] }[]
+}
+
+// A sales manager's reception (GET /staff/reception/board, /claimable).
+export type PenaltyKind = 'refusal' | 'skipped_question' | 'cherry_picking'
+
+export interface RotaConsultant {
+  id: number
+  name: string
+  on_duty: boolean
+  position: number | null
+  received_today: number
+  return_visits_today: number
+  away_reason: string | null
+  skip_turns: number
+  suspended_until: string | null
+}
+
+export interface RotaBoard {
+  duty_date: string
+  next_consultant_id: number | null
+  in_working_hours: boolean
+  consultants: RotaConsultant[]
+}
+
+export interface PenaltyOut {
+  kind: PenaltyKind
+  suspended_until: string | null
+  skip_turns: number | null
+}
+
+/** A visit as the appliance answers it (the claimable list). */
+export interface ClaimableVisit extends Visit {
+  claimable_until: string | null
 }

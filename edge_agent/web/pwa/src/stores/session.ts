@@ -23,6 +23,8 @@ export const useSession = defineStore('session', () => {
     () => !!data.value && Date.parse(data.value.edge_token_expires_at) > Date.now(),
   )
   const projects = computed(() => data.value?.projects ?? [])
+  // The appliance checks the role on every manager route; this only shows the way there.
+  const isManager = computed(() => !!data.value?.user.roles.includes('sales_manager'))
 
   function save(): void {
     if (data.value) localStorage.setItem(KEY, JSON.stringify(data.value))
@@ -39,5 +41,5 @@ export const useSession = defineStore('session', () => {
     save()
   }
 
-  return { data, user, edgeTokenValid, projects, signIn, signOut }
+  return { data, user, edgeTokenValid, projects, isManager, signIn, signOut }
 })
