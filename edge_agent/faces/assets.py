@@ -18,7 +18,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_DIR = Path(sys.prefix) / "share" / "anchang" / "faces"
+from edge_agent.settings import DEFAULT_FACE_ASSETS
+
+DEFAULT_DIR = DEFAULT_FACE_ASSETS
 
 
 @dataclass(frozen=True)

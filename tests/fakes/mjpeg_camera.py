@@ -5,6 +5,7 @@ reconnect is tested against a real socket and FFmpeg's real demuxer."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,12 @@ BOUNDARY = "anchangframe"
 
 
 class MjpegSource:
-    def __init__(self, frames: Sequence[npt.NDArray[np.uint8]], fps: float = 10.0) -> None:
+    def __init__(self, frames: Sequence[npt.NDArray[np.uint8]], fps: float = 10.0,
+                 auth: tuple[str, str] | None = None) -> None:
+        # HTTP basic, as cameras' MJPEG endpoints ask; FFmpeg sends the URL's user-info.
+        self.auth = (None if auth is None else
+                     "Basic " + base64.b64encode(":".join(auth).encode()).decode())
+        self.refused = 0
         self.jpegs = [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
                       for f in frames]
         self.fps = fps
@@ -36,6 +42,13 @@ def _handler(source: MjpegSource) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # http.server's name for it
             if source.down.is_set() or self.path != "/video.mjpg":
                 self.send_error(503 if source.down.is_set() else 404)
+                return
+            if source.auth is not None and self.headers.get("Authorization") != source.auth:
+                source.refused += 1
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             source.connections += 1
             self.send_response(200)
