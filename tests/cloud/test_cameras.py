@@ -172,3 +172,17 @@ def test_capture_health_lands_on_the_camera_and_shows_in_the_console(
 
 def test_migrations_0030_and_0035_match_the_models(engine: Engine) -> None:
     assert drift(engine, {"site_camera"}) == []
+
+
+def test_an_older_health_report_does_not_overwrite_a_newer_one(
+        db: Session, settings: CloudSettings) -> None:
+    key = site(db, settings)
+    newer = envelope(key, 2, CAMERA_HEALTH, health(CAM_A, state="reconnecting", errors=1))
+    older = envelope(key, 3, CAMERA_HEALTH, health(CAM_A))
+    older = Envelope(**{**older.model_dump(exclude={"sig"}),
+                        "occurred_at": newer.occurred_at - timedelta(minutes=5)}).signed(key)
+    result = apply(db, settings, [envelope(key, 1, CAMERA_UPDATED, camera(CAM_A)), newer,
+                                  older])
+    assert result.acked_seq == 3 and result.rejected == []
+    [row] = cameras(db)
+    assert (row.capture_state, row.capture_errors) == ("reconnecting", 1)
