@@ -15,6 +15,7 @@ from edge_agent.cameras.models import Camera
 from edge_agent.cameras.schemas import (
     AddRequest,
     CameraOut,
+    CaptureRequest,
     ConfirmRequest,
     CredentialsRequest,
     ScanRequest,
@@ -30,7 +31,8 @@ def _out(camera: Camera, configs: FirmwareConfigs) -> CameraOut:
     return CameraOut(
         **record.model_dump(exclude={"camera_id", "has_credentials"}), id=camera.id,
         has_credentials=record.has_credentials, brand_name=brand.display_name,
-        username=camera.username, notes=brand.quirks.notes, last_seen_at=camera.last_seen_at)
+        username=camera.username, notes=brand.quirks.notes, last_seen_at=camera.last_seen_at,
+        sample_fps=camera.sample_fps, capture_profile=camera.capture_profile)
 
 
 def _credentials(body: CredentialsRequest) -> Credentials:
@@ -78,3 +80,11 @@ async def confirm(camera_id: uuid.UUID, body: ConfirmRequest, store: StoreDep,
 async def ignore(camera_id: uuid.UUID, store: StoreDep, settings: SettingsDep,
                  configs: FirmwareDep) -> CameraOut:
     return _out(await service.ignore(store, settings, camera_id), configs)
+
+
+@router.put("/{camera_id}/capture", response_model=CameraOut, summary="设置抽帧率与码流")
+async def set_capture(camera_id: uuid.UUID, body: CaptureRequest, store: StoreDep,
+                      configs: FirmwareDep) -> CameraOut:
+    camera = await service.set_capture(store, camera_id, sample_fps=body.sample_fps,
+                                       profile_token=body.profile_token)
+    return _out(camera, configs)

@@ -68,6 +68,13 @@ class ConfirmRequest(_Body):
                        description="安装位置，如“大堂入口”")
 
 
+class CaptureRequest(_Body):
+    sample_fps: float = Field(ge=0.2, le=10, description="每秒抽取几帧做人脸检测（0.2–10）")
+    profile_token: Text | None = Field(
+        None, min_length=1, max_length=64,
+        description="读取哪路码流（媒体配置的 token）；不填：自动选不小于 640 宽的最小码流")
+
+
 class CameraOut(BaseModel):
     """A camera as the field engineer sees it: never its password."""
 
@@ -93,3 +100,5 @@ class CameraOut(BaseModel):
     discovered_at: UtcDateTime
     last_seen_at: UtcDateTime
     confirmed_at: UtcDateTime | None
+    sample_fps: float = Field(description="抽帧率（帧/秒）")
+    capture_profile: str | None = Field(description="指定读取的码流；null：自动")

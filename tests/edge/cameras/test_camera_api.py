@@ -228,3 +228,29 @@ def test_unknown_camera(client: TestClient) -> None:
     response = client.post("/api/v1/cameras/6f9619ff-8b86-d011-b42d-00c04fc964ff/ignore",
                            headers=ENGINEER)
     assert response.status_code == 404 and response.json()["code"] == "camera_not_found"
+
+
+def test_the_engineer_sets_how_a_camera_is_read(client: TestClient, lan: tuple[str, int, int],
+                                                camera: FakeCamera,
+                                                settings: EdgeSettings) -> None:
+    host, port, _ = lan
+    added = client.post("/api/v1/cameras", headers=ENGINEER, json={
+        "host": host, "port": port, "username": camera.username,
+        "password": camera.password}).json()
+    assert (added["sample_fps"], added["capture_profile"]) == (2.0, None)  # store v15 default
+    url = f"/api/v1/cameras/{added['id']}/capture"
+    token = added["profiles"][1]["token"]
+    before = events(settings)
+    changed = client.put(url, headers=ENGINEER, json={"sample_fps": 4, "profile_token": token})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["sample_fps"], changed.json()["capture_profile"]) == (4.0, token)
+    [row] = stored(settings)
+    assert (row["sample_fps"], row["capture_profile"]) == (4.0, token)
+    assert events(settings) == before  # the health reports carry the rate; nothing else goes up
+
+    unknown = client.put(url, headers=ENGINEER, json={"sample_fps": 2, "profile_token": "x"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "camera_profile_unknown"
+    for body in ({"sample_fps": 0}, {"sample_fps": 11}, {"sample_fps": 2, "extra": 1}, {}):
+        assert client.put(url, headers=ENGINEER, json=body).status_code == 422
+    assert client.put(url, json={"sample_fps": 2}).status_code == 401
+    assert [(r["sample_fps"], r["capture_profile"]) for r in stored(settings)] == [(4.0, token)]
