@@ -18,7 +18,7 @@ import pytest
 
 from edge_agent.cameras import capture
 from edge_agent.cameras.capture import CameraReader, backoff_delay
-from tests.fakes.mjpeg_camera import MjpegSource, serving_mjpeg
+from edge_agent.cameras.simulated import MjpegSource, serving_mjpeg
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:

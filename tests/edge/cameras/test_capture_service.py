@@ -12,15 +12,17 @@ import numpy as np
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from edge_agent.cameras import simulated
 from edge_agent.cameras.capture_service import CaptureService, stream_of
 from edge_agent.cameras.inventory import PASSWORD_CONTEXT
 from edge_agent.cameras.models import Camera
+from edge_agent.cameras.simulated import MjpegSource, serving_mjpeg
+from edge_agent.faces import assets
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from shared.cameras import CAMERA_HEALTH, CameraHealth
 from shared.timeutil import utcnow
 from tests.edge.helpers import eventually, make_settings
-from tests.fakes.mjpeg_camera import MjpegSource, serving_mjpeg
 
 pytestmark = pytest.mark.anyio
 
@@ -120,3 +122,33 @@ async def test_confirmed_cameras_are_read_and_their_health_goes_up(tmp_path: Pat
 async def _reconnecting(store: Store, settings: EdgeSettings) -> list[CameraHealth]:
     events = await _health_events(store, settings)
     return events if events and events[-1].state == "reconnecting" else []
+
+
+async def test_the_demo_camera_is_read_by_the_same_reader(tmp_path: Path) -> None:
+    assets.ensure()  # the portrait, from its registry wheel (make install fetched it)
+    settings = make_settings(tmp_path, camera_health_check_seconds=0.2)
+    store = await Store.open(settings.database_path)
+    source = simulated.MjpegSource(simulated.lobby_scene()[:3], fps=10,
+                                   auth=(simulated.SIMULATED_USER, "demo-pass"))
+    frames: list[str] = []
+    try:
+        with serving_mjpeg(source) as url:
+            first = await simulated.install(store, settings, url + "?old", "demo-pass")
+            again = await simulated.install(store, settings, url, "demo-pass")  # a new run
+            assert again.id == first.id and stream_of(again) == url
+            service = CaptureService(settings, store, on_frame=lambda c, f, at: frames.append(c))
+            await service.start()
+            try:
+                reports = await eventually(lambda: _health_events(store, settings),
+                                           what="the simulated camera's health")
+            finally:
+                await service.stop()
+        assert reports[0].camera_id == first.id and reports[0].state == "streaming"
+        assert frames and set(frames) == {str(first.id)}
+        rows = await store.read(outbox.rows_between, 1, 10_000, 10_000)
+        updated = [outbox.open_payload(settings.cipher, r) for r in rows
+                   if r.type == "camera.updated"]
+        assert len(updated) == 2 and updated[-1]["status"] == "confirmed"
+        assert "demo-pass" not in repr(updated)
+    finally:
+        await store.close()

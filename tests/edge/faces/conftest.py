@@ -28,12 +28,3 @@ def portrait(face_assets: None) -> np.ndarray:
     small = cv2.imread(str(assets.path_of(assets.PORTRAIT)))
     return cv2.resize(small, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
 
-
-def lobby(portrait: np.ndarray | None, dx: int = 0) -> np.ndarray:
-    """A 640×480 lobby, with the visitor standing at (200 + dx, 120) when given."""
-    frame = np.full((480, 640, 3), 90, np.uint8)
-    cv2.rectangle(frame, (0, 400), (640, 480), (60, 70, 80), -1)
-    if portrait is not None:
-        h, w = portrait.shape[:2]
-        frame[120:120 + h, 200 + dx:200 + dx + w] = portrait
-    return frame

@@ -11,13 +11,12 @@ import cv2
 import numpy as np
 
 from edge_agent.cameras.capture import CameraReader
+from edge_agent.cameras.simulated import MjpegSource, lobby_frame, serving_mjpeg
 from edge_agent.faces.engine import Detection
 from edge_agent.faces.pipeline import FacePipeline
 from edge_agent.faces.tracking import Track, Tracker, iou
 from edge_agent.faces.yunet_dlib import YuNetDlibEngine
 from tests.edge.cameras.test_capture import wait_until
-from tests.edge.faces.conftest import lobby
-from tests.fakes.mjpeg_camera import MjpegSource, serving_mjpeg
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
@@ -70,11 +69,11 @@ def test_a_visitor_standing_in_view_is_one_track_embedded_once(
     at = T0
     for step in range(12):
         face = blurred if step < 3 else portrait
-        pipeline.process("cam", lobby(face, dx=3 * step), at)
+        pipeline.process("cam", lobby_frame(face, dx=3 * step), at)
         at += timedelta(milliseconds=250)
     assert finished.tracks == []  # still in view
     for _ in range(10):
-        pipeline.process("cam", lobby(None), at)
+        pipeline.process("cam", lobby_frame(None), at)
         at += timedelta(milliseconds=250)
     assert len(finished.tracks) == 1
     track, had_template = finished.tracks[0]
@@ -92,7 +91,7 @@ def test_a_face_that_never_passes_the_gates_is_still_one_track(
     pipeline = FacePipeline(engine, finished, lost_after=timedelta(seconds=1))
     blurred = cv2.GaussianBlur(portrait, (0, 0), 5)
     for step in range(4):
-        pipeline.process("cam", lobby(blurred), T0 + timedelta(milliseconds=300 * step))
+        pipeline.process("cam", lobby_frame(blurred), T0 + timedelta(milliseconds=300 * step))
     pipeline.idle("cam", T0 + timedelta(seconds=3))  # the stream went down meanwhile
     assert [(t.frames, had) for t, had in finished.tracks] == [(4, False)]
     assert pipeline.counts["embeddings"] == 0
@@ -101,8 +100,8 @@ def test_a_face_that_never_passes_the_gates_is_still_one_track(
 def test_a_visitor_walks_past_a_live_camera(engine: YuNetDlibEngine,
                                             portrait: np.ndarray) -> None:
     # Ten frames a second: 1.5 s empty lobby, 2 s visitor crossing, 2.5 s empty again.
-    scene = ([lobby(None)] * 15 + [lobby(portrait, dx=6 * i) for i in range(20)]
-             + [lobby(None)] * 25)
+    scene = ([lobby_frame(None)] * 15 + [lobby_frame(portrait, dx=6 * i) for i in range(20)]
+             + [lobby_frame(None)] * 25)
     finished = Finished()
     pipeline = FacePipeline(engine, finished, lost_after=timedelta(seconds=1))
     with serving_mjpeg(MjpegSource(scene, fps=10)) as url:
