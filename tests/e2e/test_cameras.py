@@ -62,6 +62,7 @@ def test_engineer_adds_and_confirms_a_camera_seen_in_the_console(
     page.get_by_role("dialog").get_by_role("button", name="确认").click()
     expect(card.get_by_text("已启用")).to_be_visible()
     expect(card.get_by_role("heading", name="大堂入口")).to_be_visible()
+    expect(card.get_by_text("等待开始取流")).to_be_visible()  # read from the next check on
     assert fake.password not in page.content()
 
     def synced() -> bool:  # the confirmation travels edge → broker → cloud
