@@ -48,7 +48,7 @@ async def _start_capture(settings: EdgeSettings, store: Store) -> CaptureService
         capture = CaptureService(settings, store, on_frame=lambda *_: None)
     else:
         capture = CaptureService(settings, store, on_frame=pipeline.process,
-                                 on_idle=pipeline.idle)
+                                 on_idle=pipeline.idle, on_stopped=pipeline.close_camera)
     await capture.start()
     return capture
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -81,11 +82,14 @@ def _event(health: CaptureHealth) -> CameraHealth:
 
 class CaptureService:
     def __init__(self, settings: EdgeSettings, store: Store, on_frame: FrameSink,
-                 on_idle: IdleSink | None = None) -> None:
+                 on_idle: IdleSink | None = None,
+                 on_stopped: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.store = store
         self._on_frame = on_frame
         self._on_idle = on_idle
+        # A camera no longer read: the pipeline finishes its open tracks at once.
+        self._on_stopped = on_stopped
         self._running: dict[str, _Running] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -135,6 +139,9 @@ class CaptureService:
         if not runs:
             return
         await asyncio.gather(*(asyncio.to_thread(run.reader.stop) for run in runs))
+        if self._on_stopped is not None:
+            for run in runs:
+                self._on_stopped(run.reader.camera_id)
         await self._send([_event(run.reader.health()) for run in runs])
 
     def health(self) -> list[CaptureHealth]:

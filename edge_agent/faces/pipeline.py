@@ -42,10 +42,10 @@ class FacePipeline:
     def process(self, camera_id: str, frame: Frame, at: datetime) -> None:
         tracker = self._tracker(camera_id)
         faces = self.engine.detect(frame)
-        self.counts.update(frames=1, faces=len(faces))
+        self._count(frames=1, faces=len(faces))
         for track, face in tracker.update(faces, at):
             if track.frames == 1:
-                self.counts["tracks"] += 1
+                self._count(tracks=1)
             if track.embedding is not None:
                 continue
             verdict = judge(frame, face, self.gates)
@@ -53,12 +53,16 @@ class FacePipeline:
                 assert verdict.rejection is not None
                 track.rejections[verdict.rejection] = track.rejections.get(
                     verdict.rejection, 0) + 1
-                self.counts[f"rejected_{verdict.rejection}"] += 1
+                self._count(**{f"rejected_{verdict.rejection}": 1})
                 continue
             track.embedding = self.engine.embed(frame, face)
             track.embedded_at = at
-            self.counts["embeddings"] += 1
+            self._count(embeddings=1)
         self._finish(tracker.close_lost(at))
+
+    def _count(self, **counts: int) -> None:
+        with self._lock:  # every camera's reader thread counts here
+            self.counts.update(counts)
 
     def idle(self, camera_id: str, at: datetime) -> None:
         """No frame came (the stream is down or the sampler skipped): still end the tracks

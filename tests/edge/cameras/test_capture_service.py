@@ -85,8 +85,10 @@ async def test_confirmed_cameras_are_read_and_their_health_goes_up(tmp_path: Pat
             # in memory only); nothing stored or sent does.
             camera = await store.write(_add, settings, url)
             await store.write(_add, settings, url, status="discovered")  # not in use
+            stopped: list[str] = []
             service = CaptureService(settings, store,
-                                     on_frame=lambda cid, f, at: frames.append((cid, f.shape)))
+                                     on_frame=lambda cid, f, at: frames.append((cid, f.shape)),
+                                     on_stopped=stopped.append)
             await service.start()
             try:
                 await eventually(lambda: len(frames) >= 4, what="frames")
@@ -107,6 +109,7 @@ async def test_confirmed_cameras_are_read_and_their_health_goes_up(tmp_path: Pat
 
                 await store.write(_ignore, camera.id)  # the engineer stops using it
                 await eventually(lambda: not service.health(), what="reader stopped")
+                assert stopped == [str(camera.id)]  # its open face tracks end with it
             finally:
                 await service.stop()
         states = [e.state for e in await _health_events(store, settings)]
