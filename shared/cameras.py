@@ -88,3 +88,24 @@ class CameraRemoved(BaseModel):
 
     camera_id: UUID
     merged_into: UUID | None = None
+
+
+CAMERA_HEALTH = "camera.health"
+CaptureState = Literal["starting", "streaming", "reconnecting", "stopped"]
+
+
+class CameraHealth(BaseModel):
+    """How a camera's video reader is doing (ADR 0040): written when its state changes
+    and every few minutes while it streams. Counts and times only — never a frame."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    camera_id: UUID
+    state: CaptureState
+    sample_fps: Annotated[float, Field(gt=0, le=30)]
+    fps: Annotated[float, Field(ge=0, le=1000)]
+    frames: Annotated[int, Strict(), Field(ge=0)]
+    last_frame_at: EventTime | None = None
+    errors: Annotated[int, Strict(), Field(ge=0)]
+    last_error: Text | None = Field(default=None, max_length=200)
+    last_error_at: EventTime | None = None

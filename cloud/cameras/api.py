@@ -15,7 +15,7 @@ from cloud.db import SessionDep
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
 from cloud.routing import DomainRouter
-from shared.cameras import CameraProfile, CameraStatus, OnvifState
+from shared.cameras import CameraProfile, CameraStatus, CaptureState, OnvifState
 from shared.timeutil import UtcDateTime
 
 router = DomainRouter(prefix="/cameras", tags=["cameras 摄像机"])
@@ -44,6 +44,17 @@ class SiteCameraOut(BaseModel):
     discovered_at: UtcDateTime
     confirmed_at: UtcDateTime | None
     reported_at: UtcDateTime
+    capture_state: CaptureState | None = Field(
+        description="取流状态：streaming 正常 / reconnecting 重连中 / stopped 已停止；"
+        "null：尚未上报")
+    sample_fps: float | None = Field(description="设定的抽帧率（帧/秒）")
+    capture_fps: float | None = Field(description="最近 10 秒实测帧率")
+    captured_frames: int | None
+    last_frame_at: UtcDateTime | None
+    capture_errors: int | None = Field(description="取流失败次数（自读取器启动）")
+    capture_error: str | None
+    capture_error_at: UtcDateTime | None
+    health_reported_at: UtcDateTime | None
 
 
 @router.get("", response_model=list[SiteCameraOut], summary="案场的摄像机")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -40,3 +40,15 @@ class SiteCamera(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reported_at: datetime = Field(sa_column=utc_column(),
                                   description="when the appliance recorded this state")
+    # Capture health (`camera.health`, migration 0035): none until the reader reports.
+    capture_state: str | None = Field(default=None, max_length=16)
+    sample_fps: float | None = None
+    capture_fps: float | None = None
+    captured_frames: int | None = Field(default=None, sa_type=BigInteger)
+    last_frame_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    capture_errors: int | None = None
+    capture_error: str | None = Field(default=None, max_length=200)
+    capture_error_at: datetime | None = Field(default=None,
+                                              sa_column=utc_column(nullable=True))
+    health_reported_at: datetime | None = Field(default=None,
+                                                sa_column=utc_column(nullable=True))

@@ -10,6 +10,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from edge_agent.cameras.capture import CaptureHealth
+from edge_agent.cameras.capture_service import CaptureService
 from edge_agent.cameras.errors import EngineerAccessOff, EngineerTokenInvalid
 from edge_agent.cameras.firmware import FirmwareConfigs
 from edge_agent.kiosk.deps import SettingsDep
@@ -34,5 +36,12 @@ def get_firmware(request: Request) -> FirmwareConfigs:
     return configs
 
 
+def get_capture_health(request: Request) -> dict[str, CaptureHealth]:
+    """Each running reader's health by camera id (none when capture is off)."""
+    capture: CaptureService | None = request.app.state.capture
+    return {h.camera_id: h for h in capture.health()} if capture is not None else {}
+
+
 EngineerAuth = Depends(require_engineer)
+CaptureHealthDep = Annotated[dict[str, CaptureHealth], Depends(get_capture_health)]
 FirmwareDep = Annotated[FirmwareConfigs, Depends(get_firmware)]

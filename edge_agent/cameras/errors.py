@@ -40,6 +40,11 @@ class CameraNotOnvif(ValidationFailed):
     title = "该设备没有按 ONVIF 协议应答，请确认已开启 ONVIF"
 
 
+class CameraProfileUnknown(ValidationFailed):
+    code = "camera_profile_unknown"
+    title = "该摄像机没有这路码流，请从摄像机上报的码流中选择"
+
+
 FAILURES: dict[str, type[ValidationFailed]] = {
     "auth_failed": CameraAuthFailed,
     "unreachable": CameraUnreachable,

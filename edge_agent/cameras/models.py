@@ -38,3 +38,5 @@ class Camera(EdgeModel, table=True):
     last_seen_at: datetime = _utc()
     confirmed_at: datetime | None = _utc(nullable=True)
     updated_at: datetime = _utc()
+    sample_fps: float = 2.0  # frames a second the reader hands on (store v15)
+    capture_profile: str | None = Field(default=None, max_length=64)

@@ -8,7 +8,13 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from shared.cameras import CAMERA_NAME_MAX, CameraProfile, CameraStatus, OnvifState
+from shared.cameras import (
+    CAMERA_NAME_MAX,
+    CameraProfile,
+    CameraStatus,
+    CaptureState,
+    OnvifState,
+)
 from shared.events import Text
 from shared.timeutil import UtcDateTime
 
@@ -68,6 +74,25 @@ class ConfirmRequest(_Body):
                        description="安装位置，如“大堂入口”")
 
 
+class CaptureRequest(_Body):
+    sample_fps: float = Field(ge=0.2, le=10, description="每秒抽取几帧做人脸检测（0.2–10）")
+    profile_token: Text | None = Field(
+        None, min_length=1, max_length=64,
+        description="读取哪路码流（媒体配置的 token）；不填：自动选不小于 640 宽的最小码流")
+
+
+class CaptureOut(BaseModel):
+    """How the appliance is reading the camera right now."""
+
+    state: CaptureState = Field(description="starting 启动中 / streaming 取流正常 / "
+                                "reconnecting 断流重连中 / stopped 已停止")
+    fps: float = Field(description="最近 10 秒实测抽帧率")
+    frames: int
+    last_frame_at: UtcDateTime | None
+    errors: int = Field(description="取流失败次数（自读取器启动）")
+    last_error: str | None
+
+
 class CameraOut(BaseModel):
     """A camera as the field engineer sees it: never its password."""
 
@@ -93,3 +118,6 @@ class CameraOut(BaseModel):
     discovered_at: UtcDateTime
     last_seen_at: UtcDateTime
     confirmed_at: UtcDateTime | None
+    sample_fps: float = Field(description="抽帧率（帧/秒）")
+    capture_profile: str | None = Field(description="指定读取的码流；null：自动")
+    capture: CaptureOut | None = Field(description="正在取流时的状态；null：未取流")

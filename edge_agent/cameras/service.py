@@ -8,7 +8,12 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.cameras import inventory
-from edge_agent.cameras.errors import FAILURES, CameraNotFound, CameraNotReady
+from edge_agent.cameras.errors import (
+    FAILURES,
+    CameraNotFound,
+    CameraNotReady,
+    CameraProfileUnknown,
+)
 from edge_agent.cameras.firmware import FirmwareConfigs
 from edge_agent.cameras.inspection import (
     Credentials,
@@ -129,6 +134,26 @@ async def ignore(store: Store, settings: EdgeSettings, camera_id: uuid.UUID) -> 
     camera = await store.write(_set_status, settings, camera_id, "ignored", None)
     store.outbox_committed()
     return camera
+
+
+async def _set_capture(session: AsyncSession, camera_id: uuid.UUID, sample_fps: float,
+                       profile_token: str | None) -> Camera:
+    camera = await _get(session, camera_id)
+    tokens = {p.get("token") for p in camera.profiles if p.get("stream_uri")}
+    if profile_token is not None and profile_token not in tokens:
+        raise CameraProfileUnknown(extra={"profiles": sorted(t for t in tokens if t)})
+    camera.sample_fps, camera.capture_profile = sample_fps, profile_token
+    camera.updated_at = utcnow()
+    session.add(camera)
+    await session.flush()
+    return camera
+
+
+async def set_capture(store: Store, camera_id: uuid.UUID, *, sample_fps: float,
+                      profile_token: str | None) -> Camera:
+    """How the camera is read; the capture service restarts its reader at its next check.
+    Not sent up: the camera's health reports the rate it runs at."""
+    return await store.write(_set_capture, camera_id, sample_fps, profile_token)
 
 
 async def list_cameras(store: Store) -> list[Camera]:

@@ -439,10 +439,19 @@ _V14_CUSTOMER_360: tuple[Step, ...] = (
     "ALTER TABLE customer_cache ADD COLUMN payment_method VARCHAR(20)",
 )
 
+# Capture (issue #23 item 3, ADR 0040): each camera's sampling rate and which of its
+# ONVIF profiles the reader opens (NULL: the smallest stream at least 640 wide). Store
+# version 15.
+_V15_CAPTURE = (
+    "ALTER TABLE camera ADD COLUMN sample_fps FLOAT NOT NULL DEFAULT 2.0 "
+    "CHECK (sample_fps > 0 AND sample_fps <= 10)",
+    "ALTER TABLE camera ADD COLUMN capture_profile VARCHAR(64)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
-    _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS, _V14_CUSTOMER_360,
+    _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS, _V14_CUSTOMER_360, _V15_CAPTURE,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,6 +1,7 @@
 """The camera inventory in the cloud: the appliance's `camera.*` events applied on the real
 PostgreSQL (upserts in seq order, merges, duplicates, payloads with credentials refused),
-the console's list per site, and migration 0030 against the models."""
+the console's list per site, capture health (`camera.health`), and migrations 0030 and
+0035 against the models."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from cloud.audit.models import AuditLog
 from cloud.cameras.models import SiteCamera
 from cloud.settings import CloudSettings
 from cloud.sync import provision, service
-from shared.cameras import CAMERA_REMOVED, CAMERA_UPDATED
+from shared.cameras import CAMERA_HEALTH, CAMERA_REMOVED, CAMERA_UPDATED
 from shared.crypto import decode_key
 from shared.envelope import Envelope
 from shared.timeutil import utcnow
@@ -133,5 +134,55 @@ def test_the_console_lists_a_sites_cameras(db: Session, settings: CloudSettings,
     assert refused.status_code == 403
 
 
-def test_migration_0030_matches_the_models(engine: Engine) -> None:
+def health(camera_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "camera_id": str(camera_id), "state": "streaming", "sample_fps": 2.0, "fps": 1.96,
+        "frames": 1200, "last_frame_at": utcnow().isoformat(), "errors": 0}
+    report.update(overrides)
+    return report
+
+
+def test_capture_health_lands_on_the_camera_and_shows_in_the_console(
+        db: Session, settings: CloudSettings, client: TestClient) -> None:
+    key = site(db, settings)
+    broken_at = utcnow().isoformat()
+    result = apply(db, settings, [
+        envelope(key, 1, CAMERA_UPDATED, camera(CAM_A)),
+        envelope(key, 2, CAMERA_HEALTH, health(CAM_A)),
+        envelope(key, 3, CAMERA_HEALTH, health(
+            CAM_A, state="reconnecting", fps=0.0, errors=3, last_error="open_failed",
+            last_error_at=broken_at)),
+        envelope(key, 4, CAMERA_HEALTH, health(CAM_B)),  # no such camera on this site
+        envelope(key, 5, CAMERA_HEALTH, {**health(CAM_A), "frame": "base64…"}),
+    ])
+    assert result.acked_seq == 5
+    # Consumed, recorded, nothing created: a camera the site never reported, a frame.
+    assert {r.seq: r.reason for r in result.rejected} == {
+        4: "unknown_camera", 5: "invalid_payload"}
+    [row] = cameras(db)
+    assert (row.capture_state, row.capture_fps, row.capture_errors, row.capture_error) == (
+        "reconnecting", 0.0, 3, "open_failed")
+    assert row.sample_fps == 2.0 and row.captured_frames == 1200
+    make_user(db, "ops.h", roles=["hq_manager"], site_ids=["site-a"])
+    [listed] = client.get("/api/v1/cameras", params={"site_id": "site-a"},
+                          headers=signed_in(client, "ops.h")).json()
+    assert listed["capture_state"] == "reconnecting" and listed["capture_errors"] == 3
+    assert listed["last_frame_at"] is not None and listed["health_reported_at"] is not None
+
+
+def test_migrations_0030_and_0035_match_the_models(engine: Engine) -> None:
     assert drift(engine, {"site_camera"}) == []
+
+
+def test_an_older_health_report_does_not_overwrite_a_newer_one(
+        db: Session, settings: CloudSettings) -> None:
+    key = site(db, settings)
+    newer = envelope(key, 2, CAMERA_HEALTH, health(CAM_A, state="reconnecting", errors=1))
+    older = envelope(key, 3, CAMERA_HEALTH, health(CAM_A))
+    older = Envelope(**{**older.model_dump(exclude={"sig"}),
+                        "occurred_at": newer.occurred_at - timedelta(minutes=5)}).signed(key)
+    result = apply(db, settings, [envelope(key, 1, CAMERA_UPDATED, camera(CAM_A)), newer,
+                                  older])
+    assert result.acked_seq == 3 and result.rejected == []
+    [row] = cameras(db)
+    assert (row.capture_state, row.capture_errors) == ("reconnecting", 1)

@@ -1,7 +1,8 @@
 """The camera journey in the browser: a field engineer adds a camera by its IP on the
 tablet's 摄像机设置 page (with the engineer token, which the tablet does not keep), gives
 the wrong password and then the right one, confirms it with its place; the console's
-案场设备 page shows it, synced through the real broker."""
+案场设备 page shows it, synced through the real broker, with its capture health (the
+agent's reader cannot open the fake camera's stream: 断流重连中)."""
 
 from __future__ import annotations
 
@@ -61,15 +62,18 @@ def test_engineer_adds_and_confirms_a_camera_seen_in_the_console(
     page.get_by_role("dialog").get_by_role("button", name="确认").click()
     expect(card.get_by_text("已启用")).to_be_visible()
     expect(card.get_by_role("heading", name="大堂入口")).to_be_visible()
+    expect(card.get_by_text("等待开始取流")).to_be_visible()  # read from the next check on
     assert fake.password not in page.content()
 
     def synced() -> bool:  # the confirmation travels edge → broker → cloud
         with Session(stack.engine) as session:
             found = session.exec(select(SiteCamera).where(
                 SiteCamera.site_id == SITE_ID, SiteCamera.status == "confirmed")).first()
-            return found is not None
+            # Confirmed, the agent starts reading its stream; the fake camera serves SOAP
+            # only, so the reader fails to open it and its health says so (ADR 0040).
+            return found is not None and found.capture_state == "reconnecting"
 
-    wait_for(synced, timeout=30, what="the confirmed camera in the cloud")
+    wait_for(synced, timeout=45, what="the confirmed camera and its health in the cloud")
     console = login(new_page, stack, "admin")
     menu(console).filter(has_text="案场设备").click()
     console.get_by_role("row").filter(has_text=SITE_ID).get_by_role(
@@ -78,3 +82,5 @@ def test_engineer_adds_and_confirms_a_camera_seen_in_the_console(
     expect(row.get_by_text("已启用")).to_be_visible()
     expect(row.get_by_text("mac:44:19:b6:aa:bb:cc")).to_be_visible()
     expect(row.get_by_text("连接正常")).to_be_visible()
+    expect(row.get_by_text("断流重连中")).to_be_visible()
+    expect(row.get_by_text("打不开视频流")).to_be_visible()

@@ -1,5 +1,6 @@
 """`make demo` on its embedded defaults: SQLite, the in-process amqtt broker, one edge
-agent, seeded visits that reach the cloud, printed URLs and generated accounts."""
+agent, seeded visits that reach the cloud, printed URLs and generated accounts, and the
+simulated camera read by the agent with its health in the cloud."""
 
 from __future__ import annotations
 
@@ -75,6 +76,17 @@ def test_demo_runs_on_embedded_defaults_and_syncs_its_seeded_visits(tmp_path: Pa
         assert {v["phone_masked"] for v in visits} == {"138****5678", "139****4321",
                                                        "159****1111"}
         assert all(v["consultant_name"] for v in visits)
+
+        def camera_streaming() -> list[dict[str, object]]:
+            cameras: list[dict[str, object]] = httpx.get(
+                base + "/api/v1/cameras", params={"site_id": "demo-sh"}, headers=headers).json()
+            return cameras if cameras and cameras[0]["capture_state"] == "streaming" else []
+
+        # The simulated camera: its video read by the agent's capture reader, its health
+        # in the console's list (ADR 0040).
+        [camera] = wait_for(camera_streaming, timeout=60, what="the demo camera's health")
+        assert camera["name"] == "大堂入口（模拟）" and camera["status"] == "confirmed"
+        assert camera["last_frame_at"] and camera["sample_fps"] == 2.0
         # Demo mode: the operators' pages are open, and the scheduled duties run eagerly
         # in-process (no worker, beat or Redis): the audit head is already exported.
         assert httpx.get(base + "/metrics").status_code == 200

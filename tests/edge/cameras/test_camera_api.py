@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,3 +229,53 @@ def test_unknown_camera(client: TestClient) -> None:
     response = client.post("/api/v1/cameras/6f9619ff-8b86-d011-b42d-00c04fc964ff/ignore",
                            headers=ENGINEER)
     assert response.status_code == 404 and response.json()["code"] == "camera_not_found"
+
+
+def test_the_engineer_sets_how_a_camera_is_read(client: TestClient, lan: tuple[str, int, int],
+                                                camera: FakeCamera,
+                                                settings: EdgeSettings) -> None:
+    host, port, _ = lan
+    added = client.post("/api/v1/cameras", headers=ENGINEER, json={
+        "host": host, "port": port, "username": camera.username,
+        "password": camera.password}).json()
+    assert (added["sample_fps"], added["capture_profile"]) == (2.0, None)  # store v15 default
+    url = f"/api/v1/cameras/{added['id']}/capture"
+    token = added["profiles"][1]["token"]
+    before = events(settings)
+    changed = client.put(url, headers=ENGINEER, json={"sample_fps": 4, "profile_token": token})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["sample_fps"], changed.json()["capture_profile"]) == (4.0, token)
+    [row] = stored(settings)
+    assert (row["sample_fps"], row["capture_profile"]) == (4.0, token)
+    assert events(settings) == before  # the health reports carry the rate; nothing else goes up
+
+    unknown = client.put(url, headers=ENGINEER, json={"sample_fps": 2, "profile_token": "x"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "camera_profile_unknown"
+    for body in ({"sample_fps": 0}, {"sample_fps": 11}, {"sample_fps": 2, "extra": 1}, {}):
+        assert client.put(url, headers=ENGINEER, json=body).status_code == 422
+    assert client.put(url, json={"sample_fps": 2}).status_code == 401
+    assert [(r["sample_fps"], r["capture_profile"]) for r in stored(settings)] == [(4.0, token)]
+
+
+def test_the_engineer_sees_whether_a_confirmed_camera_streams(
+        tmp_path: Path, lan: tuple[str, int, int], camera: FakeCamera) -> None:
+    host, port, udp = lan
+    settings = settings_for(tmp_path, udp, camera_health_check_seconds=0.2)
+    with TestClient(create_app(settings, sync=False)) as client:
+        added = client.post("/api/v1/cameras", headers=ENGINEER, json={
+            "host": host, "port": port, "username": camera.username,
+            "password": camera.password}).json()
+        assert added["capture"] is None  # not in use: not read
+        client.post(f"/api/v1/cameras/{added['id']}/confirm", headers=ENGINEER,
+                    json={"name": "大堂入口"})
+        deadline = time.monotonic() + 20
+        while True:  # the fake serves ONVIF only: its RTSP stream cannot be opened
+            [listed] = client.get("/api/v1/cameras", headers=ENGINEER).json()
+            capture = listed["capture"]
+            if capture is not None and capture["errors"] >= 1:
+                break
+            assert time.monotonic() < deadline, listed
+            time.sleep(0.1)
+    assert capture["state"] == "reconnecting" and capture["last_error"] == "open_failed"
+    assert capture["frames"] == 0 and capture["last_frame_at"] is None
+    assert camera.password not in json.dumps(listed)

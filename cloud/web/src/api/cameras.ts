@@ -3,6 +3,7 @@ import type { IsoDateTime } from './types'
 
 export type CameraStatus = 'discovered' | 'confirmed' | 'ignored'
 export type OnvifState = 'ok' | 'no_credentials' | 'auth_failed' | 'unreachable' | 'onvif_error'
+export type CaptureState = 'starting' | 'streaming' | 'reconnecting' | 'stopped'
 
 export interface CameraProfile {
   token: string
@@ -35,6 +36,16 @@ export interface SiteCamera {
   discovered_at: IsoDateTime
   confirmed_at: IsoDateTime | null
   reported_at: IsoDateTime
+  /** Capture health (`camera.health`); null until the appliance's reader reports. */
+  capture_state: CaptureState | null
+  sample_fps: number | null
+  capture_fps: number | null
+  captured_frames: number | null
+  last_frame_at: IsoDateTime | null
+  capture_errors: number | null
+  capture_error: string | null
+  capture_error_at: IsoDateTime | null
+  health_reported_at: IsoDateTime | null
 }
 
 export const camerasApi = {
@@ -53,6 +64,21 @@ export const ONVIF_STATE_NAMES: Record<OnvifState, string> = {
   auth_failed: '账号密码错误',
   unreachable: '连接不上',
   onvif_error: 'ONVIF 应答异常',
+}
+
+export const CAPTURE_STATE_NAMES: Record<CaptureState, string> = {
+  starting: '启动中',
+  streaming: '取流正常',
+  reconnecting: '断流重连中',
+  stopped: '已停止取流',
+}
+
+/** The reader's last error codes (edge_agent/cameras/capture.py), in words. */
+export const CAPTURE_ERROR_NAMES: Record<string, string> = {
+  open_failed: '打不开视频流',
+  no_frames: '视频流无画面',
+  stream_ended: '视频流中断',
+  decode_failed: '画面解码失败',
 }
 
 export const BRAND_NAMES: Record<string, string> = {

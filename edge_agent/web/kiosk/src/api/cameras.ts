@@ -15,6 +15,18 @@ export interface CameraProfile {
   stream_uri: string | null
 }
 
+export type CaptureState = 'starting' | 'streaming' | 'reconnecting' | 'stopped'
+
+/** How the appliance reads the camera right now (null when it is not read). */
+export interface Capture {
+  state: CaptureState
+  fps: number
+  frames: number
+  last_frame_at: string | null
+  errors: number
+  last_error: string | null
+}
+
 export interface Camera {
   id: string
   identity: string
@@ -38,6 +50,24 @@ export interface Camera {
   discovered_at: string
   last_seen_at: string
   confirmed_at: string | null
+  sample_fps: number
+  capture_profile: string | null
+  capture: Capture | null
+}
+
+export const CAPTURE_LABELS: Record<CaptureState, string> = {
+  starting: '启动中',
+  streaming: '取流正常',
+  reconnecting: '断流重连中',
+  stopped: '已停止取流',
+}
+
+/** The reader's error codes (edge_agent/cameras/capture.py), in words. */
+export const CAPTURE_ERRORS: Record<string, string> = {
+  open_failed: '打不开视频流（检查码流地址、端口、账号权限或摄像机的并发取流数）',
+  no_frames: '视频流无画面',
+  stream_ended: '视频流中断',
+  decode_failed: '画面解码失败',
 }
 
 export interface ScanBody {

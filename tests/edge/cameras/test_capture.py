@@ -1,0 +1,165 @@
+"""The capture reader against real streams: MJPEG over HTTP from a local server (FFmpeg's
+own demuxer, a real socket) and a video file; reconnect with back-off after the stream
+goes away; health as the capture service reads it."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_agent.cameras import capture
+from edge_agent.cameras.capture import CameraReader, backoff_delay
+from edge_agent.cameras.simulated import MjpegSource, serving_mjpeg
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.05)
+
+
+class Frames:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, tuple[int, ...], datetime]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, camera_id: str, frame: np.ndarray, at: datetime) -> None:
+        with self.lock:
+            self.items.append((camera_id, frame.shape, at))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _scene(n: int = 4) -> list[np.ndarray]:
+    frames = []
+    for i in range(n):
+        frame = np.full((240, 320, 3), (40 + 40 * i) % 256, np.uint8)
+        cv2.putText(frame, str(i), (120, 140), cv2.FONT_HERSHEY_SIMPLEX, 3, (255, 255, 255), 4)
+        frames.append(frame)
+    return frames
+
+
+def test_backoff_doubles_to_a_ceiling_with_jitter() -> None:
+    rng = random.Random(7)
+    delays = [backoff_delay(n, rng) for n in range(1, 12)]
+    for attempt, delay in enumerate(delays, start=1):
+        base = min(capture.BACKOFF_MAX_SECONDS, capture.BACKOFF_FIRST_SECONDS * 2 ** (attempt - 1))
+        assert base * 0.8 <= delay <= base * 1.2
+    assert max(delays) <= capture.BACKOFF_MAX_SECONDS * 1.2
+    assert delays[-1] > 40  # it reached the ceiling instead of hammering the camera
+
+
+def test_samples_a_live_mjpeg_stream_at_the_cameras_rate() -> None:
+    source = MjpegSource(_scene(), fps=12)
+    frames = Frames()
+    with serving_mjpeg(source) as url:
+        reader = CameraReader("cam-a", url, sample_fps=3, on_frame=frames)
+        reader.start()
+        try:
+            wait_until(lambda: len(frames) >= 7)
+            health = reader.health()
+        finally:
+            reader.stop()
+    assert health.state == "streaming"
+    assert 1.5 <= health.fps <= 4.5, health.fps  # sampled, not every one of the 12 fps
+    assert source.frames_sent > len(frames)  # the rest were grabbed and dropped
+    assert health.errors == 0 and health.last_error is None
+    assert health.last_frame_at is not None
+    assert {shape for _, shape, _ in frames.items} == {(240, 320, 3)}
+    assert reader.health().state == "stopped"
+
+
+def test_reconnects_after_the_stream_goes_away() -> None:
+    source = MjpegSource(_scene(), fps=10)
+    frames = Frames()
+    with serving_mjpeg(source) as url:
+        reader = CameraReader("cam-b", url, sample_fps=5, on_frame=frames)
+        reader.start()
+        try:
+            wait_until(lambda: len(frames) >= 3)
+            source.down.set()  # the camera reboots: connection cut, new ones refused
+            wait_until(lambda: reader.health().errors >= 1)
+            broken = reader.health()
+            assert broken.state == "reconnecting"
+            assert broken.last_error in {"stream_ended", "open_failed", "no_frames"}
+            before = len(frames)
+            source.down.clear()
+            wait_until(lambda: len(frames) > before + 2, timeout=30)
+            back = reader.health()
+        finally:
+            reader.stop()
+    assert back.state == "streaming"
+    assert source.connections >= 2
+
+
+def test_an_unreachable_camera_is_retried_not_given_up() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    frames = Frames()
+    reader = CameraReader("cam-c", f"http://127.0.0.1:{port}/video.mjpg", sample_fps=2,
+                          on_frame=frames)
+    reader.start()
+    try:
+        wait_until(lambda: reader.health().errors >= 2, timeout=20)  # first retry after ~1 s
+        health = reader.health()
+    finally:
+        reader.stop()
+    assert health.state == "reconnecting" and health.last_error == "open_failed"
+    assert health.frames == 0 and health.last_frame_at is None and len(frames) == 0
+
+
+def test_a_video_file_plays_at_its_own_pace_and_loops(tmp_path: Path) -> None:
+    path = tmp_path / "lobby.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 240))
+    for frame in _scene(10):  # one second of video
+        writer.write(frame)
+    writer.release()
+    frames = Frames()
+    reader = CameraReader("cam-d", str(path), sample_fps=5, on_frame=frames,
+                          realtime_file=True)
+    started = time.monotonic()
+    reader.start()
+    try:
+        wait_until(lambda: len(frames) >= 8, timeout=20)
+        elapsed = time.monotonic() - started
+        health = reader.health()
+    finally:
+        reader.stop()
+    assert elapsed >= 1.0  # paced, not decoded as fast as the CPU goes
+    assert health.errors >= 1 and health.last_error == "stream_ended"  # the loop reopens
+
+
+def test_a_failing_consumer_does_not_end_the_reader() -> None:
+    source = MjpegSource(_scene(), fps=10)
+    calls: list[int] = []
+
+    def explode(camera_id: str, frame: np.ndarray, at: datetime) -> None:
+        calls.append(1)
+        raise RuntimeError("consumer bug")
+
+    with serving_mjpeg(source) as url:
+        reader = CameraReader("cam-e", url, sample_fps=5, on_frame=explode)
+        reader.start()
+        try:
+            wait_until(lambda: len(calls) >= 2, timeout=20)
+        finally:
+            reader.stop()
+    assert reader.health().last_error == "RuntimeError: consumer bug"
+
+
+def test_sampling_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="sample_fps"):
+        CameraReader("cam-f", "http://127.0.0.1:1/x", sample_fps=0, on_frame=Frames())
