@@ -88,11 +88,13 @@ def _dependency(
     async def dependency(
         request: Request,
         session: SessionDep,
-        settings: SettingsDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
         if credentials is None:
             raise NotAuthenticated()
+        # Not a SettingsDep: each sub-dependency costs FastAPI's resolution on every
+        # request (issue #24), and the app's settings are one attribute away.
+        settings: CloudSettings = request.app.state.settings
         cache = request.app.state.principal_cache
         ip = client_ip(request)
         try:
