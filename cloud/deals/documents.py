@@ -32,6 +32,11 @@ def load(session: Session, principal: Principal, deal_id: int, action: Action
     return found, check(Status(found.status), action, roles_of(principal))
 
 
+def check_system(status: Status, action: Action) -> Step:
+    """The table's step for the system (the scheduled jobs)."""
+    return check(status, action, SYSTEM_ROLES)
+
+
 def insert(session: Session, deal: Deal) -> Deal:
     """Save a new document. Of two live documents on one unit the database keeps the
     first: the second's INSERT fails on uq_deal_live_unit (on PostgreSQL after waiting for

@@ -227,7 +227,7 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
 
 def mark_overdue_one(session: Session, deal: Deal) -> None:
     """The system's step: an approved subscription past its contract deadline."""
-    step = check(Status(deal.status), Action.MARK_OVERDUE, documents.SYSTEM_ROLES)
+    step = documents.check_system(Status(deal.status), Action.MARK_OVERDUE)
     documents.move(session, None, deal, step.to, Action.MARK_OVERDUE,
                    {"contract_due_at": deal.contract_due_at and deal.contract_due_at.isoformat()})
 
