@@ -36,8 +36,8 @@ class Office:
 
 
 def build_office(db: Session, settings: CloudSettings, *, floors: int = 3,
-                 per_floor: int = 2) -> Office:
-    world = build_world(db, settings)
+                 per_floor: int = 2, world: dict[str, Any] | None = None) -> Office:
+    world = world or build_world(db, settings)
     project_id = world["site-a"].project_id
     manager = principal(world["manager_a"], "sales_manager")
     units = load(db, manager, project_id, floors=floors, per_floor=per_floor)
