@@ -163,6 +163,7 @@ def test_loan_money_counts_only_as_the_banks_disbursement(
     assert deal.id is not None and deal.payment_method == "commercial_loan"
     payments.record(db, office.consultant, deal.id, amount_fen=300_000_000, source="bank",
                     received_at=None, note="银行放款")
+    db.commit()
     full = service.create(db, settings, office.manager, kind=Kind.SUBSCRIPTION,
                           project_id=office.project_id, customer_id=office.customer_id,
                           terms=service.Terms(office.unit(1).id, "张三", "full",
