@@ -91,3 +91,62 @@ def approved(db: Session, settings: CloudSettings, office: Office, deal: Deal) -
     service.approve(db, settings, office.manager, deal.id, "同意")
     db.commit()
     return deal
+
+
+def matrix_deals(db: Session, settings: CloudSettings, world: dict[str, Any]
+                 ) -> dict[str, dict[str, int]]:
+    """For each side of the authorisation matrix: deal documents in the state each route
+    acts on, sold by the site's consultant and approved by a manager, a pending change
+    for each decision, and an opening-day queue with a waiting and two called numbers."""
+    from cloud.deals import changes, opening
+
+    found: dict[str, dict[str, int]] = {}
+    manager = principal(world["manager_a"], "sales_manager", site_ids=None)
+    for side, site, consultant in (("own", "site-a", "consult_a"),
+                                   ("other", "site-b", "consult_b")):
+        project_id = world[site].project_id
+        seller = principal(world[consultant], "consultant", site_ids=[site])
+        units = [u for u in load(db, manager, project_id, building="2号楼", floors=5,
+                                 per_floor=2) if u.state == "unreleased"][-10:]
+        releases.release(db, manager, project_id=project_id, name="矩阵加推", kind="add_on",
+                         unit_ids=[u.id or 0 for u in units])
+        # A buyer of their own: the site's visit customer keeps its stage for the
+        # customer routes of the matrix.
+        customer_id = add_customer(db, settings, project_id,
+                                   "1350000000" + ("1" if side == "own" else "2"),
+                                   world[consultant]).id or 0
+
+        def sell(kind: Kind, unit: Unit | None, *, submit: bool = False,
+                 approve: bool = False) -> Deal:
+            deal = service.create(db, settings, seller, kind=kind, project_id=project_id,
+                                  customer_id=customer_id, terms=terms(unit))
+            if submit or approve:
+                service.submit(db, seller, deal.id or 0)
+            if approve:
+                service.approve(db, settings, manager, deal.id or 0, "矩阵")
+            return deal
+
+        ids = {"project": project_id, "customer": customer_id, "unit": units[9].id or 0,
+               "pick_unit": units[8].id or 0,
+               "submit": sell(Kind.SUBSCRIPTION, units[0]).id or 0,
+               "cancel": sell(Kind.SUBSCRIPTION, units[1]).id or 0,
+               "approve": sell(Kind.SUBSCRIPTION, units[2], submit=True).id or 0,
+               "reject": sell(Kind.SUBSCRIPTION, units[3], submit=True).id or 0,
+               "convert": sell(Kind.PLEDGE, None, approve=True).id or 0,
+               "change": sell(Kind.SUBSCRIPTION, units[4], approve=True).id or 0}
+        for name, unit in (("apply_change", units[5]), ("reject_change", units[6])):
+            deal = sell(Kind.SUBSCRIPTION, unit, approve=True)
+            ids[name] = changes.request(db, settings, seller, deal.id or 0, changes.ChangeAsk(
+                "rename", "矩阵更名", new_buyer_name="王五")).id or 0
+        overdue = sell(Kind.SUBSCRIPTION, units[7], approve=True)
+        service.mark_overdue_one(db, overdue)
+        ids["void"] = overdue.id or 0
+        for _ in range(3):
+            sell(Kind.PLEDGE, None, approve=True)
+        opening.queue(db, manager, project_id)
+        opening.call_next(db, manager, project_id)  # the "convert" pledge, first approved
+        ids["miss"] = opening.call_next(db, manager, project_id).id or 0
+        ids["pick"] = opening.call_next(db, manager, project_id).id or 0
+        db.commit()
+        found[side] = ids
+    return found
