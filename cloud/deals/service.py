@@ -24,7 +24,7 @@ from cloud.deals.errors import (
     UnitUnavailable,
 )
 from cloud.deals.models import Deal, DealSetting
-from cloud.deals.states import NEXT_KIND, Action, Kind, Status, check
+from cloud.deals.states import NEXT_KIND, Action, Kind, Status
 from cloud.identity.principal import Principal
 from cloud.inventory import scope as inventory_scope
 from cloud.inventory.states import Action as UnitAction

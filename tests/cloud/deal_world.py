@@ -117,7 +117,8 @@ def matrix_deals(db: Session, settings: CloudSettings, world: dict[str, Any]
                                    world[consultant]).id or 0
 
         def sell(kind: Kind, unit: Unit | None, *, submit: bool = False,
-                 approve: bool = False) -> Deal:
+                 approve: bool = False, seller: Principal = seller, project_id: int = project_id,
+                 customer_id: int = customer_id) -> Deal:
             deal = service.create(db, settings, seller, kind=kind, project_id=project_id,
                                   customer_id=customer_id, terms=terms(unit))
             if submit or approve:

@@ -80,7 +80,7 @@ def test_a_chosen_unit_is_held_for_that_pledge_only(
 
 def test_a_hold_that_ran_out_frees_the_unit(
         db: Session, settings: CloudSettings, office: tuple[Office, list[Deal]]) -> None:
-    place, pledges = office
+    place, _ = office
     opening.queue(db, place.manager, place.project_id)
     first = opening.call_next(db, place.manager, place.project_id)
     opening.pick(db, place.manager, first.id or 0, place.unit(0).id or 0)
