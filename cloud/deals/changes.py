@@ -105,8 +105,7 @@ def apply(session: Session, settings: CloudSettings, principal: Principal,
         deal.ended_reason = change.reason
         if deal.unit_id is not None:
             effects.move_unit(session, principal, deal.unit_id, UnitAction.RETURN, reason)
-        customer = scope.customer(session, principal, deal.customer_id, deal.project_id,
-                                  for_update=True)
+        customer = documents.customer_of(session, deal)
         effects.stage(customer, _AFTER_CANCEL[Kind(deal.kind)])
         session.add(customer)
     elif change.kind == "swap":

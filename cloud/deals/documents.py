@@ -14,6 +14,7 @@ from cloud.deals.errors import UnitTaken
 from cloud.deals.models import Deal, DealPayment
 from cloud.deals.states import LIVE, Action, Status, Step, check
 from cloud.identity.principal import Principal
+from cloud.sales.models import Customer
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 
@@ -90,6 +91,15 @@ def audit(session: Session, principal: Principal | None, deal: Deal, action: str
         detail={"project_id": deal.project_id, "kind": deal.kind, "unit_id": deal.unit_id,
                 "customer_id": deal.customer_id, "price_fen": deal.price_fen,
                 "amount_fen": deal.amount_fen, **detail})
+
+
+def customer_of(session: Session, deal: Deal) -> Customer:
+    """The document's buyer, locked for a stage move. Not through the caller's scope: the
+    customer may have been transferred to another consultant since the document was
+    saved, and the document still moves their stage."""
+    found = session.get(Customer, deal.customer_id, with_for_update=True)
+    assert found is not None  # a foreign key
+    return found
 
 
 def encrypt_name(settings: CloudSettings, name: str) -> str:

@@ -130,8 +130,7 @@ def approve(session: Session, settings: CloudSettings, principal: Principal, dea
                           _reason(deal))
         deal.unit_carried = False
     documents.move(session, principal, deal, step.to, Action.APPROVE, {"note": note.strip()})
-    customer = scope.customer(session, principal, deal.customer_id, deal.project_id,
-                              for_update=True)
+    customer = documents.customer_of(session, deal)
     effects.stage(customer, {Kind.PLEDGE: stages.PLEDGED, Kind.SUBSCRIPTION: stages.TO_SIGN,
                              Kind.CONTRACT: stages.SIGNED}[Kind(deal.kind)])
     session.add(customer)
@@ -163,8 +162,7 @@ def cancel(session: Session, principal: Principal, deal_id: int, reason: str) ->
     if deal.unit_id is not None and not deal.unit_carried:
         effects.move_unit(session, principal, deal.unit_id, UnitAction.RETURN, _reason(deal))
     if deal.kind == Kind.SUBSCRIPTION:
-        customer = scope.customer(session, principal, deal.customer_id, deal.project_id,
-                                  for_update=True)
+        customer = documents.customer_of(session, deal)
         effects.stage(customer, stages.PLEDGED if parent is not None else stages.VISITED)
         session.add(customer)
     session.flush()
@@ -214,8 +212,7 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
         effects.take_unit(session, principal, child, child.unit_id, _reason(child))
     opening.converted(session, parent, child)
     if kind == Kind.SUBSCRIPTION:
-        customer = scope.customer(session, principal, child.customer_id, child.project_id,
-                                  for_update=True)
+        customer = documents.customer_of(session, child)
         effects.stage(customer, stages.SUBSCRIBED)
         session.add(customer)
     session.flush()
@@ -253,8 +250,7 @@ def void(session: Session, principal: Principal, deal_id: int, reason: str) -> D
     documents.move(session, principal, deal, step.to, Action.VOID, {"reason": deal.ended_reason})
     if deal.unit_id is not None:
         effects.move_unit(session, principal, deal.unit_id, UnitAction.RETURN, _reason(deal))
-    customer = scope.customer(session, principal, deal.customer_id, deal.project_id,
-                              for_update=True)
+    customer = documents.customer_of(session, deal)
     effects.stage(customer, stages.VOID)
     session.add(customer)
     session.flush()
