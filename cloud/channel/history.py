@@ -18,11 +18,13 @@ from sqlmodel import Session, col, select
 
 from cloud.channel.appeal_models import ReferralOverride
 from cloud.channel.models import Referral, ReferralReview
+from cloud.deals.models import Deal
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.sales.service import PHONE_CONTEXT as CUSTOMER_PHONE_CONTEXT
 from cloud.settings import CloudSettings
 from shared import attribution as engine
 from shared.attribution.masks import compatible, display, is_masked, parse_phone, visible
+from shared.attribution.rules import DealStage
 
 REFERRAL_PHONE_CONTEXT = "channel_referral.phone"
 REFERRAL_NAME_CONTEXT = "channel_referral.name"
@@ -30,6 +32,9 @@ _KEY34 = frozenset({0, 1, 2, 7, 8, 9, 10})
 _KEY7 = frozenset(range(7))
 # Referrals without an agency (individual referrers) still need an agency id for the engine.
 INDIVIDUAL = "individual"
+# A deal document's kind as the engine's milestone.
+_MILESTONES: dict[str, DealStage] = {
+    "pledge": "pledge", "subscription": "subscription", "contract": "contract"}
 # The engine's id of a referral being judged before it is stored.
 NEW_REFERRAL = "referral:new"
 
@@ -249,7 +254,8 @@ def _visit_event(v: Visit, phone: str) -> engine.Event:
 
 def _customer_events(session: Session, customer: Customer, phone: str) -> list[engine.Event]:
     """What the sales domain knows: visits received by a consultant (natural, or guided
-    by a broker's QR code) and follow-ups."""
+    by a broker's QR code), follow-ups, and the deal milestones: each approved document
+    (认筹 / 认购 / 签约) at its approval, whatever became of it later."""
     events: list[engine.Event] = [
         _visit_event(v, phone)
         for v in session.exec(select(Visit).where(Visit.customer_id == customer.id)).all()
@@ -258,5 +264,12 @@ def _customer_events(session: Session, customer: Customer, phone: str) -> list[e
         engine.FollowUp(id=f"follow_up:{f.id}", at=f.occurred_at, actor_id=str(f.consultant_id),
                         effective=f.effective)
         for f in session.exec(select(FollowUp).where(FollowUp.customer_id == customer.id)).all()
+    ]
+    events += [
+        engine.DealMilestone(id=f"deal:{d.id}", at=d.approved_at,
+                             stage=_MILESTONES[d.kind])
+        for d in session.exec(select(Deal).where(
+            Deal.customer_id == customer.id, col(Deal.approved_at).is_not(None))).all()
+        if d.approved_at is not None
     ]
     return events

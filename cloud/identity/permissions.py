@@ -95,6 +95,15 @@ class Perm(StrEnum):
     INVENTORY_MANAGE = "inventory:unit:manage"
     INVENTORY_CONTROL = "inventory:unit:control"
     INVENTORY_HOLD_REQUEST = "inventory:hold:request"
+    # Deals (认筹 / 认购 / 签约, cloud.deals). READ: the documents one sells (a consultant
+    # their own); READ_ALL: every document of one's sites (HQ); CREATE: save, submit,
+    # cancel, convert, ask for a change, record money received; APPROVE: approve or reject
+    # documents and changes, void overdue subscriptions, run the opening-day queue (the
+    # sales manager, within the discount authority of cloud.deals.pricing).
+    DEAL_READ = "deals:deal:read"
+    DEAL_READ_ALL = "deals:deal:read_all"
+    DEAL_CREATE = "deals:deal:create"
+    DEAL_APPROVE = "deals:deal:approve"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -127,7 +136,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.CHANNEL_RULES_PUBLISH, Perm.REFERRAL_READ, Perm.REFERRAL_REVIEW,
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ, Perm.ANALYTICS_READ,
-         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL}
+         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
+         Perm.DEAL_READ, Perm.DEAL_READ_ALL}
     ),
     # The project's sales manager is its sales-control manager (销控经理) too.
     "sales_manager": frozenset(
@@ -135,12 +145,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_ANY,
          Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
          Perm.INVENTORY_MANAGE, Perm.INVENTORY_CONTROL, Perm.INVENTORY_HOLD_REQUEST,
-         Perm.POOL_APPROVE, Perm.OWNERSHIP_ASSIGN, Perm.NOTIFICATION_READ}
+         Perm.POOL_APPROVE, Perm.OWNERSHIP_ASSIGN, Perm.NOTIFICATION_READ, Perm.DEAL_READ,
+         Perm.DEAL_CREATE, Perm.DEAL_APPROVE}
     ),
     "consultant": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_CONTACT,
          Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ,
-         Perm.INVENTORY_HOLD_REQUEST, Perm.POOL_PICKUP, Perm.NOTIFICATION_READ}
+         Perm.INVENTORY_HOLD_REQUEST, Perm.POOL_PICKUP, Perm.NOTIFICATION_READ,
+         Perm.DEAL_READ, Perm.DEAL_CREATE}
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
     # PIPL's person in charge of personal information: answers the subjects' requests.

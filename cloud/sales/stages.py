@@ -33,6 +33,7 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (VISITED, PLEDGED): _BY_DEAL,  # a pledge (认筹) approved
     (VISITED, SUBSCRIBED): _BY_DEAL,  # a subscription without a pledge
     (PLEDGED, SUBSCRIBED): _BY_DEAL,  # the pledge converted
+    (SUBSCRIBED, PLEDGED): _BY_DEAL,  # that subscription's draft given up: the pledge stands
     (PLEDGED, REFUNDED): _BY_DEAL,  # the pledge refunded
     (SUBSCRIBED, TO_SIGN): _BY_DEAL,  # subscription approved, contract due
     (SUBSCRIBED, VISITED): _BY_DEAL,  # 退房: back to 到访, history kept

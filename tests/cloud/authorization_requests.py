@@ -29,6 +29,8 @@ class Ctx:
     channel: dict[str, dict[str, int]]
     # Inventory objects by side (tests/cloud/inventory_world.matrix_objects).
     inventory: dict[str, dict[str, int]]
+    # Deal documents, changes and calls by side (tests/cloud/deal_world.matrix_deals).
+    deals: dict[str, dict[str, int]]
 
     def site(self, side: str) -> str:
         return "site-a" if side == OWN else "site-b"
@@ -366,4 +368,46 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/v1/inventory/projects/{project_id}/settings"): lambda c, s: (
         f"/api/v1/inventory/projects/{c.inventory[s]['project']}/settings", None,
         {"reserve_max_days": 3}),
+    ("GET", "/api/v1/deals/projects/{project_id}/deals"): lambda c, s: (
+        f"/api/v1/deals/projects/{c.deals[s]['project']}/deals", None, None),
+    ("POST", "/api/v1/deals/projects/{project_id}/deals"): lambda c, s: (
+        f"/api/v1/deals/projects/{c.deals[s]['project']}/deals", None, {
+            "kind": "pledge", "customer_id": c.deals[s]["customer"], "buyer_name": "矩阵",
+            "payment_method": "full", "amount_fen": 100}),
+    ("GET", "/api/v1/deals/{deal_id}"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['change']}", None, None),
+    ("POST", "/api/v1/deals/{deal_id}/submit"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['submit']}/submit", None, None),
+    ("POST", "/api/v1/deals/{deal_id}/approve"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['approve']}/approve", None, {"note": "矩阵"}),
+    ("POST", "/api/v1/deals/{deal_id}/reject"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['reject']}/reject", None, {"note": "矩阵驳回"}),
+    ("POST", "/api/v1/deals/{deal_id}/cancel"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['cancel']}/cancel", None, {"reason": "矩阵取消"}),
+    ("POST", "/api/v1/deals/{deal_id}/convert"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['convert']}/convert", None, {
+            "unit_id": c.deals[s]["unit"], "payment_method": "full"}),
+    ("POST", "/api/v1/deals/{deal_id}/void"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['void']}/void", None, {"reason": "逾期未签约"}),
+    ("POST", "/api/v1/deals/{deal_id}/changes"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['change']}/changes", None, {
+            "kind": "rename", "reason": "矩阵更名", "new_buyer_name": "赵六"}),
+    ("POST", "/api/v1/deals/changes/{change_id}/apply"): lambda c, s: (
+        f"/api/v1/deals/changes/{c.deals[s]['apply_change']}/apply", None, {"note": ""}),
+    ("POST", "/api/v1/deals/changes/{change_id}/reject"): lambda c, s: (
+        f"/api/v1/deals/changes/{c.deals[s]['reject_change']}/reject", None,
+        {"note": "矩阵驳回"}),
+    ("POST", "/api/v1/deals/{deal_id}/payments"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['change']}/payments", None, {"amount_fen": 100}),
+    ("GET", "/api/v1/deals/projects/{project_id}/calls"): lambda c, s: (
+        f"/api/v1/deals/projects/{c.deals[s]['project']}/calls", None, None),
+    ("POST", "/api/v1/deals/projects/{project_id}/calls"): lambda c, s: (
+        f"/api/v1/deals/projects/{c.deals[s]['project']}/calls", None, None),
+    ("POST", "/api/v1/deals/projects/{project_id}/calls/next"): lambda c, s: (
+        f"/api/v1/deals/projects/{c.deals[s]['project']}/calls/next", None, None),
+    ("POST", "/api/v1/deals/calls/{call_id}/miss"): lambda c, s: (
+        f"/api/v1/deals/calls/{c.deals[s]['miss']}/miss", None, None),
+    ("POST", "/api/v1/deals/calls/{call_id}/pick"): lambda c, s: (
+        f"/api/v1/deals/calls/{c.deals[s]['pick']}/pick", None,
+        {"unit_id": c.deals[s]["pick_unit"]}),
 }

@@ -21,6 +21,10 @@ REFERRAL_READERS = CHANNEL_STAFF | OUTSIDERS
 ANALYTICS_READERS = CHANNEL_STAFF | {"agency_admin"}
 # Unreleased units, floor prices, the 销控 log and settings.
 INVENTORY_READERS = frozenset({"hq_manager", "sales_manager"})
+# Deals: who reads, sells and approves 认筹 / 认购 / 签约.
+DEAL_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
+DEAL_SELLERS = frozenset({"sales_manager", "consultant"})
+DEAL_APPROVERS = frozenset({"sales_manager"})
 NOTIFIED = OUTSIDERS | {"consultant", "sales_manager"}
 # Ownership (客户归属): the sales manager acts as the site's sales director.
 OWNERSHIP_MANAGERS = frozenset({"sales_manager"})
@@ -257,4 +261,30 @@ RULES: dict[tuple[str, str], Rule] = {
         INVENTORY_READERS, other=NOT_FOUND),
     ("PUT", "/api/v1/inventory/projects/{project_id}/settings"): Rule(
         frozenset({"sales_manager"}), other=NOT_FOUND),
+    # 认筹 / 认购 / 签约: consultants and sales managers sell (a consultant their own
+    # customers' documents), HQ reads, the sales manager approves, decides changes, voids
+    # overdue subscriptions and runs the opening-day queue. Another site's project,
+    # document, change or call does not exist.
+    ("GET", "/api/v1/deals/projects/{project_id}/deals"): Rule(DEAL_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/projects/{project_id}/deals"): Rule(DEAL_SELLERS, other=NOT_FOUND),
+    ("GET", "/api/v1/deals/{deal_id}"): Rule(DEAL_READERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/submit"): Rule(DEAL_SELLERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/approve"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/reject"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/cancel"): Rule(DEAL_SELLERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/convert"): Rule(DEAL_SELLERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/void"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/changes"): Rule(DEAL_SELLERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/changes/{change_id}/apply"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/changes/{change_id}/reject"): Rule(DEAL_APPROVERS,
+                                                               other=NOT_FOUND),
+    ("POST", "/api/v1/deals/{deal_id}/payments"): Rule(DEAL_SELLERS, other=NOT_FOUND),
+    ("GET", "/api/v1/deals/projects/{project_id}/calls"): Rule(DEAL_APPROVERS,
+                                                               other=NOT_FOUND),
+    ("POST", "/api/v1/deals/projects/{project_id}/calls"): Rule(DEAL_APPROVERS,
+                                                                other=NOT_FOUND),
+    ("POST", "/api/v1/deals/projects/{project_id}/calls/next"): Rule(DEAL_APPROVERS,
+                                                                     other=NOT_FOUND),
+    ("POST", "/api/v1/deals/calls/{call_id}/miss"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
+    ("POST", "/api/v1/deals/calls/{call_id}/pick"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
 }

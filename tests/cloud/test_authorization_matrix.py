@@ -49,6 +49,7 @@ from tests.cloud.authorization_rules import (
     Rule,
 )
 from tests.cloud.channel_world import add_agency, add_broker, attach_broker, refer
+from tests.cloud.deal_world import matrix_deals
 from tests.cloud.inventory_world import matrix_objects
 from tests.cloud.ownership_world import add_ownership_world
 from tests.cloud.sales_world import PHONE_A, apply, build_world, envelope
@@ -104,7 +105,8 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
         assert opened.status_code == 201, opened.text
         channel = _channel_world(db, settings, client, world, tokens["broker"])
         yield client, Ctx(world, {k: v or 0 for k, v in targets.items()},
-                          opened.json()["id"], channel, matrix_objects(db, world)), {
+                          opened.json()["id"], channel, matrix_objects(db, world),
+                          matrix_deals(db, settings, world)), {
             role: h["Authorization"] for role, h in tokens.items()}
 
 

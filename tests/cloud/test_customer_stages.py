@@ -24,6 +24,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("visited", "pledged"): {D},
     ("visited", "subscribed"): {D},
     ("pledged", "subscribed"): {D},
+    ("subscribed", "pledged"): {D},
     ("pledged", "refunded"): {D},
     ("subscribed", "to_sign"): {D},
     ("subscribed", "visited"): {D},

@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "0035_camera_health"
-down_revision: str | None = "0032_visit_day_count"
+down_revision: str | None = "0033_deals"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

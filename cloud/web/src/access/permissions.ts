@@ -47,6 +47,10 @@ export const Perm = {
   INVENTORY_MANAGE: 'inventory:unit:manage',
   INVENTORY_CONTROL: 'inventory:unit:control',
   INVENTORY_HOLD_REQUEST: 'inventory:hold:request',
+  DEAL_READ: 'deals:deal:read',
+  DEAL_READ_ALL: 'deals:deal:read_all',
+  DEAL_CREATE: 'deals:deal:create',
+  DEAL_APPROVE: 'deals:deal:approve',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

@@ -70,6 +70,15 @@ export const consoleChildren: RouteRecordRaw[] = [
   },
   ...channelRoutes,
   {
+    path: 'deals',
+    name: 'deals',
+    component: () => import('@/views/deals/DealsView.vue'),
+    meta: {
+      title: '交易单据', permission: [Perm.DEAL_READ, Perm.PROJECT_READ],
+      menu: { icon: Tickets, order: 27, group: INVENTORY_GROUP },
+    },
+  },
+  {
     path: 'inventory/grid',
     name: 'inventory-grid',
     component: () => import('@/views/inventory/GridView.vue'),

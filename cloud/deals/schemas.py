@@ -1,0 +1,141 @@
+"""Request and response bodies of the deal routes. Money is integer fen, as in the
+inventory's routes; the console shows it as yuan."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.bounds import DB_INT_MAX
+from shared.timeutil import UtcDateTime
+
+MAX_FEN = 10**15  # as the inventory's import: above any real flat, fits bigint
+Fen = Annotated[int, Field(ge=0, le=MAX_FEN)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                             max_length=40)]
+Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+PaymentMethod = Literal["full", "commercial_loan", "provident_loan", "combined_loan",
+                        "installment"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DealIn(Strict):
+    kind: Literal["pledge", "subscription"]
+    customer_id: Id
+    unit_id: Id | None = Field(default=None, description="认购必填；认筹按项目设置可不选房")
+    buyer_name: BuyerName
+    payment_method: PaymentMethod
+    price_fen: Fen = Field(default=0, description="成交总价（分）；有房源时不得低于底价")
+    amount_fen: Fen = Field(default=0, description="本单应收（认筹金 / 定金 / 首付，分）")
+
+
+class ConvertIn(Strict):
+    unit_id: Id | None = Field(default=None, description="仅当认筹未绑定房源时填写")
+    payment_method: PaymentMethod
+    price_fen: Fen | None = None
+    amount_fen: Fen = 0
+
+
+class NoteIn(Strict):
+    note: Note = ""
+
+
+class ReasonIn(Strict):
+    reason: Note
+
+
+class ChangeIn(Strict):
+    kind: Literal["cancel", "swap", "rename", "price"]
+    reason: Note
+    new_unit_id: Id | None = None
+    new_buyer_name: BuyerName | None = None
+    new_price_fen: Fen | None = None
+
+
+class PaymentIn(Strict):
+    amount_fen: Annotated[int, Field(ge=1, le=MAX_FEN)]
+    source: Literal["buyer", "bank"] = "buyer"
+    received_at: UtcDateTime | None = None
+    note: Note = ""
+
+
+class PickIn(Strict):
+    unit_id: Id
+
+
+class DealOut(BaseModel):
+    id: int
+    project_id: int
+    customer_id: int
+    unit_id: int | None
+    unit_label: str | None = Field(description="楼栋 + 房号")
+    parent_id: int | None
+    kind: str
+    kind_name: str
+    status: str
+    status_name: str
+    buyer_name: str = Field(description="购房人（脱敏）")
+    payment_method: str
+    payment_method_name: str
+    price_fen: int
+    list_price_fen: int
+    floor_price_fen: int | None = Field(description="底价；仅能看全部房源的角色可见")
+    amount_fen: int
+    carried_fen: int
+    consultant_id: int
+    consultant_name: str | None
+    created_by: int
+    created_at: UtcDateTime
+    submitted_at: UtcDateTime | None
+    approved_at: UtcDateTime | None
+    contract_due_at: UtcDateTime | None
+    decision_note: str
+    ended_reason: str
+
+
+class ChangeOut(BaseModel):
+    id: int
+    deal_id: int
+    kind: str
+    kind_name: str
+    new_unit_id: int | None
+    new_price_fen: int | None
+    renamed: bool
+    reason: str
+    status: str
+    requested_by: int
+    requested_at: UtcDateTime
+    decided_at: UtcDateTime | None
+    decision_note: str
+
+
+class PaymentOut(BaseModel):
+    id: int
+    amount_fen: int
+    source: str
+    received_at: UtcDateTime
+    note: str
+
+
+class DealDetail(DealOut):
+    received_fen: int
+    changes: list[ChangeOut]
+    payments: list[PaymentOut]
+    lowest_approvable_fen: int | None = Field(
+        description="调用者可审批的最低价（分）；无审批权时为空")
+
+
+class CallOut(BaseModel):
+    id: int
+    pledge_id: int
+    number: int
+    position: int
+    status: str
+    unit_id: int | None
+    called_at: UtcDateTime | None
+    hold_until: UtcDateTime | None
