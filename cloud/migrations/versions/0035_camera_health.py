@@ -4,7 +4,7 @@ The appliance's video readers report their health (`camera.health`, issue #23 it
 ADR 0040): state, measured frame rate, last frame, errors — counts and times only.
 
 Revision ID: 0035_camera_health
-Revises: 0032_visit_day_count
+Revises: 0033_deals
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
