@@ -277,6 +277,7 @@ class SyncConsumer:
                 return
             key = site_key(self.settings, link)
             good: list[Envelope] = []
+            hashes: dict[str, str] = {}  # by signature: the content hashes read with them
             refused: list[Rejection] = []
             for item, (claimed, events) in read:
                 if isinstance(events, ProtocolError):
@@ -295,15 +296,17 @@ class SyncConsumer:
                     try:
                         if event.error is not None:
                             raise event.error
-                        assert event.envelope is not None
-                        good.append(inbound.verified_envelope(event.envelope, site_id, key))
+                        envelope = inbound.verified_envelope(event, site_id, key)
+                        good.append(envelope)
+                        if event.digest is not None:
+                            hashes[envelope.sig] = event.digest.content_sha256
                     except ProtocolError as exc:
                         raw = item.payload if claimed is None else inbound.event_bytes(event)
                         self._refuse_up(session, site_id, item.topic, raw, exc,
                                         [event.envelope] if event.envelope else [], refused)
             result = service.apply_batch(
                 session, settings=self.settings, site_id=site_id, envelopes=good,
-                received_at=min(item.received_at for item, _ in read),
+                received_at=min(item.received_at for item, _ in read), content_hashes=hashes,
             )
             result.rejected.extend(refused)
             session.commit()

@@ -64,10 +64,14 @@ def answers(read: ReadUp) -> int:
     return 1 if isinstance(events, ProtocolError) else max(len(events), 1)
 
 
-def verified_envelope(envelope: Envelope, site_id: str, key: bytes) -> Envelope:
+def verified_envelope(event: UpEvent, site_id: str, key: bytes) -> Envelope:
+    """The event's envelope once its site and signature are checked (on the body its
+    reading already serialised, which also gave its content hash)."""
+    envelope = event.envelope
+    assert envelope is not None
     if envelope.site_id != site_id:
         raise ProtocolError("site_mismatch", f"topic {site_id}, message {envelope.site_id}")
-    envelope.verify(key)
+    (event.digest or envelope.digest()).verify(envelope.sig, key)
     return envelope
 
 
