@@ -242,7 +242,7 @@ def sync_run(
         start_http_server(metrics_port, addr="127.0.0.1")
     consumer = SyncConsumer(settings, make_engine(settings.database_url), client_id=client_id)
     # Everything loaded so far lives as long as the process: out of the collector's sight,
-    # a full collection no longer walks it (in a profile of the drain one took over 1 s).
+    # a full collection no longer walks it (in a profile of the apply one took over 1 s).
     gc.freeze()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
