@@ -203,8 +203,31 @@ class Envelope(Signed):
 
     def content(self) -> dict[str, Any]:
         """What makes the event this event: a resend differs only in `sent_at` and `sig`."""
+        return _content(self.model_dump(mode="json"))
+
+    def digest(self) -> EnvelopeDigest:
+        """The signed body and the content hash from one model dump (a receiver needs both
+        for every event: the signature check and the duplicate/conflict test)."""
         data = self.model_dump(mode="json")
-        return {k: v for k, v in data.items() if k not in ("sent_at", "sig", "instance")}
+        body = canonical_json({k: v for k, v in data.items() if k != "sig"})
+        return EnvelopeDigest(body, hashlib.sha256(canonical_json(_content(data))).hexdigest())
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ("sent_at", "sig", "instance")}
+
+
+@dataclass(frozen=True)
+class EnvelopeDigest:
+    """`body`: what `sig` signs; `content_sha256`: the hash of `Envelope.content()`."""
+
+    body: bytes
+    content_sha256: str
+
+    def verify(self, sig: str, key: bytes) -> None:
+        expected = hmac.new(key, self.body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, sig):
+            raise ProtocolError("bad_signature", "HMAC does not match the site key")
 
 
 class UpBatch(BaseModel):
@@ -234,6 +257,12 @@ class UpEvent:
     envelope: Envelope | None
     error: ProtocolError | None = None
     data: Any = None
+    digest: EnvelopeDigest | None = None  # of `envelope`, made as it was read
+
+
+def _up_event(data: Any) -> UpEvent:
+    envelope = Envelope.from_data(data)
+    return UpEvent(envelope, digest=envelope.digest())
 
 
 def read_up(raw: bytes) -> tuple[str | None, list[UpEvent]]:
@@ -242,12 +271,12 @@ def read_up(raw: bytes) -> tuple[str | None, list[UpEvent]]:
     read as either raises ProtocolError: it is refused whole and consumes nothing."""
     data = read_json(raw)
     if not (isinstance(data, dict) and "events" in data):
-        return None, [UpEvent(Envelope.from_data(data))]
+        return None, [_up_event(data)]
     batch = _read_batch(data)
     events = []
     for item in batch.events:
         try:
-            events.append(UpEvent(Envelope.from_data(item)))
+            events.append(_up_event(item))
         except ProtocolError as exc:
             events.append(UpEvent(None, exc, item))
     return batch.site_id, events

@@ -1,7 +1,9 @@
 """The cloud's MQTT sync consumer: verify, apply in a transaction, ack after the commit.
 
-paho's network thread only enqueues; one worker thread drains the queue in batches, so
-a slow database never stalls keepalives. Messages are PUBACKed when handed to us, which
+paho's network thread reads each `up` message as it arrives (JSON, strict models, each
+event's digest: no key, no database — overlapping the worker's wait on PostgreSQL) and
+enqueues it; one worker thread drains the queue in batches, so a slow database never
+stalls keepalives. Messages are PUBACKed when handed to us, which
 is why nothing here relies on the broker: if a batch fails before its commit, no ack
 goes out and the edge sends the events again.
 
@@ -152,8 +154,8 @@ class SyncConsumer:
         log.warning("sync.disconnected", reason=str(reason))
 
     def _on_message(self, _: mqtt.Client, __: Any, msg: mqtt.MQTTMessage) -> None:
-        self._queue.put(Inbound(msg.topic, bytes(msg.payload), bool(msg.retain), utcnow(),
-                                int(msg.qos)))
+        self._queue.put(inbound.on_arrival(Inbound(
+            msg.topic, bytes(msg.payload), bool(msg.retain), utcnow(), int(msg.qos))))
 
     # ---- worker ----------------------------------------------------------------------
 
@@ -253,7 +255,8 @@ class SyncConsumer:
     def _apply_up(self, site_id: str, items: list[Inbound]) -> None:
         """Read every message first (no lock held), then apply in chunks whose Ack stays
         within its bounds: a batched message answers for up to MAX_UP_BATCH_EVENTS."""
-        read = [(item, inbound.read_message(item)) for item in items]
+        read = [(item, item.read if item.read is not None else inbound.read_message(item))
+                for item in items]
         chunk: list[tuple[Inbound, inbound.ReadUp]] = []
         answers = 0
         for entry in read:
@@ -277,6 +280,7 @@ class SyncConsumer:
                 return
             key = site_key(self.settings, link)
             good: list[Envelope] = []
+            hashes: dict[str, str] = {}  # by signature: the content hashes read with them
             refused: list[Rejection] = []
             for item, (claimed, events) in read:
                 if isinstance(events, ProtocolError):
@@ -295,15 +299,17 @@ class SyncConsumer:
                     try:
                         if event.error is not None:
                             raise event.error
-                        assert event.envelope is not None
-                        good.append(inbound.verified_envelope(event.envelope, site_id, key))
+                        envelope = inbound.verified_envelope(event, site_id, key)
+                        good.append(envelope)
+                        if event.digest is not None:
+                            hashes[envelope.sig] = event.digest.content_sha256
                     except ProtocolError as exc:
                         raw = item.payload if claimed is None else inbound.event_bytes(event)
                         self._refuse_up(session, site_id, item.topic, raw, exc,
                                         [event.envelope] if event.envelope else [], refused)
             result = service.apply_batch(
                 session, settings=self.settings, site_id=site_id, envelopes=good,
-                received_at=min(item.received_at for item, _ in read),
+                received_at=min(item.received_at for item, _ in read), content_hashes=hashes,
             )
             result.rejected.extend(refused)
             session.commit()

@@ -5,7 +5,7 @@ and the batch offer the cloud makes in its Acks (ADR 0036)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from paho.mqtt.packettypes import PacketTypes
@@ -22,6 +22,7 @@ class Inbound:
     retain: bool
     received_at: datetime
     qos: int = 1
+    read: ReadUp | None = None  # an `up` message as read on arrival (see `on_arrival`)
 
 
 def check_delivery(item: Inbound) -> None:
@@ -58,16 +59,33 @@ def read_message(item: Inbound) -> ReadUp:
         return None, exc
 
 
+def on_arrival(item: Inbound) -> Inbound:
+    """An `up` message read in paho's network thread as it arrives: the parse, the strict
+    models and each event's digest (no key, no database) then run while the worker waits
+    on PostgreSQL for the batch before. A message this cannot read as expected is left to
+    the worker, which reads it again and records what goes wrong."""
+    if not item.topic.endswith("/up"):
+        return item
+    try:
+        return replace(item, read=read_message(item))
+    except Exception:
+        return item
+
+
 def answers(read: ReadUp) -> int:
     """How many Rejections the message can put in an Ack at most."""
     events = read[1]
     return 1 if isinstance(events, ProtocolError) else max(len(events), 1)
 
 
-def verified_envelope(envelope: Envelope, site_id: str, key: bytes) -> Envelope:
+def verified_envelope(event: UpEvent, site_id: str, key: bytes) -> Envelope:
+    """The event's envelope once its site and signature are checked (on the body its
+    reading already serialised, which also gave its content hash)."""
+    envelope = event.envelope
+    assert envelope is not None
     if envelope.site_id != site_id:
         raise ProtocolError("site_mismatch", f"topic {site_id}, message {envelope.site_id}")
-    envelope.verify(key)
+    (event.digest or envelope.digest()).verify(envelope.sig, key)
     return envelope
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -72,7 +72,11 @@ def lock_link(session: Session, site_id: str) -> SiteLink:
     return link
 
 
-def content_hash(envelope: Envelope) -> str:
+def content_hash(envelope: Envelope, known: Mapping[str, str] | None = None) -> str:
+    """`known`: hashes already made as the envelopes were read, by signature (one
+    signature, one signed body, so one content)."""
+    if known and (found := known.get(envelope.sig)):
+        return found
     return hashlib.sha256(canonical_json(envelope.content())).hexdigest()
 
 
@@ -104,17 +108,18 @@ class _Run:
     """What applying a contiguous run of events produces, merged into the result only
     once the whole run has been flushed."""
 
+    hashes: Mapping[str, str] | None = None  # content hashes by signature, if known
     events: list[dict[str, Any]] = field(default_factory=list)  # sync_event rows
     rejected: list[Rejection] = field(default_factory=list)
     applied: dict[str, list[str]] = field(default_factory=dict)  # audit key → refs
     merged: int = 0
 
 
-def _event_row(envelope: Envelope, outcome: str, detail: dict[str, Any],
+def _event_row(run: _Run, envelope: Envelope, outcome: str, detail: dict[str, Any],
                event_id: str | None = None) -> dict[str, Any]:
     return {
         "site_id": envelope.site_id, "epoch": str(envelope.epoch), "seq": envelope.seq,
-        "content_sha256": content_hash(envelope),
+        "content_sha256": content_hash(envelope, run.hashes),
         "event_id": event_id or str(envelope.event_id), "type": envelope.type,
         "outcome": outcome, "detail": detail, "occurred_at": as_utc(envelope.occurred_at),
     }
@@ -131,12 +136,12 @@ def _reject(run: _Run, envelope: Envelope, reason: str, event_id: str | None = N
     for ever; it is recorded and reported back in the ack."""
     run.rejected.append(Rejection(seq=envelope.seq, event_id=str(envelope.event_id),
                                   reason=reason, consumed=True))
-    run.events.append(_event_row(envelope, "rejected", {"reason": reason}, event_id))
+    run.events.append(_event_row(run, envelope, "rejected", {"reason": reason}, event_id))
 
 
 def _apply_run(
     session: Session, settings: CloudSettings, link: SiteLink, key: bytes,
-    envelopes: list[Envelope], received_at: datetime,
+    envelopes: list[Envelope], received_at: datetime, hashes: Mapping[str, str] | None,
 ) -> _Run:
     """Check what every event shares (identity, type, payload, project), then hand each
     registered type its events of the run, in the types' order.
@@ -144,7 +149,7 @@ def _apply_run(
     Everything an event could fail on is checked first, so the flush meets no constraint;
     if it still does, the caller replays the run one event at a time.
     """
-    run = _Run()
+    run = _Run(hashes)
     types = event_types()
     ids = [str(e.event_id) for e in envelopes]
     known_events = set(session.exec(
@@ -183,7 +188,7 @@ def _apply_run(
             if outcome.outcome == "rejected":
                 _reject(run, envelope, outcome.reason or "rejected")
                 continue
-            run.events.append(_event_row(envelope, outcome.outcome, outcome.detail))
+            run.events.append(_event_row(run, envelope, outcome.outcome, outcome.detail))
             if outcome.outcome == "merged":
                 run.merged += 1
             elif outcome.ref is not None:
@@ -195,10 +200,11 @@ def _apply_run(
 def _apply_contiguous(
     session: Session, settings: CloudSettings, link: SiteLink, key: bytes,
     envelopes: list[Envelope], received_at: datetime, result: ApplyResult,
+    hashes: Mapping[str, str] | None,
 ) -> None:
     try:
         with session.begin_nested():
-            runs = [_apply_run(session, settings, link, key, envelopes, received_at)]
+            runs = [_apply_run(session, settings, link, key, envelopes, received_at, hashes)]
     except (IntegrityError, DataError, ValueError):
         # Something the checks could not foresee (a constraint, a value the database
         # cannot hold — psycopg2 refuses some with a ValueError): one event at a time, so
@@ -208,9 +214,9 @@ def _apply_contiguous(
             try:
                 with session.begin_nested():
                     runs.append(_apply_run(session, settings, link, key, [envelope],
-                                           received_at))
+                                           received_at, hashes))
             except (IntegrityError, DataError, ValueError) as error:
-                single = _Run()
+                single = _Run(hashes)
                 _reject(single, envelope,
                         "conflict" if isinstance(error, IntegrityError) else "invalid_value")
                 _insert_events(session, single.events)
@@ -257,7 +263,8 @@ def _admit(session: Session, link: SiteLink, envelopes: Iterable[Envelope],
 
 
 def _conflicts(session: Session, link: SiteLink, envelopes: dict[int, Envelope],
-               held: dict[int, SyncPending], result: ApplyResult) -> None:
+               held: dict[int, SyncPending], result: ApplyResult,
+               hashes: Mapping[str, str] | None) -> None:
     """A seq we hold (applied, or parked above a hole) sent again with other content:
     the first one stays; the other is named in the ack and raises the alarm once."""
     applied_seqs = [seq for seq in envelopes if seq <= link.last_applied_seq]
@@ -268,26 +275,27 @@ def _conflicts(session: Session, link: SiteLink, envelopes: dict[int, Envelope],
         first = stored.get(seq)
         if first is None and seq in held:
             first = content_hash(Envelope.from_wire(held[seq].envelope.encode()))
-        if first is None or first == content_hash(envelope):
+        if first is None or first == content_hash(envelope, hashes):
             continue
         result.rejected.append(Rejection(seq=seq, event_id=str(envelope.event_id),
                                          reason=SEQ_CONFLICT, consumed=True))
-        _raise_conflict_alarm(session, link, seq, first, content_hash(envelope))
+        _raise_conflict_alarm(session, link, seq, first, content_hash(envelope, hashes))
 
 
 def _burst_conflicts(session: Session, link: SiteLink, seen: dict[int, Envelope],
-                     burst: list[Envelope], result: ApplyResult) -> None:
+                     burst: list[Envelope], result: ApplyResult,
+                     hashes: Mapping[str, str] | None) -> None:
     """Two copies of one seq in the same batch: the first is the one kept, as across
     batches; the same content again is a duplicate, other content a conflict."""
     for envelope in burst:
         first = seen[envelope.seq]
-        if content_hash(first) == content_hash(envelope):
+        if content_hash(first, hashes) == content_hash(envelope, hashes):
             result.duplicates += 1
             continue
         result.rejected.append(Rejection(seq=envelope.seq, event_id=str(envelope.event_id),
                                          reason=SEQ_CONFLICT, consumed=True))
-        _raise_conflict_alarm(session, link, envelope.seq, content_hash(first),
-                              content_hash(envelope))
+        _raise_conflict_alarm(session, link, envelope.seq, content_hash(first, hashes),
+                              content_hash(envelope, hashes))
 
 
 def _raise_conflict_alarm(session: Session, link: SiteLink, seq: int, kept: str,
@@ -304,11 +312,12 @@ def _raise_conflict_alarm(session: Session, link: SiteLink, seq: int, kept: str,
 def apply_batch(
     session: Session, *, settings: CloudSettings, site_id: str,
     envelopes: Iterable[Envelope], received_at: datetime | None = None,
+    content_hashes: Mapping[str, str] | None = None,
 ) -> ApplyResult:
     """Apply what is contiguous, hold what is above a hole, skip what is already in.
 
     The caller commits, then publishes `result.ack(...)`: an ack never runs ahead of
-    the commit.
+    the commit. `content_hashes`: see `content_hash`.
     """
     received_at = received_at or utcnow()
     link = lock_link(session, site_id)
@@ -324,10 +333,10 @@ def apply_batch(
             burst.append(envelope)
         else:
             seen[envelope.seq] = envelope
-    _conflicts(session, link, seen, held, result)
+    _conflicts(session, link, seen, held, result, content_hashes)
     # Seqs we already hold with other content: the first stays, these are not applied.
     conflicted = {r.seq for r in result.rejected if r.reason == SEQ_CONFLICT}
-    _burst_conflicts(session, link, seen, burst, result)
+    _burst_conflicts(session, link, seen, burst, result, content_hashes)
     ready: dict[int, Envelope] = {}
     for seq, envelope in seen.items():
         if seq <= link.last_applied_seq or seq in conflicted:
@@ -347,7 +356,8 @@ def apply_batch(
             break
         nxt += 1
     if contiguous:
-        _apply_contiguous(session, settings, link, key, contiguous, received_at, result)
+        _apply_contiguous(session, settings, link, key, contiguous, received_at, result,
+                          content_hashes)
     session.execute(delete(SyncPending).where(
         col(SyncPending.site_id) == site_id, col(SyncPending.epoch) == link.epoch,
         col(SyncPending.seq) <= link.last_applied_seq))

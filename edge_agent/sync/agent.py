@@ -107,11 +107,16 @@ class SyncAgent:
 
     async def stop(self) -> None:
         self.store.remove_outbox_listener(self.up.wake)
-        for task in self._tasks:
+        # The loops and what they spawned: a reconnect or a skew write left running would
+        # restart the link or write to the store after the stop.
+        reconnecting = self.up.reconnecting()
+        tasks = [*self._tasks, *self._background,
+                 *([reconnecting] if reconnecting is not None else [])]
+        for task in tasks:
             task.cancel()
         # Bounded: a loop still running after the limit is a bug (it ignored its
         # cancellation); it is left behind and logged, and the stop goes on.
-        _, stuck = await asyncio.wait(self._tasks, timeout=STOP_LOOPS_SECONDS) if self._tasks \
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_LOOPS_SECONDS) if tasks \
             else (set(), set())
         if stuck:
             self._log.error("sync_loops_not_stopped", seconds=STOP_LOOPS_SECONDS,

@@ -132,6 +132,12 @@ class UpStream:
     def wake(self) -> None:
         self._wake.set()
 
+    def reconnecting(self) -> asyncio.Task[None] | None:
+        """The reconnect an ack timeout started, while it runs (the agent's stop cancels
+        it: a reconnect that outlived the stop would start a new client)."""
+        task = self._reconnecting
+        return task if task is not None and not task.done() else None
+
     @property
     def link_state(self) -> LinkState:
         if self.refused is not None:

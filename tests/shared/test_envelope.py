@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from shared.envelope import (
     ProtocolError,
     Topics,
     canonical_json,
+    read_up,
     signature,
 )
 from tests.wire import EPOCH, INSTANCE
@@ -75,6 +77,35 @@ def test_any_changed_field_breaks_the_signature(field: str, value: object) -> No
     with pytest.raises(ProtocolError) as info:
         forged.verify(KEY)
     assert info.value.reason == "bad_signature"
+
+
+@pytest.mark.parametrize("field,value", [
+    (None, None), ("seq", 2), ("sent_at", "2026-11-25T02:00:09Z"),
+    ("payload", {"phone": "13900000000"})])
+def test_the_digest_read_with_an_event_checks_its_signature_and_hashes_its_content(
+    field: str | None, value: object
+) -> None:
+    """One serialisation for both checks a receiver makes: the same verdict as `verify`,
+    the same hash as `Envelope.content()` (a resend differs only in sent_at and sig)."""
+    signed = make()
+    body = json.loads(signed.to_wire())
+    if field is not None:
+        body[field] = value
+    _, (event,) = read_up(json.dumps(body).encode())
+    assert event.envelope is not None and event.digest is not None
+    content = hashlib.sha256(canonical_json(event.envelope.content())).hexdigest()
+    assert event.digest.content_sha256 == content
+    if field is None:
+        event.digest.verify(event.envelope.sig, KEY)
+        event.envelope.verify(KEY)
+        return
+    with pytest.raises(ProtocolError) as info:
+        event.digest.verify(event.envelope.sig, KEY)
+    assert info.value.reason == "bad_signature"
+    with pytest.raises(ProtocolError):
+        event.envelope.verify(KEY)
+    original = hashlib.sha256(canonical_json(signed.content())).hexdigest()
+    assert (content == original) == (field == "sent_at")
 
 
 def test_wrong_key_is_refused() -> None:
