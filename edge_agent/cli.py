@@ -27,9 +27,12 @@ def run() -> None:
     import uvicorn
 
     from edge_agent.main import create_app
+    from shared.longlived import freeze_startup_objects
 
     settings = load_settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    served = create_app(settings)
+    freeze_startup_objects()
+    uvicorn.run(served, host=settings.host, port=settings.port, log_config=None)
 
 
 def load_settings() -> EdgeSettings:
