@@ -1,5 +1,5 @@
 """Issue #24: a synchronous route commits its request session in the thread it ran in
-(cloud.db.SessionRoute), so a request costs one thread-pool hop, not two — and what it
+(cloud.db.SessionRoute), so a request costs one thread-pool hop in all (ADR 0037, 0044) — and what it
 wrote is committed, and what failed is rolled back, exactly as before."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -34,7 +35,7 @@ def test_every_route_with_a_session_is_a_session_route(settings: CloudSettings) 
         if isinstance(route, APIRoute) and _uses_session(route.dependant):
             found.append(route.path)
             assert isinstance(route, cloud_db.SessionRoute), (
-                f"{route.path}: make its router with route_class=SessionRoute")
+                f"{route.path}: make its router a cloud.routing.DomainRouter")
     assert len(found) > 100  # the walk saw the API, not an empty table
 
 
@@ -66,6 +67,26 @@ def test_a_read_and_a_write_end_in_the_routes_own_thread(
     db.expire_all()
     assert db.exec(select(FollowUp.id).where(FollowUp.id == data["id"])).all() == [data["id"]]
     assert [a.object_id for a in audit_rows(db, "follow_up.create")] == [data["id"]]
+
+
+def test_a_read_takes_one_thread_hop_in_all(
+    client: TestClient, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI would validate a synchronous route's answer in a second hop (ADR 0044)."""
+    headers = signed_in(client, "consult_a")
+    customer = world["site-a"].customer_id
+    assert client.get(f"/api/v1/customers/{customer}", headers=headers).status_code == 200
+    ran: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        ran.append(getattr(func, "__name__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    assert client.get(f"/api/v1/customers/{customer}", headers=headers).status_code == 200
+    assert client.get("/api/v1/visits?limit=5", headers=headers).status_code == 200
+    assert ran == ["run", "run"]
 
 
 def test_a_route_that_fails_after_writing_is_rolled_back(
