@@ -1,6 +1,6 @@
-"""Issue #24: a synchronous route commits its request session in the thread it ran in
-(cloud.db.SessionRoute), so a request costs one thread-pool hop in all (ADR 0037, 0044) — and what it
-wrote is committed, and what failed is rolled back, exactly as before."""
+"""Issue #24: a synchronous route runs and commits its request session in one thread
+(cloud.db.SessionRoute), so a request costs one thread-pool hop in all (ADR 0037,
+0044) — and what it wrote is committed, and what failed is rolled back, as before."""
 
 from __future__ import annotations
 
