@@ -129,15 +129,23 @@ class CloudSettings(HardeningSettings):
     wechat_mini_appid: str | None = Field(None, max_length=64, description="小程序 app id")
     wechat_mini_secret: SecretStr | None = None
     wechat_timeout_seconds: float = Field(5.0, gt=0, le=30)
-    sms_provider: Literal["log", "aliyun"] = Field(
-        "log", description="'aliyun': Dysmsapi SendSms; 'log': the code goes to the server "
-        "log, in the demo only (production answers 503 until a provider is set)")
-    sms_endpoint: str = Field("https://dysmsapi.aliyuncs.com", max_length=200)
-    sms_access_key_id: str | None = Field(None, max_length=64)
+    sms_provider: Literal["log", "aliyun", "tencent"] = Field(
+        "log", description="'aliyun': Dysmsapi SendSms; 'tencent': Tencent Cloud SMS "
+        "SendSms (API 3.0); 'log': the code goes to the server log, in the demo only "
+        "(production answers 503 until a provider is set)")
+    sms_endpoint: str | None = Field(
+        None, max_length=200, description="unset: the provider's own "
+        "(https://dysmsapi.aliyuncs.com, https://sms.tencentcloudapi.com)")
+    sms_access_key_id: str | None = Field(None, max_length=64,
+                                          description="Aliyun AccessKeyId / Tencent SecretId")
     sms_access_key_secret: SecretStr | None = None
     sms_sign_name: str = Field("安畅", max_length=40, description="the approved SMS signature")
-    sms_template_code: str | None = Field(None, max_length=40,
-                                          description="template with a ${code} parameter")
+    sms_template_code: str | None = Field(
+        None, max_length=40, description="Aliyun: template with a ${code} parameter; "
+        "Tencent: the TemplateId whose {1} is the code")
+    sms_sdk_app_id: str | None = Field(None, max_length=20,
+                                       description="Tencent's SmsSdkAppId (1400…)")
+    sms_region: str = Field("ap-guangzhou", max_length=32, description="Tencent's region")
     sms_timeout_seconds: float = Field(5.0, gt=0, le=30)
     sms_code_ttl_seconds: int = Field(300, ge=60, le=1800)
     sms_code_attempts: int = Field(5, ge=1, le=10, description="wrong tries before a code "
