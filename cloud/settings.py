@@ -129,6 +129,10 @@ class CloudSettings(HardeningSettings):
     wechat_mini_appid: str | None = Field(None, max_length=64, description="小程序 app id")
     wechat_mini_secret: SecretStr | None = None
     wechat_timeout_seconds: float = Field(5.0, gt=0, le=30)
+    wechat_template_id: str | None = Field(
+        None, max_length=64, description="the 公众号's template (模板消息) that carries the "
+        "H5's messages to brokers following it: thing1 the title, thing2 the text, time3 "
+        "the time; unset: messages stay in the H5 only")
     sms_provider: Literal["log", "aliyun", "tencent"] = Field(
         "log", description="'aliyun': Dysmsapi SendSms; 'tencent': Tencent Cloud SMS "
         "SendSms (API 3.0); 'log': the code goes to the server log, in the demo only "

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cloud.channel import risk_cases
+from cloud.channel import risk_cases, wechat_push
 from cloud.channel.due import redecide_due
 from cloud.jobs.registry import Job, register
 from cloud.settings import CloudSettings
@@ -27,3 +27,7 @@ register(Job("channel.redecide_due", redecide_due_referrals, every=timedelta(min
 register(Job(
     name="channel.risk_scan", run=risk_cases.scan, every=timedelta(minutes=10),
     description="对近期报备运行到访、分配与确认阶段的风控检查，触发即开立复核案件"))
+
+register(Job(
+    name="channel.wechat_push", run=wechat_push.push_pending, every=timedelta(minutes=1),
+    description="把经纪人的消息以公众号模板消息推送到微信（已关注公众号且配置了模板时）"))

@@ -1,0 +1,46 @@
+"""channel: the 公众号's cached access token, notifications pushed to WeChat as template
+messages (issue #21, ADR 0043)
+
+Revision ID: 0037_channel_rest
+Revises: 0032_visit_day_count
+Create Date: 2026-11-28
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0037_channel_rest"
+down_revision: str | None = "0032_visit_day_count"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TS = sa.DateTime(timezone=True)
+PENDING = sa.text("push_state = 'pending'")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "channel_wechat_token",
+        sa.Column("appid", sa.String(64), primary_key=True),
+        sa.Column("token_enc", sa.String(800), nullable=False),
+        sa.Column("expires_at", TS, nullable=False),
+        sa.Column("refreshed_at", TS, nullable=False),
+    )
+    # Rows written before the push stay null: nobody is sent a backlog of old messages.
+    with op.batch_alter_table("channel_notification") as batch:
+        batch.add_column(sa.Column("push_state", sa.String(8), nullable=True))
+        batch.add_column(sa.Column("push_tries", sa.Integer(), nullable=False,
+                                   server_default="0"))
+        batch.add_column(sa.Column("pushed_at", TS, nullable=True))
+    op.create_index("ix_channel_notification_push_pending", "channel_notification", ["id"],
+                    postgresql_where=PENDING, sqlite_where=PENDING)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_channel_notification_push_pending", "channel_notification")
+    with op.batch_alter_table("channel_notification") as batch:
+        batch.drop_column("pushed_at")
+        batch.drop_column("push_tries")
+        batch.drop_column("push_state")
+    op.drop_table("channel_wechat_token")
