@@ -159,6 +159,9 @@ class CloudSettings(HardeningSettings):
     sms_ip_limit: int = Field(20, ge=1, description="codes one source may ask per hour")
     sms_phone_daily_limit: int = Field(10, ge=1, le=100, description="codes to one number "
                                        "a day")
+    poster_font: str | None = Field(
+        None, max_length=300, description="a CJK font file for the invite poster's words; "
+        "unset: Noto Sans CJK of Debian's fonts-noto-cjk; none found: the QR code alone")
     referrer_auto_approve: bool = Field(
         False, description="an individual referrer invited by an active broker starts "
         "active; off: pending until a channel manager approves, as any other")
