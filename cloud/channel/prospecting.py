@@ -231,7 +231,7 @@ def update(session: Session, *, principal: Principal, task_id: int,
     session.flush()
     after = _snapshot(session, task)
     edited = sorted(k for k in after if after[k] != before[k])
-    detail_ = {"title": task.title, "status": task.status, "changed": edited,
+    detail_: dict[str, Any] = {"title": task.title, "status": task.status, "changed": edited,
                "before": {k: before[k] for k in edited}, "after": {k: after[k] for k in edited}}
     target = str(task_id)
     if moved and task.status == "published":
