@@ -187,6 +187,10 @@ class CloudSettings(HardeningSettings):
         60, ge=5, le=3600, description="a hole in a site's stream open this long: alarm, "
         "the site is marked stalled and asked again for the missing events")
     down_feed_retention_days: int = Field(30, ge=1)
+    share_event_retention_days: int = Field(
+        180, ge=7, le=3650, description="opens and views of brokers' share pages are kept "
+        "this long, then deleted by an hourly job (the shares' counts and the lead "
+        "timeline's share items shrink with them; leads stay)")
 
     celery_broker_url: str | None = Field(
         None, description="Celery broker (redis://…); unset: redis_url. Demo mode runs jobs "

@@ -1,5 +1,5 @@
 """channel: the 公众号's cached access token, notifications pushed to WeChat as template
-messages (issue #21, ADR 0043)
+messages, share events by age for their retention (issue #21, ADR 0043)
 
 Revision ID: 0037_channel_rest
 Revises: 0032_visit_day_count
@@ -35,9 +35,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("pushed_at", TS, nullable=True))
     op.create_index("ix_channel_notification_push_pending", "channel_notification", ["id"],
                     postgresql_where=PENDING, sqlite_where=PENDING)
+    op.create_index("ix_channel_share_event_occurred_at", "channel_share_event",
+                    ["occurred_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_channel_share_event_occurred_at", "channel_share_event")
     op.drop_index("ix_channel_notification_push_pending", "channel_notification")
     with op.batch_alter_table("channel_notification") as batch:
         batch.drop_column("pushed_at")
