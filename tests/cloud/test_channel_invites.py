@@ -95,9 +95,9 @@ def qr_top(poster: bytes, qr: bytes) -> int:
 def test_the_caption_is_drawn_in_a_cjk_font_or_left_out() -> None:
     """Chinese characters come out as their glyphs, not the font's empty box; without a
     CJK font the poster is the QR code alone."""
-    font_file = poster_module._found_font()
+    font_file = poster_module.found_font()
     assert font_file is not None, "fonts-noto-cjk is a system dependency"
-    font = poster_module._font(font_file, 30)
+    font = poster_module.cjk_font(font_file, 30)
     assert (font.getname()[0] or "").endswith("SC")
 
     def drawn(text: str) -> bytes:

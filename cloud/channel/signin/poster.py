@@ -39,18 +39,18 @@ def poster(link: str, caption: Caption | None, font_path: str | None = None) -> 
     qr = segno.make(link, error="m")
     raw = io.BytesIO()
     qr.save(raw, kind="png", scale=10, border=6, dark=BRAND_DARK, light=BRAND_LIGHT)
-    font_file = font_path if font_path and Path(font_path).is_file() else _found_font()
+    font_file = font_path if font_path and Path(font_path).is_file() else found_font()
     if caption is None or font_file is None:
         if caption is not None:
             log.warning("poster_without_caption", hint="install fonts-noto-cjk or set "
                         "ANCHANG_CLOUD_POSTER_FONT")
         return raw.getvalue()
     code_image = Image.open(io.BytesIO(raw.getvalue())).convert("RGB")
-    title, small = _font(font_file, 34), _font(font_file, 24)
-    lines = [(f"{_cut(caption.inviter)} 邀请您加入全民营销", title, BRAND_DARK),
-             (_cut(caption.agency) if caption.agency else "个人推荐", small, TEXT_GREY)]
+    title, small = cjk_font(font_file, 34), cjk_font(font_file, 24)
+    lines = [(f"{shorten(caption.inviter)} 邀请您加入全民营销", title, BRAND_DARK),
+             (shorten(caption.agency) if caption.agency else "个人推荐", small, TEXT_GREY)]
     if caption.project:
-        lines.append((f"推荐楼盘：{_cut(caption.project)}", small, TEXT_GREY))
+        lines.append((f"推荐楼盘：{shorten(caption.project)}", small, TEXT_GREY))
     footer = (f"扫码注册 · 邀请码 {caption.code}", small, BRAND_DARK)
     pad, gap = 40, 14
     width = max(code_image.width, *(int(font.getlength(text)) + 2 * pad
@@ -72,7 +72,7 @@ def poster(link: str, caption: Caption | None, font_path: str | None = None) -> 
     return out.getvalue()
 
 
-def _cut(text: str) -> str:
+def shorten(text: str) -> str:
     return text if len(text) <= MAX_LINE else text[:MAX_LINE - 1] + "…"
 
 
@@ -80,12 +80,12 @@ def _height(font: ImageFont.FreeTypeFont, text: str) -> int:
     return int(font.getbbox(text, anchor="lt")[3]) + 4
 
 
-def _found_font() -> str | None:
+def found_font() -> str | None:
     return next((path for path in CJK_FONTS if Path(path).is_file()), None)
 
 
 @lru_cache(maxsize=8)
-def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
+def cjk_font(path: str, size: int) -> ImageFont.FreeTypeFont:
     """The Simplified Chinese face of a collection (a .ttc's first face is Japanese)."""
     for index in range(10):
         try:
