@@ -1,5 +1,5 @@
 """channel: the 公众号's cached access token, notifications pushed to WeChat as template
-messages, share events by age for their retention (issue #21, ADR 0043)
+messages, share events by age for their retention, saved 多维查询 (issue #21, ADR 0043)
 
 Revision ID: 0037_channel_rest
 Revises: 0032_visit_day_count
@@ -37,9 +37,21 @@ def upgrade() -> None:
                     postgresql_where=PENDING, sqlite_where=PENDING)
     op.create_index("ix_channel_share_event_occurred_at", "channel_share_event",
                     ["occurred_at"])
+    op.create_table(
+        "channel_saved_query",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("owner_id", sa.Integer(), sa.ForeignKey("app_user.id"), nullable=False),
+        sa.Column("name", sa.String(40), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("owner_id", "name", name="uq_channel_saved_query_owner_name"),
+    )
+    op.create_index("ix_channel_saved_query_owner_id", "channel_saved_query", ["owner_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("channel_saved_query")
     op.drop_index("ix_channel_share_event_occurred_at", "channel_share_event")
     op.drop_index("ix_channel_notification_push_pending", "channel_notification")
     with op.batch_alter_table("channel_notification") as batch:
