@@ -3,7 +3,13 @@
 from cloud.audit import models as audit_models
 from cloud.cameras import models as camera_models
 from cloud.catalog import models as catalog_models
-from cloud.channel import appeal_models, lead_models, prospecting_models, risk_models
+from cloud.channel import (
+    appeal_models,
+    lead_models,
+    prospecting_models,
+    risk_models,
+    saved_query_models,
+)
 from cloud.channel import listing_models as channel_listing_models
 from cloud.channel import models as channel_models
 from cloud.channel.signin import models as signin_models
@@ -20,4 +26,4 @@ __all__ = ["appeal_models", "audit_models", "camera_models", "catalog_models",
            "channel_listing_models", "channel_models", "deal_models", "identity_models",
            "inventory_models", "lead_models", "ownership_models", "privacy_models",
            "prospecting_models", "reception_models", "risk_models", "sales_models",
-           "signin_models", "sync_models"]
+           "saved_query_models", "signin_models", "sync_models"]

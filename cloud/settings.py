@@ -129,15 +129,27 @@ class CloudSettings(HardeningSettings):
     wechat_mini_appid: str | None = Field(None, max_length=64, description="小程序 app id")
     wechat_mini_secret: SecretStr | None = None
     wechat_timeout_seconds: float = Field(5.0, gt=0, le=30)
-    sms_provider: Literal["log", "aliyun"] = Field(
-        "log", description="'aliyun': Dysmsapi SendSms; 'log': the code goes to the server "
-        "log, in the demo only (production answers 503 until a provider is set)")
-    sms_endpoint: str = Field("https://dysmsapi.aliyuncs.com", max_length=200)
-    sms_access_key_id: str | None = Field(None, max_length=64)
+    wechat_template_id: str | None = Field(
+        None, max_length=64, description="the 公众号's template (模板消息) that carries the "
+        "H5's messages to brokers following it: thing1 the title, thing2 the text, time3 "
+        "the time; unset: messages stay in the H5 only")
+    sms_provider: Literal["log", "aliyun", "tencent"] = Field(
+        "log", description="'aliyun': Dysmsapi SendSms; 'tencent': Tencent Cloud SMS "
+        "SendSms (API 3.0); 'log': the code goes to the server log, in the demo only "
+        "(production answers 503 until a provider is set)")
+    sms_endpoint: str | None = Field(
+        None, max_length=200, description="unset: the provider's own "
+        "(https://dysmsapi.aliyuncs.com, https://sms.tencentcloudapi.com)")
+    sms_access_key_id: str | None = Field(None, max_length=64,
+                                          description="Aliyun AccessKeyId / Tencent SecretId")
     sms_access_key_secret: SecretStr | None = None
     sms_sign_name: str = Field("安畅", max_length=40, description="the approved SMS signature")
-    sms_template_code: str | None = Field(None, max_length=40,
-                                          description="template with a ${code} parameter")
+    sms_template_code: str | None = Field(
+        None, max_length=40, description="Aliyun: template with a ${code} parameter; "
+        "Tencent: the TemplateId whose {1} is the code")
+    sms_sdk_app_id: str | None = Field(None, max_length=20,
+                                       description="Tencent's SmsSdkAppId (1400…)")
+    sms_region: str = Field("ap-guangzhou", max_length=32, description="Tencent's region")
     sms_timeout_seconds: float = Field(5.0, gt=0, le=30)
     sms_code_ttl_seconds: int = Field(300, ge=60, le=1800)
     sms_code_attempts: int = Field(5, ge=1, le=10, description="wrong tries before a code "
@@ -147,6 +159,9 @@ class CloudSettings(HardeningSettings):
     sms_ip_limit: int = Field(20, ge=1, description="codes one source may ask per hour")
     sms_phone_daily_limit: int = Field(10, ge=1, le=100, description="codes to one number "
                                        "a day")
+    poster_font: str | None = Field(
+        None, max_length=300, description="a CJK font file for the invite poster's words; "
+        "unset: Noto Sans CJK of Debian's fonts-noto-cjk; none found: the QR code alone")
     referrer_auto_approve: bool = Field(
         False, description="an individual referrer invited by an active broker starts "
         "active; off: pending until a channel manager approves, as any other")
@@ -172,6 +187,10 @@ class CloudSettings(HardeningSettings):
         60, ge=5, le=3600, description="a hole in a site's stream open this long: alarm, "
         "the site is marked stalled and asked again for the missing events")
     down_feed_retention_days: int = Field(30, ge=1)
+    share_event_retention_days: int = Field(
+        180, ge=7, le=3650, description="opens and views of brokers' share pages are kept "
+        "this long, then deleted by an hourly job (the shares' counts and the lead "
+        "timeline's share items shrink with them; leads stay)")
 
     celery_broker_url: str | None = Field(
         None, description="Celery broker (redis://…); unset: redis_url. Demo mode runs jobs "

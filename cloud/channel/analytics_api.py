@@ -8,24 +8,30 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from cloud.audit import service as audit_service
-from cloud.channel import analytics, analytics_export, analytics_reports
+from cloud.channel import analytics, analytics_export, analytics_reports, saved_queries
 from cloud.channel.analytics_fields import DIMENSIONS, MEASURES
 from cloud.channel.analytics_schemas import (
     FieldOut,
     FieldsOut,
     Granularity,
     Group,
+    PageIn,
     PerformanceOut,
+    QueryDefinition,
     QueryIn,
     QueryOut,
     RankBy,
     RankingOut,
+    SavedName,
+    SavedQueryOut,
     Subject,
 )
+from cloud.channel.saved_query_models import SavedQuery
 from cloud.db import SessionDep
 from cloud.downloads import EXPORT_MAX_ROWS, XLSX_MEDIA_TYPE, attachment, beijing_stamp
 from cloud.identity.deps import Principal, authorize
@@ -80,7 +86,7 @@ def fields(principal: AnalyticsReader) -> FieldsOut:
         max_dimensions=analytics.MAX_DIMENSIONS)
 
 
-def _spec(body: QueryIn, *, offset: int, limit: int) -> analytics.Spec:
+def _spec(body: QueryDefinition, *, offset: int, limit: int) -> analytics.Spec:
     start, end = analytics.default_range(body.filters.date_from, body.filters.date_to)
     spec = analytics.Spec(
         dimensions=tuple(body.dimensions), measures=tuple(body.measures),
@@ -94,13 +100,61 @@ def _spec(body: QueryIn, *, offset: int, limit: int) -> analytics.Spec:
 @router.post("/query", response_model=QueryOut,
              summary="多维查询：按至多 3 个维度分组统计报备、判客与客户")
 def query(body: QueryIn, session: SessionDep, principal: AnalyticsReader) -> QueryOut:
-    spec = _spec(body, offset=(body.page - 1) * body.page_size, limit=body.page_size)
+    return _answer(session, principal, body, body)
+
+
+def _answer(session: Session, principal: Principal, body: QueryDefinition,
+            page: PageIn) -> QueryOut:
+    spec = _spec(body, offset=(page.page - 1) * page.page_size, limit=page.page_size)
     table = analytics.run(session, principal, spec)
     return QueryOut.model_validate({
         "columns": analytics_export.columns(table),
         "items": analytics_export.labelled(session, table), "total": table.total,
-        "page": body.page, "page_size": body.page_size,
+        "page": page.page, "page_size": page.page_size,
         "needs": analytics_reports.needs()})
+
+
+def _check(body: QueryDefinition) -> None:
+    _spec(body, offset=0, limit=1)
+
+
+def _saved_out(row: SavedQuery) -> SavedQueryOut:
+    return SavedQueryOut(name=row.name, query=saved_queries.parsed(row),
+                         created_at=row.created_at, updated_at=row.updated_at)
+
+
+SavedPath = Annotated[SavedName, Path(description="查询名称")]
+
+
+@router.get("/saved-queries", response_model=list[SavedQueryOut],
+            summary="我保存的多维查询")
+def my_saved_queries(session: SessionDep, principal: AnalyticsReader) -> list[SavedQueryOut]:
+    return [_saved_out(r) for r in saved_queries.mine(session, principal.user_id)]
+
+
+@router.put("/saved-queries/{name}", response_model=SavedQueryOut,
+            summary="保存多维查询（同名则替换；按可选维度与指标校验）")
+def save_query(name: SavedPath, body: QueryDefinition, session: SessionDep,
+               principal: AnalyticsReader) -> SavedQueryOut:
+    row = saved_queries.save(session, owner_id=principal.user_id, name=name, query=body,
+                             check=_check)
+    return _saved_out(row)
+
+
+@router.post("/saved-queries/{name}/run", response_model=QueryOut,
+             summary="运行已保存的多维查询（按当前可见范围统计）")
+def run_saved_query(name: SavedPath, session: SessionDep, principal: AnalyticsReader,
+                    page: PageIn | None = None) -> QueryOut:
+    found = saved_queries.definition(session, owner_id=principal.user_id, name=name)
+    return _answer(session, principal, found, page or PageIn())
+
+
+@router.delete("/saved-queries/{name}", status_code=204, response_class=Response,
+               summary="删除已保存的多维查询")
+def delete_saved_query(name: SavedPath, session: SessionDep,
+                       principal: AnalyticsReader) -> Response:
+    saved_queries.delete(session, owner_id=principal.user_id, name=name)
+    return Response(status_code=204)
 
 
 @router.post("/query/export", summary="导出多维查询结果（Excel）", response_class=Response,

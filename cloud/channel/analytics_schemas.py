@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cloud.channel.analytics import Filters
 from cloud.channel.schemas import CustomerGroup, ReferralState
 from shared.bounds import DB_INT_MAX
+from shared.timeutil import UtcDateTime
 
 Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
 Ids = Annotated[list[Id], Field(max_length=50)]
@@ -55,14 +56,35 @@ class SortIn(_In):
     desc: bool = False
 
 
-class QueryIn(_In):
+class QueryDefinition(_In):
+    """A query without its page: what a saved query keeps."""
+
     dimensions: list[Name] = Field(default_factory=list, max_length=10,
                                    description="分组维度，最多 3 个")
     measures: list[Name] = Field(min_length=1, max_length=20, description="统计指标")
     filters: FiltersIn = Field(default_factory=FiltersIn)
     sort: list[SortIn] = Field(default_factory=list, max_length=6)
+
+
+class PageIn(_In):
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(50, ge=1, le=500)
+
+
+class QueryIn(QueryDefinition, PageIn):
+    pass
+
+
+# A saved query's name: shown in a menu and part of its URL (no slash, no control
+# characters).
+SavedName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^/\x00-\x1f\x7f]+$")]
+
+
+class SavedQueryOut(BaseModel):
+    name: str
+    query: QueryDefinition
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class ColumnOut(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -93,7 +93,12 @@ class Notification(SQLModel, table=True):
     """A message to one user (the broker's H5 lists them)."""
 
     __tablename__ = "channel_notification"
-    __table_args__ = (Index("ix_channel_notification_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_channel_notification_user_created", "user_id", "created_at"),
+        Index("ix_channel_notification_push_pending", "id",
+              postgresql_where=text("push_state = 'pending'"),
+              sqlite_where=text("push_state = 'pending'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id")
@@ -103,3 +108,8 @@ class Notification(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     read_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # WeChat template message (wechat_push.py): pending → sent / skipped (no follower, no
+    # template) / failed (after PUSH_TRIES); null for rows older than the push.
+    push_state: str | None = Field(default=None, max_length=8)
+    push_tries: int = Field(default=0)
+    pushed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -258,3 +258,18 @@ class LeadProjectInvalid(ValidationFailed):
 class LeadNotFound(NotFound):
     code = "lead_not_found"
     title = "线索不存在"
+
+
+class SavedQueryNotFound(NotFound):
+    code = "saved_query_not_found"
+    title = "没有这个已保存的查询"
+
+
+class SavedQueryLimit(ValidationFailed):
+    code = "saved_query_limit"
+    title = "已保存的查询太多，请先删除不用的查询"
+
+
+class SavedQueryOutdated(ValidationFailed):
+    code = "saved_query_outdated"
+    title = "已保存的查询条件已不再受支持，请重新设置后保存"

@@ -49,6 +49,7 @@ class ShareEvent(SQLModel, table=True):
         CheckConstraint("seconds >= 0", name="ck_channel_share_event_seconds"),
         Index("ix_channel_share_event_share_visitor", "share_id", "visitor_key",
               "occurred_at"),
+        Index("ix_channel_share_event_occurred_at", "occurred_at"),  # the retention job
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True,

@@ -83,6 +83,14 @@ class PublicCampaign(BaseModel):
     ends_at: UtcDateTime
 
 
+class ShareCard(BaseModel):
+    """分享卡片: what WeChat and other apps show for the link."""
+
+    title: str
+    desc: str
+    image_url: str = Field(description="卡片图片（PNG，正方形）")
+
+
 class PublicShareOut(BaseModel):
     kind: ShareKind
     broker_name: str = Field(description="分享的经纪人（显示名）")
@@ -91,6 +99,7 @@ class PublicShareOut(BaseModel):
     projects: list[PublicProject] = Field(description="可留资的项目（活动的全部项目）")
     consent_version: str
     consent_text: str
+    card: ShareCard | None = Field(None, description="分享卡片：标题、摘要与图片")
 
 
 class ShareEventIn(_In):

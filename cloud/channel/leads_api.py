@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request, Response
 
-from cloud.channel import lead_timeline, leads, share_tokens, shares
+from cloud.channel import lead_timeline, leads, share_card, share_tokens, shares
 from cloud.channel.api import _referral
 from cloud.channel.errors import SharePayloadTooLarge
 from cloud.channel.lead_schemas import (
@@ -121,7 +121,22 @@ def public_share(token: Token, request: Request, session: SessionDep,
     limiter: ShareLimiter = request.app.state.share_limiter
     limiter.admit_read(client_ip(request))
     opened = shares.open_share(session, settings=settings, token_text=token)
-    return shares.public(session, opened)
+    shown = shares.public(session, opened)
+    image = str(request.url_for("share_card_picture", token=token))
+    return shown.model_copy(update={"card": share_card.card(shown, image)})
+
+
+@router.get("/public/shares/{token}/card.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}},
+            summary="分享卡片图片（PNG，正方形，项目或活动名称）")
+def share_card_picture(token: Token, request: Request, session: SessionDep,
+                       settings: SettingsDep) -> Response:
+    share_tokens.verify(settings, token, utcnow())
+    limiter: ShareLimiter = request.app.state.share_limiter
+    limiter.admit_read(client_ip(request))
+    opened = shares.open_share(session, settings=settings, token_text=token)
+    return Response(share_card.picture(shares.public(session, opened), settings.poster_font),
+                    media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.post("/public/shares/{token}/events", status_code=204, response_class=Response,

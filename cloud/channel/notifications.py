@@ -18,7 +18,8 @@ from shared.timeutil import utcnow
 
 def notify(session: Session, *, user_id: int, kind: str, title: str, body: str,
            data: dict[str, Any]) -> Notification:
-    row = Notification(user_id=user_id, kind=kind, title=title, body=body, data=data)
+    row = Notification(user_id=user_id, kind=kind, title=title, body=body, data=data,
+                       push_state="pending")
     session.add(row)
     session.flush()
     return row

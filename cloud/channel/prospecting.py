@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
-from cloud.channel import campaigns, scopes
+from cloud.channel import campaigns, prospecting_notices, scopes
 from cloud.channel.errors import (
     ProspectingTaskInvalid,
     ProspectingTaskLocked,
@@ -209,6 +209,8 @@ def update(session: Session, *, principal: Principal, task_id: int,
     task = get(session, principal=principal, task_id=task_id)
     session.refresh(task, with_for_update=True)  # two edits at once: one after the other
     before = _snapshot(session, task)
+    told_before = prospecting_notices.recipients(session, task_id)
+    was_published = task.status == "published"
     if not scopes.all_in_scope(session, principal, before["project_ids"]):
         raise ProspectingTaskOutsideScope()
     if task.status in ("closed", "cancelled"):
@@ -229,9 +231,17 @@ def update(session: Session, *, principal: Principal, task_id: int,
     session.flush()
     after = _snapshot(session, task)
     edited = sorted(k for k in after if after[k] != before[k])
-    detail_ = {"title": task.title, "status": task.status, "changed": edited,
+    detail_: dict[str, Any] = {"title": task.title, "status": task.status, "changed": edited,
                "before": {k: before[k] for k in edited}, "after": {k: after[k] for k in edited}}
     target = str(task_id)
+    if moved and task.status == "published":
+        start, end = period_dates(task)
+        detail_["told"] = prospecting_notices.published(
+            session, task, f"{start.month}月{start.day}日至{end.month}月{end.day}日")
+    elif moved and was_published:
+        detail_["told"] = prospecting_notices.ended(session, task)
+    elif was_published:
+        detail_["told"] = prospecting_notices.changed(session, task, edited, told_before)
     if moved and task.status == "published":
         audit_service.record(session, action="channel.task_publish", principal=principal,
                              object_type="channel_prospecting_task", object_id=target,
@@ -283,14 +293,18 @@ def _apply(session: Session, principal: Principal, task: ProspectingTask, data: 
         mode = data.assign_mode or task.assign_mode
         teams = data.teams if data.teams is not None else (
             task.teams if mode == "teams" else [])
+        kept = data.assignees is None and mode == task.assign_mode
         if data.assignees is not None:
             chosen = data.assignees
-        elif mode in ("agencies", "brokers") and mode == task.assign_mode:
+        elif kept and mode in ("agencies", "brokers"):
             chosen = _kept_choice(session, task, before["target"])
+        elif kept:  # teams / cooperating: only the targets set one by one carry over
+            chosen = [a for a in _kept_choice(session, task, before["target"])
+                      if a.target is not None]
         else:
             chosen = []
         resolved = resolve(session, mode=mode, project_ids=projects, assignees=chosen,
-                           teams=teams, target=task.target)
+                           teams=teams, target=task.target, kept=kept)
         task.assign_mode, task.teams = mode, list(teams) if mode == "teams" else []
         _store_assignees(session, task.id or 0, resolved)
 

@@ -1,7 +1,9 @@
 """Who a prospecting task is for: the task's choice (chosen agencies, chosen brokers, the
 agencies of channel teams, every agency cooperating on its projects) resolved to agency or
 broker rows with their targets. Only active partners allowed on at least one of the
-task's projects (合作渠道: a project that lists none is open to every agency) are taken."""
+task's projects (合作渠道: a project that lists none is open to every agency) are taken.
+In the teams and cooperating modes `assignees` sets the target of some of the agencies
+found (each with its target); the others take the task's."""
 
 from __future__ import annotations
 
@@ -38,8 +40,10 @@ def _open_agencies(session: Session, project_ids: Sequence[int]) -> set[int] | N
 
 
 def resolve(session: Session, *, mode: str, project_ids: Sequence[int],
-            assignees: Sequence[AssigneeIn], teams: Sequence[str], target: int
-            ) -> list[Resolved]:
+            assignees: Sequence[AssigneeIn], teams: Sequence[str], target: int,
+            kept: bool = False) -> list[Resolved]:
+    """`kept`: the assignees are a running task's own targets carried over an edit — one
+    for an agency no longer found (moved to another team) is dropped, not refused."""
     if mode in ("agencies", "brokers"):
         if teams:
             raise _invalid("按渠道公司或经纪人指派时不能选择渠道团队", "teams")
@@ -53,8 +57,11 @@ def resolve(session: Session, *, mode: str, project_ids: Sequence[int],
         if mode == "agencies":
             return _agencies(session, project_ids, targets)
         return _brokers(session, project_ids, targets)
-    if assignees:
-        raise _invalid("按渠道团队或合作渠道指派时不能逐个选择对象", "assignees")
+    overrides = {a.id: a.target for a in assignees}
+    if len(overrides) != len(assignees):
+        raise _invalid("指派对象不能重复", "assignees")
+    if any(t is None for t in overrides.values()):
+        raise _invalid("按渠道团队或合作渠道指派时，单独设置目标须填写目标数", "assignees")
     allowed = _open_agencies(session, project_ids)
     query = select(Agency).where(Agency.status == "active")
     if allowed is not None:
@@ -75,7 +82,10 @@ def resolve(session: Session, *, mode: str, project_ids: Sequence[int],
         found = session.exec(query.order_by(col(Agency.id))).all()
         if not found:
             raise _invalid("任务的项目没有已激活的合作渠道公司", "assign_mode")
-    return [Resolved("agency", a.id or 0, target) for a in found]
+    outside = sorted(set(overrides) - {a.id for a in found})
+    if outside and not kept:
+        raise _invalid("单独设置目标的渠道公司不在所选渠道团队或合作渠道中", "assignees")
+    return [Resolved("agency", a.id or 0, overrides.get(a.id or 0) or target) for a in found]
 
 
 def _agencies(session: Session, project_ids: Sequence[int], targets: dict[int, int]

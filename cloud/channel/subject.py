@@ -1,5 +1,5 @@
-"""A data subject's referrals: what an access request shows of them, and what a deletion
-request leaves.
+"""A data subject's referrals and leads: what an access request shows of them, and what
+a deletion request leaves.
 
 Only referrals that carry the subject's full number are theirs for certain; a masked one
 (138****5678) cannot be told to be this person, so it is neither shown nor erased.
@@ -15,7 +15,9 @@ from sqlmodel import Session, col, select
 from cloud.channel.appeal_models import Appeal, AppealEvidence
 from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.history import REFERRAL_NAME_CONTEXT, REFERRAL_PHONE_CONTEXT
-from cloud.channel.models import Agency, Referral
+from cloud.channel.lead_models import Lead
+from cloud.channel.leads import LEAD_NAME_CONTEXT, LEAD_PHONE_CONTEXT
+from cloud.channel.models import Agency, Broker, Referral
 from cloud.settings import CloudSettings
 
 
@@ -39,6 +41,29 @@ def referrals_of(session: Session, settings: CloudSettings, *, phone_bidx: str,
         referral, settings.cipher.decrypt(referral.name_enc, context=REFERRAL_NAME_CONTEXT),
         settings.cipher.decrypt(referral.phone_enc or "", context=REFERRAL_PHONE_CONTEXT),
         agency.name if agency else None) for referral, agency in rows]
+
+
+@dataclass(frozen=True)
+class SubjectLead:
+    lead: Lead
+    name: str
+    phone: str
+    agency_name: str | None  # the agency of the broker whose link it came through
+
+
+def leads_of(session: Session, settings: CloudSettings, *, phone_bidx: str,
+             project_ids: Collection[int]) -> list[SubjectLead]:
+    """The forms the subject left on brokers' share pages (线索), with the consent given."""
+    rows = session.exec(
+        select(Lead, Agency)
+        .join(Broker, col(Broker.id) == col(Lead.broker_id))
+        .join(Agency, col(Agency.id) == col(Broker.agency_id), isouter=True)
+        .where(col(Lead.phone_bidx) == phone_bidx, col(Lead.project_id).in_(project_ids))
+        .order_by(col(Lead.created_at), col(Lead.id))).all()
+    return [SubjectLead(
+        lead, settings.cipher.decrypt(lead.name_enc, context=LEAD_NAME_CONTEXT),
+        settings.cipher.decrypt(lead.phone_enc, context=LEAD_PHONE_CONTEXT),
+        agency.name if agency else None) for lead, agency in rows]
 
 
 def erase_referrals(session: Session, settings: CloudSettings, *, phone_bidx: str,

@@ -1,6 +1,7 @@
 """The channel's scheduled duties: live referrals judged again when the facts move
-(cloud.channel.due), and the risk checks whose facts arrive after the referral (visits
-synced from the edge, follow-ups)."""
+(cloud.channel.due), the risk checks whose facts arrive after the referral (visits
+synced from the edge, follow-ups), brokers' messages pushed to WeChat (wechat_push) and
+share events past their retention deleted (share_retention)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cloud.channel import risk_cases
+from cloud.channel import risk_cases, wechat_push
 from cloud.channel.due import redecide_due
+from cloud.channel.share_retention import purge_share_events
 from cloud.jobs.registry import Job, register
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
@@ -27,3 +29,11 @@ register(Job("channel.redecide_due", redecide_due_referrals, every=timedelta(min
 register(Job(
     name="channel.risk_scan", run=risk_cases.scan, every=timedelta(minutes=10),
     description="对近期报备运行到访、分配与确认阶段的风控检查，触发即开立复核案件"))
+
+register(Job(
+    name="channel.wechat_push", run=wechat_push.push_pending, every=timedelta(minutes=1),
+    description="把经纪人的消息以公众号模板消息推送到微信（已关注公众号且配置了模板时）"))
+
+register(Job(
+    name="channel.share_events_purge", run=purge_share_events, every=timedelta(hours=1),
+    description="删除超过保留期的分享页打开与浏览记录（线索保留）"))

@@ -118,12 +118,27 @@ class SubjectReferral(BaseModel):
     created_at: UtcDateTime
 
 
+class SubjectLead(BaseModel):
+    """A form the subject left on a broker's share page (线索), by their full number."""
+
+    id: int
+    project_id: int
+    project_name: str
+    agency_name: str | None = Field(description="分享链接所属经纪人的渠道公司；空：个人推荐人")
+    name: str
+    phone: str
+    consent_version: str = Field(description="留资时同意的告知版本")
+    created_at: UtcDateTime
+    referral_id: int | None = Field(description="经纪人据此提交的报备")
+
+
 class SubjectData(BaseModel):
     """Everything held about the subject, for access and copy requests."""
 
     request_id: int
     customers: list[SubjectCustomer]
     referrals: list[SubjectReferral]
+    leads: list[SubjectLead]
 
 
 class ErasureOut(BaseModel):

@@ -13,7 +13,7 @@ from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
 from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.leads import erase_leads
-from cloud.channel.subject import erase_evidence, erase_referrals, referrals_of
+from cloud.channel.subject import erase_evidence, erase_referrals, leads_of, referrals_of
 from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
 from cloud.privacy.models import SubjectRequest
@@ -21,6 +21,7 @@ from cloud.privacy.schemas import (
     SubjectCustomer,
     SubjectData,
     SubjectFollowUp,
+    SubjectLead,
     SubjectReferral,
     SubjectRequestIn,
     SubjectVisit,
@@ -170,19 +171,34 @@ def subject_data(session: Session, *, principal: Principal, settings: CloudSetti
                         for f in notes if f.customer_id == c.id])
         for c, p in found
     ]
-    referrals = _referrals(session, principal, settings, request)
-    _audit(session, principal, request, action="privacy.subject_data",
-           detail={"customers": len(customers), "referrals": len(referrals),
-                   "kind": request.kind})
-    return SubjectData(request_id=request.id or 0, customers=customers, referrals=referrals)
-
-
-def _referrals(session: Session, principal: Principal, settings: CloudSettings,
-               request: SubjectRequest) -> list[SubjectReferral]:
-    if request.phone_bidx is None:
-        return []
     projects = {p.id: p.name for p in session.exec(select(Project)).all()
                 if p.id is not None and principal.sees_site(p.site_id)}
+    referrals = _referrals(session, settings, request, projects)
+    leads = _leads(session, settings, request, projects)
+    _audit(session, principal, request, action="privacy.subject_data",
+           detail={"customers": len(customers), "referrals": len(referrals),
+                   "leads": len(leads), "kind": request.kind})
+    return SubjectData(request_id=request.id or 0, customers=customers, referrals=referrals,
+                       leads=leads)
+
+
+def _leads(session: Session, settings: CloudSettings, request: SubjectRequest,
+           projects: dict[int, str]) -> list[SubjectLead]:
+    if request.phone_bidx is None:
+        return []
+    return [SubjectLead(
+        id=s.lead.id or 0, project_id=s.lead.project_id,
+        project_name=projects[s.lead.project_id], agency_name=s.agency_name, name=s.name,
+        phone=s.phone, consent_version=s.lead.consent_version, created_at=s.lead.created_at,
+        referral_id=s.lead.referral_id)
+        for s in leads_of(session, settings, phone_bidx=request.phone_bidx,
+                          project_ids=projects.keys())]
+
+
+def _referrals(session: Session, settings: CloudSettings, request: SubjectRequest,
+               projects: dict[int, str]) -> list[SubjectReferral]:
+    if request.phone_bidx is None:
+        return []
     return [SubjectReferral(
         id=s.referral.id or 0, project_id=s.referral.project_id,
         project_name=projects[s.referral.project_id], agency_name=s.agency_name,

@@ -77,6 +77,9 @@ def _task_body(project_id: int) -> dict[str, Any]:
             "assign_mode": "cooperating"}
 
 
+SAVED_RUN, SAVED_DELETE = "矩阵", "矩阵删除"  # saved queries every matrix user holds
+
+
 def _analytics_query(project_id: int) -> dict[str, Any]:
     return {"dimensions": ["agency"], "measures": ["referrals"],
             "filters": {"project_ids": [project_id]}}
@@ -331,6 +334,15 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "/api/v1/channel/analytics/fields", None, None),
     ("POST", "/api/v1/channel/analytics/query"): lambda c, s: (
         "/api/v1/channel/analytics/query", None, _analytics_query(c.sales(s).project_id)),
+    ("GET", "/api/v1/channel/analytics/saved-queries"): lambda c, s: (
+        "/api/v1/channel/analytics/saved-queries", None, None),
+    ("PUT", "/api/v1/channel/analytics/saved-queries/{name}"): lambda c, s: (
+        f"/api/v1/channel/analytics/saved-queries/保存{s}", None,
+        {"dimensions": ["agency"], "measures": ["referrals"]}),
+    ("POST", "/api/v1/channel/analytics/saved-queries/{name}/run"): lambda c, s: (
+        f"/api/v1/channel/analytics/saved-queries/{SAVED_RUN}/run", None, None),
+    ("DELETE", "/api/v1/channel/analytics/saved-queries/{name}"): lambda c, s: (
+        f"/api/v1/channel/analytics/saved-queries/{SAVED_DELETE}{s}", None, None),
     ("POST", "/api/v1/channel/analytics/query/export"): lambda c, s: (
         "/api/v1/channel/analytics/query/export", None,
         _analytics_query(c.sales(s).project_id)),

@@ -232,6 +232,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/channel/analytics/fields"): Rule(ANALYTICS_READERS),
     ("POST", "/api/v1/channel/analytics/query"): Rule(ANALYTICS_READERS, other=EMPTY),
     ("POST", "/api/v1/channel/analytics/query/export"): Rule(CHANNEL_STAFF, other=EMPTY),
+    # Saved queries are the caller's own, whatever the site; running one counts only
+    # what the caller sees.
+    ("GET", "/api/v1/channel/analytics/saved-queries"): Rule(ANALYTICS_READERS),
+    ("PUT", "/api/v1/channel/analytics/saved-queries/{name}"): Rule(ANALYTICS_READERS),
+    ("POST", "/api/v1/channel/analytics/saved-queries/{name}/run"): Rule(ANALYTICS_READERS),
+    ("DELETE", "/api/v1/channel/analytics/saved-queries/{name}"): Rule(ANALYTICS_READERS),
     # 房源与销控: consultants read the released units and ask for holds (their own requests
     # listed); HQ reads everything; the sales manager (销控经理) imports, releases, holds
     # and decides. Another site's project, unit or hold does not exist.

@@ -30,6 +30,7 @@ from cloud.channel.prospecting_models import (
     ProspectingTask,
     ProspectingTaskProject,
 )
+from cloud.channel.saved_query_models import SavedQuery
 from cloud.identity.models import User
 from cloud.main import create_app
 from cloud.sales.models import Visit
@@ -38,7 +39,13 @@ from shared.reception_events import ROTA_CHANGED
 from shared.timeutil import shanghai_date, utcnow
 from tests.cloud import make_user, signed_in
 from tests.cloud.appeal_world import PNG
-from tests.cloud.authorization_requests import REQUESTS, Ctx, Upload
+from tests.cloud.authorization_requests import (
+    REQUESTS,
+    SAVED_DELETE,
+    SAVED_RUN,
+    Ctx,
+    Upload,
+)
 from tests.cloud.authorization_rules import (
     EMPTY,
     NOT_FOUND,
@@ -93,7 +100,12 @@ def matrix(settings: CloudSettings, db: Session) -> Iterator[Matrix]:
     add_ownership_world(db, settings, world)
     _rota_history(db, settings, world)
     for role in ROLES:
-        make_user(db, f"m.{role}", roles=[role], site_ids=["site-a"])
+        user = make_user(db, f"m.{role}", roles=[role], site_ids=["site-a"])
+        # Saved 多维查询 of each caller: the one run, and one per side to delete.
+        db.add_all(SavedQuery(owner_id=user.id or 0, name=name, definition={
+            "dimensions": ["agency"], "measures": ["referrals"]})
+            for name in (SAVED_RUN, SAVED_DELETE + OWN, SAVED_DELETE + OTHER))
+    db.commit()
     targets = {OWN: make_user(db, "target.a", roles=["consultant"], site_ids=["site-a"]).id,
                OTHER: make_user(db, "target.b", roles=["consultant"], site_ids=["site-b"]).id}
     with TestClient(create_app(roomy)) as client:

@@ -7,9 +7,11 @@ import io
 
 import segno
 from fastapi.testclient import TestClient
+from PIL import Image, ImageDraw
 from sqlmodel import Session, select
 
 from cloud.channel.models import Broker
+from cloud.channel.signin import poster as poster_module
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from tests.cloud import signed_in
@@ -56,14 +58,66 @@ def test_a_broker_invites_friends_who_join_as_referrers(
     assert poster.status_code == 200
     assert poster.headers["content-type"] == "image/png"
     assert poster.content.startswith(b"\x89PNG\r\n\x1a\n")
-    # The poster is the QR of exactly this link (segno renders deterministically).
+    # The poster holds the QR of exactly this link (segno renders deterministically) under
+    # a caption in red.
     expected = io.BytesIO()
     segno.make(mine["link"], error="m").save(expected, kind="png", scale=10, border=6,
                                              dark="#8b1a1a", light="#fffaf0")
-    assert poster.content == expected.getvalue()
+    top = qr_top(poster.content, expected.getvalue())
+    assert top > 100
+    image = Image.open(io.BytesIO(poster.content)).convert("RGB")
+    caption = image.crop((0, 0, image.width, top))
+    assert any(colour == (0x8b, 0x1a, 0x1a) for _, colour in caption.getcolors(1 << 20) or [])
     other = signin.get("/api/v1/channel/invites/mine/poster.png",
                        headers=signed_in(signin, "broker_b1"))
     assert other.content != poster.content
+    named = signin.get(f"/api/v1/channel/invites/mine/poster.png?project_id={cw.project('site-a')}",
+                       headers=me)
+    assert named.status_code == 200
+    assert Image.open(io.BytesIO(named.content)).height > image.height  # one line more
+    unknown = signin.get("/api/v1/channel/invites/mine/poster.png?project_id=999999",
+                         headers=me)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "project_not_found"
+
+
+def qr_top(poster: bytes, qr: bytes) -> int:
+    """Where the QR code sits in the poster (centred), found by its exact pixels."""
+    image = Image.open(io.BytesIO(poster)).convert("RGB")
+    code = Image.open(io.BytesIO(qr)).convert("RGB")
+    left = (image.width - code.width) // 2
+    wanted = code.tobytes()
+    for top in range(image.height - code.height + 1):
+        if image.crop((left, top, left + code.width, top + code.height)).tobytes() == wanted:
+            return top
+    raise AssertionError("the QR code is not on the poster")
+
+
+def test_the_caption_is_drawn_in_a_cjk_font_or_left_out() -> None:
+    """Chinese characters come out as their glyphs, not the font's empty box; without a
+    CJK font the poster is the QR code alone."""
+    font_file = poster_module.found_font()
+    assert font_file is not None, "fonts-noto-cjk is a system dependency"
+    font = poster_module.cjk_font(font_file, 30)
+    assert (font.getname()[0] or "").endswith("SC")
+
+    def drawn(text: str) -> bytes:
+        canvas = Image.new("L", (40, 40))
+        ImageDraw.Draw(canvas).text((2, 2), text, font=font, fill=255)
+        return canvas.tobytes()
+
+    assert len({drawn("张"), drawn("三"), drawn("\ue000")}) == 3  # U+E000: no glyph, a box
+    link = "https://h5.example.cn/h5/#/join?invite=ABCD2345"
+    caption = poster_module.Caption("张三", "一号渠道", None, "ABCD2345")
+    qr_only = io.BytesIO()
+    segno.make(link, error="m").save(qr_only, kind="png", scale=10, border=6,
+                                     dark="#8b1a1a", light="#fffaf0")
+    assert poster_module.poster(link, caption, "/nonexistent.ttf") != qr_only.getvalue()
+    bare = poster_module.CJK_FONTS
+    try:
+        poster_module.CJK_FONTS = ()
+        assert poster_module.poster(link, caption) == qr_only.getvalue()
+    finally:
+        poster_module.CJK_FONTS = bare
 
 
 def test_pending_brokers_have_no_invite_and_a_frozen_inviters_code_is_dead(

@@ -5,19 +5,21 @@ timeline of a customer and who sees which leads."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.channel import share_tokens
 from cloud.channel.lead_models import Lead, ShareEvent
 from cloud.channel.leads import LEAD_NAME_CONTEXT, LEAD_PHONE_CONTEXT
-from cloud.channel.listing_models import Campaign, CampaignProject
+from cloud.channel.listing_models import Campaign, CampaignProject, ProjectProfile
 from cloud.main import create_app
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
@@ -365,3 +367,27 @@ def test_an_erasure_blanks_the_subjects_leads(
     assert other.phone_bidx == settings.blind_index.phone("13612340000")
     [row] = audit_rows(db, "privacy.erase")
     assert row.detail["leads"] == 1
+
+
+def test_the_share_page_carries_a_card_for_wechat(api: TestClient, cw: ChannelWorld,
+                                                  db: Session) -> None:
+    a = cw.project("site-a")
+    db.add(ProjectProfile(project_id=a, district="滨江区", price_min_yuan=3_000_000,
+                          price_max_yuan=5_000_000, layouts=["三室两厅", "四室两厅"],
+                          cooperation="不公开的佣金条款"))
+    db.commit()
+    token = _token(api, "broker_a1", a)
+    page = api.get(f"{URL}/public/shares/{token}").json()
+    card = page["card"]
+    project = page["project"]
+    assert card["title"] == f"{project['name']}｜滨江区"
+    assert card["desc"] == f"{page['broker_name']}为您推荐 · 总价 300–500 万 · 三室两厅、四室两厅"
+    assert "佣金" not in card["desc"]
+    assert card["image_url"].endswith(f"/api/v1/channel/public/shares/{token}/card.png")
+    picture = api.get(card["image_url"])
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(picture.content)).convert("RGB")
+    assert image.size == (300, 300)
+    assert len(image.getcolors(1 << 16) or []) > 2  # the name drawn, not a bare square
+    forged = api.get(f"{URL}/public/shares/{token[:-2]}xx/card.png")
+    assert forged.status_code in (403, 404, 410, 422)

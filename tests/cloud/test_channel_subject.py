@@ -4,6 +4,7 @@ deletion blanks number and name in them; others' referrals and masked ones are l
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -85,3 +86,35 @@ def test_an_access_request_shows_the_subjects_referrals_and_who_made_them(
     assert referrals[1]["reason_code"] == second.json()["reason_code"]
     [row] = audit_rows(db, "privacy.subject_data")
     assert row.detail["referrals"] == 2
+
+
+def test_an_access_request_shows_the_leads_the_subject_left_on_share_pages(
+    api: tuple[TestClient, ChannelWorld], db: Session
+) -> None:
+    client, world = api
+    project = world.project("site-a")
+    made = client.post("/api/v1/channel/broker/shares", headers=signed_in(client, "broker_a1"),
+                       json={"kind": "project", "project_id": project})
+    assert made.status_code == 201, made.text
+    token = made.json()["token"]
+    for phone in (SUBJECT, OTHER):
+        left = client.post(f"/api/v1/channel/public/shares/{token}/leads", json={
+            "visitor_id": str(uuid.uuid4()), "name": "陈晓", "phone": phone, "consent": True})
+        assert left.status_code in (200, 201), left.text
+    officer = signed_in(client, "privacy")
+    opened = client.post("/api/v1/privacy/requests", headers=officer, json={
+        "kind": "access", "phone": SUBJECT, "channel": "onsite"})
+    answer = client.post(f"/api/v1/privacy/requests/{opened.json()['id']}/subject-data",
+                         headers=officer)
+    assert answer.status_code == 200, answer.text
+    [lead] = answer.json()["leads"]
+    assert (lead["name"], lead["phone"], lead["agency_name"], lead["project_id"],
+            lead["referral_id"]) == ("陈晓", SUBJECT, "渠道A", project, None)
+    assert lead["consent_version"]
+    [row] = audit_rows(db, "privacy.subject_data")
+    assert row.detail["leads"] == 1
+    # Another number's request finds none of them.
+    other = client.post("/api/v1/privacy/requests", headers=officer, json={
+        "kind": "access", "phone": "13600000000", "channel": "onsite"})
+    assert client.post(f"/api/v1/privacy/requests/{other.json()['id']}/subject-data",
+                       headers=officer).json()["leads"] == []

@@ -36,6 +36,7 @@ ANONYMOUS_ROUTES = frozenset({
     ("GET", "/api/v1/channel/public/shares/{token}"),
     ("POST", "/api/v1/channel/public/shares/{token}/events"),
     ("POST", "/api/v1/channel/public/shares/{token}/leads"),
+    ("GET", "/api/v1/channel/public/shares/{token}/card.png"),
     # The console's static files (the app itself; every API call it makes is checked).
     ("GET", "/"),
     ("GET", "/console"),

@@ -72,7 +72,7 @@ def test_performance_charts_and_a_query_with_its_export(
     # Close the list as a user does: a click outside it.
     page.get_by_text("日期为北京时间的报备日期").click()
     expect(page.get_by_role("option", name="报备状态", exact=True)).to_be_hidden()
-    page.get_by_role("button", name="查询").click()
+    page.get_by_role("button", name="查询", exact=True).click()
     table = page.locator(".result")
     expect(table.get_by_role("columnheader")).to_have_text(
         ["渠道公司", "报备状态", "报备数", "有效报备", "到访", "判客有效", "转化率"])
@@ -86,3 +86,18 @@ def test_performance_charts_and_a_query_with_its_export(
     rows = list(book["多维查询"].iter_rows(values_only=True))
     assert rows[0] == ("渠道公司", "报备状态", "报备数", "有效报备", "到访", "判客有效", "转化率")
     assert (AGENCY, "有效", 2, 2, 0, 0, 0) in rows and (AGENCY, "无效", 1, 0, 0, 0, 0) in rows
+
+    # Saved: the query kept under a name, the page reloaded to the default query, the
+    # saved one picked again: the same columns come back.
+    page.get_by_role("button", name="保存查询").click()
+    page.get_by_role("dialog", name="保存查询").get_by_role("textbox").fill("按状态看渠道")
+    page.get_by_role("button", name="保存", exact=True).click()
+    expect(page.get_by_text("已保存「按状态看渠道」")).to_be_visible()
+    page.reload()
+    expect(table.get_by_role("columnheader")).not_to_have_text(
+        ["渠道公司", "报备状态", "报备数", "有效报备", "到访", "判客有效", "转化率"])
+    page.get_by_role("combobox", name="已保存的查询").click()
+    page.get_by_role("option", name="按状态看渠道").click()
+    expect(table.get_by_role("columnheader")).to_have_text(
+        ["渠道公司", "报备状态", "报备数", "有效报备", "到访", "判客有效", "转化率"])
+    expect(refused.get_by_role("cell")).to_have_text([AGENCY, "无效", "1", "0", "0", "0", "0.0%"])

@@ -48,6 +48,12 @@ def test_share_public_open_lead_my_leads_and_referral(
     expect(visitor.get_by_role("heading", name="星河湾一期")).to_be_visible()
     expect(visitor.get_by_text("总价 300万–500万")).to_be_visible()
     expect(visitor.get_by_text("经纪人 经纪人tuoke 为您推荐")).to_be_visible()
+    # The share card in the head: what a chat app shows for the link.
+    expect(visitor).to_have_title(re.compile(r"^星河湾一期"))
+    expect(visitor.locator('meta[property="og:description"]')).to_have_attribute(
+        "content", re.compile(r"^经纪人tuoke为您推荐 · 总价 300–500 万"))
+    expect(visitor.locator('meta[property="og:image"]')).to_have_attribute(
+        "content", re.compile(r"/public/shares/[A-Za-z0-9_=-]{44}/card\.png$"))
     expect(visitor.get_by_text("佣金", exact=False)).to_have_count(0)
     form = visitor.get_by_role("region", name="预约看房")
     form.get_by_label("姓名").fill("李雷")

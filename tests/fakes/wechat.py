@@ -1,6 +1,9 @@
-"""A fake of WeChat's sign-in endpoints with their real paths, parameters and answers:
-the web authorisation page (网页授权), /sns/oauth2/access_token, /sns/userinfo and the
-mini-program's /sns/jscode2session. Errors are WeChat's: HTTP 200 with errcode/errmsg.
+"""A fake of WeChat's endpoints with their real paths, parameters and answers: the web
+authorisation page (网页授权), /sns/oauth2/access_token, /sns/userinfo, the mini-program's
+/sns/jscode2session, and the 公众号's /cgi-bin/token (each call replaces the app's token;
+the old one lives GRACE_SECONDS more) and /cgi-bin/message/template/send (to followers
+only; `thing` values at most 20 characters). Errors are WeChat's: HTTP 200 with
+errcode/errmsg.
 
 A test plays the person: `fake.person = Person(...)` is who consents on the page (or
 `fake.code_for(...)` issues a code directly, as wx.login would in a mini-program).
@@ -15,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 CODE_SECONDS = 300  # WeChat: a code lives 5 minutes and is used once
+GRACE_SECONDS = 300  # WeChat: a replaced access token still works 5 minutes
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,15 @@ class FakeWeChat:
     codes: dict[str, _Code] = field(default_factory=dict)
     tokens: dict[str, Person] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    app_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # -> appid, until
+    token_seconds: int = 7200
+    followers: set[str] = field(default_factory=set)  # openids following the 公众号
+    templates: set[str] = field(default_factory=set)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    down: bool = False  # answers -1 (system busy) to the 公众号's calls
+
+    def expire_tokens(self) -> None:
+        self.app_tokens = {t: (a, 0.0) for t, (a, _) in self.app_tokens.items()}
 
     def code_for(self, appid: str, person: Person, *, age: float = 0) -> str:
         code = "0" + secrets.token_hex(15)
@@ -146,5 +159,49 @@ class FakeWeChat:
             if found.person.unionid:
                 body["unionid"] = found.person.unionid
             return body
+
+        @api.get("/cgi-bin/token")
+        def cgi_token(grant_type: str = "", appid: str = "", secret: str = "") -> Any:
+            self.calls.append("token")
+            if self.down:
+                return err(-1, "system error")
+            if grant_type != "client_credential":
+                return err(40002, "invalid grant_type")
+            if (refused := check_app(appid, secret)) is not None:
+                return refused
+            now = time.monotonic()
+            for old, (owner, until) in list(self.app_tokens.items()):
+                if owner == appid:
+                    self.app_tokens[old] = (owner, min(until, now + GRACE_SECONDS))
+            token = secrets.token_urlsafe(96)
+            self.app_tokens[token] = (appid, now + self.token_seconds)
+            return {"access_token": token, "expires_in": self.token_seconds}
+
+        @api.post("/cgi-bin/message/template/send")
+        async def template_send(request: Request, access_token: str = "") -> Any:
+            self.calls.append("template_send")
+            if self.down:
+                return err(-1, "system error")
+            held = self.app_tokens.get(access_token)
+            if held is None:
+                return err(40001, "invalid credential, access_token is invalid or not latest")
+            if held[1] < time.monotonic():
+                return err(42001, "access_token expired")
+            try:
+                body = await request.json()
+            except ValueError:
+                return err(47001, "data format error")
+            if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+                return err(47001, "data format error")
+            if body.get("template_id") not in self.templates:
+                return err(40037, "invalid template_id")
+            if body.get("touser") not in self.followers:
+                return err(43004, "require subscribe")
+            for key, item in body["data"].items():
+                value = item.get("value") if isinstance(item, dict) else None
+                if not isinstance(value, str) or (key.startswith("thing") and len(value) > 20):
+                    return err(47003, f"argument invalid! data.{key}.value invalid")
+            self.messages.append(body)
+            return {"errcode": 0, "errmsg": "ok", "msgid": secrets.randbelow(10**12)}
 
         return api

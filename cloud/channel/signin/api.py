@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from cloud.channel.signin import invites, service
+from cloud.channel.signin import invites, poster, service
 from cloud.channel.signin import sms as sms_adapters
 from cloud.channel.signin import store as signin_store
 from cloud.channel.signin.codes import SmsCodes
@@ -147,7 +147,11 @@ def my_invite(mine: Annotated[invites.MyInvite, Depends(_mine)]) -> InviteOut:
 
 @router.get("/invites/mine/poster.png", response_class=Response,
             responses={200: {"content": {"image/png": {}}}},
-            summary="邀请海报（PNG，邀请链接的二维码）")
-def my_poster(mine: Annotated[invites.MyInvite, Depends(_mine)]) -> Response:
-    return Response(invites.poster(mine.link), media_type="image/png",
+            summary="邀请海报（PNG：邀请人、所属渠道、推荐楼盘与邀请链接的二维码）")
+def my_poster(mine: Annotated[invites.MyInvite, Depends(_mine)], session: SessionDep,
+              settings: SettingsDep,
+              project_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+    image = poster.poster(mine.link, invites.caption(session, mine, project_id),
+                          settings.poster_font)
+    return Response(image, media_type="image/png",
                     headers={"Cache-Control": "private, max-age=300"})

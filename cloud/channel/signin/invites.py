@@ -1,24 +1,22 @@
 """Personal invites (全民营销, "invite friends"): each active broker's code, its link into
-the broker H5, who joined through it, and a poster with the link's QR code."""
+the broker H5, who joined through it, and what the poster (poster.py) says."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
-import segno
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from cloud.catalog.models import Project, Site
 from cloud.channel import partners, scopes
+from cloud.channel.errors import ProjectNotFound
 from cloud.channel.models import Agency, Broker
 from cloud.channel.signin.errors import NoInviteCode
+from cloud.channel.signin.poster import Caption
 from cloud.identity.deps import Principal
 from cloud.identity.models import User
-
-BRAND_DARK = "#8b1a1a"  # the project's red, as on the console's login page
-BRAND_LIGHT = "#fffaf0"
 
 
 @dataclass(frozen=True)
@@ -32,6 +30,8 @@ class MyInvite:
     code: str
     link: str
     invited: list[Invitee]
+    inviter: str
+    agency: str | None
 
 
 def link_of(h5_url: str, code: str) -> str:
@@ -50,18 +50,24 @@ def mine(session: Session, *, principal: Principal, h5_url: str) -> MyInvite:
         .where(Broker.invited_by == broker.id)
         .order_by(col(Broker.created_at).desc())
     ).all()
+    inviter = session.get(User, broker.user_id)
+    agency = session.get(Agency, broker.agency_id) if broker.agency_id else None
     return MyInvite(code=code, link=link_of(h5_url, code),
-                    invited=[Invitee(name, at) for name, at in rows])
+                    invited=[Invitee(name, at) for name, at in rows],
+                    inviter=inviter.display_name if inviter else "",
+                    agency=agency.name if agency else None)
 
 
-def poster(link: str) -> bytes:
-    """The link's QR code as a PNG, in the project's colours with a wide quiet zone to
-    print on. No caption: the venv has no font renderer (Pillow is not a dependency);
-    the H5 page around the poster carries the text (ADR 0023)."""
-    qr = segno.make(link, error="m")
-    out = io.BytesIO()
-    qr.save(out, kind="png", scale=10, border=6, dark=BRAND_DARK, light=BRAND_LIGHT)
-    return out.getvalue()
+def caption(session: Session, mine: MyInvite, project_id: int | None) -> Caption:
+    """The poster's words; a project named must be one brokers see (of an active site)."""
+    project = None
+    if project_id is not None:
+        project = session.exec(
+            select(Project.name).join(Site, col(Site.id) == col(Project.site_id))
+            .where(Project.id == project_id, col(Site.is_active).is_(True))).first()
+        if project is None:
+            raise ProjectNotFound()
+    return Caption(inviter=mine.inviter, agency=mine.agency, project=project, code=mine.code)
 
 
 def _give_code(session: Session, broker: Broker) -> str:

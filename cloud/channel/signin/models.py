@@ -34,3 +34,19 @@ class WeChatIdentity(SQLModel, table=True):
     unionid_bidx: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     last_login_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+TOKEN_CONTEXT = "channel_wechat_token.token"
+
+
+class WeChatToken(SQLModel, table=True):
+    """The 公众号's access token, shared by every API process and worker: WeChat allows
+    2,000 fetches a day and each fetch replaces the previous token (wechat_token.py)."""
+
+    __tablename__ = "channel_wechat_token"
+
+    appid: str = Field(primary_key=True, max_length=64)
+    token_enc: str = Field(max_length=800, description="AES-GCM, context "
+                           "channel_wechat_token.token")
+    expires_at: datetime = Field(sa_column=utc_column())
+    refreshed_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -1,6 +1,7 @@
 """Sending SMS codes. Aliyun Dysmsapi's SendSms (RPC API, signature v1: HMAC-SHA1 of the
-canonical query; ADR 0023), and the demo's stand-in that writes the code to the server
-log. Production without a provider answers 503: a code must never go to a log there."""
+canonical query; ADR 0023), Tencent Cloud's SendSms (sms_tencent.py, ADR 0043), and the
+demo's stand-in that writes the code to the server log. Production without a provider
+answers 503: a code must never go to a log there."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ import httpx
 import structlog
 
 from cloud.channel.signin.errors import SmsFailed, SmsNotConfigured, SmsRefused
+from cloud.channel.signin.sms_tencent import TencentSms
 from cloud.settings import CloudSettings
 from shared.phone import mask_phone
 
 log = structlog.get_logger()
 
 # Aliyun's answers that are about the number, not about us: the person is told so.
+ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com"
+TENCENT_ENDPOINT = "https://sms.tencentcloudapi.com"
 REFUSED_NUMBER = frozenset({"isv.MOBILE_NUMBER_ILLEGAL", "isv.BUSINESS_LIMIT_CONTROL",
                             "isv.DAY_LIMIT_CONTROL", "isv.BLACK_KEY_CONTROL_LIMIT"})
 
@@ -98,15 +102,33 @@ class NoSms:
 
 
 def from_settings(settings: CloudSettings) -> SmsSender:
+    if settings.sms_provider == "tencent":
+        return _tencent(settings)
     if settings.sms_provider == "aliyun":
         if not (settings.sms_access_key_id and settings.sms_access_key_secret
                 and settings.sms_template_code):
             log.warning("sms_not_configured", provider="aliyun",
                         hint="set ANCHANG_CLOUD_SMS_ACCESS_KEY_ID, _SECRET, _TEMPLATE_CODE")
             return NoSms()
-        return AliyunSms(endpoint=settings.sms_endpoint, key_id=settings.sms_access_key_id,
+        return AliyunSms(endpoint=settings.sms_endpoint or ALIYUN_ENDPOINT,
+                         key_id=settings.sms_access_key_id,
                          key_secret=settings.sms_access_key_secret.get_secret_value(),
                          sign_name=settings.sms_sign_name,
                          template=settings.sms_template_code,
                          timeout=settings.sms_timeout_seconds)
     return LogSms() if settings.mode == "demo" else NoSms()
+
+
+def _tencent(settings: CloudSettings) -> SmsSender:
+    if not (settings.sms_access_key_id and settings.sms_access_key_secret
+            and settings.sms_template_code and settings.sms_sdk_app_id):
+        log.warning("sms_not_configured", provider="tencent",
+                    hint="set ANCHANG_CLOUD_SMS_ACCESS_KEY_ID, _SECRET, _TEMPLATE_CODE, "
+                    "_SDK_APP_ID")
+        return NoSms()
+    return TencentSms(endpoint=settings.sms_endpoint or TENCENT_ENDPOINT,
+                      secret_id=settings.sms_access_key_id,
+                      secret_key=settings.sms_access_key_secret.get_secret_value(),
+                      sdk_app_id=settings.sms_sdk_app_id, sign_name=settings.sms_sign_name,
+                      template=settings.sms_template_code, region=settings.sms_region,
+                      timeout=settings.sms_timeout_seconds)

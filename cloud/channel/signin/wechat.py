@@ -1,5 +1,6 @@
-"""WeChat's sign-in endpoints behind one adapter: the web authorisation (网页授权, OAuth2
-code flow of a 公众号) and the mini-program's code-to-session.
+"""WeChat behind one adapter: the web authorisation (网页授权, OAuth2 code flow of a 公众号),
+the mini-program's code-to-session, and the 公众号's own calls — its access token
+(`cgi-bin/token`; cached by wechat_token.py) and template messages (模板消息).
 
 Only what identifies the person is kept: openid, unionid, the nickname. The OAuth access
 token and the mini-program's session_key are used once here and never stored or logged.
@@ -23,6 +24,11 @@ log = structlog.get_logger()
 # A code that is wrong, used or expired: the person must authorise again. Anything else
 # (a bad secret, WeChat busy: -1, 45011) is ours or theirs, not the user's.
 CODE_ERRORS = frozenset({40029, 40163, 41008, 42003})
+# The access token is invalid, replaced or expired: refresh it and try once more.
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+# About the recipient, not us: not following the 公众号 (43004), refusing its messages
+# (43101), an openid of another app (40003). Retrying cannot help.
+RECIPIENT_ERRORS = frozenset({40003, 43004, 43101})
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,42 @@ class WeChatClient:
         return WeChatUser(app="mini", appid=app.appid, openid=_text(found, "openid"),
                           unionid=_optional(found.get("unionid")))
 
+    def web_appid(self) -> str:
+        return _need(self.web).appid
+
+    def fetch_access_token(self) -> tuple[str, int]:
+        """A new access token of the 公众号 and its lifetime in seconds. Each call replaces
+        the previous token (WeChat keeps the old one 5 more minutes): callers go through
+        wechat_token.access_token, which asks once for everyone."""
+        app = _need(self.web)
+        body = self._get("/cgi-bin/token", {"grant_type": "client_credential",
+                                            "appid": app.appid, "secret": app.secret})
+        lifetime = body.get("expires_in")
+        if not isinstance(lifetime, int) or lifetime <= 0:
+            log.warning("wechat_bad_answer", missing="expires_in")
+            raise WeChatFailed()
+        return _long_text(body, "access_token"), lifetime
+
+    def send_template(self, token: str, *, openid: str, template_id: str,
+                      data: dict[str, str], url: str | None) -> int:
+        """A template message (模板消息) to one follower; WeChat's msgid."""
+        message: dict[str, Any] = {"touser": openid, "template_id": template_id,
+                                   "data": {k: {"value": v} for k, v in data.items()}}
+        if url:
+            message["url"] = url
+        body = self._call("POST", "/cgi-bin/message/template/send",
+                          {"access_token": token}, message)
+        msgid = body.get("msgid")
+        return msgid if isinstance(msgid, int) else 0
+
     def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        return self._call("GET", path, params, None)
+
+    def _call(self, method: str, path: str, params: dict[str, str],
+              payload: dict[str, Any] | None) -> dict[str, Any]:
         try:
-            response = httpx.get(self.api_base + path, params=params, timeout=self.timeout)
+            response = httpx.request(method, self.api_base + path, params=params,
+                                     json=payload, timeout=self.timeout)
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             # The URL carries the secret: log the path only.
@@ -113,6 +152,15 @@ def _need(app: _App | None) -> _App:
 def _text(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= 128:
+        log.warning("wechat_bad_answer", missing=key)
+        raise WeChatFailed()
+    return value
+
+
+def _long_text(body: dict[str, Any], key: str) -> str:
+    # An access token is 512 characters at most (WeChat reserves that much storage).
+    value = body.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= 512:
         log.warning("wechat_bad_answer", missing=key)
         raise WeChatFailed()
     return value

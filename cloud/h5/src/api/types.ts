@@ -192,6 +192,14 @@ export interface PublicShare {
   projects: PublicProject[]
   consent_version: string
   consent_text: string
+  card: ShareCard | null
+}
+
+/** 分享卡片: what WeChat and other apps show for the link. */
+export interface ShareCard {
+  title: string
+  desc: string
+  image_url: string
 }
 
 export interface Notification {

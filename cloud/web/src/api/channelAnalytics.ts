@@ -90,7 +90,18 @@ export interface QueryResult {
   needs: string[]
 }
 
+/** A query without its page, as a saved query keeps it. */
+export type QueryDefinition = Omit<QueryBody, 'page' | 'page_size'>
+
+export interface SavedQuery {
+  name: string
+  query: QueryDefinition
+  created_at: string
+  updated_at: string
+}
+
 const base = '/channel/analytics'
+const saved = (name: string) => `${base}/saved-queries/${encodeURIComponent(name)}`
 
 export const analyticsApi = {
   performance: (query: Range & { group: Group; granularity: Granularity }) =>
@@ -99,6 +110,11 @@ export const analyticsApi = {
     http.get<Ranking>(`${base}/rankings`, { ...query }),
   fields: () => http.get<Fields>(`${base}/fields`),
   query: (body: QueryBody) => http.post<QueryResult>(`${base}/query`, body),
+  savedQueries: () => http.get<SavedQuery[]>(`${base}/saved-queries`),
+  saveQuery: (name: string, query: QueryDefinition) => http.put<SavedQuery>(saved(name), query),
+  runSaved: (name: string, page: number, pageSize: number) =>
+    http.post<QueryResult>(`${saved(name)}/run`, { page, page_size: pageSize }),
+  deleteSaved: (name: string) => http.request<void>(saved(name), { method: 'DELETE' }),
   exportQuery: (body: QueryBody): Promise<Download> =>
     http.download(`${base}/query/export`, undefined, { method: 'POST', body }),
 }

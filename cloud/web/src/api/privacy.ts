@@ -64,10 +64,24 @@ export interface SubjectReferral {
   created_at: IsoDateTime
 }
 
+/** A form the subject left on a broker's share page (线索), by their full number. */
+export interface SubjectLead {
+  id: number
+  project_id: number
+  project_name: string
+  agency_name: string | null
+  name: string
+  phone: string
+  consent_version: string
+  created_at: IsoDateTime
+  referral_id: number | null
+}
+
 export interface SubjectData {
   request_id: number
   customers: SubjectCustomer[]
   referrals: SubjectReferral[]
+  leads: SubjectLead[]
 }
 
 export interface Erasure {

@@ -10,7 +10,8 @@ export function inputOf(task: TaskDetail): TaskInput {
     assign_mode: task.assign_mode, teams: task.assign_mode === 'teams' ? task.teams : [],
     assignees: PICKED.includes(task.assign_mode)
       ? task.assignees.map((a) => ({ id: a.id, target: a.target !== task.target ? a.target : null }))
-      : [],
+      // Teams / cooperating: only the agencies given a target of their own.
+      : task.assignees.filter((a) => a.target !== task.target).map((a) => ({ id: a.id, target: a.target })),
   }
 }
 

@@ -37,4 +37,16 @@ describe('task edits', () => {
     const edited = { ...inputOf(TASK), assignees: [...inputOf(TASK).assignees, { id: 13, target: null }] }
     expect(Object.keys(changes(TASK, edited))).toEqual(['assignees'])
   })
+
+  it('keeps only the agencies with a target of their own in the teams and cooperating modes', () => {
+    const team: TaskDetail = {
+      ...TASK, assign_mode: 'teams', teams: ['华东'],
+      assignees: [
+        { kind: 'agency', id: 21, name: '渠道A', agency_name: null, target: 4, count: 1, rate: 0.25 },
+        { kind: 'agency', id: 22, name: '渠道B', agency_name: null, target: 7, count: 0, rate: 0 },
+      ],
+    }
+    expect(inputOf(team).assignees).toEqual([{ id: 22, target: 7 }])
+    expect(changes(team, inputOf(team))).toEqual({})
+  })
 })
