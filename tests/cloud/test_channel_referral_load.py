@@ -9,6 +9,7 @@ audit row is recorded, so a slow request does not hold every other audited write
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,18 +20,22 @@ from sqlmodel import Session
 
 from cloud.audit import service as audit_service
 from cloud.audit.chain import verify_chain
-from cloud.channel import history
+from cloud.channel import history, risk_policy, rules
+from cloud.identity.deps import Principal
 from cloud.main import create_app
 from cloud.settings import CloudSettings
+from shared.timeutil import iso, utcnow
 from tests.cloud import signed_in
 from tests.cloud.channel_world import ChannelWorld, refer
 from tests.cloud.query_count import cache_serving, statements
 
-# A warm broker's referral of a number nobody knows: broker, project, agency,
-# cooperation, the locks (one statement), the idempotency key, the live count, the rule
-# versions, the candidate referrals and customer, the insert, the risk policy, the
-# look-up search, and the audit append (lock, parent, insert).
-REFERRAL_STATEMENTS = 16
+# A warm broker's referral of a number nobody knows: the broker with their agency, the
+# project, its cooperation and the stamps of its rules and risk policy (one statement,
+# cloud.channel.referral_context); the locks (one); the idempotency key with the live
+# count (one); the candidate referrals and customer; the insert; the look-up search;
+# the audit append (lock, parent, insert). The rule versions and the risk policy come
+# from the process's cache while their stamps hold (cloud.channel.project_config).
+REFERRAL_STATEMENTS = 10
 
 
 @pytest.fixture
@@ -56,6 +61,49 @@ def test_a_referral_sends_a_fixed_number_of_statements(
     assert answer.json()["state"] == "confirmed"
     assert len(sent) == REFERRAL_STATEMENTS, "\n".join(sent)
     assert not any(s.lstrip().startswith("UPDATE") for s in sent), "inserted once, decided"
+
+
+def test_cached_rules_and_risk_policy_follow_changes_committed_elsewhere(
+    client: TestClient, cw: ChannelWorld, engine: Engine, settings: CloudSettings
+) -> None:
+    """Nothing tells this process of a change another one commits: the stamps read with
+    the broker must, on the very next referral."""
+    cache_serving(client.app)
+    headers = signed_in(client, "broker_a1")
+    project = cw.project("site-a")
+    looked_up = ("13700005001", "13700005002")
+    with Session(engine) as elsewhere:
+        for phone in looked_up:
+            audit_service.record(elsewhere, action="customer.lookup", actor="kiosk:site-a",
+                                 object_type="customer", object_id="",
+                                 detail={"project_id": project,
+                                         "phone_bidx": settings.blind_index.phone(phone),
+                                         "looked_up_at": iso(utcnow() - timedelta(hours=1))})
+        elsewhere.commit()
+    first = refer(client, headers, project, looked_up[0]).json()
+    assert (first["rule_version"], first["state"]) == (1, "confirmed")  # flagged for review
+    # Any existing account will do for the rows' authorship.
+    manager = Principal(user_id=cw.brokers["agency_a"].user_id, username="elsewhere",
+                        display_name="elsewhere", roles=frozenset({"channel_manager"}),
+                        permissions=frozenset(), site_ids=None, ip=None)
+    with Session(engine) as elsewhere:
+        rules.publish(elsewhere, principal=manager, project_id=project,
+                      parameters={"phone_policy": "first7"}, effective_from=None)
+        risk_policy.update(elsewhere, principal=manager, project_id=project,
+                           appeal_deadline_days=None,
+                           checks={"searched_before_referral": {"action": "block"}})
+        elsewhere.commit()
+    with statements(client.app.state.engine) as sent:  # type: ignore[attr-defined]
+        plain = refer(client, headers, project, "13700005003").json()
+    assert plain["rule_version"] == 2  # the defaults were stored as v1 at the first
+    # The changed rows were read once (two statements) …
+    assert len(sent) == REFERRAL_STATEMENTS + 2, "\n".join(sent)
+    blocked = refer(client, headers, project, looked_up[1]).json()
+    assert (blocked["state"], blocked["reason_code"]) == ("invalid", "risk_blocked")
+    # … then served from the cache again.
+    with statements(client.app.state.engine) as sent:  # type: ignore[attr-defined]
+        assert refer(client, headers, project, "13700005004").status_code == 201
+    assert len(sent) == REFERRAL_STATEMENTS, "\n".join(sent)
 
 
 def test_a_full_number_reads_its_own_referrals_and_the_masks_it_completes(
