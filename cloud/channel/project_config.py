@@ -2,15 +2,16 @@
 its risk policy — kept per process and checked against the database on every use.
 
 Each is cached under a stamp that changes with every committed change to its rows: the
-risk policy's row version (PostgreSQL's `xmin`, a new transaction id on every update),
-and for the rule versions their number and newest row version. A referral reads both
-stamps in the statement that reads its broker (cloud.channel.referral_context), so a
-cache hit costs no statement and stays exact in every process at once: a publication
-in another process changes the stamp the next referral reads, and the old entry is not
-served again. Transaction ids are not reused, so a stamp does not come back after a
-rollback, a truncation or a deletion. An entry is stored under the stamp of the rows
-it was built from, read in the same statement as them. SQLite (the demo) has no row
-versions: there every use reads the rows.
+risk policy's row version (PostgreSQL's `xmin`, the id of the transaction that wrote the
+row), and for the rule versions each version's number with its row version, in order.
+A referral reads both stamps in the statement that reads its broker
+(cloud.channel.referral_context), so a cache hit costs no statement and stays exact in
+every process at once: a publication in another process changes the stamp the next
+referral reads, and the old entry is not served again. Transaction ids are not reused
+(short of a wraparound, billions of transactions later), so a stamp does not come back
+after a rollback, a truncation or a deletion. An entry is stored under the stamp of the
+rows it was built from, read in the same statement as them. SQLite (the demo) has no
+row versions: there every use reads the rows.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from cloud.channel.risk_models import RiskPolicy
 from shared.attribution import RulesHistory
 
 # The stamps of a project's rows as SQL (PostgreSQL), `{p}` the project id's parameter.
-RULES_STAMP = ("(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) "
-               "FROM channel_rule_version WHERE project_id = {p})")
+RULES_STAMP = ("coalesce((SELECT string_agg(version || '@' || xmin::text, ',' "
+               "ORDER BY version) FROM channel_rule_version WHERE project_id = {p}), '')")
 POLICY_STAMP = ("coalesce((SELECT xmin::text FROM channel_risk_policy "
                 "WHERE project_id = {p}), '-')")
 # Projects are few, but a process must not grow without a bound.
@@ -73,8 +74,7 @@ def rules_history(session: Session, project_id: int, stamp: str | None) -> Rules
     rows = session.exec(select(RuleVersion, xmin).where(RuleVersion.project_id == project_id)
                         .order_by(col(RuleVersion.version))).all()
     history = RulesHistory(versions=tuple(rules.of_rows(project_id, [r for r, _ in rows])))
-    newest = max((int(x) for _, x in rows), default=0)
-    return _store(_rules, key, f"{len(rows)}:{newest}", history)
+    return _store(_rules, key, ",".join(f"{r.version}@{x}" for r, x in rows), history)
 
 
 def policy(session: Session, project_id: int, stamp: str | None) -> risk_policy.Policy:
