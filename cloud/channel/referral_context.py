@@ -4,7 +4,7 @@ agency, and the stamps of the project's rule versions and risk policy
 (cloud.channel.project_config). Each was a statement of its own — seven with the ORM
 entities they built — on the path every broker's referral takes.
 
-The rules are those of cloud.channel.partners.can_refer and cloud.channel.cooperation:
+The rules are those of cloud.channel.partners.can_refer and cloud.channel.cooperation's:
 a broker refers while active, and an agency's broker while the agency is active too; a
 project that lists cooperating agencies admits only their brokers; individual
 referrers (no agency) may refer to any project.
