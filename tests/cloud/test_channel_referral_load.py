@@ -10,24 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from cloud.audit import service as audit_service
 from cloud.audit.chain import verify_chain
-from cloud.channel import history, risk_policy, rules
+from cloud.catalog import service as catalog_service
+from cloud.channel import cooperation, history, referrals, risk_policy, rules
+from cloud.channel.errors import ProjectClosedToAgency
+from cloud.channel.models import Referral
 from cloud.identity.deps import Principal
+from cloud.identity.models import User
+from cloud.identity.permissions import permissions_of
 from cloud.main import create_app
+from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
 from shared.timeutil import iso, utcnow
 from tests.cloud import signed_in
-from tests.cloud.channel_world import ChannelWorld, refer
+from tests.cloud.channel_world import ChannelWorld, add_agency, add_broker, refer
 from tests.cloud.query_count import cache_serving, statements
+from tests.conftest import make_settings
 
 # A warm broker's referral of a number nobody knows: the broker with their agency, the
 # project, its cooperation and the stamps of its rules and risk policy (one statement,
@@ -192,3 +200,49 @@ def test_a_rolled_back_savepoint_takes_its_audit_row_with_it(
         actors = [a for (a,) in reader.exec(text("SELECT actor FROM audit_log")).all()]
     assert "kept" in actors and "dropped" not in actors
     assert verify_chain(db, keys={}).ok
+
+
+def test_on_sqlite_the_context_is_read_without_stamps_and_a_publication_shows_at_once(
+    tmp_path: Path,
+) -> None:
+    """The demo's database has no row versions: nothing is cached, the rules still hold."""
+    url = f"sqlite:///{tmp_path / 'cloud.db'}"
+    upgrade(url)
+    settings = make_settings(url)
+    lite = create_engine(url)
+    with Session(lite, expire_on_commit=False) as session:
+        catalog_service.create_site(session, principal=None, site_id="site-a", name="A",
+                                    actor="test")
+        project = catalog_service.create_project(session, principal=None, site_id="site-a",
+                                                 name="项目", actor="test")
+        owner = User(username="cm", password_hash="-", display_name="cm")
+        session.add(owner)
+        session.commit()
+        assert owner.id is not None and project.id is not None
+        agency = add_agency(session, "渠道", created_by=owner.id)
+        broker = add_broker(session, settings, "broker", agency=agency)
+        me = Principal(user_id=broker.user_id, username="broker", display_name="broker",
+                       roles=frozenset({"broker"}), permissions=permissions_of({"broker"}),
+                       site_ids=frozenset(), ip=None)
+
+        def submit(phone: str) -> Referral:
+            done = referrals.submit(session, principal=me, settings=settings, broker=broker,
+                                    data=referrals.Submission(
+                                        project_id=project.id or 0, phone=phone, name="张伟",
+                                        customer_group="individual", idempotency_key=None))
+            session.commit()
+            return done.referral
+
+        first, again = submit("13700000001"), submit("13700000001")
+        assert (first.state, again.reason_code) == ("confirmed", "already_referred_by_you")
+        rules.publish(session, principal=me, project_id=project.id,
+                      parameters={"phone_policy": "first7"}, effective_from=None)
+        session.commit()
+        assert submit("13700000002").rule_version == 2
+        other = add_agency(session, "别家渠道", created_by=owner.id)
+        cooperation.replace(session, principal=me, project_id=project.id,
+                            agency_ids=[other.id or 0])
+        session.commit()
+        with pytest.raises(ProjectClosedToAgency):
+            submit("13700000003")
+    lite.dispose()
