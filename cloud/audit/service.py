@@ -134,13 +134,14 @@ def lock_chain(session: Session) -> None:
         session.connection().execute(text("UPDATE audit_log SET id = id WHERE 0"))
 
 
+_PARENT = select(AuditLog.hash).order_by(col(AuditLog.id).desc()).limit(1)
+
+
 def _append(session: Session, entries: list[AuditLog]) -> None:
     """Chain `entries` after the last row and flush them."""
     lock_chain(session)
     # Read after taking the lock: the last committed (or own flushed) row is the parent.
-    prev_hash = session.exec(
-        select(AuditLog.hash).order_by(col(AuditLog.id).desc()).limit(1)
-    ).first() or GENESIS_HASH
+    prev_hash = session.exec(_PARENT).first() or GENESIS_HASH
     now = utcnow()
     for entry in entries:
         # Stamped under the lock, so times never run backwards along the chain.

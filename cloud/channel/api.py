@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request, Response
 
 from cloud.channel import cooperation, partners, qr, referrals, review, rules, scopes, sync_events
-from cloud.channel.errors import BrokerInactive
 from cloud.channel.history import REFERRAL_NAME_CONTEXT
 from cloud.channel.limits import ReferralLimiter
 from cloud.channel.models import Agency, Broker, Referral
@@ -173,16 +172,13 @@ def set_cooperation(project_id: IdPath, body: CooperationIn, session: SessionDep
 def submit_referral(body: ReferralIn, request: Request, response: Response,
                     session: SessionDep, principal: Referrer, settings: SettingsDep,
                     idempotency_key: IdempotencyKey = None) -> ReferralOut:
-    broker = scopes.broker_of(session, principal)
-    if broker is None or broker.id is None:
-        raise BrokerInactive()
     limiter: ReferralLimiter = request.app.state.referral_limiter
-    limiter.admit(broker.id)
-    done = referrals.submit(session, principal=principal, settings=settings, broker=broker,
-                            data=referrals.Submission(
-                                project_id=body.project_id, phone=body.phone, name=body.name,
-                                customer_group=body.customer_group,
-                                idempotency_key=idempotency_key))
+    done = referrals.submit_as(session, principal=principal, settings=settings,
+                               user_id=principal.user_id, admit=limiter.admit,
+                               data=referrals.Submission(
+                                   project_id=body.project_id, phone=body.phone,
+                                   name=body.name, customer_group=body.customer_group,
+                                   idempotency_key=idempotency_key))
     if done.replayed:
         response.status_code = 200
     return ReferralOut.model_validate(_referral(settings, done.referral))

@@ -1,7 +1,8 @@
 """Which agencies cooperate on which project (合作渠道). A project that lists none is
 open to every active agency (how a project starts); once it lists some, only their
 brokers may refer to it. Individual referrers (全民营销) are not agencies: they may
-refer to any project, as the developer's own marketing invites them to.
+refer to any project, as the developer's own marketing invites them to. A referral
+checks this in its context statement (cloud.channel.referral_context).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from collections.abc import Collection
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
-from cloud.channel.errors import AgencyNotFound, ProjectClosedToAgency
-from cloud.channel.models import Agency, Broker, Cooperation
+from cloud.channel.errors import AgencyNotFound
+from cloud.channel.models import Agency, Cooperation
 from cloud.identity.deps import Principal
 from shared.timeutil import utcnow
 
@@ -20,18 +21,6 @@ from shared.timeutil import utcnow
 def agencies_of(session: Session, project_id: int) -> list[int]:
     return sorted(c.agency_id for c in session.exec(select(Cooperation).where(
         Cooperation.project_id == project_id)).all())
-
-
-def may_refer(session: Session, broker: Broker, project_id: int) -> bool:
-    if broker.agency_id is None:
-        return True
-    listed = agencies_of(session, project_id)
-    return not listed or broker.agency_id in listed
-
-
-def require(session: Session, broker: Broker, project_id: int) -> None:
-    if not may_refer(session, broker, project_id):
-        raise ProjectClosedToAgency()
 
 
 def replace(session: Session, *, principal: Principal, project_id: int,

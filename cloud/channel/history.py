@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import and_, or_, text
+from sqlalchemy import and_, bindparam, or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from cloud.channel.appeal_models import ReferralOverride
 from cloud.channel.models import Referral, ReferralReview
@@ -195,31 +197,47 @@ def _with_reviews(session: Session, rows: list[Referral], events: list[engine.Ev
 
 def _candidate_referrals(session: Session, project_id: int, number: Number
                          ) -> Iterable[Referral]:
-    masks: list[ColumnElement[bool]] = []
-    if number.key34:
-        masks.append(col(Referral.phone34_bidx) == number.key34)
-    if number.key7:
-        masks.append(col(Referral.phone7_bidx) == number.key7)
-    if not masks:
+    if not (number.key34 or number.key7):
         return []
+    query = _referrals_query(number.full is not None, number.key34 is not None,
+                             number.key7 is not None)
+    return session.exec(query, params={"project": project_id, "bidx": number.bidx,
+                                       "key34": number.key34, "key7": number.key7}).all()
+
+
+@cache
+def _referrals_query(full: bool, key34: bool, key7: bool) -> SelectOfScalar[Referral]:
+    """Built once per shape: building a statement costs about what sending it does."""
+    masks: list[ColumnElement[bool]] = []
+    if key34:
+        masks.append(col(Referral.phone34_bidx) == bindparam("key34"))
+    if key7:
+        masks.append(col(Referral.phone7_bidx) == bindparam("key7"))
     # A full number meets its own referrals and the masked ones it may complete; other
     # full numbers sharing its prefix are other people (thousands, in a busy 号段).
-    match = or_(*masks) if number.full is None else or_(
-        col(Referral.phone_bidx) == number.bidx,
+    match = or_(*masks) if not full else or_(
+        col(Referral.phone_bidx) == bindparam("bidx"),
         and_(col(Referral.phone_bidx).is_(None), or_(*masks)))
-    return session.exec(select(Referral).where(Referral.project_id == project_id, match)
-                        .order_by(col(Referral.id))).all()
+    return (select(Referral).where(col(Referral.project_id) == bindparam("project"), match)
+            .order_by(col(Referral.id)))
 
 
 def _candidate_customers(session: Session, project_id: int, number: Number
                          ) -> Iterable[Customer]:
     if number.bidx is not None:
-        match = col(Customer.phone_bidx) == number.bidx
+        query, key = _CUSTOMER_BY_NUMBER, number.bidx
     elif number.key34 is not None:
-        match = col(Customer.phone34_bidx) == number.key34
+        query, key = _CUSTOMER_BY_34, number.key34
     else:
         return []
-    return session.exec(select(Customer).where(Customer.project_id == project_id, match)).all()
+    return session.exec(query, params={"project": project_id, "key": key}).all()
+
+
+_CUSTOMER_BY_NUMBER = select(Customer).where(
+    col(Customer.project_id) == bindparam("project"), col(Customer.phone_bidx) == bindparam("key"))
+_CUSTOMER_BY_34 = select(Customer).where(
+    col(Customer.project_id) == bindparam("project"),
+    col(Customer.phone34_bidx) == bindparam("key"))
 
 
 def referral_event(settings: CloudSettings, row: Referral) -> engine.Referral:

@@ -9,18 +9,18 @@ customer at the same instant exactly one is judged first.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
-from cloud.catalog.models import Project
 from cloud.channel import (
-    cooperation,
     history,
-    partners,
+    project_config,
+    referral_context,
     risk_cases,
     risk_findings,
     rules,
@@ -29,10 +29,11 @@ from cloud.channel import (
 from cloud.channel.errors import (
     BrokerInactive,
     IdempotencyKeyReused,
+    ProjectClosedToAgency,
     ProjectNotFound,
     ReferralNotFound,
 )
-from cloud.channel.models import Agency, Broker, Referral
+from cloud.channel.models import Broker, Referral
 from cloud.identity.deps import Principal
 from cloud.settings import CloudSettings
 from shared import attribution as engine
@@ -57,30 +58,59 @@ class Submitted:
     replayed: bool  # the answer of an earlier request with the same key
 
 
+# The earlier referral of the same idempotency key, if any, and the broker's referrals
+# still live (pending or confirmed, window not over): one statement, after the locks.
+_EARLIER_AND_LIVE = select(
+    select(Referral.id).where(
+        col(Referral.broker_id) == bindparam("broker"),
+        col(Referral.idempotency_key) == bindparam("key")).scalar_subquery(),
+    select(func.count()).select_from(Referral).where(
+        col(Referral.broker_id) == bindparam("broker"), col(Referral.state).in_(LIVE_STATES),
+        or_(col(Referral.protection_until).is_(None),
+            col(Referral.protection_until) > bindparam("now")),
+    ).scalar_subquery())
+
+
 def submit(session: Session, *, principal: Principal, settings: CloudSettings,
            broker: Broker, data: Submission) -> Submitted:
-    if session.get(Project, data.project_id) is None:
-        raise ProjectNotFound()
-    # Held here so the identity map keeps it for can_refer (it holds rows weakly).
-    agency = session.get(Agency, broker.agency_id) if broker.agency_id is not None else None
-    if not partners.can_refer(session, broker):
+    """`broker`'s referral, for callers that hold the broker's row."""
+    return submit_as(session, principal=principal, settings=settings,
+                     user_id=broker.user_id, data=data)
+
+
+def submit_as(session: Session, *, principal: Principal, settings: CloudSettings,
+              user_id: int, data: Submission,
+              admit: Callable[[int], None] | None = None) -> Submitted:
+    """The referral of the broker who is user `user_id`. `admit(broker id)` is called
+    once the broker is known and before any work (the per-broker rate limit)."""
+    context = referral_context.read(session, user_id=user_id, project_id=data.project_id)
+    if context is None:
         raise BrokerInactive()
-    cooperation.require(session, broker, data.project_id)
+    if admit is not None:
+        admit(context.broker_id)
+    if not context.project_found:
+        raise ProjectNotFound()
+    if not context.may_refer:
+        raise BrokerInactive()
+    if not context.cooperating:
+        raise ProjectClosedToAgency()
     number = history.number_of(settings, data.phone)
     key = data.idempotency_key or uuid.uuid4().hex
-    history.lock(session, f"channel:idem:{broker.id}:{key}",
+    history.lock(session, f"channel:idem:{context.broker_id}:{key}",
                  *history.lock_keys(data.project_id, number))
-    earlier = session.exec(select(Referral).where(
-        Referral.broker_id == broker.id, Referral.idempotency_key == key)).first()
-    if earlier is not None:
+    now = utcnow()
+    earlier_id, live = session.execute(_EARLIER_AND_LIVE, {
+        "broker": context.broker_id, "key": key, "now": now}).one()
+    if earlier_id is not None:
+        earlier = session.get(Referral, earlier_id)
+        assert earlier is not None
         same = (earlier.project_id, earlier.phone_bidx, earlier.phone_given) == (
             data.project_id, number.bidx, None if number.full else number.given)
         if not same:
             raise IdempotencyKeyReused()
         return Submitted(earlier, replayed=True)
-    now = utcnow()
     row = Referral(
-        project_id=data.project_id, broker_id=broker.id or 0, agency_id=broker.agency_id,
+        project_id=data.project_id, broker_id=context.broker_id, agency_id=context.agency_id,
         customer_group=data.customer_group,
         name_enc=settings.cipher.encrypt(data.name, context=history.REFERRAL_NAME_CONTEXT),
         phone_enc=settings.cipher.encrypt(number.full, context=history.REFERRAL_PHONE_CONTEXT)
@@ -88,17 +118,21 @@ def submit(session: Session, *, principal: Principal, settings: CloudSettings,
         phone_bidx=number.bidx, phone_given=None if number.full else number.given,
         phone_masked=number.shown, phone34_bidx=number.key34, phone7_bidx=number.key7,
         state="pending", reason_code=engine.ReasonCode.PENDING_CONFIRMATION.value,
-        rule_version=0, broker_live_referrals=live_count(session, broker.id or 0, now),
-        team=agency.team if agency is not None else None,
+        rule_version=0, broker_live_referrals=live,
+        team=context.team if context.agency_id is not None else None,
         idempotency_key=key, created_at=now, decided_at=now,
     )
     # Judged before it is stored, so it is inserted once with its outcome.
-    outcome, people = _judge(session, settings=settings, row=row, as_of=now)
+    outcome, people = _judge(
+        session, settings=settings, row=row, as_of=now,
+        rules_history=project_config.rules_history(session, data.project_id,
+                                                   context.rules_stamp))
     apply_outcome(row, outcome, now)
     session.add(row)
     session.flush()
-    risk_cases.at_referral(session, settings=settings, referral=row, principal=principal,
-                           known=_known(people))
+    risk_cases.at_referral(
+        session, settings=settings, referral=row, principal=principal, known=_known(people),
+        policy=project_config.policy(session, data.project_id, context.policy_stamp))
     audit_service.record(
         session, action="channel.referral_submit", principal=principal,
         object_type="channel_referral", object_id=str(row.id),
@@ -121,13 +155,15 @@ def decide(session: Session, *, settings: CloudSettings, row: Referral,
     return _judge(session, settings=settings, row=row, as_of=as_of)[0]
 
 
-def _judge(session: Session, *, settings: CloudSettings, row: Referral, as_of: datetime
+def _judge(session: Session, *, settings: CloudSettings, row: Referral, as_of: datetime,
+           rules_history: engine.RulesHistory | None = None
            ) -> tuple[ReferralOutcome, list[history.Gathered]]:
     """`decide`, and the histories it judged against. A row not stored yet (no id) is
-    judged as history.NEW_REFERRAL and has no reviews."""
+    judged as history.NEW_REFERRAL and has no reviews. `rules_history`: the project's,
+    when the caller has it already."""
     event = history.referral_event(settings, row)
     number = history.number_of(settings, event.phone)
-    rules_history = rules.history(session, row.project_id)
+    rules_history = rules_history or rules.history(session, row.project_id)
     # The referral's reviews and overrides: people's decisions the engine reads as facts
     # (a referral not stored yet has none).
     own: list[engine.Event] = [event]
@@ -154,15 +190,6 @@ def apply_outcome(row: Referral, outcome: ReferralOutcome, now: datetime) -> Non
     row.rule_version = outcome.reason.rule_version
     row.protection_until = outcome.protection_until
     row.decided_at = now
-
-
-def live_count(session: Session, broker_id: int, now: datetime) -> int:
-    """The broker's referrals still live: pending or confirmed, window not over."""
-    count: int = session.exec(select(func.count()).select_from(Referral).where(
-        Referral.broker_id == broker_id, col(Referral.state).in_(LIVE_STATES),
-        or_(col(Referral.protection_until).is_(None), col(Referral.protection_until) > now),
-    )).one()
-    return count
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,11 @@ open_case = _raise
 
 
 def run(session: Session, *, settings: CloudSettings, referral: Referral, stages: set[str],
-        as_of: datetime, known: risk_findings.Known | None = None) -> list[RiskCase]:
-    """Run the project's active checks of `stages` on `referral`; the cases opened."""
-    policy = risk_policy.policy(session, referral.project_id)
+        as_of: datetime, known: risk_findings.Known | None = None,
+        policy: risk_policy.Policy | None = None) -> list[RiskCase]:
+    """Run the project's active checks of `stages` on `referral`; the cases opened.
+    `policy`: the project's, when the caller has it already."""
+    policy = policy or risk_policy.policy(session, referral.project_id)
     subject: risk_findings.Subject | None = None
     opened = []
     for code, compute in risk_findings.COMPUTED.items():
@@ -96,12 +98,12 @@ def run(session: Session, *, settings: CloudSettings, referral: Referral, stages
 
 
 def at_referral(session: Session, *, settings: CloudSettings, referral: Referral,
-                principal: Principal, known: risk_findings.Known | None = None
-                ) -> list[RiskCase]:
+                principal: Principal, known: risk_findings.Known | None = None,
+                policy: risk_policy.Policy | None = None) -> list[RiskCase]:
     """The referral-stage checks, run as the referral is submitted. A `block` case
     refuses a referral the engine accepted."""
     opened = run(session, settings=settings, referral=referral, stages={"referral"},
-                 as_of=referral.created_at, known=known)
+                 as_of=referral.created_at, known=known, policy=policy)
     blocking = [c for c in opened if c.severity == "block"]
     if blocking and referral.state != "invalid":
         overrides.override(

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, or_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from cloud.audit.models import AuditLog
 from cloud.catalog.models import Project
@@ -113,19 +114,13 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
     ref_at = as_utc(s.referral.created_at)
     since = ref_at - timedelta(days=params["lookback_days"])
     customer_id = str(s.customer.id) if s.customer else None
-    # The customer's rows through the object index; look-ups of numbers the office did not
-    # know carry no customer id and are found by the number's blind index (a masked
-    # referral: its mask) through the expression index of migration 0026.
-    unknown = _unknown_number(s.referral)
-    match = unknown if customer_id is None else or_(
-        and_(col(AuditLog.object_type) == "customer", col(AuditLog.object_id) == customer_id),
-        unknown)
-    rows = s.session.exec(select(AuditLog).where(
-        match, col(AuditLog.action).in_(LOOKUP_ACTIONS), col(AuditLog.at) >= since,
+    by_number = (("phone_bidx", s.referral.phone_bidx) if s.referral.phone_bidx is not None
+                 else ("phone_masked", s.referral.phone_masked))
+    rows = s.session.exec(_lookups_query(customer_id is not None, by_number[0]), params={
+        "customer": customer_id, "number": by_number[1], "since": since,
         # Appliance events reach the log after they happened; their own time is checked
         # below, so a row logged up to a day later still counts.
-        col(AuditLog.at) <= ref_at + timedelta(days=1))
-        .order_by(col(AuditLog.id))).all()
+        "until": ref_at + timedelta(days=1)}).all()
     site = s.session.exec(select(Project.site_id).where(
         Project.id == s.referral.project_id)).first() if any(
         r.action == "customer.search" for r in rows) else None
@@ -146,12 +141,21 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
         {"searches": len(hits)})
 
 
-def _unknown_number(referral: Referral) -> ColumnElement[bool]:
-    """Audit rows of look-ups of a number the office did not know, of this number."""
-    key, value = (("phone_bidx", referral.phone_bidx) if referral.phone_bidx is not None
-                  else ("phone_masked", referral.phone_masked))
-    return and_(col(AuditLog.object_type) == "customer", col(AuditLog.object_id) == "",
-                AuditLog.detail[key].as_string() == value)
+@cache
+def _lookups_query(by_customer: bool, key: str) -> SelectOfScalar[AuditLog]:
+    """The look-ups of a customer (through the object index) or of a number the office
+    did not know (no customer id; by the number's blind index, or a masked referral's
+    mask, through the expression index of migration 0026). Built once per shape."""
+    unknown = and_(col(AuditLog.object_type) == "customer", col(AuditLog.object_id) == "",
+                   AuditLog.detail[key].as_string() == bindparam("number"))
+    match = unknown if not by_customer else or_(
+        and_(col(AuditLog.object_type) == "customer",
+             col(AuditLog.object_id) == bindparam("customer")),
+        unknown)
+    return select(AuditLog).where(
+        match, col(AuditLog.action).in_(LOOKUP_ACTIONS),
+        col(AuditLog.at) >= bindparam("since"), col(AuditLog.at) <= bindparam("until"),
+    ).order_by(col(AuditLog.id))
 
 
 def _same_unknown_number(referral: Referral, site: str | None, row: AuditLog) -> bool:

@@ -85,7 +85,11 @@ def _setting(check: Check, stored: dict[str, Any] | None) -> CheckSetting:
 
 
 def policy(session: Session, project_id: int) -> Policy:
-    row = session.get(RiskPolicy, project_id)
+    return build(project_id, session.get(RiskPolicy, project_id))
+
+
+def build(project_id: int, row: RiskPolicy | None) -> Policy:
+    """The policy of this stored row; the defaults without one."""
     stored = row.checks if row else {}
     return Policy(
         project_id=project_id,

@@ -35,10 +35,15 @@ def defaults(project_id: int) -> RuleSet:
 def versions(session: Session, project_id: int) -> list[RuleSet]:
     query = (select(RuleVersion).where(RuleVersion.project_id == project_id)
              .order_by(col(RuleVersion.version)))
+    return of_rows(project_id, session.exec(query).all())
+
+
+def of_rows(project_id: int, rows: Sequence[RuleVersion]) -> list[RuleSet]:
+    """The versions of these stored rows (oldest first), or the defaults without any."""
     stored = [RuleSet.model_validate({**row.rules, "version": row.version,
                                       "effective_from": row.effective_from,
                                       "project_id": str(project_id)})
-              for row in session.exec(query).all()]
+              for row in rows]
     return stored or [defaults(project_id)]
 
 

@@ -9,28 +9,41 @@ audit row is recorded, so a slow request does not hold every other audited write
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from cloud.audit import service as audit_service
 from cloud.audit.chain import verify_chain
-from cloud.channel import history
+from cloud.catalog import service as catalog_service
+from cloud.channel import cooperation, history, referrals, risk_policy, rules
+from cloud.channel.errors import ProjectClosedToAgency
+from cloud.channel.models import Referral
+from cloud.identity.deps import Principal
+from cloud.identity.models import User
+from cloud.identity.permissions import permissions_of
 from cloud.main import create_app
+from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
+from shared.timeutil import iso, utcnow
 from tests.cloud import signed_in
-from tests.cloud.channel_world import ChannelWorld, refer
+from tests.cloud.channel_world import ChannelWorld, add_agency, add_broker, refer
 from tests.cloud.query_count import cache_serving, statements
+from tests.conftest import make_settings
 
-# A warm broker's referral of a number nobody knows: broker, project, agency,
-# cooperation, the locks (one statement), the idempotency key, the live count, the rule
-# versions, the candidate referrals and customer, the insert, the risk policy, the
-# look-up search, and the audit append (lock, parent, insert).
-REFERRAL_STATEMENTS = 16
+# A warm broker's referral of a number nobody knows: the broker with their agency, the
+# project, its cooperation and the stamps of its rules and risk policy (one statement,
+# cloud.channel.referral_context); the locks (one); the idempotency key with the live
+# count (one); the candidate referrals and customer; the insert; the look-up search;
+# the audit append (lock, parent, insert). The rule versions and the risk policy come
+# from the process's cache while their stamps hold (cloud.channel.project_config).
+REFERRAL_STATEMENTS = 10
 
 
 @pytest.fixture
@@ -56,6 +69,49 @@ def test_a_referral_sends_a_fixed_number_of_statements(
     assert answer.json()["state"] == "confirmed"
     assert len(sent) == REFERRAL_STATEMENTS, "\n".join(sent)
     assert not any(s.lstrip().startswith("UPDATE") for s in sent), "inserted once, decided"
+
+
+def test_cached_rules_and_risk_policy_follow_changes_committed_elsewhere(
+    client: TestClient, cw: ChannelWorld, engine: Engine, settings: CloudSettings
+) -> None:
+    """Nothing tells this process of a change another one commits: the stamps read with
+    the broker must, on the very next referral."""
+    cache_serving(client.app)
+    headers = signed_in(client, "broker_a1")
+    project = cw.project("site-a")
+    looked_up = ("13700005001", "13700005002")
+    with Session(engine) as elsewhere:
+        for phone in looked_up:
+            audit_service.record(elsewhere, action="customer.lookup", actor="kiosk:site-a",
+                                 object_type="customer", object_id="",
+                                 detail={"project_id": project,
+                                         "phone_bidx": settings.blind_index.phone(phone),
+                                         "looked_up_at": iso(utcnow() - timedelta(hours=1))})
+        elsewhere.commit()
+    first = refer(client, headers, project, looked_up[0]).json()
+    assert (first["rule_version"], first["state"]) == (1, "confirmed")  # flagged for review
+    # Any existing account will do for the rows' authorship.
+    manager = Principal(user_id=cw.brokers["agency_a"].user_id, username="elsewhere",
+                        display_name="elsewhere", roles=frozenset({"channel_manager"}),
+                        permissions=frozenset(), site_ids=None, ip=None)
+    with Session(engine) as elsewhere:
+        rules.publish(elsewhere, principal=manager, project_id=project,
+                      parameters={"phone_policy": "first7"}, effective_from=None)
+        risk_policy.update(elsewhere, principal=manager, project_id=project,
+                           appeal_deadline_days=None,
+                           checks={"searched_before_referral": {"action": "block"}})
+        elsewhere.commit()
+    with statements(client.app.state.engine) as sent:  # type: ignore[attr-defined]
+        plain = refer(client, headers, project, "13700005003").json()
+    assert plain["rule_version"] == 2  # the defaults were stored as v1 at the first
+    # The changed rows were read once (two statements) …
+    assert len(sent) == REFERRAL_STATEMENTS + 2, "\n".join(sent)
+    blocked = refer(client, headers, project, looked_up[1]).json()
+    assert (blocked["state"], blocked["reason_code"]) == ("invalid", "risk_blocked")
+    # … then served from the cache again.
+    with statements(client.app.state.engine) as sent:  # type: ignore[attr-defined]
+        assert refer(client, headers, project, "13700005004").status_code == 201
+    assert len(sent) == REFERRAL_STATEMENTS, "\n".join(sent)
 
 
 def test_a_full_number_reads_its_own_referrals_and_the_masks_it_completes(
@@ -144,3 +200,49 @@ def test_a_rolled_back_savepoint_takes_its_audit_row_with_it(
         actors = [a for (a,) in reader.exec(text("SELECT actor FROM audit_log")).all()]
     assert "kept" in actors and "dropped" not in actors
     assert verify_chain(db, keys={}).ok
+
+
+def test_on_sqlite_the_context_is_read_without_stamps_and_a_publication_shows_at_once(
+    tmp_path: Path,
+) -> None:
+    """The demo's database has no row versions: nothing is cached, the rules still hold."""
+    url = f"sqlite:///{tmp_path / 'cloud.db'}"
+    upgrade(url)
+    settings = make_settings(url)
+    lite = create_engine(url)
+    with Session(lite, expire_on_commit=False) as session:
+        catalog_service.create_site(session, principal=None, site_id="site-a", name="A",
+                                    actor="test")
+        project = catalog_service.create_project(session, principal=None, site_id="site-a",
+                                                 name="项目", actor="test")
+        owner = User(username="cm", password_hash="-", display_name="cm")
+        session.add(owner)
+        session.commit()
+        assert owner.id is not None and project.id is not None
+        agency = add_agency(session, "渠道", created_by=owner.id)
+        broker = add_broker(session, settings, "broker", agency=agency)
+        me = Principal(user_id=broker.user_id, username="broker", display_name="broker",
+                       roles=frozenset({"broker"}), permissions=permissions_of({"broker"}),
+                       site_ids=frozenset(), ip=None)
+
+        def submit(phone: str) -> Referral:
+            done = referrals.submit(session, principal=me, settings=settings, broker=broker,
+                                    data=referrals.Submission(
+                                        project_id=project.id or 0, phone=phone, name="张伟",
+                                        customer_group="individual", idempotency_key=None))
+            session.commit()
+            return done.referral
+
+        first, again = submit("13700000001"), submit("13700000001")
+        assert (first.state, again.reason_code) == ("confirmed", "already_referred_by_you")
+        rules.publish(session, principal=me, project_id=project.id,
+                      parameters={"phone_policy": "first7"}, effective_from=None)
+        session.commit()
+        assert submit("13700000002").rule_version == 2
+        other = add_agency(session, "别家渠道", created_by=owner.id)
+        cooperation.replace(session, principal=me, project_id=project.id,
+                            agency_ids=[other.id or 0])
+        session.commit()
+        with pytest.raises(ProjectClosedToAgency):
+            submit("13700000003")
+    lite.dispose()
