@@ -93,7 +93,7 @@ def reject(deal_id: IdPath, body: NoteIn, session: SessionDep, principal: Approv
 @router.post("/{deal_id}/cancel", response_model=DealDetail, summary="取消草稿，释放房源")
 def cancel(deal_id: IdPath, body: ReasonIn, session: SessionDep, principal: Seller,
            settings: SettingsDep) -> DealDetail:
-    service.cancel(session, principal, deal_id, body.reason)
+    service.cancel(session, settings, principal, deal_id, body.reason)
     return queries.detail(session, settings, principal, deal_id)
 
 
@@ -112,7 +112,7 @@ def convert(deal_id: IdPath, body: ConvertIn, session: SessionDep, principal: Se
              summary="作废逾期未签约的认购（不自动退款）")
 def void(deal_id: IdPath, body: ReasonIn, session: SessionDep, principal: Approver,
          settings: SettingsDep) -> DealDetail:
-    service.void(session, principal, deal_id, body.reason)
+    service.void(session, settings, principal, deal_id, body.reason)
     return queries.detail(session, settings, principal, deal_id)
 
 

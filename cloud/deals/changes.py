@@ -132,6 +132,8 @@ def apply(session: Session, settings: CloudSettings, principal: Principal,
         deal.price_fen = change.new_price_fen
     _decide(session, principal, change, "applied", note)
     documents.move(session, principal, deal, to, Action.APPLY_CHANGE, detail)
+    if change.kind == "cancel":
+        effects.tell_the_phone(session, settings, documents.customer_of(session, deal))
     return change
 
 

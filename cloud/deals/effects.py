@@ -13,7 +13,7 @@ from cloud.channel.redecide import redecide
 from cloud.channel.referrals import LIVE_STATES
 from cloud.deals.errors import UnitUnavailable
 from cloud.deals.models import Deal
-from cloud.deals.states import Kind
+from cloud.deals.states import LIVE, Kind
 from cloud.identity.principal import Principal
 from cloud.inventory import transitions
 from cloud.inventory.errors import StateChanged, TransitionByDeal, TransitionRefused
@@ -23,6 +23,7 @@ from cloud.inventory.states import Driver
 from cloud.sales import stages
 from cloud.sales.models import Customer
 from cloud.settings import CloudSettings
+from cloud.sync import feed
 
 # The unit action that gives a unit each kind's state.
 TAKE = {Kind.PLEDGE: UnitAction.PLEDGE, Kind.SUBSCRIPTION: UnitAction.SUBSCRIBE,
@@ -58,6 +59,19 @@ def stage(customer: Customer, target: str) -> None:
         return
     if stages.DEAL in stages.TRANSITIONS.get((customer.status, target), frozenset()):
         stages.apply_deal(customer, target)
+
+
+def tell_the_phone(session: Session, settings: CloudSettings, customer: Customer) -> None:
+    """After a document moved: the customer states the payment method of their newest
+    live document (none once every document ended), and the customer's appliance is told
+    the stage and method, which the consultant's phone filters by offline (ADR 0039)."""
+    session.flush()
+    customer.payment_method = session.exec(
+        select(Deal.payment_method).where(
+            Deal.customer_id == customer.id, col(Deal.status).in_([s.value for s in LIVE]))
+        .order_by(col(Deal.id).desc()).limit(1)).first()
+    session.add(customer)
+    feed.announce_customer(session, settings, customer)
 
 
 # The engine's name for each kind's milestone (shared.attribution.rules.DealStage).

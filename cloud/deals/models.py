@@ -47,7 +47,7 @@ class Deal(SQLModel, table=True):
     # keeps the parent's state until this document is approved.
     unit_carried: bool = False
     buyer_name_enc: str = Field(max_length=300, description="AES-GCM, context deal.buyer_name")
-    payment_method: str = Field(max_length=16, description="cloud.deals.states.PAYMENT_METHODS")
+    payment_method: str = Field(max_length=16, description="shared.payment.PAYMENT_METHODS")
     # Money in fen: the agreed total price (0 for a pledge without a unit), the unit's list
     # and floor prices when the document was saved, and the money this document asks for
     # now (认筹金, 定金, 首付), of which `carried_fen` came from the parent document.

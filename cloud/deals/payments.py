@@ -13,9 +13,9 @@ from cloud.deals.errors import PaymentRefused
 from cloud.deals.models import DealPayment
 from cloud.deals.states import Status
 from cloud.identity.principal import Principal
+from shared.payment import LOANS
 from shared.timeutil import utcnow
 
-LOANS = frozenset({"commercial_loan", "provident_loan", "combined_loan"})
 # Documents money may be recorded on: saved and not ended.
 _OPEN = frozenset({Status.SUBMITTED, Status.APPROVED, Status.CHANGE_PENDING, Status.OVERDUE})
 

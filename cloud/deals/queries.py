@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from cloud.deals import changes, documents, payments, pricing, scope
 from cloud.deals.models import Deal, DealChange
 from cloud.deals.schemas import ChangeOut, DealDetail, DealOut, PaymentOut
-from cloud.deals.states import KIND_NAMES, PAYMENT_METHODS, STATUS_NAMES, Kind, Status
+from cloud.deals.states import KIND_NAMES, STATUS_NAMES, Kind, Status
 from cloud.identity.models import User
 from cloud.identity.permissions import Perm
 from cloud.identity.principal import Principal
@@ -15,6 +15,7 @@ from cloud.inventory import scope as inventory_scope
 from cloud.inventory.models import Building, Unit
 from cloud.settings import CloudSettings
 from shared.names import mask_name
+from shared.payment import PAYMENT_METHODS
 
 LIST_MAX = 200
 

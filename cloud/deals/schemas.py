@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.bounds import DB_INT_MAX
+from shared.payment import PaymentMethod
 from shared.timeutil import UtcDateTime
 
 MAX_FEN = 10**15  # as the inventory's import: above any real flat, fits bigint
@@ -16,8 +17,6 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 BuyerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                              max_length=40)]
 Id = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
-PaymentMethod = Literal["full", "commercial_loan", "provident_loan", "combined_loan",
-                        "installment"]
 
 
 class Strict(BaseModel):

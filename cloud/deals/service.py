@@ -80,6 +80,7 @@ def create(session: Session, settings: CloudSettings, principal: Principal, *,
         session.add(customer)
     session.flush()
     documents.audit(session, principal, deal, "deal.create", {"status": deal.status})
+    effects.tell_the_phone(session, settings, customer)
     return deal
 
 
@@ -136,6 +137,7 @@ def approve(session: Session, settings: CloudSettings, principal: Principal, dea
     session.add(customer)
     session.flush()
     effects.attribution_fact(session, settings, customer, now)
+    effects.tell_the_phone(session, settings, customer)
     return deal
 
 
@@ -147,7 +149,8 @@ def reject(session: Session, principal: Principal, deal_id: int, note: str) -> D
     return deal
 
 
-def cancel(session: Session, principal: Principal, deal_id: int, reason: str) -> Deal:
+def cancel(session: Session, settings: CloudSettings, principal: Principal, deal_id: int,
+           reason: str) -> Deal:
     """A draft given up: its unit goes back to 待售 — or, for a converted document, the
     document it came from is live again and keeps the unit."""
     deal, step = documents.load(session, principal, deal_id, Action.CANCEL)
@@ -161,11 +164,12 @@ def cancel(session: Session, principal: Principal, deal_id: int, reason: str) ->
         documents.audit(session, principal, parent, "deal.restore", {"child": deal.id})
     if deal.unit_id is not None and not deal.unit_carried:
         effects.move_unit(session, principal, deal.unit_id, UnitAction.RETURN, _reason(deal))
+    customer = documents.customer_of(session, deal)
     if deal.kind == Kind.SUBSCRIPTION:
-        customer = documents.customer_of(session, deal)
         effects.stage(customer, stages.PLEDGED if parent is not None else stages.VISITED)
         session.add(customer)
     session.flush()
+    effects.tell_the_phone(session, settings, customer)
     return deal
 
 
@@ -211,14 +215,15 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
     if child.unit_id is not None and not child.unit_carried:
         effects.take_unit(session, principal, child, child.unit_id, _reason(child))
     opening.converted(session, parent, child)
+    customer = documents.customer_of(session, child)
     if kind == Kind.SUBSCRIPTION:
-        customer = documents.customer_of(session, child)
         effects.stage(customer, stages.SUBSCRIBED)
         session.add(customer)
     session.flush()
     documents.audit(session, principal, child, "deal.create",
                     {"status": child.status, "parent_id": parent.id,
                      "carried_fen": child.carried_fen})
+    effects.tell_the_phone(session, settings, customer)
     return child
 
 
@@ -242,7 +247,8 @@ def mark_overdue(session: Session, settings: CloudSettings) -> dict[str, Any]:
     return {"overdue": len(due)}
 
 
-def void(session: Session, principal: Principal, deal_id: int, reason: str) -> Deal:
+def void(session: Session, settings: CloudSettings, principal: Principal, deal_id: int,
+         reason: str) -> Deal:
     """A manager voids an overdue subscription: the unit goes back to 待售, the customer
     to 已失效. Money received is not refunded by this (finance decides)."""
     deal, step = documents.load(session, principal, deal_id, Action.VOID)
@@ -254,6 +260,7 @@ def void(session: Session, principal: Principal, deal_id: int, reason: str) -> D
     effects.stage(customer, stages.VOID)
     session.add(customer)
     session.flush()
+    effects.tell_the_phone(session, settings, customer)
     return deal
 
 

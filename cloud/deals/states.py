@@ -96,11 +96,6 @@ TRANSITIONS: dict[tuple[Status, Action], Step] = {
 # 退房 applied: the other end of APPLY_CHANGE.
 CANCEL_APPLIED = Status.RETURNED
 
-# Payment methods (付款方式).
-PAYMENT_METHODS: dict[str, str] = {
-    "full": "一次性付款", "commercial_loan": "商业按揭", "provident_loan": "公积金贷款",
-    "combined_loan": "组合贷款", "installment": "分期付款",
-}
 
 
 class DealStepRefused(Conflict):

@@ -64,6 +64,9 @@ class Customer(SQLModel, table=True):
     warned_for: datetime | None = Field(
         default=None, sa_column=utc_column(nullable=True),
         description="the lapse time the owner was last warned of")
+    # The payment method of the customer's live deal document (shared.payment; migration
+    # 0038): kept by cloud.deals, stated in the down-feed for the phone's filter.
+    payment_method: str | None = Field(default=None, max_length=16)
 
     def contacted(self, at: datetime) -> None:
         """An effective contact at `at`: the 7-day follow-up clock restarts from it."""

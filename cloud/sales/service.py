@@ -62,6 +62,7 @@ class CustomerFacts(Protocol):
     ownership: str
     owned_since: datetime | None
     status: str
+    payment_method: str | None
 
     def contacted(self, at: datetime) -> None: ...
 
@@ -86,6 +87,7 @@ class NewCustomer:
     visit_count: int = 0
     ownership: str = OWNED
     status: str = VISITED
+    payment_method: str | None = None
     id: int | None = None
 
     def contacted(self, at: datetime) -> None:
@@ -287,6 +289,7 @@ def customer_feed_item(
         # Customer 360 on the consultant's phone filters by these offline (edge schema v14).
         "status": customer.status,
         "ownership": customer.ownership,
+        "payment_method": customer.payment_method,
     }
 
 

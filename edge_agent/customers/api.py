@@ -12,7 +12,6 @@ from edge_agent.customers.schemas import (
     HistoryEntryOut,
     MyCustomerOut,
     Ownership,
-    PaymentMethod,
     RevealedOut,
     RevealIn,
     Stage,
@@ -22,6 +21,7 @@ from edge_agent.kiosk.deps import SettingsDep, StoreDep
 from edge_agent.staff_auth.deps import StaffDep
 from shared.events import VisitSource
 from shared.follow_ups import follow_up_effective
+from shared.payment import PaymentMethod
 from shared.reception import Gender
 from shared.reception_events import VisitProfile
 

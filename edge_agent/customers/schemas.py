@@ -13,8 +13,6 @@ from shared.timeutil import UtcDateTime
 
 Stage = Literal["visited", "pledged", "subscribed", "to_sign", "signed", "void", "refunded"]
 Ownership = Literal["owned", "overdue", "public", "invalid"]
-PaymentMethod = Literal["lump_sum", "commercial_loan", "provident_fund_loan", "combined_loan",
-                        "installments"]
 
 
 class MyCustomerOut(BaseModel):

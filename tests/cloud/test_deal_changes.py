@@ -149,7 +149,7 @@ def test_an_overdue_subscription_waits_for_a_manager_to_void_it(
     assert (_state(db, office.unit(0)), _stage(db, office)) == ("subscribed", "to_sign")
     payments.record(db, office.consultant, deal.id, amount_fen=100, source="buyer",
                     received_at=None, note="")
-    service.void(db, office.manager, deal.id, "逾期未签约")
+    service.void(db, settings, office.manager, deal.id, "逾期未签约")
     db.commit()
     assert (_state(db, office.unit(0)), _stage(db, office)) == ("available", "void")
     assert audit_rows(db, "deal.void")[-1].detail["reason"] == "逾期未签约"

@@ -69,14 +69,14 @@ def _run(db: Session, settings: CloudSettings, deal: Deal, action: Action,
         A.SUBMIT: lambda: service.submit(db, who, deal.id or 0),
         A.APPROVE: lambda: service.approve(db, settings, who, deal.id or 0, "走查"),
         A.REJECT: lambda: service.reject(db, who, deal.id or 0, "走查"),
-        A.CANCEL: lambda: service.cancel(db, who, deal.id or 0, "走查"),
+        A.CANCEL: lambda: service.cancel(db, settings, who, deal.id or 0, "走查"),
         A.CONVERT: lambda: service.convert(db, settings, who, deal.id or 0, service.Conversion(
             unit_id=None, payment_method="full", price_fen=None, amount_fen=0)),
         A.REQUEST_CHANGE: lambda: changes.request(
             db, settings, who, deal.id or 0, changes.ChangeAsk("rename", "走查", None, "王五")),
         A.APPLY_CHANGE: lambda: changes.apply(db, settings, who, change_id, "走查"),
         A.REJECT_CHANGE: lambda: changes.reject(db, who, change_id, "走查"),
-        A.VOID: lambda: service.void(db, who, deal.id or 0, "走查"),
+        A.VOID: lambda: service.void(db, settings, who, deal.id or 0, "走查"),
         A.MARK_OVERDUE: lambda: documents.load(db, who, deal.id or 0, A.MARK_OVERDUE),
     }
     steps[action]()

@@ -25,6 +25,7 @@ from cloud.inventory.models import Unit, UnitLog
 from cloud.inventory.states import State
 from cloud.sales.models import Customer
 from cloud.settings import CloudSettings
+from cloud.sync.models import DownFeed
 from tests.cloud import audit_rows
 from tests.cloud.deal_world import Office, approved, build_office, subscribe, terms
 from tests.cloud.inventory_world import principal
@@ -77,7 +78,7 @@ def test_the_database_refuses_a_second_live_deal_on_a_unit(
     db.rollback()
     # An ended document does not count: cancelling frees the unit for the next.
     assert first.id is not None
-    service.cancel(db, office.consultant, first.id, "客户放弃")
+    service.cancel(db, settings, office.consultant, first.id, "客户放弃")
     db.commit()
     assert _unit(db, office.unit(0).id).state == State.AVAILABLE
     again = subscribe(db, settings, office, office.unit(0), seller=office.manager)
@@ -182,7 +183,7 @@ def test_cancelling_a_converted_draft_restores_the_pledge_and_its_unit(
     db.commit()
     assert sub.unit_id == unit.id and _unit(db, unit.id).state == State.PLEDGED
     assert sub.id is not None
-    service.cancel(db, office.consultant, sub.id, "改日再签")
+    service.cancel(db, settings, office.consultant, sub.id, "改日再签")
     db.commit()
     assert db.get(Deal, pledge.id, populate_existing=True).status == Status.APPROVED  # type: ignore[union-attr]
     assert _unit(db, unit.id).state == State.PLEDGED
@@ -218,3 +219,28 @@ def test_a_consultant_sells_only_to_their_own_customers(
     assert deal.id is not None
     with pytest.raises(DealNotFound):
         service.submit(db, colleague, deal.id)
+
+
+def test_the_customers_appliance_learns_the_stage_and_payment_method_of_a_deal(
+        db: Session, settings: CloudSettings, office: Office) -> None:
+    """The consultant's phone filters by stage and payment method offline (ADR 0039): each
+    step of a document tells the customer's appliance, and an ended document clears it."""
+
+    def fed() -> tuple[str, str, str | None]:
+        item = db.exec(select(DownFeed).where(DownFeed.kind == "customer",
+                                              DownFeed.site_id == "site-a")
+                       .order_by(col(DownFeed.offset).desc())).first()
+        assert item is not None
+        return item.data["customer_ref"], item.data["status"], item.data["payment_method"]
+
+    deal = subscribe(db, settings, office, office.unit(0))
+    assert fed() == (str(office.customer_id), "subscribed", "commercial_loan")
+    approved(db, settings, office, deal)
+    assert fed() == (str(office.customer_id), "to_sign", "commercial_loan")
+    assert _customer(db, office).payment_method == "commercial_loan"
+    assert deal.id is not None
+    service.mark_overdue_one(db, db.get(Deal, deal.id) or deal)
+    service.void(db, settings, office.manager, deal.id, "逾期未签约")
+    db.commit()
+    assert fed() == (str(office.customer_id), "void", None)
+    assert _customer(db, office).payment_method is None

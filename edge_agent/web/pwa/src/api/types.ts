@@ -98,7 +98,8 @@ export interface MyCustomer {
 // and the profile reception recorded at the visits (the latest value of each field).
 export type Stage = 'visited' | 'pledged' | 'subscribed' | 'to_sign' | 'signed' | 'void' | 'refunded'
 export type Ownership = 'owned' | 'overdue' | 'public' | 'invalid'
-export type PaymentMethod = 'lump_sum' | 'commercial_loan' | 'provident_fund_loan' | 'combined_loan' | 'installments'
+// The codes of shared/payment.py (the cloud's deal documents).
+export type PaymentMethod = 'full' | 'commercial_loan' | 'provident_loan' | 'combined_loan' | 'installment'
 export type VisitSource = 'natural' | 'channel' | 'referral_old_customer' | 'online' | 'other'
 export type Gender = 'male' | 'female' | 'unknown'
 

@@ -19,11 +19,11 @@ export const OWNERSHIP_LABELS: Record<Ownership, string> = {
 }
 
 export const PAYMENT_LABELS: Record<PaymentMethod, string> = {
-  lump_sum: '一次性',
+  full: '一次性',
   commercial_loan: '商业按揭',
-  provident_fund_loan: '公积金',
+  provident_loan: '公积金',
   combined_loan: '组合贷',
-  installments: '分期',
+  installment: '分期',
 }
 
 export const SOURCE_LABELS: Record<VisitSource, string> = {

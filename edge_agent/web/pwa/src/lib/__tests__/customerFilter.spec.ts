@@ -80,10 +80,10 @@ describe('the search box', () => {
   })
 
   it('sends the filters with the search', () => {
-    const p = searchParams(' 0011 ', { ...noFilters(), stages: ['pledged', 'signed'], payment: 'lump_sum' })
+    const p = searchParams(' 0011 ', { ...noFilters(), stages: ['pledged', 'signed'], payment: 'full' })
     expect(p.get('q')).toBe('0011')
     expect(p.getAll('status')).toEqual(['pledged', 'signed'])
-    expect(p.get('payment_method')).toBe('lump_sum')
+    expect(p.get('payment_method')).toBe('full')
     expect(p.has('gender')).toBe(false)
   })
 })
