@@ -165,8 +165,8 @@ class SessionRoute(APIRoute):
     a synchronous endpoint's answer in the thread pool too) and get_session's commit —
     each hop about a tenth of a cheap read's CPU. Wrapped as a coroutine that runs the
     endpoint and the commit in one thread, the answer is validated on the event loop.
-    Every API router is made with `route_class=SessionRoute` (tests/cloud/
-    test_session_route.py walks the routes)."""
+    Every API router is a cloud.routing.DomainRouter, which makes its routes with this
+    class (tests/cloud/test_session_route.py and test_routing.py walk the routes)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):

@@ -74,11 +74,6 @@ def tell_the_phone(session: Session, settings: CloudSettings, customer: Customer
     feed.announce_customer(session, settings, customer)
 
 
-# The engine's name for each kind's milestone (shared.attribution.rules.DealStage).
-MILESTONE = {Kind.PLEDGE: "pledge", Kind.SUBSCRIPTION: "subscription",
-             Kind.CONTRACT: "contract"}
-
-
 def attribution_fact(session: Session, settings: CloudSettings, customer: Customer,
                      at: datetime) -> int:
     """An approved document is a deal milestone the channel's 判客 takes as a fact
