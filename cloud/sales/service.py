@@ -310,6 +310,11 @@ def _customers_with_site(session: Session, *criteria: ColumnElement[bool]
     return [(customer, site_id) for customer, site_id in rows]
 
 
+def _not_in_scope() -> NotFound:
+    # Absent and out of scope answer alike: a consultant learns nothing of other sites.
+    return NotFound("客户不存在或不在您的数据范围内", code="customer_not_found")
+
+
 class ShownCustomer(Protocol):
     """A customer as the API shows it, with its project's site for the scope check. Read
     as a plain row of these columns, not an ORM entity: building the entity was about a
@@ -350,7 +355,7 @@ def show_customer(session: Session, *, principal: Principal, customer_id: int
     """get_customer for showing: the same answer, read as a plain row."""
     found = _shown_in_scope(session, principal, table_of(Customer).c.id == customer_id)
     if not found:
-        raise NotFound("客户不存在或不在您的数据范围内", code="customer_not_found")
+        raise _not_in_scope()
     return found[0]
 
 
@@ -364,7 +369,7 @@ def customer_and_site(session: Session, *, principal: Principal, customer_id: in
     """get_customer, with the site of its project that the scope check read anyway."""
     found = _customers_with_site(session, col(Customer.id) == customer_id)
     if not found or not principal.sees_site(found[0][1]):
-        raise NotFound("客户不存在或不在您的数据范围内", code="customer_not_found")
+        raise _not_in_scope()
     return found[0]
 
 
