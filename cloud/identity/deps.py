@@ -92,9 +92,9 @@ def _dependency(
     ) -> Principal:
         if credentials is None:
             raise NotAuthenticated()
-        # Not a SettingsDep: each sub-dependency costs FastAPI's resolution on every
-        # request (issue #24), and the app's settings are one attribute away.
-        settings: CloudSettings = request.app.state.settings
+        # Called, not a SettingsDep: each sub-dependency costs FastAPI's resolution on
+        # every request (issue #24).
+        settings = await get_settings(request)
         cache = request.app.state.principal_cache
         ip = client_ip(request)
         try:
