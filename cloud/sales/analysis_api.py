@@ -1,8 +1,8 @@
 """Routes of 销售分析: the rules page's figures, the 储客 → 跟客 → 成交 funnel, 去化率 and
 the visitors' intentions, each grouped by one dimension.
 
-Every count is over the caller's sites' projects (naming a project outside them only
-narrows to nothing) and, for a consultant, over their own visits, deals and customers."""
+Every count is over the caller's sites' projects (a project outside them is not found)
+and, for a consultant, over their own visits, deals and customers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from cloud.audit import service as audit_service
 from cloud.channel.analytics import default_range
@@ -18,6 +19,7 @@ from cloud.db import SessionDep
 from cloud.downloads import XLSX_MEDIA_TYPE, attachment, beijing_stamp
 from cloud.identity.deps import Principal, authorize
 from cloud.identity.permissions import Perm
+from cloud.inventory import scope as inventory_scope
 from cloud.routing import DomainRouter
 from cloud.sales import analysis, analysis_export
 from cloud.sales.analysis_facts import Scope
@@ -45,10 +47,18 @@ Group = Annotated[GroupBy | None, Query(
                 "channel 渠道（来源）；不填只给合计")]
 
 
-def _window(principal: Principal, project_id: int | None, date_from: date | None,
-            date_to: date | None, group_by: str | None) -> analysis.Window:
+def _scope(session: Session, principal: Principal, project_id: int | None) -> Scope:
+    """The caller's scope; a project outside it is not found, as everywhere in sales."""
+    if project_id is not None:
+        inventory_scope.project(session, principal, project_id)
+    return Scope.of(principal, project_id)
+
+
+def _window(session: Session, principal: Principal, project_id: int | None,
+            date_from: date | None, date_to: date | None,
+            group_by: str | None) -> analysis.Window:
     start, end = default_range(date_from, date_to)
-    return analysis.Window(Scope.of(principal, project_id), start, end, group_by)
+    return analysis.Window(_scope(session, principal, project_id), start, end, group_by)
 
 
 def _dated(w: analysis.Window, answer: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +69,7 @@ def _dated(w: analysis.Window, answer: dict[str, Any]) -> dict[str, Any]:
             summary="销售指标：到访组数、来电转来访、来访转成交、认筹/认购/签约、净签约（按维度分组）")
 def figures(session: SessionDep, principal: Reader, project_id: ProjectId = None,
             date_from: Day = None, date_to: Day = None, group_by: Group = None) -> FiguresOut:
-    w = _window(principal, project_id, date_from, date_to, group_by)
+    w = _window(session, principal, project_id, date_from, date_to, group_by)
     return FiguresOut.model_validate(_dated(w, analysis.figures(session, w)))
 
 
@@ -67,7 +77,7 @@ def figures(session: SessionDep, principal: Reader, project_id: ProjectId = None
             summary="客户漏斗：储客 → 跟客 → 成交（按维度分组）")
 def funnel(session: SessionDep, principal: Reader, project_id: ProjectId = None,
            date_from: Day = None, date_to: Day = None, group_by: Group = None) -> FunnelOut:
-    w = _window(principal, project_id, date_from, date_to, group_by)
+    w = _window(session, principal, project_id, date_from, date_to, group_by)
     return FunnelOut.model_validate(_dated(w, analysis.funnel(session, w)))
 
 
@@ -76,7 +86,7 @@ def funnel(session: SessionDep, principal: Reader, project_id: ProjectId = None,
 def sell_through(session: SessionDep, principal: Reader, project_id: ProjectId = None,
                  group_by: SellThroughBy = "batch") -> SellThroughOut:
     return SellThroughOut.model_validate(
-        analysis.sell_through(session, Scope.of(principal, project_id), group_by))
+        analysis.sell_through(session, _scope(session, principal, project_id), group_by))
 
 
 @router.get("/intentions", response_model=IntentionsOut,
@@ -85,7 +95,7 @@ def intentions(session: SessionDep, principal: Reader,
                field: Annotated[IntentionField, Query(description="意向字段")] = "grade",
                project_id: ProjectId = None, date_from: Day = None, date_to: Day = None,
                group_by: Group = None) -> IntentionsOut:
-    w = _window(principal, project_id, date_from, date_to, group_by)
+    w = _window(session, principal, project_id, date_from, date_to, group_by)
     return IntentionsOut.model_validate(_dated(w, analysis.intentions(session, w, field)))
 
 
@@ -93,7 +103,7 @@ def intentions(session: SessionDep, principal: Reader,
             responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
 def export(session: SessionDep, principal: Exporter, project_id: ProjectId = None,
            date_from: Day = None, date_to: Day = None, group_by: Group = None) -> Response:
-    w = _window(principal, project_id, date_from, date_to, group_by)
+    w = _window(session, principal, project_id, date_from, date_to, group_by)
     content = analysis_export.xlsx(analysis.figures(session, w), analysis.funnel(session, w),
                                    window=w, principal=principal)
     audit_service.record(

@@ -6,7 +6,7 @@ Project A (site A), consultants con1, con2 (site A) and con3 (site B, project B)
 
 | customer | visits (UTC → Beijing day), consultant, source | profile of the first visit |
 |---|---|---|
-| K1 | 11-01 02:00 con1 natural (first); 11-05 02:00 con1 (return) | 三室, A, 自住, 100㎡, 250万, 电话 |
+| K1 | 11-01 02:00 con1 natural (first); 11-05 con1 (return) | 三室, A, 自住, 100㎡, 250万, 电话 |
 | K2 | 10-31 16:30 → 11-01 con2 channel (first) | 两室, B, 投资, 80㎡, 150万, 网络 |
 | K3 | 10-31 15:59 → 10-31 con1 natural (first, outside); 11-10 con1 (return) | — |
 | K4 | 11-20 02:00 con2 referral_old_customer (first) | — |
@@ -76,7 +76,8 @@ def build(db: Session, settings: CloudSettings) -> Office:
     db.commit()
     for username, roles, sites, everything in (
             ("hqall", ["hq_manager"], [], True), ("mgr_a", ["sales_manager"], ["site-a"], False),
-            ("con1", ["consultant"], ["site-a"], False), ("con2", ["consultant"], ["site-a"], False),
+            ("con1", ["consultant"], ["site-a"], False),
+            ("con2", ["consultant"], ["site-a"], False),
             ("con3", ["consultant"], ["site-b"], False)):
         o.users[username] = _id(make_user(db, username, roles=roles, site_ids=sites,
                                           scope_all=everything, display_name=f"顾问{username}"))
