@@ -74,16 +74,18 @@ def between_days(column: Any, start: date, end: date) -> ColumnElement[bool]:
     return and_(column >= beijing_start(start), column < beijing_start(end + timedelta(days=1)))
 
 
-def first_visits(scope: Scope) -> Any:
-    """Each customer's first visit at their project: its consultant, source and intended
-    layout (a window over the scope's visits, the same on PostgreSQL and SQLite)."""
+def first_visits(scope: Scope, customers: Select[Any]) -> Any:
+    """The first visit of each of `customers` (a select of customer ids): its consultant,
+    source and intended layout. A window over those customers' visits only (the same on
+    PostgreSQL and SQLite), not over every visit of the project."""
     ranked = (select(visit_t.c.customer_id, visit_t.c.consultant_id, visit_t.c.source,
                      visit_t.c.site_id, profile_t.c.layout,
                      func.row_number().over(partition_by=visit_t.c.customer_id,
                                             order_by=(visit_t.c.occurred_at, visit_t.c.id))
                      .label("rn"))
               .select_from(visit_t.outerjoin(profile_t, profile_t.c.visit_id == visit_t.c.id))
-              .where(scope.projects(visit_t.c.project_id))
+              .where(scope.projects(visit_t.c.project_id),
+                     visit_t.c.customer_id.in_(customers))
               .subquery("ranked"))
     return select(ranked).where(ranked.c.rn == 1).subquery("first_visit")
 
@@ -117,30 +119,32 @@ def _deal_from(first: Any) -> Any:
 def deals(scope: Scope, start: date, end: date) -> Select[Any]:
     """Deal documents approved in the days (whatever they became since: converted,
     returned…): kind, price."""
-    first = first_visits(scope)
+    where = (deal_t.c.approved_at.is_not(None), between_days(deal_t.c.approved_at, start, end),
+             scope.projects(deal_t.c.project_id), scope.own(deal_t.c.consultant_id))
+    first = first_visits(scope, select(deal_t.c.customer_id).where(*where))
     return (select(deal_t.c.id, deal_t.c.kind, deal_t.c.price_fen, *_deal_keys(first))
-            .select_from(_deal_from(first))
-            .where(deal_t.c.approved_at.is_not(None),
-                   between_days(deal_t.c.approved_at, start, end),
-                   scope.projects(deal_t.c.project_id), scope.own(deal_t.c.consultant_id)))
+            .select_from(_deal_from(first)).where(*where))
 
 
 def changes(scope: Scope, start: date, end: date) -> Select[Any]:
     """Change requests applied in the days on contracts: 退房 (cancel) and 换房 (swap),
     with the contract's price when decided (a swap keeps the document)."""
-    first = first_visits(scope)
+    where = (change_t.c.status == "applied", change_t.c.kind.in_(("cancel", "swap")),
+             deal_t.c.kind == "contract", between_days(change_t.c.decided_at, start, end),
+             scope.projects(deal_t.c.project_id), scope.own(deal_t.c.consultant_id))
+    first = first_visits(scope, select(deal_t.c.customer_id).select_from(
+        deal_t.join(change_t, change_t.c.deal_id == deal_t.c.id)).where(*where))
     return (select(change_t.c.id, change_t.c.kind, deal_t.c.price_fen, *_deal_keys(first))
             .select_from(_deal_from(first).join(change_t, change_t.c.deal_id == deal_t.c.id))
-            .where(change_t.c.status == "applied", change_t.c.kind.in_(("cancel", "swap")),
-                   deal_t.c.kind == "contract",
-                   between_days(change_t.c.decided_at, start, end),
-                   scope.projects(deal_t.c.project_id), scope.own(deal_t.c.consultant_id)))
+            .where(*where))
 
 
 def stored_customers(scope: Scope, start: date, end: date) -> Select[Any]:
     """储客: the customers whose first visit at the project fell in the days, with whether
     they were followed (跟客) and whether they bought (成交), as of now."""
-    first = first_visits(scope)
+    cohort = (between_days(customer_t.c.first_visit_at, start, end),
+              scope.projects(customer_t.c.project_id))
+    first = first_visits(scope, select(customer_t.c.id).where(*cohort))
     followed = (select(follow_up_t.c.id)
                 .where(follow_up_t.c.customer_id == customer_t.c.id,
                        follow_up_t.c.effective.is_(True)).exists())
@@ -154,9 +158,7 @@ def stored_customers(scope: Scope, start: date, end: date) -> Select[Any]:
                    or_(followed, customer_t.c.visit_count > 1, bought).label("followed"),
                    bought.label("bought"))
             .select_from(customer_t.join(first, first.c.customer_id == customer_t.c.id))
-            .where(between_days(customer_t.c.first_visit_at, start, end),
-                   scope.projects(customer_t.c.project_id),
-                   scope.own(first.c.consultant_id)))
+            .where(*cohort, scope.own(first.c.consultant_id)))
 
 
 def released_units(scope: Scope) -> Select[Any]:
