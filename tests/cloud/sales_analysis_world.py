@@ -28,6 +28,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -104,7 +105,7 @@ def _customer(db: Session, settings: CloudSettings, o: Office, name: str, projec
 
 
 def _visit(db: Session, o: Office, customer: str, project: str, consultant: str,
-           when: str, source: str, first: bool, **profile: object) -> None:
+           when: str, source: str, first: bool, **profile: Any) -> None:
     moment = at(when)
     visit_id = str(uuid.uuid4())
     db.add(Visit(id=visit_id, site_id=f"site-{project}", project_id=o.projects[project],
@@ -156,7 +157,7 @@ def _units(db: Session, o: Office) -> None:
         db.add(batch)
         db.flush()
         o.batches[name] = _id(batch)
-    for name, layout, state, batch in (
+    for name, layout, state, batch_name in (
             ("U1", "三室", "subscribed", "首开"), ("U2", "三室", "signed", "首开"),
             ("U3", "两室", "available", "首开"), ("U4", "两室", "signed", "首开"),
             ("U5", "三室", "available", "加推"), ("U6", "两室", "delivered", "加推"),
@@ -164,7 +165,7 @@ def _units(db: Session, o: Office) -> None:
         unit = Unit(project_id=o.projects["a"], building_id=_id(building), floor=1,
                     room=name, layout=layout, area_centi=10_000, list_price_fen=300_000_000,
                     floor_price_fen=100_000_000, state=state,
-                    batch_id=o.batches[batch] if batch else None)
+                    batch_id=o.batches[batch_name] if batch_name else None)
         db.add(unit)
         db.flush()
         o.units[name] = _id(unit)
