@@ -22,13 +22,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cloud.catalog.models import Project
 from cloud.channel.analytics import beijing_start
-from cloud.db import table_of
 from cloud.deals.models import Deal, DealChange
 from cloud.identity.permissions import Perm
 from cloud.identity.principal import Principal
 from cloud.inventory.models import Unit
 from cloud.reception.models import VisitProfileRecord
 from cloud.sales.models import Customer, FollowUp, Visit
+from shared.dbtypes import table_of
 
 DIMENSIONS = ("team", "product", "consultant", "channel")
 

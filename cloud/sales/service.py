@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.bulk import insert_rows
-from cloud.db import table_of
 from cloud.identity.deps import Principal
 from cloud.sales import ownership
 from cloud.sales.free_text import INTENT_CONTEXT, seal
@@ -23,6 +22,7 @@ from cloud.sales.ownership_rules import protection_end, rules_for
 from cloud.sales.stages import VISITED
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
+from shared.dbtypes import table_of
 from shared.errors import NotFound
 from shared.events import VisitRegistered
 from shared.names import mask_name
