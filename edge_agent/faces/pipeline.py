@@ -1,7 +1,8 @@
 """Frame → faces → quality gates → tracks → one embedding per track. The capture readers
 call `process` from their threads with the frames they sampled; a finished track goes to
 the sink (matching and sightings, issue #23 item 5). Nothing here writes a frame, a crop
-or an embedding anywhere: they live in memory until the sink has used them."""
+or an embedding anywhere: they live in memory until the sink has used them (a crop is
+taken only when the site keeps crops)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import cv2
 import structlog
 
 from edge_agent.faces.engine import FaceEngine, Frame
@@ -28,6 +30,7 @@ class FacePipeline:
         self.sink = sink
         self.gates = gates or QualityGates()
         self.lost_after = lost_after
+        self.keep_crops = False  # the site's choice (crop_retention_days > 0)
         self._trackers: dict[str, Tracker] = {}
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()  # frames, faces, embeddings, tracks, rejections
@@ -57,6 +60,9 @@ class FacePipeline:
                 continue
             track.embedding = self.engine.embed(frame, face)
             track.embedded_at = at
+            if self.keep_crops:
+                x1, y1, x2, y2 = face.box
+                track.crop = cv2.imencode(".jpg", frame[y1:y2, x1:x2])[1].tobytes()
             self._count(embeddings=1)
         self._finish(tracker.close_lost(at))
 
@@ -84,4 +90,4 @@ class FacePipeline:
                 log.exception("face_track_sink_failed", camera_id=track.camera_id,
                               track_id=track.track_id)
             finally:
-                track.embedding = None  # the template does not outlive its use
+                track.embedding = track.crop = None  # they do not outlive their use
