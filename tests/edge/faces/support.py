@@ -32,7 +32,7 @@ async def feed(store: Store, settings: EdgeSettings, *items: tuple[str, str, dic
                cursor: int = 0) -> None:
     batch = DownBatch(site_id=settings.site_id, generation="g", cursor=cursor,
                       next_cursor=cursor + len(items),
-                      items=[DownItem(offset=cursor + i + 1, kind=k, key=key, data=data)  # type: ignore[arg-type]
+                      items=[DownItem(offset=cursor + i + 1, kind=k, key=key, data=data)
                              for i, (k, key, data) in enumerate(items)])
     await store.write(apply_batch, batch, utcnow(), None, settings.cipher)
 
@@ -57,5 +57,5 @@ def face(seed: int, size: int = 128) -> np.ndarray:
 
 def near(vector: np.ndarray, seed: int, noise: float = 0.05) -> np.ndarray:
     jitter = np.random.default_rng(seed).normal(size=vector.shape).astype(np.float32)
-    return (vector + noise * np.linalg.norm(vector) / np.sqrt(vector.size) * jitter
-            ).astype(np.float32)
+    return np.asarray(vector + noise * np.linalg.norm(vector) / np.sqrt(vector.size) * jitter,
+                      dtype=np.float32)

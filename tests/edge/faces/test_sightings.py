@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -83,7 +84,7 @@ def seen(vector: np.ndarray, camera: uuid.UUID = CAMERA, at_offset: float = 0.0,
     return Seen(camera, start, start + timedelta(seconds=seconds), vector)
 
 
-def sighted(events: list[tuple[str, dict]]) -> list[FaceSighted]:
+def sighted(events: list[tuple[str, dict[str, Any]]]) -> list[FaceSighted]:
     return [FaceSighted.model_validate(p) for t, p in events if t == "face.sighted"]
 
 
