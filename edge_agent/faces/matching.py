@@ -45,6 +45,14 @@ class Gallery:
     def __len__(self) -> int:
         return len(self.kinds)
 
+    def load(self, rows: list[tuple[uuid.UUID, str, Embedding]]) -> None:
+        """Every template at once (one matrix built, not one per template)."""
+        if not rows:
+            return
+        self._people.extend(person_id for person_id, _, _ in rows)
+        self._matrix = np.vstack([self._matrix, normalise(np.stack([e for _, _, e in rows]))])
+        self.kinds.update((person_id, kind) for person_id, kind, _ in rows)
+
     def add(self, person_id: uuid.UUID, kind: str, embedding: Embedding) -> None:
         self._people.append(person_id)
         self._matrix = np.vstack([self._matrix, normalise(embedding.reshape(1, -1))])

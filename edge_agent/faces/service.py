@@ -114,9 +114,8 @@ class FaceService:
             return
         threshold = self.settings.face_match_threshold or MATCH_SIMILARITY[engine.name]
         gallery = Gallery(threshold, engine.embedding_size)
-        for person_id, kind, embedding in await self.store.write(
-                records.load_templates, self.settings.cipher, engine.name, now=utcnow()):
-            gallery.add(person_id, kind, embedding)
+        gallery.load(await self.store.write(
+            records.load_templates, self.settings.cipher, engine.name, now=utcnow()))
         self.gallery = gallery
         pipeline = (FacePipeline(engine, self._sink) if self.lost_after is None
                     else FacePipeline(engine, self._sink, lost_after=self.lost_after))
