@@ -8,13 +8,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, func, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.faces.events import emit
 from edge_agent.faces.models import FaceAccess, FacePerson, FaceSighting
 from edge_agent.faces.records import RETENTION, audit
+from edge_agent.store.models import Visit
 from shared.crypto import FieldCipher
 from shared.faces import FACE_ERASED, ErasureReason, FaceErased
 
@@ -42,12 +44,31 @@ async def erase_people(session: AsyncSession, cipher: FieldCipher, person_ids: l
     return [p for p in person_ids if p in held]
 
 
+async def _visited_since(session: AsyncSession, cutoff: datetime) -> dict[uuid.UUID, datetime]:
+    """Customers not seen by a camera since `cutoff` who registered here since (by phone,
+    without their face being seen): their last visit, by the number of the visit that
+    their consent linked."""
+    linked, later = aliased(Visit), aliased(Visit)
+    rows = (await session.exec(
+        select(FacePerson.id, func.max(later.occurred_at))
+        .join(linked, col(linked.id) == col(FacePerson.visit_id))
+        .join(later, and_(col(later.project_id) == col(linked.project_id),
+                          col(later.phone_bidx) == col(linked.phone_bidx)))
+        .where(col(FacePerson.kind) == "customer", col(FacePerson.last_seen_at) < cutoff)
+        .group_by(col(FacePerson.id)))).all()
+    return {person_id: last for person_id, last in rows if last is not None and last >= cutoff}
+
+
 async def apply_retention(session: AsyncSession, cipher: FieldCipher, now: datetime
                           ) -> list[uuid.UUID]:
-    """The daily job: identities not seen nor registered for RETENTION_DAYS, crops past
-    their time, access-log rows past ACCESS_LOG_DAYS."""
+    """The daily job: identities neither seen nor registered for RETENTION_DAYS, crops
+    past their time, access-log rows past ACCESS_LOG_DAYS."""
+    cutoff = now - timedelta(days=RETENTION_DAYS)
+    for person_id, last_visit in (await _visited_since(session, cutoff)).items():
+        await session.exec(update(FacePerson).where(col(FacePerson.id) == person_id)
+                           .values(last_seen_at=last_visit))
     stale = list((await session.exec(select(FacePerson.id).where(
-        col(FacePerson.last_seen_at) < now - timedelta(days=RETENTION_DAYS)))).all())
+        col(FacePerson.last_seen_at) < cutoff))).all())
     erased = await erase_people(session, cipher, stale, reason="retention", actor=RETENTION,
                                 now=now) if stale else []
     await session.exec(update(FaceSighting)

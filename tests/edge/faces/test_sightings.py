@@ -18,7 +18,7 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from edge_agent.faces import records
+from edge_agent.faces import consent, records
 from edge_agent.faces.engine import Detection, Embedding, EngineName, Frame
 from edge_agent.faces.models import FacePerson, FaceTemplate
 from edge_agent.faces.service import FaceService
@@ -227,8 +227,6 @@ async def test_a_consent_given_before_the_camera_saw_the_face_takes_the_next_new
         store: Store, settings: EdgeSettings, faces: FaceService) -> None:
     registered = await register_visit(store, settings, VisitIn(
         phone="13800003333", party_size=1, consent=consent_in()))
-    from edge_agent.faces import consent
-
     pending = await store.write(consent.grant, settings.cipher, visit_id=registered.visit.id,
                                 notice_version=NOTICE, method="kiosk_screen",
                                 kiosk_camera=KIOSK_CAMERA, actor="kiosk", now=utcnow())
@@ -314,3 +312,24 @@ async def test_crops_are_kept_only_when_the_site_asks_and_not_past_their_time(
     with sqlite3.connect(settings.database_path) as db:  # crops off: gone at once
         assert db.execute("SELECT count(*) FROM face_sighting WHERE crop_enc IS NOT NULL"
                           ).fetchone() == (0,)
+
+
+async def test_retention_counts_from_the_customers_last_visit_even_without_a_face(
+        store: Store, settings: EdgeSettings, faces: FaceService) -> None:
+    long_ago = utcnow() - timedelta(days=120)
+    first = await register_visit(store, settings, VisitIn(
+        phone="13800005555", party_size=1, consent=consent_in()), now=long_ago)
+    recorded = await faces.on_track(Seen(KIOSK_CAMERA, long_ago, long_ago, face(1)))
+    assert recorded
+    await store.write(consent.grant, settings.cipher, visit_id=first.visit.id,
+                      notice_version=NOTICE, method="kiosk_screen", kiosk_camera=KIOSK_CAMERA,
+                      actor="kiosk", now=long_ago + timedelta(seconds=30))
+    # Registered again by phone ten days ago; the cameras did not see the face.
+    await register_visit(store, settings, VisitIn(
+        phone="13800005555", party_size=1, consent=consent_in()),
+        now=utcnow() - timedelta(days=10))
+    assert await faces.run_retention(utcnow()) == []
+    person = await store.read(lambda s: s.get(FacePerson, recorded.person_id))
+    assert person and person.kind == "customer"
+    assert utcnow() - person.last_seen_at < timedelta(days=11)
+    assert await faces.run_retention(utcnow() + timedelta(days=81)) == [recorded.person_id]
