@@ -1,6 +1,6 @@
 """Separate face consent at the kiosk (ADR 0047). Registering works without it (by
-phone); with it, the face the kiosk camera saw last — or, when it has seen none in the
-last two minutes, the next new face it sees within five — becomes the customer of that
+phone); with it, the visitor face the kiosk camera saw last — or, when it has seen none
+in the last two minutes, the next one it sees within five — becomes the customer of that
 registration, and `face.consent` tells the cloud which. Without a granted consent no
 face is ever linked to a customer. Withdrawal deletes the face data."""
 
@@ -22,7 +22,7 @@ from shared.crypto import FieldCipher
 from shared.faces import FACE_CONSENT, FaceConsent
 
 LOOK_BACK = timedelta(minutes=2)  # a face seen this recently at the kiosk is the visitor's
-WAIT_FOR_FACE = timedelta(minutes=5)  # else the next new face within this time
+WAIT_FOR_FACE = timedelta(minutes=5)  # else the next visitor face within this time
 
 
 async def link(session: AsyncSession, cipher: FieldCipher, consent: FaceConsentRecord,

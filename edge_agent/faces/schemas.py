@@ -29,7 +29,7 @@ class FaceConsentIn(BaseModel):
 
 class FaceConsentOut(BaseModel):
     # linked: the face the kiosk camera just saw is this registration's; waiting: the
-    # next new face at the kiosk camera within five minutes will be.
+    # next visitor face at the kiosk camera within five minutes will be.
     state: Literal["linked", "waiting"]
 
 

@@ -65,6 +65,7 @@ class FaceService:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._retention_at: datetime | None = None
+        self._in_flight: set[concurrent.futures.Future[sightings.Recorded | None]] = set()
         kiosk = settings.face_kiosk_camera_id
         self.kiosk_camera = uuid.UUID(kiosk) if kiosk else None
 
@@ -74,9 +75,12 @@ class FaceService:
         self._task = asyncio.create_task(self._run(), name="faces")
 
     async def stop(self) -> None:
+        """After the readers stopped: the tracks they finished are recorded first."""
         self._stopping.set()
         if self._task is not None:
             await self._task
+        if self._in_flight:
+            await asyncio.wait([asyncio.wrap_future(f) for f in list(self._in_flight)])
         self.pipeline = self.gallery = None
 
     async def _run(self) -> None:
@@ -156,7 +160,14 @@ class FaceService:
         seen = sightings.Seen(uuid.UUID(track.camera_id), track.first_seen, track.last_seen,
                               track.embedding.copy(), track.crop)
         future = asyncio.run_coroutine_threadsafe(self.on_track(seen), self._loop)
-        future.add_done_callback(_log_failure)
+        self._in_flight.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: concurrent.futures.Future[sightings.Recorded | None]) -> None:
+        self._in_flight.discard(future)
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            log.error("face_track_record_failed", error=repr(error))
 
     async def on_track(self, seen: sightings.Seen) -> sightings.Recorded | None:
         """Match and record one finished track; None when face use went off meanwhile."""
@@ -177,8 +188,3 @@ class FaceService:
             return recorded
         return None
 
-
-def _log_failure(future: concurrent.futures.Future[sightings.Recorded | None]) -> None:
-    error = None if future.cancelled() else future.exception()
-    if error is not None:
-        log.error("face_track_record_failed", error=repr(error))

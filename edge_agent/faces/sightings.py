@@ -92,7 +92,9 @@ async def record(session: AsyncSession, cipher: FieldCipher, gallery: Gallery, s
         return Recorded(person.id, "staff", None, new_template)
     if person.kind == "visitor" and (kiosk_camera is None or seen.camera_id == kiosk_camera):
         waiting = await consent.pending_for(session, now)
-        if waiting is not None and match is None:  # the next *new* face at the kiosk
+        # The next visitor in front of the kiosk camera after the consent is the one who
+        # gave it (staff and customers are never taken).
+        if waiting is not None and seen.last_seen >= waiting.recorded_at:
             await consent.link(session, cipher, waiting, person, actor=PIPELINE, now=now)
     sighting = await _sighting(session, person.id, seen)
     if sighting is None:

@@ -227,14 +227,17 @@ async def test_a_consent_given_before_the_camera_saw_the_face_takes_the_next_new
         store: Store, settings: EdgeSettings, faces: FaceService) -> None:
     registered = await register_visit(store, settings, VisitIn(
         phone="13800003333", party_size=1, consent=consent_in()))
+    # The visitor had walked in by the door ten minutes ago: a known visitor identity.
+    at_door = await faces.on_track(seen(face(2), camera=CAMERA, at_offset=-600))
+    assert at_door and at_door.kind == "visitor"
     pending = await store.write(consent.grant, settings.cipher, visit_id=registered.visit.id,
                                 notice_version=NOTICE, method="kiosk_screen",
                                 kiosk_camera=KIOSK_CAMERA, actor="kiosk", now=utcnow())
     assert pending.person_id is None
     elsewhere = await faces.on_track(seen(face(1), camera=CAMERA))  # not the kiosk's camera
-    arriving = await faces.on_track(seen(face(2), camera=KIOSK_CAMERA))
+    arriving = await faces.on_track(seen(near(face(2), 7), camera=KIOSK_CAMERA))
     assert elsewhere and elsewhere.kind == "visitor"
-    assert arriving and arriving.kind == "customer"
+    assert arriving and arriving.kind == "customer" and arriving.person_id == at_door.person_id
     # Withdrawn: the face data goes, and the cloud hears both.
     app = create_app(settings, sync=False)
     app.state.store, app.state.faces = store, faces
