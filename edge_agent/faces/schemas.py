@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.consent import NOTICE_VERSION_MAX
+from shared.timeutil import UtcDateTime
 
 
 class KioskFacesOut(BaseModel):
@@ -38,7 +38,7 @@ class FacePersonOut(BaseModel):
     kind: str
     visit_id: uuid.UUID | None
     consultant_id: int | None
-    last_seen_at: datetime
+    last_seen_at: UtcDateTime
     sightings: int
 
 
