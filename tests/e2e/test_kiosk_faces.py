@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Stack, screenshot
-from tests.e2e.kiosk import accept_notice, open_kiosk
+from tests.e2e.kiosk import accept_notice, open_kiosk, rota
 
 pytestmark = pytest.mark.e2e
 SIGNAGE = "本区域使用人脸识别，用于识别再次到访的客户"
@@ -43,6 +43,7 @@ def test_the_face_step_is_separate_optional_and_only_where_the_site_uses_faces(
         stack: Stack, new_page: Any) -> None:
     from playwright.sync_api import expect
 
+    rota(stack, "check-in", "wanglei")
     page = open_kiosk(new_page, stack)
     register(page, "13700001111")
     expect(page.get_by_test_id("face-consent")).to_have_count(0)  # off by default
