@@ -2,25 +2,28 @@
 may run faces (`faces_enabled`, an engine installed) **and** the site has switched face
 use on (`site.faces` from the cloud; off until then). The service looks at the site's
 switch every few seconds: switched on, it loads the engine and the gallery; switched off,
-it drops the pipeline and the templates it held, and matching stops. Finished tracks
-come from the readers' threads and are matched and recorded on the event loop. The
-retention job runs once a day."""
+it drops the pipeline and the templates it held, and matching stops. Tracks come from
+the readers' threads — once when embedded (matched and recorded at once: the sighting
+reaches the outbox within a second of the frame) and once when finished (the sighting's
+last seen moves) — and are recorded on the event loop, in that order. The retention job
+runs once a day."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import uuid
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
 
 from edge_agent.faces import engines, erasure, records, sightings
-from edge_agent.faces.engine import EngineUnavailable, FaceEngine, Frame
+from edge_agent.faces.engine import Embedding, EngineUnavailable, FaceEngine, Frame
 from edge_agent.faces.matching import MATCH_SIMILARITY, Gallery
 from edge_agent.faces.pipeline import FacePipeline
-from edge_agent.faces.tracking import Track
+from edge_agent.faces.tracking import LOST_AFTER, Track
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store
 from shared.aio import wait_event
@@ -54,7 +57,7 @@ class FaceService:
         self.settings = settings
         self.store = store
         self.check_seconds = check_seconds
-        self.lost_after = lost_after
+        self.lost_after = lost_after or LOST_AFTER
         self.pipeline: FacePipeline | None = None
         self.gallery: Gallery | None = None
         self.crop_days = 0
@@ -65,7 +68,11 @@ class FaceService:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._retention_at: datetime | None = None
-        self._in_flight: set[concurrent.futures.Future[sightings.Recorded | None]] = set()
+        self._in_flight: set[concurrent.futures.Future[None]] = set()
+        # Tracks recorded when embedded, until they finish (camera, track id) → what
+        # they became; and the order in which the readers told us about them.
+        self._open: dict[tuple[str, int], sightings.Recorded] = {}
+        self._order = asyncio.Lock()
         kiosk = settings.face_kiosk_camera_id
         self.kiosk_camera = uuid.UUID(kiosk) if kiosk else None
 
@@ -121,9 +128,9 @@ class FaceService:
         gallery.load(await self.store.write(
             records.load_templates, self.settings.cipher, engine.name, now=utcnow()))
         self.gallery = gallery
-        pipeline = (FacePipeline(engine, self._sink) if self.lost_after is None
-                    else FacePipeline(engine, self._sink, lost_after=self.lost_after))
-        self.pipeline = pipeline
+        self._open.clear()
+        self.pipeline = FacePipeline(engine, self._finished, on_embedded=self._embedded,
+                                     lost_after=self.lost_after)
         log.info("faces_switched_on", engine=engine.name, identities=len(gallery))
 
     async def run_retention(self, now: datetime) -> list[uuid.UUID]:
@@ -154,23 +161,51 @@ class FaceService:
         if pipeline is not None:
             pipeline.close_camera(camera_id)
 
-    def _sink(self, track: Track) -> None:
-        if track.embedding is None or self._loop is None:
-            return  # never a good look at the face: nothing to match
-        seen = sightings.Seen(uuid.UUID(track.camera_id), track.first_seen, track.last_seen,
-                              track.embedding.copy(), track.crop)
-        future = asyncio.run_coroutine_threadsafe(self.on_track(seen), self._loop)
+    def _embedded(self, track: Track) -> None:
+        if track.embedding is not None:
+            self._schedule(self._record_embedded((track.camera_id, track.track_id),
+                                                 _seen(track, track.embedding)))
+
+    def _finished(self, track: Track) -> None:
+        self._schedule(self._record_finished(
+            (track.camera_id, track.track_id),
+            None if track.embedding is None else _seen(track, track.embedding)))
+
+    def _schedule(self, work: Coroutine[None, None, None]) -> None:
+        if self._loop is None:
+            work.close()
+            return
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
         self._in_flight.add(future)
         future.add_done_callback(self._done)
 
-    def _done(self, future: concurrent.futures.Future[sightings.Recorded | None]) -> None:
+    async def _record_embedded(self, key: tuple[str, int], seen: sightings.Seen) -> None:
+        async with self._order:
+            recorded = await self.on_track(seen)
+            if recorded is not None:
+                self._open[key] = recorded
+
+    async def _record_finished(self, key: tuple[str, int], seen: sightings.Seen | None
+                               ) -> None:
+        async with self._order:
+            recorded = self._open.pop(key, None)
+            if recorded is None:
+                if seen is not None:  # embedded before face use was switched on here
+                    await self.on_track(seen)
+                return
+            if (recorded.sighting_id is not None and seen is not None
+                    and await self.store.write(sightings.extend, self.settings.cipher,
+                                               recorded.sighting_id, seen.last_seen, utcnow())):
+                self.store.outbox_committed()
+
+    def _done(self, future: concurrent.futures.Future[None]) -> None:
         self._in_flight.discard(future)
         error = None if future.cancelled() else future.exception()
         if error is not None:
             log.error("face_track_record_failed", error=repr(error))
 
     async def on_track(self, seen: sightings.Seen) -> sightings.Recorded | None:
-        """Match and record one finished track; None when face use went off meanwhile."""
+        """Match and record one track; None when face use went off meanwhile."""
         for _ in range(2):
             gallery, engine = self.gallery, self._engine
             if gallery is None or engine is None:
@@ -188,3 +223,9 @@ class FaceService:
             return recorded
         return None
 
+
+
+def _seen(track: Track, embedding: Embedding) -> sightings.Seen:
+    # Copies: the pipeline drops the track's embedding and crop once it has told us.
+    return sightings.Seen(uuid.UUID(track.camera_id), track.first_seen, track.last_seen,
+                          embedding.copy(), track.crop)

@@ -1,8 +1,9 @@
-"""A finished track becomes a sighting (ADR 0047): matched against the gallery, a known
-face extends its sighting at that camera when it comes back within the merge window
-(count + 1, last seen later) or opens a new one; an unknown face becomes a temporary
-visitor identity; a staff member's face is dropped here — staff are never sent. Each
-change re-sends `face.sighted` under the same `sighting_id`, with ids and times only."""
+"""A track becomes a sighting (ADR 0047) as soon as it has its embedding: matched against
+the gallery, a known face extends its sighting at that camera when it comes back within
+the merge window (count + 1) or opens a new one; an unknown face becomes a temporary
+visitor identity; a staff member's face is dropped here — staff are never sent. When the
+track finishes, its sighting's last seen moves to the track's end. Each change re-sends
+`face.sighted` under the same `sighting_id`, with ids and times only."""
 
 from __future__ import annotations
 
@@ -118,3 +119,24 @@ async def record(session: AsyncSession, cipher: FieldCipher, gallery: Gallery, s
         first_seen_at=sighting.first_seen_at, last_seen_at=sighting.last_seen_at,
         count=sighting.count, score=sighting.score), now)
     return Recorded(person.id, person.kind, sighting.id, new_template)
+
+
+async def extend(session: AsyncSession, cipher: FieldCipher, sighting_id: uuid.UUID,
+                 last_seen: datetime, now: datetime) -> bool:
+    """The track recorded at its embedding has finished: the sighting lasts until its
+    end (re-sent); False when nothing changed or the sighting was erased meanwhile."""
+    sighting = await session.get(FaceSighting, sighting_id)
+    if sighting is None or last_seen <= sighting.last_seen_at:
+        return False
+    person = await session.get(FacePerson, sighting.person_id)
+    if person is None or person.kind == "staff":
+        return False
+    sighting.last_seen_at = last_seen
+    person.last_seen_at = max(person.last_seen_at, last_seen)
+    session.add_all([sighting, person])
+    await emit(session, cipher, FACE_SIGHTED, FaceSighted(
+        sighting_id=sighting.id, camera_id=sighting.camera_id, person_ref=person.id,
+        subject="customer" if person.kind == "customer" else "visitor",
+        first_seen_at=sighting.first_seen_at, last_seen_at=sighting.last_seen_at,
+        count=sighting.count, score=sighting.score), now)
+    return True

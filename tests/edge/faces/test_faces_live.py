@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.cameras.capture import CameraReader
 from edge_agent.cameras.simulated import MjpegSource, lobby_scene, serving_mjpeg
@@ -24,7 +26,8 @@ from edge_agent.faces.yunet_dlib import YuNetDlibEngine
 from edge_agent.kiosk.schemas import VisitIn
 from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
-from edge_agent.store import Store
+from edge_agent.store import Store, outbox
+from edge_agent.store.models import OutboxRow
 from shared.faces import FaceSighted
 from shared.timeutil import utcnow
 from tests.consent import consent_in
@@ -67,19 +70,38 @@ async def test_a_visitor_walking_past_the_camera_is_one_sighting_in_the_outbox(
                               on_idle=service.on_idle)
         reader.start()
         try:
-            events = await eventually(
-                lambda: face_events(store, settings), within=30, what="a face.sighted")
+            # Sent when the track is embedded, re-sent when the visitor has left.
+            await eventually(lambda: _sighted_twice(store, settings), within=30,
+                             what="the sighting opened and closed")
         finally:
             reader.stop()
             service.on_stopped(camera)
-    await asyncio.sleep(0.3)  # a track closed by the stop is recorded on the loop
-    found = sighted(await face_events(store, settings))
-    assert {t for t, _ in events} == {"face.sighted"}
+    await service.stop()  # what the stop finished is recorded
+    rows = await store.read(_face_rows)
+    assert {row.type for row in rows} == {"face.sighted"}
+    found = [FaceSighted.model_validate(outbox.open_payload(settings.cipher, r)) for r in rows]
     assert len({e.sighting_id for e in found}) == 1  # one visitor, one sighting
     assert len({e.person_ref for e in found}) == 1 and found[0].subject == "visitor"
-    assert str(found[0].camera_id) == camera
-    assert found[0].last_seen_at - found[0].first_seen_at < timedelta(seconds=5)
-    assert set(events[0][1]) == set(FaceSighted.model_fields)  # ids, times, count, score
+    assert str(found[0].camera_id) == camera and found[-1].count == 1
+    assert found[0].last_seen_at < found[1].last_seen_at  # the visitor stayed in view
+    assert found[-1].last_seen_at - found[-1].first_seen_at < timedelta(seconds=5)
+    # Frame → outbox: the embedded frame's time to the committed event (target ≤ 1 s).
+    assert rows[0].created_at - found[0].last_seen_at < timedelta(seconds=1)
+    assert set(outbox.open_payload(settings.cipher, rows[0])) == set(FaceSighted.model_fields)
+
+
+async def _face_rows(session: AsyncSession) -> list[OutboxRow]:
+    return list((await session.exec(select(OutboxRow).where(
+        col(OutboxRow.type).startswith("face.")).order_by(col(OutboxRow.seq)))).all())
+
+
+async def _sighted_twice(store: Store, settings: EdgeSettings) -> bool:
+    return len(sighted(await face_events(store, settings))) >= 2
+
+
+def latest(events: list[FaceSighted]) -> list[FaceSighted]:
+    """The last event of each sighting (the cloud keeps that one)."""
+    return list({e.sighting_id: e for e in events}.values())
 
 
 def _walk_past(service: FaceService, camera: uuid.UUID, start: datetime) -> None:
@@ -102,7 +124,7 @@ async def test_a_staff_member_is_recognised_and_sends_nothing(
     service, store, settings = faces
     door = uuid.uuid4()
     t0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-    first = sighted(await _pass(service, store, settings, door, t0))
+    first = latest(sighted(await _pass(service, store, settings, door, t0)))
     assert len(first) == 1 and first[0].subject == "visitor"
     # The field engineer marks that identity as staff: their next pass sends nothing.
     await store.write(people.mark_staff, settings.cipher, first[0].person_ref, 7, utcnow())
@@ -115,14 +137,15 @@ async def test_a_consented_customer_comes_back_as_the_customer(
     t0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     registered = await register_visit(store, settings, VisitIn(
         phone="13800004444", party_size=1, consent=consent_in()))
-    at_kiosk = sighted(await _pass(service, store, settings, KIOSK_CAMERA, t0))
+    at_kiosk = latest(sighted(await _pass(service, store, settings, KIOSK_CAMERA, t0)))
     assert [e.subject for e in at_kiosk] == ["visitor"]
     linked = await store.write(consent.grant, settings.cipher, visit_id=registered.visit.id,
                                notice_version=NOTICE, method="kiosk_screen",
                                kiosk_camera=KIOSK_CAMERA, actor="kiosk",
                                now=at_kiosk[0].last_seen_at + timedelta(seconds=30))
     assert linked.person_id == at_kiosk[0].person_ref
-    back = sighted(await _pass(service, store, settings, uuid.uuid4(), t0 + timedelta(hours=2)))
+    back = latest(sighted(await _pass(service, store, settings, uuid.uuid4(),
+                                      t0 + timedelta(hours=2))))
     assert [(e.subject, e.person_ref) for e in back] == [("customer", at_kiosk[0].person_ref)]
 
 
