@@ -105,6 +105,7 @@ class FaceService:
             await self._switch_on()
         elif not site.enabled and self.pipeline is not None:
             self.pipeline = self.gallery = None  # matching stops; templates leave memory
+            self._open.clear()
             log.info("faces_switched_off")
         if self.pipeline is not None:
             self.pipeline.keep_crops = self.crop_days > 0
@@ -189,6 +190,8 @@ class FaceService:
                                ) -> None:
         async with self._order:
             recorded = self._open.pop(key, None)
+            if self.gallery is None:
+                return  # face use went off meanwhile: nothing more is recorded
             if recorded is None:
                 if seen is not None:  # embedded before face use was switched on here
                     await self.on_track(seen)

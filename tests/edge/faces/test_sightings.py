@@ -23,6 +23,7 @@ from edge_agent.faces.engine import Detection, Embedding, EngineName, Frame
 from edge_agent.faces.models import FacePerson, FaceTemplate
 from edge_agent.faces.service import FaceService
 from edge_agent.faces.sightings import MERGE_WINDOW, Seen
+from edge_agent.faces.tracking import Track
 from edge_agent.kiosk.schemas import VisitIn
 from edge_agent.kiosk.service import register_visit
 from edge_agent.main import create_app
@@ -32,7 +33,7 @@ from shared.faces import FaceConsent, FaceErased, FaceSighted
 from shared.timeutil import utcnow
 from tests.consent import consent_in
 from tests.edge.faces.support import NOTICE, erase, face, face_events, feed, near, switch
-from tests.edge.helpers import KIOSK_TOKEN, make_settings
+from tests.edge.helpers import KIOSK_TOKEN, eventually, make_settings
 
 pytestmark = pytest.mark.anyio
 ENGINEER = "engineer-token-for-tests-0123456789"
@@ -223,7 +224,7 @@ async def test_a_face_becomes_a_customer_only_with_face_consent(
     assert no_consent.visit.id not in {c.visit_id for c in consents}
 
 
-async def test_a_consent_given_before_the_camera_saw_the_face_takes_the_next_new_one(
+async def test_a_consent_given_before_the_camera_saw_the_face_takes_the_next_visitor_at_the_kiosk(
         store: Store, settings: EdgeSettings, faces: FaceService) -> None:
     registered = await register_visit(store, settings, VisitIn(
         phone="13800003333", party_size=1, consent=consent_in()))
@@ -336,3 +337,40 @@ async def test_retention_counts_from_the_customers_last_visit_even_without_a_fac
     assert person and person.kind == "customer"
     assert utcnow() - person.last_seen_at < timedelta(days=11)
     assert await faces.run_retention(utcnow() + timedelta(days=81)) == [recorded.person_id]
+
+
+async def test_a_track_goes_out_when_embedded_and_again_when_it_ends_unless_faces_went_off(
+        store: Store, settings: EdgeSettings, faces: FaceService) -> None:
+    await faces.start()  # the readers' threads hand tracks to this loop
+    try:
+        pipeline = faces.pipeline
+        assert pipeline is not None and pipeline.on_embedded is not None
+        t0 = utcnow()
+        track = Track(str(CAMERA), t0, t0 + timedelta(seconds=1), (0, 0, 80, 80))
+        track.embedding = face(1)
+        pipeline.on_embedded(track)
+        track.last_seen = t0 + timedelta(seconds=6)
+        pipeline.sink(track)
+        events = await eventually(lambda: _sighted_events(store, settings, 2),
+                                  what="opened and closed")
+        assert events[0].sighting_id == events[1].sighting_id and events[1].count == 1
+        assert (events[0].last_seen_at, events[1].last_seen_at) == (
+            t0 + timedelta(seconds=1), t0 + timedelta(seconds=6))
+        other = Track(str(CAMERA), t0, t0, (200, 0, 280, 80))
+        other.embedding = face(2)
+        pipeline.on_embedded(other)
+        await eventually(lambda: _sighted_events(store, settings, 3), what="the second")
+        await feed(store, settings, switch(False, utcnow()), cursor=1)
+        await faces.refresh()
+        other.last_seen = t0 + timedelta(seconds=9)
+        pipeline.sink(other)  # the reader had it in hand when faces went off
+        await faces.stop()
+        assert len(sighted(await face_events(store, settings))) == 3
+    finally:
+        await faces.stop()
+
+
+async def _sighted_events(store: Store, settings: EdgeSettings, at_least: int
+                          ) -> list[FaceSighted] | None:
+    found = sighted(await face_events(store, settings))
+    return found if len(found) >= at_least else None
