@@ -110,8 +110,9 @@ class FaceService:
         if self.pipeline is not None:
             self.pipeline.keep_crops = self.crop_days > 0
         if self.gallery is not None:  # erased meanwhile (the cloud's request, a withdrawal)
-            held = await self.store.read(records.person_ids)
-            self.gallery.remove(set(self.gallery.kinds) - held)
+            gone = set(self.gallery.kinds) - await self.store.read(records.person_ids)
+            if gone:
+                self.gallery.remove(gone)
         now = utcnow()
         if self._retention_at is None or now - self._retention_at >= RETENTION_EVERY:
             await self.run_retention(now)
