@@ -39,11 +39,6 @@ KIOSK_CAMERA = uuid.uuid4()
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def faces(tmp_path: Path, engine: YuNetDlibEngine
                 ) -> AsyncIterator[tuple[FaceService, Store, EdgeSettings]]:
     settings = make_settings(tmp_path, faces_enabled=True,
