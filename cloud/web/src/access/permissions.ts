@@ -51,6 +51,7 @@ export const Perm = {
   DEAL_READ_ALL: 'deals:deal:read_all',
   DEAL_CREATE: 'deals:deal:create',
   DEAL_APPROVE: 'deals:deal:approve',
+  DEAL_CONFIGURE: 'deals:settings:manage',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]
