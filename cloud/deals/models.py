@@ -159,9 +159,9 @@ class DealSetting(SQLModel, table=True):
     # on the market). The default is the longest 预留, so a draft is no longer hold.
     draft_days: int = Field(default=3, ge=1, le=30,
                             description="days a draft may hold its unit")
-    # Discount authority (折扣权限) by role, in percent of the way from the list price
-    # to the floor price: 0 = the list price only, 100 = down to the floor.
-    consultant_discount_pct: int = Field(default=0, ge=0, le=100)
+    # Discount authority (折扣权限) of the approving roles, in percent of the way from the
+    # list price to the floor price: 0 = the list price only, 100 = down to the floor.
+    # A consultant has none (the rules page) and approves nothing.
     manager_discount_pct: int = Field(default=100, ge=0, le=100)
     director_discount_pct: int = Field(default=100, ge=0, le=100)
     updated_by: int | None = Field(default=None, foreign_key="app_user.id")

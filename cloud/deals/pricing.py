@@ -2,9 +2,9 @@
 
 Below the floor price (底价) a document is refused when saved, whoever saves it. Between
 the floor and the list price (表价) it is a discount, which the approver's role must
-cover. Each role's authority is a per-project setting (cloud.deals.models.DealSetting),
-in percent of the way from the list price to the floor price: by default a consultant
-has none, a sales manager and a sales director go down to the floor.
+cover. A consultant has none; the sales manager's and the sales director's are
+per-project settings (cloud.deals.models.DealSetting), in percent of the way from the
+list price to the floor price, by default down to the floor.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from cloud.deals.errors import BelowFloorPrice, DiscountNotAuthorised
 from cloud.deals.models import DealSetting
 
 # The setting that holds each role's authority; roles not named have none.
-AUTHORITY_SETTING: dict[str, str] = {"consultant": "consultant_discount_pct",
-                                     "sales_manager": "manager_discount_pct",
+AUTHORITY_SETTING: dict[str, str] = {"sales_manager": "manager_discount_pct",
                                      "sales_director": "director_discount_pct"}
 
 

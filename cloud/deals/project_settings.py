@@ -21,7 +21,6 @@ class DealNumbers:
     contract_days: int
     pick_hold_minutes: int
     draft_days: int
-    consultant_discount_pct: int
     manager_discount_pct: int
     director_discount_pct: int
 

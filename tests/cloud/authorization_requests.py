@@ -427,6 +427,6 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/v1/deals/projects/{project_id}/settings"): lambda c, s: (
         f"/api/v1/deals/projects/{c.deals[s]['project']}/settings", None,
         {"contract_days": 10, "pick_hold_minutes": 15, "draft_days": 3,
-         "consultant_discount_pct": 0, "manager_discount_pct": 100,
+         "manager_discount_pct": 100,
          "director_discount_pct": 100}),
 }

@@ -25,7 +25,7 @@ from tests.cloud.deal_world import Office, approved, build_office, subscribe, te
 from tests.cloud.inventory_world import principal
 
 DEFAULTS = {"contract_days": 7, "pick_hold_minutes": 15, "draft_days": 3,
-            "consultant_discount_pct": 0, "manager_discount_pct": 100,
+            "manager_discount_pct": 100,
             "director_discount_pct": 100}
 
 

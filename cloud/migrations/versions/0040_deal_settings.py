@@ -17,8 +17,8 @@ down_revision: str | None = "0038_customer_payment_method"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_NUMBERS = (("draft_days", "3"), ("consultant_discount_pct", "0"),
-            ("manager_discount_pct", "100"), ("director_discount_pct", "100"))
+_NUMBERS = (("draft_days", "3"), ("manager_discount_pct", "100"),
+            ("director_discount_pct", "100"))
 
 
 def upgrade() -> None:

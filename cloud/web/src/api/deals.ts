@@ -101,7 +101,6 @@ export interface DealSettings {
   contract_days: number
   pick_hold_minutes: number
   draft_days: number
-  consultant_discount_pct: number
   manager_discount_pct: number
   director_discount_pct: number
 }
