@@ -106,7 +106,7 @@ def apply(session: Session, settings: CloudSettings, principal: Principal,
         if deal.unit_id is not None:
             effects.move_unit(session, principal, deal.unit_id, UnitAction.RETURN, reason)
         customer = documents.customer_of(session, deal)
-        effects.stage(customer, _AFTER_CANCEL[Kind(deal.kind)])
+        effects.fall_back(session, customer, deal, _AFTER_CANCEL[Kind(deal.kind)])
         session.add(customer)
     elif change.kind == "swap":
         assert change.new_unit_id is not None and deal.unit_id is not None

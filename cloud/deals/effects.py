@@ -61,6 +61,17 @@ def stage(customer: Customer, target: str) -> None:
         stages.apply_deal(customer, target)
 
 
+def fall_back(session: Session, customer: Customer, ended: Deal, target: str) -> None:
+    """A document ended: the customer moves back to `target` only when no other live
+    document of theirs remains — one of two drafts given up leaves them where the other
+    keeps them."""
+    other = session.exec(select(Deal.id).where(
+        Deal.customer_id == customer.id, col(Deal.id) != ended.id,
+        col(Deal.status).in_([s.value for s in LIVE])).limit(1)).first()
+    if other is None:
+        stage(customer, target)
+
+
 def tell_the_phone(session: Session, settings: CloudSettings, customer: Customer) -> None:
     """After a document moved: the customer states the payment method of their newest
     live document (none once every document ended), and the customer's appliance is told

@@ -167,9 +167,11 @@ def _end_draft(session: Session, settings: CloudSettings, principal: Principal |
     if deal.unit_id is not None and not deal.unit_carried:
         effects.move_unit(session, principal, deal.unit_id, UnitAction.RETURN, _reason(deal))
     customer = documents.customer_of(session, deal)
-    if deal.kind == Kind.SUBSCRIPTION:
-        effects.stage(customer, stages.PLEDGED if parent is not None else stages.VISITED)
-        session.add(customer)
+    if deal.kind == Kind.SUBSCRIPTION and parent is not None:
+        effects.stage(customer, stages.PLEDGED)
+    elif deal.kind == Kind.SUBSCRIPTION:
+        effects.fall_back(session, customer, deal, stages.VISITED)
+    session.add(customer)
     session.flush()
     effects.tell_the_phone(session, settings, customer)
 
@@ -286,7 +288,7 @@ def void(session: Session, settings: CloudSettings, principal: Principal, deal_i
     if deal.unit_id is not None:
         effects.move_unit(session, principal, deal.unit_id, UnitAction.RETURN, _reason(deal))
     customer = documents.customer_of(session, deal)
-    effects.stage(customer, stages.VOID)
+    effects.fall_back(session, customer, deal, stages.VOID)
     session.add(customer)
     session.flush()
     effects.tell_the_phone(session, settings, customer)

@@ -191,6 +191,19 @@ def test_cancelling_a_converted_draft_restores_the_pledge_and_its_unit(
     assert _customer(db, office).status == "pledged"
 
 
+def test_giving_up_one_of_two_drafts_keeps_the_stage_the_other_holds(
+        db: Session, settings: CloudSettings, office: Office) -> None:
+    first = subscribe(db, settings, office, office.unit(0))
+    second = subscribe(db, settings, office, office.unit(1))
+    assert first.id is not None and second.id is not None
+    service.cancel(db, settings, office.consultant, first.id, "选了另一套")
+    db.commit()
+    assert _customer(db, office).status == "subscribed"
+    service.cancel(db, settings, office.consultant, second.id, "暂不购买")
+    db.commit()
+    assert _customer(db, office).status == "visited"
+
+
 def test_a_unit_in_control_or_another_project_cannot_be_sold(
         db: Session, settings: CloudSettings, office: Office) -> None:
     from cloud.inventory import transitions
