@@ -1,5 +1,6 @@
 """The channel's scheduled duties: live referrals judged again when the facts move
-(cloud.channel.due), the risk checks whose facts arrive after the referral (visits
+(cloud.channel.due), the referral-stage risk checks that do not block and those across
+referrals (ADR 0049), the risk checks whose facts arrive after the referral (visits
 synced from the edge, follow-ups), brokers' messages pushed to WeChat (wechat_push) and
 share events past their retention deleted (share_retention)."""
 
@@ -25,6 +26,11 @@ def redecide_due_referrals(session: Session, settings: CloudSettings) -> dict[st
 
 register(Job("channel.redecide_due", redecide_due_referrals, every=timedelta(minutes=1),
              description="报备重新判定：窗口到期、客户到访或有效跟进、规则生效后"))
+
+register(Job(
+    name="channel.risk_referral_scan", run=risk_cases.scan_referrals,
+    every=timedelta(minutes=1),
+    description="对新报备运行报备阶段的风控检查（不拦截的检查、跨经纪人与跨报备的检查），触发即开立复核案件"))
 
 register(Job(
     name="channel.risk_scan", run=risk_cases.scan, every=timedelta(minutes=10),
