@@ -25,7 +25,8 @@ INVENTORY_READERS = frozenset({"hq_manager", "sales_manager"})
 DEAL_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
 DEAL_SELLERS = frozenset({"sales_manager", "consultant"})
 DEAL_APPROVERS = frozenset({"sales_manager"})
-NOTIFIED = OUTSIDERS | {"consultant", "sales_manager"}
+# Channel managers: the shortfall of a prospecting task they created, at its end.
+NOTIFIED = OUTSIDERS | {"consultant", "sales_manager", "channel_manager"}
 # Ownership (客户归属): the sales manager acts as the site's sales director.
 OWNERSHIP_MANAGERS = frozenset({"sales_manager"})
 
@@ -198,7 +199,8 @@ RULES: dict[tuple[str, str], Rule] = {
         frozenset({"channel_manager"}), other=NOT_FOUND),
     ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
-    # Consultants and managers read theirs too: the ownership sweep's warnings.
+    # Consultants and managers read theirs too: the ownership sweep's warnings, a task's
+    # shortfall.
     ("GET", "/api/v1/channel/notifications/mine"): Rule(NOTIFIED),
     ("GET", "/api/v1/channel/notifications/mine/unread"): Rule(NOTIFIED),
     ("POST", "/api/v1/channel/notifications/mine/read"): Rule(NOTIFIED),
