@@ -154,6 +154,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # A broker's own invite (全民营销); the sign-in routes are anonymous
     # (test_route_permissions.ANONYMOUS_ROUTES).
     ("GET", "/api/v1/channel/invites/mine"): Rule(OUTSIDERS),
+    # The H5's share settings inside WeChat: whoever shares invites.
+    ("POST", "/api/v1/channel/wechat/js-config"): Rule(OUTSIDERS),
     ("GET", "/api/v1/channel/invites/mine/poster.png"): Rule(OUTSIDERS),
     # The broker H5: the caller's own broker row, projects open to every active broker.
     ("GET", "/api/v1/channel/broker/me"): Rule(frozenset({"broker"})),

@@ -36,7 +36,7 @@ def test_down_and_up_on_sqlite(tmp_path: Path) -> None:
     lite.dispose()
 
 
-SCANS_TABLES = {"channel_referral", "channel_prospecting_task"}
+SCANS_TABLES = {"channel_referral", "channel_prospecting_task", "channel_wechat_token"}
 
 
 def test_0042_matches_the_models_and_goes_down_and_up(engine: Engine, tmp_path: Path) -> None:
