@@ -24,6 +24,9 @@ from cloud.channel.signin.wechat_token import jsapi_ticket
 from cloud.settings import CloudSettings
 from shared.timeutil import utcnow
 
+# Where the H5 loads WeChat's JS-SDK (jweixin-1.6.0.js): the H5's pages allow scripts
+# from there (cloud.main), the other apps do not.
+JSSDK_ORIGIN = "https://res.wx.qq.com"
 # What a shared page may set: the chat card and the 朋友圈 entry.
 SHARE_APIS = ("updateAppMessageShareData", "updateTimelineShareData")
 
