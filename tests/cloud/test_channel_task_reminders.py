@@ -4,10 +4,12 @@ never a backlog."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cloud.channel import prospecting_reminders
@@ -130,3 +132,27 @@ def test_no_reminder_inside_the_window_at_publication_and_no_backlog(
     assert _run(db, settings, closes + 48 * HOUR) == {"tasks": 1, "reminded": 0, "reported": 0}
     assert _messages(db, cw, late) == []
     assert jobs()["channel.task_reminders"].run(db, settings)["tasks"] == 0
+
+
+def test_two_runs_at_once_remind_once(
+        api: TestClient, cw: ChannelWorld, db: Session, settings: CloudSettings,
+        engine: Engine) -> None:
+    task_id = _published(api, cw, db)
+    _, closes = _period(db, task_id)
+    start = threading.Barrier(4)
+    got: list[int] = []
+
+    def run() -> None:
+        with Session(engine) as own:
+            start.wait()
+            got.append(prospecting_reminders.remind_at(own, settings, closes - HOUR)["reminded"])
+            own.commit()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # broker_a1 and broker_a2 are both short of 2: told once each, by one of the runs.
+    assert sorted(got) == [0, 0, 0, 2]
+    assert sorted(w for w, _, _ in _messages(db, cw, task_id)) == ["broker_a1", "broker_a2"]

@@ -5,11 +5,13 @@ from the local fake WeChat; only the H5's own pages are signed."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.channel.signin import jssdk
@@ -130,3 +132,23 @@ def test_the_route_signs_an_h5_page_for_a_broker(
         wx.tickets.clear()
         # The cached ticket still signs while WeChat is down.
         assert api.post(URL, headers=broker, json={"url": page}).status_code == 200
+
+
+def test_one_ticket_fetcher_at_a_time(
+        cw: ChannelWorld, wx: FakeWeChat, wx_settings: CloudSettings, engine: Engine) -> None:
+    before = wx.calls.count("ticket")
+    got: list[str] = []
+    start = threading.Barrier(6)
+
+    def fetch() -> None:
+        with Session(engine) as own:
+            start.wait()
+            got.append(jsapi_ticket(own, wx_settings, WeChatClient(wx_settings)))
+
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(got) == 6 and len(set(got)) == 1
+    assert wx.calls.count("ticket") - before == 1
