@@ -32,6 +32,7 @@ from cloud.channel.prospecting_api import router as prospecting_router
 from cloud.channel.risk_api import router as risk_router
 from cloud.channel.share_limits import from_settings as share_limiter
 from cloud.channel.signin.api import parts as sign_in_parts
+from cloud.channel.signin.jssdk import JSSDK_ORIGIN
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.deals.api import router as deals_router
@@ -134,7 +135,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
             # The 销控表's ETag, which the PWA sends back to poll it cheaply (ADR 0032).
             expose_headers=["ETag"],
         )
-    install_browser_hardening(app, settings)
+    # The broker H5 loads WeChat's JS-SDK from WeChat inside WeChat (ADR 0049).
+    install_browser_hardening(app, settings, scripts_by_path={"/h5": [JSSDK_ORIGIN]})
     app.include_router(health.router)
     for router in (identity_router, audit_router, catalog_router, sales_analysis_router,
                    sales_router, sync_router,

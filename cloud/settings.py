@@ -192,6 +192,10 @@ class CloudSettings(HardeningSettings):
         "this long, then deleted by an hourly job (the shares' counts and the lead "
         "timeline's share items shrink with them; leads stay)")
 
+    task_reminder_hours: int = Field(
+        24, ge=1, le=7 * 24, description="a prospecting task's assignees short of their "
+        "target are reminded this long before it ends (拓客任务到期提醒)")
+
     celery_broker_url: str | None = Field(
         None, description="Celery broker (redis://…); unset: redis_url. Demo mode runs jobs "
         "eagerly in-process instead")

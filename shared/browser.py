@@ -3,7 +3,8 @@ the operator-only pages (/metrics, the API docs) closed to anonymous callers in
 production mode.
 
 The web apps are built with no inline script (tests/shared/test_browser.py reads every
-built index.html), so the policy can say `script-src 'self'`. Styles keep
+built index.html), so the policy can say `script-src 'self'` — plus, under one app's
+path only, a named outside script (the broker H5 loads WeChat's JS-SDK from WeChat). Styles keep
 'unsafe-inline': Element Plus and Vant position popups with style attributes, and a
 style cannot run code.
 """
@@ -14,7 +15,7 @@ import hmac
 import ipaddress
 from base64 import b64decode
 from binascii import Error as BinasciiError
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -70,11 +71,13 @@ HSTS = "max-age=31536000; includeSubDomains"
 OPS_PATHS = ("/metrics", "/api/v1/docs", "/api/v1/docs-assets", "/api/v1/openapi.json")
 
 
-def content_security_policy(connect_src: Iterable[str] = ()) -> str:
+def content_security_policy(connect_src: Iterable[str] = (),
+                            script_src: Iterable[str] = ()) -> str:
     connect = " ".join(["'self'", *sorted(set(connect_src))])
+    scripts = " ".join(["'self'", *sorted(set(script_src))])
     return "; ".join([
         "default-src 'self'",
-        "script-src 'self'",
+        f"script-src {scripts}",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
@@ -129,6 +132,14 @@ class BrowserPolicy:
     ops_token: str | None
     trusted_proxies: Networks
     csp: str
+    # (path prefix, policy): the first whose prefix the path is or is under, else `csp`.
+    path_csp: tuple[tuple[str, str], ...] = ()
+
+    def csp_for(self, path: str) -> str:
+        for prefix, csp in self.path_csp:
+            if path == prefix or path.startswith(prefix + "/"):
+                return csp
+        return self.csp
 
 
 class SecurityHeadersMiddleware:
@@ -148,15 +159,17 @@ class SecurityHeadersMiddleware:
             refusal = PlainTextResponse(
                 "需要运维令牌", status_code=401,
                 headers={"WWW-Authenticate": 'Basic realm="anchang-ops", charset="UTF-8"'})
-            await refusal(scope, receive, self._with_headers(send, tls))
+            await refusal(scope, receive, self._with_headers(send, tls, scope["path"]))
             return
-        await self.app(scope, receive, self._with_headers(send, tls))
+        await self.app(scope, receive, self._with_headers(send, tls, scope["path"]))
 
-    def _with_headers(self, send: Send, tls: bool) -> Send:
+    def _with_headers(self, send: Send, tls: bool, path: str) -> Send:
+        csp = self.policy.csp_for(path)
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = self.policy.csp
+                headers["Content-Security-Policy"] = csp
                 headers["X-Frame-Options"] = "DENY"
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
@@ -195,11 +208,17 @@ def _presented_token_matches(authorization: str | None, token: str) -> bool:
 
 
 def install_browser_hardening(
-    app: FastAPI, settings: HardeningSettings, *, connect_src: Iterable[str] = ()
+    app: FastAPI, settings: HardeningSettings, *, connect_src: Iterable[str] = (),
+    scripts_by_path: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """Install as the outermost middleware (call after every other add_middleware)."""
+    """Install as the outermost middleware (call after every other add_middleware).
+    `scripts_by_path`: {path prefix: script origins} allowed under that path only."""
     token = settings.ops_token.get_secret_value() if settings.ops_token else None
+    connect = list(connect_src)
     policy = BrowserPolicy(mode=settings.mode, ops_token=token,
                            trusted_proxies=Networks(settings.trusted_proxies),
-                           csp=content_security_policy(connect_src))
+                           csp=content_security_policy(connect),
+                           path_csp=tuple(
+                               (prefix.rstrip("/"), content_security_policy(connect, scripts))
+                               for prefix, scripts in (scripts_by_path or {}).items()))
     app.add_middleware(SecurityHeadersMiddleware, policy=policy)

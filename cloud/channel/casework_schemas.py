@@ -116,6 +116,7 @@ class CheckOut(BaseModel):
     stage: str
     status: str = Field(description="active 已启用计算 / needs_deals 需成交数据 / "
                                     "needs_cameras 需摄像头")
+    batched: bool = Field(description="只在报备后的批量风控中运行（跨经纪人、跨报备），不能拦截")
     action: Literal["off", "flag", "review", "block"]
     params: dict[str, int]
 

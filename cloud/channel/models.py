@@ -120,6 +120,8 @@ class Referral(SQLModel, table=True):
         Index("ix_channel_referral_broker_created", "broker_id", "created_at"),
         # 渠道业绩 / 多维查询: a project's referrals over a date range (migration 0023).
         Index("ix_channel_referral_project_created", "project_id", "created_at"),
+        # The referral risk scan: every project's referrals made since its last run.
+        Index("ix_channel_referral_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -57,6 +57,11 @@ class ProspectingTask(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     published_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # When the job channel.task_reminders told the assignees the end is near, and the
+    # creator who fell short at the end: set once, so nobody is told twice.
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    end_reported_at: datetime | None = Field(default=None,
+                                             sa_column=utc_column(nullable=True))
 
 
 class ProspectingTaskProject(SQLModel, table=True):

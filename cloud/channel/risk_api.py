@@ -88,6 +88,7 @@ def _policy_out(found: risk_policy.Policy) -> RiskPolicyOut:
     return RiskPolicyOut(
         project_id=found.project_id, appeal_deadline_days=found.appeal_deadline_days,
         checks=[CheckOut(code=c.code, title=c.title, stage=c.stage, status=c.status,
+                         batched=c.batched,
                          action=found.setting(c.code).action,
                          params=found.setting(c.code).params)
                 for c in risk_policy.CHECKS.values()])

@@ -10,6 +10,7 @@ notified, who may appeal).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from cloud.catalog.models import Project
 from cloud.channel import (
     notifications,
     overrides,
+    risk_crowd,
     risk_findings,
     risk_policy,
     risk_scan,
@@ -38,6 +40,10 @@ from shared.timeutil import shanghai_date, utcnow
 # Referrals the scheduled scan looks at again: younger than this.
 SCAN_DAYS = 35
 SCAN_JOB = "channel.risk_scan"
+REFERRAL_SCAN_JOB = "channel.risk_referral_scan"
+COMPUTED = {**risk_findings.COMPUTED, **risk_crowd.COMPUTED}
+# What the referral scan runs: a blocking check ran in the request already.
+NOT_BLOCKING = ("flag", "review")
 
 
 def case_scope(session: Session, principal: Principal) -> ColumnElement[bool]:
@@ -76,16 +82,17 @@ open_case = _raise
 
 def run(session: Session, *, settings: CloudSettings, referral: Referral, stages: set[str],
         as_of: datetime, known: risk_findings.Known | None = None,
-        policy: risk_policy.Policy | None = None) -> list[RiskCase]:
-    """Run the project's active checks of `stages` on `referral`; the cases opened.
-    `policy`: the project's, when the caller has it already."""
+        policy: risk_policy.Policy | None = None,
+        actions: Collection[str] = ("flag", "review", "block")) -> list[RiskCase]:
+    """Run the project's checks of `stages` set to one of `actions` on `referral`; the
+    cases opened. `policy`: the project's, when the caller has it already."""
     policy = policy or risk_policy.policy(session, referral.project_id)
     subject: risk_findings.Subject | None = None
     opened = []
-    for code, compute in risk_findings.COMPUTED.items():
+    for code, compute in COMPUTED.items():
         check = risk_policy.CHECKS[code]
         setting = policy.setting(code)
-        if check.stage not in stages or setting.action == "off":
+        if check.stage not in stages or setting.action not in actions:
             continue
         subject = subject or risk_findings.subject(session, settings, referral, as_of, known)
         finding = compute(subject, setting.params)
@@ -100,10 +107,10 @@ def run(session: Session, *, settings: CloudSettings, referral: Referral, stages
 def at_referral(session: Session, *, settings: CloudSettings, referral: Referral,
                 principal: Principal, known: risk_findings.Known | None = None,
                 policy: risk_policy.Policy | None = None) -> list[RiskCase]:
-    """The referral-stage checks, run as the referral is submitted. A `block` case
-    refuses a referral the engine accepted."""
+    """The referral-stage checks set to `block`, run as the referral is submitted: a case
+    refuses a referral the engine accepted. The others wait for the referral scan."""
     opened = run(session, settings=settings, referral=referral, stages={"referral"},
-                 as_of=referral.created_at, known=known, policy=policy)
+                 as_of=referral.created_at, known=known, policy=policy, actions=("block",))
     blocking = [c for c in opened if c.severity == "block"]
     if blocking and referral.state != "invalid":
         overrides.override(
@@ -146,6 +153,29 @@ def scan_at(session: Session, settings: CloudSettings, now: datetime) -> dict[st
                  for r in recent)
     risk_scan.advance(session, SCAN_JOB, now)
     return {"checked": len(recent), "opened": opened}
+
+
+def scan_referrals(session: Session, settings: CloudSettings) -> dict[str, Any]:
+    """The scheduled run of the referral-stage checks not set to `block`, and of the checks
+    across referrals, on the referrals made since the last run — refused ones too — and
+    on those whose number's look-up reached the cloud late (risk_scan.referred_since)."""
+    return scan_referrals_at(session, settings, utcnow())
+
+
+def scan_referrals_at(session: Session, settings: CloudSettings, now: datetime
+                      ) -> dict[str, Any]:
+    since = risk_scan.watermark(session, REFERRAL_SCAN_JOB)
+    due = risk_scan.referred_since(session, since=since, now=now)
+    policies: dict[int, risk_policy.Policy] = {}
+    opened = 0
+    for referral in due:
+        if referral.project_id not in policies:
+            policies[referral.project_id] = risk_policy.policy(session, referral.project_id)
+        opened += len(run(session, settings=settings, referral=referral, stages={"referral"},
+                          as_of=referral.created_at, policy=policies[referral.project_id],
+                          actions=NOT_BLOCKING))
+    risk_scan.advance(session, REFERRAL_SCAN_JOB, now)
+    return {"checked": len(due), "opened": opened}
 
 
 def get(session: Session, *, principal: Principal, case_id: int) -> RiskCase:

@@ -64,7 +64,7 @@ class Subject:
     known: Known | None = None
 
     def referral_item(self) -> dict[str, Any]:
-        return _item(self.referral.created_at, "referral",
+        return item(self.referral.created_at, "referral",
                      f"报备（经纪人 {self.referral.broker_id}）", referral_id=self.referral.id)
 
 
@@ -80,7 +80,7 @@ def subject(session: Session, settings: CloudSettings, referral: Referral,
     return Subject(session, settings, referral, customer, as_of)
 
 
-def _item(at: datetime, kind: str, text: str, **extra: Any) -> dict[str, Any]:
+def item(at: datetime, kind: str, text: str, **extra: Any) -> dict[str, Any]:
     return {"at": iso(as_utc(at)), "kind": kind, "text": text, **extra}
 
 
@@ -104,7 +104,7 @@ def late_referral(s: Subject, params: dict[str, int]) -> Finding | None:
     return Finding(
         f"报备后 {minutes} 分钟客户即到访（防截客 {int(lead.total_seconds() // 60)} 分钟，"
         f"风险窗口 {params['risk_window_minutes']} 分钟）",
-        [s.referral_item(), _item(first.occurred_at, "visit", "首次到访", visit_id=first.id)],
+        [s.referral_item(), item(first.occurred_at, "visit", "首次到访", visit_id=first.id)],
         {"gap_minutes": minutes})
 
 
@@ -136,7 +136,7 @@ def searched_before_referral(s: Subject, params: dict[str, int]) -> Finding | No
     return Finding(
         f"报备前已有 {len(hits)} 次查询或查看该号码",
         [s.referral_item()] + [
-            _item(at, "lookup", f"{_LOOKUP_TEXT[row.action]}（{row.actor}）", audit_id=row.id)
+            item(at, "lookup", f"{_LOOKUP_TEXT[row.action]}（{row.actor}）", audit_id=row.id)
             for at, row in hits],
         {"searches": len(hits)})
 
@@ -202,7 +202,7 @@ def name_edits(s: Subject, params: dict[str, int]) -> Finding | None:
         return None
     return Finding(
         f"客户姓名被修改 {len(edits)} 次（上限 {params['max_edits']} 次）",
-        [_item(at, "name_edit", "姓名被改为另一写法", **ref) for at, _, ref in edits],
+        [item(at, "name_edit", "姓名被改为另一写法", **ref) for at, _, ref in edits],
         {"edits": len(edits)})
 
 
@@ -249,7 +249,7 @@ def consultant_patterns(s: Subject, params: dict[str, int]) -> Finding | None:
             return Finding(
                 f"{params['window_hours']} 小时内有 {len(people)} 名顾问接触该客户"
                 f"（上限 {limit} 名）",
-                [_item(at, "touch", f"{what}（顾问 {who}）", consultant_id=who, **ref)
+                [item(at, "touch", f"{what}（顾问 {who}）", consultant_id=who, **ref)
                  for at, who, what, ref in inside],
                 {"consultants": people})
     return None

@@ -5,6 +5,11 @@ deadline.
 Every check of the rules page is listed, also those that need data not built yet (deals,
 cameras): their status says so, a project may already set them, and they start running
 when their data arrives, without a schema change.
+
+A referral-stage check runs in the referral's request only when it is set to `block`
+(it must refuse then); set to `flag` or `review` it runs in the job
+channel.risk_referral_scan a minute later (ADR 0049). The `batched` checks look across
+brokers and referrals and only ever run there, so they cannot block.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class Check:
     # Integer parameters with their defaults and bounds: name → (default, min, max).
     params: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     needs: str | None = None  # "deals" / "cameras": not computable with today's data
+    batched: bool = False  # only in the referral scan: never at the referral, never blocks
 
     @property
     def status(self) -> str:
@@ -46,6 +52,10 @@ CHECKS: dict[str, Check] = {c.code: c for c in (
     Check("searched_before_referral", "报备前已查询", "referral", "review",
           {"lookback_days": (30, 1, 365)}),
     Check("name_edits", "客户姓名多次修改", "referral", "flag", {"max_edits": (2, 1, 20)}),
+    Check("broker_burst", "经纪人短时大量报备", "referral", "flag",
+          {"max_referrals": (20, 2, 1000), "window_minutes": (60, 1, 24 * 60)}, batched=True),
+    Check("contested_number", "同一号码多名经纪人报备", "referral", "review",
+          {"max_brokers": (3, 1, 50), "window_days": (7, 1, 90)}, batched=True),
     Check("consultant_patterns", "多名顾问短时接触同一客户", "allocation", "flag",
           {"max_consultants": (3, 1, 20), "window_hours": (24, 1, 24 * 30)}),
     Check("duplicate_qr", "带看码重复使用", "confirmation", "review"),
@@ -111,6 +121,8 @@ def validate(checks: dict[str, Any]) -> dict[str, Any]:
             raise RiskPolicyInvalid(f"{check.title}：动作只能是 {' / '.join(ACTIONS)}")
         if action == "block" and check.stage != "referral":
             raise RiskPolicyInvalid(f"{check.title}：只有报备阶段的检查可以拦截")
+        if action == "block" and check.batched:
+            raise RiskPolicyInvalid(f"{check.title}：在报备后批量检查，不能拦截")
         params = value.get("params", {})
         if not isinstance(params, dict):
             raise RiskPolicyInvalid(f"{check.title}：params 应为对象")

@@ -1,4 +1,4 @@
-"""What the scheduled risk scan (channel.risk_scan) must look at again: the live
+"""What the scheduled risk scans must look at: for channel.risk_scan, the live
 referrals of the last days whose facts arrived since its previous run, from a watermark
 stored per job (channel_scan_watermark).
 
@@ -9,6 +9,11 @@ risk policy changed since. Facts committed late — a transaction that began bef
 run and committed after it read — are caught by reading from a margin before the
 watermark; the checks are idempotent (one case per check and referral), so looking at a
 referral twice opens nothing twice.
+
+For channel.risk_referral_scan (the referral-stage checks, ADR 0049): every referral made
+since, whatever its state, and the referrals of the last day whose number's look-up
+reached the cloud since — an appliance's look-up is logged when it syncs, possibly after
+the referral it preceded.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
 from cloud.channel.models import Referral
+from cloud.channel.risk_findings import LOOKUP_ACTIONS
 from cloud.channel.risk_models import RiskPolicy, ScanWatermark
 from cloud.sales.models import Customer, FollowUp, Visit
 from shared.timeutil import utcnow
@@ -27,6 +33,9 @@ from shared.timeutil import utcnow
 # Longer than any transaction that writes visits, follow-ups or audit rows.
 LATE_COMMIT_MARGIN = timedelta(minutes=5)
 LIVE = ("pending", "confirmed")
+# The first referral scan looks back this far; a look-up counts for referrals this young
+# (as searched_before_referral reads look-ups logged up to a day after the referral).
+REFERRAL_LOOKBACK = timedelta(days=1)
 
 
 def watermark(session: Session, job: str) -> datetime | None:
@@ -70,3 +79,35 @@ def changed_since(session: Session, *, since: datetime | None, now: datetime,
         recent, or_(col(Referral.created_at) > after, col(Referral.decided_at) > after,
                     visited, followed, unmasked, policy))
         .order_by(col(Referral.id))).all())
+
+
+def referred_since(session: Session, *, since: datetime | None, now: datetime
+                   ) -> list[Referral]:
+    after = (since if since is not None else now - REFERRAL_LOOKBACK) - LATE_COMMIT_MARGIN
+    made = set(session.exec(select(Referral.id).where(
+        col(Referral.created_at) > after)).all())
+    made |= _looked_up_late(session, after=after, now=now)
+    if not made:
+        return []
+    return list(session.exec(select(Referral).where(col(Referral.id).in_(made))
+                             .order_by(col(Referral.id))).all())
+
+
+def _looked_up_late(session: Session, *, after: datetime, now: datetime) -> set[int | None]:
+    """The young referrals of the numbers looked up in audit rows logged since `after`:
+    a known customer's by the customer, an unknown number by its blind index or mask."""
+    lookups = session.exec(select(AuditLog.object_id, AuditLog.detail).where(
+        col(AuditLog.action).in_(LOOKUP_ACTIONS), col(AuditLog.object_type) == "customer",
+        col(AuditLog.at) > after)).all()
+    customers = {int(oid) for oid, _ in lookups if oid.isdigit()}
+    bidxs = {d["phone_bidx"] for oid, d in lookups if oid == "" and d.get("phone_bidx")}
+    masks = {d["phone_masked"] for oid, d in lookups if oid == "" and d.get("phone_masked")}
+    if not (customers or bidxs or masks):
+        return set()
+    young = col(Referral.created_at) >= now - REFERRAL_LOOKBACK
+    known = exists().where(col(Customer.id).in_(customers),
+                           col(Customer.project_id) == col(Referral.project_id),
+                           col(Customer.phone_bidx) == col(Referral.phone_bidx))
+    masked = and_(col(Referral.phone_bidx).is_(None), col(Referral.phone_masked).in_(masks))
+    return set(session.exec(select(Referral.id).where(
+        young, or_(known, col(Referral.phone_bidx).in_(bidxs), masked))).all())

@@ -1,7 +1,9 @@
 """The channel's scheduled duties: live referrals judged again when the facts move
-(cloud.channel.due), the risk checks whose facts arrive after the referral (visits
-synced from the edge, follow-ups), brokers' messages pushed to WeChat (wechat_push) and
-share events past their retention deleted (share_retention)."""
+(cloud.channel.due), the referral-stage risk checks that do not block and those across
+referrals (ADR 0049), the risk checks whose facts arrive after the referral (visits
+synced from the edge, follow-ups), prospecting tasks' reminders (prospecting_reminders),
+brokers' messages pushed to WeChat (wechat_push) and share events past their retention
+deleted (share_retention)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cloud.channel import risk_cases, wechat_push
+from cloud.channel import prospecting_reminders, risk_cases, wechat_push
 from cloud.channel.due import redecide_due
 from cloud.channel.share_retention import purge_share_events
 from cloud.jobs.registry import Job, register
@@ -27,8 +29,18 @@ register(Job("channel.redecide_due", redecide_due_referrals, every=timedelta(min
              description="报备重新判定：窗口到期、客户到访或有效跟进、规则生效后"))
 
 register(Job(
+    name="channel.risk_referral_scan", run=risk_cases.scan_referrals,
+    every=timedelta(minutes=1),
+    description="对新报备运行报备阶段的风控检查（不拦截的检查、跨经纪人与跨报备的检查），触发即开立复核案件"))
+
+register(Job(
     name="channel.risk_scan", run=risk_cases.scan, every=timedelta(minutes=10),
     description="对近期报备运行到访、分配与确认阶段的风控检查，触发即开立复核案件"))
+
+register(Job(
+    name="channel.task_reminders", run=prospecting_reminders.remind,
+    every=timedelta(minutes=10),
+    description="拓客任务到期前提醒未达标的经纪人，任务结束后把未达标情况告知任务创建人"))
 
 register(Job(
     name="channel.wechat_push", run=wechat_push.push_pending, every=timedelta(minutes=1),

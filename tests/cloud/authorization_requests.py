@@ -238,6 +238,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         {"approved": True}),
     ("GET", "/api/v1/channel/invites/mine"): lambda c, s: (
         "/api/v1/channel/invites/mine", None, None),
+    # No 公众号 here (503): a page of another site is refused past authorization (422).
+    ("POST", "/api/v1/channel/wechat/js-config"): lambda c, s: (
+        "/api/v1/channel/wechat/js-config", None, {"url": "https://other.example/h5/"}),
     ("GET", "/api/v1/channel/invites/mine/poster.png"): lambda c, s: (
         "/api/v1/channel/invites/mine/poster.png", None, None),
     ("GET", "/api/v1/channel/broker/me"): lambda c, s: ("/api/v1/channel/broker/me", None, None),

@@ -30,7 +30,8 @@ INVENTORY_READERS = frozenset({"hq_manager", DIRECTOR, "sales_manager"})
 DEAL_READERS = frozenset({"hq_manager", DIRECTOR, "sales_manager", "consultant"})
 DEAL_SELLERS = frozenset({"sales_manager", "consultant"})
 DEAL_APPROVERS = frozenset({DIRECTOR, "sales_manager"})
-NOTIFIED = OUTSIDERS | {"consultant", DIRECTOR, "sales_manager"}
+# Channel managers: the shortfall of a prospecting task they created, at its end.
+NOTIFIED = OUTSIDERS | {"consultant", DIRECTOR, "sales_manager", "channel_manager"}
 # 销售分析: consultants read their own numbers, managers, directors and HQ everyone's and
 # export.
 SALES_ANALYSTS = frozenset({"hq_manager", DIRECTOR, "sales_manager", "consultant"})
@@ -162,6 +163,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # A broker's own invite (全民营销); the sign-in routes are anonymous
     # (test_route_permissions.ANONYMOUS_ROUTES).
     ("GET", "/api/v1/channel/invites/mine"): Rule(OUTSIDERS),
+    # The H5's share settings inside WeChat: whoever shares invites.
+    ("POST", "/api/v1/channel/wechat/js-config"): Rule(OUTSIDERS),
     ("GET", "/api/v1/channel/invites/mine/poster.png"): Rule(OUTSIDERS),
     # The broker H5: the caller's own broker row, projects open to every active broker.
     ("GET", "/api/v1/channel/broker/me"): Rule(frozenset({"broker"})),
@@ -207,7 +210,8 @@ RULES: dict[tuple[str, str], Rule] = {
         frozenset({"channel_manager"}), other=NOT_FOUND),
     ("POST", "/api/v1/channel/appeals/{appeal_id}/decision"): Rule(
         frozenset({"channel_manager"}), other=NOT_FOUND),
-    # Consultants and managers read theirs too: the ownership sweep's warnings.
+    # Consultants and managers read theirs too: the ownership sweep's warnings, a task's
+    # shortfall.
     ("GET", "/api/v1/channel/notifications/mine"): Rule(NOTIFIED),
     ("GET", "/api/v1/channel/notifications/mine/unread"): Rule(NOTIFIED),
     ("POST", "/api/v1/channel/notifications/mine/read"): Rule(NOTIFIED),

@@ -34,3 +34,20 @@ def test_down_and_up_on_sqlite(tmp_path: Path) -> None:
     upgrade(url)
     assert drift(lite, TABLES) == []
     lite.dispose()
+
+
+SCANS_TABLES = {"channel_referral", "channel_prospecting_task", "channel_wechat_token"}
+
+
+def test_0042_matches_the_models_and_goes_down_and_up(engine: Engine, tmp_path: Path) -> None:
+    assert drift(engine, SCANS_TABLES) == []
+    url = f"sqlite:///{tmp_path / 'cloud.db'}"
+    upgrade(url)
+    lite = create_engine(url)
+    command.downgrade(alembic_config(url), "0038_customer_payment_method")
+    lite.dispose()
+    assert "reminded_at" not in {c["name"] for c in inspect(lite).get_columns(
+        "channel_prospecting_task")}
+    upgrade(url)
+    assert drift(lite, SCANS_TABLES) == []
+    lite.dispose()

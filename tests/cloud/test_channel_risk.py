@@ -45,6 +45,13 @@ def _cases(db: Session, referral_id: int | None = None) -> list[RiskCase]:
     return list(db.exec(query).all())
 
 
+def _scan(db: Session, settings: CloudSettings) -> dict[str, Any]:
+    """The referral-stage checks not set to block run in this job, not in the request."""
+    found = jobs()["channel.risk_referral_scan"].run(db, settings)
+    db.commit()
+    return found
+
+
 def _created(referral: dict[str, Any]) -> datetime:
     return as_utc(datetime.fromisoformat(referral["created_at"]))
 
@@ -84,6 +91,8 @@ def test_searched_before_referral_by_an_unmasking_and_by_a_kiosk_look_up(
                      headers=signed_in(api, "manager_a"), json={"reason": "回访"})
     assert shown.status_code == 200, shown.text
     known = _refer(api, "broker_a1", project, PHONE_A)
+    assert _cases(db, known["id"]) == []  # not in the request: the job opens it
+    assert _scan(db, settings) == {"checked": 1, "opened": 1}
     case = _cases(db, known["id"])[0]
     assert case.check_code == "searched_before_referral" and case.severity == "review"
     assert [i["kind"] for i in case.evidence["timeline"]] == ["lookup", "referral"]
@@ -101,6 +110,7 @@ def test_searched_before_referral_by_an_unmasking_and_by_a_kiosk_look_up(
     db.commit()
     inside = _refer(api, "broker_a1", project, "13700002001")
     outside = _refer(api, "broker_a1", project, "13700002002")
+    _scan(db, settings)
     assert [c.check_code for c in _cases(db, inside["id"])] == ["searched_before_referral"]
     assert _cases(db, outside["id"]) == []
 
@@ -112,8 +122,10 @@ def test_searched_before_referral_by_an_unmasking_and_by_a_kiosk_look_up(
         "project_id": project, "phone": "13799992003", "known": False,
         "tablet": "192.168.1.20"})])
     db.commit()
-    assert _cases(db, _refer(api, "broker_a1", project, "13700002003")["id"]) == []
+    other = _refer(api, "broker_a1", project, "13700002003")
     looked_up = _refer(api, "broker_a2", project, "13799992003")
+    _scan(db, settings)
+    assert _cases(db, other["id"]) == []
     assert [c.check_code for c in _cases(db, looked_up["id"])] == ["searched_before_referral"]
 
 
@@ -153,18 +165,26 @@ def test_block_at_referral_refuses_with_a_stable_code_and_keeps_the_engines_answ
     assert appeal(api, signed_in(api, "broker_a1"), blocked["id"]).status_code == 201
 
 
-def test_name_edits_fire_past_the_limit(api: TestClient, cw: ChannelWorld, db: Session) -> None:
+def test_name_edits_fire_past_the_limit(api: TestClient, cw: ChannelWorld, db: Session,
+                                        settings: CloudSettings) -> None:
     # max_edits 2: the third different spelling of one number's name is one edit too many.
     project = cw.project("site-a")
     phone = "13700004001"
     made = [_refer(api, broker, project, phone, name=name) for broker, name in (
         ("broker_a1", "张伟"), ("broker_b1", "张卫"), ("referrer", "章伟"))]
+    _scan(db, settings)
     assert all(_cases(db, r["id"]) == [] for r in made)
     fourth = _refer(api, "broker_a2", project, phone, name="张为")
-    (case,) = _cases(db, fourth["id"])
-    assert (case.check_code, case.severity, case.evidence["edits"]) == ("name_edits", "flag", 3)
+    _scan(db, settings)
+    # Four brokers for one number: contested_number fires beside it (its own test below).
+    cases = {c.check_code: c for c in _cases(db, fourth["id"])}
+    assert set(cases) == {"name_edits", "contested_number"}
+    case = cases["name_edits"]
+    assert (case.severity, case.evidence["edits"]) == ("flag", 3)
     # The same name again is no edit.
-    assert _cases(db, _refer(api, "broker_a1", project, "13700004002")["id"]) == []
+    again = _refer(api, "broker_a1", project, "13700004002")
+    _scan(db, settings)
+    assert _cases(db, again["id"]) == []
 
 
 def test_consultant_patterns_fire_for_many_consultants_in_a_short_time(

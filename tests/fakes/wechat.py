@@ -1,8 +1,9 @@
 """A fake of WeChat's endpoints with their real paths, parameters and answers: the web
 authorisation page (网页授权), /sns/oauth2/access_token, /sns/userinfo, the mini-program's
 /sns/jscode2session, and the 公众号's /cgi-bin/token (each call replaces the app's token;
-the old one lives GRACE_SECONDS more) and /cgi-bin/message/template/send (to followers
-only; `thing` values at most 20 characters). Errors are WeChat's: HTTP 200 with
+the old one lives GRACE_SECONDS more), /cgi-bin/ticket/getticket (the JS-SDK's
+jsapi_ticket, for a valid token and type=jsapi) and /cgi-bin/message/template/send (to
+followers only; `thing` values at most 20 characters). Errors are WeChat's: HTTP 200 with
 errcode/errmsg.
 
 A test plays the person: `fake.person = Person(...)` is who consents on the page (or
@@ -53,6 +54,7 @@ class FakeWeChat:
     templates: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
     down: bool = False  # answers -1 (system busy) to the 公众号's calls
+    tickets: dict[str, str] = field(default_factory=dict)  # jsapi_ticket -> appid
 
     def expire_tokens(self) -> None:
         self.app_tokens = {t: (a, 0.0) for t, (a, _) in self.app_tokens.items()}
@@ -177,16 +179,35 @@ class FakeWeChat:
             self.app_tokens[token] = (appid, now + self.token_seconds)
             return {"access_token": token, "expires_in": self.token_seconds}
 
-        @api.post("/cgi-bin/message/template/send")
-        async def template_send(request: Request, access_token: str = "") -> Any:
-            self.calls.append("template_send")
-            if self.down:
-                return err(-1, "system error")
+        def token_refused(access_token: str) -> JSONResponse | None:
             held = self.app_tokens.get(access_token)
             if held is None:
                 return err(40001, "invalid credential, access_token is invalid or not latest")
             if held[1] < time.monotonic():
                 return err(42001, "access_token expired")
+            return None
+
+        @api.get("/cgi-bin/ticket/getticket")
+        def getticket(access_token: str = "", type: str = "") -> Any:
+            self.calls.append("ticket")
+            if self.down:
+                return err(-1, "system error")
+            if (refused := token_refused(access_token)) is not None:
+                return refused
+            if type != "jsapi":
+                return err(40097, "invalid args")
+            ticket = secrets.token_urlsafe(64)
+            self.tickets[ticket] = self.app_tokens[access_token][0]
+            return {"errcode": 0, "errmsg": "ok", "ticket": ticket,
+                    "expires_in": self.token_seconds}
+
+        @api.post("/cgi-bin/message/template/send")
+        async def template_send(request: Request, access_token: str = "") -> Any:
+            self.calls.append("template_send")
+            if self.down:
+                return err(-1, "system error")
+            if (refused := token_refused(access_token)) is not None:
+                return refused
             try:
                 body = await request.json()
             except ValueError:

@@ -21,6 +21,7 @@ from shared.static import mount_spa
 ROOT = Path(__file__).resolve().parents[2]
 BUILT_APPS = {
     "console": ROOT / "cloud" / "web" / "dist",
+    "h5": ROOT / "cloud" / "h5" / "dist",
     "kiosk": ROOT / "edge_agent" / "web" / "kiosk" / "dist",
     "pwa": ROOT / "edge_agent" / "web" / "pwa" / "dist",
 }
@@ -137,3 +138,20 @@ def test_static_files_are_sent_precompressed_when_accepted(tmp_path: Path) -> No
     assert "content-encoding" not in plain.headers and plain.headers["vary"] == "Accept-Encoding"
     refused = client.get("/console/assets/app-1a2b.js", headers={"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers
+
+
+def test_an_outside_script_is_allowed_under_its_path_only(tmp_path: Path) -> None:
+    app = app_with(tmp_path)
+    inner = FastAPI()
+    mount_spa(inner, "/h5", tmp_path / "dist")
+    install_browser_hardening(inner, HardeningSettings(mode="demo"),  # type: ignore[arg-type]
+                              scripts_by_path={"/h5": ["https://res.wx.qq.com"]})
+    client = TestClient(inner)
+    for path in ("/h5", "/h5/", "/h5/projects", "/h5/assets/app-1a2b.js"):
+        csp = client.get(path).headers["content-security-policy"]
+        assert "script-src 'self' https://res.wx.qq.com;" in csp, path
+    for path in ("/h5other/", "/console/", "/"):
+        csp = client.get(path).headers["content-security-policy"]
+        assert "script-src 'self';" in csp, path
+    assert "res.wx.qq.com" not in TestClient(app).get("/console/").headers[
+        "content-security-policy"]

@@ -8,13 +8,15 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from cloud.channel.signin import invites, poster, service
+from cloud.channel.signin import invites, jssdk, poster, service
 from cloud.channel.signin import sms as sms_adapters
 from cloud.channel.signin import store as signin_store
 from cloud.channel.signin.codes import SmsCodes
 from cloud.channel.signin.schemas import (
     InviteeOut,
     InviteOut,
+    JsConfigIn,
+    JsConfigOut,
     MiniLoginIn,
     SignInOut,
     SmsLoginIn,
@@ -155,3 +157,17 @@ def my_poster(mine: Annotated[invites.MyInvite, Depends(_mine)], session: Sessio
                           settings.poster_font)
     return Response(image, media_type="image/png",
                     headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.post("/wechat/js-config", response_model=JsConfigOut,
+             summary="微信内打开经纪人端时的 JS-SDK 配置（分享卡片）：为 H5 页面地址签名",
+             responses={422: {"description": "wechat_page_url_invalid：不是经纪人端的页面"},
+                        503: {"description": "未配置公众号，或微信暂不可用"}})
+def wechat_js_config(body: JsConfigIn, request: Request, session: SessionDep,
+                     principal: InviteSharer, settings: SettingsDep) -> JsConfigOut:
+    made: Parts = request.app.state.sign_in
+    found = jssdk.config(session, settings, made.wechat, url=body.url,
+                         h5_url=h5_url(request, settings))
+    return JsConfigOut(app_id=found.app_id, timestamp=found.timestamp,
+                       nonce_str=found.nonce_str, signature=found.signature,
+                       js_api_list=list(found.js_api_list))

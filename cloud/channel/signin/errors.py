@@ -20,6 +20,11 @@ class WeChatFailed(Unavailable):
     title = "微信服务暂不可用，请稍后再试"
 
 
+class PageUrlInvalid(ValidationFailed):
+    code = "wechat_page_url_invalid"
+    title = "只能为经纪人端的页面生成微信分享配置"
+
+
 class WeChatCodeInvalid(ValidationFailed):
     code = "wechat_code_invalid"
     title = "微信授权已失效，请重新授权"

@@ -37,6 +37,7 @@ class WeChatIdentity(SQLModel, table=True):
 
 
 TOKEN_CONTEXT = "channel_wechat_token.token"
+TICKET_CONTEXT = "channel_wechat_token.ticket"
 
 
 class WeChatToken(SQLModel, table=True):
@@ -50,3 +51,8 @@ class WeChatToken(SQLModel, table=True):
                            "channel_wechat_token.token")
     expires_at: datetime = Field(sa_column=utc_column())
     refreshed_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # The JS-SDK's jsapi_ticket, got with the token and cached the same way (ADR 0049).
+    ticket_enc: str | None = Field(default=None, max_length=800, description="AES-GCM, "
+                                   "context channel_wechat_token.ticket")
+    ticket_expires_at: datetime | None = Field(default=None,
+                                               sa_column=utc_column(nullable=True))

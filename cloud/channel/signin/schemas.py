@@ -64,3 +64,18 @@ class InviteOut(BaseModel):
     link: str = Field(description="邀请链接（海报二维码的内容）")
     invited_count: int
     invited: list[InviteeOut] = Field(description="通过我的邀请注册的人，新的在前")
+
+
+class JsConfigIn(_In):
+    url: str = Field(min_length=8, max_length=1000,
+                     description="调用 JS-SDK 的 H5 页面完整地址（# 及其后部分不参与签名）")
+
+
+class JsConfigOut(BaseModel):
+    """wx.config 的参数（debug 由前端决定）。"""
+
+    app_id: str = Field(description="公众号 appId")
+    timestamp: int
+    nonce_str: str
+    signature: str = Field(description="SHA-1 签名（微信 JS-SDK 附录 1 的算法）")
+    js_api_list: list[str]

@@ -99,6 +99,16 @@ class WeChatClient:
             raise WeChatFailed()
         return _long_text(body, "access_token"), lifetime
 
+    def fetch_jsapi_ticket(self, token: str) -> tuple[str, int]:
+        """The JS-SDK's jsapi_ticket and its lifetime in seconds (ticket/getticket, limited
+        like the token: wechat_token.jsapi_ticket asks once for everyone)."""
+        body = self._get("/cgi-bin/ticket/getticket", {"access_token": token, "type": "jsapi"})
+        lifetime = body.get("expires_in")
+        if not isinstance(lifetime, int) or lifetime <= 0:
+            log.warning("wechat_bad_answer", missing="expires_in")
+            raise WeChatFailed()
+        return _long_text(body, "ticket"), lifetime
+
     def send_template(self, token: str, *, openid: str, template_id: str,
                       data: dict[str, str], url: str | None) -> int:
         """A template message (模板消息) to one follower; WeChat's msgid."""

@@ -10,6 +10,7 @@ import type {
   BrokerTask,
   BrokerTaskDetail,
   Invites,
+  JsConfig,
   Notification,
   ProjectFilter,
   Referral,
@@ -58,6 +59,8 @@ export const referralQr = (referralId: number) =>
 
 export const myInvites = () => request<Invites>('GET', `${CH}/invites/mine`)
 export const invitePoster = () => requestObjectUrl(`${CH}/invites/mine/poster.png`)
+export const wechatJsConfig = (url: string) =>
+  request<JsConfig>('POST', `${CH}/wechat/js-config`, { body: { url } })
 
 export const listAppeals = () => request<Appeal[]>('GET', `${CH}/appeals`)
 export const createAppeal = (referralId: number, reason: string) =>

@@ -81,6 +81,15 @@ export interface ReferralQr {
   expires_at: string
 }
 
+/** wx.config's signed parameters for one page (POST /channel/wechat/js-config). */
+export interface JsConfig {
+  app_id: string
+  timestamp: number
+  nonce_str: string
+  signature: string
+  js_api_list: string[]
+}
+
 export interface Invites {
   code: string
   link: string
