@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from cloud.settings import CloudSettings
+from tests.cloud import PASSWORD
 from tests.conftest import cloud_env
 from tests.integration.mosquitto import free_port
 
@@ -80,6 +81,14 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.proc = None
+
+
+def sign_in(api_url: str, username: str) -> str:
+    """A bench account's access token (every bench account has tests.cloud.PASSWORD)."""
+    response = httpx.post(f"{api_url}/api/v1/auth/login", timeout=60,
+                          json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
 
 
 def _base_env() -> dict[str, str]:

@@ -15,6 +15,11 @@ from itertools import chain
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from cloud.identity import service as identity_service
+from tests.cloud import PASSWORD
+from tests.integration.conftest import ProvisionedSite
 
 YEAR_SECONDS = 365 * 24 * 3600
 
@@ -24,6 +29,24 @@ class SeedSite:
     site_id: str
     project_id: int
     consultant_ids: tuple[int, ...]
+
+
+def consultants(session: Session, sites: list[ProvisionedSite], *, per_site: int,
+                prefix: str) -> list[SeedSite]:
+    """`per_site` consultant accounts on each site (`<prefix><i>.<site>`, the tests'
+    password), uncommitted; the sites with their consultants' ids, for `seed`."""
+    seeds = []
+    for site in sites:
+        ids = []
+        for i in range(per_site):
+            user = identity_service.create_user(
+                session, username=f"{prefix}{i}.{site.site_id}", password=PASSWORD,
+                display_name=f"顾问{i}", roles=["consultant"], site_ids=[site.site_id],
+                must_change_password=False, actor="bench")
+            assert user.id is not None
+            ids.append(user.id)
+        seeds.append(SeedSite(site.site_id, site.project_id, tuple(ids)))
+    return seeds
 
 
 def seed(engine: Engine, sites: list[SeedSite], *, customers: int, visits: int,

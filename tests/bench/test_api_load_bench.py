@@ -19,7 +19,6 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -33,7 +32,7 @@ from cloud.sales.service import PHONE_CONTEXT
 from cloud.serving import default_workers
 from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI, utcnow
-from tests.bench.api_load import LocustRun, api_server, bare_server, run_locust
+from tests.bench.api_load import LocustRun, api_server, bare_server, run_locust, sign_in
 from tests.bench.cpu import (
     CpuMeter,
     cpu_seconds,
@@ -42,7 +41,7 @@ from tests.bench.cpu import (
     tree_cpu_seconds,
 )
 from tests.bench.report import write_section
-from tests.bench.seed import SeedSite, seed
+from tests.bench.seed import SeedSite, consultants, seed
 from tests.cloud import PASSWORD
 from tests.integration.conftest import ProvisionedSite
 from tests.integration.consumer_process import ConsumerProcess
@@ -68,7 +67,6 @@ LIST_ROUTES = ("visits (HQ, first page)", "visits (HQ, next page)", "visits (HQ,
 
 def _users(engine: Engine, sites: list[ProvisionedSite]) -> tuple[list[str], list[SeedSite]]:
     hq: list[str] = []
-    seeds: list[SeedSite] = []
     with Session(engine) as session:
         for i in range(HQ_ACCOUNTS):
             identity_service.create_user(
@@ -76,25 +74,9 @@ def _users(engine: Engine, sites: list[ProvisionedSite]) -> tuple[list[str], lis
                 roles=["hq_manager"], site_ids=[], scope_all=True,
                 must_change_password=False, actor="bench")
             hq.append(f"hq{i}")
-        for site in sites:
-            ids = []
-            for i in range(CONSULTANTS_PER_SITE):
-                user = identity_service.create_user(
-                    session, username=f"c{i}.{site.site_id}", password=PASSWORD,
-                    display_name=f"顾问{i}", roles=["consultant"], site_ids=[site.site_id],
-                    must_change_password=False, actor="bench")
-                assert user.id is not None
-                ids.append(user.id)
-            seeds.append(SeedSite(site.site_id, site.project_id, tuple(ids)))
+        seeds = consultants(session, sites, per_site=CONSULTANTS_PER_SITE, prefix="c")
         session.commit()
     return hq, seeds
-
-
-def _token(api_url: str, username: str) -> str:
-    response = httpx.post(f"{api_url}/api/v1/auth/login", timeout=60,
-                          json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 def _site_visits(engine: Engine, site_id: str) -> int:
@@ -276,11 +258,11 @@ def test_api_under_load(tmp_path: Path, engine: Engine, settings: CloudSettings,
             usernames = {uid: name for uid, name in
                          conn.execute(text("SELECT id, username FROM app_user")).all()}
         for c in consultants:
-            c["token"] = _token(api.url, usernames[c.pop("uid")])
+            c["token"] = sign_in(api.url, usernames[c.pop("uid")])
         plan = tmp_path / "plan.json"
         plan.write_text(json.dumps({
             "api_url": api.url, "bare_url": bare.url, "edge_url": edge.url,
-            "kiosk_token": edge.token, "hq_tokens": [_token(api.url, u) for u in hq],
+            "kiosk_token": edge.token, "hq_tokens": [sign_in(api.url, u) for u in hq],
             "consultants": consultants, "site_ids": [s.site_id for s in seeds],
             "first_customer": first, "last_customer": last}))
         kiosk_before = _site_visits(engine, kiosk_site.site_id)

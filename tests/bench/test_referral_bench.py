@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -31,7 +30,7 @@ from cloud.sales.service import PHONE_CONTEXT
 from cloud.serving import default_workers
 from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI, utcnow
-from tests.bench.api_load import LocustRun, api_server, bare_server, run_locust
+from tests.bench.api_load import LocustRun, api_server, bare_server, run_locust, sign_in
 from tests.bench.report import write_section
 from tests.bench.seed import SeedSite, seed
 from tests.cloud import PASSWORD
@@ -98,13 +97,6 @@ def _real_numbers(engine: Engine, settings: CloudSettings) -> None:
         conn.execute(text("CREATE TABLE bench_bare_referral (id bigserial PRIMARY KEY, "
                           "project_id int NOT NULL, phone_bidx varchar(64) NOT NULL, "
                           "customer_id int, created_at timestamptz NOT NULL DEFAULT now())"))
-
-
-def _token(api_url: str, username: str) -> str:
-    response = httpx.post(f"{api_url}/api/v1/auth/login", timeout=60,
-                          json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 def _median(runs: list[LocustRun]) -> float:
@@ -193,7 +185,7 @@ def test_referrals_at_two_hundred_brokers(
         plan.write_text(json.dumps({
             "api_url": api.url, "bare_url": bare.url, "project_id": site.project_id,
             "known_phones": KNOWN_PHONES,
-            "broker_tokens": [_token(api.url, name) for name in brokers]}))
+            "broker_tokens": [sign_in(api.url, name) for name in brokers]}))
 
         def locust(label: str, classes: list[str], think: float) -> LocustRun:
             return run_locust(plan=plan, classes=classes, users=BROKERS,

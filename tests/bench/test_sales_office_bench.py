@@ -19,21 +19,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from cloud.identity import service as identity_service
 from cloud.sales.service import PHONE_CONTEXT
 from cloud.serving import default_workers
 from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI, utcnow
-from tests.bench.api_load import LocustRun, api_server, bare_server, run_locust
+from tests.bench.api_load import LocustRun, api_server, bare_server, run_locust, sign_in
 from tests.bench.report import write_section
-from tests.bench.seed import SeedSite, seed, seed_units
-from tests.cloud import PASSWORD
+from tests.bench.seed import SeedSite, consultants, seed, seed_units
 from tests.integration.conftest import ProvisionedSite
 
 pytestmark = pytest.mark.bench
@@ -53,23 +50,6 @@ WORKLOADS = (("CustomerSearcher", "customer search by phone", True),
 P95_TARGET_MS, CEILING_SHARE = 100.0, 0.6
 
 
-def _consultants(engine: Engine, sites: list[ProvisionedSite]) -> list[SeedSite]:
-    seeds = []
-    with Session(engine) as session:
-        for site in sites:
-            ids = []
-            for i in range(CONSULTANTS_PER_SITE):
-                user = identity_service.create_user(
-                    session, username=f"s{i}.{site.site_id}", password=PASSWORD,
-                    display_name=f"顾问{i}", roles=["consultant"], site_ids=[site.site_id],
-                    must_change_password=False, actor="bench")
-                assert user.id is not None
-                ids.append(user.id)
-            seeds.append(SeedSite(site.site_id, site.project_id, tuple(ids)))
-        session.commit()
-    return seeds
-
-
 def _known_numbers(engine: Engine, settings: CloudSettings, seeds: list[SeedSite]
                    ) -> dict[int, tuple[int, list[str]]]:
     """Give some of each consultant's customers a real number's blind index: consultant →
@@ -87,13 +67,6 @@ def _known_numbers(engine: Engine, settings: CloudSettings, seeds: list[SeedSite
                     for p, c in zip(phones, owned, strict=True)])
                 found[uid] = (s.project_id, phones)
     return found
-
-
-def _token(api_url: str, username: str) -> str:
-    response = httpx.post(f"{api_url}/api/v1/auth/login", timeout=60,
-                          json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 def _rps(runs: list[LocustRun]) -> float:
@@ -151,7 +124,9 @@ def test_search_and_grid_under_load(tmp_path: Path, engine: Engine, settings: Cl
                                     sites: tuple[ProvisionedSite, ...],
                                     provision_site: Callable[[str], ProvisionedSite]) -> None:
     all_sites = [*sites, *(provision_site(f"site-{c}") for c in "cdefgh")]
-    seeds = _consultants(engine, all_sites)
+    with Session(engine) as session:
+        seeds = consultants(session, all_sites, per_site=CONSULTANTS_PER_SITE, prefix="s")
+        session.commit()
     started = time.monotonic()
     seed(engine, seeds, customers=CUSTOMERS, visits=CUSTOMERS, follow_ups=0,
          phone_enc=settings.cipher.encrypt("13800000000", context=PHONE_CONTEXT))
@@ -177,7 +152,7 @@ def test_search_and_grid_under_load(tmp_path: Path, engine: Engine, settings: Cl
         plan.write_text(json.dumps({
             "api_url": api.url, "bare_url": bare.url, "first_customer": first,
             "last_customer": last,
-            "sellers": [{"token": _token(api.url, usernames[uid]), "project_id": project,
+            "sellers": [{"token": sign_in(api.url, usernames[uid]), "project_id": project,
                          "phones": phones} for uid, (project, phones) in known.items()]}))
 
         def locust(label: str, cls: str) -> LocustRun:
