@@ -28,6 +28,7 @@ DEAL_APPROVERS = frozenset({"sales_manager"})
 NOTIFIED = OUTSIDERS | {"consultant", "sales_manager"}
 # Ownership (客户归属): the sales manager acts as the site's sales director.
 OWNERSHIP_MANAGERS = frozenset({"sales_manager"})
+FACE_READERS = frozenset({"sys_admin", "security_admin", "hq_manager", "privacy_officer"})
 
 OWN, OTHER = "own", "other"
 
@@ -107,6 +108,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/sync/sites"): Rule(frozenset({"sys_admin", "hq_manager"})),
     ("GET", "/api/v1/sync/rejections"): Rule(frozenset({"sys_admin", "hq_manager"})),
     ("GET", "/api/v1/cameras"): Rule(frozenset({"sys_admin", "hq_manager"}), other=NOT_FOUND),
+    # Faces: settings and the count are read by the administrators, HQ and the privacy
+    # officer; switching a site on is a privacy policy (security administrator, HQ); a
+    # customer's face data is read by HQ and the channel manager (risk review), audited.
+    ("GET", "/api/v1/faces/sites/{site_id}"): Rule(FACE_READERS, other=NOT_FOUND),
+    ("PUT", "/api/v1/faces/sites/{site_id}"): Rule(
+        frozenset({"security_admin", "hq_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/faces/count"): Rule(FACE_READERS),
+    ("GET", "/api/v1/faces/customers/{customer_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("GET", "/api/v1/faces/erasures/{request_id}"): Rule(PRIVACY),
     # Data-subject requests name a person, not a site: only the privacy officer.
     ("GET", "/api/v1/privacy/requests"): Rule(PRIVACY),
     ("POST", "/api/v1/privacy/requests"): Rule(PRIVACY),
