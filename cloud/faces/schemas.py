@@ -77,6 +77,18 @@ class FaceDataOut(BaseModel):
     sightings: list[SightingOut]
 
 
+class SubjectFace(BaseModel):
+    """One face of the subject a site keeps, as the cloud knows it (an access request)."""
+
+    customer_id: int
+    site_id: str
+    person_ref: str
+    consents: list[FaceConsentOut]
+    sightings: int = Field(description="总部保存的识别记录条数")
+    first_seen_at: UtcDateTime | None
+    last_seen_at: UtcDateTime | None
+
+
 class FaceErasureOut(BaseModel):
     site_id: str
     request_id: str

@@ -14,7 +14,7 @@ from cloud.audit import service as audit_service
 from cloud.catalog.models import Project
 from cloud.faces.errors import FaceCustomerNotFound
 from cloud.faces.models import FaceConsentRecord, FacePerson, FaceSighting
-from cloud.faces.schemas import FaceConsentOut, FaceDataOut, SightingOut
+from cloud.faces.schemas import FaceConsentOut, FaceDataOut, SightingOut, SubjectFace
 from cloud.identity.deps import Principal
 from cloud.sales.models import Customer
 from shared.timeutil import as_utc, iso
@@ -73,3 +73,21 @@ def customer_face_data(session: Session, *, principal: Principal,
         customer_id=customer_id,
         consents=[FaceConsentOut.model_validate(c, from_attributes=True) for c in consents],
         sightings=[SightingOut.model_validate(s, from_attributes=True) for s in sightings])
+
+
+def subject_faces(session: Session, customer_ids: Sequence[int]) -> list[SubjectFace]:
+    """The subject's faces for an access or copy request (the request's read is audited
+    by the privacy workflow)."""
+    people = refs_of(session, customer_ids)
+    sightings = sightings_of(session, people)
+    consents = session.exec(select(FaceConsentRecord).where(
+        col(FaceConsentRecord.customer_id).in_(customer_ids))
+        .order_by(col(FaceConsentRecord.recorded_at))).all() if customer_ids else []
+    return [SubjectFace(
+        customer_id=p.customer_id or 0, site_id=p.site_id, person_ref=p.person_ref,
+        consents=[FaceConsentOut.model_validate(c, from_attributes=True) for c in consents
+                  if (c.site_id, c.person_ref) == (p.site_id, p.person_ref)],
+        sightings=sum(1 for s in sightings
+                      if (s.site_id, s.person_ref) == (p.site_id, p.person_ref)),
+        first_seen_at=p.first_seen_at, last_seen_at=p.last_seen_at)
+        for p in sorted(people, key=lambda p: (p.site_id, p.id or 0))]

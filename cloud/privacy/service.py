@@ -15,6 +15,7 @@ from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.leads import erase_leads
 from cloud.channel.subject import erase_evidence, erase_referrals, leads_of, referrals_of
 from cloud.faces.erasure import request_erasure
+from cloud.faces.service import subject_faces
 from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
 from cloud.privacy.models import SubjectRequest
@@ -176,11 +177,12 @@ def subject_data(session: Session, *, principal: Principal, settings: CloudSetti
                 if p.id is not None and principal.sees_site(p.site_id)}
     referrals = _referrals(session, settings, request, projects)
     leads = _leads(session, settings, request, projects)
+    faces = subject_faces(session, [i for i in ids if i is not None])
     _audit(session, principal, request, action="privacy.subject_data",
            detail={"customers": len(customers), "referrals": len(referrals),
-                   "leads": len(leads), "kind": request.kind})
+                   "leads": len(leads), "faces": len(faces), "kind": request.kind})
     return SubjectData(request_id=request.id or 0, customers=customers, referrals=referrals,
-                       leads=leads)
+                       leads=leads, faces=faces)
 
 
 def _leads(session: Session, settings: CloudSettings, request: SubjectRequest,

@@ -191,6 +191,28 @@ def test_a_deletion_request_asks_each_site_to_erase_and_tracks_the_answers(
     assert audit_rows(db, "privacy.erase")[0].detail["face_entries"] == 2
 
 
+def test_an_access_request_answers_with_the_subjects_faces(
+        client: TestClient, db: Session, settings: CloudSettings,
+        world: dict[str, Any]) -> None:
+    site, ref, t0 = world["site-a"], uuid.uuid4(), utcnow() - timedelta(hours=3)
+    send(db, settings, site, "site-a", [
+        (SIGHTED, sighted(ref, t0, t0 + timedelta(minutes=1), subject="customer")),
+        (SIGHTED, sighted(ref, t0 + timedelta(hours=1), t0 + timedelta(hours=1))),
+        (CONSENT, consent(ref, site.visit_id, t0)),
+        (SIGHTED, sighted(uuid.uuid4(), t0, t0))])
+    make_user(db, "privacy", roles=["privacy_officer"], scope_all=True)
+    officer = signed_in(client, "privacy")
+    request = client.post("/api/v1/privacy/requests", headers=officer, json={
+        "kind": "access", "phone": "13800000001", "channel": "onsite"}).json()
+    data = client.post(f"/api/v1/privacy/requests/{request['id']}/subject-data",
+                       headers=officer).json()
+    [face] = data["faces"]
+    assert (face["person_ref"], face["site_id"], face["sightings"]) == (str(ref), "site-a", 2)
+    assert [c["granted"] for c in face["consents"]] == [True]
+    [row] = audit_rows(db, "privacy.subject_data")
+    assert row.detail["faces"] == 1
+
+
 def test_the_counter_counts_distinct_people_and_alarms_once_per_level(
         db: Session, settings: CloudSettings, world: dict[str, Any]) -> None:
     site, t0 = world["site-a"], utcnow() - timedelta(hours=1)
