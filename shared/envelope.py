@@ -367,9 +367,10 @@ class DownItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     offset: Seq
-    # channel_rules, qr_key, referral: the channel domain's (扫码带看, ADR 0024).
+    # channel_rules, qr_key, referral: the channel domain's (扫码带看, ADR 0024);
+    # site.faces, face.erase: the faces domain's (shared/faces.py, ADR 0047).
     kind: Literal["consultant", "customer", "project", "revocation", "channel_rules",
-                  "qr_key", "referral"]
+                  "qr_key", "referral", "site.faces", "face.erase"]
     key: str = Field(max_length=128)
     data: dict[str, Any]
 

@@ -138,6 +138,12 @@ def test_faces_are_off_until_switched_on_with_signage_area_and_notice(
     stated = feed.derived_kinds()["site.faces"].current(db, settings, link)["site"]
     assert SiteFaces.model_validate(stated).enabled is True
     assert stated["signage_text"] == ON["signage_text"]
+    # It travels in the appliance's next batch (a kind the down-feed's wire accepts).
+    batch = feed.batch_after(db, settings=settings, link=link, site_key=world["site-a"].key,
+                             cursor=link.down_cursor_acked, limit=500)
+    [item] = [i for i in batch.items if i.kind == "site.faces"]
+    assert item.key == "site" and item.data["notice_version"] == "face-2025.1"
+    db.commit()
     off = client.put(SITE_FACES_URL, headers=hq, json={"enabled": False})
     assert off.status_code == 200 and off.json()["enabled"] is False
     # What was shown while it was on stays on record.
@@ -168,6 +174,12 @@ def test_a_deletion_request_asks_each_site_to_erase_and_tracks_the_answers(
     [item] = db.exec(select(DownFeed).where(DownFeed.site_id == "site-a",
                                             DownFeed.kind == "face.erase")).all()
     asked = FaceErase.model_validate(item.data)
+    link = db.get(SiteLink, "site-a")
+    assert link is not None
+    batch = feed.batch_after(db, settings=settings, link=link, site_key=site.key,
+                             cursor=link.down_cursor_acked, limit=500)
+    assert [i.key for i in batch.items if i.kind == "face.erase"] == [str(asked.request_id)]
+    db.commit()
     assert sorted(map(str, asked.person_refs)) == sorted([str(kept_ref), str(other_ref)])
     assert asked.customer_id == site.customer_id
     # The cloud's own sightings of the person are gone at once; the stranger's stay.
