@@ -104,13 +104,21 @@ def apply_sightings(ctx: ApplyContext,
     return outcomes
 
 
+def known_refs(items: Sequence[tuple[Envelope, FaceConsent | FaceErased]]) -> set[str]:
+    return {str(e.person_ref) for _, e in items}
+
+
 def apply_consents(ctx: ApplyContext,
                    items: Sequence[tuple[Envelope, FaceConsent]]) -> list[Outcome]:
     session = ctx.session
-    known = persons(session, ctx.site_id, {str(e.person_ref) for _, e in items})
+    known = persons(session, ctx.site_id, known_refs(items))
     visits = {v.id: v for v in session.exec(select(Visit).where(
         col(Visit.site_id) == ctx.site_id,
         col(Visit.id).in_({str(e.visit_id) for _, e in items})))}
+    seen = {(r.person_ref, as_utc(r.recorded_at), r.granted)
+            for r in session.exec(select(FaceConsentRecord).where(
+                col(FaceConsentRecord.site_id) == ctx.site_id,
+                col(FaceConsentRecord.person_ref).in_(known_refs(items))))}
     outcomes = []
     for _envelope, event in items:
         ref = str(event.person_ref)
@@ -119,13 +127,10 @@ def apply_consents(ctx: ApplyContext,
             # The registration travels first in the outbox; none means a foreign id.
             outcomes.append(Outcome("rejected", reason="unknown_visit", ref=ref))
             continue
-        seen = session.exec(select(FaceConsentRecord.id).where(
-            FaceConsentRecord.site_id == ctx.site_id, FaceConsentRecord.person_ref == ref,
-            FaceConsentRecord.recorded_at == event.recorded_at,
-            FaceConsentRecord.granted == event.granted)).first()
-        if seen is not None:
+        if (ref, as_utc(event.recorded_at), event.granted) in seen:
             outcomes.append(Outcome("merged", ref=ref))
             continue
+        seen.add((ref, as_utc(event.recorded_at), event.granted))
         session.add(FaceConsentRecord(
             site_id=ctx.site_id, person_ref=ref, visit_id=visit.id,
             customer_id=visit.customer_id, granted=event.granted,
@@ -145,17 +150,20 @@ def apply_consents(ctx: ApplyContext,
 def apply_erasures(ctx: ApplyContext,
                    items: Sequence[tuple[Envelope, FaceErased]]) -> list[Outcome]:
     session = ctx.session
-    known = persons(session, ctx.site_id, {str(e.person_ref) for _, e in items})
+    known = persons(session, ctx.site_id, known_refs(items))
+    asked = {(row.request_id, row.person_ref): row for row in session.exec(
+        select(FaceErasure).where(
+            col(FaceErasure.site_id) == ctx.site_id, col(FaceErasure.erased_at).is_(None),
+            col(FaceErasure.request_id).in_({str(e.request_id) for _, e in items
+                                             if e.request_id is not None})))}
+    erased: set[str] = set()
     outcomes = []
     for _envelope, event in items:
         ref = str(event.person_ref)
-        if event.request_id is not None:
-            for answer in session.exec(select(FaceErasure).where(
-                    FaceErasure.request_id == str(event.request_id),
-                    FaceErasure.person_ref == ref, FaceErasure.site_id == ctx.site_id,
-                    col(FaceErasure.erased_at).is_(None))):
-                answer.erased_at = event.erased_at
-                session.add(answer)
+        answer = asked.pop((str(event.request_id), ref), None)
+        if answer is not None:
+            answer.erased_at = event.erased_at
+            session.add(answer)
         person = _person(known, ctx.site_id, ref)
         if person.erased_at is not None:
             outcomes.append(Outcome("merged", ref=ref))
@@ -164,9 +172,11 @@ def apply_erasures(ctx: ApplyContext,
         person.customer_id, person.consent = None, False
         person.updated_at = utcnow()
         session.add(person)
-        session.execute(delete(FaceSighting).where(
-            col(FaceSighting.site_id) == ctx.site_id, col(FaceSighting.person_ref) == ref))
+        erased.add(ref)
         outcomes.append(Outcome("applied", ref=ref, detail={"reason": event.reason}))
+    if erased:
+        session.execute(delete(FaceSighting).where(
+            col(FaceSighting.site_id) == ctx.site_id, col(FaceSighting.person_ref).in_(erased)))
     session.flush()
     return outcomes
 

@@ -26,6 +26,7 @@ from shared.timeutil import utcnow
 from tests.cloud import audit_rows, make_user, problem, signed_in
 from tests.cloud.face_world import CONSENT, ERASED, SIGHTED, consent, erased, send, sighted
 from tests.cloud.migration_drift import drift
+from tests.cloud.query_count import statements
 from tests.conftest import make_settings
 
 SITE_FACES_URL = "/api/v1/faces/sites/site-a"
@@ -279,6 +280,24 @@ def test_the_console_reads_the_count_and_a_customers_face_data_is_audited(
     other = client.get(f"/api/v1/faces/customers/{site.customer_id}",
                        headers=signed_in(client, "chan_b"))
     assert other.status_code == 404
+
+
+def test_a_run_of_face_events_costs_the_same_statements_whatever_its_length(
+        engine: Engine, db: Session, settings: CloudSettings, world: dict[str, Any]) -> None:
+    site, t0 = world["site-a"], utcnow() - timedelta(hours=1)
+
+    def run(n: int) -> int:
+        refs = [uuid.uuid4() for _ in range(n)]
+        events = [*((SIGHTED, sighted(r, t0, t0)) for r in refs),
+                  *((CONSENT, consent(r, site.visit_id, t0 + timedelta(seconds=i)))
+                    for i, r in enumerate(refs)),
+                  *((ERASED, erased(r, utcnow(), "retention")) for r in refs)]
+        with statements(engine) as sent:
+            result = send(db, settings, site, "site-a", events)
+        assert result.applied == 3 * n
+        return len(sent)
+
+    assert run(3) == run(12)
 
 
 @pytest.mark.usefixtures("db")
