@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
-from cloud.db import table_of
+from shared.dbtypes import table_of
 
 PAGE_SIZE = 5000
 

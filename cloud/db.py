@@ -26,9 +26,9 @@ import sqlalchemy.exc
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy import Table, event
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from shared.errors import Unavailable
 from shared.problem import problem
@@ -110,12 +110,6 @@ def install_connection_gate(app: FastAPI, *, size: int, wait_seconds: float) -> 
 def size_thread_pool(app: FastAPI) -> None:
     """Call from the lifespan: the limiter belongs to the running event loop."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = app.state.thread_tokens
-
-
-def table_of(model: type[SQLModel] | SQLModel) -> Table:
-    """A model's table, for Core statements on it."""
-    found: Table = model.__table__  # type: ignore[union-attr]
-    return found
 
 
 def is_postgres(session: Session) -> bool:

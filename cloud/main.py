@@ -44,6 +44,7 @@ from cloud.inventory.api import import_upload_route
 from cloud.inventory.api import router as inventory_router
 from cloud.privacy.api import router as privacy_router
 from cloud.reception.api import router as reception_router
+from cloud.sales.analysis_api import router as sales_analysis_router
 from cloud.sales.api import router as sales_router
 from cloud.sales.ownership_api import router as ownership_router
 from cloud.settings import CloudSettings
@@ -136,7 +137,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
         )
     install_browser_hardening(app, settings)
     app.include_router(health.router)
-    for router in (identity_router, audit_router, catalog_router, sales_router, sync_router,
+    for router in (identity_router, audit_router, catalog_router, sales_analysis_router,
+                   sales_router, sync_router,
                    privacy_router, channel_router, judging_router, channel_listing_router,
                    appeals_router, risk_router, prospecting_router, analytics_router,
                    leads_router, lead_timeline_router, channel_guided_router, inventory_router,

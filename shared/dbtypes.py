@@ -1,13 +1,15 @@
-"""Column types both databases use: UTC datetimes that always come back timezone-aware."""
+"""What both ends' databases share: UTC datetimes that always come back timezone-aware,
+and a model's table for Core statements."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
 
 from shared.timeutil import as_utc
 
@@ -33,3 +35,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+def table_of(model: type[SQLModel] | SQLModel) -> Table:
+    """A model's table, for Core statements on it."""
+    found: Table = model.__table__  # type: ignore[union-attr]
+    return found

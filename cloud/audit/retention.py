@@ -25,8 +25,9 @@ from sqlmodel import Session, col, select
 from cloud.audit import service as audit_service
 from cloud.audit.chain import ARCHIVE_ACTION
 from cloud.audit.models import AuditLog
-from cloud.db import is_postgres, table_of
+from cloud.db import is_postgres
 from cloud.settings import CloudSettings
+from shared.dbtypes import table_of
 from shared.timeutil import iso, utcnow
 
 _BATCH = 1000

@@ -28,9 +28,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from cloud.channel.models import Referral
-from cloud.db import table_of
 from cloud.sales.models import Customer, Visit
 from shared.attribution import ReasonCode
+from shared.dbtypes import table_of
 
 VISIT_STAGE = (ReasonCode.VISIT_CONFIRMED.value, ReasonCode.DEAL_IN_PROTECTION.value,
                ReasonCode.DEAL_OVERDUE.value, ReasonCode.FOLLOW_UP_LAPSED.value)

@@ -104,6 +104,10 @@ class Perm(StrEnum):
     DEAL_READ_ALL = "deals:deal:read_all"
     DEAL_CREATE = "deals:deal:create"
     DEAL_APPROVE = "deals:deal:approve"
+    # 销售分析 (cloud.sales.analysis): READ the figures, a consultant only their own;
+    # ALL every consultant's of one's sites (managers, HQ), and exporting them (audited).
+    SALES_ANALYSIS_READ = "sales:analysis:read"
+    SALES_ANALYSIS_ALL = "sales:analysis:all"
     # Faces (cloud.faces): READ a site's face settings and the distinct-person count;
     # CONFIGURE switch a site's face use on or off (signage, capture area, notice — a
     # privacy policy, so the security administrator's or HQ's); DATA_READ a customer's
@@ -145,8 +149,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ, Perm.ANALYTICS_READ,
          Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
-         Perm.DEAL_READ, Perm.DEAL_READ_ALL, Perm.FACES_READ, Perm.FACES_CONFIGURE,
-         Perm.FACE_DATA_READ}
+         Perm.DEAL_READ, Perm.DEAL_READ_ALL, Perm.SALES_ANALYSIS_READ, Perm.SALES_ANALYSIS_ALL,
+         Perm.FACES_READ, Perm.FACES_CONFIGURE, Perm.FACE_DATA_READ}
     ),
     # The project's sales manager is its sales-control manager (销控经理) too.
     "sales_manager": frozenset(
@@ -155,13 +159,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
          Perm.INVENTORY_MANAGE, Perm.INVENTORY_CONTROL, Perm.INVENTORY_HOLD_REQUEST,
          Perm.POOL_APPROVE, Perm.OWNERSHIP_ASSIGN, Perm.NOTIFICATION_READ, Perm.DEAL_READ,
-         Perm.DEAL_CREATE, Perm.DEAL_APPROVE}
+         Perm.DEAL_CREATE, Perm.DEAL_APPROVE, Perm.SALES_ANALYSIS_READ,
+         Perm.SALES_ANALYSIS_ALL}
     ),
     "consultant": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_CONTACT,
          Perm.VISIT_READ, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ,
          Perm.INVENTORY_HOLD_REQUEST, Perm.POOL_PICKUP, Perm.NOTIFICATION_READ,
-         Perm.DEAL_READ, Perm.DEAL_CREATE}
+         Perm.DEAL_READ, Perm.DEAL_CREATE, Perm.SALES_ANALYSIS_READ}
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
     # PIPL's person in charge of personal information: answers the subjects' requests.

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from cloud import bulk
@@ -142,21 +143,25 @@ def list_for_customer(
     session: Session, *, principal: Principal, customer_id: int, limit: int = MAX_LIST
 ) -> list[tuple[FollowUp, str | None]]:
     """A customer's follow-ups, newest first, with the consultant's name (scoped: 404)."""
-    sales_service.get_customer(session, principal=principal, customer_id=customer_id)
+    sales_service.show_customer(session, principal=principal, customer_id=customer_id)
     return of_customer(session, customer_id=customer_id, limit=limit)
+
+
+# Composed once: building the select per request cost a sixth of a list's CPU (#24).
+_OF_CUSTOMER = (
+    select(FollowUp, User.display_name)
+    .outerjoin(User, col(User.id) == FollowUp.consultant_id)
+    .where(FollowUp.customer_id == bindparam("customer_id"))
+    .order_by(col(FollowUp.occurred_at).desc(), col(FollowUp.id).desc())
+    .limit(bindparam("limit"))
+)
 
 
 def of_customer(session: Session, *, customer_id: int, limit: int
                 ) -> list[tuple[FollowUp, str | None]]:
     """list_for_customer for a caller that has checked the scope already."""
-    rows = session.exec(
-        select(FollowUp, User.display_name)
-        .outerjoin(User, col(User.id) == FollowUp.consultant_id)
-        .where(FollowUp.customer_id == customer_id)
-        .order_by(col(FollowUp.occurred_at).desc(), col(FollowUp.id).desc())
-        .limit(limit)
-    ).all()
-    return [(f, name) for f, name in rows]
+    rows = session.exec(_OF_CUSTOMER, params={"customer_id": customer_id, "limit": limit})
+    return [(f, name) for f, name in rows.all()]
 
 
 # ---- edge sync ---------------------------------------------------------------------

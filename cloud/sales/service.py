@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.bulk import insert_rows
-from cloud.db import table_of
 from cloud.identity.deps import Principal
 from cloud.sales import ownership
 from cloud.sales.free_text import INTENT_CONTEXT, seal
@@ -23,6 +22,7 @@ from cloud.sales.ownership_rules import protection_end, rules_for
 from cloud.sales.stages import VISITED
 from cloud.settings import CloudSettings
 from shared.crypto import BlindIndex
+from shared.dbtypes import table_of
 from shared.errors import NotFound
 from shared.events import VisitRegistered
 from shared.names import mask_name
@@ -332,13 +332,19 @@ class ShownCustomer(Protocol):
     protection_until: datetime
 
 
+class ShownInScope(ShownCustomer, Protocol):
+    """A shown customer with the site of its project, which the scope check reads."""
+
+    site_id: str
+
+
 # Table columns, executed on the session's connection: an ORM-enabled select of the same
 # columns goes through the ORM's statement set-up, which cost as much as the entity did.
 _SHOWN_COLUMNS = tuple(table_of(Customer).c[name] for name in ShownCustomer.__annotations__)
 
 
 def _shown_in_scope(session: Session, principal: Principal, *criteria: ColumnElement[bool]
-                    ) -> list[ShownCustomer]:
+                    ) -> list[ShownInScope]:
     from cloud.catalog.models import Project
 
     customer, project = table_of(Customer), table_of(Project)
@@ -347,16 +353,22 @@ def _shown_in_scope(session: Session, principal: Principal, *criteria: ColumnEle
         .join(project, project.c.id == customer.c.project_id)
         .where(*criteria)
     ).all()
-    return [cast(ShownCustomer, row) for row in rows if principal.sees_site(row.site_id)]
+    return [cast(ShownInScope, row) for row in rows if principal.sees_site(row.site_id)]
 
 
 def show_customer(session: Session, *, principal: Principal, customer_id: int
                   ) -> ShownCustomer:
     """get_customer for showing: the same answer, read as a plain row."""
+    return shown_with_site(session, principal=principal, customer_id=customer_id)[0]
+
+
+def shown_with_site(session: Session, *, principal: Principal, customer_id: int
+                    ) -> tuple[ShownCustomer, str]:
+    """show_customer, with the site of its project that the scope check read anyway."""
     found = _shown_in_scope(session, principal, table_of(Customer).c.id == customer_id)
     if not found:
         raise _not_in_scope()
-    return found[0]
+    return found[0], found[0].site_id
 
 
 def get_customer(session: Session, *, principal: Principal, customer_id: int) -> Customer:
@@ -383,7 +395,8 @@ def find_customers(
     channel's risk check sees searches made before a broker's referral."""
     number = normalise_phone(phone)
     bidx = settings.blind_index.phone(number)
-    found = _shown_in_scope(session, principal, table_of(Customer).c.phone_bidx == bidx)
+    found: list[ShownCustomer] = list(
+        _shown_in_scope(session, principal, table_of(Customer).c.phone_bidx == bidx))
     detail = {"phone_masked": mask_phone(number), "phone_bidx": bidx,
               "searched_at": iso(utcnow())}
     named: list[ShownCustomer | None] = list(found) or [None]

@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from edge_agent.kiosk.lookup import CustomerView
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.store.models import (
     ChannelRules,
-    CustomerCache,
     Project,
     QrKey,
     QrNonce,
@@ -173,10 +173,11 @@ def _from_start(history: engine.RulesHistory, times: list[datetime]) -> engine.R
     return engine.RulesHistory(versions=(moved, *history.versions[1:]))
 
 
-async def _history(session: AsyncSession, settings: EdgeSettings, project_id: int,
-                   phone: str, phone_bidx: str) -> list[engine.Event]:
+async def _history(session: AsyncSession, settings: EdgeSettings, view: CustomerView,
+                   phone: str) -> list[engine.Event]:
     """The customer as this appliance knows them: the live referrals of the number's 3+4
-    key, the cloud's visit summary, and this office's own visits."""
+    key, the cloud's visit summary, and this office's own visits (the view's rows)."""
+    project_id = view.project_id
     key = qr.phone_key(settings.blind_index, phone)
     events: list[engine.Event] = []
     for r in (await session.exec(select(ReferralCache).where(
@@ -196,9 +197,7 @@ async def _history(session: AsyncSession, settings: EdgeSettings, project_id: in
                 id=f"override:referral:{r.id}", at=r.created_at,
                 referral_id=f"referral:{r.id}", state=r.state,
                 code=r.reason_code))
-    cache = (await session.exec(select(CustomerCache).where(
-        CustomerCache.project_id == project_id,
-        CustomerCache.phone_bidx == phone_bidx))).first()
+    cache = view.cache
     if cache is not None and cache.first_visit_at is not None:
         owner = str(cache.owner_id) if cache.owner_id else None
         events.append(engine.Visit(id="cloud:first", at=cache.first_visit_at,
@@ -207,8 +206,7 @@ async def _history(session: AsyncSession, settings: EdgeSettings, project_id: in
             events.append(engine.Visit(id="cloud:last", at=cache.last_visit_at,
                                        consultant_id=owner))
     seen = cache.last_visit_at if cache is not None else None
-    for v in (await session.exec(select(Visit).where(
-            Visit.project_id == project_id, Visit.phone_bidx == phone_bidx))).all():
+    for v in view.local:
         if seen is not None and v.occurred_at <= seen:
             continue
         consultant = str(v.consultant_id) if v.consultant_id else None
@@ -232,16 +230,15 @@ class Answer:
     up: ProvisionalAnswer  # what the registration's event carries to the cloud
 
 
-async def provisional(session: AsyncSession, settings: EdgeSettings, *, project_id: int,
-                      phone: str, phone_bidx: str, guide: Guide | None,
-                      consultant_id: int | None, now: datetime,
-                      pick: Pick | None = None) -> Answer | None:
+async def provisional(session: AsyncSession, settings: EdgeSettings, *, view: CustomerView,
+                      phone: str, guide: Guide | None, consultant_id: int | None,
+                      now: datetime, pick: Pick | None = None) -> Answer | None:
     """首访/复访, owner and broker protection before this visit; with a QR code or a
     broker picked by hand, the referral's state once the guided visit is counted. None
     when the caches cannot be judged (the cloud decides anyway)."""
     try:
-        events = await _history(session, settings, project_id, phone, phone_bidx)
-        history = _from_start(await _rules(session, project_id), [e.at for e in events])
+        events = await _history(session, settings, view, phone)
+        history = _from_start(await _rules(session, view.project_id), [e.at for e in events])
         before = engine.provisional_answer(history, events, now)
         state = reason = None
         consultant = str(consultant_id) if consultant_id else None

@@ -3,7 +3,7 @@ the cloud's cached view plus this office's own visits the cache does not reflect
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -41,6 +41,10 @@ class CustomerView:
     protection_until: datetime | None
     today: Visit | None
     provisional: bool
+    # The rows it was read from, for a caller that judges the same customer in the same
+    # transaction (guided.provisional) instead of reading them again.
+    cache: CustomerCache | None = field(default=None, compare=False, repr=False)
+    local: tuple[Visit, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def classification(self) -> Literal["first_visit", "return_visit"]:
@@ -104,6 +108,8 @@ async def customer_view(
         protection_until=cache.protection_until if cache is not None else None,
         today=next((v for v in local if v.visit_date == today), None),
         provisional=not await _down_feed_fresh(session, settings, now),
+        cache=cache,
+        local=tuple(local),
     )
 
 

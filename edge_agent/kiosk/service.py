@@ -100,9 +100,8 @@ async def _register_tx(
         phone=req.phone)
     view = await customer_view(session, settings, req.project_id, req.phone_bidx, req.now)
     answer = await guided.provisional(
-        session, settings, project_id=req.project_id, phone=req.phone,
-        phone_bidx=req.phone_bidx, guide=req.guide, consultant_id=data.consultant_id,
-        now=req.now, pick=pick)
+        session, settings, view=view, phone=req.phone, guide=req.guide,
+        consultant_id=data.consultant_id, now=req.now, pick=pick)
     edge_state = answer.referral_state if answer else None
     edge_reason = answer.referral_reason if answer else None
     if view.today is not None:
@@ -175,18 +174,21 @@ async def _register_tx(
         attribution=answer.shown if answer else None,
         phone_region=phone_region(req.phone),
     )
+    # Read before the visit is added: a query would flush it, and a walk-in's profile
+    # and turn then cost an UPDATE after its INSERT.
+    rota = await rota_queue.rota_of(session, settings)
     session.add(visit)
-    await session.flush()
     if req.guide is not None:
+        await session.flush()
         await guided.use(session, settings, req.guide, phone=req.phone, visit=visit,
                          edge_state=edge_state, edge_reason=edge_reason, now=req.now)
         await session.flush()
     elif pick is not None:
+        await session.flush()
         await manual_guide.use(session, settings, pick, phone=req.phone, visit=visit,
                                tablet=req.tablet, edge_state=edge_state,
                                edge_reason=edge_reason, now=req.now)
         await session.flush()
-    rota = await rota_queue.rota_of(session, settings)
     await reception.after_registration(session, visit, data.profile or VisitProfile(),
                                        data.forgot_consultant, rota, req.now)
     crash_point("in_outbox_tx")

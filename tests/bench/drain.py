@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import threading
 import time
@@ -33,6 +32,7 @@ from cloud.settings import CloudSettings
 from edge_agent.kiosk.schemas import VisitIn
 from edge_agent.kiosk.service import register_visit
 from edge_agent.store import Store
+from tests.bench.cpu import cpu_seconds, postgres_cpu_seconds
 from tests.consent import consent_in
 from tests.integration.conftest import CLOUD_MQTT_PASSWORD, ProvisionedSite
 from tests.integration.consumer_process import ConsumerProcess
@@ -158,24 +158,6 @@ def _connected_at(log: Path) -> float:
     raise AssertionError(f"no mqtt_connected in {log}")
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _postgres_cpu_seconds() -> float:
-    """CPU of every PostgreSQL process (other clients' too, if any)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
-                total += _cpu_seconds(int(entry.name))
-        except OSError:
-            continue  # ended meanwhile
-    return total
-
-
 class _Kiosk(threading.Thread):
     """Registers new visitors through the kiosk API at `rate` per second until stopped."""
 
@@ -227,8 +209,8 @@ def run_drain(*, workdir: Path, engine: Engine, settings: CloudSettings, broker:
         pids = {"edge agent": edge.proc.pid, "sync consumer": consumer.proc.pid}
         if broker.proc is not None:
             pids["Mosquitto"] = broker.proc.pid
-        cpu = {name: _cpu_seconds(pid) for name, pid in pids.items()}
-        cpu["PostgreSQL"] = _postgres_cpu_seconds()
+        cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu["PostgreSQL"] = postgres_cpu_seconds()
         kiosk = None
         if registrations_per_second:
             kiosk = _Kiosk(edge, site.project_id, registrations_per_second, "1")
@@ -236,8 +218,8 @@ def run_drain(*, workdir: Path, engine: Engine, settings: CloudSettings, broker:
         wait_for(lambda: cloud_count(engine, site.site_id) >= count, timeout=timeout,
                  what=f"{count} visits in PostgreSQL")
         finished = time.time()
-        cpu = {name: _cpu_seconds(pids[name]) - before if name in pids
-               else _postgres_cpu_seconds() - before for name, before in cpu.items()}
+        cpu = {name: cpu_seconds(pids[name]) - before if name in pids
+               else postgres_cpu_seconds() - before for name, before in cpu.items()}
         if kiosk is not None:
             during = kiosk.result()
             kiosk = _Kiosk(edge, site.project_id, registrations_per_second or 1, "2")

@@ -42,8 +42,8 @@ class _ApiUser(FastHttpUser):
     concurrency = 1
     token = ""
 
-    def get(self, path: str, name: str) -> Any:
-        with self.client.get(path, name=name, headers={"Authorization": self.token},
+    def get(self, path: str, name: str, token: str | None = None) -> Any:
+        with self.client.get(path, name=name, headers={"Authorization": token or self.token},
                              catch_response=True) as response:
             _judge(response)
             return response
@@ -158,6 +158,47 @@ class KioskUser(FastHttpUser):
                                        "Idempotency-Key": key},
                               catch_response=True) as response:
             _judge(response)
+
+
+class ListReader(_ApiUser):
+    """Only the list endpoints, as HQ and consultants page through them: the list target
+    at a million visits, apart from the rest of the mix."""
+
+    weight = 1
+
+    def on_start(self) -> None:
+        me = next(_consultants)
+        self.consultant = "Bearer " + me["token"]
+        self.customers: list[int] = me["customers"]
+        self.token = "Bearer " + next(_hq)
+        self.cursor: str | None = None
+
+    @task(2)
+    def hq_first_page(self) -> None:
+        response = self.get("/api/v1/visits?limit=20", "visits (HQ, first page)")
+        if response.status_code == 200:
+            self.cursor = response.json().get("next_cursor")
+
+    @task(1)
+    def hq_next_page(self) -> None:
+        if self.cursor:
+            self.get(f"/api/v1/visits?limit=20&cursor={quote(self.cursor)}",
+                     "visits (HQ, next page)")
+
+    @task(1)
+    def hq_one_site(self) -> None:
+        site = random.choice(PLAN["site_ids"])
+        self.get(f"/api/v1/visits?limit=20&site_id={site}", "visits (HQ, one site)")
+
+    @task(2)
+    def consultant_visits(self) -> None:
+        self.get("/api/v1/visits?limit=20", "visits (consultant)", self.consultant)
+
+    @task(2)
+    def follow_ups(self) -> None:
+        customer = random.choice(self.customers)
+        self.get(f"/api/v1/follow-ups?customer_id={customer}", "follow-ups of a customer",
+                 self.consultant)
 
 
 class AuthenticatedReader(_ApiUser):

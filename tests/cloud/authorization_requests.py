@@ -85,6 +85,12 @@ def _analytics_query(project_id: int) -> dict[str, Any]:
             "filters": {"project_ids": [project_id]}}
 
 
+def _sales_analysis(name: str) -> Builder:
+    def build(c: Ctx, s: str) -> Request:
+        return f"/api/v1/sales/analysis/{name}", {"project_id": c.sales(s).project_id}, None
+    return build
+
+
 REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/auth/logout"): lambda c, s: ("/api/v1/auth/logout", None, None),
     ("POST", "/api/v1/auth/password"): lambda c, s: (
@@ -335,6 +341,8 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/v1/channel/projects/{project_id}/risk-policy"): lambda c, s: (
         f"/api/v1/channel/projects/{c.sales(s).project_id}/risk-policy", None,
         {"appeal_deadline_days": 7}),
+    **{("GET", f"/api/v1/sales/analysis/{name}"): _sales_analysis(name)
+       for name in ("figures", "funnel", "sell-through", "intentions", "figures/export")},
     ("GET", "/api/v1/channel/analytics/performance"): lambda c, s: (
         "/api/v1/channel/analytics/performance", {"project_id": c.sales(s).project_id}, None),
     ("GET", "/api/v1/channel/analytics/rankings"): lambda c, s: (

@@ -26,6 +26,9 @@ DEAL_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
 DEAL_SELLERS = frozenset({"sales_manager", "consultant"})
 DEAL_APPROVERS = frozenset({"sales_manager"})
 NOTIFIED = OUTSIDERS | {"consultant", "sales_manager"}
+# 销售分析: consultants read their own numbers, managers and HQ everyone's and export.
+SALES_ANALYSTS = frozenset({"hq_manager", "sales_manager", "consultant"})
+SALES_ANALYSIS_EXPORTERS = frozenset({"hq_manager", "sales_manager"})
 # Ownership (客户归属): the sales manager acts as the site's sales director.
 OWNERSHIP_MANAGERS = frozenset({"sales_manager"})
 FACE_READERS = frozenset({"sys_admin", "security_admin", "hq_manager", "privacy_officer"})
@@ -237,6 +240,12 @@ RULES: dict[tuple[str, str], Rule] = {
     # 渠道业绩 and 多维查询: channel staff count their sites' projects, an agency admin
     # their agency (the other site's project holds another agency's referral: nothing to
     # count either way); exports are channel staff's.
+    ("GET", "/api/v1/sales/analysis/figures"): Rule(SALES_ANALYSTS, other=NOT_FOUND),
+    ("GET", "/api/v1/sales/analysis/funnel"): Rule(SALES_ANALYSTS, other=NOT_FOUND),
+    ("GET", "/api/v1/sales/analysis/sell-through"): Rule(SALES_ANALYSTS, other=NOT_FOUND),
+    ("GET", "/api/v1/sales/analysis/intentions"): Rule(SALES_ANALYSTS, other=NOT_FOUND),
+    ("GET", "/api/v1/sales/analysis/figures/export"): Rule(SALES_ANALYSIS_EXPORTERS,
+                                                          other=NOT_FOUND),
     ("GET", "/api/v1/channel/analytics/performance"): Rule(ANALYTICS_READERS, other=EMPTY),
     ("GET", "/api/v1/channel/analytics/rankings"): Rule(ANALYTICS_READERS, other=EMPTY),
     ("GET", "/api/v1/channel/analytics/fields"): Rule(ANALYTICS_READERS),

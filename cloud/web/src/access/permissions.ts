@@ -54,6 +54,8 @@ export const Perm = {
   DEAL_READ_ALL: 'deals:deal:read_all',
   DEAL_CREATE: 'deals:deal:create',
   DEAL_APPROVE: 'deals:deal:approve',
+  SALES_ANALYSIS_READ: 'sales:analysis:read',
+  SALES_ANALYSIS_ALL: 'sales:analysis:all',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

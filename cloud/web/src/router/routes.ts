@@ -1,4 +1,17 @@
-import { DataLine, Document, Grid, List, Lock, Monitor, Odometer, Tickets, Upload, User, UserFilled } from '@element-plus/icons-vue'
+import {
+  DataLine,
+  Document,
+  Grid,
+  List,
+  Lock,
+  Monitor,
+  Odometer,
+  Tickets,
+  TrendCharts,
+  Upload,
+  User,
+  UserFilled,
+} from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
 import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
@@ -43,6 +56,15 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'ownership',
     component: () => import('@/views/ownership/OwnershipView.vue'),
     meta: { title: '客户归属', permission: Perm.CUSTOMER_READ, menu: { icon: UserFilled, order: 21 } },
+  },
+  {
+    path: 'analysis',
+    name: 'sales-analysis',
+    component: () => import('@/views/analysis/SalesAnalysisView.vue'),
+    meta: {
+      title: '销售分析', permission: [Perm.SALES_ANALYSIS_READ, Perm.PROJECT_READ],
+      menu: { icon: TrendCharts, order: 23 },
+    },
   },
   {
     path: 'sites',

@@ -50,6 +50,12 @@ export const router = createRouter({
       meta: { title: '接待管理' },
     },
     {
+      path: '/analysis',
+      name: 'analysis',
+      component: () => import('./views/AnalysisView.vue'),
+      meta: { title: '销售分析' },
+    },
+    {
       path: '/queue',
       name: 'queue',
       component: () => import('./views/QueueView.vue'),

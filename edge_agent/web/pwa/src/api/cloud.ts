@@ -1,7 +1,15 @@
 // The cloud at HQ: the fallback when the sales office's appliance is out of reach
 // (the phone is on 4G, or the office LAN is down). Needs the cloud's CORS setting.
 import { request, revalidate } from './http'
-import type { CloudFollowUp, FollowUpBody, Revealed, UnitGrid } from './types'
+import type {
+  AnalysisGroupBy,
+  AnalysisGrouped,
+  AnalysisSellThrough,
+  CloudFollowUp,
+  FollowUpBody,
+  Revealed,
+  UnitGrid,
+} from './types'
 
 const api = (base: string, path: string) => `${base.replace(/\/+$/, '')}/api/v1${path}`
 
@@ -36,4 +44,31 @@ export const cloudApi = {
       body: { reason, days },
       timeoutMs: 8000,
     }),
+  /** 销售分析 of a project over Beijing days (a consultant gets their own numbers only). */
+  analysis: <Row>(base: string, token: string, what: 'figures' | 'funnel', query: AnalysisQuery) =>
+    request<AnalysisGrouped<Row>>(api(base, `/sales/analysis/${what}?${analysisQuery(query)}`), {
+      token,
+      timeoutMs: 10000,
+    }),
+  sellThrough: (base: string, token: string, projectId: number) =>
+    request<AnalysisGrouped<AnalysisSellThrough>>(
+      api(base, `/sales/analysis/sell-through?project_id=${projectId}&group_by=batch`),
+      { token, timeoutMs: 10000 },
+    ),
+}
+
+export interface AnalysisQuery {
+  projectId: number
+  dateFrom: string
+  dateTo: string
+  groupBy: AnalysisGroupBy
+}
+
+function analysisQuery(q: AnalysisQuery): string {
+  return new URLSearchParams({
+    project_id: String(q.projectId),
+    date_from: q.dateFrom,
+    date_to: q.dateTo,
+    group_by: q.groupBy,
+  }).toString()
 }

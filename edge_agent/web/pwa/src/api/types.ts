@@ -204,3 +204,45 @@ export interface PenaltyOut {
 export interface ClaimableVisit extends Visit {
   claimable_until: string | null
 }
+
+/** 销售分析 from the cloud (cloud/sales/analysis_api.py): one group's figures. */
+export interface AnalysisFigures {
+  key: number | string | null
+  label: string
+  visits: number
+  first_visits: number
+  call_visits: number
+  calls: number | null
+  call_to_visit: number | null
+  subscriptions: number
+  visit_to_deal: number | null
+  contracts: number
+  returns: number
+  swaps: number
+  net_contracts: number
+  net_contract_amount_fen: number
+}
+
+export interface AnalysisFunnel {
+  key: number | string | null
+  label: string
+  stored: number
+  followed: number
+  bought: number
+  deal_rate: number | null
+}
+
+export interface AnalysisSellThrough {
+  key: number | string | null
+  label: string
+  released: number
+  sold: number
+  sell_through: number | null
+}
+
+export interface AnalysisGrouped<Row> {
+  items: Row[]
+  total: Row
+}
+
+export type AnalysisGroupBy = 'team' | 'product' | 'consultant' | 'channel'
