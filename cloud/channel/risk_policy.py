@@ -56,7 +56,7 @@ CHECKS: dict[str, Check] = {c.code: c for c in (
     Check("face_before_referral", "报备前已被摄像头识别", "visit", "review",
           {"lookback_days": (90, 1, 365)}),
     Check("face_other_broker", "到访带看经纪人与报备经纪人不一致", "visit", "review"),
-    Check("face_unregistered", "摄像头到访人数多于前台登记", "visit", "flag",
+    Check("face_unregistered", "摄像头到访人数多于前台登记", "visit", "review",
           {"tolerance": (2, 0, 100)}),
     Check("joint_buyers", "联名购房人来源不一", "confirmation", "review", needs="deals"),
     Check("short_deal", "报备后短时成交", "confirmation", "review",

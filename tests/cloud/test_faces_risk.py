@@ -213,7 +213,7 @@ def test_more_faces_than_registrations_on_a_day_raises_a_site_case(
     db.commit()
     assert found == {"checked": 2, "opened": 1}
     [case] = _face_cases(db)
-    assert case.check_code == "face_unregistered" and case.severity == "flag"
+    assert case.check_code == "face_unregistered" and case.severity == "review"
     assert case.referral_id is None and case.broker_id is None
     assert case.subject_key == f"site-a:{busy.isoformat()}"
     assert (case.evidence["seen"], case.evidence["registered"], case.evidence["excess"]) == (
