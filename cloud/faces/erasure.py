@@ -6,24 +6,29 @@ tracks each site's `face.erased` answer.
 Time limit: the request's own answer deadline (15 working days, cloud.privacy.deadline).
 An appliance erases as soon as it reads the item (minutes when online); an entry still
 unanswered at the deadline shows `overdue` on the request. The cloud's own sighting
-records of the entries are deleted at once.
+records of the entries are deleted at once. An item the appliance never read — it
+resynced from a snapshot past it — is sent again a day later for the entries still
+unanswered (job `faces.erase_resend`; erasing twice is harmless).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from cloud.faces.models import FaceErasure, FacePerson, FaceSighting
+from cloud.settings import CloudSettings
 from cloud.sync import feed
 from shared.faces import FACE_ERASE, FaceErase
 from shared.timeutil import as_utc, utcnow
 
 MAX_REFS = 100  # per face.erase item (shared.faces.FaceErase)
+RESEND_AFTER = timedelta(days=1)
 
 
 def request_erasure(session: Session, *, subject_request_id: int, due_at: datetime,
@@ -71,3 +76,24 @@ def of_request(session: Session, subject_request_id: int) -> list[FaceErasure]:
     return list(session.exec(select(FaceErasure).where(
         FaceErasure.subject_request_id == subject_request_id)
         .order_by(col(FaceErasure.site_id), col(FaceErasure.id))).all())
+
+
+def resend_pending(session: Session, settings: CloudSettings) -> dict[str, Any]:
+    """Send again the `face.erase` items whose entries are still unanswered a day on."""
+    now = utcnow()
+    rows = session.exec(select(FaceErasure).where(
+        col(FaceErasure.erased_at).is_(None), col(FaceErasure.sent_at) < now - RESEND_AFTER)
+        .order_by(col(FaceErasure.id)).with_for_update(skip_locked=True)).all()
+    groups: dict[tuple[str, str, int], list[FaceErasure]] = {}
+    for row in rows:
+        groups.setdefault((row.site_id, row.request_id, row.customer_id), []).append(row)
+    for (site_id, request_id, customer_id), pending in groups.items():
+        item = FaceErase(request_id=uuid.UUID(request_id), customer_id=customer_id,
+                         person_refs=[uuid.UUID(r.person_ref) for r in pending],
+                         requested_at=now)
+        feed.append(session, site_id, FACE_ERASE, request_id, item.model_dump(mode="json"))
+        for row in pending:
+            row.sent_at = now
+            session.add(row)
+    session.flush()
+    return {"resent": len(groups), "entries": len(rows)}

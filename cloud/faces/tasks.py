@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cloud.faces import counter, unregistered
+from cloud.faces import counter, erasure, unregistered
 from cloud.jobs.registry import Job, register
 
 register(Job(
@@ -15,3 +15,7 @@ register(Job(
 register(Job(
     name="faces.unregistered_scan", run=unregistered.scan, every=timedelta(hours=1),
     description="按案场、按日比较摄像头识别到访人数与前台登记人数，超出容差即开立风控案件"))
+
+register(Job(
+    name="faces.erase_resend", run=erasure.resend_pending, every=timedelta(hours=1),
+    description="删除请求中案场一天仍未回执的人脸数据，再次通知该案场删除"))

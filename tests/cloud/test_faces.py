@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from cloud.faces import counter
 from cloud.faces.models import FaceConsentRecord, FaceErasure, FacePerson, FaceSighting
+from cloud.jobs.registry import jobs
 from cloud.settings import CloudSettings
 from cloud.sync import feed
 from cloud.sync.models import DownFeed, SiteLink
@@ -201,6 +202,19 @@ def test_a_deletion_request_asks_each_site_to_erase_and_tracks_the_answers(
     db.commit()
     states = {s["person_ref"]: s["state"] for s in client.get(url, headers=officer).json()}
     assert states[str(other_ref)] == "overdue" and states[str(kept_ref)] == "erased"
+    # A day on, what is still unanswered is sent again (the appliance may have resynced
+    # past the first item), once a day.
+    for row in db.exec(select(FaceErasure)).all():
+        row.sent_at = utcnow() - timedelta(days=1, minutes=1)
+        db.add(row)
+    db.commit()
+    assert jobs()["faces.erase_resend"].run(db, settings) == {"resent": 1, "entries": 1}
+    assert jobs()["faces.erase_resend"].run(db, settings) == {"resent": 0, "entries": 0}
+    db.commit()
+    again = db.exec(select(DownFeed).where(DownFeed.kind == "face.erase")
+                    .order_by(col(DownFeed.offset))).all()
+    assert len(again) == 2 and again[1].key == str(asked.request_id)
+    assert FaceErase.model_validate(again[1].data).person_refs == [other_ref]
     assert audit_rows(db, "privacy.erase")[0].detail["face_entries"] == 2
 
 
