@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +15,8 @@ from edge_agent.cameras import face_events, firmware
 from edge_agent.cameras.api import router as cameras_router
 from edge_agent.cameras.capture_service import CaptureService
 from edge_agent.customers.api import router as customers_router
-from edge_agent.faces.service import build_pipeline
+from edge_agent.faces.api import router as faces_router
+from edge_agent.faces.service import FaceService
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
 from edge_agent.kiosk.lookup_guard import LookupLimiter
@@ -41,14 +41,11 @@ MAX_BODY_BYTES = 16 * 1024
 WEB = Path(__file__).parent / "web"
 
 
-async def _start_capture(settings: EdgeSettings, store: Store) -> CaptureService:
-    # The engine loads its models (a second or two): off the event loop.
-    pipeline = await asyncio.to_thread(build_pipeline, settings)
-    if pipeline is None:
-        capture = CaptureService(settings, store, on_frame=lambda *_: None)
-    else:
-        capture = CaptureService(settings, store, on_frame=pipeline.process,
-                                 on_idle=pipeline.idle, on_stopped=pipeline.close_camera)
+async def _start_capture(settings: EdgeSettings, store: Store,
+                         faces: FaceService) -> CaptureService:
+    # Frames reach the face pipeline only while the site has face use on (FaceService).
+    capture = CaptureService(settings, store, on_frame=faces.on_frame,
+                             on_idle=faces.on_idle, on_stopped=faces.on_stopped)
     await capture.start()
     return capture
 
@@ -71,7 +68,11 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
         if agent is not None:
             await agent.start()
         app.state.sync_agent = agent
-        capture = await _start_capture(settings, store) if settings.capture_enabled else None
+        faces = FaceService(settings, store)
+        await faces.start()
+        app.state.faces = faces
+        capture = (await _start_capture(settings, store, faces) if settings.capture_enabled
+                   else None)
         app.state.capture = capture
         structlog.get_logger().info(
             "edge_agent_started", site_id=settings.site_id, sync=run_sync, version=__version__
@@ -81,6 +82,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
         finally:
             if capture is not None:
                 await capture.stop()
+            await faces.stop()
             if agent is not None:
                 await agent.stop()
             app.state.sync_agent = None
@@ -100,6 +102,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
                                        parsers=set(face_events.PARSERS))
     app.state.sync_agent = None
     app.state.capture = None
+    app.state.faces = None
     app.state.metrics = metrics
     app.state.lookup_limiter = LookupLimiter(settings.kiosk_lookup_per_minute)
     configure_logging("edge", settings.log_level)
@@ -118,6 +121,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.include_router(followups_router, prefix=API_PREFIX)
     app.include_router(customers_router, prefix=API_PREFIX)
     app.include_router(cameras_router, prefix=API_PREFIX)
+    app.include_router(faces_router, prefix=API_PREFIX)
     # The kiosk tablet's and the consultants' apps, built by `make web`.
     mount_spa(app, "/kiosk", WEB / "kiosk" / "dist")
     mount_spa(app, "/pwa", WEB / "pwa" / "dist")

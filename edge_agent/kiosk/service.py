@@ -62,9 +62,10 @@ class Registration:
 async def _check_references(
     session: AsyncSession, settings: EdgeSettings, project_id: int, consultant_id: int | None
 ) -> Consultant | None:
-    known = await session.get(Project, project_id)
-    if project_id != settings.default_project_id and (known is None or not known.active):
-        raise UnknownProject(extra={"project_id": project_id})
+    if project_id != settings.default_project_id:  # the office's own project needs no look
+        known = await session.get(Project, project_id)
+        if known is None or not known.active:
+            raise UnknownProject(extra={"project_id": project_id})
     if consultant_id is None:
         return None
     # Only a rota member receives: a sales manager may own customers but does not receive.

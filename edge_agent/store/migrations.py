@@ -448,10 +448,98 @@ _V15_CAPTURE = (
     "ALTER TABLE camera ADD COLUMN capture_profile VARCHAR(64)",
 )
 
+# Faces (issue #23 items 5–7, ADR 0047): the site's switch as the cloud last sent it (off
+# until then); the gallery of face identities (customers who consented, staff, temporary
+# visitor identities) with their templates sealed; sightings per identity and camera; the
+# separate face consents given at the kiosk; and the log of every access to face data,
+# kept on the appliance with the data. Store version 16.
+_V16_FACES = (
+    """
+    CREATE TABLE face_settings (
+        id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+        enabled BOOLEAN NOT NULL DEFAULT 0,
+        signage_text VARCHAR(500),
+        notice_version VARCHAR(32),
+        crop_retention_days INTEGER NOT NULL DEFAULT 0
+            CHECK (crop_retention_days BETWEEN 0 AND 30),
+        changed_at DATETIME
+    )
+    """,
+    "INSERT INTO face_settings (id) VALUES (1)",
+    """
+    CREATE TABLE face_person (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        kind VARCHAR(10) NOT NULL CHECK (kind IN ('visitor', 'customer', 'staff')),
+        visit_id CHAR(32),
+        consultant_id INTEGER,
+        created_at DATETIME NOT NULL,
+        last_seen_at DATETIME NOT NULL,
+        CHECK (kind != 'customer' OR visit_id IS NOT NULL)
+    )
+    """,
+    "CREATE INDEX ix_face_person_last_seen ON face_person (last_seen_at)",
+    """
+    CREATE TABLE face_template (
+        id INTEGER NOT NULL PRIMARY KEY,
+        person_id CHAR(32) NOT NULL REFERENCES face_person (id) ON DELETE CASCADE,
+        engine VARCHAR(16) NOT NULL,
+        embedding_enc TEXT NOT NULL,
+        created_at DATETIME NOT NULL
+    )
+    """,
+    "CREATE INDEX ix_face_template_person ON face_template (person_id)",
+    """
+    CREATE TABLE face_sighting (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        person_id CHAR(32) NOT NULL REFERENCES face_person (id) ON DELETE CASCADE,
+        camera_id CHAR(32) NOT NULL,
+        first_seen_at DATETIME NOT NULL,
+        last_seen_at DATETIME NOT NULL,
+        count INTEGER NOT NULL CHECK (count >= 1),
+        score FLOAT,
+        crop_enc TEXT,
+        crop_expires_at DATETIME,
+        CHECK (last_seen_at >= first_seen_at),
+        CHECK ((crop_enc IS NULL) = (crop_expires_at IS NULL))
+    )
+    """,
+    "CREATE INDEX ix_face_sighting_person_camera ON face_sighting (person_id, camera_id, "
+    "last_seen_at)",
+    """
+    CREATE TABLE face_consent (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        visit_id CHAR(32) NOT NULL,
+        person_id CHAR(32),
+        granted BOOLEAN NOT NULL,
+        notice_version VARCHAR(32) NOT NULL,
+        method VARCHAR(32) NOT NULL,
+        recorded_at DATETIME NOT NULL,
+        linked_at DATETIME
+    )
+    """,
+    "CREATE INDEX ix_face_consent_visit ON face_consent (visit_id)",
+    """
+    CREATE TABLE face_access (
+        id INTEGER NOT NULL PRIMARY KEY,
+        at DATETIME NOT NULL,
+        actor VARCHAR(64) NOT NULL,
+        action VARCHAR(32) NOT NULL,
+        person_id CHAR(32),
+        detail VARCHAR(200)
+    )
+    """,
+    # The access log is append-only for the agent: only its own retention removes rows.
+    """
+    CREATE TRIGGER face_access_no_update BEFORE UPDATE ON face_access
+    BEGIN SELECT RAISE(ABORT, 'face_access is append-only'); END
+    """,
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
     _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS, _V14_CUSTOMER_360, _V15_CAPTURE,
+    _V16_FACES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

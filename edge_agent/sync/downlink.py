@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import edge_agent.faces.feed  # noqa: F401  (registers its down-feed kinds)
 from edge_agent.crash import crash_point
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
@@ -41,8 +42,10 @@ from edge_agent.store.models import (
     TokenRevocation,
     Visit,
 )
+from edge_agent.sync.down_kinds import HANDLERS, DownContext
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink
+from shared.crypto import FieldCipher
 from shared.edge_token import EDGE_TOKEN_LIFETIME
 from shared.envelope import DownBatch, DownItem, DownRequest
 from shared.timeutil import utcnow
@@ -169,6 +172,8 @@ def parse_items(
     Customer items marked erased are gathered under ERASURE instead."""
     rows: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in (*_KINDS, ERASURE)}
     for item in sorted(items, key=lambda i: i.offset):
+        if item.kind in HANDLERS:
+            continue  # its domain applies it (apply_handled)
         schema = _KINDS[item.kind][0]
         try:
             parsed = schema.model_validate(item.data)
@@ -214,10 +219,32 @@ async def erase_customer(
             await session.exec(update(model).where(col(model.id) == row_id).values(**values))
 
 
+async def apply_handled(session: AsyncSession, items: Sequence[DownItem], now: datetime,
+                        cipher: FieldCipher, metrics: SyncMetrics | None = None) -> None:
+    """The items of the kinds a domain applies itself, in feed order."""
+    for item in sorted(items, key=lambda i: i.offset):
+        handler = HANDLERS.get(item.kind)
+        if handler is None:
+            continue
+        try:
+            async with session.begin_nested():  # an invalid item leaves nothing behind
+                await handler(session, item.data, DownContext(now, cipher, item.key))
+        except (ValidationError, ValueError) as exc:
+            log.error("down_item_invalid", kind=item.kind, offset=item.offset,
+                      error=str(exc)[:300])
+            if metrics is not None:
+                metrics.down_items_invalid.labels(item.kind).inc()
+            continue
+        if metrics is not None:
+            metrics.down_items.labels(item.kind).inc()
+
+
 async def apply_batch(
-    session: AsyncSession, batch: DownBatch, now: datetime, metrics: SyncMetrics | None = None
+    session: AsyncSession, batch: DownBatch, now: datetime, metrics: SyncMetrics | None = None,
+    cipher: FieldCipher | None = None,
 ) -> None:
-    """Upsert the batch's items and store its next_cursor (the caller's transaction)."""
+    """Upsert the batch's items and store its next_cursor (the caller's transaction);
+    `cipher` for the kinds whose domain answers with events (faces)."""
     if batch.resync:
         # Not the used QR nonces: a code used here stays used whatever the cloud restates.
         for table in (CustomerCache, Consultant, Project, QrKey, ChannelRules, ReferralCache):
@@ -228,6 +255,8 @@ async def apply_batch(
         await erase_customer(session, erased["key"], erased["project_id"], erased["phone_bidx"])
     if erasures and metrics is not None:
         metrics.down_items.labels(ERASURE).inc(len(erasures))
+    if cipher is not None:
+        await apply_handled(session, batch.items, now, cipher, metrics)
     for kind, by_key in parsed.items():
         if not by_key:
             continue
@@ -327,7 +356,8 @@ class DownFeed:
             log.info("down_batch_ignored", batch_cursor=batch.cursor, cursor=self.cursor,
                      generation=batch.generation)
             return False
-        await self.store.write(apply_batch, batch, utcnow(), self.metrics)
+        await self.store.write(apply_batch, batch, utcnow(), self.metrics, self.settings.cipher)
+        self.store.outbox_committed()  # a domain may have answered with events
         crash_point("after_down_apply_before_cursor")
         if batch.resync:
             log.warning("down_feed_resync", items=len(batch.items), cursor=batch.next_cursor)

@@ -267,7 +267,8 @@ def check_down_batch(raw: bytes, key: bytes, site_id: str) -> dict[str, Any]:
         assert set(item) == DOWN_ITEM_FIELDS
         assert _is_int(item["offset"], 1)
         assert item["kind"] in ("consultant", "customer", "project", "revocation",
-                                "channel_rules", "qr_key", "referral")
+                                "channel_rules", "qr_key", "referral", "site.faces",
+                                "face.erase")
         assert isinstance(item["key"], str) and len(item["key"]) <= 128
         assert isinstance(item["data"], dict)
     if batch["items"]:

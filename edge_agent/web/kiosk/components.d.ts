@@ -16,6 +16,7 @@ declare module 'vue' {
     ConsultantPicker: typeof import('./src/components/ConsultantPicker.vue')['default']
     CustomerHint: typeof import('./src/components/CustomerHint.vue')['default']
     DutyPrompt: typeof import('./src/components/DutyPrompt.vue')['default']
+    FaceConsentStep: typeof import('./src/components/FaceConsentStep.vue')['default']
     GuideBrokerPicker: typeof import('./src/components/GuideBrokerPicker.vue')['default']
     GuidedVisitCode: typeof import('./src/components/GuidedVisitCode.vue')['default']
     NavRail: typeof import('./src/components/NavRail.vue')['default']

@@ -15,7 +15,7 @@ from edge_agent.faces import engines
 from edge_agent.faces.engine import Detection, EngineUnavailable
 from edge_agent.faces.insightface_engine import InsightFaceEngine
 from edge_agent.faces.quality import QualityGates, judge, pose
-from edge_agent.faces.service import build_pipeline
+from edge_agent.faces.service import load_engine
 from edge_agent.faces.yunet_dlib import YuNetDlibEngine
 from tests.edge.helpers import make_settings
 
@@ -117,14 +117,14 @@ def test_the_default_engine_refuses_a_tampered_model(tmp_path: Path, face_assets
         engines.build("yunet_dlib", assets_dir=tmp_path / "empty")
 
 
-def test_the_agent_builds_the_pipeline_only_when_faces_are_on(tmp_path: Path,
-                                                              face_assets: None) -> None:
-    assert build_pipeline(make_settings(tmp_path)) is None  # off by default (per site)
-    on = build_pipeline(make_settings(tmp_path, faces_enabled=True))
-    assert on is not None and on.engine.name == "yunet_dlib"
+def test_the_agent_loads_an_engine_only_when_the_appliance_runs_faces(
+        tmp_path: Path, face_assets: None) -> None:
+    assert load_engine(make_settings(tmp_path)) is None  # off by default
+    on = load_engine(make_settings(tmp_path, faces_enabled=True))
+    assert on is not None and on.name == "yunet_dlib"
     # The production engine without its pack: capture goes on, faces stay off.
-    assert build_pipeline(make_settings(tmp_path, faces_enabled=True,
-                                        face_engine="insightface")) is None
-    assert build_pipeline(make_settings(
+    assert load_engine(make_settings(tmp_path, faces_enabled=True,
+                                     face_engine="insightface")) is None
+    assert load_engine(make_settings(
         tmp_path, faces_enabled=True, face_engine="insightface",
         face_model_pack=str(tmp_path / "missing"))) is None
