@@ -26,6 +26,5 @@ from cloud.sync import models as sync_models
 __all__ = ["appeal_models", "audit_models", "camera_models", "catalog_models",
            "channel_listing_models", "channel_models", "deal_models", "face_models",
            "identity_models", "inventory_models", "lead_models", "ownership_models",
-           "privacy_models",
-           "prospecting_models", "reception_models", "risk_models", "sales_models",
-           "saved_query_models", "signin_models", "sync_models"]
+           "privacy_models", "prospecting_models", "reception_models", "risk_models",
+           "sales_models", "saved_query_models", "signin_models", "sync_models"]
