@@ -62,6 +62,7 @@ DEMO_PEOPLE = [
     ("wanglei", "王磊", ["consultant"], True),
     ("lina", "李娜", ["consultant"], True),
     ("zhaomin", "赵敏", ["sales_manager"], True),
+    ("zhouzong", "周总", ["sales_director"], True),
     ("qiantai", "前台小周", ["receptionist"], True),
 ]
 # Roles the security administrator grants after creation: an administrator who also
@@ -84,7 +85,8 @@ def _secrets(data_dir: Path) -> dict[str, Any]:
     if path.exists():
         loaded: dict[str, Any] = json.loads(path.read_text())
         if "audit_chain_keys" in loaded:
-            if _add_channel_accounts(loaded):  # a demo folder from before the channel seed
+            # A demo folder from before the channel seed or a later demo person.
+            if _add_channel_accounts(loaded) | _add_people(loaded):
                 path.write_text(json.dumps(loaded, ensure_ascii=False, indent=2))
             return loaded
         values = loaded  # a demo folder from before the audit key: add one
@@ -102,6 +104,15 @@ def _secrets(data_dir: Path) -> dict[str, Any]:
     path.write_text(json.dumps(values, ensure_ascii=False, indent=2))
     path.chmod(0o600)
     return values
+
+
+def _add_people(values: dict[str, Any]) -> bool:
+    """Passwords for demo people added since the folder was made; True when any was.
+    Their accounts exist only in a demo database provisioned after that."""
+    accounts = values.setdefault("accounts", {})
+    missing = [u for u, *_ in DEMO_PEOPLE if u not in accounts]
+    accounts.update({u: _password() for u in missing})
+    return bool(missing)
 
 
 def _add_channel_accounts(values: dict[str, Any]) -> bool:

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 
 from cloud.db import SessionDep
-from cloud.deals import changes, opening, payments, queries, service
-from cloud.deals.models import DealCall
+from cloud.deals import changes, opening, payments, project_settings, queries, service
+from cloud.deals.models import DealCall, DealSetting
 from cloud.deals.schemas import (
     CallOut,
     ChangeIn,
@@ -18,6 +18,8 @@ from cloud.deals.schemas import (
     DealDetail,
     DealIn,
     DealOut,
+    DealSettingsIn,
+    DealSettingsOut,
     NoteIn,
     PaymentIn,
     PaymentOut,
@@ -35,6 +37,7 @@ router = DomainRouter(prefix="/deals", tags=["deals 认筹认购签约"])
 Reader = Annotated[Principal, Depends(authorize(Perm.DEAL_READ))]
 Seller = Annotated[Principal, Depends(authorize(Perm.DEAL_CREATE))]
 Approver = Annotated[Principal, Depends(authorize(Perm.DEAL_APPROVE))]
+Configurer = Annotated[Principal, Depends(authorize(Perm.DEAL_CONFIGURE))]
 
 
 @router.get("/projects/{project_id}/deals", response_model=list[DealOut],
@@ -174,6 +177,25 @@ def miss_call(call_id: IdPath, session: SessionDep, principal: Approver) -> Call
              summary="选房：所选房源为该认筹保留（默认 15 分钟）以办理认购")
 def pick(call_id: IdPath, body: PickIn, session: SessionDep, principal: Approver) -> CallOut:
     return _call(opening.pick(session, principal, call_id, body.unit_id))
+
+
+@router.get("/projects/{project_id}/settings", response_model=DealSettingsOut,
+            summary="项目的交易设置（未设置时为默认值）")
+def read_settings(project_id: IdPath, session: SessionDep, principal: Reader
+                  ) -> DealSettingsOut:
+    return _settings(project_settings.read(session, principal, project_id))
+
+
+@router.put("/projects/{project_id}/settings", response_model=DealSettingsOut,
+            summary="设置签约期限、选房保留、草稿期限与各角色折扣权限（记入审计）")
+def save_settings(project_id: IdPath, body: DealSettingsIn, session: SessionDep,
+                  principal: Configurer) -> DealSettingsOut:
+    return _settings(project_settings.save(session, principal, project_id,
+                                           project_settings.DealNumbers(**body.model_dump())))
+
+
+def _settings(row: DealSetting) -> DealSettingsOut:
+    return DealSettingsOut.model_validate(row, from_attributes=True)
 
 
 def _one(session: SessionDep, settings: SettingsDep, principal: Principal,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cloud.deals import documents, effects, pricing, scope
+from cloud.deals import documents, effects, pricing, project_settings, scope
 from cloud.deals.errors import (
     ChangeInvalid,
     ChangeNotFound,
@@ -113,8 +113,8 @@ def apply(session: Session, settings: CloudSettings, principal: Principal,
         old = deal.unit_id
         unit = inventory_scope.unit(session, principal, change.new_unit_id)
         price = change.new_price_fen if change.new_price_fen is not None else deal.price_fen
-        pricing.check_authority(principal.roles, price, unit.list_price_fen,
-                                unit.floor_price_fen)
+        pricing.check_authority(principal.roles, project_settings.of(session, deal.project_id),
+                                price, unit.list_price_fen, unit.floor_price_fen)
         documents.set_unit(session, deal, change.new_unit_id)
         deal.price_fen = price
         deal.list_price_fen, deal.floor_price_fen = unit.list_price_fen, unit.floor_price_fen
@@ -126,7 +126,8 @@ def apply(session: Session, settings: CloudSettings, principal: Principal,
         deal.buyer_name_enc = change.new_buyer_name_enc
     else:
         assert change.new_price_fen is not None
-        pricing.check_authority(principal.roles, change.new_price_fen, deal.list_price_fen,
+        pricing.check_authority(principal.roles, project_settings.of(session, deal.project_id),
+                                change.new_price_fen, deal.list_price_fen,
                                 deal.floor_price_fen)
         detail |= {"old_price_fen": deal.price_fen, "price_fen": change.new_price_fen}
         deal.price_fen = change.new_price_fen

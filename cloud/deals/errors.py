@@ -54,7 +54,7 @@ class BelowFloorPrice(ValidationFailed):
 
 class DiscountNotAuthorised(Forbidden):
     code = "deal_discount_not_authorised"
-    title = "成交价低于表价，超出您的折扣权限，需由有权限的销售经理审批"
+    title = "成交价低于表价，超出您的折扣权限，需由有权限的销售经理或销售总监审批"
 
 
 class OwnApproval(Forbidden):

@@ -155,3 +155,14 @@ class DealSetting(SQLModel, table=True):
                                description="认购 → 签约 deadline (签约期限)")
     pick_hold_minutes: int = Field(default=15, ge=1, le=240,
                                    description="开盘选房: how long a chosen unit is held")
+    # A draft holds its unit; one left this long is cancelled by the sweep (the unit back
+    # on the market). The default is the longest 预留, so a draft is no longer hold.
+    draft_days: int = Field(default=3, ge=1, le=30,
+                            description="days a draft may hold its unit")
+    # Discount authority (折扣权限) of the approving roles, in percent of the way from the
+    # list price to the floor price: 0 = the list price only, 100 = down to the floor.
+    # A consultant has none (the rules page) and approves nothing.
+    manager_discount_pct: int = Field(default=100, ge=0, le=100)
+    director_discount_pct: int = Field(default=100, ge=0, le=100)
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

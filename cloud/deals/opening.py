@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from cloud.audit import service as audit_service
-from cloud.deals import scope
+from cloud.deals import project_settings, scope
 from cloud.deals.errors import CallNotFound, CallRefused, QueueEmpty, UnitHeldForPick
-from cloud.deals.models import Deal, DealCall, DealSetting
+from cloud.deals.models import Deal, DealCall
 from cloud.deals.states import Kind, Status
 from cloud.identity.principal import Principal
 from cloud.inventory import scope as inventory_scope
@@ -22,9 +22,7 @@ from shared.timeutil import utcnow
 
 
 def _hold_minutes(session: Session, project_id: int) -> int:
-    found = session.get(DealSetting, project_id)
-    return found.pick_hold_minutes if found else DealSetting(project_id=project_id
-                                                             ).pick_hold_minutes
+    return project_settings.of(session, project_id).pick_hold_minutes
 
 
 def check_not_held(session: Session, unit_id: int, pledge_id: int | None) -> None:

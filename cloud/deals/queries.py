@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from cloud.deals import changes, documents, payments, pricing, scope
+from cloud.deals import changes, documents, payments, pricing, project_settings, scope
 from cloud.deals.models import Deal, DealChange
 from cloud.deals.schemas import ChangeOut, DealDetail, DealOut, PaymentOut
 from cloud.deals.states import KIND_NAMES, STATUS_NAMES, Kind, Status
@@ -50,7 +50,8 @@ def detail(session: Session, settings: CloudSettings, principal: Principal,
         payments=[PaymentOut.model_validate(p, from_attributes=True)
                   for p in payments.listing(session, deal.id)],
         lowest_approvable_fen=pricing.lowest_approvable(
-            principal.roles, deal.list_price_fen, deal.floor_price_fen) if approver else None)
+            principal.roles, project_settings.of(session, deal.project_id),
+            deal.list_price_fen, deal.floor_price_fen) if approver else None)
 
 
 def change_out(change: DealChange) -> ChangeOut:

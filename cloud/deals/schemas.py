@@ -138,3 +138,18 @@ class CallOut(BaseModel):
     unit_id: int | None
     called_at: UtcDateTime | None
     hold_until: UtcDateTime | None
+
+
+class DealSettingsIn(Strict):
+    contract_days: int = Field(7, ge=1, le=90, description="认购后签约期限（天）")
+    pick_hold_minutes: int = Field(15, ge=1, le=240, description="开盘选房保留时长（分钟）")
+    draft_days: int = Field(3, ge=1, le=30, description="草稿占用房源的最长天数，超过自动取消")
+    manager_discount_pct: int = Field(
+        100, ge=0, le=100, description="销售经理折扣权限：表价到底价之间可批的百分比")
+    director_discount_pct: int = Field(100, ge=0, le=100, description="销售总监折扣权限（%）")
+
+
+class DealSettingsOut(DealSettingsIn):
+    project_id: int
+    updated_by: int | None
+    updated_at: UtcDateTime | None

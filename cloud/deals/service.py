@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cloud.deals import documents, effects, opening, pricing, scope
+from cloud.deals import documents, effects, opening, pricing, project_settings, scope
 from cloud.deals.errors import (
     NotConvertible,
     NoteRequired,
@@ -49,10 +49,6 @@ class Terms:
     payment_method: str
     price_fen: int
     amount_fen: int
-
-
-def settings_of(session: Session, project_id: int) -> DealSetting:
-    return session.get(DealSetting, project_id) or DealSetting(project_id=project_id)
 
 
 def create(session: Session, settings: CloudSettings, principal: Principal, *,
@@ -118,14 +114,14 @@ def approve(session: Session, settings: CloudSettings, principal: Principal, dea
     deal, step = documents.load(session, principal, deal_id, Action.APPROVE)
     if deal.created_by == principal.user_id:
         raise OwnApproval()
+    numbers = project_settings.of(session, deal.project_id)
     if deal.unit_id is not None:
-        pricing.check_authority(principal.roles, deal.price_fen, deal.list_price_fen,
-                                deal.floor_price_fen)
+        pricing.check_authority(principal.roles, numbers, deal.price_fen,
+                                deal.list_price_fen, deal.floor_price_fen)
     now = utcnow()
     deal.approved_by, deal.approved_at, deal.decision_note = principal.user_id, now, note.strip()
     if deal.kind == Kind.SUBSCRIPTION:
-        days = settings_of(session, deal.project_id).contract_days
-        deal.contract_due_at = now + timedelta(days=days)
+        deal.contract_due_at = now + timedelta(days=numbers.contract_days)
     if deal.unit_carried and deal.unit_id is not None:
         effects.move_unit(session, principal, deal.unit_id, effects.TAKE[Kind(deal.kind)],
                           _reason(deal))
@@ -154,8 +150,14 @@ def cancel(session: Session, settings: CloudSettings, principal: Principal, deal
     """A draft given up: its unit goes back to 待售 — or, for a converted document, the
     document it came from is live again and keeps the unit."""
     deal, step = documents.load(session, principal, deal_id, Action.CANCEL)
-    deal.ended_reason = required(reason)
-    documents.move(session, principal, deal, step.to, Action.CANCEL, {"reason": deal.ended_reason})
+    _end_draft(session, settings, principal, deal, step.to, Action.CANCEL, required(reason))
+    return deal
+
+
+def _end_draft(session: Session, settings: CloudSettings, principal: Principal | None,
+               deal: Deal, to: Status, action: Action, reason: str) -> None:
+    deal.ended_reason = reason
+    documents.move(session, principal, deal, to, action, {"reason": reason})
     parent = session.get(Deal, deal.parent_id, with_for_update=True) if deal.parent_id else None
     if parent is not None:
         parent.status = Status.APPROVED.value
@@ -170,7 +172,34 @@ def cancel(session: Session, settings: CloudSettings, principal: Principal, deal
         session.add(customer)
     session.flush()
     effects.tell_the_phone(session, settings, customer)
-    return deal
+
+
+def expire_drafts(session: Session, settings: CloudSettings) -> dict[str, Any]:
+    """The sweep: a draft left untouched longer than its project's `draft_days` is
+    cancelled by the system, as its seller's cancel would be (the unit back to 待售, a
+    converted draft's parent live again). Submitted documents wait for their approver."""
+    now = utcnow()
+    default = DealSetting(project_id=0).draft_days
+    ages: dict[int, set[int]] = {}
+    for project_id, days in session.exec(select(DealSetting.project_id,
+                                                DealSetting.draft_days)).all():
+        ages.setdefault(days, set()).add(project_id)
+    others = {p for days, projects in ages.items() if days != default for p in projects}
+    expired = 0
+    # One query per age in force (a handful), so each draft is judged by its project's.
+    for days in sorted({default, *ages}):
+        in_force = (col(Deal.project_id).not_in(others) if days == default
+                    else col(Deal.project_id).in_(ages[days]))
+        stale = session.exec(select(Deal).where(
+            Deal.status == Status.DRAFT.value, in_force,
+            col(Deal.updated_at) <= now - timedelta(days=days))
+            .order_by(col(Deal.id)).limit(OVERDUE_BATCH).with_for_update(skip_locked=True)).all()
+        for deal in stale:
+            step = documents.check_system(Status(deal.status), Action.EXPIRE)
+            _end_draft(session, settings, None, deal, step.to, Action.EXPIRE,
+                       f"草稿超过 {days} 天未提交，系统自动取消")
+        expired += len(stale)
+    return {"expired": expired}
 
 
 @dataclass(frozen=True)

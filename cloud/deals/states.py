@@ -1,8 +1,9 @@
 """The deal document's state machine, as a table.
 
 (status, action) → Step(to, roles): the roles that may take the step by hand, or the
-system (the overdue job). Which documents a role may touch at all (a consultant: their
-own) and the price rules are checked beside the table, in cloud.deals.service.
+system (the overdue job and the stale-draft sweep). Which documents a role may touch at
+all (a consultant: their own) and the price rules are checked beside the table, in
+cloud.deals.service.
 """
 
 from __future__ import annotations
@@ -57,19 +58,22 @@ class Action(StrEnum):
     REJECT_CHANGE = "reject_change"
     MARK_OVERDUE = "mark_overdue"
     VOID = "void"
+    EXPIRE = "expire"  # a stale draft cancelled by the sweep
 
 
 ACTION_NAMES = {
     Action.SUBMIT: "提交审批", Action.APPROVE: "审批通过", Action.REJECT: "驳回",
     Action.CANCEL: "取消", Action.CONVERT: "转换", Action.REQUEST_CHANGE: "申请变更",
     Action.APPLY_CHANGE: "批准变更", Action.REJECT_CHANGE: "驳回变更",
-    Action.MARK_OVERDUE: "逾期", Action.VOID: "作废",
+    Action.MARK_OVERDUE: "逾期", Action.VOID: "作废", Action.EXPIRE: "超期取消",
 }
 
 SYSTEM = "system"
-CONSULTANT, MANAGER = "consultant", "sales_manager"
+CONSULTANT, MANAGER, DIRECTOR = "consultant", "sales_manager", "sales_director"
 _SELLERS = frozenset({CONSULTANT, MANAGER})
-_MANAGERS = frozenset({MANAGER})
+# Approvers: the sales manager and the sales director, each within their discount
+# authority (cloud.deals.pricing).
+_MANAGERS = frozenset({MANAGER, DIRECTOR})
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ S, A = Status, Action
 TRANSITIONS: dict[tuple[Status, Action], Step] = {
     (S.DRAFT, A.SUBMIT): Step(S.SUBMITTED, _SELLERS),
     (S.DRAFT, A.CANCEL): Step(S.CANCELLED, _SELLERS),
+    (S.DRAFT, A.EXPIRE): Step(S.CANCELLED, frozenset({SYSTEM})),
     (S.SUBMITTED, A.APPROVE): Step(S.APPROVED, _MANAGERS),
     (S.SUBMITTED, A.REJECT): Step(S.DRAFT, _MANAGERS),
     (S.APPROVED, A.CONVERT): Step(S.CONVERTED, _SELLERS),

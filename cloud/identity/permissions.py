@@ -35,8 +35,9 @@ class Perm(StrEnum):
     CUSTOMER_CONTACT = "sales:customer:contact"
     FOLLOW_UP_READ = "sales:followup:read"
     # Ownership (客户归属): a consultant asks to pick a customer up from the public pool;
-    # a sales director approves or refuses; a manager transfers, allocates, marks invalid,
-    # resolves 撞单, changes a stage by hand and sets the project's ownership numbers.
+    # the sales director (销售总监) approves or refuses; a sales manager transfers,
+    # allocates, marks invalid, resolves 撞单, changes a stage by hand and sets the
+    # project's ownership numbers.
     POOL_PICKUP = "sales:pool:pickup"
     POOL_APPROVE = "sales:pool:approve"
     OWNERSHIP_ASSIGN = "sales:ownership:assign"
@@ -108,6 +109,10 @@ class Perm(StrEnum):
     # ALL every consultant's of one's sites (managers, HQ), and exporting them (audited).
     SALES_ANALYSIS_READ = "sales:analysis:read"
     SALES_ANALYSIS_ALL = "sales:analysis:all"
+    # The project's deal numbers: 签约期限, the opening-day hold, how long a draft may
+    # hold its unit, and each role's discount authority (the sales director's: the
+    # managers' own authority is not theirs to widen).
+    DEAL_CONFIGURE = "deals:settings:manage"
     # Faces (cloud.faces): READ a site's face settings and the distinct-person count;
     # CONFIGURE switch a site's face use on or off (signage, capture area, notice — a
     # privacy policy, so the security administrator's or HQ's); DATA_READ a customer's
@@ -122,6 +127,7 @@ ROLE_NAMES: dict[str, str] = {
     "security_admin": "安全管理员",
     "audit_admin": "审计管理员",
     "hq_manager": "总部管理",
+    "sales_director": "销售总监",
     "sales_manager": "销售经理",
     "consultant": "置业顾问",
     "receptionist": "前台",
@@ -152,13 +158,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.DEAL_READ, Perm.DEAL_READ_ALL, Perm.SALES_ANALYSIS_READ, Perm.SALES_ANALYSIS_ALL,
          Perm.FACES_READ, Perm.FACES_CONFIGURE, Perm.FACE_DATA_READ}
     ),
+    # The sales director (销售总监) heads the sites' sales teams: approves pick-ups from
+    # the public pool, approves deals within their discount authority and sets the
+    # projects' deal numbers. Selling, 销控 and transfers stay the managers' work.
+    "sales_director": frozenset(
+        {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
+         Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ,
+         Perm.INVENTORY_READ_ALL, Perm.POOL_APPROVE, Perm.NOTIFICATION_READ,
+         Perm.DEAL_READ, Perm.DEAL_APPROVE, Perm.DEAL_CONFIGURE, Perm.SALES_ANALYSIS_READ,
+         Perm.SALES_ANALYSIS_ALL}
+    ),
     # The project's sales manager is its sales-control manager (销控经理) too.
     "sales_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_CREATE, Perm.FOLLOW_UP_ANY,
          Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
          Perm.INVENTORY_MANAGE, Perm.INVENTORY_CONTROL, Perm.INVENTORY_HOLD_REQUEST,
-         Perm.POOL_APPROVE, Perm.OWNERSHIP_ASSIGN, Perm.NOTIFICATION_READ, Perm.DEAL_READ,
+         Perm.OWNERSHIP_ASSIGN, Perm.NOTIFICATION_READ, Perm.DEAL_READ,
          Perm.DEAL_CREATE, Perm.DEAL_APPROVE, Perm.SALES_ANALYSIS_READ,
          Perm.SALES_ANALYSIS_ALL}
     ),

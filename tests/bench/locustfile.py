@@ -28,6 +28,7 @@ THINK = float(os.environ.get("ANCHANG_BENCH_THINK", "0"))
 _consultants = itertools.cycle(PLAN.get("consultants", []))
 _hq = itertools.cycle(PLAN.get("hq_tokens", []))
 _brokers = itertools.cycle(PLAN.get("broker_tokens", []))
+_sellers = itertools.cycle(PLAN.get("sellers", []))
 
 
 def _wait() -> Any:
@@ -268,3 +269,53 @@ def _referred_phone() -> str:
     if draw < 0.2:
         return f"158{random.randint(0, 4_999):08d}"
     return f"15{random.randint(0, 999_999_999):09d}"
+
+
+class _SalesUser(_ApiUser):
+    abstract = True
+
+    def on_start(self) -> None:
+        me = next(_sellers)
+        self.token = "Bearer " + me["token"]
+        self.project: int = me["project_id"]
+        self.phones: list[str] = me["phones"]
+        self.etag = ""
+
+
+
+class CustomerSearcher(_SalesUser):
+    """客户查询 by phone in the caller's scope: half the numbers are their site's customers,
+    half nobody's."""
+
+    @task
+    def search(self) -> None:
+        phone = (random.choice(self.phones) if random.random() < 0.5
+                 else f"13{random.randint(0, 999_999_999):09d}")
+        self.get(f"/api/v1/customers?phone={phone}", "customer search by phone")
+
+
+class GridWatcher(_SalesUser):
+    """The live 销控表 as the console keeps it: a poll with the ETag it holds (304 while
+    nothing changed)."""
+
+    @task
+    def poll(self) -> None:
+        with self.client.get(f"/api/v1/inventory/projects/{self.project}/grid",
+                             name="grid poll (If-None-Match)", catch_response=True,
+                             headers={"Authorization": self.token,
+                                      "If-None-Match": self.etag}) as response:
+            if response.status_code == 200:
+                self.etag = response.headers.get("ETag", "")
+                response.success()
+            elif response.status_code == 304:
+                response.success()
+            else:
+                _judge(response)
+
+
+class GridLoader(_SalesUser):
+    """The whole 销控表 of a project, as a page opening it loads it."""
+
+    @task
+    def load(self) -> None:
+        self.get(f"/api/v1/inventory/projects/{self.project}/grid", "grid full load")

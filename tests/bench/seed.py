@@ -90,3 +90,55 @@ def seed(engine: Engine, sites: list[SeedSite], *, customers: int, visits: int,
         # VACUUM too: the visibility map lets the counts read the indexes alone.
         for table in ("customer", "visit", "follow_up"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+FLOORS, PER_FLOOR = 25, 4  # a 100-unit tower
+
+
+def seed_units(engine: Engine, project_ids: list[int], *, units: int, released_by: int) -> None:
+    """`units` spread evenly over the projects, in 100-unit towers (25 floors of 4), one
+    release batch per project: 5 % unreleased, then 待售, 认购 and 签约 in turn, as a
+    project some way into its sales looks."""
+    per_project = max(units // len(project_ids), 1)
+    towers = -(-per_project // (FLOORS * PER_FLOOR))
+    params = {"projects": project_ids, "towers": towers, "per_project": per_project,
+              "released_by": released_by, "per_tower": FLOORS * PER_FLOOR,
+              "per_floor": PER_FLOOR}
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO building (project_id, name, created_at)
+            SELECT p, t || '号楼', now()
+            FROM unnest(CAST(:projects AS int[])) AS p, generate_series(1, :towers) AS t
+        """), params)
+        conn.execute(text("""
+            INSERT INTO release_batch (project_id, name, kind, unit_count, released_by,
+                                       released_at)
+            SELECT p, '首开', 'first_opening', :per_project, :released_by, now()
+            FROM unnest(CAST(:projects AS int[])) AS p
+        """), params)
+        conn.execute(text("""
+            INSERT INTO unit (project_id, building_id, floor, room, layout, area_centi,
+                list_price_fen, floor_price_fen, state, batch_id, hold_until,
+                control_reason, updated_at)
+            SELECT b.project_id, b.id, 1 + i / :per_floor,
+                   (1 + i / :per_floor) || lpad(CAST(1 + i % :per_floor AS text), 2, '0'),
+                   '三室两厅', 8900 + i % 4 * 1500, 300000000 + i * 100000,
+                   280000000 + i * 100000,
+                   CASE WHEN n % 20 = 0 THEN 'unreleased' WHEN n % 4 = 1 THEN 'subscribed'
+                        WHEN n % 4 = 2 THEN 'signed' ELSE 'available' END,
+                   CASE WHEN n % 20 = 0 THEN NULL ELSE r.id END, NULL, '', now()
+            FROM building b
+            JOIN release_batch r ON r.project_id = b.project_id
+            CROSS JOIN LATERAL generate_series(0, :per_tower - 1) AS i
+            CROSS JOIN LATERAL (SELECT CAST(split_part(b.name, '号', 1) AS int) AS t) AS k
+            CROSS JOIN LATERAL (SELECT (k.t - 1) * :per_tower + i AS n) AS m
+            WHERE b.project_id = ANY(CAST(:projects AS int[])) AND m.n < :per_project
+        """), params)
+        conn.execute(text("""
+            INSERT INTO inventory_project (project_id, version, colours, reserve_max_days,
+                                           pledge_unreleased)
+            SELECT p, 1, CAST('{}' AS json), 3, false FROM unnest(CAST(:projects AS int[])) AS p
+            ON CONFLICT (project_id) DO UPDATE SET version = inventory_project.version + 1
+        """), params)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE unit"))

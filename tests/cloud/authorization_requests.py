@@ -439,4 +439,11 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/deals/calls/{call_id}/pick"): lambda c, s: (
         f"/api/v1/deals/calls/{c.deals[s]['pick']}/pick", None,
         {"unit_id": c.deals[s]["pick_unit"]}),
+    ("GET", "/api/v1/deals/projects/{project_id}/settings"): lambda c, s: (
+        f"/api/v1/deals/projects/{c.deals[s]['project']}/settings", None, None),
+    ("PUT", "/api/v1/deals/projects/{project_id}/settings"): lambda c, s: (
+        f"/api/v1/deals/projects/{c.deals[s]['project']}/settings", None,
+        {"contract_days": 10, "pick_hold_minutes": 15, "draft_days": 3,
+         "manager_discount_pct": 100,
+         "director_discount_pct": 100}),
 }

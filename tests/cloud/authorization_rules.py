@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("sys_admin", "security_admin", "audit_admin", "hq_manager", "sales_manager",
-         "consultant", "receptionist", "privacy_officer", "broker", "agency_admin",
-         "channel_manager")
+ROLES = ("sys_admin", "security_admin", "audit_admin", "hq_manager", "sales_director",
+         "sales_manager", "consultant", "receptionist", "privacy_officer", "broker",
+         "agency_admin", "channel_manager")
 EVERYONE = frozenset(ROLES)
-SITE_STAFF = frozenset({"hq_manager", "sales_manager", "consultant", "receptionist"})
-CUSTOMER_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
+# The sales director (销售总监) reads what the sites' sales managers read; of their acts
+# only approvals: pick-ups from the pool, deals (within their discount authority), and
+# the projects' deal settings.
+DIRECTOR = "sales_director"
+SITE_STAFF = frozenset({"hq_manager", DIRECTOR, "sales_manager", "consultant", "receptionist"})
+CUSTOMER_READERS = frozenset({"hq_manager", DIRECTOR, "sales_manager", "consultant"})
+UNMASKERS = frozenset({"hq_manager", DIRECTOR, "sales_manager"})
 PRIVACY = frozenset({"privacy_officer"})
 # Outside sellers see no site data; the channel manager reads their sites and projects.
 OUTSIDERS = frozenset({"broker", "agency_admin"})
@@ -20,17 +25,20 @@ CHANNEL_STAFF = frozenset({"hq_manager", "channel_manager"})
 REFERRAL_READERS = CHANNEL_STAFF | OUTSIDERS
 ANALYTICS_READERS = CHANNEL_STAFF | {"agency_admin"}
 # Unreleased units, floor prices, the 销控 log and settings.
-INVENTORY_READERS = frozenset({"hq_manager", "sales_manager"})
+INVENTORY_READERS = frozenset({"hq_manager", DIRECTOR, "sales_manager"})
 # Deals: who reads, sells and approves 认筹 / 认购 / 签约.
-DEAL_READERS = frozenset({"hq_manager", "sales_manager", "consultant"})
+DEAL_READERS = frozenset({"hq_manager", DIRECTOR, "sales_manager", "consultant"})
 DEAL_SELLERS = frozenset({"sales_manager", "consultant"})
-DEAL_APPROVERS = frozenset({"sales_manager"})
-NOTIFIED = OUTSIDERS | {"consultant", "sales_manager"}
-# 销售分析: consultants read their own numbers, managers and HQ everyone's and export.
-SALES_ANALYSTS = frozenset({"hq_manager", "sales_manager", "consultant"})
-SALES_ANALYSIS_EXPORTERS = frozenset({"hq_manager", "sales_manager"})
-# Ownership (客户归属): the sales manager acts as the site's sales director.
+DEAL_APPROVERS = frozenset({DIRECTOR, "sales_manager"})
+NOTIFIED = OUTSIDERS | {"consultant", DIRECTOR, "sales_manager"}
+# 销售分析: consultants read their own numbers, managers, directors and HQ everyone's and
+# export.
+SALES_ANALYSTS = frozenset({"hq_manager", DIRECTOR, "sales_manager", "consultant"})
+SALES_ANALYSIS_EXPORTERS = frozenset({"hq_manager", DIRECTOR, "sales_manager"})
+# Ownership (客户归属): the sales manager transfers and allocates; pick-ups from the pool
+# are the sales director's to approve.
 OWNERSHIP_MANAGERS = frozenset({"sales_manager"})
+POOL_APPROVERS = frozenset({DIRECTOR})
 FACE_READERS = frozenset({"sys_admin", "security_admin", "hq_manager", "privacy_officer"})
 
 OWN, OTHER = "own", "other"
@@ -73,15 +81,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/reception/rota-events"): Rule(SITE_STAFF, other=EMPTY),
     ("GET", "/api/v1/reception/visits/{visit_id}/profile"): Rule(SITE_STAFF,
                                                                  other=NOT_FOUND),
-    ("GET", "/api/v1/visits/export"): Rule(frozenset({"hq_manager", "sales_manager"}),
-                                           other=EMPTY),
+    ("GET", "/api/v1/visits/export"): Rule(UNMASKERS, other=EMPTY),
     ("GET", "/api/v1/consultants"): Rule(SITE_STAFF, other=EMPTY),
     ("GET", "/api/v1/customers"): Rule(CUSTOMER_READERS, other=EMPTY),
     ("GET", "/api/v1/customers/{customer_id}"): Rule(CUSTOMER_READERS, other=NOT_FOUND),
     ("GET", "/api/v1/customers/{customer_id}/timeline"): Rule(CUSTOMER_READERS,
                                                               other=NOT_FOUND),
-    ("POST", "/api/v1/customers/{customer_id}/unmask"): Rule(
-        frozenset({"hq_manager", "sales_manager"}), other=NOT_FOUND),
+    ("POST", "/api/v1/customers/{customer_id}/unmask"): Rule(UNMASKERS, other=NOT_FOUND),
     ("POST", "/api/v1/customers/{customer_id}/contact"): Rule(frozenset({"consultant"}),
                                                               other=NOT_FOUND),
     ("POST", "/api/v1/follow-ups"): Rule(frozenset({"sales_manager", "consultant"}),
@@ -100,7 +106,7 @@ RULES: dict[tuple[str, str], Rule] = {
         frozenset({"consultant"}), other=NOT_FOUND),
     ("GET", "/api/v1/pool/pickup-requests"): Rule(CUSTOMER_READERS, other=EMPTY),
     ("POST", "/api/v1/pool/pickup-requests/{request_id}/decision"): Rule(
-        OWNERSHIP_MANAGERS, other=NOT_FOUND),
+        POOL_APPROVERS, other=NOT_FOUND),
     ("GET", "/api/v1/ownership/collisions"): Rule(OWNERSHIP_MANAGERS, other=EMPTY),
     ("POST", "/api/v1/ownership/collisions/{collision_id}/resolve"): Rule(
         OWNERSHIP_MANAGERS, other=NOT_FOUND),
@@ -312,4 +318,9 @@ RULES: dict[tuple[str, str], Rule] = {
                                                                      other=NOT_FOUND),
     ("POST", "/api/v1/deals/calls/{call_id}/miss"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
     ("POST", "/api/v1/deals/calls/{call_id}/pick"): Rule(DEAL_APPROVERS, other=NOT_FOUND),
+    # The project's deal settings: sellers and readers see them; the director sets them.
+    ("GET", "/api/v1/deals/projects/{project_id}/settings"): Rule(DEAL_READERS,
+                                                                  other=NOT_FOUND),
+    ("PUT", "/api/v1/deals/projects/{project_id}/settings"): Rule(frozenset({DIRECTOR}),
+                                                                  other=NOT_FOUND),
 }

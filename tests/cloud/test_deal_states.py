@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -25,10 +26,12 @@ from tests.cloud.deal_world import Office, build_office, subscribe
 from tests.cloud.inventory_world import principal
 
 S, A = Status, Action
-SELLERS, MANAGERS, SYSTEM = {"consultant", "sales_manager"}, {"sales_manager"}, {"system"}
+SELLERS, SYSTEM = {"consultant", "sales_manager"}, {"system"}
+MANAGERS = {"sales_manager", "sales_director"}
 EXPECTED: dict[tuple[Status, Action], tuple[Status, set[str]]] = {
     (S.DRAFT, A.SUBMIT): (S.SUBMITTED, SELLERS),
     (S.DRAFT, A.CANCEL): (S.CANCELLED, SELLERS),
+    (S.DRAFT, A.EXPIRE): (S.CANCELLED, SYSTEM),
     (S.SUBMITTED, A.APPROVE): (S.APPROVED, MANAGERS),
     (S.SUBMITTED, A.REJECT): (S.DRAFT, MANAGERS),
     (S.APPROVED, A.CONVERT): (S.CONVERTED, SELLERS),
@@ -39,7 +42,7 @@ EXPECTED: dict[tuple[Status, Action], tuple[Status, set[str]]] = {
     (S.OVERDUE, A.VOID): (S.VOIDED, MANAGERS),
 }
 # Who sees a deal at all: the others are told it does not exist, whatever its state.
-SEES = {"consultant", "sales_manager", "hq_manager"}
+SEES = {"consultant", "sales_manager", "sales_director", "hq_manager"}
 
 
 @pytest.fixture
@@ -52,7 +55,7 @@ def _who(office: Office, role: str) -> Principal | None:
     if role == "system":
         return None
     user = {"consultant": "consult_a", "sales_manager": "manager_a",
-            "hq_manager": "hqadmin"}.get(role, "reception_a")
+            "sales_director": "manager_a", "hq_manager": "hqadmin"}.get(role, "reception_a")
     return principal(office.world[user], role, site_ids=None if role == "hq_manager"
                      else ["site-a"])
 
@@ -60,10 +63,17 @@ def _who(office: Office, role: str) -> Principal | None:
 def _run(db: Session, settings: CloudSettings, deal: Deal, action: Action,
          who: Principal | None, change_id: int) -> None:
     assert deal.id is not None
-    if who is None:  # the system has one step: the overdue job's
-        if action != A.MARK_OVERDUE:
-            documents.check_system(Status(deal.status), action)
-        service.mark_overdue_one(db, deal)
+    if who is None:  # the system's steps: the overdue job's and the draft sweep's
+        if action == A.EXPIRE:
+            db.execute(update(Deal).where(col(Deal.id) == deal.id).values(
+                updated_at=utcnow() - timedelta(days=30)))
+            if status_now(db, deal) == S.DRAFT:
+                assert service.expire_drafts(db, settings) == {"expired": 1}
+                return
+        elif action == A.MARK_OVERDUE:
+            service.mark_overdue_one(db, deal)
+            return
+        documents.check_system(Status(deal.status), action)
         return
     steps: dict[Action, Callable[[], object]] = {
         A.SUBMIT: lambda: service.submit(db, who, deal.id or 0),
@@ -78,8 +88,14 @@ def _run(db: Session, settings: CloudSettings, deal: Deal, action: Action,
         A.REJECT_CHANGE: lambda: changes.reject(db, who, change_id, "走查"),
         A.VOID: lambda: service.void(db, settings, who, deal.id or 0, "走查"),
         A.MARK_OVERDUE: lambda: documents.load(db, who, deal.id or 0, A.MARK_OVERDUE),
+        A.EXPIRE: lambda: documents.load(db, who, deal.id or 0, A.EXPIRE),
     }
     steps[action]()
+
+
+def status_now(db: Session, deal: Deal) -> Status:
+    db.refresh(deal)
+    return Status(deal.status)
 
 
 def _attempt(db: Session, settings: CloudSettings, deal: Deal, status: Status,

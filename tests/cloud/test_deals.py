@@ -99,15 +99,16 @@ def test_below_the_floor_price_is_refused_at_save(
 def test_a_discount_needs_the_approvers_authority(
         db: Session, settings: CloudSettings, office: Office) -> None:
     """Between floor and list price: a sales manager may approve; a role without
-    authority may not (the consultant has none: see cloud.deals.pricing)."""
-    from cloud.deals import pricing
+    authority may not (by default the consultant has none: see cloud.deals.pricing)."""
+    from cloud.deals import pricing, project_settings
 
     unit = office.unit(0)
+    numbers = project_settings.of(db, office.project_id)
     with pytest.raises(DiscountNotAuthorised):
-        pricing.check_authority({"consultant"}, unit.floor_price_fen, unit.list_price_fen,
-                                unit.floor_price_fen)
-    pricing.check_authority({"consultant"}, unit.list_price_fen, unit.list_price_fen,
-                            unit.floor_price_fen)
+        pricing.check_authority({"consultant"}, numbers, unit.floor_price_fen,
+                                unit.list_price_fen, unit.floor_price_fen)
+    pricing.check_authority({"consultant"}, numbers, unit.list_price_fen,
+                            unit.list_price_fen, unit.floor_price_fen)
     deal = subscribe(db, settings, office, unit, price=unit.floor_price_fen)
     approved(db, settings, office, deal)
     assert deal.status == Status.APPROVED

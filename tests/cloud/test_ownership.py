@@ -20,7 +20,7 @@ from cloud.sales.ownership_models import Collision, OwnershipEvent, OwnershipSet
 from cloud.settings import CloudSettings
 from cloud.sync.models import DownFeed
 from shared.timeutil import as_utc, utcnow
-from tests.cloud import audit_rows, problem, signed_in
+from tests.cloud import audit_rows, make_user, problem, signed_in
 from tests.cloud.migration_drift import drift
 from tests.cloud.ownership_world import customer_of, to_pool, visit
 from tests.cloud.sales_world import PHONE_A
@@ -268,12 +268,16 @@ def test_a_pool_pickup_needs_a_sales_directors_approval(
     assert [(r["id"], r["status"]) for r in mine] == [(request_id, "pending")]
     assert client.get("/api/v1/pool/pickup-requests", headers=old_owner).json() == []
 
-    manager = signed_in(client, "manager_a")
-    approved = client.post(decide, headers=manager, json={"approve": True, "note": "同意"})
+    # The sales manager transfers and allocates, but a pick-up is the director's to approve.
+    manager = client.post(decide, headers=signed_in(client, "manager_a"), json={"approve": True})
+    assert manager.status_code == 403, manager.text
+    director_id = make_user(db, "zongjian", roles=["sales_director"], site_ids=["site-a"]).id
+    director = signed_in(client, "zongjian")
+    approved = client.post(decide, headers=director, json={"approve": True, "note": "同意"})
     assert approved.status_code == 200, approved.text
     assert (approved.json()["status"], approved.json()["decided_by_name"]) == (
-        "approved", "manager_a")
-    assert problem(client.post(decide, headers=manager, json={"approve": False}))[
+        "approved", "zongjian")
+    assert problem(client.post(decide, headers=director, json={"approve": False}))[
         "code"] == "pickup_already_decided"
     customer = _customer(db, site.customer_id)
     assert (customer.ownership, customer.owner_id) == ("owned", world["consult_a2"])
@@ -281,7 +285,7 @@ def test_a_pool_pickup_needs_a_sales_directors_approval(
     assert _path(db, site.customer_id)[-1] == ("pickup", world["consult_a"],
                                                world["consult_a2"])
     [audit] = audit_rows(db, "customer.pickup_approve")
-    assert audit.actor_id == world["manager_a"]
+    assert audit.actor_id == director_id
     assert audit_rows(db, "customer.pickup_request")
 
 
@@ -292,8 +296,9 @@ def test_a_refused_pickup_leaves_the_customer_in_the_pool(
     to_pool(db, _customer(db, site.customer_id))
     asked = client.post(f"/api/v1/customers/{site.customer_id}/pickup-requests",
                         headers=signed_in(client, "consult_a2"), json={})
+    make_user(db, "zongjian", roles=["sales_director"], site_ids=["site-a"])
     refused = client.post(f"/api/v1/pool/pickup-requests/{asked.json()['id']}/decision",
-                          headers=signed_in(client, "manager_a"),
+                          headers=signed_in(client, "zongjian"),
                           json={"approve": False, "note": "先由经理分配"})
     assert refused.json()["status"] == "refused"
     assert _customer(db, site.customer_id).ownership == "public"

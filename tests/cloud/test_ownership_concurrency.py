@@ -24,10 +24,9 @@ from tests.cloud import make_user
 from tests.cloud.ownership_world import to_pool
 
 
-def _manager(user_id: int, name: str) -> Principal:
+def _manager(user_id: int, name: str, role: str = "sales_manager") -> Principal:
     return Principal(user_id=user_id, username=name, display_name=name,
-                     roles=frozenset({"sales_manager"}),
-                     permissions=permissions_of({"sales_manager"}),
+                     roles=frozenset({role}), permissions=permissions_of({role}),
                      site_ids=frozenset({"site-a"}), ip=None)
 
 
@@ -86,13 +85,14 @@ def test_two_directors_approving_two_requests_for_one_customer(
 ) -> None:
     customer_id = _pool_customer(db, world)
     extra = make_user(db, "consult_a3", roles=["consultant"], site_ids=["site-a"])
-    second = make_user(db, "manager_a2", roles=["sales_manager"], site_ids=["site-a"])
+    first = make_user(db, "director_a", roles=["sales_director"], site_ids=["site-a"])
+    second = make_user(db, "director_a2", roles=["sales_director"], site_ids=["site-a"])
     requests = [PickupRequest(customer_id=customer_id, project_id=world["site-a"].project_id,
                               requester_id=who) for who in (world["consult_a2"], extra.id or 0)]
     db.add_all(requests)
     db.commit()
-    managers = [_manager(world["manager_a"], "manager_a"),
-                _manager(second.id or 0, "manager_a2")]
+    managers = [_manager(first.id or 0, "director_a", "sales_director"),
+                _manager(second.id or 0, "director_a2", "sales_director")]
 
     def approve(principal: Principal, request_id: int) -> Callable[[Session], object]:
         return lambda s: actions.decide_pickup(s, settings=settings, principal=principal,

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from tests.cloud.deal_world import add_customer
 from tests.cloud.inventory_world import sheet, tower
 from tests.e2e.conftest import Stack
-from tests.e2e.console import api, expect, login, make_user, menu
+from tests.e2e.console import api, choose, expect, login, make_user, menu, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -75,3 +75,63 @@ def test_a_manager_approves_a_discounted_subscription(
         "buyer_name": "赵敏", "payment_method": "full", "price_fen": unit["list_price_fen"]})
     assert again.status_code == 409
     assert again.json()["title"] == "该房源已被认筹、认购或签约，不能重复成交"
+
+
+def test_a_consultant_writes_a_subscription_and_asks_for_a_rename_in_the_console(
+    stack: Stack, new_page: Callable[..., Any],
+) -> None:
+    """The form: a consultant picks their customer and a 待售 unit, saves the draft and
+    submits it from the drawer; once approved, they ask for a 更名, which waits for the
+    manager."""
+    make_user(stack, "sm.form", roles=["sales_manager"])
+    project = stack.site.project_id
+    imported = api(stack, "sm.form", "POST", f"/inventory/projects/{project}/import",
+                   files={"file": ("房源.xlsx", sheet(tower("7号楼", floors=1, per_floor=1)),
+                                   XLSX)})
+    assert imported.status_code == 201, imported.text
+    grid = api(stack, "sm.form", "GET", f"/inventory/projects/{project}/grid").json()
+    unit = next(c for b in grid["buildings"] if b["name"] == "7号楼" for f in b["floors"]
+                for c in f["units"])
+    assert api(stack, "sm.form", "POST", f"/inventory/projects/{project}/batches", json={
+        "name": "七号楼首开", "kind": "first_opening", "unit_ids": [unit["id"]]}
+    ).status_code == 201
+    with Session(stack.engine, expire_on_commit=False) as session:
+        add_customer(session, stack.settings, project, "13733334444", stack.user_ids["wanglei"])
+
+    page = login(new_page, stack, "wanglei")
+    menu(page).filter(has_text="交易单据").click()
+    page.get_by_role("button", name="新建单据").click()
+    form = page.get_by_role("dialog", name="新建交易单据")
+    choose(page, "客户", "137****4444")
+    # One dropdown at a time: the customer's closes before the unit's opens.
+    expect(page.get_by_role("option", name="137****4444")).to_be_hidden()
+    choose(page, "房源", f"7号楼{unit['room']}")
+    form.get_by_label("购房人").fill("孙丽")
+    choose(page, "付款方式", "公积金贷款")
+    form.get_by_label("本单应收").fill("50000")
+    form.get_by_role("button", name="保存草稿").click()
+    expect(page.get_by_text("房源已占用")).to_be_visible()
+    drawer = page.get_by_role("dialog", name="交易单据")
+    expect(drawer.get_by_test_id("deal-status")).to_have_text("草稿")
+    drawer.get_by_role("button", name="提交审批").click()
+    expect(drawer.get_by_test_id("deal-status")).to_have_text("待审批")
+
+    [deal] = [d for d in api(stack, "sm.form", "GET", f"/deals/projects/{project}/deals"
+                             ).json() if d["unit_id"] == unit["id"]]
+    assert (deal["price_fen"], deal["amount_fen"], deal["payment_method"]) == (
+        unit["list_price_fen"], 5_000_000, "provident_loan")
+    assert api(stack, "sm.form", "POST", f"/deals/{deal['id']}/approve",
+               json={"note": ""}).status_code == 200
+
+    page.reload()
+    page.get_by_role("row").filter(has_text=f"#{deal['id']}").get_by_role(
+        "button", name="查看").click()
+    drawer.get_by_role("button", name="申请变更").click()
+    change = page.get_by_role("dialog", name="申请变更")
+    change.get_by_text("更名").click()
+    change.get_by_label("新购房人").fill("孙丽丽")
+    change.get_by_label("变更原因").fill("购房人改用全名")
+    change.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_text("变更申请已提交")).to_be_visible()
+    expect(drawer.get_by_test_id("deal-status")).to_have_text("变更审批中")
+    shot(page, "console-deal-change")

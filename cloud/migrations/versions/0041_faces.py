@@ -6,7 +6,7 @@ referral (visits never registered at reception): `channel_risk_case.referral_id`
 `broker_id` become nullable and `subject_key` names such a case.
 
 Revision ID: 0041_faces
-Revises: 0038_customer_payment_method
+Revises: 0040_deal_settings
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0041_faces"
-down_revision: str | None = "0038_customer_payment_method"
+down_revision: str | None = "0040_deal_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

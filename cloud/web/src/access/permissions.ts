@@ -56,6 +56,7 @@ export const Perm = {
   DEAL_APPROVE: 'deals:deal:approve',
   SALES_ANALYSIS_READ: 'sales:analysis:read',
   SALES_ANALYSIS_ALL: 'sales:analysis:all',
+  DEAL_CONFIGURE: 'deals:settings:manage',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

@@ -70,7 +70,57 @@ export interface DealDetail extends Deal {
   lowest_approvable_fen: number | null
 }
 
+/** Payment methods (付款方式), as shared/payment.py. */
+export const PAYMENT_METHODS: [string, string][] = [
+  ['full', '一次性付款'], ['commercial_loan', '商业按揭'], ['provident_loan', '公积金贷款'],
+  ['combined_loan', '组合贷款'], ['installment', '分期付款'],
+]
+
+export type ChangeKind = DealChange['kind']
+
+export interface DealCreate {
+  kind: 'pledge' | 'subscription'
+  customer_id: number
+  unit_id: number | null
+  buyer_name: string
+  payment_method: string
+  price_fen: number
+  amount_fen: number
+}
+
+export interface ChangeRequest {
+  kind: ChangeKind
+  reason: string
+  new_unit_id?: number
+  new_buyer_name?: string
+  new_price_fen?: number
+}
+
+/** The project's deal numbers (each a per-project setting with the rules page's default). */
+export interface DealSettings {
+  contract_days: number
+  pick_hold_minutes: number
+  draft_days: number
+  manager_discount_pct: number
+  director_discount_pct: number
+}
+
+export interface DealSettingsOut extends DealSettings {
+  project_id: number
+  updated_by: number | null
+  updated_at: IsoDateTime | null
+}
+
 export const dealsApi = {
+  create: (projectId: number, body: DealCreate) =>
+    http.post<Deal>(`/deals/projects/${projectId}/deals`, body),
+  submit: (id: number) => http.post<DealDetail>(`/deals/${id}/submit`),
+  cancel: (id: number, reason: string) => http.post<DealDetail>(`/deals/${id}/cancel`, { reason }),
+  requestChange: (id: number, body: ChangeRequest) =>
+    http.post<DealChange>(`/deals/${id}/changes`, body),
+  settings: (projectId: number) => http.get<DealSettingsOut>(`/deals/projects/${projectId}/settings`),
+  saveSettings: (projectId: number, body: DealSettings) =>
+    http.put<DealSettingsOut>(`/deals/projects/${projectId}/settings`, body),
   list: (projectId: number, query: { status?: DealStatus; kind?: DealKind; before_id?: number }) =>
     http.get<Deal[]>(`/deals/projects/${projectId}/deals`, query),
   get: (id: number) => http.get<DealDetail>(`/deals/${id}`),

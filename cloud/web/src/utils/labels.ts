@@ -5,6 +5,7 @@ export const ROLE_NAMES: Record<string, string> = {
   security_admin: '安全管理员',
   audit_admin: '审计管理员',
   hq_manager: '总部管理',
+  sales_director: '销售总监',
   sales_manager: '销售经理',
   consultant: '置业顾问',
   receptionist: '前台',

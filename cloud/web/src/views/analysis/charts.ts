@@ -1,10 +1,7 @@
 import type { EChartsCoreOption } from '@/plugins/echarts'
 import type { FigureRow, FunnelRow, IntentionCell, SellThroughRow } from '@/api/salesAnalysis'
 import { crossTable } from '@/api/salesAnalysis'
-
-const COLORS = ['#2563eb', '#16a34a', '#f59e0b', '#dc2626', '#9333ea', '#0891b2', '#64748b', '#db2777']
-
-const valueAxis = { type: 'value', minInterval: 1, splitLine: { lineStyle: { type: 'dashed' } } }
+import { CHART_COLORS, countAxis, funnelChart } from '@/utils/charts'
 
 /** 到访组数, 认购, 签约 and 净签约 side by side per group. */
 export function figuresOption(items: FigureRow[]): EChartsCoreOption {
@@ -15,37 +12,23 @@ export function figuresOption(items: FigureRow[]): EChartsCoreOption {
     ['净签约', 'net_contracts'],
   ]
   return {
-    color: COLORS,
+    color: CHART_COLORS,
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     legend: { data: bars.map(([name]) => name), top: 0, right: 0 },
     grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: items.map((r) => r.label), axisTick: { show: false } },
-    yAxis: valueAxis,
+    yAxis: countAxis,
     series: bars.map(([name, key]) => ({ name, type: 'bar', barMaxWidth: 22, data: items.map((r) => r[key]) })),
   }
 }
 
 /** 储客 → 跟客 → 成交 of the total. */
 export function funnelOption(total: FunnelRow): EChartsCoreOption {
-  return {
-    color: COLORS,
-    tooltip: { trigger: 'item', formatter: '{b}：{c}' },
-    series: [
-      {
-        type: 'funnel',
-        sort: 'none',
-        left: '10%',
-        width: '80%',
-        minSize: '30%',
-        label: { show: true, position: 'inside', formatter: '{b} {c}' },
-        data: [
-          { name: '储客', value: total.stored },
-          { name: '跟客', value: total.followed },
-          { name: '成交', value: total.bought },
-        ],
-      },
-    ],
-  }
+  return funnelChart([
+    { name: '储客', value: total.stored },
+    { name: '跟客', value: total.followed },
+    { name: '成交', value: total.bought },
+  ])
 }
 
 /** Released and sold units per batch (or layout), 去化率 on the sold bar. */
@@ -56,7 +39,7 @@ export function sellThroughOption(items: SellThroughRow[]): EChartsCoreOption {
     legend: { data: ['已推', '已售'], top: 0, right: 0 },
     grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: items.map((r) => r.label), axisTick: { show: false } },
-    yAxis: valueAxis,
+    yAxis: countAxis,
     series: [
       { name: '已推', type: 'bar', barMaxWidth: 26, data: items.map((r) => r.released) },
       {
@@ -79,12 +62,12 @@ export function sellThroughOption(items: SellThroughRow[]): EChartsCoreOption {
 export function intentionOption(cells: IntentionCell[]): EChartsCoreOption {
   const { values, rows } = crossTable(cells)
   return {
-    color: COLORS,
+    color: CHART_COLORS,
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     legend: { data: values.map((v) => v.label), top: 0, right: 0, type: 'scroll' },
     grid: { left: 8, right: 12, top: 36, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: rows.map((r) => r.label), axisTick: { show: false } },
-    yAxis: valueAxis,
+    yAxis: countAxis,
     series: values.map((v) => ({
       name: v.label,
       type: 'bar',

@@ -1,5 +1,6 @@
 import type { EChartsCoreOption } from '@/plugins/echarts'
 import type { Performance, RankBy, Ranking, Stages } from '@/api/channelAnalytics'
+import { countAxis, funnelChart } from '@/utils/charts'
 
 const COLORS = ['#2563eb', '#16a34a', '#f59e0b', '#9333ea']
 
@@ -12,21 +13,7 @@ export function funnelOption(total: Stages): EChartsCoreOption {
     { name: '判客有效', value: total.attributed },
   ]
   if (total.subscribed !== null) stages.push({ name: '认购', value: total.subscribed })
-  return {
-    color: COLORS,
-    tooltip: { trigger: 'item', formatter: '{b}：{c}' },
-    series: [
-      {
-        type: 'funnel',
-        sort: 'none',
-        left: '10%',
-        width: '80%',
-        minSize: '30%',
-        label: { show: true, position: 'inside', formatter: '{b} {c}' },
-        data: stages,
-      },
-    ],
-  }
+  return funnelChart(stages, COLORS)
 }
 
 /** Referrals, valid referrals and attributions per bucket. */
@@ -45,7 +32,7 @@ export function trendOption(trend: Performance['trend']): EChartsCoreOption {
     legend: { data: ['报备', '有效报备', '判客有效'], top: 0, right: 0 },
     grid: { left: 36, right: 12, top: 36, bottom: 28 },
     xAxis: { type: 'category', data: trend.map((p) => p.bucket), axisTick: { show: false } },
-    yAxis: { type: 'value', minInterval: 1, splitLine: { lineStyle: { type: 'dashed' } } },
+    yAxis: countAxis,
     series: [
       series('报备', (s) => s.referrals),
       series('有效报备', (s) => s.valid),
