@@ -36,6 +36,7 @@ from cloud.channel.signin.jssdk import JSSDK_ORIGIN
 from cloud.compression import CompressionMiddleware
 from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.deals.api import router as deals_router
+from cloud.faces.api import router as faces_router
 from cloud.identity.api import router as identity_router
 from cloud.identity.networks import ConsoleNetworkMiddleware
 from cloud.identity.principal_listener import PrincipalServing
@@ -143,7 +144,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
                    privacy_router, channel_router, judging_router, channel_listing_router,
                    appeals_router, risk_router, prospecting_router, analytics_router,
                    leads_router, lead_timeline_router, channel_guided_router, inventory_router,
-                   ownership_router, cameras_router, reception_router, deals_router):
+                   ownership_router, cameras_router, reception_router, deals_router,
+                   faces_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

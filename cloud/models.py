@@ -14,6 +14,7 @@ from cloud.channel import listing_models as channel_listing_models
 from cloud.channel import models as channel_models
 from cloud.channel.signin import models as signin_models
 from cloud.deals import models as deal_models
+from cloud.faces import models as face_models
 from cloud.identity import models as identity_models
 from cloud.inventory import models as inventory_models
 from cloud.privacy import models as privacy_models
@@ -23,7 +24,7 @@ from cloud.sales import ownership_models
 from cloud.sync import models as sync_models
 
 __all__ = ["appeal_models", "audit_models", "camera_models", "catalog_models",
-           "channel_listing_models", "channel_models", "deal_models", "identity_models",
-           "inventory_models", "lead_models", "ownership_models", "privacy_models",
-           "prospecting_models", "reception_models", "risk_models", "sales_models",
-           "saved_query_models", "signin_models", "sync_models"]
+           "channel_listing_models", "channel_models", "deal_models", "face_models",
+           "identity_models", "inventory_models", "lead_models", "ownership_models",
+           "privacy_models", "prospecting_models", "reception_models", "risk_models",
+           "sales_models", "saved_query_models", "signin_models", "sync_models"]

@@ -187,6 +187,12 @@ class CloudSettings(HardeningSettings):
         60, ge=5, le=3600, description="a hole in a site's stream open this long: alarm, "
         "the site is marked stalled and asked again for the missing events")
     down_feed_retention_days: int = Field(30, ge=1)
+    face_count_warning: int = Field(
+        80_000, ge=1, description="distinct persons with face data stored on the sites: "
+        "warn (security baseline, the 2025 face measures)")
+    face_count_filing: int = Field(
+        100_000, ge=1, description="distinct persons with face data: the operator must file "
+        "with the provincial regulator within 30 working days")
     share_event_retention_days: int = Field(
         180, ge=7, le=3650, description="opens and views of brokers' share pages are kept "
         "this long, then deleted by an hourly job (the shares' counts and the lead "

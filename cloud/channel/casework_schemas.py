@@ -82,8 +82,9 @@ class AppealDetail(AppealOut):
 class RiskCaseOut(BaseModel):
     id: int
     project_id: int
-    referral_id: int
-    broker_id: int
+    referral_id: int | None = Field(description="null：案场级的检查（如到访未登记）")
+    broker_id: int | None
+    subject_key: str | None = Field(description="案场级检查的对象（案场:日期）")
     check_code: str
     check_title: str
     stage: str
@@ -99,8 +100,8 @@ class RiskCaseOut(BaseModel):
 
 class RiskCaseDetail(RiskCaseOut):
     evidence: dict[str, JsonValue]
-    referral_phone_masked: str
-    referral_state: str
+    referral_phone_masked: str | None
+    referral_state: str | None
 
 
 class RiskReviewIn(_In):

@@ -177,6 +177,11 @@ class RiskVoidNeedsConfirmation(Conflict):
     title = "只有确认的风控案件可以作废归属"
 
 
+class RiskVoidNeedsReferral(Conflict):
+    code = "risk_void_needs_referral"
+    title = "该风控案件不涉及报备，没有可作废的归属"
+
+
 class ProspectingTaskNotFound(NotFound):
     code = "prospecting_task_not_found"
     title = "拓客任务不存在"

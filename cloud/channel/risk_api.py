@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 from sqlmodel import Session
 
+from cloud.audit import service as audit_service
 from cloud.channel import risk_cases, risk_policy, scopes
 from cloud.channel.casework_schemas import (
     CaseState,
@@ -23,6 +24,7 @@ from cloud.channel.errors import ProjectNotFound
 from cloud.channel.models import Referral
 from cloud.channel.risk_models import RiskCase
 from cloud.db import SessionDep
+from cloud.faces import risk as face_risk
 from cloud.identity.deps import Principal, SettingsDep, authorize
 from cloud.identity.permissions import Perm
 from cloud.routing import DomainRouter
@@ -41,11 +43,19 @@ def _out(c: RiskCase) -> RiskCaseOut:
 
 
 def _detail(session: Session, c: RiskCase) -> RiskCaseDetail:
-    referral = session.get(Referral, c.referral_id)
-    assert referral is not None
+    referral = session.get(Referral, c.referral_id) if c.referral_id is not None else None
     return RiskCaseDetail(**_out(c).model_dump(), evidence=c.evidence,
-                          referral_phone_masked=referral.phone_masked,
-                          referral_state=referral.state)
+                          referral_phone_masked=referral.phone_masked if referral else None,
+                          referral_state=referral.state if referral else None)
+
+
+def _read(session: Session, principal: Principal, c: RiskCase) -> RiskCaseDetail:
+    """A case's detail; one whose evidence holds sightings is a read of face data."""
+    if c.check_code in face_risk.CHECKS:
+        audit_service.record(session, action="faces.evidence_read", principal=principal,
+                             object_type="channel_risk_case", object_id=str(c.id),
+                             detail={"check": c.check_code, "referral_id": c.referral_id})
+    return _detail(session, c)
 
 
 @router.get("/risk/cases", response_model=list[RiskCaseOut], summary="风控案件（所辖项目的）")
@@ -63,7 +73,8 @@ def list_cases(session: SessionDep, principal: RiskReader,
 @router.get("/risk/cases/{case_id}", response_model=RiskCaseDetail,
             summary="一个风控案件及其证据时间线")
 def get_case(case_id: IdPath, session: SessionDep, principal: RiskReader) -> RiskCaseDetail:
-    return _detail(session, risk_cases.get(session, principal=principal, case_id=case_id))
+    return _read(session, principal,
+                 risk_cases.get(session, principal=principal, case_id=case_id))
 
 
 @router.post("/risk/cases/{case_id}/review", response_model=RiskCaseDetail,
@@ -73,7 +84,7 @@ def review_case(case_id: IdPath, body: RiskReviewIn, session: SessionDep,
     case = risk_cases.review(session, principal=principal, settings=settings, case_id=case_id,
                              data=risk_cases.Review(body.outcome, body.comment,
                                                     body.void_attribution))
-    return _detail(session, case)
+    return _read(session, principal, case)
 
 
 @router.get("/risk/dashboard", response_model=DashboardOut,

@@ -30,9 +30,15 @@ from cloud.channel import (
     risk_scan,
     scopes,
 )
-from cloud.channel.errors import RiskCaseClosed, RiskCaseNotFound, RiskVoidNeedsConfirmation
+from cloud.channel.errors import (
+    RiskCaseClosed,
+    RiskCaseNotFound,
+    RiskVoidNeedsConfirmation,
+    RiskVoidNeedsReferral,
+)
 from cloud.channel.models import Broker, Referral
 from cloud.channel.risk_models import RiskCase
+from cloud.faces import risk as face_risk
 from cloud.identity.deps import Principal
 from cloud.settings import CloudSettings
 from shared.timeutil import shanghai_date, utcnow
@@ -41,7 +47,7 @@ from shared.timeutil import shanghai_date, utcnow
 SCAN_DAYS = 35
 SCAN_JOB = "channel.risk_scan"
 REFERRAL_SCAN_JOB = "channel.risk_referral_scan"
-COMPUTED = {**risk_findings.COMPUTED, **risk_crowd.COMPUTED}
+COMPUTED = {**risk_findings.COMPUTED, **risk_crowd.COMPUTED, **face_risk.COMPUTED}
 # What the referral scan runs: a blocking check ran in the request already.
 NOT_BLOCKING = ("flag", "review")
 
@@ -78,6 +84,26 @@ def _raise(session: Session, *, referral: Referral, code: str, severity: str,
 
 # For checks other handlers raise as their facts arrive (cloud.channel.manual_guides).
 open_case = _raise
+
+
+def open_site_case(session: Session, *, project_id: int, subject_key: str, code: str,
+                   severity: str, finding: risk_findings.Finding) -> RiskCase | None:
+    """A case about a site, not a referral (cloud.faces.unregistered): one per check and
+    `subject_key`; no broker, no attribution to void."""
+    exists = session.exec(select(RiskCase.id).where(
+        RiskCase.subject_key == subject_key, RiskCase.check_code == code)).first()
+    if exists is not None:
+        return None
+    check = risk_policy.CHECKS[code]
+    case = RiskCase(project_id=project_id, subject_key=subject_key, check_code=code,
+                    stage=check.stage, severity=severity, summary=finding.summary[:300],
+                    evidence=finding.evidence())
+    session.add(case)
+    session.flush()
+    audit_service.record(session, action="channel.risk_case_open", actor="system",
+                         object_type="channel_risk_case", object_id=str(case.id),
+                         detail={"subject": subject_key, "check": code, "severity": severity})
+    return case
 
 
 def run(session: Session, *, settings: CloudSettings, referral: Referral, stages: set[str],
@@ -213,13 +239,15 @@ def review(session: Session, *, principal: Principal, settings: CloudSettings, c
         raise RiskCaseClosed()
     if data.void_attribution and data.outcome != "confirmed":
         raise RiskVoidNeedsConfirmation()
+    if data.void_attribution and case.referral_id is None:
+        raise RiskVoidNeedsReferral()
     case.state = data.outcome
     case.reviewer_id = principal.user_id
     case.comment = data.comment
     case.decided_at = utcnow()
-    referral = session.get(Referral, case.referral_id, with_for_update=True)
-    assert referral is not None
-    if data.void_attribution and referral.state != "invalid":
+    referral = (session.get(Referral, case.referral_id, with_for_update=True)
+                if case.referral_id is not None else None)
+    if data.void_attribution and referral is not None and referral.state != "invalid":
         overrides.override(session, settings=settings, referral=referral, state="invalid",
                            reason_code="risk_voided", source="risk_case",
                            source_id=case.id or 0, comment=data.comment, principal=principal,

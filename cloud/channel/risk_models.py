@@ -29,7 +29,9 @@ class RiskPolicy(SQLModel, table=True):
 
 
 class RiskCase(SQLModel, table=True):
-    """A review case: one check that fired for one referral, with its evidence."""
+    """A review case: one check that fired for one referral, with its evidence — or, for
+    a check about a site rather than a referral (visits never registered at reception,
+    migration 0041), for one `subject_key` of it (site and day)."""
 
     __tablename__ = "channel_risk_case"
     __table_args__ = (
@@ -37,13 +39,16 @@ class RiskCase(SQLModel, table=True):
         CheckConstraint(f"severity IN {SEVERITIES!r}", name="ck_channel_risk_case_severity"),
         # One case per check and referral: a check run again finds its case.
         UniqueConstraint("referral_id", "check_code", name="uq_channel_risk_case_check"),
+        UniqueConstraint("subject_key", "check_code", name="uq_channel_risk_case_subject"),
         Index("ix_channel_risk_case_project_state", "project_id", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id")
-    referral_id: int = Field(foreign_key="channel_referral.id", index=True)
-    broker_id: int = Field(foreign_key="channel_broker.id")
+    referral_id: int | None = Field(default=None, foreign_key="channel_referral.id",
+                                    index=True)
+    broker_id: int | None = Field(default=None, foreign_key="channel_broker.id")
+    subject_key: str | None = Field(default=None, max_length=64)
     check_code: str = Field(max_length=40)
     stage: str = Field(max_length=16)
     severity: str = Field(max_length=16)

@@ -2,8 +2,8 @@
 action each check takes (off / flag / review / block), its parameters, and the appeal
 deadline.
 
-Every check of the rules page is listed, also those that need data not built yet (deals,
-cameras): their status says so, a project may already set them, and they start running
+Every check of the rules page is listed, also those that need data not built yet (deals):
+their status says so, a project may already set them, and they start running
 when their data arrives, without a schema change.
 
 A referral-stage check runs in the referral's request only when it is set to `block`
@@ -61,7 +61,13 @@ CHECKS: dict[str, Check] = {c.code: c for c in (
     Check("duplicate_qr", "带看码重复使用", "confirmation", "review"),
     # Raised by cloud.channel.manual_guides: a broker picked by hand, not by a code.
     Check("manual_guide", "前台手工指定带看", "confirmation", "review"),
-    Check("face_before_referral", "报备前已被摄像头识别", "visit", "review", needs="cameras"),
+    # Face checks (cloud.faces.risk): they run on what sites with face use switched on
+    # send; with none, they find nothing.
+    Check("face_before_referral", "报备前已被摄像头识别", "visit", "review",
+          {"lookback_days": (90, 1, 365)}),
+    Check("face_other_broker", "到访带看经纪人与报备经纪人不一致", "visit", "review"),
+    Check("face_unregistered", "摄像头到访人数多于前台登记", "visit", "review",
+          {"tolerance": (2, 0, 100)}),
     Check("joint_buyers", "联名购房人来源不一", "confirmation", "review", needs="deals"),
     Check("short_deal", "报备后短时成交", "confirmation", "review",
           {"hours": (24, 1, 24 * 30)}, needs="deals"),

@@ -4,7 +4,8 @@ stored per job (channel_scan_watermark).
 
 A referral is due when it was made or judged since, when its customer's visits or
 follow-ups reached the cloud since (their `created_at`: the cloud's arrival time, not the
-appliance's), when someone unmasked the customer's number since, or when its project's
+appliance's), when a face consent linked them or a sighting of them arrived since
+(cloud.faces), when someone unmasked the customer's number since, or when its project's
 risk policy changed since. Facts committed late — a transaction that began before the
 run and committed after it read — are caught by reading from a margin before the
 watermark; the checks are idempotent (one case per check and referral), so looking at a
@@ -27,6 +28,7 @@ from cloud.audit.models import AuditLog
 from cloud.channel.models import Referral
 from cloud.channel.risk_findings import LOOKUP_ACTIONS
 from cloud.channel.risk_models import RiskPolicy, ScanWatermark
+from cloud.faces.models import FacePerson, FaceSighting
 from cloud.sales.models import Customer, FollowUp, Visit
 from shared.timeutil import utcnow
 
@@ -75,9 +77,15 @@ def changed_since(session: Session, *, since: datetime | None, now: datetime,
         col(AuditLog.at) > after)
     policy = exists().where(col(RiskPolicy.project_id) == col(Referral.project_id),
                             col(RiskPolicy.updated_at) > after)
+    # Face checks: a consent linked the customer's face, or a sighting of it arrived.
+    person = and_(customer, col(FacePerson.customer_id) == col(Customer.id))
+    linked = exists().where(person, col(FacePerson.updated_at) > after)
+    sighted = exists().where(person, col(FaceSighting.site_id) == col(FacePerson.site_id),
+                             col(FaceSighting.person_ref) == col(FacePerson.person_ref),
+                             col(FaceSighting.received_at) > after)
     return list(session.exec(select(Referral).where(
         recent, or_(col(Referral.created_at) > after, col(Referral.decided_at) > after,
-                    visited, followed, unmasked, policy))
+                    visited, followed, unmasked, policy, linked, sighted))
         .order_by(col(Referral.id))).all())
 
 

@@ -113,6 +113,13 @@ class Perm(StrEnum):
     # hold its unit, and each role's discount authority (the sales director's: the
     # managers' own authority is not theirs to widen).
     DEAL_CONFIGURE = "deals:settings:manage"
+    # Faces (cloud.faces): READ a site's face settings and the distinct-person count;
+    # CONFIGURE switch a site's face use on or off (signage, capture area, notice — a
+    # privacy policy, so the security administrator's or HQ's); DATA_READ a customer's
+    # face consents and sighting timeline (audited: sensitive personal information).
+    FACES_READ = "faces:site:read"
+    FACES_CONFIGURE = "faces:site:configure"
+    FACE_DATA_READ = "faces:data:read"
 
 
 ROLE_NAMES: dict[str, str] = {
@@ -133,11 +140,12 @@ ROLE_NAMES: dict[str, str] = {
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     "sys_admin": frozenset(
         {Perm.USER_READ, Perm.USER_MANAGE, Perm.ROLE_READ, Perm.SITE_READ, Perm.SITE_MANAGE,
-         Perm.PROJECT_READ, Perm.SYNC_READ}
+         Perm.PROJECT_READ, Perm.SYNC_READ, Perm.FACES_READ}
     ),
     # Site read: the security administrator assigns data scope by site and must list them.
     "security_admin": frozenset({Perm.USER_READ, Perm.ROLE_READ, Perm.ROLE_ASSIGN,
-                                 Perm.ADMIN_ACCOUNT_MANAGE, Perm.SITE_READ}),
+                                 Perm.ADMIN_ACCOUNT_MANAGE, Perm.SITE_READ,
+                                 Perm.FACES_READ, Perm.FACES_CONFIGURE}),
     "audit_admin": frozenset({Perm.AUDIT_READ, Perm.AUDIT_EXPORT}),
     "hq_manager": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_UNMASK,
@@ -147,7 +155,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ, Perm.ANALYTICS_READ,
          Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
-         Perm.DEAL_READ, Perm.DEAL_READ_ALL, Perm.SALES_ANALYSIS_READ, Perm.SALES_ANALYSIS_ALL}
+         Perm.DEAL_READ, Perm.DEAL_READ_ALL, Perm.SALES_ANALYSIS_READ, Perm.SALES_ANALYSIS_ALL,
+         Perm.FACES_READ, Perm.FACES_CONFIGURE, Perm.FACE_DATA_READ}
     ),
     # The sales director (销售总监) heads the sites' sales teams: approves pick-ups from
     # the public pool, approves deals within their discount authority and sets the
@@ -177,7 +186,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     ),
     "receptionist": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.VISIT_READ}),
     # PIPL's person in charge of personal information: answers the subjects' requests.
-    "privacy_officer": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.PRIVACY_REQUEST}),
+    "privacy_officer": frozenset({Perm.SITE_READ, Perm.PROJECT_READ, Perm.PRIVACY_REQUEST,
+                                  Perm.FACES_READ}),
     # Outside sellers: no site data, only their own referrals (an agency admin: the
     # agency's, and approving its brokers).
     "broker": frozenset({Perm.BROKER_JOIN, Perm.REFERRAL_CREATE, Perm.REFERRAL_READ,
@@ -195,7 +205,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.APPEAL_READ, Perm.APPEAL_DECIDE, Perm.RISK_READ, Perm.RISK_REVIEW,
          Perm.RISK_CONFIGURE, Perm.TASK_READ, Perm.TASK_MANAGE, Perm.ANALYTICS_READ,
          Perm.NOTIFICATION_READ,
-         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ}
+         Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.FACE_DATA_READ}
     ),
 }
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.faces.schemas import SubjectFace
 from shared.events import Text
 from shared.timeutil import UtcDateTime
 
@@ -139,6 +140,9 @@ class SubjectData(BaseModel):
     customers: list[SubjectCustomer]
     referrals: list[SubjectReferral]
     leads: list[SubjectLead]
+    faces: list[SubjectFace] = Field(
+        default_factory=list, description="案场保存的申请人人脸（经单独同意）：授权记录与识别次数；"
+                                          "人脸图像与特征值只在案场设备上")
 
 
 class ErasureOut(BaseModel):

@@ -14,6 +14,8 @@ from cloud.catalog.models import Project
 from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.leads import erase_leads
 from cloud.channel.subject import erase_evidence, erase_referrals, leads_of, referrals_of
+from cloud.faces.erasure import request_erasure
+from cloud.faces.service import subject_faces
 from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
 from cloud.privacy.models import SubjectRequest
@@ -175,11 +177,12 @@ def subject_data(session: Session, *, principal: Principal, settings: CloudSetti
                 if p.id is not None and principal.sees_site(p.site_id)}
     referrals = _referrals(session, settings, request, projects)
     leads = _leads(session, settings, request, projects)
+    faces = subject_faces(session, [i for i in ids if i is not None])
     _audit(session, principal, request, action="privacy.subject_data",
            detail={"customers": len(customers), "referrals": len(referrals),
-                   "leads": len(leads), "kind": request.kind})
+                   "leads": len(leads), "faces": len(faces), "kind": request.kind})
     return SubjectData(request_id=request.id or 0, customers=customers, referrals=referrals,
-                       leads=leads)
+                       leads=leads, faces=faces)
 
 
 def _leads(session: Session, settings: CloudSettings, request: SubjectRequest,
@@ -234,6 +237,10 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     if any(c.status in RETAINED_STATUSES for c, _ in found):
         raise LegalRetention()
     ids = [c.id for c, _ in found]
+    # The sites holding the subject's face data are told to erase it (face.erase) and
+    # answer; the answers are tracked on the request (cloud.faces.erasure).
+    faces = request_erasure(session, subject_request_id=request.id or 0,
+                            due_at=request.due_at, customer_ids=[i for i in ids if i])
     for customer, _ in found:
         customer.name_enc = None
         customer.phone_masked = ERASED_MASK
@@ -267,10 +274,12 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     _close(request, principal, "completed",
            f"已删除 {len(found)} 条客户记录的个人信息（到访统计匿名保留）"
            + (f"；{referrals} 条渠道报备中的号码和姓名已清除" if referrals else "")
-           + (f"；{files} 个申诉材料文件已删除" if files else ""))
+           + (f"；{files} 个申诉材料文件已删除" if files else "")
+           + (f"；已通知案场删除 {faces} 条人脸数据" if faces else ""))
     _audit(session, principal, request, action="privacy.erase",
            detail={"customers": len(found), "visits": len(visits), "notes": len(notes),
-                   "referrals": referrals, "leads": leads, "evidence_files": files})
+                   "referrals": referrals, "leads": leads, "evidence_files": files,
+                   "face_entries": faces})
     return Erasure(request, len(found), len(visits), len(notes))
 
 

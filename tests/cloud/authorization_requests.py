@@ -180,6 +180,15 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/sync/sites"): lambda c, s: ("/api/v1/sync/sites", None, None),
     ("GET", "/api/v1/sync/rejections"): lambda c, s: ("/api/v1/sync/rejections", None, None),
     ("GET", "/api/v1/cameras"): lambda c, s: ("/api/v1/cameras", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/faces/sites/{site_id}"): lambda c, s: (
+        f"/api/v1/faces/sites/{c.site(s)}", None, None),
+    ("PUT", "/api/v1/faces/sites/{site_id}"): lambda c, s: (
+        f"/api/v1/faces/sites/{c.site(s)}", None, {"enabled": False}),
+    ("GET", "/api/v1/faces/count"): lambda c, s: ("/api/v1/faces/count", None, None),
+    ("GET", "/api/v1/faces/customers/{customer_id}"): lambda c, s: (
+        f"/api/v1/faces/customers/{c.sales(s).customer_id}", None, None),
+    ("GET", "/api/v1/faces/erasures/{request_id}"): lambda c, s: (
+        f"/api/v1/faces/erasures/{c.privacy_request}", None, None),
     ("GET", "/api/v1/privacy/requests"): lambda c, s: ("/api/v1/privacy/requests", None, None),
     ("POST", "/api/v1/privacy/requests"): lambda c, s: (
         "/api/v1/privacy/requests", None, {"kind": "access", "phone": PHONE_A,

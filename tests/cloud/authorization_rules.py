@@ -40,6 +40,7 @@ SALES_ANALYSIS_EXPORTERS = frozenset({"hq_manager", DIRECTOR, "sales_manager"})
 # are the sales director's to approve.
 OWNERSHIP_MANAGERS = frozenset({"sales_manager"})
 POOL_APPROVERS = frozenset({DIRECTOR})
+FACE_READERS = frozenset({"sys_admin", "security_admin", "hq_manager", "privacy_officer"})
 
 OWN, OTHER = "own", "other"
 
@@ -117,6 +118,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/sync/sites"): Rule(frozenset({"sys_admin", "hq_manager"})),
     ("GET", "/api/v1/sync/rejections"): Rule(frozenset({"sys_admin", "hq_manager"})),
     ("GET", "/api/v1/cameras"): Rule(frozenset({"sys_admin", "hq_manager"}), other=NOT_FOUND),
+    # Faces: settings and the count are read by the administrators, HQ and the privacy
+    # officer; switching a site on is a privacy policy (security administrator, HQ); a
+    # customer's face data is read by HQ and the channel manager (risk review), audited.
+    ("GET", "/api/v1/faces/sites/{site_id}"): Rule(FACE_READERS, other=NOT_FOUND),
+    ("PUT", "/api/v1/faces/sites/{site_id}"): Rule(
+        frozenset({"security_admin", "hq_manager"}), other=NOT_FOUND),
+    ("GET", "/api/v1/faces/count"): Rule(FACE_READERS),
+    ("GET", "/api/v1/faces/customers/{customer_id}"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
+    ("GET", "/api/v1/faces/erasures/{request_id}"): Rule(PRIVACY),
     # Data-subject requests name a person, not a site: only the privacy officer.
     ("GET", "/api/v1/privacy/requests"): Rule(PRIVACY),
     ("POST", "/api/v1/privacy/requests"): Rule(PRIVACY),

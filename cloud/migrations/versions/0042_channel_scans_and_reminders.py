@@ -7,7 +7,7 @@ and once its shortfall was reported, so nobody is told twice. The jsapi_ticket s
 broker H5's JS-SDK configuration; cached encrypted like the token.
 
 Revision ID: 0042_channel_scans_and_reminders
-Revises: 0038_customer_payment_method
+Revises: 0041_faces
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0042_channel_scans_and_reminders"
-down_revision: str | None = "0040_deal_settings"
+down_revision: str | None = "0041_faces"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

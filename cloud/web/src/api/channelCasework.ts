@@ -15,8 +15,11 @@ export interface TimelineItem {
 export interface RiskCase {
   id: number
   project_id: number
-  referral_id: number
-  broker_id: number
+  /** null: a check about a site and day, not a referral (visits never registered). */
+  referral_id: number | null
+  broker_id: number | null
+  /** `site:YYYY-MM-DD` for such a case. */
+  subject_key: string | null
   check_code: string
   check_title: string
   stage: string
@@ -32,8 +35,8 @@ export interface RiskCase {
 
 export interface RiskCaseDetail extends RiskCase {
   evidence: { timeline?: TimelineItem[] } & Record<string, unknown>
-  referral_phone_masked: string
-  referral_state: ReferralState
+  referral_phone_masked: string | null
+  referral_state: ReferralState | null
 }
 
 export interface Dashboard {

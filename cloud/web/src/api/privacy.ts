@@ -77,11 +77,23 @@ export interface SubjectLead {
   referral_id: number | null
 }
 
+/** A face of the subject a site keeps (by separate consent); never an image. */
+export interface SubjectFace {
+  customer_id: number
+  site_id: string
+  person_ref: string
+  consents: { site_id: string; visit_id: string; granted: boolean; notice_version: string; method: string; recorded_at: IsoDateTime }[]
+  sightings: number
+  first_seen_at: IsoDateTime | null
+  last_seen_at: IsoDateTime | null
+}
+
 export interface SubjectData {
   request_id: number
   customers: SubjectCustomer[]
   referrals: SubjectReferral[]
   leads: SubjectLead[]
+  faces: SubjectFace[]
 }
 
 export interface Erasure {

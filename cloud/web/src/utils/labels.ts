@@ -64,6 +64,13 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'camera.credentials': '现场工程师填写摄像机账号密码',
   'camera.confirm': '现场工程师确认启用摄像机',
   'camera.ignore': '现场工程师忽略摄像机',
+  'faces.site_enable': '开启案场人脸识别',
+  'faces.site_disable': '关闭案场人脸识别',
+  'faces.site_update': '修改案场人脸识别设置',
+  'faces.data_read': '查看客户人脸授权与识别记录',
+  'faces.evidence_read': '查看含人脸识别记录的风控证据',
+  'faces.count_warning': '人脸数据人数达到预警线',
+  'faces.count_filing': '人脸数据人数达到备案线',
   'project.create': '新建项目',
   'privacy.request_create': '登记个人信息请求',
   'privacy.subject_data': '查阅申请人个人信息',
@@ -139,6 +146,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'unit_hold.reject': '驳回预留',
   'unit_hold.cancel': '撤回预留申请',
   'inventory.settings': '修改销控设置',
+  'deal.settings': '修改交易设置',
 }
 
 /** A site's sync alarms: what it means, and what the operator does about it. */
