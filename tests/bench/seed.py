@@ -18,7 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from cloud.identity import service as identity_service
+from cloud.settings import CloudSettings
 from tests.cloud import PASSWORD
+from tests.cloud.channel_world import add_agency, attach_broker
 from tests.integration.conftest import ProvisionedSite
 
 YEAR_SECONDS = 365 * 24 * 3600
@@ -165,3 +167,38 @@ def seed_units(engine: Engine, project_ids: list[int], *, units: int, released_b
         """), params)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE unit"))
+
+
+def seed_brokers(engine: Engine, settings: CloudSettings, count: int) -> list[str]:
+    """`count` active brokers of one agency (`broker<i>`, the tests' password), made by a
+    channel manager of every site; their usernames."""
+    names = []
+    with Session(engine, expire_on_commit=False) as session:
+        manager = identity_service.create_user(
+            session, username="bench-cm", password=PASSWORD, display_name="渠道经理",
+            roles=["channel_manager"], site_ids=[], scope_all=True,
+            must_change_password=False, actor="bench")
+        session.commit()
+        assert manager.id is not None
+        agency = add_agency(session, "压测渠道", created_by=manager.id)
+        for i in range(count):
+            user = identity_service.create_user(
+                session, username=f"broker{i}", password=PASSWORD, display_name=f"经纪人{i}",
+                roles=["broker"], site_ids=[], must_change_password=False, actor="bench")
+            session.commit()
+            assert user.id is not None
+            attach_broker(session, settings, user.id, agency=agency, phone=f"136{i:08d}")
+            names.append(f"broker{i}")
+    return names
+
+
+def mark_real_numbers(engine: Engine, settings: CloudSettings, count: int) -> None:
+    """The first `count` seeded customers get the blind indexes of real numbers
+    (139 + eight digits), so a referral of one of them meets a customer in protection."""
+    index = settings.blind_index
+    rows = [{"n": n + 1, "b": index.phone(f"139{n:08d}"),
+             "b34": index.phone_masked(f"139{n:08d}")} for n in range(count)]
+    with engine.begin() as conn:
+        first = conn.execute(text("SELECT min(id) FROM customer")).scalar_one()
+        conn.execute(text("UPDATE customer SET phone_bidx = :b, phone34_bidx = :b34 "
+                          f"WHERE id = {int(first) - 1} + :n"), rows)

@@ -41,7 +41,7 @@ from tests.bench.cpu import (
     tree_cpu_seconds,
 )
 from tests.bench.report import write_section
-from tests.bench.seed import SeedSite, consultants, seed
+from tests.bench.seed import SeedSite, consultants, mark_real_numbers, seed, seed_brokers
 from tests.cloud import PASSWORD
 from tests.integration.conftest import ProvisionedSite
 from tests.integration.consumer_process import ConsumerProcess
@@ -57,6 +57,10 @@ FOLLOW_UPS = CUSTOMERS
 SECONDS = int(os.environ.get("ANCHANG_BENCH_SECONDS", "30"))
 CONSULTANTS_PER_SITE = 5
 HQ_ACCOUNTS = 4
+# Brokers in the mix (channel, issue #21), and seeded customers with real numbers their
+# referrals meet (one referral in ten).
+BROKERS = 25
+KNOWN_PHONES = 5_000
 # The client's floor of concurrent users, browsing lists only.
 LIST_USERS = 100
 ROUNDS = 3
@@ -177,11 +181,14 @@ def render(*, bare: list[LocustRun], signed: list[LocustRun], mixed: LocustRun,
         "",
         f"### Mixed workload, {mixed.users} concurrent users",
         "",
-        f"{mixed.seconds} s. HQ (2 in 8): visit lists across all sites, next pages by "
-        "cursor, one site's visits, phone searches, `auth/me`; consultants (5 in 8): "
+        f"{mixed.seconds} s. HQ (2 in 9): visit lists across all sites, next pages by "
+        "cursor, one site's visits, phone searches, `auth/me`; consultants (5 in 9): "
         "their site's visits, a customer's follow-ups and timeline, new follow-ups; the "
-        "kiosk (1 in 8): registrations on the edge appliance, synced to the cloud through "
-        "Mosquitto and `anchang sync run`. Each user thinks 0.5–1.5 s between actions.",
+        "kiosk (1 in 9): registrations on the edge appliance, synced to the cloud through "
+        "Mosquitto and `anchang sync run`; brokers (1 in 9, "
+        f"{BROKERS} accounts): referrals (报备) at the kiosk's project — mostly new "
+        "numbers, one in ten a seeded customer's, one in ten from a small pool brokers "
+        "compete for. Each user thinks 0.5–1.5 s between actions.",
         "",
         *_table(mixed),
         "",
@@ -229,7 +236,9 @@ def test_api_under_load(tmp_path: Path, engine: Engine, settings: CloudSettings,
     seed(engine, seeds, customers=CUSTOMERS, visits=VISITS, follow_ups=FOLLOW_UPS,
          phone_enc=settings.cipher.encrypt("13800000000", context=PHONE_CONTEXT),
          note_enc=settings.cipher.encrypt("电话回访", context=NOTE_CONTEXT))
+    mark_real_numbers(engine, settings, KNOWN_PHONES)
     seed_seconds = time.monotonic() - started
+    brokers = seed_brokers(engine, settings, BROKERS)
     quiet = _quiet_lists(engine, sites[1].site_id)
 
     kiosk_site = sites[0]
@@ -238,7 +247,8 @@ def test_api_under_load(tmp_path: Path, engine: Engine, settings: CloudSettings,
     consumer = ConsumerProcess(tmp_path / "consumer", settings, broker.port)
     workers = default_workers()
     # Every user of the load test signs in from this one address.
-    api = api_server(settings, workers, tmp_path, login_ip_limit="100000")
+    api = api_server(settings, workers, tmp_path, login_ip_limit="100000",
+                     referral_limit="1000000")
     bare = bare_server(settings, workers, tmp_path)
     try:
         consumer.start()
@@ -264,6 +274,8 @@ def test_api_under_load(tmp_path: Path, engine: Engine, settings: CloudSettings,
             "api_url": api.url, "bare_url": bare.url, "edge_url": edge.url,
             "kiosk_token": edge.token, "hq_tokens": [sign_in(api.url, u) for u in hq],
             "consultants": consultants, "site_ids": [s.site_id for s in seeds],
+            "project_id": kiosk_site.project_id, "known_phones": KNOWN_PHONES,
+            "broker_tokens": [sign_in(api.url, name) for name in brokers],
             "first_customer": first, "last_customer": last}))
         kiosk_before = _site_visits(engine, kiosk_site.site_id)
 
@@ -288,8 +300,8 @@ def test_api_under_load(tmp_path: Path, engine: Engine, settings: CloudSettings,
             "Locust": finished_children_cpu_seconds,
         })
         meter.start()
-        mixed = locust("mixed", ["HqUser", "ConsultantUser", "KioskUser"], 200,
-                       SECONDS * 2, 1.0)
+        mixed = locust("mixed", ["HqUser", "ConsultantUser", "KioskUser", "BrokerReferrer"],
+                       200, SECONDS * 2, 1.0)
         mixed_cpu = meter.stop()
         lists = locust("lists", ["ListReader"], LIST_USERS, SECONDS, 1.0)
         flood = locust("flood", ["HqUser", "ConsultantUser"], 1000, SECONDS, 0)

@@ -32,9 +32,8 @@ from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI, utcnow
 from tests.bench.api_load import LocustRun, api_server, bare_server, run_locust, sign_in
 from tests.bench.report import write_section
-from tests.bench.seed import SeedSite, seed
+from tests.bench.seed import SeedSite, mark_real_numbers, seed, seed_brokers
 from tests.cloud import PASSWORD
-from tests.cloud.channel_world import add_agency, attach_broker
 from tests.integration.conftest import ProvisionedSite
 from tests.services import REDIS_URL
 
@@ -46,28 +45,6 @@ KNOWN_PHONES = 5_000  # seeded customers whose numbers are real (139 + 8 digits)
 SECONDS = int(os.environ.get("ANCHANG_BENCH_SECONDS", "30"))
 ROUNDS = 3
 SECTION = "Referral submission (issue #21)"
-
-
-def _brokers(engine: Engine, settings: CloudSettings) -> list[str]:
-    names = []
-    with Session(engine, expire_on_commit=False) as session:
-        manager = identity_service.create_user(
-            session, username="bench-cm", password=PASSWORD, display_name="渠道经理",
-            roles=["channel_manager"], site_ids=[], scope_all=True,
-            must_change_password=False, actor="bench")
-        session.commit()
-        assert manager.id is not None
-        agency = add_agency(session, "压测渠道", created_by=manager.id)
-        for i in range(BROKERS):
-            user = identity_service.create_user(
-                session, username=f"broker{i}", password=PASSWORD, display_name=f"经纪人{i}",
-                roles=["broker"], site_ids=[], must_change_password=False, actor="bench")
-            session.commit()
-            assert user.id is not None
-            attach_broker(session, settings, user.id, agency=agency,
-                          phone=f"136{i:08d}")
-            names.append(f"broker{i}")
-    return names
 
 
 def _consultants(engine: Engine, site: ProvisionedSite) -> SeedSite:
@@ -85,15 +62,8 @@ def _consultants(engine: Engine, site: ProvisionedSite) -> SeedSite:
 
 
 def _real_numbers(engine: Engine, settings: CloudSettings) -> None:
-    """The first KNOWN_PHONES seeded customers get real numbers' blind indexes, so a
-    referral of one of them meets a customer with a consultant in protection."""
-    index = settings.blind_index
-    rows = [{"n": n + 1, "b": index.phone(f"139{n:08d}"),
-             "b34": index.phone_masked(f"139{n:08d}")} for n in range(KNOWN_PHONES)]
+    mark_real_numbers(engine, settings, KNOWN_PHONES)
     with engine.begin() as conn:
-        first = conn.execute(text("SELECT min(id) FROM customer")).scalar_one()
-        conn.execute(text("UPDATE customer SET phone_bidx = :b, phone34_bidx = :b34 "
-                          f"WHERE id = {int(first) - 1} + :n"), rows)
         conn.execute(text("CREATE TABLE bench_bare_referral (id bigserial PRIMARY KEY, "
                           "project_id int NOT NULL, phone_bidx varchar(64) NOT NULL, "
                           "customer_id int, created_at timestamptz NOT NULL DEFAULT now())"))
@@ -166,7 +136,7 @@ def test_referrals_at_two_hundred_brokers(
         provision_site: Callable[[str], ProvisionedSite]) -> None:
     site = provision_site("site-a")
     consultants = _consultants(engine, site)
-    brokers = _brokers(engine, settings)
+    brokers = seed_brokers(engine, settings, BROKERS)
     started = time.monotonic()
     seed(engine, [consultants], customers=CUSTOMERS, visits=0, follow_ups=0,
          phone_enc=settings.cipher.encrypt("13800000000", context=PHONE_CONTEXT))
