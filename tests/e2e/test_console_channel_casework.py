@@ -12,7 +12,9 @@ import pytest
 from sqlmodel import Session, select
 
 from cloud.audit import service as audit_service
+from cloud.channel import risk_cases
 from cloud.identity.models import User
+from cloud.jobs.registry import jobs
 from shared.timeutil import iso, utcnow
 from tests.cloud.appeal_world import PNG
 from tests.cloud.channel_world import add_agency, attach_broker
@@ -52,6 +54,10 @@ def test_the_channel_manager_reviews_a_case_and_decides_an_appeal(
         session.commit()
     flagged = _refer(stack, "e2e.broker1", "13677770001", "张伟")
     assert flagged["state"] == "confirmed"
+    # A flagging check runs after the answer, in the minute's referral scan (ADR 0049).
+    with Session(stack.engine) as session:
+        assert jobs()[risk_cases.REFERRAL_SCAN_JOB].run(session, stack.settings)["opened"] == 1
+        session.commit()
     # An appeal: broker2's referral of another number, refused because broker1 was first.
     _refer(stack, "e2e.broker1", "13677770002", "王芳")
     refused = _refer(stack, "e2e.broker2", "13677770002", "王芳")
