@@ -136,7 +136,8 @@ def test_the_channel_manager_publishes_rules_explains_and_simulates(
 
 def test_a_consultant_sees_no_channel_pages(stack: Stack, new_page: Callable[..., Any]) -> None:
     page = login(new_page, stack, "wanglei")
-    expect(menu(page)).to_have_text(["首页", "到访记录", "客户归属", "轮岗记录", "销控表",
-                                     "交易单据"])
+    # 销售分析 shows a consultant their own figures (ADR 0045).
+    expect(menu(page)).to_have_text(["首页", "到访记录", "客户归属", "轮岗记录", "销售分析",
+                                     "销控表", "交易单据"])
     page.goto(stack.cloud_url + "/console/channel/what-if")
     expect(page.get_by_text("无权访问").first).to_be_visible()
