@@ -220,8 +220,10 @@ async def erase_customer(
 
 
 async def apply_handled(session: AsyncSession, items: Sequence[DownItem], now: datetime,
-                        cipher: FieldCipher, metrics: SyncMetrics | None = None) -> None:
-    """The items of the kinds a domain applies itself, in feed order."""
+                        cipher: FieldCipher, metrics: SyncMetrics | None = None) -> int:
+    """The items of the kinds a domain applies itself, in feed order; how many were
+    applied (their domain may have answered with outbox events)."""
+    applied = 0
     for item in sorted(items, key=lambda i: i.offset):
         handler = HANDLERS.get(item.kind)
         if handler is None:
@@ -235,16 +237,19 @@ async def apply_handled(session: AsyncSession, items: Sequence[DownItem], now: d
             if metrics is not None:
                 metrics.down_items_invalid.labels(item.kind).inc()
             continue
+        applied += 1
         if metrics is not None:
             metrics.down_items.labels(item.kind).inc()
+    return applied
 
 
 async def apply_batch(
     session: AsyncSession, batch: DownBatch, now: datetime, metrics: SyncMetrics | None = None,
     cipher: FieldCipher | None = None,
-) -> None:
+) -> bool:
     """Upsert the batch's items and store its next_cursor (the caller's transaction);
-    `cipher` for the kinds whose domain answers with events (faces)."""
+    `cipher` for the kinds whose domain answers with events (faces). True when such an
+    item was applied, so the caller wakes the uplink only then."""
     if batch.resync:
         # Not the used QR nonces: a code used here stays used whatever the cloud restates.
         for table in (CustomerCache, Consultant, Project, QrKey, ChannelRules, ReferralCache):
@@ -255,8 +260,8 @@ async def apply_batch(
         await erase_customer(session, erased["key"], erased["project_id"], erased["phone_bidx"])
     if erasures and metrics is not None:
         metrics.down_items.labels(ERASURE).inc(len(erasures))
-    if cipher is not None:
-        await apply_handled(session, batch.items, now, cipher, metrics)
+    handled = 0 if cipher is None else await apply_handled(session, batch.items, now, cipher,
+                                                            metrics)
     for kind, by_key in parsed.items():
         if not by_key:
             continue
@@ -276,6 +281,7 @@ async def apply_batch(
         .values(down_cursor=batch.next_cursor, down_generation=batch.generation,
                 down_synced_at=now)
     )
+    return handled > 0
 
 
 class DownFeed:
@@ -356,8 +362,9 @@ class DownFeed:
             log.info("down_batch_ignored", batch_cursor=batch.cursor, cursor=self.cursor,
                      generation=batch.generation)
             return False
-        await self.store.write(apply_batch, batch, utcnow(), self.metrics, self.settings.cipher)
-        self.store.outbox_committed()  # a domain may have answered with events
+        if await self.store.write(apply_batch, batch, utcnow(), self.metrics,
+                                  self.settings.cipher):
+            self.store.outbox_committed()  # a domain may have answered with events
         crash_point("after_down_apply_before_cursor")
         if batch.resync:
             log.warning("down_feed_resync", items=len(batch.items), cursor=batch.next_cursor)
