@@ -7,12 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from cloud.identity import security
 from cloud.main import create_app
 from cloud.migrate import upgrade
 from cloud.settings import CloudSettings
@@ -21,6 +23,21 @@ from tests.fakes.aliyun_sms import FakeAliyunSms
 from tests.fakes.server import serving
 from tests.fakes.wechat import FakeWeChat
 from tests.services import PG_ADMIN_URL, REDIS_URL, require
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id at its smallest cost for this process: production's profile takes
+    0.1-0.7 s a hash or check on two cores, and the worlds of the tests create and sign
+    in hundreds of users. Hashes stay salted argon2id; the production profile is
+    checked in test_password_policy.py, and app servers the tests start as processes
+    keep it (and upgrade these hashes at sign-in)."""
+    saved = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    security._dummy_hash.cache_clear()
+    yield
+    security._hasher = saved
+    security._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,14 @@ def test_three_classes_and_eight_characters_pass(password: str) -> None:
     security.check_password_policy(password, username="wang.lei")
 
 
+def test_production_hashes_use_rfc_9106s_low_memory_profile() -> None:
+    # The suite hashes with a cheap profile (tests/conftest.py); production must not.
+    hashed = security.PRODUCTION_HASHER.hash("Anchang#2026")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    cheap = security.hash_password("Anchang#2026")
+    assert security.PRODUCTION_HASHER.check_needs_rehash(cheap)  # upgraded at sign-in
+
+
 def test_hashes_are_argon2id_and_salted() -> None:
     first, second = security.hash_password("Anchang#2026"), security.hash_password("Anchang#2026")
     assert first.startswith("$argon2id$") and first != second
