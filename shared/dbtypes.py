@@ -1,5 +1,5 @@
 """What both ends' databases share: UTC datetimes that always come back timezone-aware,
-and a model's table for Core statements."""
+JSON columns' defaults, and a model's table for Core statements."""
 
 from __future__ import annotations
 
@@ -35,6 +35,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+def empty_list() -> list[Any]:
+    """The default of a table model's JSON list column. Not `list`: building a table model
+    asks pydantic (2.14) for each defaulted field's factory signature, uncached, and a
+    builtin's is parsed from its text every time — about half the cost of building a
+    Referral (815 calls against 467 with this)."""
+    return []
+
+
+def empty_dict() -> dict[str, Any]:
+    """The default of a table model's JSON object column (see empty_list)."""
+    return {}
 
 
 def table_of(model: type[SQLModel] | SQLModel) -> Table:

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_dict
 from shared.timeutil import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -45,7 +46,7 @@ class AuditLog(SQLModel, table=True):
     object_id: str = Field(default="", max_length=64)
     result: str = Field(default="success", max_length=16, description="success | failure | denied")
     detail: dict[str, Any] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False),
+        default_factory=empty_dict, sa_column=Column(JSON, nullable=False),
         description="plain JSON, not JSONB: the stored text must read back exactly as hashed",
     )
     prev_hash: str = Field(max_length=64)

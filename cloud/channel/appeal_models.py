@@ -10,6 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, t
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_dict
 from shared.timeutil import utcnow
 
 APPEAL_KINDS = ("referral", "deal")  # 报备申诉 / 成交申诉
@@ -105,7 +106,7 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=40)
     title: str = Field(max_length=100)
     body: str = Field(max_length=500)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     read_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     # WeChat template message (wechat_push.py): pending → sent / skipped (no follower, no

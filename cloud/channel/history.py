@@ -244,12 +244,22 @@ def referral_event(settings: CloudSettings, row: Referral) -> engine.Referral:
     return _referral_event(settings, row, phone_of(settings, row))
 
 
-def _referral_event(settings: CloudSettings, row: Referral, phone: str) -> engine.Referral:
+def submitted_event(row: Referral, number: Number, name: str) -> engine.Referral:
+    """The event of a referral being submitted, from what the broker sent (its stored
+    form is encrypted: reading it back would only undo that)."""
+    return _referral_event(None, row, number.given, name)
+
+
+def _referral_event(settings: CloudSettings | None, row: Referral, phone: str,
+                    name: str | None = None) -> engine.Referral:
+    if name is None:
+        assert settings is not None
+        name = settings.cipher.decrypt(row.name_enc, context=REFERRAL_NAME_CONTEXT)
     return engine.Referral(
         id=NEW_REFERRAL if row.id is None else f"referral:{row.id}", at=row.created_at,
         project_id=str(row.project_id), broker_id=str(row.broker_id),
         agency_id=str(row.agency_id) if row.agency_id is not None else INDIVIDUAL,
-        phone=phone, name=settings.cipher.decrypt(row.name_enc, context=REFERRAL_NAME_CONTEXT),
+        phone=phone, name=name,
         broker_live_referrals=row.broker_live_referrals, team=row.team,
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_list
 from shared.timeutil import utcnow
 
 CAMPAIGN_STATUSES = ("draft", "published", "ended")
@@ -31,7 +32,7 @@ class ProjectProfile(SQLModel, table=True):
     district: str = Field(default="", max_length=40, index=True)
     price_min_yuan: int | None = Field(default=None)
     price_max_yuan: int | None = Field(default=None)
-    layouts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    layouts: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     cooperation: str = Field(default="", max_length=2000)
     updated_by: int | None = Field(default=None, foreign_key="app_user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, t
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_list
 from shared.timeutil import utcnow
 
 AGENCY_STATUSES = ("invited", "pending", "active", "frozen")
@@ -140,7 +141,7 @@ class Referral(SQLModel, table=True):
     phone7_bidx: str | None = Field(default=None, max_length=64)
     state: str = Field(max_length=16)
     reason_code: str = Field(max_length=40)
-    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     rule_version: int
     # The broker's live referrals at submission: the cap spans customers, and a
     # re-decision must judge this referral as it was judged then.

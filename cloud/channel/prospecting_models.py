@@ -10,6 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_list
 from shared.timeutil import utcnow
 
 TASK_STATUSES = ("draft", "published", "closed", "cancelled")
@@ -43,7 +44,7 @@ class ProspectingTask(SQLModel, table=True):
     metric: str = Field(max_length=20)
     assign_mode: str = Field(max_length=16)
     # The channel teams chosen (teams mode); the agencies they held are the assignees.
-    teams: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    teams: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     # The default target of each assignee (an assignee row may carry its own).
     target: int
     campaign_id: int | None = Field(default=None, foreign_key="channel_campaign.id",

@@ -126,7 +126,8 @@ def submit_as(session: Session, *, principal: Principal, settings: CloudSettings
     outcome, people = _judge(
         session, settings=settings, row=row, as_of=now,
         rules_history=project_config.rules_history(session, data.project_id,
-                                                   context.rules_stamp))
+                                                   context.rules_stamp),
+        submitted=(history.submitted_event(row, number, data.name), number))
     apply_outcome(row, outcome, now)
     session.add(row)
     session.flush()
@@ -156,13 +157,18 @@ def decide(session: Session, *, settings: CloudSettings, row: Referral,
 
 
 def _judge(session: Session, *, settings: CloudSettings, row: Referral, as_of: datetime,
-           rules_history: engine.RulesHistory | None = None
+           rules_history: engine.RulesHistory | None = None,
+           submitted: tuple[engine.Referral, history.Number] | None = None,
            ) -> tuple[ReferralOutcome, list[history.Gathered]]:
     """`decide`, and the histories it judged against. A row not stored yet (no id) is
     judged as history.NEW_REFERRAL and has no reviews. `rules_history`: the project's,
-    when the caller has it already."""
-    event = history.referral_event(settings, row)
-    number = history.number_of(settings, event.phone)
+    when the caller has it already; `submitted`: the event and number of a referral
+    being submitted, as the broker sent them."""
+    if submitted is None:
+        event = history.referral_event(settings, row)
+        number = history.number_of(settings, event.phone)
+    else:
+        event, number = submitted
     rules_history = rules_history or rules.history(session, row.project_id)
     # The referral's reviews and overrides: people's decisions the engine reads as facts
     # (a referral not stored yet has none).

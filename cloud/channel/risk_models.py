@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_dict
 from shared.timeutil import utcnow
 
 CASE_STATES = ("open", "confirmed", "dismissed")
@@ -23,7 +24,8 @@ class RiskPolicy(SQLModel, table=True):
 
     project_id: int = Field(foreign_key="project.id", primary_key=True)
     appeal_deadline_days: int = 7
-    checks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    checks: dict[str, Any] = Field(default_factory=empty_dict,
+                                   sa_column=Column(JSON, nullable=False))
     updated_by: int | None = Field(default=None, foreign_key="app_user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
@@ -53,7 +55,8 @@ class RiskCase(SQLModel, table=True):
     stage: str = Field(max_length=16)
     severity: str = Field(max_length=16)
     summary: str = Field(max_length=300)
-    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(default_factory=empty_dict,
+                                   sa_column=Column(JSON, nullable=False))
     state: str = Field(default="open", max_length=16)
     reviewer_id: int | None = Field(default=None, foreign_key="app_user.id")
     comment: str | None = Field(default=None, max_length=1000)

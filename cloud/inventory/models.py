@@ -13,6 +13,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, UniqueC
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_dict
 from shared.timeutil import utcnow
 
 
@@ -114,7 +115,8 @@ class InventoryProject(SQLModel, table=True):
 
     project_id: int = Field(foreign_key="project.id", primary_key=True)
     version: int = Field(default=0, sa_type=BigInteger)
-    colours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    colours: dict[str, Any] = Field(default_factory=empty_dict,
+                                   sa_column=Column(JSON, nullable=False))
     reserve_max_days: int = Field(default=3, ge=1, le=30)
     pledge_unreleased: bool = Field(default=False,
                                     description="a pledge may bind an unreleased unit")

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, Date, Index
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_dict
 from shared.timeutil import utcnow
 
 
@@ -34,7 +35,8 @@ class RotaEventRecord(SQLModel, table=True):
     visit_id: str | None = Field(default=None, max_length=36)
     position_before: int | None = None
     position_after: int | None = None
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=empty_dict,
+                                   sa_column=Column(JSON, nullable=False))
     event_seq: int
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
+from shared.dbtypes import empty_dict
 from shared.timeutil import utcnow
 
 
@@ -88,7 +89,8 @@ class SyncEvent(SQLModel, table=True):
     event_id: str = Field(max_length=36, unique=True)
     type: str = Field(max_length=64)
     outcome: str = Field(max_length=20, description="applied | merged | rejected")
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=empty_dict,
+                                   sa_column=Column(JSON, nullable=False))
     occurred_at: datetime = Field(sa_column=utc_column())
     applied_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field
 
 from edge_agent.store.models import EdgeModel, _utc
+from shared.dbtypes import empty_list
 
 
 class Camera(EdgeModel, table=True):
@@ -29,7 +30,7 @@ class Camera(EdgeModel, table=True):
     username: str | None = Field(default=None, max_length=64)
     password_enc: str | None = None
     profiles: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False))
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     name: str | None = Field(default=None, max_length=40)
     status: str = Field(default="discovered", max_length=16)
     onvif_state: str = Field(default="no_credentials", max_length=16)

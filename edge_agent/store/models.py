@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.dbtypes import UTCDateTime
+from shared.dbtypes import UTCDateTime, empty_list
 
 edge_registry = registry()
 
@@ -153,7 +153,7 @@ class Consultant(EdgeModel, table=True):
     id: int = Field(primary_key=True)
     name: str = Field(max_length=50)
     active: bool = True
-    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    roles: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _utc()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from cloud.audit import service as audit_service
 from cloud.audit.chain import VerifyReport, chain_hash, verify_chain
 from cloud.audit.cli import app as audit_cli
 from cloud.audit.models import GENESIS_HASH, AuditLog
-from cloud.audit.service import AuditFilter
+from cloud.audit.service import AuditEntry, AuditFilter
 from cloud.identity.principal import Principal
 from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI
@@ -32,7 +33,7 @@ HQ = Principal(
 )
 
 
-def _append(db: Session, count: int, action: str = "visit.synced") -> list[AuditLog]:
+def _append(db: Session, count: int, action: str = "visit.synced") -> list[AuditEntry]:
     rows = [
         audit_service.record(db, action=action, actor="site:site-a", object_type="visit",
                              object_id=f"v{i}", detail={"n": i})
@@ -131,7 +132,7 @@ def test_an_edited_row_is_found(db: Session, engine: Engine) -> None:
 def test_an_edited_and_rehashed_row_breaks_the_next_link(db: Session, engine: Engine) -> None:
     rows = _append(db, 4)
     victim = rows[1]
-    forged = dict(victim.model_dump(), detail={"n": 1000})
+    forged = dict(asdict(victim), detail={"n": 1000})
     new_hash = chain_hash(victim.prev_hash, forged)
 
     _attack(engine, """UPDATE audit_log SET detail = '{"n": 1000}', hash = :h WHERE id = :id""",
