@@ -4,7 +4,6 @@ visitor's face consents by phone and withdraws them on the visitor's request."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +16,7 @@ from edge_agent.kiosk.deps import SettingsDep, StoreDep
 from edge_agent.rota.staff_api import ManagerRequired
 from edge_agent.staff_auth.deps import StaffDep, StaffUser
 from shared.follow_ups import MANAGER_ROLES
-from shared.timeutil import utcnow
+from shared.timeutil import UtcDateTime, utcnow
 
 router = APIRouter(prefix="/staff/faces", tags=["staff 人脸授权"])
 
@@ -29,7 +28,7 @@ class ConsentOut(BaseModel):
     project_id: int
     visit_date: str
     notice_version: str
-    recorded_at: datetime
+    recorded_at: UtcDateTime
     state: ConsentState
 
 
