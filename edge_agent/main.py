@@ -17,6 +17,7 @@ from edge_agent.cameras.capture_service import CaptureService
 from edge_agent.customers.api import router as customers_router
 from edge_agent.faces.api import router as faces_router
 from edge_agent.faces.service import FaceService
+from edge_agent.faces.staff_api import router as faces_staff_router
 from edge_agent.followups.api import router as followups_router
 from edge_agent.kiosk.api import router as kiosk_router
 from edge_agent.kiosk.lookup_guard import LookupLimiter
@@ -122,6 +123,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.include_router(customers_router, prefix=API_PREFIX)
     app.include_router(cameras_router, prefix=API_PREFIX)
     app.include_router(faces_router, prefix=API_PREFIX)
+    app.include_router(faces_staff_router, prefix=API_PREFIX)
     # The kiosk tablet's and the consultants' apps, built by `make web`.
     mount_spa(app, "/kiosk", WEB / "kiosk" / "dist")
     mount_spa(app, "/pwa", WEB / "pwa" / "dist")

@@ -111,6 +111,14 @@ class RiskReviewIn(_In):
     void_attribution: bool = Field(False, description="确认时作废该报备的归属（可被申诉）")
 
 
+class CheckParamOut(BaseModel):
+    name: str
+    label: str
+    default: int
+    min: int
+    max: int
+
+
 class CheckOut(BaseModel):
     code: str
     title: str
@@ -120,6 +128,11 @@ class CheckOut(BaseModel):
     batched: bool = Field(description="只在报备后的批量风控中运行（跨经纪人、跨报备），不能拦截")
     action: Literal["off", "flag", "review", "block"]
     params: dict[str, int]
+    default_action: Literal["off", "flag", "review", "block"]
+    actions: list[Literal["off", "flag", "review", "block"]] = Field(
+        description="可选的动作（只有报备时运行的检查可以拦截）")
+    param_specs: list[CheckParamOut] = Field(description="参数的中文名、默认值与范围")
+    faces: bool = Field(description="人脸检查：只在开启人脸识别的案场有数据，只立案")
 
 
 class RiskPolicyOut(BaseModel):

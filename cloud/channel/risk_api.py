@@ -13,6 +13,7 @@ from cloud.channel import risk_cases, risk_policy, scopes
 from cloud.channel.casework_schemas import (
     CaseState,
     CheckOut,
+    CheckParamOut,
     DashboardOut,
     RiskCaseDetail,
     RiskCaseOut,
@@ -95,14 +96,20 @@ def dashboard(session: SessionDep, principal: RiskReader,
     return DashboardOut(**found, checks={c.code: c.title for c in risk_policy.CHECKS.values()})
 
 
+def _check_out(c: risk_policy.Check, setting: risk_policy.CheckSetting) -> CheckOut:
+    return CheckOut.model_validate(dict(
+        code=c.code, title=c.title, stage=c.stage, status=c.status, batched=c.batched,
+        action=setting.action, params=setting.params, default_action=c.default_action,
+        actions=list(c.actions), faces=c.code in face_risk.CHECKS,
+        param_specs=[CheckParamOut(name=name, label=risk_policy.PARAM_LABELS[name],
+                                   default=default, min=low, max=high)
+                     for name, (default, low, high) in c.params.items()]))
+
+
 def _policy_out(found: risk_policy.Policy) -> RiskPolicyOut:
     return RiskPolicyOut(
         project_id=found.project_id, appeal_deadline_days=found.appeal_deadline_days,
-        checks=[CheckOut(code=c.code, title=c.title, stage=c.stage, status=c.status,
-                         batched=c.batched,
-                         action=found.setting(c.code).action,
-                         params=found.setting(c.code).params)
-                for c in risk_policy.CHECKS.values()])
+        checks=[_check_out(c, found.setting(c.code)) for c in risk_policy.CHECKS.values()])
 
 
 def _visible_project(session: Session, principal: Principal, project_id: int) -> None:

@@ -28,6 +28,21 @@ from shared.timeutil import utcnow
 ACTIONS = ("off", "flag", "review", "block")
 STAGES = ("referral", "confirmation", "allocation", "visit")
 DEFAULT_APPEAL_DEADLINE_DAYS = 7
+# The console's labels of the parameters (one meaning per name across the checks).
+PARAM_LABELS = {
+    "risk_window_minutes": "风险窗口（分钟）",
+    "lookback_days": "回看天数",
+    "max_edits": "最多修改次数",
+    "max_referrals": "最多报备数",
+    "window_minutes": "统计时段（分钟）",
+    "max_brokers": "最多经纪人数",
+    "window_days": "统计时段（天）",
+    "max_consultants": "最多顾问数",
+    "window_hours": "统计时段（小时）",
+    "tolerance": "容差（人）",
+    "hours": "时长（小时）",
+    "distance_m": "距离（米）",
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,12 @@ class Check:
     @property
     def status(self) -> str:
         return "active" if self.needs is None else f"needs_{self.needs}"
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """What this check may be set to: only a referral-stage check run at the referral
+        can refuse it (`block`)."""
+        return ACTIONS if self.stage == "referral" and not self.batched else ACTIONS[:3]
 
 
 CHECKS: dict[str, Check] = {c.code: c for c in (

@@ -234,3 +234,37 @@ def test_more_faces_than_registrations_on_a_day_raises_a_site_case(
     assert done.status_code == 200, done.text
     # Another site's channel manager does not see it.
     assert api.get(url, headers=signed_in(api, "cm_b")).status_code == 404
+
+
+def test_the_policy_describes_each_face_check_for_the_console_and_a_change_is_audited(
+        api: TestClient, cw: ChannelWorld, db: Session) -> None:
+    project = cw.project("site-a")
+    url = f"/api/v1/channel/projects/{project}/risk-policy"
+    manager = signed_in(api, "cm_a")
+    checks = {c["code"]: c for c in api.get(url, headers=manager).json()["checks"]}
+    face = checks["face_before_referral"]
+    assert face["faces"] is True and checks["late_referral"]["faces"] is False
+    # A face check only raises cases: the console is not offered `block` for it.
+    assert face["actions"] == ["off", "flag", "review"] and face["default_action"] == "review"
+    assert face["param_specs"] == [{"name": "lookback_days", "label": "回看天数",
+                                    "default": 90, "min": 1, "max": 365}]
+    assert checks["face_unregistered"]["param_specs"][0]["label"] == "容差（人）"
+    assert checks["face_other_broker"]["param_specs"] == []
+    assert checks["searched_before_referral"]["actions"] == ["off", "flag", "review", "block"]
+    assert checks["contested_number"]["actions"] == ["off", "flag", "review"]  # batched
+
+    changed = api.put(url, headers=manager, json={"checks": {
+        "face_unregistered": {"action": "flag", "params": {"tolerance": 5}}}})
+    assert changed.status_code == 200, changed.text
+    after = {c["code"]: c for c in changed.json()["checks"]}["face_unregistered"]
+    assert (after["action"], after["params"]) == ("flag", {"tolerance": 5})
+    [row] = audit_rows(db, "channel.risk_policy_update")
+    assert row.object_id == str(project)
+    assert row.detail["checks"] == {"face_unregistered": {"action": "flag",
+                                                          "params": {"tolerance": 5}}}
+    # Another site's channel manager neither reads nor changes it.
+    other = signed_in(api, "cm_b")
+    assert api.get(url, headers=other).status_code == 404
+    assert api.put(url, headers=other, json={"checks": {
+        "face_unregistered": {"action": "off"}}}).status_code == 404
+    assert len(audit_rows(db, "channel.risk_policy_update")) == 1

@@ -19,8 +19,8 @@ from tests.integration.peer import wait_for
 EXPECT_TIMEOUT_MS = 10_000
 # The 渠道 menu group, in order, as channel staff (and HQ) see it.
 CHANNEL_MENUS = ["渠道公司", "经纪人", "报备记录", "渠道规则", "判客依据", "带看记录", "规则模拟",
-                 "渠道活动", "项目资料", "渠道风控", "渠道申诉", "拓客任务", "拓客线索", "渠道业绩",
-                 "多维查询"]
+                 "渠道活动", "项目资料", "渠道风控", "风控设置", "渠道申诉", "拓客任务", "拓客线索",
+                 "渠道业绩", "多维查询"]
 
 
 class Cloud(Protocol):

@@ -42,6 +42,7 @@ export const Perm = {
   APPEAL_DECIDE: 'channel:appeal:decide',
   RISK_READ: 'channel:risk:read',
   RISK_REVIEW: 'channel:risk:review',
+  RISK_CONFIGURE: 'channel:risk:configure',
   ANALYTICS_READ: 'channel:analytics:read',
   ANALYTICS_EXPORT: 'channel:analytics:export',
   LEAD_READ: 'channel:lead:read',

@@ -82,6 +82,42 @@ export interface AppealDecision {
   new_state?: ReferralState | null
 }
 
+export type RiskAction = 'off' | 'flag' | 'review' | 'block'
+
+export interface CheckParam {
+  name: string
+  label: string
+  default: number
+  min: number
+  max: number
+}
+
+/** One check of a project's risk policy (cloud/channel/risk_api.py). */
+export interface RiskCheck {
+  code: string
+  title: string
+  stage: string
+  status: string
+  batched: boolean
+  action: RiskAction
+  params: Record<string, number>
+  default_action: RiskAction
+  actions: RiskAction[]
+  param_specs: CheckParam[]
+  faces: boolean
+}
+
+export interface RiskPolicy {
+  project_id: number
+  appeal_deadline_days: number
+  checks: RiskCheck[]
+}
+
+export interface RiskPolicyChange {
+  appeal_deadline_days?: number
+  checks?: Record<string, { action: RiskAction; params: Record<string, number> }>
+}
+
 const base = '/channel'
 
 export const caseworkApi = {
@@ -90,6 +126,9 @@ export const caseworkApi = {
   getCase: (id: number) => http.get<RiskCaseDetail>(`${base}/risk/cases/${id}`),
   reviewCase: (id: number, body: { outcome: 'confirmed' | 'dismissed'; comment: string; void_attribution: boolean }) =>
     http.post<RiskCaseDetail>(`${base}/risk/cases/${id}/review`, body),
+  riskPolicy: (projectId: number) => http.get<RiskPolicy>(`${base}/projects/${projectId}/risk-policy`),
+  saveRiskPolicy: (projectId: number, body: RiskPolicyChange) =>
+    http.put<RiskPolicy>(`${base}/projects/${projectId}/risk-policy`, body),
   appeals: (query: { state?: AppealState }) => http.get<Appeal[]>(`${base}/appeals`, { ...query }),
   getAppeal: (id: number) => http.get<AppealDetail>(`${base}/appeals/${id}`),
   startReview: (id: number) => http.post<Appeal>(`${base}/appeals/${id}/review`, {}),

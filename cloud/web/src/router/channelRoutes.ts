@@ -8,6 +8,7 @@ import {
   List,
   OfficeBuilding,
   Promotion,
+  SetUp,
   Share,
   Stamp,
   Tickets,
@@ -102,6 +103,12 @@ export const channelRoutes: RouteRecordRaw[] = [
     name: 'channel-risk',
     component: () => import('@/views/channel/risk/RiskView.vue'),
     meta: { title: '渠道风控', permission: staff(Perm.RISK_READ), menu: menu(Warning, 68) },
+  },
+  {
+    path: 'channel/risk-policy',
+    name: 'channel-risk-policy',
+    component: () => import('@/views/channel/risk/RiskPolicyView.vue'),
+    meta: { title: '风控设置', permission: staff(Perm.RISK_READ), menu: menu(SetUp, 68.5) },
   },
   {
     path: 'channel/appeals',

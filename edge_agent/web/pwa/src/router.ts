@@ -50,6 +50,12 @@ export const router = createRouter({
       meta: { title: '接待管理' },
     },
     {
+      path: '/reception/face-consent',
+      name: 'face-consent',
+      component: () => import('./views/FaceConsentView.vue'),
+      meta: { title: '撤回人脸授权' },
+    },
+    {
       path: '/analysis',
       name: 'analysis',
       component: () => import('./views/AnalysisView.vue'),

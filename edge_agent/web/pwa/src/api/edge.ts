@@ -2,6 +2,8 @@
 import { ApiError, BACKGROUND_HEADER, NetworkError, request, type RequestOptions } from './http'
 import type {
   ClaimableVisit,
+  FaceConsents,
+  FaceConsentWithdrawn,
   CustomerHistory,
   FollowUpBody,
   MyCustomer,
@@ -15,6 +17,7 @@ import type {
 
 const API = '/api/v1/staff'
 const RECEPTION = `${API}/reception`
+const FACES = `${API}/faces`
 
 /** Told of every answer (or silence) from the appliance: the reach store listens. */
 export const edgeEvents = { reached: (_up: boolean): void => undefined }
@@ -73,6 +76,12 @@ export const edgeApi = {
       token,
       body: { consultant_id: consultantId },
     }),
+  /** A visitor's face consents by phone (a manager's look-up, audited on the appliance). */
+  faceConsents: (token: string, phone: string) =>
+    call<FaceConsents>(`${FACES}/consents?${new URLSearchParams({ phone }).toString()}`, { token }),
+  /** Withdraw every face consent of that number: the appliance deletes the face data. */
+  withdrawFaceConsent: (token: string, phone: string) =>
+    call<FaceConsentWithdrawn>(`${FACES}/consents/withdraw`, { method: 'POST', token, body: { phone } }),
   followUp: (token: string, body: FollowUpBody) =>
     call<unknown>(`${API}/follow-ups`, {
       method: 'POST',

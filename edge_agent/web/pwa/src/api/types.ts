@@ -246,3 +246,25 @@ export interface AnalysisGrouped<Row> {
 }
 
 export type AnalysisGroupBy = 'team' | 'product' | 'consultant' | 'channel'
+
+/** A face consent given at one registration (edge_agent/faces/staff_api.py). */
+export type FaceConsentState = 'linked' | 'waiting' | 'withdrawn'
+
+export interface FaceConsentEntry {
+  visit_id: string
+  project_id: number
+  visit_date: string
+  notice_version: string
+  recorded_at: string
+  state: FaceConsentState
+}
+
+export interface FaceConsents {
+  phone_masked: string
+  consents: FaceConsentEntry[]
+}
+
+export interface FaceConsentWithdrawn {
+  withdrawn: number
+  erased: number
+}
