@@ -39,11 +39,11 @@ export function fenOf(text: string): number | null {
   return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
 }
 
-/** "优惠 30,000.00 元（1.99%）" below the list price; nothing at or above it. */
+/** "30,000.00 元（1.99%）" off the list price; "无" at or above it. */
 export function discountLabel(priceFen: number, listFen: number): string {
-  if (!listFen || priceFen >= listFen) return '无优惠'
+  if (!listFen || priceFen >= listFen) return '无'
   const off = listFen - priceFen
-  return `优惠 ${yuan(off)} 元（${((off * 100) / listFen).toFixed(2)}%）`
+  return `${yuan(off)} 元（${((off * 100) / listFen).toFixed(2)}%）`
 }
 
 export const STATUS_FILTERS: { value: DealStatus | ''; label: string }[] = [
