@@ -5,6 +5,7 @@ import { ApiError, unreachable } from '../api/http'
 import type {
   ChangeBody,
   ChangeKind,
+  ConvertBody,
   DealBody,
   DealDetail,
   DealStatus,
@@ -129,6 +130,28 @@ export function dealBody(form: DealForm, customerId: number): DealBody | string 
     price_fen: price,
     amount_fen: amount,
   }
+}
+
+export interface ConvertForm {
+  unitId: number | null
+  paymentMethod: PaymentMethod
+  /** Yuan; empty keeps the pledge's price. */
+  price: string
+  amount: string
+}
+
+/** 认筹 → 认购: the body, or the Chinese reason it cannot be sent yet. A pledge written
+ * without a unit needs one now. */
+export function convertBody(form: ConvertForm, pledgeHasUnit: boolean): ConvertBody | string {
+  if (!pledgeHasUnit && form.unitId === null) return '认购须选择房源'
+  const price = form.price.trim() ? fenOf(form.price) : undefined
+  if (price === null) return '成交价格式不对（元，最多两位小数）'
+  const amount = form.amount.trim() ? fenOf(form.amount) : 0
+  if (amount === null) return '定金格式不对（元，最多两位小数）'
+  const body: ConvertBody = { payment_method: form.paymentMethod, amount_fen: amount }
+  if (price !== undefined) body.price_fen = price
+  if (!pledgeHasUnit && form.unitId !== null) body.unit_id = form.unitId
+  return body
 }
 
 export const CHANGE_KINDS: { value: ChangeKind; label: string }[] = [

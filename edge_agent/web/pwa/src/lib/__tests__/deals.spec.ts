@@ -5,6 +5,7 @@ import type { DealDetail, UnitGrid } from '../../api/types'
 import {
   approves,
   changeBody,
+  convertBody,
   dealBody,
   discountLabel,
   EXPIRED_MESSAGE,
@@ -79,6 +80,19 @@ describe('a new document', () => {
   it('lets a pledge go without a unit or a price', () => {
     const body = dealBody({ ...form, kind: 'pledge', unitId: null, price: '', amount: '20000' }, 9)
     expect(body).toMatchObject({ kind: 'pledge', unit_id: null, price_fen: 0, amount_fen: 2_000_000 })
+  })
+})
+
+describe('a pledge converted', () => {
+  const convert = { unitId: null, paymentMethod: 'full' as const, price: '', amount: '' }
+
+  it("keeps the pledge's unit and price unless it had no unit", () => {
+    expect(convertBody(convert, true)).toEqual({ payment_method: 'full', amount_fen: 0 })
+    expect(convertBody({ ...convert, unitId: 8 }, true)).not.toHaveProperty('unit_id')
+    expect(convertBody(convert, false)).toBe('认购须选择房源')
+    expect(convertBody({ ...convert, unitId: 8, price: '1500000', amount: '100000' }, false)).toEqual({
+      payment_method: 'full', unit_id: 8, price_fen: 150_000_000, amount_fen: 10_000_000 })
+    expect(convertBody({ ...convert, amount: 'abc' }, true)).toBe('定金格式不对（元，最多两位小数）')
   })
 })
 
