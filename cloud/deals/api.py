@@ -46,10 +46,12 @@ def list_deals(project_id: IdPath, session: SessionDep, principal: Reader,
                settings: SettingsDep,
                status: Annotated[str | None, Query(pattern="^[a-z_]{1,16}$")] = None,
                kind: Literal["pledge", "subscription", "contract"] | None = None,
+               customer_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None,
                before_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None
                ) -> list[DealOut]:
-    return queries.listing(session, settings, principal, project_id, status=status,
-                           kind=kind, before_id=before_id)
+    return queries.listing(session, settings, principal, project_id,
+                           queries.Filter(status=status, kind=kind, customer_id=customer_id,
+                                          before_id=before_id))
 
 
 @router.post("/projects/{project_id}/deals", response_model=DealOut, status_code=201,

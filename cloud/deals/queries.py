@@ -1,6 +1,9 @@
-"""Reading deals for the console: one project's documents, one document whole."""
+"""Reading deals for the console and the consultant's phone: one project's documents, one
+document whole."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -20,18 +23,30 @@ from shared.payment import PAYMENT_METHODS
 LIST_MAX = 200
 
 
+@dataclass(frozen=True)
+class Filter:
+    """Which of a project's documents: by state, kind, buyer (the phone's customer page
+    lists one customer's), and `before_id` to page on."""
+
+    status: str | None = None
+    kind: str | None = None
+    customer_id: int | None = None
+    before_id: int | None = None
+
+
 def listing(session: Session, settings: CloudSettings, principal: Principal,
-            project_id: int, *, status: str | None, kind: str | None,
-            before_id: int | None) -> list[DealOut]:
-    """Newest first; `before_id` pages on. A consultant sees the documents they sell."""
+            project_id: int, which: Filter) -> list[DealOut]:
+    """Newest first. A consultant sees the documents they sell."""
     inventory_scope.project(session, principal, project_id)
     query = select(Deal).where(Deal.project_id == project_id)
-    if status:
-        query = query.where(Deal.status == status)
-    if kind:
-        query = query.where(Deal.kind == kind)
-    if before_id is not None:
-        query = query.where(col(Deal.id) < before_id)
+    if which.status:
+        query = query.where(Deal.status == which.status)
+    if which.kind:
+        query = query.where(Deal.kind == which.kind)
+    if which.customer_id is not None:
+        query = query.where(Deal.customer_id == which.customer_id)
+    if which.before_id is not None:
+        query = query.where(col(Deal.id) < which.before_id)
     if not scope.sees_all(principal):
         query = query.where(scope.mine(principal))
     deals = session.exec(query.order_by(col(Deal.id).desc()).limit(LIST_MAX)).all()

@@ -62,6 +62,24 @@ export const router = createRouter({
       meta: { title: '销售分析' },
     },
     {
+      path: '/deals',
+      name: 'deals',
+      component: () => import('./views/DealsView.vue'),
+      meta: { title: '我的交易' },
+    },
+    {
+      path: '/deals/new',
+      name: 'deal-new',
+      component: () => import('./views/DealCreateView.vue'),
+      meta: { title: '写认筹 / 认购' },
+    },
+    {
+      path: '/deals/:id(\\d+)',
+      name: 'deal',
+      component: () => import('./views/DealView.vue'),
+      meta: { title: '单据详情' },
+    },
+    {
       path: '/queue',
       name: 'queue',
       component: () => import('./views/QueueView.vue'),

@@ -5,7 +5,13 @@ import type {
   AnalysisGroupBy,
   AnalysisGrouped,
   AnalysisSellThrough,
+  ChangeBody,
   CloudFollowUp,
+  ConvertBody,
+  Deal,
+  DealBody,
+  DealChange,
+  DealDetail,
   FollowUpBody,
   Revealed,
   UnitGrid,
@@ -55,6 +61,49 @@ export const cloudApi = {
       api(base, `/sales/analysis/sell-through?project_id=${projectId}&group_by=batch`),
       { token, timeoutMs: 10000 },
     ),
+  /** 交易单据 of a project, newest first; the cloud gives a consultant only their own. */
+  deals: (base: string, token: string, projectId: number, query: DealQuery = {}) =>
+    request<Deal[]>(api(base, `/deals/projects/${projectId}/deals?${dealQuery(query)}`), {
+      token,
+      timeoutMs: 10000,
+    }),
+  deal: (base: string, token: string, dealId: number) =>
+    request<DealDetail>(api(base, `/deals/${dealId}`), { token, timeoutMs: 8000 }),
+  createDeal: (base: string, token: string, projectId: number, body: DealBody) =>
+    request<Deal>(api(base, `/deals/projects/${projectId}/deals`), { method: 'POST', token, body, timeoutMs: 10000 }),
+  /** A step of the document: submit (no body), approve / reject (a note), cancel (a reason). */
+  dealStep: (base: string, token: string, dealId: number, step: DealStep, text = '') =>
+    request<DealDetail>(api(base, `/deals/${dealId}/${step}`), {
+      method: 'POST',
+      token,
+      body: step === 'submit' ? undefined : step === 'cancel' ? { reason: text } : { note: text },
+      timeoutMs: 10000,
+    }),
+  convertDeal: (base: string, token: string, dealId: number, body: ConvertBody) =>
+    request<DealDetail>(api(base, `/deals/${dealId}/convert`), { method: 'POST', token, body, timeoutMs: 10000 }),
+  requestChange: (base: string, token: string, dealId: number, body: ChangeBody) =>
+    request<DealChange>(api(base, `/deals/${dealId}/changes`), { method: 'POST', token, body, timeoutMs: 10000 }),
+  decideChange: (base: string, token: string, changeId: number, decision: 'apply' | 'reject', note: string) =>
+    request<DealChange>(api(base, `/deals/changes/${changeId}/${decision}`), {
+      method: 'POST',
+      token,
+      body: { note },
+      timeoutMs: 10000,
+    }),
+}
+
+export type DealStep = 'submit' | 'approve' | 'reject' | 'cancel'
+
+export interface DealQuery {
+  status?: string
+  customerId?: number
+}
+
+function dealQuery(q: DealQuery): string {
+  const params = new URLSearchParams()
+  if (q.status) params.set('status', q.status)
+  if (q.customerId !== undefined) params.set('customer_id', String(q.customerId))
+  return params.toString()
 }
 
 export interface AnalysisQuery {

@@ -268,3 +268,103 @@ export interface FaceConsentWithdrawn {
   withdrawn: number
   erased: number
 }
+
+// 交易单据 from the cloud (cloud/deals/schemas.py); money in integer fen.
+export type DealKind = 'pledge' | 'subscription' | 'contract'
+export type DealStatus =
+  | 'draft'
+  | 'submitted'
+  | 'approved'
+  | 'converted'
+  | 'change_pending'
+  | 'overdue'
+  | 'voided'
+  | 'cancelled'
+  | 'returned'
+export type ChangeKind = 'cancel' | 'swap' | 'rename' | 'price'
+
+export interface Deal {
+  id: number
+  project_id: number
+  customer_id: number
+  unit_id: number | null
+  unit_label: string | null
+  parent_id: number | null
+  kind: DealKind
+  kind_name: string
+  status: DealStatus
+  status_name: string
+  buyer_name: string
+  payment_method: PaymentMethod
+  payment_method_name: string
+  price_fen: number
+  list_price_fen: number
+  floor_price_fen: number | null
+  amount_fen: number
+  carried_fen: number
+  consultant_id: number
+  consultant_name: string | null
+  created_by: number
+  created_at: string
+  submitted_at: string | null
+  approved_at: string | null
+  contract_due_at: string | null
+  decision_note: string
+  ended_reason: string
+}
+
+export interface DealChange {
+  id: number
+  deal_id: number
+  kind: ChangeKind
+  kind_name: string
+  new_unit_id: number | null
+  new_price_fen: number | null
+  renamed: boolean
+  reason: string
+  status: 'pending' | 'applied' | 'rejected'
+  requested_by: number
+  requested_at: string
+  decided_at: string | null
+  decision_note: string
+}
+
+export interface DealPayment {
+  id: number
+  amount_fen: number
+  source: 'buyer' | 'bank'
+  received_at: string
+  note: string
+}
+
+export interface DealDetail extends Deal {
+  received_fen: number
+  changes: DealChange[]
+  payments: DealPayment[]
+  lowest_approvable_fen: number | null
+}
+
+export interface DealBody {
+  kind: 'pledge' | 'subscription'
+  customer_id: number
+  unit_id: number | null
+  buyer_name: string
+  payment_method: PaymentMethod
+  price_fen: number
+  amount_fen: number
+}
+
+export interface ConvertBody {
+  unit_id?: number
+  payment_method: PaymentMethod
+  price_fen?: number
+  amount_fen: number
+}
+
+export interface ChangeBody {
+  kind: ChangeKind
+  reason: string
+  new_unit_id?: number
+  new_buyer_name?: string
+  new_price_fen?: number
+}
