@@ -39,7 +39,7 @@ def test_hq_changes_the_reception_settings_and_the_appliance_applies_them(
     claim = page.get_by_role("spinbutton", name="“来过但忘了顾问”认领期")
     claim.fill("3")
     claim.blur()
-    page.get_by_role("checkbox", name="全天").uncheck()
+    page.locator(".el-checkbox").filter(has_text="全天").click()
     page.get_by_role("combobox", name="下班时间").click(force=True)
     page.get_by_role("option", name="08:00", exact=True).click()
     page.get_by_role("button", name="保存").click()
