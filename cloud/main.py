@@ -44,6 +44,7 @@ from cloud.identity.throttle import from_settings as login_throttle
 from cloud.inventory.api import import_upload_route
 from cloud.inventory.api import router as inventory_router
 from cloud.privacy.api import router as privacy_router
+from cloud.reception.api import projects as reception_projects_router
 from cloud.reception.api import router as reception_router
 from cloud.sales.analysis_api import router as sales_analysis_router
 from cloud.sales.api import router as sales_router
@@ -145,7 +146,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
                    appeals_router, risk_router, prospecting_router, analytics_router,
                    leads_router, lead_timeline_router, channel_guided_router, inventory_router,
                    ownership_router, cameras_router, reception_router, deals_router,
-                   faces_router):
+                   faces_router, reception_projects_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):

@@ -368,9 +368,10 @@ class DownItem(BaseModel):
 
     offset: Seq
     # channel_rules, qr_key, referral: the channel domain's (扫码带看, ADR 0024);
-    # site.faces, face.erase: the faces domain's (shared/faces.py, ADR 0047).
+    # site.faces, face.erase: the faces domain's (shared/faces.py, ADR 0047);
+    # reception.settings: the reception domain's (shared/reception.py, ADR 0051).
     kind: Literal["consultant", "customer", "project", "revocation", "channel_rules",
-                  "qr_key", "referral", "site.faces", "face.erase"]
+                  "qr_key", "referral", "site.faces", "face.erase", "reception.settings"]
     key: str = Field(max_length=128)
     data: dict[str, Any]
 

@@ -2,7 +2,9 @@
 domain/reception-and-sales.md, the away reasons, and the visit profile's vocabularies.
 
 The edge applies the settings (the rota runs there, offline too); the cloud receives
-every change as a `rota.changed` event (shared.reception_events).
+every change made on the appliance as a `rota.changed` event (shared.reception_events)
+and sends those made in the console down as `reception.settings` items. Both ends keep
+the newer change (ADR 0051): `ReceptionSettingsItem.wins_over`.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from shared.timeutil import SHANGHAI
+from shared.events import DbId
+from shared.timeutil import SHANGHAI, as_utc
 
 OrderMode = Literal["check_in", "fewest_new"]
 # Away with a make-up reason keeps the place in the queue (补接): the next customer goes
@@ -93,3 +96,34 @@ class ReceptionRules(BaseModel):
 
 
 DEFAULT_RULES = ReceptionRules()
+
+
+RECEPTION_SETTINGS = "reception.settings"  # the down-feed kind, keyed by project id
+
+
+class ReceptionSettingsItem(BaseModel):
+    """A project's reception settings as the cloud holds them (`reception.settings`).
+
+    `changed_at` is the time of the change that set them: the cloud's clock for a console
+    change, the appliance's (as it sent it) for one made there. `supersedes_at` is set
+    when the cloud judged a change of this appliance older than its own: the appliance's
+    time of that change, so the appliance gives it up even where its clock disagrees.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_id: DbId
+    rules: ReceptionRules
+    changed_at: AwareDatetime
+    changed_by: DbId | None = None
+    supersedes_at: AwareDatetime | None = None
+
+    def wins_over(self, local_changed_at: datetime | None) -> bool:
+        """The merge rule on the appliance: the newer change wins, a tie goes to the
+        cloud; a local change the cloud already judged older gives way."""
+        if local_changed_at is None:
+            return True
+        local = as_utc(local_changed_at)
+        if self.supersedes_at is not None and as_utc(self.supersedes_at) >= local:
+            return True
+        return as_utc(self.changed_at) >= local

@@ -113,6 +113,10 @@ class Perm(StrEnum):
     # hold its unit, and each role's discount authority (the sales director's: the
     # managers' own authority is not theirs to widen).
     DEAL_CONFIGURE = "deals:settings:manage"
+    # 接待设置: a project's reception settings (rota order, working hours, away reasons,
+    # penalties, the claim window), sent to the office's appliance (ADR 0051). Read by
+    # the site's staff who read visits; changed by its sales manager, director and HQ.
+    RECEPTION_CONFIGURE = "reception:settings:manage"
     # Faces (cloud.faces): READ a site's face settings and the distinct-person count;
     # CONFIGURE switch a site's face use on or off (signage, capture area, notice — a
     # privacy policy, so the security administrator's or HQ's); DATA_READ a customer's
@@ -156,7 +160,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.APPEAL_READ, Perm.RISK_READ, Perm.TASK_READ, Perm.ANALYTICS_READ,
          Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
          Perm.DEAL_READ, Perm.DEAL_READ_ALL, Perm.SALES_ANALYSIS_READ, Perm.SALES_ANALYSIS_ALL,
-         Perm.FACES_READ, Perm.FACES_CONFIGURE, Perm.FACE_DATA_READ}
+         Perm.FACES_READ, Perm.FACES_CONFIGURE, Perm.FACE_DATA_READ,
+         Perm.RECEPTION_CONFIGURE}
     ),
     # The sales director (销售总监) heads the sites' sales teams: approves pick-ups from
     # the public pool, approves deals within their discount authority and sets the
@@ -166,7 +171,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.VISIT_READ, Perm.VISIT_EXPORT, Perm.FOLLOW_UP_READ, Perm.INVENTORY_READ,
          Perm.INVENTORY_READ_ALL, Perm.POOL_APPROVE, Perm.NOTIFICATION_READ,
          Perm.DEAL_READ, Perm.DEAL_APPROVE, Perm.DEAL_CONFIGURE, Perm.SALES_ANALYSIS_READ,
-         Perm.SALES_ANALYSIS_ALL}
+         Perm.SALES_ANALYSIS_ALL, Perm.RECEPTION_CONFIGURE}
     ),
     # The project's sales manager is its sales-control manager (销控经理) too.
     "sales_manager": frozenset(
@@ -176,7 +181,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.INVENTORY_MANAGE, Perm.INVENTORY_CONTROL, Perm.INVENTORY_HOLD_REQUEST,
          Perm.OWNERSHIP_ASSIGN, Perm.NOTIFICATION_READ, Perm.DEAL_READ,
          Perm.DEAL_CREATE, Perm.DEAL_APPROVE, Perm.SALES_ANALYSIS_READ,
-         Perm.SALES_ANALYSIS_ALL}
+         Perm.SALES_ANALYSIS_ALL, Perm.RECEPTION_CONFIGURE}
     ),
     "consultant": frozenset(
         {Perm.SITE_READ, Perm.PROJECT_READ, Perm.CUSTOMER_READ, Perm.CUSTOMER_CONTACT,

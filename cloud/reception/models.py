@@ -67,3 +67,20 @@ class VisitProfileRecord(SQLModel, table=True):
     corrected_by: int | None = Field(default=None, foreign_key="app_user.id")
     corrected_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class ReceptionSetting(SQLModel, table=True):
+    """A project's reception settings (shared.reception.ReceptionRules) as the office uses
+    them: changed in the console or on the appliance, the newer change kept (ADR 0051).
+    No row: the rules page's defaults."""
+
+    __tablename__ = "reception_setting"
+
+    project_id: int = Field(foreign_key="project.id", primary_key=True)
+    rules: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    changed_at: datetime = Field(sa_column=utc_column())
+    # The cloud user id, as the console or the appliance (its roster) named them; no
+    # foreign key, so a change from an appliance never fails its sync run on it.
+    changed_by: int | None = None
+    # "console", or "site:<id>" for a change made on the office's appliance.
+    changed_via: str = Field(max_length=40)

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.reception import ReceptionRules
 from shared.timeutil import UtcDateTime
 
 
@@ -46,3 +47,16 @@ class VisitProfilePublic(BaseModel):
     revision: int = 0
     corrected_by: int | None = None
     corrected_at: UtcDateTime | None = None
+
+
+class ReceptionSettingsOut(BaseModel):
+    """A project's reception settings, the rules page's defaults beside them, and the
+    last change: when, by whom, from where (`console` or `site:<id>`: the appliance)."""
+
+    project_id: int
+    rules: ReceptionRules
+    defaults: ReceptionRules
+    changed_at: UtcDateTime | None = None
+    changed_by: int | None = None
+    changed_by_name: str | None = None
+    changed_via: str | None = None

@@ -3,23 +3,29 @@
 
 Registered with cloud.sync.handlers; each handler applies a whole run with a fixed
 number of queries. A forgotten-name claim moves the customer to the claimant only while
-the receiver still owns them (a transfer made meanwhile wins).
+the receiver still owns them (a transfer made meanwhile wins). A `settings_changed`
+event changes the project's reception settings at the cloud when it is the newer change
+(cloud.reception.settings, ADR 0051).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import col, select
 
 from cloud.audit import service as audit_service
 from cloud.identity.models import UserScope
-from cloud.reception.models import RotaEventRecord, VisitProfileRecord
+from cloud.reception import settings as reception_settings
+from cloud.reception.models import ReceptionSetting, RotaEventRecord, VisitProfileRecord
 from cloud.sales import ownership
 from cloud.sales.models import Customer, Visit
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
+from shared.reception import ReceptionRules
 from shared.reception_events import ROTA_CHANGED, VISIT_PROFILED, RotaChanged, VisitProfiled
 from shared.timeutil import as_utc, shanghai_date
 
@@ -58,6 +64,9 @@ def apply_rota(ctx: ApplyContext, items: Sequence[tuple[Envelope, RotaChanged]]
         {visits[str(e.visit_id)].customer_id for e in claims})))} if claims else {}
     staff = set(session.exec(select(UserScope.user_id).where(
         UserScope.site_id == ctx.site_id)).all()) if claims else set()
+    setting_projects = {e.project_id for _, e in items if e.action == "settings_changed"}
+    settings = {r.project_id: r for r in session.exec(select(ReceptionSetting).where(
+        col(ReceptionSetting.project_id).in_(setting_projects)))} if setting_projects else {}
     outcomes = []
     for envelope, event in items:
         key = str(event.rota_event_id)
@@ -82,6 +91,8 @@ def apply_rota(ctx: ApplyContext, items: Sequence[tuple[Envelope, RotaChanged]]
         detail: dict[str, Any] = {}
         if event in claims and visit_id is not None:
             detail = _claim(ctx, event, visits[visit_id], customers, staff)
+        if event.action == "settings_changed":
+            detail = _settings(ctx, event, occurred, settings)
         outcomes.append(Outcome("applied", ref=key, detail=detail))
     return outcomes
 
@@ -105,6 +116,30 @@ def _claim(ctx: ApplyContext, event: RotaChanged, visit: Visit,
         detail={"visit_id": visit.id, "from": receiver, "to": event.consultant_id,
                 "via": f"site:{ctx.site_id}", "reason": event.reason})
     return {"claim": "applied", "from": receiver}
+
+
+def _settings(ctx: ApplyContext, event: RotaChanged, at: datetime,
+              rows: dict[int, ReceptionSetting]) -> dict[str, Any]:
+    """The appliance's new settings: `detail.rules` in full (older appliances sent only
+    `detail.changed`, {field: [old, new]}, laid over what the cloud holds)."""
+    row = rows.get(event.project_id)
+    try:
+        if "rules" in event.detail:
+            rules = ReceptionRules.model_validate(event.detail["rules"])
+        else:
+            changed = event.detail.get("changed") or {}
+            rules = ReceptionRules.model_validate({
+                **reception_settings.rules_of(row).model_dump(mode="json"),
+                **{k: v[1] for k, v in changed.items()}})
+    except (ValidationError, TypeError, IndexError, KeyError):
+        return {"settings": "invalid"}
+    kept = reception_settings.apply_site_change(
+        ctx.session, ctx.site_id, project_id=event.project_id, rules=rules, at=at,
+        sent_at=event.occurred_at, by=event.consultant_id, row=row)
+    if kept is None:
+        return {"settings": "older"}
+    rows[event.project_id] = kept
+    return {"settings": "applied"}
 
 
 def apply_profiles(ctx: ApplyContext, items: Sequence[tuple[Envelope, VisitProfiled]]

@@ -51,10 +51,13 @@ Current = Callable[[Session, CloudSettings, SiteLink], dict[str, dict[str, Any]]
 class DerivedKind:
     """A kind a domain derives like the roster: on each request its current items are
     compared with the feed's latest per key and the differences appended (something gone
-    is re-sent with `"active": false`); a snapshot states them all."""
+    is re-sent with `"active": false`); a snapshot states them all. A kind whose domain
+    appends its items when they change (`on_request=False`) is only stated by snapshots:
+    nothing is compared on requests."""
 
     name: str
     current: Current
+    on_request: bool = True
 
 
 _DERIVED: Registry[DerivedKind] = Registry("down-feed kind", "cloud.events")
@@ -163,7 +166,7 @@ def refresh_derived(session: Session, site_id: str, *, settings: CloudSettings |
              ("consultant", current_roster(session, site_id))]
     if settings is not None and link is not None:
         kinds += [(k.name, k.current(session, settings, link))
-                  for k in derived_kinds().values()]
+                  for k in derived_kinds().values() if k.on_request]
     for kind, current in kinds:
         known = _latest_items(session, site_id, kind)
         for key, data in current.items():

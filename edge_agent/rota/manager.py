@@ -60,7 +60,9 @@ async def set_rules(session: AsyncSession, settings: EdgeSettings, rules: Recept
         await queue.record(session, rota, day=duty_day(now), now=now,
                            consultant_id=manager_id, action="settings_changed",
                            actor=f"user:{manager_id}", reason="经理修改接待设置",
-                           before=None, detail={"changed": changed})
+                           before=None,
+                           # In full: the cloud keeps the newer change (ADR 0051).
+                           detail={"changed": changed, "rules": rules.model_dump(mode="json")})
     return rules
 
 

@@ -1,5 +1,7 @@
 """Per-project reception settings on the appliance: the rules page's defaults until a
-sales manager changes them; each change is a `settings_changed` rota event."""
+sales manager changes them here (each change a `settings_changed` rota event) or in the
+HQ console (a `reception.settings` down-feed item, edge_agent.rota.feed); the newer
+change wins (ADR 0051)."""
 
 from __future__ import annotations
 

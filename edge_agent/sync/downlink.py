@@ -23,7 +23,10 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import edge_agent.faces.feed  # noqa: F401  (registers its down-feed kinds)
+# Imported for the down-feed kinds their domains register (site.faces, face.erase;
+# reception.settings).
+import edge_agent.faces.feed
+import edge_agent.rota.feed  # noqa: F401
 from edge_agent.crash import crash_point
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox

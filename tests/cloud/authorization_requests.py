@@ -122,6 +122,11 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/projects"): lambda c, s: (
         "/api/v1/projects", None, {"site_id": c.site(s), "name": "矩阵项目"}),
     ("GET", "/api/v1/visits"): lambda c, s: ("/api/v1/visits", {"site_id": c.site(s)}, None),
+    ("GET", "/api/v1/projects/{project_id}/reception-settings"): lambda c, s: (
+        f"/api/v1/projects/{c.sales(s).project_id}/reception-settings", None, None),
+    ("PUT", "/api/v1/projects/{project_id}/reception-settings"): lambda c, s: (
+        f"/api/v1/projects/{c.sales(s).project_id}/reception-settings", None,
+        {"order_mode": "fewest_new", "claim_days": 3}),
     ("GET", "/api/v1/reception/rota-events"): lambda c, s: (
         "/api/v1/reception/rota-events", {"site_id": c.site(s)}, None),
     ("GET", "/api/v1/reception/visits/{visit_id}/profile"): lambda c, s: (

@@ -80,6 +80,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/projects"): Rule(frozenset({"sys_admin"}), other=NOT_FOUND),
     ("GET", "/api/v1/visits"): Rule(SITE_STAFF, other=EMPTY),
     ("GET", "/api/v1/reception/rota-events"): Rule(SITE_STAFF, other=EMPTY),
+    # 接待设置: read by the site's staff, changed by its sales manager, director and HQ.
+    ("GET", "/api/v1/projects/{project_id}/reception-settings"): Rule(SITE_STAFF,
+                                                                       other=NOT_FOUND),
+    ("PUT", "/api/v1/projects/{project_id}/reception-settings"): Rule(
+        frozenset({"hq_manager", DIRECTOR, "sales_manager"}), other=NOT_FOUND),
     ("GET", "/api/v1/reception/visits/{visit_id}/profile"): Rule(SITE_STAFF,
                                                                  other=NOT_FOUND),
     ("GET", "/api/v1/visits/export"): Rule(UNMASKERS, other=EMPTY),

@@ -268,7 +268,7 @@ def check_down_batch(raw: bytes, key: bytes, site_id: str) -> dict[str, Any]:
         assert _is_int(item["offset"], 1)
         assert item["kind"] in ("consultant", "customer", "project", "revocation",
                                 "channel_rules", "qr_key", "referral", "site.faces",
-                                "face.erase")
+                                "face.erase", "reception.settings")
         assert isinstance(item["key"], str) and len(item["key"]) <= 128
         assert isinstance(item["data"], dict)
     if batch["items"]:

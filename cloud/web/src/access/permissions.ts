@@ -58,6 +58,7 @@ export const Perm = {
   SALES_ANALYSIS_READ: 'sales:analysis:read',
   SALES_ANALYSIS_ALL: 'sales:analysis:all',
   DEAL_CONFIGURE: 'deals:settings:manage',
+  RECEPTION_CONFIGURE: 'reception:settings:manage',
 } as const
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]

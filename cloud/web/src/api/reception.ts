@@ -29,6 +29,38 @@ export interface RotaEventFilter {
   consultant_id?: number
 }
 
+export type OrderMode = 'check_in' | 'fewest_new'
+export type DropReason = 'leave' | 'rest' | 'private'
+export type DropEffect = 'tail' | 'off'
+
+/** A project's reception settings (shared.reception.ReceptionRules); times are Beijing
+ * wall-clock `HH:MM:SS[.ffffff]`. */
+export interface ReceptionRules {
+  order_mode: OrderMode
+  return_consumes_turn: boolean
+  drop_effects: Record<DropReason, DropEffect>
+  work_start: string
+  work_end: string
+  stand_in_share_percent: number
+  claim_days: number
+  refusal_suspend_days: number
+  skip_turns_penalty: number
+}
+
+/** The settings, the rules page's defaults, and the last change (`console` or `site:<id>`). */
+export interface ReceptionSettings {
+  project_id: number
+  rules: ReceptionRules
+  defaults: ReceptionRules
+  changed_at: IsoDateTime | null
+  changed_by: number | null
+  changed_by_name: string | null
+  changed_via: string | null
+}
+
 export const receptionApi = {
   rotaEvents: (filter: RotaEventFilter) => http.get<RotaEvent[]>('/reception/rota-events', { ...filter }),
+  settings: (projectId: number) => http.get<ReceptionSettings>(`/projects/${projectId}/reception-settings`),
+  saveSettings: (projectId: number, rules: ReceptionRules) =>
+    http.put<ReceptionSettings>(`/projects/${projectId}/reception-settings`, rules),
 }

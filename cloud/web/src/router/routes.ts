@@ -6,6 +6,7 @@ import {
   Lock,
   Monitor,
   Odometer,
+  Setting,
   Tickets,
   TrendCharts,
   Upload,
@@ -39,6 +40,15 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'rota',
     component: () => import('@/views/reception/RotaEventsView.vue'),
     meta: { title: '轮岗记录', permission: Perm.VISIT_READ, menu: { icon: List, order: 22 } },
+  },
+  {
+    path: 'reception/settings',
+    name: 'reception-settings',
+    component: () => import('@/views/reception/ReceptionSettingsView.vue'),
+    meta: {
+      title: '接待设置', permission: [Perm.VISIT_READ, Perm.PROJECT_READ],
+      menu: { icon: Setting, order: 23 },
+    },
   },
   {
     path: 'customers/:id(\\d+)',

@@ -147,6 +147,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'unit_hold.cancel': '撤回预留申请',
   'inventory.settings': '修改销控设置',
   'deal.settings': '修改交易设置',
+  'reception.settings': '修改接待设置',
 }
 
 /** A site's sync alarms: what it means, and what the operator does about it. */
