@@ -156,7 +156,7 @@ _TABLE = table_of(AuditLog)
 _PARENT = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
 # Core, not the unit of work: building and flushing this one row as a table model was
 # a fifth of a referral's Python (ADR 0054).
-_INSERT = _TABLE.insert().returning(_TABLE.c.id)
+_INSERT = _TABLE.insert().returning(_TABLE.c.id, sort_by_parameter_order=True)
 _COLUMNS = tuple(c.name for c in _TABLE.columns if c.name != "id")
 
 
@@ -174,9 +174,11 @@ def _append(session: Session, entries: list[AuditEntry]) -> None:
         entry.at = now
         entry.prev_hash = prev_hash
         entry.hash = prev_hash = chain_hash(prev_hash, _fields_of(entry))
-    for entry in entries:  # one row per statement keeps each id with its entry
-        entry.id = connection.execute(
-            _INSERT, {name: getattr(entry, name) for name in _COLUMNS}).scalar_one()
+    # One statement for many rows (insertmanyvalues), ids in the entries' order.
+    ids = connection.execute(
+        _INSERT, [{name: getattr(e, name) for name in _COLUMNS} for e in entries]).scalars()
+    for entry, new_id in zip(entries, ids, strict=True):
+        entry.id = new_id
 
 
 @event.listens_for(OrmSession, "before_commit")

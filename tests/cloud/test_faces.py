@@ -311,7 +311,10 @@ def test_a_run_of_face_events_costs_the_same_statements_whatever_its_length(
         assert result.applied == 3 * n
         return len(sent)
 
-    assert run(3) == run(12)
+    run(1)  # per-process caches fill once
+    # Per event it would be nine more statements; one more is a short-lived cache (the
+    # site's face settings, the risk policy) refreshed between the two runs.
+    assert abs(run(12) - run(3)) <= 1
 
 
 @pytest.mark.usefixtures("db")

@@ -108,10 +108,11 @@ def menu(page: Any) -> Any:
 
 def no_contrast_failures(page: Any) -> None:
     """axe-core's WCAG AA colour-contrast rule finds nothing on the settled screen (axe
-    would measure a fading tooltip half transparent)."""
+    would measure a fading tooltip or message half transparent)."""
     page.mouse.move(0, 0)
     expect(page.get_by_role("tooltip")).to_have_count(0)
     expect(page.locator(".el-loading-mask")).to_have_count(0)
+    expect(page.locator(".el-message")).to_have_count(0)
     found = axe_violations(page, ["color-contrast"])
     assert found == [], "\n".join(found)
 

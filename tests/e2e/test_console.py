@@ -34,8 +34,8 @@ from tests.e2e.console import (
 
 pytestmark = pytest.mark.e2e
 
-MENUS = ["首页", "到访记录", "客户归属", "轮岗记录", "销售分析", "销控表", "销控日志", "交易单据",
-         "案场设备", "用户与角色", "审计日志"]
+MENUS = ["首页", "到访记录", "客户归属", "轮岗记录", "接待设置", "销售分析", "销控表", "销控日志",
+         "交易单据", "案场设备", "用户与角色", "审计日志"]
 # Walk-ins registered at the kiosk for this module: phone, name, consultant, intent.
 WALK_INS = [
     ("13812345678", "张伟", "wanglei", "三房，预算 500 万"),
@@ -103,7 +103,7 @@ def test_admin_dashboard_users_and_sites(stack: Stack, new_page: Callable[..., A
     expect(page).to_have_url(re.compile(r"/console/dashboard$"))
     # sys_admin + hq_manager: everything but the audit log (separation of duties), and
     # the channel pages HQ reads.
-    expect(menu(page)).to_have_text([*MENUS[:10], *CHANNEL_MENUS])
+    expect(menu(page)).to_have_text([*MENUS[:11], *CHANNEL_MENUS])
     expect(page.get_by_text("近 7 日到访（组）")).to_be_visible()
     chart = page.get_by_role("img", name="近 7 日到访趋势图")
     expect(chart.locator("canvas")).to_be_visible()

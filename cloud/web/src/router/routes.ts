@@ -46,7 +46,7 @@ export const consoleChildren: RouteRecordRaw[] = [
     name: 'reception-settings',
     component: () => import('@/views/reception/ReceptionSettingsView.vue'),
     meta: {
-      title: '接待设置', permission: [Perm.VISIT_READ, Perm.PROJECT_READ],
+      title: '接待设置', permission: [Perm.RECEPTION_CONFIGURE, Perm.PROJECT_READ],
       menu: { icon: Setting, order: 23 },
     },
   },
