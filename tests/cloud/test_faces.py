@@ -309,12 +309,11 @@ def test_a_run_of_face_events_costs_the_same_statements_whatever_its_length(
         with statements(engine) as sent:
             result = send(db, settings, site, "site-a", events)
         assert result.applied == 3 * n
-        return len(sent)
+        # Not counted: the link's transit-time minimum (cloud.sync.identity), updated when
+        # a message arrives faster than any before it — a matter of timing, once a message.
+        return len([q for q in sent if not q.startswith("UPDATE site_link SET instance_offset")])
 
-    run(1)  # per-process caches fill once
-    # Per event it would be nine more statements; one more is a short-lived cache (the
-    # site's face settings, the risk policy) refreshed between the two runs.
-    assert abs(run(12) - run(3)) <= 1
+    assert run(3) == run(12)
 
 
 @pytest.mark.usefixtures("db")
