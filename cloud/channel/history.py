@@ -247,14 +247,15 @@ def referral_event(settings: CloudSettings, row: Referral) -> engine.Referral:
 def submitted_event(row: Referral, number: Number, name: str) -> engine.Referral:
     """The event of a referral being submitted, from what the broker sent (its stored
     form is encrypted: reading it back would only undo that)."""
-    return _referral_event(None, row, number.given, name)
+    return _event(row, number.given, name)
 
 
-def _referral_event(settings: CloudSettings | None, row: Referral, phone: str,
-                    name: str | None = None) -> engine.Referral:
-    if name is None:
-        assert settings is not None
-        name = settings.cipher.decrypt(row.name_enc, context=REFERRAL_NAME_CONTEXT)
+def _referral_event(settings: CloudSettings, row: Referral, phone: str) -> engine.Referral:
+    return _event(row, phone,
+                  settings.cipher.decrypt(row.name_enc, context=REFERRAL_NAME_CONTEXT))
+
+
+def _event(row: Referral, phone: str, name: str) -> engine.Referral:
     return engine.Referral(
         id=NEW_REFERRAL if row.id is None else f"referral:{row.id}", at=row.created_at,
         project_id=str(row.project_id), broker_id=str(row.broker_id),
