@@ -10,7 +10,7 @@ the newer change (ADR 0051): `ReceptionSettingsItem.wins_over`.
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -96,6 +96,13 @@ class ReceptionRules(BaseModel):
 
 
 DEFAULT_RULES = ReceptionRules()
+
+
+def changes(before: ReceptionRules, after: ReceptionRules) -> dict[str, list[Any]]:
+    """{field: [old, new]} of what differs, in JSON form: what both ends audit and send
+    with a change."""
+    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
+    return {k: [old[k], v] for k, v in new.items() if old[k] != v}
 
 
 RECEPTION_SETTINGS = "reception.settings"  # the down-feed kind, keyed by project id

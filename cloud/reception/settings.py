@@ -33,6 +33,7 @@ from shared.reception import (
     RECEPTION_SETTINGS,
     ReceptionRules,
     ReceptionSettingsItem,
+    changes,
 )
 from shared.timeutil import as_utc, utcnow
 
@@ -58,12 +59,6 @@ def rules_of(row: ReceptionSetting | None) -> ReceptionRules:
     return DEFAULT_RULES if row is None else ReceptionRules.model_validate(row.rules)
 
 
-def diff(before: ReceptionRules, after: ReceptionRules) -> dict[str, list[Any]]:
-    """{field: [old, new]} of what differs, in JSON form (the audit's and the edge's)."""
-    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
-    return {k: [old[k], v] for k, v in new.items() if old[k] != v}
-
-
 def _out(session: Session, project_id: int, row: ReceptionSetting | None
          ) -> ReceptionSettingsOut:
     name = None
@@ -87,7 +82,7 @@ def save(session: Session, principal: Principal, project_id: int,
     project = _project(session, principal, project_id)
     link = session.get(SiteLink, project.site_id, with_for_update=True)
     row = session.get(ReceptionSetting, project_id, with_for_update=True)
-    changed = diff(rules_of(row), rules)
+    changed = changes(rules_of(row), rules)
     if not changed:
         return _out(session, project_id, row)
     now = utcnow()
@@ -116,7 +111,7 @@ def apply_site_change(session: Session, site_id: str, *, project_id: int,
     if row is not None and as_utc(at) <= as_utc(row.changed_at):
         announce(session, site_id, row, supersedes_at=sent_at)
         return None
-    changed = diff(rules_of(row), rules)
+    changed = changes(rules_of(row), rules)
     if row is None:
         row = ReceptionSetting(project_id=project_id, rules={}, changed_at=at,
                                changed_via=f"site:{site_id}")

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.settings import EdgeSettings
 from edge_agent.store.models import ReceptionSettings
-from shared.reception import DEFAULT_RULES, ReceptionRules
+from shared.reception import DEFAULT_RULES, ReceptionRules, changes
 
 
 def rota_project(settings: EdgeSettings) -> int | None:
@@ -31,7 +31,7 @@ async def save_rules(
     session: AsyncSession, project_id: int, rules: ReceptionRules, *, by: int, now: datetime
 ) -> dict[str, Any]:
     """Store the project's settings; returns what changed ({field: [old, new]})."""
-    before = (await rules_of(session, project_id)).model_dump(mode="json")
+    before = await rules_of(session, project_id)
     after = rules.model_dump(mode="json")
     row = await session.get(ReceptionSettings, project_id)
     if row is None:
@@ -41,4 +41,4 @@ async def save_rules(
         row.rules, row.updated_by, row.updated_at = after, by, now
     session.add(row)
     await session.flush()
-    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    return changes(before, rules)
