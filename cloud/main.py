@@ -38,6 +38,7 @@ from cloud.db import install_connection_gate, make_engine, size_thread_pool
 from cloud.deals.api import router as deals_router
 from cloud.faces.api import router as faces_router
 from cloud.identity.api import router as identity_router
+from cloud.identity.deps import publish_bearer_auth
 from cloud.identity.networks import ConsoleNetworkMiddleware
 from cloud.identity.principal_listener import PrincipalServing
 from cloud.identity.throttle import from_settings as login_throttle
@@ -148,6 +149,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
                    ownership_router, cameras_router, reception_router, deals_router,
                    faces_router, reception_projects_router):
         app.include_router(router, prefix=API_PREFIX)
+    publish_bearer_auth(app)
     mount_spa(app, "/h5", H5_DIST)
     if mount_spa(app, "/console", CONSOLE_DIST):
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from functools import cache, partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlmodel import Session
 
 from cloud.audit.denials import SENSITIVE_PERMISSIONS, record_denial, record_outside
@@ -39,12 +40,13 @@ __all__ = [
     "SettingsDep",
     "authorize",
     "client_ip",
+    "publish_bearer_auth",
     "self_service",
 ]
 
 PERMISSIONS_MARK = "__anchang_permissions__"
 
-_bearer = HTTPBearer(auto_error=False, description="登录接口返回的 access_token")
+BEARER_SCHEME = "HTTPBearer"
 
 
 async def get_settings(request: Request) -> CloudSettings:
@@ -88,9 +90,9 @@ def _dependency(
     async def dependency(
         request: Request,
         session: SessionDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None:
+        token = bearer_token(request)
+        if token is None:
             raise NotAuthenticated()
         # Called, not a SettingsDep: each sub-dependency costs FastAPI's resolution on
         # every request (issue #24).
@@ -100,11 +102,11 @@ def _dependency(
         try:
             # A cached login is checked on the event loop; only a miss costs a thread hop.
             principal = access.from_cache(settings=settings, cache=cache,
-                                          token=credentials.credentials, ip=ip)
+                                          token=token, ip=ip)
             if principal is None:
                 principal = await anyio.to_thread.run_sync(partial(
                     access.authenticate, session, settings=settings, cache=cache,
-                    token=credentials.credentials, ip=ip, background=is_background(request)))
+                    token=token, ip=ip, background=is_background(request)))
         except NetworkNotAllowed as refused:
             await _audit_outside(request, session, refused, ip)
             raise
@@ -120,6 +122,46 @@ def _dependency(
     setattr(dependency, PERMISSIONS_MARK, perms)
     dependency.__name__ = "authorize_" + ("_".join(sorted(perms)) or "signed_in")
     return dependency
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>` (the scheme in any case), else None.
+
+    Read here rather than through FastAPI's HTTPBearer dependency: each sub-dependency
+    costs FastAPI's resolution on every request (issue #24); publish_bearer_auth declares
+    the scheme in the published API document instead."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _signs_in(dependant: Dependant) -> bool:
+    return hasattr(dependant.call, PERMISSIONS_MARK) or any(
+        _signs_in(d) for d in dependant.dependencies)
+
+
+def publish_bearer_auth(app: FastAPI) -> None:
+    """Declare bearer authentication in `app`'s OpenAPI document on every operation whose
+    route depends on authorize() or self_service() (call after the routers are
+    included), as FastAPI does for a security dependency."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        spec.setdefault("components", {})["securitySchemes"] = {BEARER_SCHEME: {
+            "type": "http", "scheme": "bearer", "description": "登录接口返回的 access_token"}}
+        # Included routers are lazy nodes in this FastAPI: app.routes alone is not the list.
+        for route in iter_route_contexts(app.routes):
+            if isinstance(route.original_route, APIRoute) and _signs_in(route.dependant):
+                operations = spec["paths"].get(route.path_format, {})
+                for method in route.methods or ():
+                    if method.lower() in operations:
+                        operations[method.lower()]["security"] = [{BEARER_SCHEME: []}]
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _audit_denial(request: Request, session: Session, principal: Principal,
