@@ -77,6 +77,11 @@ class RtspCamera:
         user = "" if self.auth is None else f"{self.auth[0]}:{self.auth[1]}@"
         return f"rtsp://{user}127.0.0.1:{self.port}{PATH}"
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not running"
+        return self._process.pid
+
     def start(self) -> None:
         command = [SYSTEM_PYTHON, str(SCRIPT), str(self.folder), "--port", str(self.port),
                    "--fps", str(self.fps), "--path", PATH]
