@@ -27,6 +27,7 @@ from tests.bench.cpu import tree_cpu_seconds
 
 SAMPLE_FPS = 5.0
 SUSTAINED = 0.95  # of SAMPLE_FPS: a camera keeps up when it samples ≥ 4.75 a second
+WARMUP_SECONDS = 4.0  # readers open, past the first key frame, before the window
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
@@ -139,8 +140,12 @@ class Latencies:
 
     def __init__(self, service: FaceService) -> None:
         self.values: list[float] = []
+        self._service = service
         self._on_track = service.on_track
         service.on_track = self._timed  # type: ignore[method-assign]
+
+    def restore(self) -> None:
+        self._service.on_track = self._on_track  # type: ignore[method-assign]
 
     async def _timed(self, seen: sightings.Seen) -> sightings.Recorded | None:
         recorded = await self._on_track(seen)
@@ -149,7 +154,7 @@ class Latencies:
 
 
 async def run_cameras(service: FaceService, url: str, cameras: int, seconds: float,
-                      server_pid: int, warmup: float = 4.0) -> CamerasRun:
+                      server_pid: int) -> CamerasRun:
     """`cameras` readers at SAMPLE_FPS on the RTSP camera, each its own session and id,
     all into the one FaceService, as the capture service runs them."""
     latencies = Latencies(service)
@@ -159,7 +164,7 @@ async def run_cameras(service: FaceService, url: str, cameras: int, seconds: flo
     for reader in readers:
         reader.start()
     try:
-        await asyncio.sleep(warmup)  # opened, past the first key frame
+        await asyncio.sleep(WARMUP_SECONDS)
         before = [r.health().frames for r in readers]
         cpu, server = time.process_time(), tree_cpu_seconds(server_pid)
         latencies.values.clear()
@@ -172,7 +177,7 @@ async def run_cameras(service: FaceService, url: str, cameras: int, seconds: flo
         for reader in readers:
             await asyncio.to_thread(reader.stop)
             service.on_stopped(reader.camera_id)
-        service.on_track = latencies._on_track  # type: ignore[method-assign]
+        latencies.restore()
     return CamerasRun(cameras, elapsed,
                       [(h.frames - b) / elapsed for h, b in zip(after, before, strict=True)],
                       sum(h.errors for h in after), cpu, server, list(latencies.values))

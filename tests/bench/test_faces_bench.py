@@ -32,6 +32,7 @@ from shared.timeutil import SHANGHAI, utcnow
 from tests.bench.faces import (
     SAMPLE_FPS,
     SUSTAINED,
+    WARMUP_SECONDS,
     CamerasRun,
     Decode,
     PerFrame,
@@ -190,7 +191,8 @@ def render(r: Results) -> str:
         f"| the same, {target.cameras} cameras (target ≤ {TARGET_LATENCY_SECONDS:.0f} s) | "
         f"{_p50_p95(target.latencies)} | — |",
         "",
-        f"Each camera count ran {CAMERA_SECONDS:.0f} s after a 4 s start; CPU is the share "
+        f"Each camera count ran {CAMERA_SECONDS:.0f} s after a {WARMUP_SECONDS:.0f} s start; "
+        "CPU is the share "
         f"of the {cores} cores over that window.",
         "",
         "| cameras | sampled frames a second (slowest–fastest camera) | all kept up | "
