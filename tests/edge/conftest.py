@@ -15,7 +15,10 @@ from edge_agent.sync.agent import SyncAgent
 from edge_agent.sync.metrics import SyncMetrics
 from tests.edge.fake_cloud import FakeCloud
 from tests.edge.helpers import BROKER, make_settings, settings_like
+from tests.fakes.rtsp import rtsp_lobby
 from tests.services import require
+
+__all__ = ["rtsp_lobby"]  # the RTSP camera (tests/fakes/rtsp.py), for cameras and faces
 
 
 @pytest.fixture

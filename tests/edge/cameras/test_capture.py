@@ -1,6 +1,8 @@
 """The capture reader against real streams: MJPEG over HTTP from a local server (FFmpeg's
-own demuxer, a real socket) and a video file; reconnect with back-off after the stream
-goes away; health as the capture service reads it."""
+own demuxer, a real socket), H.264 over RTSP from GStreamer's RTSP server (a camera's
+own protocol, basic auth) and a video file; reconnect with back-off after the stream
+goes away or the camera is killed and restarted; health as the capture service reads
+it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pytest
 from edge_agent.cameras import capture
 from edge_agent.cameras.capture import CameraReader, backoff_delay
 from edge_agent.cameras.simulated import MjpegSource, serving_mjpeg
+from tests.fakes.rtsp import RtspCamera
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -163,3 +166,57 @@ def test_a_failing_consumer_does_not_end_the_reader() -> None:
 def test_sampling_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="sample_fps"):
         CameraReader("cam-f", "http://127.0.0.1:1/x", sample_fps=0, on_frame=Frames())
+
+
+def test_reads_an_rtsp_camera(rtsp_lobby: RtspCamera) -> None:
+    frames = Frames()
+    reader = CameraReader("cam-rtsp", rtsp_lobby.url, sample_fps=4, on_frame=frames)
+    reader.start()
+    try:
+        wait_until(lambda: len(frames) >= 8, timeout=20)
+        health = reader.health()
+    finally:
+        reader.stop()
+    assert health.state == "streaming" and health.errors == 0
+    assert 2.5 <= health.fps <= 5.5, health.fps  # 4 of the camera's 10 a second
+    assert {shape for _, shape, _ in frames.items} == {(480, 640, 3)}  # H.264 decoded
+
+
+def test_a_wrong_rtsp_password_is_an_open_failure(rtsp_lobby: RtspCamera) -> None:
+    frames = Frames()
+    wrong = rtsp_lobby.url.replace(":rtsp-secret@", ":wrong@")
+    reader = CameraReader("cam-rtsp-auth", wrong, sample_fps=2, on_frame=frames)
+    reader.start()
+    try:
+        wait_until(lambda: reader.health().errors >= 1, timeout=20)
+        health = reader.health()
+    finally:
+        reader.stop()
+    assert health.last_error == "open_failed" and len(frames) == 0
+
+
+def test_survives_the_rtsp_camera_being_killed_and_restarted(rtsp_lobby: RtspCamera) -> None:
+    frames = Frames()
+    idle: list[datetime] = []
+    reader = CameraReader("cam-rtsp-reboot", rtsp_lobby.url, sample_fps=5, on_frame=frames,
+                          on_idle=lambda _, at: idle.append(at))
+    reader.start()
+    try:
+        wait_until(lambda: len(frames) >= 5, timeout=20)
+        rtsp_lobby.kill()  # power cut: no TEARDOWN, the sockets just close
+        wait_until(lambda: reader.health().errors >= 1, timeout=20)
+        broken = reader.health()
+        time.sleep(2)  # down for a while: the reader keeps trying with back-off
+        rtsp_lobby.start()  # the same port, as the camera comes back
+        before = len(frames)
+        wait_until(lambda: len(frames) > before + 5, timeout=60)
+        back = reader.health()
+    finally:
+        reader.stop()
+    assert broken.state == "reconnecting"
+    assert broken.last_error in {"stream_ended", "open_failed", "no_frames"}
+    assert idle  # the pipeline was told the camera went quiet (its tracks can end)
+    assert back.state == "streaming" and back.errors >= broken.errors
+    assert back.last_frame_at is not None and back.last_error_at is not None
+    assert back.last_frame_at > back.last_error_at  # frames again after the errors
+    assert rtsp_lobby.starts == 2

@@ -1,7 +1,8 @@
 """The real pipeline (YuNet + dlib) end to end on the appliance: a visitor walking past
-the simulated camera is one sighting and one `face.sighted` in the outbox; a staff
-member's face sends nothing; a consented customer comes back as the customer; and the
-match threshold holds on the labelled set (TAR at FAR 0.1 %)."""
+the simulated camera (MJPEG over HTTP, and the same scene as H.264 over RTSP) is one
+sighting and one `face.sighted` in the outbox; a staff member's face sends nothing; a
+consented customer comes back as the customer; and the match threshold holds on the
+labelled set (TAR at FAR 0.1 %)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from shared.timeutil import utcnow
 from tests.consent import consent_in
 from tests.edge.faces.support import NOTICE, face_events, feed, switch
 from tests.edge.helpers import eventually, make_settings
+from tests.fakes.rtsp import RtspCamera
 
 pytestmark = pytest.mark.anyio
 KIOSK_CAMERA = uuid.uuid4()
@@ -58,19 +60,29 @@ def sighted(events: list[tuple[str, dict[str, Any]]]) -> list[FaceSighted]:
 
 async def test_a_visitor_walking_past_the_camera_is_one_sighting_in_the_outbox(
         faces: tuple[FaceService, Store, EdgeSettings]) -> None:
+    with serving_mjpeg(MjpegSource(lobby_scene(), fps=10)) as url:
+        await _one_sighting_of_a_visitor_walking_past(faces, url)
+
+
+async def test_a_visitor_walking_past_an_rtsp_camera_is_one_sighting_in_the_outbox(
+        faces: tuple[FaceService, Store, EdgeSettings], rtsp_lobby: RtspCamera) -> None:
+    await _one_sighting_of_a_visitor_walking_past(faces, rtsp_lobby.url)
+
+
+async def _one_sighting_of_a_visitor_walking_past(
+        faces: tuple[FaceService, Store, EdgeSettings], url: str) -> None:
     service, store, settings = faces
     camera = str(uuid.uuid4())
-    with serving_mjpeg(MjpegSource(lobby_scene(), fps=10)) as url:
-        reader = CameraReader(camera, url, sample_fps=4, on_frame=service.on_frame,
-                              on_idle=service.on_idle)
-        reader.start()
-        try:
-            # Sent when the track is embedded, re-sent when the visitor has left.
-            await eventually(lambda: _sighted_twice(store, settings), within=30,
-                             what="the sighting opened and closed")
-        finally:
-            reader.stop()
-            service.on_stopped(camera)
+    reader = CameraReader(camera, url, sample_fps=4, on_frame=service.on_frame,
+                          on_idle=service.on_idle)
+    reader.start()
+    try:
+        # Sent when the track is embedded, re-sent when the visitor has left.
+        await eventually(lambda: _sighted_twice(store, settings), within=30,
+                         what="the sighting opened and closed")
+    finally:
+        reader.stop()
+        service.on_stopped(camera)
     await service.stop()  # what the stop finished is recorded
     rows = await store.read(_face_rows)
     assert {row.type for row in rows} == {"face.sighted"}
