@@ -287,6 +287,8 @@ export interface Deal {
   id: number
   project_id: number
   customer_id: number
+  customer_name_masked: string | null
+  customer_phone_masked: string
   unit_id: number | null
   unit_label: string | null
   parent_id: number | null
