@@ -194,6 +194,13 @@ export interface RotaBoard {
   consultants: RotaConsultant[]
 }
 
+/** The HQ console's last change that replaced this office's reception settings. */
+export interface HqChange {
+  changed_at: string
+  changed_by_name: string | null
+  fields: string[]
+}
+
 export interface PenaltyOut {
   kind: PenaltyKind
   suspended_until: string | null
