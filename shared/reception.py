@@ -97,6 +97,14 @@ class ReceptionRules(BaseModel):
 
 DEFAULT_RULES = ReceptionRules()
 
+# Each setting's name as the console's 接待设置 form shows it, for saying which changed.
+RULE_LABELS: dict[str, str] = {
+    "order_mode": "接待顺序", "return_consumes_turn": "老客户复访占用轮次",
+    "drop_effects": "离开原因的处理", "work_start": "上班时间", "work_end": "下班时间",
+    "stand_in_share_percent": "义务接待成交分成", "claim_days": "“来过但忘了顾问”认领期",
+    "refusal_suspend_days": "拒接客户停岗", "skip_turns_penalty": "漏问或挑客扣减轮次",
+}
+
 
 def changes(before: ReceptionRules, after: ReceptionRules) -> dict[str, list[Any]]:
     """{field: [old, new]} of what differs, in JSON form: what both ends audit and send

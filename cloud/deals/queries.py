@@ -16,6 +16,8 @@ from cloud.identity.permissions import Perm
 from cloud.identity.principal import Principal
 from cloud.inventory import scope as inventory_scope
 from cloud.inventory.models import Building, Unit
+from cloud.sales import service as sales_service
+from cloud.sales.models import Customer
 from cloud.settings import CloudSettings
 from shared.names import mask_name
 from shared.payment import PAYMENT_METHODS
@@ -87,9 +89,15 @@ def _out(session: Session, settings: CloudSettings, principal: Principal,
         .where(col(Unit.id).in_({d.unit_id for d in deals if d.unit_id}))).all()}
     names = dict(session.exec(select(User.id, User.display_name).where(
         col(User.id).in_({d.consultant_id for d in deals}))).all())
+    # The buyer as every seller and approver may see them (masked), so a manager knows
+    # whose document it is without the customer in their own list.
+    customers = {c.id: c for c in session.exec(select(Customer).where(
+        col(Customer.id).in_({d.customer_id for d in deals}))).all()}
     floor = principal.can(Perm.INVENTORY_READ_ALL)
     return [DealOut(
-        id=d.id or 0, project_id=d.project_id, customer_id=d.customer_id, unit_id=d.unit_id,
+        id=d.id or 0, project_id=d.project_id, customer_id=d.customer_id,
+        customer_name_masked=sales_service.masked_name(settings, customers[d.customer_id]),
+        customer_phone_masked=customers[d.customer_id].phone_masked, unit_id=d.unit_id,
         unit_label=units.get(d.unit_id) if d.unit_id else None, parent_id=d.parent_id,
         kind=d.kind, kind_name=KIND_NAMES[Kind(d.kind)], status=d.status,
         status_name=STATUS_NAMES[Status(d.status)],

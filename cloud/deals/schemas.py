@@ -71,6 +71,8 @@ class DealOut(BaseModel):
     id: int
     project_id: int
     customer_id: int
+    customer_name_masked: str | None = Field(description="客户姓名（脱敏）；未留姓名时为空")
+    customer_phone_masked: str = Field(description="客户手机号（脱敏）")
     unit_id: int | None
     unit_label: str | None = Field(description="楼栋 + 房号")
     parent_id: int | None

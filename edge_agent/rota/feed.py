@@ -27,4 +27,4 @@ async def apply_reception_settings(session: AsyncSession, data: dict[str, Any],
     if not item.wins_over(row.updated_at if row is not None else None):
         return  # our own newer change stands; it is on its way up
     await save_rules(session, item.project_id, item.rules,
-                     by=item.changed_by or CLOUD_USER, now=item.changed_at)
+                     by=item.changed_by or CLOUD_USER, now=item.changed_at, via="cloud")

@@ -54,7 +54,7 @@ async def set_rules(session: AsyncSession, settings: EdgeSettings, rules: Recept
     project_id = rota_project(settings)
     if project_id is None:
         raise NoRotaProject()
-    changed = await save_rules(session, project_id, rules, by=manager_id, now=now)
+    changed = await save_rules(session, project_id, rules, by=manager_id, now=now, via="site")
     if changed:
         rota = queue.Rota(settings, rules, project_id)
         await queue.record(session, rota, day=duty_day(now), now=now,

@@ -91,3 +91,11 @@ class RotaEventOut(BaseModel):
     position_after: int | None
     away_reason: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class HqChangeOut(BaseModel):
+    """The HQ console's last change that replaced this office's reception settings."""
+
+    changed_at: UtcDateTime = Field(description="when HQ made it (UTC)")
+    changed_by_name: str | None = Field(description="who, when on this office's roster")
+    fields: list[str] = Field(description="the settings it changed, as the console names them")

@@ -13,8 +13,8 @@ from edge_agent.kiosk.api import visit_out
 from edge_agent.kiosk.deps import SettingsDep, StoreDep
 from edge_agent.kiosk.schemas import VisitOut
 from edge_agent.rota import manager, penalties, service
-from edge_agent.rota.rules import rota_project, rules_of
-from edge_agent.rota.schemas import PenaltyIn, PenaltyOut, RotaBoardOut
+from edge_agent.rota.rules import hq_change, rota_project, rules_of
+from edge_agent.rota.schemas import HqChangeOut, PenaltyIn, PenaltyOut, RotaBoardOut
 from edge_agent.staff_auth.deps import StaffDep, StaffUser
 from edge_agent.store import Store
 from shared.bounds import DB_INT_MAX
@@ -82,6 +82,16 @@ async def penalise(body: PenaltyIn, staff: StaffDep, store: StoreDep,
 async def get_settings(staff: StaffDep, store: StoreDep,
                        settings: SettingsDep) -> ReceptionRules:
     return await store.read(rules_of, rota_project(settings))
+
+
+@router.get("/settings/hq-change", response_model=HqChangeOut | None,
+            summary="总部最近一次改动本案场的接待设置（经理；此后本机改过则为空）")
+async def get_hq_change(staff: StaffDep, store: StoreDep,
+                        settings: SettingsDep) -> HqChangeOut | None:
+    _manager(staff)
+    change = await store.read(hq_change, rota_project(settings))
+    return None if change is None else HqChangeOut(
+        changed_at=change.at, changed_by_name=change.by_name, fields=change.fields)
 
 
 @router.put("/settings", response_model=ReceptionRules, summary="修改接待设置（经理）")

@@ -535,11 +535,17 @@ _V16_FACES = (
     """,
 )
 
+# The console's last change that replaced a project's reception settings here, shown to
+# the sales manager (ADR 0051's follow-up). Store version 17.
+_V17_SETTINGS_FROM_HQ: tuple[Step, ...] = (
+    "ALTER TABLE reception_settings ADD COLUMN cloud_change JSON",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
     _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS, _V14_CUSTOMER_360, _V15_CAPTURE,
-    _V16_FACES,
+    _V16_FACES, _V17_SETTINGS_FROM_HQ,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

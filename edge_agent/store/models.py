@@ -268,6 +268,9 @@ class ReceptionSettings(EdgeModel, table=True):
     rules: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_by: int
     updated_at: datetime = _utc()
+    # The last change of the HQ console that altered the values here ({at, by, fields}),
+    # so the manager learns theirs were replaced; cleared by the next change made here.
+    cloud_change: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class RotaEvent(EdgeModel, table=True):

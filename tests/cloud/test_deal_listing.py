@@ -55,3 +55,28 @@ def test_a_consultant_lists_their_own_documents_by_state_and_by_customer(
     elsewhere = client.get(f"/api/v1/deals/projects/{office.project_id}/deals",
                            headers=signed_in(client, "consult_b"))
     assert elsewhere.status_code == 404
+
+
+def test_the_manager_sees_whose_document_it_is_masked(
+        client: TestClient, db: Session, settings: CloudSettings, office: Office) -> None:
+    """The approver's phone has no copy of a consultant's customers: the document names
+    its customer itself, masked as everywhere a seller or approver looks."""
+    named = add_customer(db, settings, office.project_id, "13900007003", office.world["consult_a"])
+    named.name_enc = settings.cipher.encrypt("周晓明", context="customer.name")
+    db.add(named)
+    db.commit()
+    deal = subscribe(db, settings, office, office.unit(0), customer_id=named.id)
+    unnamed = subscribe(db, settings, office, office.unit(1))
+
+    for who in ("manager_a", "consult_a"):
+        detail = client.get(f"/api/v1/deals/{deal.id}", headers=signed_in(client, who))
+        assert detail.status_code == 200, detail.text
+        body = detail.json()
+        assert (body["customer_name_masked"], body["customer_phone_masked"]) == (
+            "周**", "139****7003")
+        assert "周晓明" not in detail.text and "13900007003" not in detail.text
+    listed = client.get(f"/api/v1/deals/projects/{office.project_id}/deals",
+                        headers=signed_in(client, "manager_a")).json()
+    by_id = {d["id"]: d for d in listed}
+    assert by_id[deal.id]["customer_phone_masked"] == "139****7003"
+    assert by_id[unnamed.id]["customer_name_masked"] is None

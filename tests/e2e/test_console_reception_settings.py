@@ -1,7 +1,8 @@
 """接待设置 in the console reaches the appliance: HQ opens the project's reception
 settings (the rules page's defaults shown beside each field), a wrong pair of office
 hours is refused on the form, the saved change goes down as `reception.settings` and
-the edge's `reception_settings` follows (ADR 0051)."""
+the edge's `reception_settings` follows (ADR 0051); the office's sales manager is told on
+the phone that HQ replaced their settings."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from tests.e2e.conftest import Stack
 from tests.e2e.console import expect, login, menu, shot
+from tests.e2e.test_pwa_reception import manager, sign_in
 from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -59,3 +61,12 @@ def test_hq_changes_the_reception_settings_and_the_appliance_applies_them(
     page.reload()
     expect(page.locator("[data-test=last-change]")).to_contain_text("总部管理员")
     shot(page, "console-reception-settings")
+
+    # The office's manager learns on the phone that HQ replaced their values.
+    manager(stack)
+    phone = new_page("phone")
+    sign_in(phone, stack, "sunjl")
+    phone.get_by_role("link", name="接待管理").click()
+    told = phone.get_by_role("status", name="总部修改接待设置")
+    expect(told).to_contain_text("总部于 ")
+    expect(told).to_contain_text("修改了接待设置：接待顺序、“来过但忘了顾问”认领期、上班时间、下班时间")

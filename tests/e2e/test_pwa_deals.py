@@ -87,6 +87,8 @@ def test_a_consultant_subscribes_on_the_phone_and_a_manager_approves_it(
     waiting = boss.get_by_role("region", name="交易单据")
     waiting.get_by_role("button", name=f"认购 #{deal_id}").click()
     expect(boss.get_by_role("note")).to_have_text("您可审批的最低价：1,410,000.00 元")
+    # Not the manager's own customer: the document names them itself, masked.
+    expect(boss.get_by_role("group", name="单据信息")).to_contain_text("赵** 135****5201")
     boss.get_by_label("审批意见").fill("老客户介绍，同意")
     boss.get_by_role("button", name="审批通过").scroll_into_view_if_needed()
     settled(boss)

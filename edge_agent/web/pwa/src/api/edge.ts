@@ -6,6 +6,7 @@ import type {
   FaceConsentWithdrawn,
   CustomerHistory,
   FollowUpBody,
+  HqChange,
   MyCustomer,
   PenaltyKind,
   PenaltyOut,
@@ -70,6 +71,8 @@ export const edgeApi = {
       body: { consultant_id: consultantId, kind, note },
     }),
   claimable: (token: string) => call<ClaimableVisit[]>(`${RECEPTION}/claimable`, { token }),
+  /** What HQ last changed in the reception settings here; null once changed here since. */
+  hqChange: (token: string) => call<HqChange | null>(`${RECEPTION}/settings/hq-change`, { token }),
   claim: (token: string, visitId: string, consultantId: number) =>
     call<Visit>(`${RECEPTION}/visits/${encodeURIComponent(visitId)}/claim`, {
       method: 'POST',

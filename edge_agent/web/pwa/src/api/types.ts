@@ -194,6 +194,13 @@ export interface RotaBoard {
   consultants: RotaConsultant[]
 }
 
+/** The HQ console's last change that replaced this office's reception settings. */
+export interface HqChange {
+  changed_at: string
+  changed_by_name: string | null
+  fields: string[]
+}
+
 export interface PenaltyOut {
   kind: PenaltyKind
   suspended_until: string | null
@@ -287,6 +294,8 @@ export interface Deal {
   id: number
   project_id: number
   customer_id: number
+  customer_name_masked: string | null
+  customer_phone_masked: string
   unit_id: number | null
   unit_label: string | null
   parent_id: number | null

@@ -1,10 +1,11 @@
 // What the deal views share: the cloud's address and token, the session's project and
-// roles, and the masked customer the phone already keeps for a cloud customer id.
+// roles, and the customers a document can be written for.
 import { edgeApi } from '../api/edge'
 import type { MyCustomer } from '../api/types'
 import { db } from '../db'
 import { useSession } from '../stores/session'
 import { approves } from './deals'
+import { holdsAny, SELLING_ROLES } from './roles'
 
 export interface CloudLink {
   base: string
@@ -27,8 +28,7 @@ export function roles(): readonly string[] {
 }
 
 export const isApprover = () => approves(roles())
-// Who may write and move documents in the cloud's table (cloud/deals/states.py _SELLERS).
-export const isSeller = () => roles().includes('consultant') || roles().includes('sales_manager')
+export const isSeller = () => holdsAny(roles(), SELLING_ROLES)
 
 /** My customers the cloud knows (they have a cloud id): the ones a document can be for.
  * The phone's copy of 我的客户, or the appliance's list when the phone has none yet. */
@@ -44,10 +44,4 @@ export async function myCloudCustomers(projectId: number | null): Promise<MyCust
     }
   }
   return all.filter((c) => c.customer_ref && (projectId === null || c.project_id === projectId))
-}
-
-/** "周** 135****3601" for a cloud customer id, when this phone has them cached. */
-export async function customerLabel(customerId: number): Promise<string | null> {
-  const found = (await myCloudCustomers(null)).find((c) => c.customer_ref === String(customerId))
-  return found ? `${found.name_masked ?? '未留姓名'} ${found.phone_masked}` : null
 }

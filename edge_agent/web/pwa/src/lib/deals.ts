@@ -6,12 +6,14 @@ import type {
   ChangeBody,
   ChangeKind,
   ConvertBody,
+  Deal,
   DealBody,
   DealDetail,
   DealStatus,
   PaymentMethod,
   UnitGrid,
 } from '../api/types'
+import { holdsAny, MANAGING_ROLES } from './roles'
 
 export const OFFLINE_MESSAGE = '连不上云端：认筹、认购须联网办理（以免一套房被卖两次），请稍后再试'
 export const EXPIRED_MESSAGE = '云端登录已过期，请退出后重新登录'
@@ -71,9 +73,12 @@ const TONES: Partial<Record<DealStatus, Tone>> = {
 }
 export const statusTone = (status: DealStatus): Tone => TONES[status] ?? 'default'
 
+/** "周** 135****3601": the document's customer as the cloud names them, masked. */
+export const customerOf = (deal: Pick<Deal, 'customer_name_masked' | 'customer_phone_masked'>) =>
+  `${deal.customer_name_masked ?? '未留姓名'} ${deal.customer_phone_masked}`
+
 /** Approvers in the cloud's table (cloud/deals/states.py); the cloud checks it again. */
-export const approves = (roles: readonly string[]) =>
-  roles.includes('sales_manager') || roles.includes('sales_director')
+export const approves = (roles: readonly string[]) => holdsAny(roles, MANAGING_ROLES)
 
 export const PAYMENT_OPTIONS: { value: PaymentMethod; label: string }[] = [
   { value: 'full', label: '一次性付款' },

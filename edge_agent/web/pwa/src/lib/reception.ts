@@ -1,5 +1,7 @@
-// A sales manager's reception on the phone: what the board says about each consultant.
-import type { PenaltyKind, RotaConsultant } from '../api/types'
+// A sales manager's reception on the phone: what the board says about each consultant,
+// and what HQ changed in the settings.
+import type { HqChange, PenaltyKind, RotaConsultant } from '../api/types'
+import { dayTimeOf } from '../format'
 
 export const PENALTY_LABELS: Record<PenaltyKind, string> = {
   refusal: '拒接（暂停接待）',
@@ -32,4 +34,11 @@ export function dutyLabel(c: RotaConsultant, nextId: number | null): string {
   }
   if (c.skip_turns > 0) parts.push(`处罚：失去 ${c.skip_turns} 次轮次`)
   return parts.join(' · ')
+}
+
+/** 总部（周总）于 11/28 14:05 修改了接待设置：…, so the manager knows theirs were replaced. */
+export function hqChangeText(change: HqChange): string {
+  const who = change.changed_by_name ? `总部（${change.changed_by_name}）` : '总部'
+  const what = change.fields.length ? `：${change.fields.join('、')}` : ''
+  return `${who}于 ${dayTimeOf(change.changed_at)} 修改了接待设置${what}。本机的设置已按总部的更新。`
 }

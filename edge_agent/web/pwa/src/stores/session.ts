@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { StaffSession } from '../api/types'
+import { holdsAny, MANAGING_ROLES, RECEPTION_ROLES } from '../lib/roles'
 
 const KEY = 'anchang.consultant.session'
 
@@ -23,8 +24,11 @@ export const useSession = defineStore('session', () => {
     () => !!data.value && Date.parse(data.value.edge_token_expires_at) > Date.now(),
   )
   const projects = computed(() => data.value?.projects ?? [])
-  // The appliance checks the role on every manager route; this only shows the way there.
-  const isManager = computed(() => !!data.value?.user.roles.includes('sales_manager'))
+  const roles = computed(() => data.value?.user.roles ?? [])
+  // A manager's labels (交易审批, 销售分析) for every managing role, the sales director too.
+  const isManager = computed(() => holdsAny(roles.value, MANAGING_ROLES))
+  // The appliance checks the role on every 接待管理 route; this only shows the way there.
+  const runsReception = computed(() => holdsAny(roles.value, RECEPTION_ROLES))
 
   function save(): void {
     if (data.value) localStorage.setItem(KEY, JSON.stringify(data.value))
@@ -41,5 +45,5 @@ export const useSession = defineStore('session', () => {
     save()
   }
 
-  return { data, user, edgeTokenValid, projects, isManager, signIn, signOut }
+  return { data, user, edgeTokenValid, projects, isManager, runsReception, signIn, signOut }
 })

@@ -6,6 +6,7 @@ import {
   approves,
   changeBody,
   convertBody,
+  customerOf,
   dealBody,
   discountLabel,
   EXPIRED_MESSAGE,
@@ -28,7 +29,8 @@ const form = {
 
 function detail(over: Partial<DealDetail>): DealDetail {
   return {
-    id: 3, project_id: 1, customer_id: 9, unit_id: 7, unit_label: '5号楼101', parent_id: null,
+    id: 3, project_id: 1, customer_id: 9, customer_name_masked: '周**',
+    customer_phone_masked: '135****3601', unit_id: 7, unit_label: '5号楼101', parent_id: null,
     kind: 'subscription', kind_name: '认购', status: 'draft', status_name: '草稿', buyer_name: '赵*',
     payment_method: 'full', payment_method_name: '一次性付款', price_fen: 0, list_price_fen: 0,
     floor_price_fen: null, amount_fen: 0, carried_fen: 0, consultant_id: 1, consultant_name: '王磊',
@@ -147,6 +149,11 @@ describe('history and units', () => {
         unit(1, '101', 'available'), unit(2, '102', 'subscribed'), unit(3, '103', 'reserved')] }] }],
     }
     expect(sellableUnits(grid).map((u) => u.label)).toEqual(['5号楼101', '5号楼103'])
+  })
+
+  it('names the customer as the cloud masked them, a nameless one too', () => {
+    expect(customerOf(detail({}))).toBe('周** 135****3601')
+    expect(customerOf(detail({ customer_name_masked: null }))).toBe('未留姓名 135****3601')
   })
 
   it('knows approvers by role', () => {

@@ -1,0 +1,17 @@
+// The site roles the phone shows its ways by, as the cloud names them
+// (cloud/identity/permissions.py). Each list mirrors the server's check; the server
+// checks again.
+
+/** Roles that lead a sales team: they approve documents (cloud/deals/states.py) and read
+ * the whole project's 销售分析 (sales:analysis:all), so the phone speaks to them as managers. */
+export const MANAGING_ROLES = ['sales_manager', 'sales_director'] as const
+
+/** Roles the appliance lets run 接待管理 (shared/follow_ups.py MANAGER_ROLES). */
+export const RECEPTION_ROLES = ['sales_manager'] as const
+
+/** Roles that write and move documents (cloud/deals/states.py _SELLERS). */
+export const SELLING_ROLES = ['consultant', 'sales_manager'] as const
+
+/** Whether any of `roles` is in `list`. */
+export const holdsAny = (roles: readonly string[], list: readonly string[]): boolean =>
+  roles.some((r) => list.includes(r))
