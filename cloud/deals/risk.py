@@ -23,8 +23,8 @@ from sqlmodel import col, select
 
 from cloud.catalog.models import Project
 from cloud.channel.models import Broker, QrScan, Referral
-from cloud.channel.referrals import LIVE_STATES
 from cloud.channel.risk_findings import Computation, Finding, Subject, item
+from cloud.channel.risk_scan import LIVE
 from cloud.deals import geo
 from cloud.deals.models import Deal, DealCoBuyer
 from cloud.deals.states import KIND_NAMES, Kind, Status
@@ -108,7 +108,7 @@ def _co_buyer_signals(s: Subject, co: DealCoBuyer, ref_at: datetime
     items: list[dict[str, Any]] = []
     others = [r for r in s.session.exec(select(Referral).where(
         Referral.project_id == s.referral.project_id, Referral.phone_bidx == co.phone_bidx,
-        col(Referral.state).in_(LIVE_STATES))).all()
+        col(Referral.state).in_(LIVE))).all()
         if _channel(s, r.broker_id) != _channel(s, s.referral.broker_id)]
     if others:
         reasons.append("other_channel")

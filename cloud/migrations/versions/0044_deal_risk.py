@@ -22,7 +22,8 @@ depends_on: str | Sequence[str] | None = None
 _DEAL_COLUMNS = (
     sa.Column("signed_lat", sa.Double(), nullable=True),
     sa.Column("signed_lng", sa.Double(), nullable=True),
-    sa.Column("id_checked_by", sa.Integer(), sa.ForeignKey("app_user.id"), nullable=True),
+    sa.Column("id_checked_by", sa.Integer(),
+              sa.ForeignKey("app_user.id", name="fk_deal_id_checked_by"), nullable=True),
     sa.Column("id_checked_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("id_type", sa.String(16), nullable=True),
     sa.Column("id_masked", sa.String(24), nullable=True),
