@@ -23,12 +23,16 @@ from cloud.deals import geo
 from cloud.deals.models import Deal, DealCoBuyer
 from cloud.jobs.registry import jobs
 from cloud.settings import CloudSettings
+from shared import qr
+from shared.events import QR_CHECKED_IN, VISIT_REGISTERED
 from shared.timeutil import as_utc, utcnow
 from tests.cloud import audit_rows, risk_world, signed_in
 from tests.cloud.channel_world import ChannelWorld, refer
 from tests.cloud.deal_world import Office, add_customer, approved, build_office, subscribe
 from tests.cloud.face_world import CONSENT, SIGHTED, consent, send, sighted
 from tests.cloud.migration_drift import drift
+from tests.cloud.sales_world import apply, envelope
+from tests.cloud.test_channel_qr import checkin, referral_and_code, visit
 
 BUYER, CO_BUYER = "13655550001", "13655550002"
 
@@ -308,6 +312,29 @@ def test_a_contract_signed_far_from_the_guided_visit_raises_a_flag(
     assert [i["kind"] for i in case.evidence["timeline"]] == ["referral", "qr_scan", "deal"]
     assert _cases(db, "far_signing", near.id) == []
     assert _cases(db, "far_signing", unknown.id) == []
+
+
+def test_the_kiosks_position_with_a_check_in_is_kept_for_the_check(
+        api: TestClient, cw: ChannelWorld, db: Session, settings: CloudSettings) -> None:
+    """What `_guided_at` stands for: an accepted check-in event carrying the kiosk's
+    position stores it on the scan; one out of range is refused like any bad event."""
+    referral_id, token = referral_and_code(api, cw)
+    claims = qr.read_claims(token)
+    site = cw.sales["site-a"]
+    wrong, right = str(uuid.uuid4()), str(uuid.uuid4())
+    bad = apply(db, settings, "site-a", [envelope(
+        site.key, "site-a", site.next_seq(), QR_CHECKED_IN,
+        {**checkin(cw, claims, wrong), "lat": 95.0, "lng": 121.47})])
+    assert len(bad.rejected) == 1
+    assert db.exec(select(QrScan)).all() == []
+    good = apply(db, settings, "site-a", [
+        envelope(site.key, "site-a", site.next_seq(), VISIT_REGISTERED, visit(cw, right)),
+        envelope(site.key, "site-a", site.next_seq(), QR_CHECKED_IN,
+                 {**checkin(cw, claims, right), "lat": 31.2304, "lng": 121.4737})])
+    assert good.rejected == []
+    scan = db.exec(select(QrScan)).one()
+    assert (scan.referral_id, scan.outcome, scan.lat, scan.lng) == (
+        referral_id, "accepted", 31.2304, 121.4737)
 
 
 def test_a_signing_place_is_validated(
