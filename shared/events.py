@@ -279,6 +279,10 @@ class QrCheckedIn(BaseModel):
     phone: str = Field(pattern=MOBILE_PATTERN)
     edge_state: ReferralState | None = None
     edge_reason: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]+$")
+    # Where the kiosk stood when it confirmed the visit, if it knows (the far-signing
+    # risk check); appliances that do not send one leave it out.
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
 
 
 class QrRefused(BaseModel):

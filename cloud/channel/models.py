@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, Double, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -236,3 +236,7 @@ class QrScan(SQLModel, table=True):
     cloud_reason: str | None = Field(default=None, max_length=40)
     method: str = Field(default="qr", max_length=8, sa_column_kwargs={"server_default": "qr"},
                         description="qr 扫码 / manual 前台手工指定 (migration 0025)")
+    # Where the kiosk confirmed the guided visit, when it sent a position (migration 0044;
+    # the far-signing check compares the contract's signing place with it).
+    lat: float | None = Field(default=None, sa_type=Double)
+    lng: float | None = Field(default=None, sa_type=Double)

@@ -38,6 +38,7 @@ from cloud.channel.errors import (
 )
 from cloud.channel.models import Broker, Referral
 from cloud.channel.risk_models import RiskCase
+from cloud.deals import risk as deal_risk
 from cloud.faces import risk as face_risk
 from cloud.identity.deps import Principal
 from cloud.settings import CloudSettings
@@ -47,7 +48,8 @@ from shared.timeutil import shanghai_date, utcnow
 SCAN_DAYS = 35
 SCAN_JOB = "channel.risk_scan"
 REFERRAL_SCAN_JOB = "channel.risk_referral_scan"
-COMPUTED = {**risk_findings.COMPUTED, **risk_crowd.COMPUTED, **face_risk.COMPUTED}
+COMPUTED = {**risk_findings.COMPUTED, **risk_crowd.COMPUTED, **face_risk.COMPUTED,
+            **deal_risk.COMPUTED}
 # What the referral scan runs: a blocking check ran in the request already.
 NOT_BLOCKING = ("flag", "review")
 

@@ -2,9 +2,10 @@
 action each check takes (off / flag / review / block), its parameters, and the appeal
 deadline.
 
-Every check of the rules page is listed, also those that need data not built yet (deals):
-their status says so, a project may already set them, and they start running
-when their data arrives, without a schema change.
+Every check of the rules page is listed. A check that needs data not built yet would
+say so by its status (`needs`), a project could set it already, and it would start
+running when its data arrives, without a schema change; none does since the deal checks
+(cloud.deals.risk, ADR 0055).
 
 A referral-stage check runs in the referral's request only when it is set to `block`
 (it must refuse then); set to `flag` or `review` it runs in the job
@@ -89,12 +90,13 @@ CHECKS: dict[str, Check] = {c.code: c for c in (
     Check("face_other_broker", "到访带看经纪人与报备经纪人不一致", "visit", "review"),
     Check("face_unregistered", "摄像头到访人数多于前台登记", "visit", "review",
           {"tolerance": (2, 0, 100)}),
-    Check("joint_buyers", "联名购房人来源不一", "confirmation", "review", needs="deals"),
+    # Deal checks (cloud.deals.risk): they read the buyer's documents.
+    Check("joint_buyers", "联名购房人来源不一", "confirmation", "review"),
     Check("short_deal", "报备后短时成交", "confirmation", "review",
-          {"hours": (24, 1, 24 * 30)}, needs="deals"),
-    Check("unverified_buyer", "成交未核验身份", "confirmation", "review", needs="deals"),
+          {"hours": (24, 1, 24 * 30)}),
+    Check("unverified_buyer", "成交未核验身份", "confirmation", "review"),
     Check("far_signing", "签约地点远离带看地点", "confirmation", "flag",
-          {"distance_m": (500, 50, 100_000)}, needs="deals"),
+          {"distance_m": (500, 50, 100_000)}),
 )}
 
 

@@ -4,12 +4,13 @@ stored per job (channel_scan_watermark).
 
 A referral is due when it was made or judged since, when its customer's visits or
 follow-ups reached the cloud since (their `created_at`: the cloud's arrival time, not the
-appliance's), when a face consent linked them or a sighting of them arrived since
-(cloud.faces), when someone unmasked the customer's number since, or when its project's
-risk policy changed since. Facts committed late — a transaction that began before the
-run and committed after it read — are caught by reading from a margin before the
-watermark; the checks are idempotent (one case per check and referral), so looking at a
-referral twice opens nothing twice.
+appliance's), when one of its customer's deal documents changed since (cloud.deals.risk:
+approved, co-buyers named, ID checked), when a face consent linked them or a sighting
+of them arrived since (cloud.faces), when someone unmasked the customer's number since,
+or when its project's risk policy changed since. Facts committed late — a transaction
+that began before the run and committed after it read — are caught by reading from a margin
+before the watermark; the checks are idempotent (one case per check and referral), so
+looking at a referral twice opens nothing twice.
 
 For channel.risk_referral_scan (the referral-stage checks, ADR 0049): every referral made
 since, whatever its state, and the referrals of the last day whose number's look-up
@@ -28,6 +29,7 @@ from cloud.audit.models import AuditLog
 from cloud.channel.models import Referral
 from cloud.channel.risk_findings import LOOKUP_ACTIONS
 from cloud.channel.risk_models import RiskPolicy, ScanWatermark
+from cloud.deals.models import Deal
 from cloud.faces.models import FacePerson, FaceSighting
 from cloud.sales.models import Customer, FollowUp, Visit
 from shared.timeutil import utcnow
@@ -75,6 +77,8 @@ def changed_since(session: Session, *, since: datetime | None, now: datetime,
         col(AuditLog.object_type) == "customer",
         col(AuditLog.object_id) == cast(col(Customer.id), String),
         col(AuditLog.at) > after)
+    dealt = exists().where(customer, col(Deal.customer_id) == col(Customer.id),
+                           col(Deal.updated_at) > after)
     policy = exists().where(col(RiskPolicy.project_id) == col(Referral.project_id),
                             col(RiskPolicy.updated_at) > after)
     # Face checks: a consent linked the customer's face, or a sighting of it arrived.
@@ -85,7 +89,7 @@ def changed_since(session: Session, *, since: datetime | None, now: datetime,
                              col(FaceSighting.received_at) > after)
     return list(session.exec(select(Referral).where(
         recent, or_(col(Referral.created_at) > after, col(Referral.decided_at) > after,
-                    visited, followed, unmasked, policy, linked, sighted))
+                    visited, followed, dealt, unmasked, policy, linked, sighted))
         .order_by(col(Referral.id))).all())
 
 

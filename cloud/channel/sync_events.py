@@ -47,7 +47,8 @@ def _scan(ctx: ApplyContext, envelope: Envelope, event: QrCheckedIn, **values: A
                  project_id=event.project_id, referral_id=event.referral_id,
                  broker_id=event.broker_id, key_id=event.key_id, nonce=event.nonce,
                  scanned_at=scanned_at, received_at=ctx.received_at,
-                 edge_state=event.edge_state, edge_reason=event.edge_reason, **values)
+                 edge_state=event.edge_state, edge_reason=event.edge_reason,
+                 lat=event.lat, lng=event.lng, **values)
     ctx.session.add(row)
     return row
 

@@ -8,18 +8,21 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 
 from cloud.db import SessionDep
-from cloud.deals import changes, opening, payments, project_settings, queries, service
+from cloud.deals import buyers, changes, opening, payments, project_settings, queries, service
 from cloud.deals.models import DealCall, DealSetting
 from cloud.deals.schemas import (
     CallOut,
     ChangeIn,
     ChangeOut,
+    CoBuyerIn,
+    CoBuyersIn,
     ConvertIn,
     DealDetail,
     DealIn,
     DealOut,
     DealSettingsIn,
     DealSettingsOut,
+    IdCheckIn,
     NoteIn,
     PaymentIn,
     PaymentOut,
@@ -63,13 +66,31 @@ def create_deal(project_id: IdPath, body: DealIn, session: SessionDep, principal
                           terms=service.Terms(unit_id=body.unit_id, buyer_name=body.buyer_name,
                                               payment_method=body.payment_method,
                                               price_fen=body.price_fen,
-                                              amount_fen=body.amount_fen))
+                                              amount_fen=body.amount_fen,
+                                              co_buyers=_co_buyers(body.co_buyers)))
     return _one(session, settings, principal, deal.id)
 
 
 @router.get("/{deal_id}", response_model=DealDetail)
 def read_deal(deal_id: IdPath, session: SessionDep, principal: Reader,
               settings: SettingsDep) -> DealDetail:
+    return queries.detail(session, settings, principal, deal_id)
+
+
+@router.put("/{deal_id}/co-buyers", response_model=DealDetail,
+            summary="设置共同购买人（仅草稿；号码加密保存，详情中脱敏显示）")
+def set_co_buyers(deal_id: IdPath, body: CoBuyersIn, session: SessionDep, principal: Seller,
+                  settings: SettingsDep) -> DealDetail:
+    buyers.replace(session, settings, principal, deal_id, _co_buyers(body.co_buyers))
+    return queries.detail(session, settings, principal, deal_id)
+
+
+@router.post("/{deal_id}/id-check", response_model=DealDetail,
+             summary="登记案场证件核验（证件号只保存后 4 位与盲索引）")
+def check_id(deal_id: IdPath, body: IdCheckIn, session: SessionDep, principal: Seller,
+             settings: SettingsDep) -> DealDetail:
+    buyers.check_id(session, settings, principal, deal_id, id_type=body.id_type,
+                    id_number=body.id_number)
     return queries.detail(session, settings, principal, deal_id)
 
 
@@ -108,7 +129,9 @@ def convert(deal_id: IdPath, body: ConvertIn, session: SessionDep, principal: Se
             settings: SettingsDep) -> DealDetail:
     child = service.convert(session, settings, principal, deal_id, service.Conversion(
         unit_id=body.unit_id, payment_method=body.payment_method, price_fen=body.price_fen,
-        amount_fen=body.amount_fen))
+        amount_fen=body.amount_fen,
+        signed_at_place=(body.signing_location.lat, body.signing_location.lng)
+        if body.signing_location else None))
     assert child.id is not None
     return queries.detail(session, settings, principal, child.id)
 
@@ -204,6 +227,10 @@ def _one(session: SessionDep, settings: SettingsDep, principal: Principal,
          deal_id: int | None) -> DealOut:
     assert deal_id is not None
     return queries.detail(session, settings, principal, deal_id)
+
+
+def _co_buyers(given: list[CoBuyerIn]) -> list[buyers.CoBuyer]:
+    return [buyers.CoBuyer(name=c.name, phone=c.phone) for c in given]
 
 
 def _call(c: DealCall) -> CallOut:

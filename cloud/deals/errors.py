@@ -95,3 +95,28 @@ class QueueEmpty(Conflict):
 class PaymentRefused(ValidationFailed):
     code = "deal_payment_refused"
     title = "贷款只能在银行放款后、以银行放款登记为已收"
+
+
+class CoBuyerInvalid(ValidationFailed):
+    code = "deal_co_buyer_invalid"
+    title = "共同购买人信息不正确"
+
+
+class CoBuyersLocked(Conflict):
+    code = "deal_co_buyers_locked"
+    title = "单据提交后不能直接修改共同购买人，请通过变更办理"
+
+
+class IdNumberInvalid(ValidationFailed):
+    code = "deal_id_number_invalid"
+    title = "证件号码格式不正确"
+
+
+class IdCheckRefused(Conflict):
+    code = "deal_id_check_refused"
+    title = "已结束的单据不能登记证件核验"
+
+
+class SigningLocationMisplaced(ValidationFailed):
+    code = "deal_signing_location_misplaced"
+    title = "只有认购转签约时才能填写签约地点"

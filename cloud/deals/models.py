@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, text
+from sqlalchemy import BigInteger, CheckConstraint, Double, Index, text
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -68,6 +68,38 @@ class Deal(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_reason: str = Field(default="", max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    # Where a contract was signed, when the seller gave it (the far-signing check).
+    signed_lat: float | None = Field(default=None, sa_type=Double)
+    signed_lng: float | None = Field(default=None, sa_type=Double)
+    # The buyer's ID checked at the office (the unverified-buyer check): by whom, when,
+    # which document; its number only masked and as a blind index, never in clear.
+    id_checked_by: int | None = Field(default=None, foreign_key="app_user.id")
+    id_checked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    id_type: str | None = Field(default=None, max_length=16,
+                                description="cloud.deals.buyers.ID_TYPES")
+    id_masked: str | None = Field(default=None, max_length=24)
+    id_bidx: str | None = Field(default=None, max_length=64)
+
+
+class DealCoBuyer(SQLModel, table=True):
+    """A co-buyer (共同购买人) named on a document beside its buyer: name and phone
+    encrypted, the phone's blind index, and the project's customer of that number when
+    the office knows one (the joint-buyers check follows it)."""
+
+    __tablename__ = "deal_co_buyer"
+    __table_args__ = (
+        Index("uq_deal_co_buyer_phone", "deal_id", "phone_bidx", unique=True),
+        Index("ix_deal_co_buyer_phone", "phone_bidx"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    name_enc: str = Field(max_length=300, description="AES-GCM, context deal.co_buyer_name")
+    phone_enc: str = Field(max_length=200, description="AES-GCM, context deal.co_buyer_phone")
+    phone_bidx: str = Field(max_length=64)
+    phone_masked: str = Field(max_length=11)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class DealChange(SQLModel, table=True):

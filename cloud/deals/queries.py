@@ -7,9 +7,17 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from cloud.deals import changes, documents, payments, pricing, project_settings, scope
+from cloud.deals import buyers, changes, documents, payments, pricing, project_settings, scope
 from cloud.deals.models import Deal, DealChange
-from cloud.deals.schemas import ChangeOut, DealDetail, DealOut, PaymentOut
+from cloud.deals.schemas import (
+    ChangeOut,
+    CoBuyerOut,
+    DealDetail,
+    DealOut,
+    IdCheckOut,
+    PaymentOut,
+    Place,
+)
 from cloud.deals.states import KIND_NAMES, STATUS_NAMES, Kind, Status
 from cloud.identity.models import User
 from cloud.identity.permissions import Perm
@@ -62,13 +70,26 @@ def detail(session: Session, settings: CloudSettings, principal: Principal,
     base = _out(session, settings, principal, [deal])[0]
     approver = principal.can(Perm.DEAL_APPROVE) and deal.unit_id is not None
     return DealDetail(
-        **base.model_dump(), received_fen=documents.received_fen(session, deal.id),
+        **base.model_dump(),
+        co_buyers=[CoBuyerOut(**b) for b in buyers.shown(settings, buyers.of(session, deal.id))],
+        id_check=_id_check(deal),
+        signing_location=Place(lat=deal.signed_lat, lng=deal.signed_lng)
+        if deal.signed_lat is not None and deal.signed_lng is not None else None,
+        received_fen=documents.received_fen(session, deal.id),
         changes=[change_out(c) for c in changes.listing(session, deal)],
         payments=[PaymentOut.model_validate(p, from_attributes=True)
                   for p in payments.listing(session, deal.id)],
         lowest_approvable_fen=pricing.lowest_approvable(
             principal.roles, project_settings.of(session, deal.project_id),
             deal.list_price_fen, deal.floor_price_fen) if approver else None)
+
+
+def _id_check(deal: Deal) -> IdCheckOut | None:
+    if deal.id_checked_at is None or deal.id_type is None:
+        return None
+    return IdCheckOut(id_type=deal.id_type, id_type_name=buyers.ID_TYPES[deal.id_type],
+                      id_masked=deal.id_masked or "", checked_by=deal.id_checked_by or 0,
+                      checked_at=deal.id_checked_at)
 
 
 def change_out(change: DealChange) -> ChangeOut:

@@ -23,6 +23,32 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class CoBuyerIn(Strict):
+    name: BuyerName
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                            max_length=40)] = Field(
+        description="11 位中国大陆手机号，加密保存")
+
+
+CoBuyers = Annotated[list[CoBuyerIn], Field(max_length=4, description="共同购买人（最多 4 人）")]
+
+
+class CoBuyersIn(Strict):
+    co_buyers: CoBuyers
+
+
+class Place(Strict):
+    lat: float = Field(ge=-90, le=90, description="纬度（WGS-84）")
+    lng: float = Field(ge=-180, le=180, description="经度（WGS-84）")
+
+
+class IdCheckIn(Strict):
+    id_type: Literal["resident_id", "passport", "hk_macao_permit", "taiwan_permit"]
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=40)] = Field(
+        description="只保存后 4 位（脱敏）与盲索引，不保存明文")
+
+
 class DealIn(Strict):
     kind: Literal["pledge", "subscription"]
     customer_id: Id
@@ -31,6 +57,7 @@ class DealIn(Strict):
     payment_method: PaymentMethod
     price_fen: Fen = Field(default=0, description="成交总价（分）；有房源时不得低于底价")
     amount_fen: Fen = Field(default=0, description="本单应收（认筹金 / 定金 / 首付，分）")
+    co_buyers: CoBuyers = []
 
 
 class ConvertIn(Strict):
@@ -38,6 +65,8 @@ class ConvertIn(Strict):
     payment_method: PaymentMethod
     price_fen: Fen | None = None
     amount_fen: Fen = 0
+    signing_location: Place | None = Field(
+        default=None, description="签约地点（仅认购转签约时可填），用于签约地点风控")
 
 
 class NoteIn(Strict):
@@ -123,7 +152,24 @@ class PaymentOut(BaseModel):
     note: str
 
 
+class CoBuyerOut(BaseModel):
+    name: str = Field(description="姓名（脱敏）")
+    phone_masked: str
+    customer_id: int | None = Field(description="项目中同一号码的客户")
+
+
+class IdCheckOut(BaseModel):
+    id_type: str
+    id_type_name: str
+    id_masked: str
+    checked_by: int
+    checked_at: UtcDateTime
+
+
 class DealDetail(DealOut):
+    co_buyers: list[CoBuyerOut]
+    id_check: IdCheckOut | None
+    signing_location: Place | None
     received_fen: int
     changes: list[ChangeOut]
     payments: list[PaymentOut]

@@ -8,17 +8,18 @@ is audited with its amounts, in the request's one transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cloud.deals import documents, effects, opening, pricing, project_settings, scope
+from cloud.deals import buyers, documents, effects, opening, pricing, project_settings, scope
 from cloud.deals.errors import (
     NotConvertible,
     NoteRequired,
     OwnApproval,
+    SigningLocationMisplaced,
     UnitRequired,
     UnitTaken,
     UnitUnavailable,
@@ -49,6 +50,7 @@ class Terms:
     payment_method: str
     price_fen: int
     amount_fen: int
+    co_buyers: list[buyers.CoBuyer] = field(default_factory=list)
 
 
 def create(session: Session, settings: CloudSettings, principal: Principal, *,
@@ -69,6 +71,8 @@ def create(session: Session, settings: CloudSettings, principal: Principal, *,
     if terms.unit_id is not None:
         _price_unit(session, principal, deal, terms.unit_id, _TAKEABLE[kind])
     documents.insert(session, deal)
+    if terms.co_buyers:
+        buyers.write(session, settings, principal, deal, terms.co_buyers)
     if deal.unit_id is not None:
         effects.take_unit(session, principal, deal, deal.unit_id, _reason(deal))
     if kind == Kind.SUBSCRIPTION:
@@ -212,6 +216,8 @@ class Conversion:
     payment_method: str
     price_fen: int | None
     amount_fen: int
+    # Where a contract is signed (lat, lng), when the seller gives it.
+    signed_at_place: tuple[float, float] | None = None
 
 
 def convert(session: Session, settings: CloudSettings, principal: Principal, deal_id: int,
@@ -223,6 +229,8 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
     kind = NEXT_KIND.get(Kind(parent.kind))
     if kind is None:
         raise NotConvertible()
+    if data.signed_at_place is not None and kind != Kind.CONTRACT:
+        raise SigningLocationMisplaced()
     documents.move(session, principal, parent, step.to, Action.CONVERT)
     assert parent.id is not None
     child = Deal(project_id=parent.project_id, customer_id=parent.customer_id,
@@ -232,6 +240,8 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
                  price_fen=data.price_fen if data.price_fen is not None else parent.price_fen,
                  amount_fen=data.amount_fen,
                  carried_fen=parent.carried_fen + documents.received_fen(session, parent.id))
+    if data.signed_at_place is not None:
+        child.signed_lat, child.signed_lng = data.signed_at_place
     if parent.unit_id is not None:
         # The unit stays in the parent's state until this document is approved.
         unit = inventory_scope.unit(session, principal, parent.unit_id)
@@ -243,6 +253,7 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
     else:
         _price_unit(session, principal, child, data.unit_id, _TAKEABLE[Kind.SUBSCRIPTION])
     documents.insert(session, child)
+    buyers.copy(session, parent, child)
     if child.unit_id is not None and not child.unit_carried:
         effects.take_unit(session, principal, child, child.unit_id, _reason(child))
     opening.converted(session, parent, child)
@@ -253,7 +264,8 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
     session.flush()
     documents.audit(session, principal, child, "deal.create",
                     {"status": child.status, "parent_id": parent.id,
-                     "carried_fen": child.carried_fen})
+                     "carried_fen": child.carried_fen,
+                     "signed_at_place": data.signed_at_place is not None})
     effects.tell_the_phone(session, settings, customer)
     return child
 

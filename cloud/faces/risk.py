@@ -11,8 +11,7 @@ and, like every check, it only raises a case: no owner changes by itself.
   them arrive.
 
 `face_unregistered` is about a site and a day, not a referral: cloud.faces.unregistered.
-A co-buyer's earliest sighting (the joint-buyers check) waits for co-buyers in the deal
-model: a deal names one buyer today (docs/cameras.md).
+A co-buyer's earliest sighting is read by the joint-buyers check (cloud.deals.risk).
 """
 
 from __future__ import annotations

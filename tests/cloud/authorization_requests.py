@@ -413,6 +413,12 @@ REQUESTS: dict[tuple[str, str], Builder] = {
             "payment_method": "full", "amount_fen": 100}),
     ("GET", "/api/v1/deals/{deal_id}"): lambda c, s: (
         f"/api/v1/deals/{c.deals[s]['change']}", None, None),
+    ("PUT", "/api/v1/deals/{deal_id}/co-buyers"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['submit']}/co-buyers", None,
+        {"co_buyers": [{"name": "矩阵", "phone": "13911112222"}]}),
+    ("POST", "/api/v1/deals/{deal_id}/id-check"): lambda c, s: (
+        f"/api/v1/deals/{c.deals[s]['change']}/id-check", None,
+        {"id_type": "passport", "id_number": "E12345678"}),
     ("POST", "/api/v1/deals/{deal_id}/submit"): lambda c, s: (
         f"/api/v1/deals/{c.deals[s]['submit']}/submit", None, None),
     ("POST", "/api/v1/deals/{deal_id}/approve"): lambda c, s: (

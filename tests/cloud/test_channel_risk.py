@@ -284,6 +284,6 @@ def test_a_dismissed_case_changes_nothing_and_checks_list_their_status(
 
     policy = api.get(f"/api/v1/channel/projects/{project}/risk-policy", headers=manager).json()
     status = {c["code"]: c["status"] for c in policy["checks"]}
-    assert status["late_referral"] == "active" and status["short_deal"] == "needs_deals"
+    assert status["late_referral"] == status["short_deal"] == status["far_signing"] == "active"
     assert status["face_before_referral"] == status["face_unregistered"] == "active"
     assert policy["appeal_deadline_days"] == 7

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from cloud.migrate import alembic_config, upgrade
 from tests.cloud.migration_drift import drift
 
-TABLES = {"deal", "deal_change", "deal_payment", "deal_call", "deal_setting"}
+TABLES = {"deal", "deal_change", "deal_payment", "deal_call", "deal_setting", "deal_co_buyer"}
 _INSERT = text(
     "INSERT INTO deal (project_id, customer_id, unit_id, kind, status, unit_carried,"
     " buyer_name_enc, payment_method, price_fen, list_price_fen, floor_price_fen,"

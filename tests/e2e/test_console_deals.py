@@ -109,10 +109,18 @@ def test_a_consultant_writes_a_subscription_and_asks_for_a_rename_in_the_console
     form.get_by_label("购房人").fill("孙丽")
     choose(page, "付款方式", "公积金贷款")
     form.get_by_label("本单应收").fill("50000")
+    form.get_by_role("button", name="添加共同购买人").click()
+    form.get_by_label("共同购买人1姓名").fill("李雷")
+    form.get_by_label("共同购买人1手机号").fill("13655550002")
     form.get_by_role("button", name="保存草稿").click()
     expect(page.get_by_text("房源已占用")).to_be_visible()
     drawer = page.get_by_role("dialog", name="交易单据")
     expect(drawer.get_by_test_id("deal-status")).to_have_text("草稿")
+    # The co-buyer masked; the buyer's ID checked at the desk, kept as its last 4 only.
+    expect(drawer.get_by_text("李** 136****0002")).to_be_visible()
+    drawer.get_by_label("证件号码").fill("11010119900307803X")
+    drawer.get_by_role("button", name="登记证件核验").click()
+    expect(drawer.get_by_text("居民身份证 ****803X")).to_be_visible()
     drawer.get_by_role("button", name="提交审批").click()
     expect(drawer.get_by_test_id("deal-status")).to_have_text("待审批")
 
@@ -120,6 +128,10 @@ def test_a_consultant_writes_a_subscription_and_asks_for_a_rename_in_the_console
                              ).json() if d["unit_id"] == unit["id"]]
     assert (deal["price_fen"], deal["amount_fen"], deal["payment_method"]) == (
         unit["list_price_fen"], 5_000_000, "provident_loan")
+    detail = api(stack, "sm.form", "GET", f"/deals/{deal['id']}").json()
+    assert detail["co_buyers"] == [
+        {"name": "李**", "phone_masked": "136****0002", "customer_id": None}]
+    assert detail["id_check"]["id_masked"] == "****803X"
     assert api(stack, "sm.form", "POST", f"/deals/{deal['id']}/approve",
                json={"note": ""}).status_code == 200
 

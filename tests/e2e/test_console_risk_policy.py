@@ -1,6 +1,7 @@
 """风控设置 in the console: a channel manager sets the face checks' actions and parameters
-for a project (a face check is never offered `block`), the change saved through the API
-and audited; an HQ manager, who may read the policy but not change it, sees it read-only."""
+for a project (a face check is never offered `block`; the deal checks are listed and
+editable), the change saved through the API and audited; an HQ manager, who may read
+the policy but not change it, sees it read-only."""
 
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def test_a_channel_manager_sets_the_face_checks_of_a_project(
                   "摄像头到访人数多于前台登记"):
         expect(faces.get_by_text(title)).to_be_visible()
     expect(page.get_by_role("region", name="其他检查").get_by_text("报备前已查询")).to_be_visible()
+    # The deal checks run now: editable like the rest, no "waiting for deals" tag.
+    others = page.get_by_role("region", name="其他检查")
+    for title in ("报备后短时成交", "联名购房人来源不一", "成交未核验身份", "签约地点远离带看地点"):
+        expect(others.get_by_text(title, exact=True)).to_be_visible()
+        expect(others.get_by_role("combobox", name=f"{title} 动作")).to_be_enabled()
+    expect(others.get_by_role("spinbutton", name="报备后短时成交 时长（小时）")).to_have_value("24")
+    expect(others.get_by_role("spinbutton", name="签约地点远离带看地点 距离（米）")
+           ).to_have_value("500")
+    expect(page.get_by_text("待成交数据接入后生效")).to_have_count(0)
     save = page.get_by_role("button", name="保存")
     expect(save).to_be_disabled()  # nothing changed yet
 

@@ -62,7 +62,33 @@ export interface DealPayment {
   note: string
 }
 
+/** A co-buyer (共同购买人) as the detail shows them: masked. */
+export interface CoBuyer {
+  name: string
+  phone_masked: string
+  customer_id: number | null
+}
+
+export type IdType = 'resident_id' | 'passport' | 'hk_macao_permit' | 'taiwan_permit'
+
+export const ID_TYPES: [IdType, string][] = [
+  ['resident_id', '居民身份证'], ['passport', '护照'],
+  ['hk_macao_permit', '港澳居民来往内地通行证'], ['taiwan_permit', '台湾居民来往大陆通行证'],
+]
+
+/** The buyer's ID checked at the office: the number is kept only as its last 4. */
+export interface IdCheck {
+  id_type: IdType
+  id_type_name: string
+  id_masked: string
+  checked_by: number
+  checked_at: IsoDateTime
+}
+
 export interface DealDetail extends Deal {
+  co_buyers: CoBuyer[]
+  id_check: IdCheck | null
+  signing_location: { lat: number; lng: number } | null
   received_fen: number
   changes: DealChange[]
   payments: DealPayment[]
@@ -86,6 +112,7 @@ export interface DealCreate {
   payment_method: string
   price_fen: number
   amount_fen: number
+  co_buyers?: { name: string; phone: string }[]
 }
 
 export interface ChangeRequest {
@@ -115,6 +142,10 @@ export const dealsApi = {
   create: (projectId: number, body: DealCreate) =>
     http.post<Deal>(`/deals/projects/${projectId}/deals`, body),
   submit: (id: number) => http.post<DealDetail>(`/deals/${id}/submit`),
+  setCoBuyers: (id: number, coBuyers: { name: string; phone: string }[]) =>
+    http.put<DealDetail>(`/deals/${id}/co-buyers`, { co_buyers: coBuyers }),
+  checkId: (id: number, idType: IdType, idNumber: string) =>
+    http.post<DealDetail>(`/deals/${id}/id-check`, { id_type: idType, id_number: idNumber }),
   cancel: (id: number, reason: string) => http.post<DealDetail>(`/deals/${id}/cancel`, { reason }),
   requestChange: (id: number, body: ChangeRequest) =>
     http.post<DealChange>(`/deals/${id}/changes`, body),

@@ -53,3 +53,21 @@ export function changeBody(form: ChangeForm): ChangeRequest | string {
   if (form.newPrice !== null) body.new_price_fen = fenOf(form.newPrice)
   return body
 }
+
+export interface CoBuyerRow {
+  name: string
+  phone: string
+}
+
+export const MAX_CO_BUYERS = 4
+
+/** The co-buyers (共同购买人) to send: empty rows dropped; a half-filled row or too many
+ *  is the Chinese reason they cannot be sent yet (the server checks the numbers). */
+export function coBuyersBody(rows: CoBuyerRow[]): CoBuyerRow[] | string {
+  const filled = rows
+    .map((r) => ({ name: r.name.trim(), phone: r.phone.trim() }))
+    .filter((r) => r.name || r.phone)
+  if (filled.some((r) => !r.name || !r.phone)) return '请填写共同购买人的姓名和手机号'
+  if (filled.length > MAX_CO_BUYERS) return `共同购买人最多 ${MAX_CO_BUYERS} 人`
+  return filled
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import type { Grid } from '@/api/inventory'
 
-import { type ChangeForm, changeBody, fenOf, sellableUnits } from '../form'
+import { type ChangeForm, changeBody, coBuyersBody, fenOf, sellableUnits } from '../form'
 
 function cell(id: number, room: string, state: Grid['buildings'][0]['floors'][0]['units'][0]['state']) {
   return {
@@ -48,5 +48,18 @@ describe('deal form', () => {
     expect(changeBody(form({ kind: 'swap' }))).toBe('请选择换入的房源')
     expect(changeBody(form({ kind: 'swap', newUnitId: 3 }))).toEqual(
       { kind: 'swap', reason: '客户资金问题', new_unit_id: 3 })
+  })
+})
+
+describe('coBuyersBody', () => {
+  it('drops empty rows and trims the rest', () => {
+    expect(coBuyersBody([{ name: ' 李雷 ', phone: '13655550002 ' }, { name: '', phone: '' }]))
+      .toEqual([{ name: '李雷', phone: '13655550002' }])
+  })
+
+  it('says what is missing or too many', () => {
+    expect(coBuyersBody([{ name: '李雷', phone: '' }])).toBe('请填写共同购买人的姓名和手机号')
+    const five = Array.from({ length: 5 }, (_, i) => ({ name: `甲${i}`, phone: `1365555000${i}` }))
+    expect(coBuyersBody(five)).toBe('共同购买人最多 4 人')
   })
 })
