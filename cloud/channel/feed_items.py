@@ -5,9 +5,9 @@ can verify 扫码带看 codes and answer provisionally while offline (ADR 0024):
 - `channel_rules`: every rule version of the site's projects;
 - `referral`: the live referrals of the site's projects in masked form — the shown
   number, the site-keyed 3+4 key, the broker, state and window end; no name, no full
-  number. One that stops being live is re-sent with `active: false`. The broker is named
-  masked (surname, the phone as 138****5678, the agency) so a receptionist can pick the
-  one who brought a visitor without a code (ADR 0030).
+  number. One decided otherwise, or erased, is re-sent with `active: false`. The broker
+  is named masked (surname, the phone as 138****5678, the agency) so a receptionist can
+  pick the one who brought a visitor without a code (ADR 0030).
 
 Keys and rule versions are derived like the roster (cloud.sync.feed.DerivedKind):
 compared on every request. Referrals are appended when they change (ADR 0058): every
@@ -93,8 +93,8 @@ def _items(session: Session, settings: CloudSettings, link: SiteLink,
         return {"broker_name": mask_name(name), "broker_phone_masked": broker.phone_masked,
                 "agency_name": agency}
 
-    # One decided otherwise, and an erased one (blanked, so the appliance's copy of its
-    # masked number goes too), is sent inactive.
+    # One decided otherwise goes inactive, and so does an erased one (blanked, so the
+    # appliance's copy of its masked number goes too).
     return {str(r.id): {
         "id": r.id, "project_id": r.project_id, "broker_id": r.broker_id,
         "agency_id": r.agency_id, "state": r.state, "reason_code": r.reason_code,
@@ -113,26 +113,24 @@ def _stated_live(row: Referral) -> bool:
 
 
 def announce_referrals(session: Session, settings: CloudSettings,
-                       rows: Iterable[Referral]) -> int:
-    """Append these referrals' items to their sites' feeds, in the caller's transaction;
-    returns how many. Call after a change to a referral's state, window or number. The
-    sites' links are locked first (in site order), so the site's offsets commit in
-    order (docs/sync-protocol.md §10)."""
+                       rows: Iterable[Referral]) -> None:
+    """Append these referrals' items to their sites' feeds, in the caller's transaction
+    (a site without an appliance gets nothing). Call after a change to a referral's
+    state, window or number. The sites' links are locked first (in site order), so the
+    site's offsets commit in order (docs/sync-protocol.md §10)."""
     changed = [r for r in rows if r.id is not None]
     if not changed:
-        return 0
-    sites = dict(session.exec(select(Project.id, Project.site_id).where(
-        col(Project.id).in_({r.project_id for r in changed}))).all())
-    links = session.exec(select(SiteLink).where(
-        col(SiteLink.site_id).in_(set(sites.values())))
-        .order_by(col(SiteLink.site_id)).with_for_update()).all()
-    appended = 0
-    for link in links:
-        mine = [r for r in changed if sites.get(r.project_id) == link.site_id]
+        return
+    found = session.exec(
+        select(Project.id, SiteLink).join(SiteLink, col(SiteLink.site_id) == Project.site_id)
+        .where(col(Project.id).in_({r.project_id for r in changed}))
+        .order_by(col(SiteLink.site_id)).with_for_update(of=SiteLink)).all()
+    links = {link.site_id: link for _, link in found}
+    for site_id, link in links.items():
+        projects = {project_id for project_id, held in found if held.site_id == site_id}
+        mine = [r for r in changed if r.project_id in projects]
         for key, data in _items(session, settings, link, mine).items():
-            append(session, link.site_id, "referral", key, data)
-            appended += 1
-    return appended
+            append(session, site_id, "referral", key, data)
 
 
 register_kind(DerivedKind("qr_key", qr_keys))

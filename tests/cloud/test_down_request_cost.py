@@ -43,8 +43,8 @@ TIMED = 7
 
 def _seed(db: Session, settings: CloudSettings, cw: ChannelWorld) -> None:
     now = utcnow()
-    brokers = [b for b in cw.brokers.values()]
-    rows = []
+    brokers = list(cw.brokers.values())
+    rows: list[dict[str, Any]] = []
     for i in range(LIVE):
         number = history.number_of(settings, f"137{i:08d}")
         broker = brokers[i % len(brokers)]
@@ -132,7 +132,7 @@ def test_one_down_request_with_many_live_referrals(
     as_before(True)
     feed.refresh_derived(db, "site-a", settings=settings, link=link)  # the items exist
     head = db.exec(select(func.max(DownFeed.offset)).where(
-        DownFeed.site_id == "site-a")).one()
+        DownFeed.site_id == "site-a")).one() or 0
 
     def request() -> Any:
         batch = feed.batch_after(db, settings=settings, link=link, site_key=key,

@@ -8,6 +8,7 @@ writer that forgets to announce its change fails here, since no request compares
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,11 +26,12 @@ from cloud.sales.models import ERASED_MASK
 from cloud.settings import CloudSettings
 from cloud.sync import feed
 from cloud.sync.models import DownFeed, SiteLink
+from shared.events import VISIT_REGISTERED
 from shared.timeutil import parse_iso, utcnow
 from tests.cloud import signed_in
 from tests.cloud.appeal_world import appeal, refused_referral
 from tests.cloud.channel_world import ChannelWorld, refer
-from tests.cloud.test_channel_due import _visit
+from tests.cloud.sales_world import apply, envelope
 
 FIRST, SECOND, THIRD, FOURTH = "13611112222", "13622223333", "13633334444", "13644445555"
 
@@ -56,6 +58,14 @@ def _assert_stated(db: Session, settings: CloudSettings) -> None:
     assert {key: latest.get(key) for key in stated} == stated
     assert set(_live_on_the_appliance(db, utcnow())) == {
         key for key, data in stated.items() if data.get("active", True)}
+
+
+def _visit(db: Session, settings: CloudSettings, cw: ChannelWorld, phone: str) -> None:
+    site = cw.sales["site-a"]
+    apply(db, settings, "site-a", [envelope(site.key, "site-a", site.next_seq(),
+                                            VISIT_REGISTERED, {
+        "visit_id": str(uuid.uuid4()), "project_id": site.project_id, "phone": phone,
+        "party_size": 1, "consultant_id": cw.sales["consult_a"]})])
 
 
 def _publish(api: TestClient, cw: ChannelWorld, rules: dict[str, Any]) -> None:
@@ -120,8 +130,10 @@ def test_every_writer_leaves_the_feed_stating_the_live_referrals(
     _assert_stated(db, settings)
 
     # A data subject's erasure blanks the appliance's copy.
-    erased = erase_referrals(db, settings, phone_bidx=history.number_of(settings, SECOND).bidx,
-                             project_ids=[project], erased_mask=ERASED_MASK)
+    bidx = history.number_of(settings, SECOND).bidx
+    assert bidx is not None
+    erased = erase_referrals(db, settings, phone_bidx=bidx, project_ids=[project],
+                             erased_mask=ERASED_MASK)
     assert erased == 1
     _assert_stated(db, settings)
     gone = _latest(db)[str(approved["id"])]
