@@ -3,13 +3,16 @@ writer of a referral's state, window or number — submission, the developer's r
 upheld appeal's override and the re-decisions it causes, a visit's scheduled re-decision,
 the re-judging after a rule change, a data subject's erasure — the feed's latest items,
 read as the appliance reads them, are exactly the live referrals the cloud holds. A
-writer that forgets to announce its change fails here, since no request compares them.
+writer that forgets to announce its change fails here, since no request compares them;
+and a new function that changes a referral's item fields fails the source check below.
 """
 
 from __future__ import annotations
 
+import ast
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -164,3 +167,74 @@ def test_a_down_request_compares_no_referrals_and_a_snapshot_states_them(
     assert items() == 0  # not compared: had it been, the lost item would be back
     feed.append_snapshot(db, settings, link, b"k" * 32)
     assert list(_latest(db)) == [str(referral["id"])]
+
+
+# What a referral's feed item shows, and so what a writer must announce.
+_ITEM_FIELDS = {"state", "reason_code", "protection_until", "rule_version", "phone_masked",
+                "phone_given", "phone_enc", "broker_id", "agency_id", "project_id"}
+# Each function that sets them, and the function that announces the change for it.
+_WRITERS = {
+    ("cloud/channel/referrals.py", "apply_outcome"): [
+        ("cloud/channel/referrals.py", "submit_as"), ("cloud/channel/redecide.py", "redecide")],
+    ("cloud/channel/overrides.py", "override"): [("cloud/channel/overrides.py", "override")],
+    ("cloud/channel/overrides.py", "_follow"): [("cloud/channel/overrides.py", "override")],
+    ("cloud/channel/subject.py", "erase_referrals"): [
+        ("cloud/channel/subject.py", "erase_referrals")],
+}
+
+
+def _functions(path: Path) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name: n for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def _imports_referral(path: Path) -> bool:
+    return any(isinstance(n, ast.ImportFrom) and n.module == "cloud.channel.models"
+               and any(a.name == "Referral" for a in n.names)
+               for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+
+
+def _sets_an_item_field(function: ast.AST) -> bool:
+    """An assignment to an item field of something named like a referral (`referral`,
+    `row`, `r`): a heuristic — a writer that names its row otherwise escapes it, and the
+    scenario above is the other net."""
+    for node in ast.walk(function):
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign)
+                   else [])
+        for target in targets:
+            for one in target.elts if isinstance(target, ast.Tuple) else [target]:
+                if (isinstance(one, ast.Attribute) and one.attr in _ITEM_FIELDS
+                        and isinstance(one.value, ast.Name)
+                        and ("referral" in one.value.id or one.value.id in ("row", "r"))):
+                    return True
+    return False
+
+
+def _calls(function: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Call) and (
+        (isinstance(n.func, ast.Name) and n.func.id == name)
+        or (isinstance(n.func, ast.Attribute) and n.func.attr == name))
+        for n in ast.walk(function))
+
+
+def test_every_function_that_changes_a_referrals_item_has_it_announced() -> None:
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for path in sorted((root / "cloud").rglob("*.py")):
+        if "migrations" in path.parts or not _imports_referral(path):
+            continue
+        relative = path.relative_to(root).as_posix()
+        found |= {(relative, name) for name, function in _functions(path).items()
+                  if _sets_an_item_field(function)}
+    assert found == set(_WRITERS), "a new writer of a referral: announce its item (ADR 0058)"
+    for announcers in _WRITERS.values():
+        for module, name in announcers:
+            assert _calls(_functions(root / module)[name], "announce_referrals"), (module, name)
+    # apply_outcome's callers are exactly the announcing ones.
+    callers = {(path.relative_to(root).as_posix(), name)
+               for path in (root / "cloud").rglob("*.py")
+               for name, function in _functions(path).items()
+               if name != "apply_outcome" and _calls(function, "apply_outcome")}
+    assert callers == set(_WRITERS[("cloud/channel/referrals.py", "apply_outcome")])
