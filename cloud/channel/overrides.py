@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
+from cloud.channel import feed_items
 from cloud.channel.appeal_models import ReferralOverride
 from cloud.channel.models import Referral
 from cloud.identity.deps import Principal
@@ -46,6 +47,7 @@ def override(session: Session, *, settings: CloudSettings, referral: Referral, s
     session.add(referral)
     session.flush()
     _follow(session, settings, referral)
+    feed_items.announce_referrals(session, settings, [referral])
     audit_service.record(
         session, action="channel.referral_override", principal=principal,
         actor=None if principal else "system",

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
-from cloud.channel import history
+from cloud.channel import feed_items, history
 from cloud.channel.models import Referral
 from cloud.channel.referrals import LIVE_STATES, apply_outcome, decide
 from cloud.settings import CloudSettings
@@ -37,6 +37,7 @@ def redecide(session: Session, *, settings: CloudSettings, row: Referral,
     if (outcome.state, outcome.reason.code.value, outcome.protection_until) == before:
         return False
     apply_outcome(row, outcome, as_of)
+    feed_items.announce_referrals(session, settings, [row])
     audit_service.record(
         session, action="channel.referral_redecide", actor="system",
         object_type="channel_referral", object_id=str(row.id),

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
 from cloud.channel import (
+    feed_items,
     history,
     project_config,
     referral_context,
@@ -134,6 +135,8 @@ def submit_as(session: Session, *, principal: Principal, settings: CloudSettings
     risk_cases.at_referral(
         session, settings=settings, referral=row, principal=principal, known=_known(people),
         policy=project_config.policy(session, data.project_id, context.policy_stamp))
+    if row.state in LIVE_STATES:  # one refused at once was never the appliance's to know
+        feed_items.announce_referrals(session, settings, [row])
     audit_service.record(
         session, action="channel.referral_submit", principal=principal,
         object_type="channel_referral", object_id=str(row.id),

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from cloud.channel import feed_items
 from cloud.channel.appeal_models import Appeal, AppealEvidence
 from cloud.channel.evidence_store import EvidenceStore
 from cloud.channel.history import REFERRAL_NAME_CONTEXT, REFERRAL_PHONE_CONTEXT
 from cloud.channel.lead_models import Lead
 from cloud.channel.leads import LEAD_NAME_CONTEXT, LEAD_PHONE_CONTEXT
 from cloud.channel.models import Agency, Broker, Referral
+from cloud.channel.qr import LIVE_STATES
 from cloud.settings import CloudSettings
 
 
@@ -80,6 +82,9 @@ def erase_referrals(session: Session, settings: CloudSettings, *, phone_bidx: st
         referral.phone34_bidx = referral.phone7_bidx = referral.phone_given = None
         referral.phone_masked = erased_mask
         session.add(referral)
+    # The appliance may hold the live ones' masked numbers: it is told to blank them.
+    feed_items.announce_referrals(
+        session, settings, [r for r in referrals if r.state in LIVE_STATES])
     return len(referrals)
 
 

@@ -81,7 +81,7 @@ async def _verify_tx(session: AsyncSession, settings: EdgeSettings, token: str,
     if await session.get(QrNonce, claims.n) is not None:
         raise qr.QrReplayed()
     cached = await session.get(ReferralCache, str(claims.rid))
-    if cached is not None and (not cached.active or cached.broker_id != claims.bid):
+    if cached is not None and (not cached.is_live(now) or cached.broker_id != claims.bid):
         raise qr.QrReferralUnknown(extra={"state": cached.state})
     return claims, cached
 
@@ -174,7 +174,7 @@ def _from_start(history: engine.RulesHistory, times: list[datetime]) -> engine.R
 
 
 async def _history(session: AsyncSession, settings: EdgeSettings, view: CustomerView,
-                   phone: str) -> list[engine.Event]:
+                   phone: str, now: datetime) -> list[engine.Event]:
     """The customer as this appliance knows them: the live referrals of the number's 3+4
     key, the cloud's visit summary, and this office's own visits (the view's rows)."""
     project_id = view.project_id
@@ -182,7 +182,7 @@ async def _history(session: AsyncSession, settings: EdgeSettings, view: Customer
     events: list[engine.Event] = []
     for r in (await session.exec(select(ReferralCache).where(
             ReferralCache.project_id == project_id, ReferralCache.phone_key == key,
-            col(ReferralCache.active).is_(True)))).all():
+            ReferralCache.live(now)))).all():
         events.append(engine.Referral(
             id=f"referral:{r.id}", at=r.created_at, project_id=str(project_id),
             broker_id=str(r.broker_id), agency_id=str(r.agency_id) if r.agency_id else INDIVIDUAL,
@@ -237,7 +237,7 @@ async def provisional(session: AsyncSession, settings: EdgeSettings, *, view: Cu
     broker picked by hand, the referral's state once the guided visit is counted. None
     when the caches cannot be judged (the cloud decides anyway)."""
     try:
-        events = await _history(session, settings, view, phone)
+        events = await _history(session, settings, view, phone, now)
         history = _from_start(await _rules(session, view.project_id), [e.at for e in events])
         before = engine.provisional_answer(history, events, now)
         state = reason = None

@@ -26,6 +26,7 @@ from shared import qr
 from shared.errors import ValidationFailed
 from shared.events import GUIDE_PICKED, GuidePicked
 from shared.phone import normalise_phone
+from shared.timeutil import utcnow
 
 
 class GuideReferralUnknown(ValidationFailed):
@@ -43,7 +44,7 @@ async def _candidates_tx(session: AsyncSession, settings: EdgeSettings, project_
     key = qr.phone_key(settings.blind_index, phone)
     return list((await session.exec(select(ReferralCache).where(
         ReferralCache.project_id == project_id, ReferralCache.phone_key == key,
-        col(ReferralCache.active).is_(True)).order_by(col(ReferralCache.created_at)))).all())
+        ReferralCache.live(utcnow())).order_by(col(ReferralCache.created_at)))).all())
 
 
 async def candidates(store: Store, settings: EdgeSettings, *, project_id: int,
@@ -53,12 +54,12 @@ async def candidates(store: Store, settings: EdgeSettings, *, project_id: int,
 
 
 async def pick_of(session: AsyncSession, settings: EdgeSettings, *, referral_id: int,
-                  project_id: int, phone: str) -> Pick:
+                  project_id: int, phone: str, now: datetime) -> Pick:
     """Inside the registration's transaction: the picked referral as this appliance holds
     it, or GuideReferralUnknown (gone meanwhile, another project, another number)."""
     cached = (await session.exec(select(ReferralCache).where(
         ReferralCache.id == referral_id))).first()
-    if (cached is None or not cached.active or cached.project_id != project_id
+    if (cached is None or not cached.is_live(now) or cached.project_id != project_id
             or cached.phone_key != qr.phone_key(settings.blind_index, phone)):
         raise GuideReferralUnknown(extra={"referral_id": referral_id})
     return Pick(referral_id=cached.id, broker_id=cached.broker_id, agency_id=cached.agency_id)

@@ -98,7 +98,7 @@ async def _register_tx(
     consultant = await _check_references(session, settings, req.project_id, data.consultant_id)
     pick = None if data.guide_referral_id is None else await manual_guide.pick_of(
         session, settings, referral_id=data.guide_referral_id, project_id=req.project_id,
-        phone=req.phone)
+        phone=req.phone, now=req.now)
     view = await customer_view(session, settings, req.project_id, req.phone_bidx, req.now)
     answer = await guided.provisional(
         session, settings, view=view, phone=req.phone, guide=req.guide,

@@ -10,9 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, and_, or_
 from sqlalchemy.orm import registry
-from sqlmodel import Field, SQLModel
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel, col
 
 from shared.dbtypes import UTCDateTime, empty_list
 
@@ -374,6 +375,16 @@ class ReferralCache(EdgeModel, table=True):
     broker_name: str | None = Field(default=None, max_length=20)
     broker_phone_masked: str | None = Field(default=None, max_length=11)
     agency_name: str | None = Field(default=None, max_length=100)
+
+    @classmethod
+    def live(cls, now: datetime) -> ColumnElement[bool]:
+        """Live at `now`: the cloud sends a referral whose window ran out as it was, not
+        again as inactive (ADR 0058), so its `protection_until` is read here."""
+        return and_(col(cls.active).is_(True), or_(
+            col(cls.protection_until).is_(None), col(cls.protection_until) > now))
+
+    def is_live(self, now: datetime) -> bool:
+        return self.active and (self.protection_until is None or self.protection_until > now)
 
 
 class QrNonce(EdgeModel, table=True):

@@ -177,3 +177,28 @@ def test_the_down_feed_keeps_the_masked_broker_names(
             f"SELECT broker_name, broker_phone_masked, agency_name FROM "
             f"{ReferralCache.__tablename__} ORDER BY id").fetchall()
     assert names == [("王*", "137****0001", "链家")]
+
+
+def test_a_referral_whose_window_ran_out_is_neither_offered_picked_nor_scanned(
+    edge_settings: EdgeSettings,
+) -> None:
+    """The cloud sends nothing when a window ends (ADR 0058): the cached item still says
+    `active` and `pending`, and its `protection_until` alone makes it dead here."""
+    items = channel_items(edge_settings)
+    ended = iso(utcnow() - timedelta(minutes=1))
+    items[-1] = items[-1].model_copy(
+        update={"data": {**items[-1].data, "protection_until": ended}})
+    seed(edge_settings, [project(1, 1, "云栖府"), *items])
+    with TestClient(create_app(edge_settings, sync=False)) as client:
+        offered = client.get("/api/v1/kiosk/guides", params={"phone": PHONE, "project_id": 1},
+                             headers=AUTH)
+        picked = register(client, "manual-0006", guide_referral_id=REFERRAL)
+        scanned = register(client, "manual-0007", qr_code=code(edge_settings))
+        walk_in = register(client, "manual-0008")
+
+    assert offered.status_code == 200 and offered.json() == []
+    assert picked.json()["code"] == "guide_referral_unknown"
+    assert scanned.json()["code"] == "qr_referral_unknown"
+    # Nor does the provisional answer count it: the visitor is nobody's.
+    assert walk_in.status_code == 201, walk_in.text
+    assert guided_rows(edge_settings) == [(None, None, "natural", None)]
