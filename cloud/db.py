@@ -103,8 +103,25 @@ def install_connection_gate(app: FastAPI, *, size: int, wait_seconds: float) -> 
         response.headers["Retry-After"] = retry_after
         return response
 
+    async def operational(request: Request, exc: Exception) -> JSONResponse:
+        if not retryable(exc):
+            return problem(500, "internal_error", "服务器内部错误，请稍后重试", request.url.path)
+        return await busy(request, exc)
+
     app.add_exception_handler(ServerBusy, busy)
     app.add_exception_handler(sqlalchemy.exc.TimeoutError, busy)
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, operational)
+
+
+# PostgreSQL ended the transaction so that another could go on (a deadlock: a referral
+# locks its number, then its site's feed; the sync consumer the site's feed, then a
+# number), or a serializable transaction lost: nothing of it was written, and the same
+# request sent again succeeds.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def retryable(exc: Exception) -> bool:
+    return getattr(getattr(exc, "orig", None), "pgcode", None) in RETRYABLE_SQLSTATES
 
 
 def size_thread_pool(app: FastAPI) -> None:
