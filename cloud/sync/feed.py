@@ -86,11 +86,21 @@ def append_many(
     insert_rows(session, DownFeed, rows)
 
 
+def _locked_link(session: Session, project_id: int) -> SiteLink | None:
+    """The project's site link, locked to the end of the transaction: a site's offsets
+    come from one sequence shared by all, so only appends made under the site's lock
+    commit in offset order (an item committed after a later offset was read would be
+    skipped by the appliance for good)."""
+    project = session.get(Project, project_id)
+    if project is None:
+        return None
+    return session.get(SiteLink, project.site_id, with_for_update=True)
+
+
 def announce_customer(session: Session, settings: CloudSettings, customer: Customer) -> None:
     """Append the customer's current state to its site's feed (nothing for a site that has
     no appliance linked)."""
-    project = session.get(Project, customer.project_id)
-    link = session.get(SiteLink, project.site_id) if project is not None else None
+    link = _locked_link(session, customer.project_id)
     if link is None:
         return
     owner = session.get(User, customer.owner_id) if customer.owner_id else None
@@ -108,8 +118,7 @@ def announce_erasure(session: Session, settings: CloudSettings, customer: Custom
     an appliance that has not read them yet needs only the erasure, and the feed should
     not keep what the customer asked to have deleted until the feed's retention ends.
     """
-    project = session.get(Project, customer.project_id)
-    link = session.get(SiteLink, project.site_id) if project is not None else None
+    link = _locked_link(session, customer.project_id)
     if link is None:
         return
     key, data = erased_feed_item(

@@ -1,11 +1,18 @@
 """The down-feed on the real PostgreSQL: a batch always fits the protocol's message limit,
-and a cursor the feed cannot continue from (beyond its head, of another generation) gets
-a resync and is never stored."""
+a cursor the feed cannot continue from (beyond its head, of another generation) gets
+a resync and is never stored, and appends wait for their site's lock."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from cloud.sales.models import Customer
 from cloud.settings import CloudSettings
 from cloud.sync import feed, provision
 from cloud.sync.keys import site_key
@@ -60,3 +67,23 @@ def test_a_cursor_beyond_the_head_or_of_another_generation_resyncs(
     other = feed.batch_after(db, settings=settings, link=link, site_key=key, cursor=head,
                              limit=500, generation=old)
     assert other.resync and other.generation != old
+
+
+def test_a_customer_item_is_appended_under_its_sites_lock(
+    world: dict[str, Any], engine: Engine, db: Session, settings: CloudSettings
+) -> None:
+    """Offsets come from one sequence: an append made outside the site's lock could
+    commit after a later offset that an appliance had already read past, and be skipped
+    for good. A consultant's change (follow-up, transfer) appends outside the sync
+    consumer, so it must wait for the site's lock like the consumer's own appends."""
+    customer = db.get(Customer, world["site-a"].customer_id)
+    assert customer is not None
+    with engine.connect() as other:
+        other.execute(text("SELECT 1 FROM site_link WHERE site_id = 'site-a' FOR UPDATE"))
+        db.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        with pytest.raises(OperationalError, match="lock timeout"):
+            feed.announce_customer(db, settings, customer)
+        db.rollback()
+        other.rollback()
+    feed.announce_customer(db, settings, customer)  # the lock released: it goes through
+    db.commit()
