@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from cloud.audit import service as audit_service
 from cloud.identity.models import UserScope
+from cloud.reception import calls
 from cloud.reception import settings as reception_settings
 from cloud.reception.models import (
     CallRecord,
@@ -216,10 +217,6 @@ def _correct(ctx: ApplyContext, event: VisitProfiled, visit: Visit,
                 "via": f"site:{ctx.site_id}"})
 
 
-CALL_PHONE_CONTEXT = "call.phone"
-CALL_NAME_CONTEXT = "call.name"
-
-
 def apply_calls(ctx: ApplyContext, items: Sequence[tuple[Envelope, CallRecorded]]
                 ) -> list[Outcome]:
     """Each call once (its id); stored with its phone encrypted and blind-indexed, on the
@@ -243,9 +240,9 @@ def apply_calls(ctx: ApplyContext, items: Sequence[tuple[Envelope, CallRecorded]
         occurred, _ = ctx.event_time(envelope)
         session.add(CallRecord(
             id=key, site_id=ctx.site_id, project_id=event.project_id,
-            phone_enc=cipher.encrypt(event.phone, context=CALL_PHONE_CONTEXT),
+            phone_enc=cipher.encrypt(event.phone, context=calls.PHONE_CONTEXT),
             phone_bidx=index.phone(event.phone), phone_masked=mask_phone(event.phone),
-            name_enc=cipher.encrypt(event.name, context=CALL_NAME_CONTEXT)
+            name_enc=cipher.encrypt(event.name, context=calls.NAME_CONTEXT)
             if event.name else None,
             awareness=event.awareness, consultant_id=consultant_id,
             recorded_by=event.recorded_by, occurred_at=occurred,

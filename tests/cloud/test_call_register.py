@@ -1,0 +1,37 @@
+"""The cloud's call register (来电登记, ADR 0056) under a deletion request: the subject's
+calls lose number and name — even a caller who never visited — and still count."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from cloud.reception.calls import PHONE_CONTEXT
+from cloud.reception.models import CallRecord
+from cloud.settings import CloudSettings
+from tests.cloud import make_user, signed_in
+from tests.cloud.sales_analysis_world import build
+
+
+def test_an_erasure_blanks_the_subjects_calls(client: TestClient, db: Session,
+                                              settings: CloudSettings) -> None:
+    office = build(db, settings)
+    caller = "13900000002"  # called project A, never visited
+    make_user(db, "privacy", roles=["privacy_officer"], scope_all=True)
+    officer = signed_in(client, "privacy")
+    opened = client.post("/api/v1/privacy/requests", headers=officer, json={
+        "kind": "deletion", "phone": caller, "channel": "onsite", "detail": "本人要求"})
+    assert opened.status_code == 201, opened.text
+    erased = client.post(f"/api/v1/privacy/requests/{opened.json()['id']}/erase",
+                         headers=officer)
+    assert erased.status_code == 200, erased.text
+
+    db.rollback()
+    rows = db.exec(select(CallRecord).order_by(col(CallRecord.occurred_at))).all()
+    gone = [r for r in rows if r.phone_masked == "已删除"]
+    assert len(rows) == 5 and len(gone) == 1
+    assert gone[0].phone_bidx.startswith("erased:") and gone[0].name_enc is None
+    assert settings.cipher.decrypt(gone[0].phone_enc, context=PHONE_CONTEXT) == ""
+    assert gone[0].project_id == office.projects["a"]
+    kept = {r.phone_bidx for r in rows} - {gone[0].phone_bidx}
+    assert settings.blind_index.phone("13800000001") in kept
