@@ -273,7 +273,8 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
         erased_prefix=ERASED_PREFIX, project_ids=projects) if request.phone_bidx else 0
     calls = erase_calls(
         session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
-        erased_prefix=ERASED_PREFIX, project_ids=projects) if request.phone_bidx else 0
+        erased_prefix=ERASED_PREFIX, project_ids=projects,
+        announced={c.project_id for c, _ in found}) if request.phone_bidx else 0
     request.phone_enc = request.phone_bidx = request.detail_enc = None
     _close(request, principal, "completed",
            f"已删除 {len(found)} 条客户记录的个人信息（到访统计匿名保留）"

@@ -9,6 +9,9 @@ from sqlmodel import Session, col, select
 from cloud.reception.calls import PHONE_CONTEXT
 from cloud.reception.models import CallRecord
 from cloud.settings import CloudSettings
+from cloud.sync.keys import seal_site_key
+from cloud.sync.models import DownFeed, SiteLink
+from shared.crypto import BlindIndex, decode_key, new_key
 from tests.cloud import make_user, signed_in
 from tests.cloud.sales_analysis_world import build
 
@@ -16,7 +19,11 @@ from tests.cloud.sales_analysis_world import build
 def test_an_erasure_blanks_the_subjects_calls(client: TestClient, db: Session,
                                               settings: CloudSettings) -> None:
     office = build(db, settings)
-    caller = "13900000002"  # called project A, never visited
+    key = new_key()
+    db.add(SiteLink(site_id="site-a", key_enc=seal_site_key(settings, key),
+                    mqtt_username="site-a", mqtt_password_hash="-"))
+    db.commit()
+    caller = "13900000002"  # called project A, never visited: no customer to announce
     make_user(db, "privacy", roles=["privacy_officer"], scope_all=True)
     officer = signed_in(client, "privacy")
     opened = client.post("/api/v1/privacy/requests", headers=officer, json={
@@ -35,3 +42,7 @@ def test_an_erasure_blanks_the_subjects_calls(client: TestClient, db: Session,
     assert gone[0].project_id == office.projects["a"]
     kept = {r.phone_bidx for r in rows} - {gone[0].phone_bidx}
     assert settings.blind_index.phone("13800000001") in kept
+    # The office's appliance is told as for a customer, under its own site key.
+    told = db.exec(select(DownFeed).where(DownFeed.site_id == "site-a")).all()
+    assert [(f.kind, f.data["erased"], f.data["phone_bidx"]) for f in told] == [
+        ("customer", True, BlindIndex(decode_key(key)).phone(caller))]
