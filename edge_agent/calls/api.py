@@ -3,8 +3,8 @@ the consultant's phone registers one they answered themselves."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Request, Response, status
@@ -19,11 +19,12 @@ from edge_agent.store.models import IncomingCall
 from shared.errors import ValidationFailed
 from shared.names import mask_name
 from shared.reception_events import CallDraft
+from shared.timeutil import UtcDateTime
 
 kiosk_router = APIRouter(prefix="/kiosk", tags=["kiosk"], dependencies=[KioskAuth])
 staff_router = APIRouter(prefix="/staff", tags=["staff 顾问手机"])
 
-_REPLAYED = {200: {"description": "该来电已登记过，返回原记录"}}
+_REPLAYED: dict[int | str, dict[str, Any]] = {200: {"description": "该来电已登记过，返回原记录"}}
 
 
 class CallKeyMismatch(ValidationFailed):
@@ -38,7 +39,7 @@ class CallOut(BaseModel):
     name_masked: str | None
     awareness: str | None = Field(description="认知途径")
     consultant_id: int | None = Field(description="接听的置业顾问")
-    occurred_at: datetime = Field(description="登记时间（本机时钟，UTC）")
+    occurred_at: UtcDateTime = Field(description="登记时间（本机时钟，UTC）")
     call_date: date = Field(description="来电日期（北京时间）")
     seq: int
 
