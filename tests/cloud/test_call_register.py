@@ -1,9 +1,11 @@
-"""The cloud's call register (来电登记, ADR 0056) under a deletion request: the subject's
-calls lose number and name — even a caller who never visited — and still count."""
+"""The cloud's call register (来电登记, ADR 0056): migration 0045 makes the model's table;
+under a deletion request the subject's calls lose number and name — even a caller who
+never visited, whose appliance is told too — and still count."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cloud.reception.calls import PHONE_CONTEXT
@@ -13,7 +15,12 @@ from cloud.sync.keys import seal_site_key
 from cloud.sync.models import DownFeed, SiteLink
 from shared.crypto import BlindIndex, decode_key, new_key
 from tests.cloud import make_user, signed_in
+from tests.cloud.migration_drift import drift
 from tests.cloud.sales_analysis_world import build
+
+
+def test_the_migration_matches_the_model(engine: Engine) -> None:
+    assert drift(engine, ["call_record"]) == []
 
 
 def test_an_erasure_blanks_the_subjects_calls(client: TestClient, db: Session,
