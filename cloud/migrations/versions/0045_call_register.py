@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0045_call_register"
-down_revision: str | None = "0043_reception_settings"
+down_revision: str | None = "0044_deal_risk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
