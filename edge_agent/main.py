@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from edge_agent import __version__, health
+from edge_agent.calls.api import kiosk_router as calls_kiosk_router
+from edge_agent.calls.api import staff_router as calls_staff_router
 from edge_agent.cameras import face_events, firmware
 from edge_agent.cameras.api import router as cameras_router
 from edge_agent.cameras.capture_service import CaptureService
@@ -120,6 +122,8 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     app.include_router(reception_staff_router, prefix=API_PREFIX)
     app.include_router(staff_router, prefix=API_PREFIX)
     app.include_router(followups_router, prefix=API_PREFIX)
+    app.include_router(calls_kiosk_router, prefix=API_PREFIX)
+    app.include_router(calls_staff_router, prefix=API_PREFIX)
     app.include_router(customers_router, prefix=API_PREFIX)
     app.include_router(cameras_router, prefix=API_PREFIX)
     app.include_router(faces_router, prefix=API_PREFIX)

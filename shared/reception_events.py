@@ -1,4 +1,4 @@
-"""Up-stream event types of reception: rota changes and visit profiles.
+"""Up-stream event types of reception: rota changes, visit profiles and incoming calls.
 
 `visit.profiled` is a type of its own rather than new fields of `visit.registered`:
 payloads forbid unknown fields, so a cloud that does not know the profile refuses only
@@ -13,7 +13,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
+from shared.bounds import DB_INT_MAX
 from shared.events import DbId, EventTime, Text, VisitSource
+from shared.phone import MOBILE_PATTERN
 from shared.reception import Awareness, AwayReason, Gender, Grade, Purpose
 
 ROTA_CHANGED = "rota.changed"
@@ -105,3 +107,41 @@ class VisitProfiled(BaseModel):
         if self.revision > 0 and (self.corrected_by is None or not self.reason):
             raise ValueError("a correction names its manager and reason")
         return self
+
+
+CALL_RECORDED = "call.recorded"
+
+
+class CallRecorded(BaseModel):
+    """An incoming call (来电登记) registered on the appliance, by the receptionist at the
+    kiosk or by the consultant who answered it on the phone app. `phone` is the
+    normalised number; `occurred_at` the appliance's clock; `recorded_by` who wrote it
+    (`kiosk:<tablet>` or `user:<id>`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    call_id: UUID
+    project_id: DbId
+    phone: str = Field(pattern=MOBILE_PATTERN)
+    name: Text | None = Field(None, max_length=50)
+    awareness: Awareness | None = None
+    consultant_id: DbId | None = None
+    occurred_at: EventTime
+    recorded_by: Text = Field(min_length=1, max_length=64)
+
+
+class CallDraft(BaseModel):
+    """A call as the kiosk or the consultant PWA sends it: `id` is made on the device and
+    doubles as the Idempotency-Key, so a retry finds the call it wrote."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: UUID = Field(description="来电记录 id（终端生成，同时作为 Idempotency-Key）")
+    phone: str = Field(min_length=1, max_length=40, description="来电号码")
+    name: Text | None = Field(None, max_length=50, description="来电人姓名（选填）")
+    awareness: Awareness | None = Field(None, description="认知途径")
+    project_id: int | None = Field(None, ge=1, le=DB_INT_MAX,
+                                   description="项目；缺省为本案场默认项目")
+    consultant_id: int | None = Field(
+        None, ge=1, le=DB_INT_MAX,
+        description="接听的置业顾问（前台登记时选择；顾问手机登记时为本人）")

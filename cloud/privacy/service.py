@@ -28,6 +28,7 @@ from cloud.privacy.schemas import (
     SubjectRequestIn,
     SubjectVisit,
 )
+from cloud.reception.calls import erase_calls
 from cloud.reception.regions import erase_profiles
 from cloud.sales.free_text import intent_of, note_of
 from cloud.sales.models import ERASED_MASK, ERASED_PREFIX, Customer, FollowUp, Visit
@@ -270,6 +271,10 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
     leads = erase_leads(
         session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
         erased_prefix=ERASED_PREFIX, project_ids=projects) if request.phone_bidx else 0
+    calls = erase_calls(
+        session, settings, phone_bidx=request.phone_bidx or "", erased_mask=ERASED_MASK,
+        erased_prefix=ERASED_PREFIX, project_ids=projects,
+        announced={c.project_id for c, _ in found}) if request.phone_bidx else 0
     request.phone_enc = request.phone_bidx = request.detail_enc = None
     _close(request, principal, "completed",
            f"已删除 {len(found)} 条客户记录的个人信息（到访统计匿名保留）"
@@ -278,7 +283,8 @@ def erase(session: Session, *, principal: Principal, settings: CloudSettings,
            + (f"；已通知案场删除 {faces} 条人脸数据" if faces else ""))
     _audit(session, principal, request, action="privacy.erase",
            detail={"customers": len(found), "visits": len(visits), "notes": len(notes),
-                   "referrals": referrals, "leads": leads, "evidence_files": files,
+                   "referrals": referrals, "leads": leads, "calls": calls,
+                   "evidence_files": files,
                    "face_entries": faces})
     return Erasure(request, len(found), len(visits), len(notes))
 

@@ -84,3 +84,30 @@ class ReceptionSetting(SQLModel, table=True):
     changed_by: int | None = None
     # "console", or "site:<id>" for a change made on the office's appliance.
     changed_via: str = Field(max_length=40)
+
+
+class CallRecord(SQLModel, table=True):
+    """An incoming call (来电登记) registered on an appliance (`call.recorded`). Its id is
+    the appliance's `call_id`, so a replayed event finds it. `call_date` is the Beijing day
+    of `occurred_at`: the day 来电转来访 counts it on."""
+
+    __tablename__ = "call_record"
+    __table_args__ = (Index("ix_call_record_project_day", "project_id", "call_date"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    site_id: str = Field(foreign_key="site.id", max_length=32)
+    project_id: int = Field(foreign_key="project.id")
+    phone_enc: str = Field(max_length=200, description="AES-GCM, context call.phone")
+    phone_bidx: str = Field(max_length=64, index=True)
+    phone_masked: str = Field(max_length=11)
+    name_enc: str | None = Field(default=None, max_length=300,
+                                 description="AES-GCM, context call.name")
+    awareness: str | None = Field(default=None, max_length=20)
+    # The cloud user id as the appliance named it; one the site does not know is dropped
+    # (the call is real), as a visit's.
+    consultant_id: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_by: str = Field(max_length=64)
+    occurred_at: datetime = Field(sa_column=utc_column())
+    call_date: date = Field(sa_column=Column(Date, nullable=False))
+    event_seq: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

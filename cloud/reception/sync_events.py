@@ -1,5 +1,6 @@
-"""The reception domain's up-stream event types: `rota.changed` (the queue's history) and
-`visit.profiled` (a visit's profile and a manager's same-day corrections).
+"""The reception domain's up-stream event types: `rota.changed` (the queue's history),
+`visit.profiled` (a visit's profile and a manager's same-day corrections) and
+`call.recorded` (the incoming-call register, 来电登记).
 
 Registered with cloud.sync.handlers; each handler applies a whole run with a fixed
 number of queries. A forgotten-name claim moves the customer to the claimant only while
@@ -19,14 +20,28 @@ from sqlmodel import col, select
 
 from cloud.audit import service as audit_service
 from cloud.identity.models import UserScope
+from cloud.reception import calls
 from cloud.reception import settings as reception_settings
-from cloud.reception.models import ReceptionSetting, RotaEventRecord, VisitProfileRecord
+from cloud.reception.models import (
+    CallRecord,
+    ReceptionSetting,
+    RotaEventRecord,
+    VisitProfileRecord,
+)
 from cloud.sales import ownership
 from cloud.sales.models import Customer, Visit
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
+from shared.phone import mask_phone
 from shared.reception import ReceptionRules
-from shared.reception_events import ROTA_CHANGED, VISIT_PROFILED, RotaChanged, VisitProfiled
+from shared.reception_events import (
+    CALL_RECORDED,
+    ROTA_CHANGED,
+    VISIT_PROFILED,
+    CallRecorded,
+    RotaChanged,
+    VisitProfiled,
+)
 from shared.timeutil import as_utc, shanghai_date
 
 PROFILE_FIELDS = ("gender", "awareness", "layout", "area_min", "area_max", "budget_min",
@@ -202,6 +217,41 @@ def _correct(ctx: ApplyContext, event: VisitProfiled, visit: Visit,
                 "via": f"site:{ctx.site_id}"})
 
 
+def apply_calls(ctx: ApplyContext, items: Sequence[tuple[Envelope, CallRecorded]]
+                ) -> list[Outcome]:
+    """Each call once (its id); stored with its phone encrypted and blind-indexed, on the
+    Beijing day of the time the cloud accepts for it."""
+    session, cipher, index = ctx.session, ctx.settings.cipher, ctx.settings.blind_index
+    known = set(session.exec(select(CallRecord.id).where(
+        col(CallRecord.id).in_([str(e.call_id) for _, e in items]))).all())
+    staff = set(session.exec(
+        select(UserScope.user_id).where(UserScope.site_id == ctx.site_id)).all())
+    outcomes = []
+    for envelope, event in items:
+        key = str(event.call_id)
+        if key in known:
+            outcomes.append(Outcome("merged", ref=key))
+            continue
+        known.add(key)
+        detail: dict[str, Any] = {}
+        consultant_id = event.consultant_id
+        if consultant_id is not None and consultant_id not in staff:
+            detail["dropped_consultant_id"], consultant_id = consultant_id, None
+        occurred, _ = ctx.event_time(envelope)
+        session.add(CallRecord(
+            id=key, site_id=ctx.site_id, project_id=event.project_id,
+            phone_enc=cipher.encrypt(event.phone, context=calls.PHONE_CONTEXT),
+            phone_bidx=index.phone(event.phone), phone_masked=mask_phone(event.phone),
+            name_enc=cipher.encrypt(event.name, context=calls.NAME_CONTEXT)
+            if event.name else None,
+            awareness=event.awareness, consultant_id=consultant_id,
+            recorded_by=event.recorded_by, occurred_at=occurred,
+            call_date=shanghai_date(as_utc(occurred)), event_seq=envelope.seq))
+        outcomes.append(Outcome("applied", ref=key, detail=detail))
+    return outcomes
+
+
 register(EventType(VISIT_PROFILED, VisitProfiled, apply_profiles, order=18,
                    audit_key="visit_profiles"))
 register(EventType(ROTA_CHANGED, RotaChanged, apply_rota, order=45, audit_key="rota_changes"))
+register(EventType(CALL_RECORDED, CallRecorded, apply_calls, order=19, audit_key="calls"))

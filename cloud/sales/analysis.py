@@ -5,7 +5,9 @@ cloud.sales.analysis_facts; the definitions are docs/sales-analysis.md's and the
 schema's (cloud.sales.analysis_schemas).
 
 Every count is additive over the groups (each fact has one key per dimension), so the
-total row is the sum of the groups and each ratio is recomputed from its sums.
+total row is the sum of the groups and each ratio is recomputed from its sums. A
+subscription closed the day a stand-in received its customer (义务接待) is shared
+between the two consultants (ADR 0056): its parts still add up to one deal.
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from sqlmodel import Session
 from cloud.sales import analysis_facts as facts
 from cloud.sales import analysis_labels as labels
 from cloud.sales.analysis_facts import Scope
+from shared.reception import DEFAULT_RULES
+from shared.timeutil import as_utc, shanghai_date
 
 INTENTION_FIELDS = ("grade", "purpose", "layout", "area", "budget", "awareness", "gender",
                     "region", "source")
 SELL_THROUGH_DIMENSIONS = ("batch", "product", "team")
+# Dimensions an incoming call has a key of (a call has no layout and no visit source).
+CALL_DIMENSIONS = ("team", "consultant")
 # 面积 (m²) and 预算 (万元) bands of the intention chart: each visitor's lower bound, or the
 # upper one when only that is known.
 AREA_BANDS = (90, 120, 144)
@@ -44,7 +50,7 @@ def _key(sub: Any, group_by: str | None) -> Any:
 
 
 def _grouped(session: Session, fact: Select[Any], group_by: str | None,
-             measures: dict[str, Any]) -> dict[Any, dict[str, int]]:
+             measures: dict[str, Any]) -> dict[Any, dict[str, Any]]:
     """{key: {measure: value}} of `fact` grouped by `group_by` (one group "all" if None);
     `measures` are functions of the fact's subquery giving aggregates."""
     sub = fact.subquery("fact")
@@ -88,9 +94,44 @@ def figures(session: Session, w: Window) -> dict[str, Any]:
         "returned_amount_fen": lambda s: _sum_if(s.c.kind == "cancel", s.c.price_fen),
         "swaps": lambda s: _sum_if(s.c.kind == "swap"),
     })
-    keys = _keys(visit_rows, deal_rows, change_rows)
-    rows = [_figure_row(k, visit_rows, deal_rows, change_rows) for k in keys]
-    return _labelled(session, w.group_by, rows, _figure_total)
+    _stand_in_credit(session, w, deal_rows)
+    by_call = w.group_by is None or w.group_by in CALL_DIMENSIONS
+    call_rows = _grouped(session, facts.calls(*args), w.group_by if by_call else None,
+                         {"calls": _count()})
+    keys = _keys(visit_rows, deal_rows, change_rows, *((call_rows,) if by_call else ()))
+    rows = [_figure_row(k, visit_rows, deal_rows, change_rows,
+                        call_rows if by_call else {k: {"calls": None}}) for k in keys]
+    calls = sum(r["calls"] for r in call_rows.values())
+    return _labelled(session, w.group_by, rows, lambda rs: _figure_total(rs, calls))
+
+
+def _stand_in_credit(session: Session, w: Window,
+                     deal_rows: dict[Any, dict[str, float]]) -> None:
+    """义务接待 (rules page, 轮岗): a subscription approved the same Beijing day as the
+    stand-in's reception of the owner's customer is credited `stand_in_share` percent
+    (50 by default) to the stand-in and the rest to the owner — the deal's consultant —
+    in counts and amounts (the stand-in's part in whole fen, rounded down); otherwise the
+    owner keeps it all. Only the consultant dimension (and a consultant's own figures)
+    sees a difference: both parts have the deal's other keys."""
+    own = w.scope.own_user_id
+    for fact in session.execute(facts.stand_in_subscriptions(w.scope, w.date_from, w.date_to)):
+        if shanghai_date(as_utc(fact.approved_at)) != fact.visit_date:
+            continue
+        share = (DEFAULT_RULES.stand_in_share_percent if fact.stand_in_share is None
+                 else fact.stand_in_share)
+        part, amount = share / 100, int(fact.price_fen) * share // 100
+        key = getattr(fact, w.group_by) if w.group_by else "all"
+        stand_in_key = fact.stand_in if w.group_by == "consultant" else key
+        if own is None or fact.consultant == own:
+            _credit(deal_rows, key, -part, -amount)
+        if own is None or fact.stand_in == own:
+            _credit(deal_rows, stand_in_key, part, amount)
+
+
+def _credit(rows: dict[Any, dict[str, float]], key: Any, part: float, amount: int) -> None:
+    row = rows.setdefault(key, {})
+    row["subscriptions"] = round(row.get("subscriptions", 0) + part, 4)
+    row["subscription_amount_fen"] = row.get("subscription_amount_fen", 0) + amount
 
 
 def _keys(*tables: dict[Any, Any]) -> list[Any]:
@@ -100,7 +141,7 @@ def _keys(*tables: dict[Any, Any]) -> list[Any]:
     return sorted(found, key=lambda k: (k is None, str(k)))
 
 
-def _figure_row(key: Any, *tables: dict[Any, dict[str, int]]) -> dict[str, Any]:
+def _figure_row(key: Any, *tables: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     row: dict[str, Any] = {"key": key}
     for table in tables:
         row.update(table.get(key, {}))
@@ -116,10 +157,12 @@ def _figure_ratios(row: dict[str, Any]) -> dict[str, Any]:
     for name in _FIGURE_COUNTS:
         row.setdefault(name, 0)
     row["return_visits"] = row["visits"] - row["first_visits"]
-    # 来电组数: the platform keeps no register of incoming calls (ADR 0045), so the
-    # denominator of 来电转来访 is unknown rather than guessed.
-    row["calls"] = None
-    row["call_to_visit"] = None
+    row["subscriptions"] = round(row["subscriptions"], 4)
+    # 来电转来访 = visits ÷ calls, as the rules page defines it: a period ratio of the
+    # same window, not a follow-through of the callers (ADR 0056). `calls` is None where
+    # the dimension has no key for a call (product, channel).
+    row.setdefault("calls", 0)
+    row["call_to_visit"] = None if row["calls"] is None else _ratio(row["visits"], row["calls"])
     row["visit_to_deal"] = _ratio(row["subscriptions"], row["visits"])
     # 净签约 = 签约 − 退房 + 换房: a 换房 here moves the contract without closing it, so it
     # is neither in 签约 nor in 退房 and its + and − cancel (docs/sales-analysis.md).
@@ -132,8 +175,8 @@ def _summed(rows: list[dict[str, Any]], names: Iterable[str]) -> dict[str, Any]:
     return {"key": None, **{n: sum(r[n] for r in rows) for n in names}}
 
 
-def _figure_total(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return _figure_ratios(_summed(rows, _FIGURE_COUNTS))
+def _figure_total(rows: list[dict[str, Any]], calls: int) -> dict[str, Any]:
+    return _figure_ratios({**_summed(rows, _FIGURE_COUNTS), "calls": calls})
 
 
 def funnel(session: Session, w: Window) -> dict[str, Any]:

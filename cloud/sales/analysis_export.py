@@ -14,15 +14,17 @@ from shared.timeutil import utcnow
 
 FIGURE_COLUMNS = (
     ("visits", "到访组数"), ("first_visits", "首访"), ("return_visits", "复访"),
-    ("call_visits", "来电到访"), ("call_to_visit", "来电转来访"), ("pledges", "认筹"),
-    ("subscriptions", "认购"), ("subscription_amount_fen", "认购金额（元）"),
+    ("call_visits", "来电到访"), ("calls", "来电组数"), ("call_to_visit", "来电转来访"),
+    ("pledges", "认筹"), ("subscriptions", "认购"), ("subscription_amount_fen", "认购金额（元）"),
     ("visit_to_deal", "来访转成交"), ("contracts", "签约"),
     ("contract_amount_fen", "签约金额（元）"), ("returns", "退房"), ("swaps", "换房"),
     ("net_contracts", "净签约"), ("net_contract_amount_fen", "净签约金额（元）"))
 FUNNEL_COLUMNS = (("stored", "储客"), ("followed", "跟客"), ("bought", "成交"),
                   ("follow_rate", "跟客率"), ("deal_rate", "成交率"))
 NOTES = (
-    "到访组数：同一客户同一天为一组；来访转成交 = 认购 ÷ 到访组数；来电转来访需来电登记，暂无；"
+    "到访组数：同一客户同一天为一组；来访转成交 = 认购 ÷ 到访组数；"
+    "来电转来访 = 到访组数 ÷ 来电组数（来电登记；按产品、渠道分组时无来电维度）；"
+    "义务接待当日成交的认购，按顾问统计时接待者与归属顾问分成（默认各 0.5）；"
     "净签约 = 签约 − 退房 + 换房（本系统换房不关闭签约单，故等于 签约 − 退房）；"
     "储客：首访在日期内的客户，跟客：其中有有效跟进、复访或成交，成交：其中有审批通过的认购。"
     "日期按北京时间；认筹、认购、签约按审批通过时间，退房、换房按变更批准时间。")

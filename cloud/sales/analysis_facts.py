@@ -9,6 +9,9 @@ Dimension keys, per fact:
   stored customer (储客) the receiver of their first visit (第一接待);
 - channel (渠道/来源): the visit's source; for a deal or a stored customer the source of
   the customer's first visit at the project.
+
+An incoming call (来电登记) has a team (its site) and a consultant (who answered) only: no
+layout is asked on the phone and a call has no visit source (ADR 0056).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from cloud.deals.models import Deal, DealChange
 from cloud.identity.permissions import Perm
 from cloud.identity.principal import Principal
 from cloud.inventory.models import Unit
-from cloud.reception.models import VisitProfileRecord
+from cloud.reception.models import CallRecord, VisitProfileRecord
 from cloud.sales.models import Customer, FollowUp, Visit
 from shared.dbtypes import table_of
 
@@ -34,6 +37,7 @@ DIMENSIONS = ("team", "product", "consultant", "channel")
 
 visit_t = table_of(Visit)
 profile_t = table_of(VisitProfileRecord)
+call_t = table_of(CallRecord)
 customer_t = table_of(Customer)
 follow_up_t = table_of(FollowUp)
 deal_t = table_of(Deal)
@@ -124,6 +128,37 @@ def deals(scope: Scope, start: date, end: date) -> Select[Any]:
     first = first_visits(scope, select(deal_t.c.customer_id).where(*where))
     return (select(deal_t.c.id, deal_t.c.kind, deal_t.c.price_fen, *_deal_keys(first))
             .select_from(_deal_from(first)).where(*where))
+
+
+def calls(scope: Scope, start: date, end: date) -> Select[Any]:
+    """来电: one row per registered call whose Beijing day is in [start, end]."""
+    return (select(call_t.c.id, call_t.c.site_id.label("team"),
+                   call_t.c.consultant_id.label("consultant"))
+            .where(call_t.c.call_date >= start, call_t.c.call_date <= end,
+                   scope.projects(call_t.c.project_id), scope.own(call_t.c.consultant_id)))
+
+
+def stand_in_subscriptions(scope: Scope, start: date, end: date) -> Select[Any]:
+    """Subscriptions approved in the days whose customer was received at the project by a
+    stand-in (义务接待) for the deal's consultant, with that visit's day: a candidate for
+    the stand-in's share when the day is the approval's Beijing day (checked by the
+    caller, the same on every database). Not narrowed to the reader: the share moves
+    credit between two consultants, either of whom may be reading."""
+    where = (deal_t.c.kind == "subscription", deal_t.c.approved_at.is_not(None),
+             between_days(deal_t.c.approved_at, start, end),
+             scope.projects(deal_t.c.project_id))
+    first = first_visits(scope, select(deal_t.c.customer_id).where(*where))
+    stand_in = (visit_t.join(profile_t, profile_t.c.visit_id == visit_t.c.id))
+    return (select(deal_t.c.id, deal_t.c.price_fen, deal_t.c.approved_at, *_deal_keys(first),
+                   visit_t.c.visit_date, visit_t.c.consultant_id.label("stand_in"),
+                   profile_t.c.stand_in_share)
+            .select_from(_deal_from(first).join(
+                stand_in, and_(visit_t.c.customer_id == deal_t.c.customer_id,
+                               visit_t.c.project_id == deal_t.c.project_id)))
+            .where(*where, profile_t.c.stand_in_for_id == deal_t.c.consultant_id,
+                   visit_t.c.consultant_id.is_not(None),
+                   visit_t.c.consultant_id != deal_t.c.consultant_id,
+                   visit_t.c.visit_date >= start, visit_t.c.visit_date <= end))
 
 
 def changes(scope: Scope, start: date, end: date) -> Select[Any]:

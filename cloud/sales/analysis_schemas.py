@@ -25,13 +25,19 @@ class FigureRow(BaseModel):
     first_visits: int = Field(description="首访组数：其中客户在本项目的第一次到访")
     return_visits: int = Field(description="复访组数 = 到访组数 − 首访组数")
     call_visits: int = Field(description="来电到访组数：其中认知途径为「电话」的到访")
-    calls: int | None = Field(description="来电组数：平台尚无来电登记，恒为 null")
+    calls: int | None = Field(description="来电组数：来电日期（北京时间）在所选日期内的来电登记"
+                                          "（每条登记一次来电）；按产品、渠道分组时来电无此维度，"
+                                          "分组行为 null（合计行仍有）")
     call_to_visit: float | None = Field(
-        description="来电转来访 = 到访组数 ÷ 来电组数；无来电登记时为 null")
+        description="来电转来访 = 到访组数 ÷ 来电组数（同一日期范围）；"
+                    "来电为 0 或为 null 时为 null")
     pledges: int = Field(description="认筹数：审批通过时间在所选日期内的认筹单")
-    subscriptions: int = Field(description="认购数（成交）：审批通过时间在所选日期内的认购单"
-                                           "（含其后转签约、退房者）")
-    subscription_amount_fen: int = Field(description="认购金额（分）：上述认购单的成交总价之和")
+    subscriptions: float = Field(description="认购数（成交）：审批通过时间在所选日期内的认购单"
+                                             "（含其后转签约、退房者）。义务接待当日成交的认购单，"
+                                             "按顾问统计时接待者与归属顾问各计份额（默认各 0.5）")
+    subscription_amount_fen: int = Field(description="认购金额（分）：上述认购单的成交总价之和；"
+                                                     "义务接待当日成交的按同一份额拆分"
+                                                     "（接待者的一份取整到分，其余归归属顾问）")
     visit_to_deal: float | None = Field(description="来访转成交 = 认购数 ÷ 到访组数（同一日期范围；"
                                                     "到访为 0 时为 null）")
     contracts: int = Field(description="签约数：审批通过时间在所选日期内的签约单")

@@ -541,11 +541,34 @@ _V17_SETTINGS_FROM_HQ: tuple[Step, ...] = (
     "ALTER TABLE reception_settings ADD COLUMN cloud_change JSON",
 )
 
+_V18_CALLS = (
+    """
+    CREATE TABLE incoming_call (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        project_id INTEGER NOT NULL,
+        phone_enc TEXT NOT NULL,
+        phone_bidx VARCHAR(64) NOT NULL,
+        phone_masked VARCHAR(11) NOT NULL,
+        name_enc TEXT,
+        awareness VARCHAR(20),
+        consultant_id INTEGER,
+        recorded_by VARCHAR(64) NOT NULL,
+        occurred_at DATETIME NOT NULL,
+        call_date CHAR(10) NOT NULL,
+        seq INTEGER NOT NULL,
+        event_id CHAR(32) NOT NULL,
+        CONSTRAINT uq_incoming_call_seq UNIQUE (seq)
+    )
+    """,
+    "CREATE INDEX ix_incoming_call_day ON incoming_call (call_date, project_id)",
+    "CREATE INDEX ix_incoming_call_customer ON incoming_call (project_id, phone_bidx)",
+)
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     _V1, _V2_ROTA, _V3_FOLLOW_UPS, _V4_KEY_FINGERPRINT, _V5_MY_CUSTOMERS, _V6_EPOCH_RETENTION,
     _V7_STAFF_SESSIONS, _V8_SEALED_INTENT, _V9_VISIT_CONSENT, _V10_GUIDED_VISITS,
     _V11_MANUAL_GUIDES, _V12_RECEPTION, _V13_CAMERAS, _V14_CUSTOMER_360, _V15_CAPTURE,
-    _V16_FACES, _V17_SETTINGS_FROM_HQ,
+    _V16_FACES, _V17_SETTINGS_FROM_HQ, _V18_CALLS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -324,6 +324,32 @@ class FollowUp(EdgeModel, table=True):
     event_id: uuid.UUID
 
 
+class IncomingCall(EdgeModel, table=True):
+    """An incoming call (来电登记) with its outbox event's seq. The id is made by the
+    kiosk or the phone and is the request's idempotency key."""
+
+    __tablename__ = "incoming_call"
+    __table_args__ = (
+        UniqueConstraint("seq", name="uq_incoming_call_seq"),
+        Index("ix_incoming_call_day", "call_date", "project_id"),
+        Index("ix_incoming_call_customer", "project_id", "phone_bidx"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    project_id: int
+    phone_enc: str
+    phone_bidx: str = Field(max_length=64)
+    phone_masked: str = Field(max_length=11)
+    name_enc: str | None = None
+    awareness: str | None = Field(default=None, max_length=20)
+    consultant_id: int | None = None
+    recorded_by: str = Field(max_length=64)
+    occurred_at: datetime = _utc()
+    call_date: str = Field(max_length=10, description="Asia/Shanghai day, ISO")
+    seq: int
+    event_id: uuid.UUID
+
+
 class QrKey(EdgeModel, table=True):
     """A public key of the cloud's QR signing ring (down-feed `qr_key`)."""
 

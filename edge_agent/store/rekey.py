@@ -3,7 +3,7 @@
 Phone blind indexes on the appliance are keyed with the site key, so the cloud can send
 its customer cache without sharing a global secret. A new key makes every stored index
 unfindable: at start the agent compares the key's fingerprint with the one it indexed
-under and, if it changed, recomputes the visits' indexes from their encrypted phones,
+under and, if it changed, recomputes the visits' (and calls') indexes from their encrypted phones,
 drops the customer cache and restarts the down-feed (the cloud answers with a resync).
 """
 
@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.kiosk.service import PHONE_CONTEXT
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import CustomerCache, FollowUp, Visit, is_erased
+from edge_agent.store.models import CustomerCache, FollowUp, IncomingCall, Visit, is_erased
 from edge_agent.store.outbox import get_state
 
 
@@ -49,6 +49,11 @@ async def ensure_site_key(session: AsyncSession, settings: EdgeSettings) -> int:
         if str(follow_up.visit_id) in by_visit:
             follow_up.phone_bidx = by_visit[str(follow_up.visit_id)]
             session.add(follow_up)
+    for call in (await session.exec(select(IncomingCall))).all():
+        if not is_erased(call.phone_bidx):
+            call.phone_bidx = settings.blind_index.phone(
+                settings.cipher.decrypt(call.phone_enc, context=PHONE_CONTEXT))
+            session.add(call)
     for cached in (await session.exec(select(CustomerCache))).all():
         await session.delete(cached)
     state.down_cursor = 0

@@ -38,6 +38,7 @@ from edge_agent.store.models import (
     CustomerCache,
     EdgeModel,
     FollowUp,
+    IncomingCall,
     Project,
     QrKey,
     ReferralCache,
@@ -204,11 +205,11 @@ async def erase_customer(
     session: AsyncSession, key: str, project_id: int, phone_bidx: str
 ) -> None:
     """A data-subject deletion carried out at the cloud, applied here: the cached row goes;
-    the customer's visits and follow-ups stay for the day's counts and the rota, with the
+    the customer's visits, follow-ups and calls stay for the day's counts and the rota, with the
     phone, name and free text gone and the blind index replaced by a tombstone of its own
     (so nothing links them to each other or to the person any more)."""
     await session.exec(delete(CustomerCache).where(col(CustomerCache.key) == key))
-    for model in (Visit, FollowUp):
+    for model in (Visit, FollowUp, IncomingCall):
         ids = (await session.exec(select(model.id).where(
             col(model.project_id) == project_id, col(model.phone_bidx) == phone_bidx))).all()
         for row_id in ids:
@@ -217,6 +218,8 @@ async def erase_customer(
             if model is Visit:
                 values.update(phone_enc="", name_enc=None, intent_enc=None, profile=None,
                               phone_region=None)
+            elif model is IncomingCall:
+                values.update(phone_enc="", name_enc=None)
             else:
                 values.update(note_enc=None)
             await session.exec(update(model).where(col(model.id) == row_id).values(**values))

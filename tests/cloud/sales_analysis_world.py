@@ -21,6 +21,8 @@ D3 subscription K2 U2 con2 11-04 ¥2,000,000 (converted) → D4 contract K2 U2 c
 con2 11-25 ¥1,200,000, 换房 applied 11-26; D7 subscription K3 con1 10-30 (outside); D8
 subscription K2 never approved; D9 (B) subscription K5 con3 11-05 ¥500,000.
 Follow-ups: K2 effective (con2, 11-02); K4 not reached (con2, 11-21).
+Calls (来电登记, UTC → Beijing day): A 11-01 01:00 con1 (K1's number); A 10-31 16:10 →
+11-01 con2; A 10-31 15:50 → 10-31 con1 (outside); A 11-20 01:00 con2; B 11-03 01:00 con3.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from sqlmodel import Session
 from cloud.catalog.models import Project, Site
 from cloud.deals.models import Deal, DealChange
 from cloud.inventory.models import Building, ReleaseBatch, Unit
-from cloud.reception.models import VisitProfileRecord
+from cloud.reception.models import CallRecord, VisitProfileRecord
 from cloud.sales.models import Customer, FollowUp, Visit
 from cloud.settings import CloudSettings
 from shared.phone import mask_phone
@@ -85,8 +87,26 @@ def build(db: Session, settings: CloudSettings) -> Office:
     _visits(db, settings, o)
     _units(db, o)
     _deals(db, settings, o)
+    _calls(db, settings, o)
     db.commit()
     return o
+
+
+def _calls(db: Session, settings: CloudSettings, o: Office) -> None:
+    for project, phone, consultant, when in (
+            ("a", "13800000001", "con1", "2026-11-01T01:00:00"),
+            ("a", "13900000002", "con2", "2026-10-31T16:10:00"),
+            ("a", "13900000003", "con1", "2026-10-31T15:50:00"),
+            ("a", "13900000004", "con2", "2026-11-20T01:00:00"),
+            ("b", "13900000005", "con3", "2026-11-03T01:00:00")):
+        moment = at(when)
+        db.add(CallRecord(
+            id=str(uuid.uuid4()), site_id=f"site-{project}", project_id=o.projects[project],
+            phone_enc=settings.cipher.encrypt(phone, context="call.phone"),
+            phone_bidx=settings.blind_index.phone(phone), phone_masked=mask_phone(phone),
+            consultant_id=o.users[consultant], recorded_by="kiosk:10.0.0.5",
+            occurred_at=moment, call_date=shanghai_date(moment), event_seq=1))
+    db.flush()
 
 
 def _customer(db: Session, settings: CloudSettings, o: Office, name: str, project: str,

@@ -6,7 +6,9 @@ answer alike."""
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,12 @@ from cloud.audit.models import AuditLog
 from cloud.identity.permissions import permissions_of
 from cloud.identity.principal import Principal
 from cloud.migrate import upgrade
+from cloud.reception.models import VisitProfileRecord
 from cloud.sales import analysis
 from cloud.sales.analysis_facts import Scope
+from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
+from shared.timeutil import shanghai_date
 from tests.cloud import signed_in
 from tests.cloud.sales_analysis_world import FROM, TO, Office, build
 from tests.conftest import make_settings
@@ -61,7 +66,9 @@ def test_the_figures_of_the_project_in_total(db: Session, office: Office) -> Non
     # Visits on Beijing days 11-01…11-30: K1 twice, K2 (16:30 UTC on 10-31 is 11-01),
     # K3's return; K4. K3's first (15:59 UTC on 10-31) is Beijing 10-31: outside.
     assert _pick(total, "visits", "first_visits", "return_visits", "call_visits") == (5, 3, 2, 1)
-    assert total["calls"] is None and total["call_to_visit"] is None
+    # Calls on Beijing days 11-01…11-30 at A: 11-01 (con1), 11-01 (16:10 UTC on 10-31),
+    # 11-20; 来电转来访 = visits ÷ calls = 5 ÷ 3.
+    assert total["calls"] == 3 and total["call_to_visit"] == 1.6667
     # D1; D2 + D3 (converted since, still a deal of the window); D7 (10-30) and D8
     # (never approved) are not.
     assert _pick(total, "pledges", "subscriptions", "subscription_amount_fen") == (
@@ -101,6 +108,73 @@ def test_the_figures_by_each_dimension(db: Session, office: Office) -> None:
             for k, r in _by(by_team).items()} == {"site-a": ("案场A", 5, 2),
                                                   "site-b": ("案场B", 1, 1)}
     assert by_team["total"]["visits"] == 6 and by_team["total"]["visit_to_deal"] == 0.5
+
+
+def test_calls_and_call_to_visit_by_the_dimensions_a_call_has(db: Session,
+                                                               office: Office) -> None:
+    hq = _principal(office, "hqall", "hq_manager", None)
+    by_consultant = _by(analysis.figures(db, _window(office, hq, group_by="consultant")))
+    assert {k: _pick(r, "visits", "calls", "call_to_visit")
+            for k, r in by_consultant.items()} == {office.users["con1"]: (3, 1, 3.0),
+                                                   office.users["con2"]: (2, 2, 1.0)}
+    by_team = analysis.figures(db, _window(office, hq, project=None, group_by="team"))
+    assert {k: _pick(r, "calls", "call_to_visit") for k, r in _by(by_team).items()} == {
+        "site-a": (3, 1.6667), "site-b": (1, 1.0)}
+    assert _pick(by_team["total"], "visits", "calls", "call_to_visit") == (6, 4, 1.5)
+    # A call has no layout and no visit source: those groups say null, the total counts.
+    for group_by in ("product", "channel"):
+        answer = analysis.figures(db, _window(office, hq, group_by=group_by))
+        assert {(r["calls"], r["call_to_visit"]) for r in answer["items"]} == {(None, None)}
+        assert _pick(answer["total"], "calls", "call_to_visit") == (3, 1.6667)
+    # A consultant counts the calls they answered; no calls, no ratio.
+    con1 = _principal(office, "con1", "consultant", ["site-a"])
+    assert _pick(analysis.figures(db, _window(office, con1))["total"], "calls",
+                 "call_to_visit") == (1, 3.0)
+    empty = analysis.Window(Scope.of(hq, office.projects["a"]), TO, TO)
+    assert _pick(analysis.figures(db, empty)["total"], "calls", "call_to_visit") == (0, None)
+
+
+def _stand_in_visit(db: Session, o: Office, when: str) -> None:
+    """K2 received by con1 for their owner con2 (义务接待, 50 %) at `when` (UTC)."""
+    moment = datetime.fromisoformat(when).replace(tzinfo=UTC)
+    visit_id = str(uuid.uuid4())
+    db.add(Visit(id=visit_id, site_id="site-a", project_id=o.projects["a"],
+                 customer_id=o.customers["K2"], consultant_id=o.users["con1"], party_size=1,
+                 source="natural", is_first_visit=False, visit_date=shanghai_date(moment),
+                 occurred_at=moment, edge_occurred_at=moment, event_seq=2))
+    db.flush()
+    db.add(VisitProfileRecord(visit_id=visit_id, stand_in_for_id=o.users["con2"],
+                              stand_in_share=50))
+    db.commit()
+
+
+@pytest.mark.parametrize(("visit_at", "shared"), [
+    ("2026-11-03T17:00:00", True),   # Beijing 11-04 01:00: D3's day (11-04 10:00)
+    ("2026-11-03T15:00:00", False),  # Beijing 11-03 23:00: the day before
+])
+def test_a_stand_in_shares_a_subscription_closed_that_day(
+        db: Session, office: Office, visit_at: str, shared: bool) -> None:
+    """D3 (K2, con2, ¥2,000,000, approved 11-04 Beijing) after con1 received K2 for con2."""
+    _stand_in_visit(db, office, visit_at)
+    hq = _principal(office, "hqall", "hq_manager", None)
+    by_consultant = _by(analysis.figures(db, _window(office, hq, group_by="consultant")))
+    credit = {k: _pick(r, "subscriptions", "subscription_amount_fen")
+              for k, r in by_consultant.items()}
+    con1, con2 = office.users["con1"], office.users["con2"]
+    if shared:
+        assert credit == {con1: (1.5, 200_000_000), con2: (0.5, 100_000_000)}
+    else:
+        assert credit == {con1: (1, 100_000_000), con2: (1, 200_000_000)}
+    # The deal is still one deal in every other grouping and in the total.
+    total = analysis.figures(db, _window(office, hq, group_by="consultant"))["total"]
+    assert _pick(total, "subscriptions", "subscription_amount_fen") == (2, 300_000_000)
+    assert _by(analysis.figures(db, _window(office, hq, group_by="channel")))["channel"][
+        "subscriptions"] == 1
+    # Each consultant reads their own part.
+    for name, role in (("con1", "consultant"), ("con2", "consultant")):
+        own = analysis.figures(db, _window(office, _principal(office, name, role, ["site-a"])))
+        assert (own["total"]["subscriptions"],
+                own["total"]["subscription_amount_fen"]) == credit[office.users[name]]
 
 
 def test_the_funnel_of_the_customers_first_received(db: Session, office: Office) -> None:

@@ -26,10 +26,11 @@ export interface FigureRow {
   first_visits: number
   return_visits: number
   call_visits: number
-  /** No register of incoming calls yet: always null. */
+  /** Registered calls (来电登记); null in a product or channel group (a call has neither). */
   calls: number | null
   call_to_visit: number | null
   pledges: number
+  /** Fractional by consultant: a stand-in's share of a same-day subscription (ADR 0056). */
   subscriptions: number
   subscription_amount_fen: number
   visit_to_deal: number | null

@@ -53,6 +53,12 @@ const routes: RouteRecordRaw[] = [
     meta: { title: '今日到访' },
   },
   {
+    path: '/calls',
+    name: 'calls',
+    component: () => import('./views/CallsView.vue'),
+    meta: { title: '来电登记' },
+  },
+  {
     path: '/board',
     name: 'board',
     component: () => import('./views/BoardView.vue'),

@@ -38,6 +38,12 @@ export const router = createRouter({
       meta: { title: '写跟进' },
     },
     {
+      path: '/calls',
+      name: 'calls',
+      component: () => import('./views/CallView.vue'),
+      meta: { title: '来电登记' },
+    },
+    {
       path: '/units',
       name: 'units',
       component: () => import('./views/UnitsView.vue'),
