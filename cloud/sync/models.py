@@ -130,7 +130,10 @@ class DownFeed(SQLModel, table=True):
     """Cloud → edge change feed; the offset is the edge's cursor."""
 
     __tablename__ = "down_feed"
-    __table_args__ = (Index("ix_down_feed_site_offset", "site_id", "offset"),)
+    # By key: the latest item of each key of a kind (derived kinds' comparison), and an
+    # erasure's delete of one customer's items.
+    __table_args__ = (Index("ix_down_feed_site_offset", "site_id", "offset"),
+                      Index("ix_down_feed_site_kind_key", "site_id", "kind", "key", "offset"))
 
     offset: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
     site_id: str = Field(foreign_key="site.id", max_length=32)

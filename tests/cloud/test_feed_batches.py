@@ -18,6 +18,7 @@ from cloud.sync import feed, provision
 from cloud.sync.keys import site_key
 from cloud.sync.models import SiteLink
 from shared.envelope import MAX_MESSAGE_BYTES
+from tests.cloud.migration_drift import drift
 
 SITE = "site-f"
 
@@ -87,3 +88,7 @@ def test_a_customer_item_is_appended_under_its_sites_lock(
         other.rollback()
     feed.announce_customer(db, settings, customer)  # the lock released: it goes through
     db.commit()
+
+
+def test_the_feed_tables_migration_matches_the_model(engine: Engine) -> None:
+    assert drift(engine, ["down_feed"]) == []

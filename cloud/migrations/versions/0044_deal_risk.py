@@ -5,7 +5,7 @@ name and phone encrypted, the phone's blind index, the project's customer when k
 who checked the buyer's ID at the office (the number masked and as a blind index only),
 where a contract was signed, and where the kiosk confirmed a guided visit.
 
-Revision ID: 0044
+Revision ID: 0044_deal_risk
 Revises: 0043_reception_settings
 Create Date: 2026-11-28
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0044"
+revision: str = "0044_deal_risk"
 down_revision: str | None = "0043_reception_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
