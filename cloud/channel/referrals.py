@@ -135,13 +135,15 @@ def submit_as(session: Session, *, principal: Principal, settings: CloudSettings
     risk_cases.at_referral(
         session, settings=settings, referral=row, principal=principal, known=_known(people),
         policy=project_config.policy(session, data.project_id, context.policy_stamp))
-    if row.state in LIVE_STATES:  # one refused at once was never the appliance's to know
-        feed_items.announce_referrals(session, settings, [row])
     audit_service.record(
         session, action="channel.referral_submit", principal=principal,
         object_type="channel_referral", object_id=str(row.id),
         detail={"project_id": row.project_id, "phone": row.phone_masked, "state": row.state,
                 "reason": row.reason_code, "rule_version": row.rule_version})
+    # Last: the append holds the site's feed (its link row) to the commit, and every
+    # submission at the site, the sync consumer and the site's down requests queue there.
+    if row.state in LIVE_STATES:  # one refused at once was never the appliance's to know
+        feed_items.announce_referrals(session, settings, [row])
     return Submitted(row, replayed=False)
 
 
