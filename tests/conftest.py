@@ -61,11 +61,27 @@ def pg_url() -> Iterator[str]:
 
 
 def truncate_all(engine: Engine) -> None:
-    """Empty every table; triggers (the audit log's append-only guard) are bypassed here only."""
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    """Empty every table and restart every sequence, as TRUNCATE … RESTART IDENTITY of all
+    tables would; triggers (the audit log's append-only guard) are bypassed here only.
+
+    Only the tables holding rows are emptied, by DELETE, and only the sequences read since
+    their last restart are restarted: a TRUNCATE of all ~150 tables took 0.7–1.2 s after
+    every test (each truncated table gets new files, and CASCADE reaches most of them
+    from any one), the largest share of the suite's time; a test fills a dozen tables."""
+    names = [t.name for t in SQLModel.metadata.sorted_tables]
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT FROM \"{name}\")" for name in names)
     with engine.begin() as conn:
+        filled = [f'"{name}"' for name in conn.execute(text(probe)).scalars()]
+        # pg_sequences shows no last value for a sequence not read since its restart.
+        used = conn.execute(text("SELECT quote_ident(schemaname) || '.' || "
+                                 "quote_ident(sequencename) FROM pg_sequences "
+                                 "WHERE last_value IS NOT NULL")).scalars().all()
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in filled:  # no foreign key is checked as a replica: any order will do
+            conn.execute(text(f"DELETE FROM {table}"))
+        for sequence in used:
+            conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 def make_settings(database_url: str, **overrides: object) -> CloudSettings:

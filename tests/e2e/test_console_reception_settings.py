@@ -15,7 +15,6 @@ import pytest
 
 from tests.e2e.conftest import Stack
 from tests.e2e.console import expect, login, menu, shot
-from tests.e2e.test_pwa_reception import manager, sign_in
 from tests.integration.peer import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -62,11 +61,3 @@ def test_hq_changes_the_reception_settings_and_the_appliance_applies_them(
     expect(page.locator("[data-test=last-change]")).to_contain_text("总部管理员")
     shot(page, "console-reception-settings")
 
-    # The office's manager learns on the phone that HQ replaced their values.
-    manager(stack)
-    phone = new_page("phone")
-    sign_in(phone, stack, "sunjl")
-    phone.get_by_role("link", name="接待管理").click()
-    told = phone.get_by_role("status", name="总部修改接待设置")
-    expect(told).to_contain_text("总部于 ")
-    expect(told).to_contain_text("修改了接待设置：接待顺序、“来过但忘了顾问”认领期、上班时间、下班时间")
