@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from shared.errors import Unavailable
-from shared.problem import problem
+from shared.problem import internal_error, problem
 
 # Connections beyond the gated ones: /readyz, an in-process sync consumer, CLI work.
 SPARE_CONNECTIONS = 4
@@ -105,7 +105,7 @@ def install_connection_gate(app: FastAPI, *, size: int, wait_seconds: float) -> 
 
     async def operational(request: Request, exc: Exception) -> JSONResponse:
         if not retryable(exc):
-            return problem(500, "internal_error", "服务器内部错误，请稍后重试", request.url.path)
+            return internal_error(request.url.path)
         return await busy(request, exc)
 
     app.add_exception_handler(ServerBusy, busy)

@@ -193,10 +193,17 @@ class FollowUpIdReused(Conflict):
     title = "该跟进 id 已被另一位顾问的记录使用，请重新填写"
 
 
+def check_record_key(idempotency_key: str | None, record_id: UUID,
+                     mismatch: type[ValidationFailed]) -> None:
+    """A record the client names by its own id: the Idempotency-Key header is required
+    and is that id; `mismatch` says which record."""
+    if idempotency_key is None or idempotency_key.strip().lower() != str(record_id):
+        raise mismatch()
+
+
 def check_follow_up_key(idempotency_key: str | None, follow_up_id: UUID) -> None:
     """Both ends: the Idempotency-Key header is required and is the follow-up's id."""
-    if idempotency_key is None or idempotency_key.strip().lower() != str(follow_up_id):
-        raise FollowUpKeyMismatch()
+    check_record_key(idempotency_key, follow_up_id, FollowUpKeyMismatch)
 
 
 CONTACT_REVEALED = "contact.revealed"

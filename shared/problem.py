@@ -42,6 +42,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def internal_error(path: str) -> JSONResponse:
+    """The answer to a failure nobody handled: no detail of it leaves the server."""
+    return problem(500, "internal_error", "服务器内部错误，请稍后重试", path)
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
@@ -72,7 +77,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, code, detail, request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem(500, "internal_error", "服务器内部错误，请稍后重试", request.url.path)
+        return internal_error(request.url.path)
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -17,6 +17,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffDep
 from edge_agent.store.models import IncomingCall
 from shared.errors import ValidationFailed
+from shared.events import check_record_key
 from shared.names import mask_name
 from shared.reception_events import CallDraft
 from shared.timeutil import UtcDateTime
@@ -44,11 +45,6 @@ class CallOut(BaseModel):
     seq: int
 
 
-def _check_key(idempotency_key: str | None, call_id: UUID) -> None:
-    if idempotency_key is None or idempotency_key.strip().lower() != str(call_id):
-        raise CallKeyMismatch()
-
-
 def call_out(call: IncomingCall, settings: EdgeSettings) -> CallOut:
     return CallOut(
         id=call.id, project_id=call.project_id, phone_masked=call.phone_masked,
@@ -70,7 +66,7 @@ async def kiosk_record_call(
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CallOut:
-    _check_key(idempotency_key, body.id)
+    check_record_key(idempotency_key, body.id, CallKeyMismatch)
     result = await service.record_call(
         store, settings, body, recorded_by=f"kiosk:{tablet_of(request)}"[:64],
         consultant_id=body.consultant_id)
@@ -90,7 +86,7 @@ async def staff_record_call(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> CallOut:
     """The consultant registers a call they answered: `consultant_id` is always them."""
-    _check_key(idempotency_key, body.id)
+    check_record_key(idempotency_key, body.id, CallKeyMismatch)
     result = await service.record_call(store, settings, body, recorded_by=f"user:{staff.id}",
                                        consultant_id=staff.id)
     return _answer(result, response, settings)
