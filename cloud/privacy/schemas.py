@@ -133,6 +133,19 @@ class SubjectLead(BaseModel):
     referral_id: int | None = Field(description="经纪人据此提交的报备")
 
 
+class SubjectCall(BaseModel):
+    """A call the subject made to a project, registered at its sales office (来电登记)."""
+
+    id: str
+    project_id: int
+    project_name: str
+    phone: str
+    name: str | None = Field(description="来电时留下的姓名")
+    awareness: str | None = Field(description="认知途径（代码）")
+    awareness_name: str = Field(description="认知途径（名称）")
+    occurred_at: UtcDateTime
+
+
 class SubjectData(BaseModel):
     """Everything held about the subject, for access and copy requests."""
 
@@ -140,6 +153,7 @@ class SubjectData(BaseModel):
     customers: list[SubjectCustomer]
     referrals: list[SubjectReferral]
     leads: list[SubjectLead]
+    calls: list[SubjectCall] = Field(description="案场登记的来电（来电登记）")
     faces: list[SubjectFace] = Field(
         default_factory=list, description="案场保存的申请人人脸（经单独同意）：授权记录与识别次数；"
                                           "人脸图像与特征值只在案场设备上")

@@ -20,6 +20,7 @@ from cloud.identity.deps import Principal
 from cloud.privacy.deadline import answer_due
 from cloud.privacy.models import SubjectRequest
 from cloud.privacy.schemas import (
+    SubjectCall,
     SubjectCustomer,
     SubjectData,
     SubjectFollowUp,
@@ -28,8 +29,9 @@ from cloud.privacy.schemas import (
     SubjectRequestIn,
     SubjectVisit,
 )
-from cloud.reception.calls import erase_calls
+from cloud.reception.calls import calls_of, erase_calls
 from cloud.reception.regions import erase_profiles
+from cloud.sales.analysis_labels import intention
 from cloud.sales.free_text import intent_of, note_of
 from cloud.sales.models import ERASED_MASK, ERASED_PREFIX, Customer, FollowUp, Visit
 from cloud.sales.service import NAME_CONTEXT, PHONE_CONTEXT, decrypt_name
@@ -178,12 +180,27 @@ def subject_data(session: Session, *, principal: Principal, settings: CloudSetti
                 if p.id is not None and principal.sees_site(p.site_id)}
     referrals = _referrals(session, settings, request, projects)
     leads = _leads(session, settings, request, projects)
+    calls = _calls(session, settings, request, projects)
     faces = subject_faces(session, [i for i in ids if i is not None])
     _audit(session, principal, request, action="privacy.subject_data",
            detail={"customers": len(customers), "referrals": len(referrals),
-                   "leads": len(leads), "faces": len(faces), "kind": request.kind})
+                   "leads": len(leads), "calls": len(calls), "faces": len(faces),
+                   "kind": request.kind})
     return SubjectData(request_id=request.id or 0, customers=customers, referrals=referrals,
-                       leads=leads, faces=faces)
+                       leads=leads, calls=calls, faces=faces)
+
+
+def _calls(session: Session, settings: CloudSettings, request: SubjectRequest,
+           projects: dict[int, str]) -> list[SubjectCall]:
+    if request.phone_bidx is None:
+        return []
+    return [SubjectCall(
+        id=s.call.id, project_id=s.call.project_id, project_name=projects[s.call.project_id],
+        phone=s.phone, name=s.name, awareness=s.call.awareness,
+        awareness_name=intention("awareness", s.call.awareness),
+        occurred_at=s.call.occurred_at)
+        for s in calls_of(session, settings, phone_bidx=request.phone_bidx,
+                          project_ids=projects.keys())]
 
 
 def _leads(session: Session, settings: CloudSettings, request: SubjectRequest,

@@ -1,10 +1,11 @@
-"""The incoming-call register (来电登记, ADR 0056) in the cloud: its encryption contexts
-and what a deletion request does to it."""
+"""The incoming-call register (来电登记, ADR 0056) in the cloud: its encryption contexts,
+what an access request shows of it and what a deletion request does to it."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -18,6 +19,26 @@ from cloud.sync.models import SiteLink
 
 PHONE_CONTEXT = "call.phone"
 NAME_CONTEXT = "call.name"
+
+
+@dataclass(frozen=True)
+class SubjectCall:
+    call: CallRecord
+    phone: str
+    name: str | None
+
+
+def calls_of(session: Session, settings: CloudSettings, *, phone_bidx: str,
+             project_ids: Collection[int]) -> list[SubjectCall]:
+    """The calls the subject made to these projects, oldest first, number and name
+    decrypted (an erased call's index is a tombstone: it is no longer theirs)."""
+    found = session.exec(select(CallRecord).where(
+        CallRecord.phone_bidx == phone_bidx, col(CallRecord.project_id).in_(project_ids))
+        .order_by(col(CallRecord.occurred_at), col(CallRecord.id))).all()
+    return [SubjectCall(
+        call, settings.cipher.decrypt(call.phone_enc, context=PHONE_CONTEXT),
+        settings.cipher.decrypt(call.name_enc, context=NAME_CONTEXT) if call.name_enc else None)
+        for call in found]
 
 
 def erase_calls(session: Session, settings: CloudSettings, *, phone_bidx: str,
