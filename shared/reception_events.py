@@ -132,7 +132,9 @@ class CallRecorded(BaseModel):
 
 class CallDraft(BaseModel):
     """A call as the kiosk or the consultant PWA sends it: `id` is made on the device and
-    doubles as the Idempotency-Key, so a retry finds the call it wrote."""
+    doubles as the Idempotency-Key, so a retry finds the call it wrote. The PWA queues a
+    call on the phone while the appliance is out of reach and says when it saved it
+    (`occurred_at`), so a call sent late still counts on the day it came in (ADR 0062)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -145,3 +147,6 @@ class CallDraft(BaseModel):
     consultant_id: int | None = Field(
         None, ge=1, le=DB_INT_MAX,
         description="接听的置业顾问（前台登记时选择；顾问手机登记时为本人）")
+    occurred_at: EventTime | None = Field(
+        None, description="来电时间（顾问手机离线保存时的手机时钟，不晚于设备时钟）；"
+                          "缺省为设备收到时")

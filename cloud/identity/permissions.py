@@ -219,9 +219,6 @@ ADMIN_ROLES = frozenset({"sys_admin", "security_admin", "audit_admin"})
 # carrying one only when the security administrator granted it explicitly.
 PERSONAL_DATA_PERMS = frozenset({Perm.CUSTOMER_UNMASK, Perm.CUSTOMER_CONTACT})
 
-# Roles whose holders are site staff: they appear in the site's consultant roster feed.
-SITE_STAFF_ROLES = frozenset({"consultant", "sales_manager"})
-
 
 def personal_data_roles(roles: frozenset[str] | set[str]) -> frozenset[str]:
     """The roles among `roles` that unmask personal data."""

@@ -1,5 +1,6 @@
 """Site staff (consultants and sales managers) as a list to pick from, e.g. the
-consultant filter of the visit search."""
+consultant filter of the visit search or a manager's assignment. Not the sales director:
+on the site's roster to sign in, but working no customers (shared.roster)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from cloud.identity.models import User, UserRole, UserScope
-from cloud.identity.permissions import SITE_STAFF_ROLES
+from shared.roster import SITE_STAFF_ROLES
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from cloud.audit import service as audit_service
 from cloud.bulk import insert_rows
 from cloud.catalog.models import Project
 from cloud.identity.models import User, UserRole, UserScope
-from cloud.identity.permissions import SITE_STAFF_ROLES
 from cloud.registry import Registry
 from cloud.sales.models import Customer, is_erased
 from cloud.sales.service import (
@@ -35,6 +34,7 @@ from cloud.sync.keys import site_key
 from cloud.sync.models import DownFeed, SiteLink
 from shared.edge_token import EDGE_TOKEN_LIFETIME
 from shared.envelope import MAX_MESSAGE_BYTES, DownBatch, DownItem, canonical_json
+from shared.roster import ROSTER_ROLES
 from shared.timeutil import utcnow
 
 # A batch is cut by size too: the request's `limit` counts items, and 500 customer items
@@ -145,11 +145,13 @@ def _latest_items(session: Session, site_id: str, kind: str) -> dict[str, dict[s
 
 
 def current_roster(session: Session, site_id: str) -> dict[str, dict[str, Any]]:
+    """The site's roster: each member with their roster roles, by which the appliance
+    keeps a sales director off the rota and its picks (shared.roster)."""
     rows = session.exec(
         select(User, UserRole.role)
         .join(UserRole, col(UserRole.user_id) == User.id)
         .join(UserScope, col(UserScope.user_id) == User.id)
-        .where(UserScope.site_id == site_id, col(UserRole.role).in_(SITE_STAFF_ROLES))
+        .where(UserScope.site_id == site_id, col(UserRole.role).in_(ROSTER_ROLES))
     ).all()
     roster: dict[str, dict[str, Any]] = {}
     for user, role in rows:

@@ -2,8 +2,11 @@
 one transaction, idempotent by the device's id, offline like visits. The phone is kept
 as visits keep it: encrypted, with the site's blind index and the masked form.
 
-The time is the appliance's (a tablet's or a phone's clock is not asked): a call is
-registered while or just after it is answered.
+The time is the appliance's when the call is registered while or just after it is
+answered (the kiosk). A call the PWA queued while the appliance was out of reach carries
+when the phone saved it, believed as a follow-up's is: never later than this clock.
+Who answered works the site's customers (shared.roster): a sales director signs in to the
+PWA but answers no calls for the figures.
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ from edge_agent.rota import queue as rota_queue
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.store.models import Consultant, IncomingCall, Project
-from shared.errors import Conflict
+from shared.errors import Conflict, ValidationFailed
 from shared.phone import mask_phone, normalise_phone
 from shared.reception_events import CALL_RECORDED, CallDraft, CallRecorded
-from shared.timeutil import shanghai_date, utcnow
+from shared.roster import works_customers
+from shared.timeutil import as_utc, shanghai_date, utcnow
 
 NAME_CONTEXT = "call.name"
+
+
+class NotCallAnswerer(ValidationFailed):
+    code = "not_call_answerer"
+    title = "来电只登记给接听的置业顾问或销售经理；销售总监不登记来电"
 
 
 class CallIdReused(Conflict):
@@ -59,12 +68,15 @@ async def _check_project(session: AsyncSession, settings: EdgeSettings, project_
 
 
 async def _check_consultant(session: AsyncSession, consultant_id: int) -> None:
-    """Whoever answered is on the office's staff roster (a manager answers calls too)."""
+    """Whoever answered is on the office's staff roster (a manager answers calls too) and
+    works its customers (not a sales director)."""
     consultant = await session.get(Consultant, consultant_id)
     if consultant is None:
         raise rota_queue.UnknownConsultant(extra={"consultant_id": consultant_id})
     if not consultant.active:
         raise rota_queue.ConsultantInactive(extra={"consultant_id": consultant_id})
+    if not works_customers(consultant.roles):
+        raise NotCallAnswerer(extra={"consultant_id": consultant_id})
 
 
 async def _record_tx(session: AsyncSession, settings: EdgeSettings, req: _Request) -> Recorded:
@@ -79,21 +91,23 @@ async def _record_tx(session: AsyncSession, settings: EdgeSettings, req: _Reques
     if req.consultant_id is not None:
         await _check_consultant(session, req.consultant_id)
     data, event_id = req.data, uuid.uuid4()
+    # A device clock ahead of ours is not believed.
+    occurred = min(as_utc(data.occurred_at), req.now) if data.occurred_at else req.now
     payload = CallRecorded(
         call_id=data.id, project_id=req.project_id, phone=req.phone, name=data.name or None,
-        awareness=data.awareness, consultant_id=req.consultant_id, occurred_at=req.now,
+        awareness=data.awareness, consultant_id=req.consultant_id, occurred_at=occurred,
         recorded_by=req.recorded_by)
     seq = await outbox.append(
         session, settings.cipher, event_type=CALL_RECORDED, event_id=event_id,
-        occurred_at=req.now, payload=payload.model_dump(mode="json"), now=req.now)
+        occurred_at=occurred, payload=payload.model_dump(mode="json"), now=req.now)
     call = IncomingCall(
         id=data.id, project_id=req.project_id,
         phone_enc=settings.cipher.encrypt(req.phone, context=PHONE_CONTEXT),
         phone_bidx=bidx, phone_masked=mask_phone(req.phone),
         name_enc=settings.cipher.encrypt(data.name, context=NAME_CONTEXT) if data.name else None,
         awareness=data.awareness, consultant_id=req.consultant_id,
-        recorded_by=req.recorded_by, occurred_at=req.now,
-        call_date=shanghai_date(req.now).isoformat(), seq=seq, event_id=event_id)
+        recorded_by=req.recorded_by, occurred_at=occurred,
+        call_date=shanghai_date(occurred).isoformat(), seq=seq, event_id=event_id)
     session.add(call)
     await session.flush()
     crash_point("in_outbox_tx")
@@ -105,7 +119,7 @@ async def record_call(
     consultant_id: int | None, now: datetime | None = None,
 ) -> Recorded:
     """Write the call and its event; the same id again returns the stored call and writes
-    nothing. `consultant_id` is who answered (a rota member), `recorded_by` the actor."""
+    nothing. `consultant_id` is who answered (site staff), `recorded_by` the actor."""
     req = _Request(data=data, phone=normalise_phone(data.phone),
                    project_id=resolve_project(settings, data.project_id),
                    consultant_id=consultant_id, recorded_by=recorded_by, now=now or utcnow())

@@ -34,7 +34,7 @@ class StaffTokenInvalid(Unauthorized):
 
 class NotOnRoster(Forbidden):
     code = "not_on_roster"
-    title = "您不在本案场的顾问名单中，或账号已停用（名单从云端同步，可能稍有延迟）"
+    title = "您不在本案场的人员名单中，或账号已停用（名单从云端同步，可能稍有延迟）"
 
 
 @dataclass(frozen=True)

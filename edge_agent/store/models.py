@@ -149,6 +149,11 @@ class Visit(EdgeModel, table=True):
 
 
 class Consultant(EdgeModel, table=True):
+    """The site's roster as the cloud feeds it (kind `consultant`): consultants, sales
+    managers and sales directors, each with their roles. An active entry lets one sign in
+    to the PWA; the rota and every pick of who receives take the consultants only
+    (edge_agent.rota.queue), a call's answerer site staff only (shared.roster)."""
+
     __tablename__ = "consultant"
 
     id: int = Field(primary_key=True)

@@ -1,13 +1,15 @@
 """来电登记 on the appliance: a call and its `call.recorded` event written together,
 idempotent by the device's id, the number encrypted with the site's blind index; the
-refusals a kiosk or a phone may meet (problem+json, Chinese); an erasure and a new site
-key reach the calls as they reach visits."""
+refusals a kiosk or a phone may meet (problem+json, Chinese); a call the phone queued
+keeps when it was saved; an erasure and a new site key reach the calls as they reach
+visits."""
 
 from __future__ import annotations
 
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,21 +25,23 @@ from edge_agent.store.rekey import ensure_site_key
 from edge_agent.sync.downlink import apply_batch
 from shared.crypto import new_key
 from shared.reception_events import CALL_RECORDED, CallDraft
-from shared.timeutil import utcnow
+from shared.timeutil import shanghai_date, utcnow
 from tests.edge.helpers import KIOSK_TOKEN, settings_like
 from tests.edge.seed import batch, consultant, project, seed
 from tests.edge.test_erasure import erasure
 from tests.edge.test_followups import bearer, read_store, token_for
 
 KIOSK = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
-WANG, LI_INACTIVE = 7, 8
+WANG, LI_INACTIVE, ZHOU = 7, 8, 9
+STAFF_CALLS = "/api/v1/staff/calls"
 PHONE = "13912345678"
 
 
 @pytest.fixture
 def seeded(edge_settings: EdgeSettings) -> EdgeSettings:
     seed(edge_settings, [project(1, 1, "云栖府"), consultant(2, WANG, "王顾问"),
-                         consultant(3, LI_INACTIVE, "李顾问", active=False)])
+                         consultant(3, LI_INACTIVE, "李顾问", active=False),
+                         consultant(4, ZHOU, "周总", roles=["sales_director"])])
     return edge_settings
 
 
@@ -101,6 +105,7 @@ def test_a_call_and_its_event_are_written_together(client: TestClient,
     ({"project_id": 99}, "same", 422, "unknown_project"),
     ({"consultant_id": 4242}, "same", 422, "unknown_consultant"),
     ({"consultant_id": LI_INACTIVE}, "same", 422, "consultant_inactive"),
+    ({"consultant_id": ZHOU}, "same", 422, "not_call_answerer"),  # a sales director
     ({"awareness": "tv"}, "same", 422, "validation_failed"),
     ({}, None, 422, "idempotency_key_mismatch"),
     ({}, "another-key-1234", 422, "idempotency_key_mismatch"),
@@ -135,6 +140,27 @@ def test_a_consultant_registers_their_own_calls(client: TestClient,
     today = client.get("/api/v1/staff/calls/today", headers=bearer(token)).json()
     assert [c["id"] for c in today] == [mine.json()["id"]]
     assert post(client, call(), KIOSK, path="/api/v1/staff/calls").status_code == 401
+
+
+def test_a_call_queued_on_the_phone_keeps_when_it_was_saved(client: TestClient,
+                                                            seeded: EdgeSettings) -> None:
+    staff = bearer(token_for(seeded))
+    saved = utcnow() - timedelta(hours=26)  # queued while the appliance was out of reach
+    late = post(client, call(consultant_id=None, occurred_at=saved.isoformat()), staff,
+                path=STAFF_CALLS)
+    assert late.status_code == 201, late.text
+    assert datetime.fromisoformat(late.json()["occurred_at"]) == saved
+    assert late.json()["call_date"] == shanghai_date(saved).isoformat()
+    # A phone clock ahead of the appliance's is not believed.
+    ahead = post(client, call(consultant_id=None,
+                              occurred_at=(utcnow() + timedelta(hours=3)).isoformat()),
+                 staff, path=STAFF_CALLS)
+    assert ahead.status_code == 201, ahead.text
+    assert datetime.fromisoformat(ahead.json()["occurred_at"]) <= utcnow()
+    director = bearer(token_for(seeded, ZHOU, roles=frozenset({"sales_director"})))
+    refused = post(client, call(consultant_id=None), director, path=STAFF_CALLS)
+    assert refused.status_code == 422 and refused.json()["code"] == "not_call_answerer"
+    assert table(seeded, "SELECT count(*) FROM outbox") == [(2,)]
 
 
 @pytest.mark.anyio
