@@ -13,6 +13,8 @@ declare module 'vue' {
   export interface GlobalComponents {
     CustomerFilterSheet: typeof import('./components/CustomerFilterSheet.vue')['default']
     DealChangeSheet: typeof import('./components/DealChangeSheet.vue')['default']
+    ProjectField: typeof import('./components/ProjectField.vue')['default']
+    QueuedEntryCell: typeof import('./components/QueuedEntryCell.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     UpdatePrompt: typeof import('./components/UpdatePrompt.vue')['default']

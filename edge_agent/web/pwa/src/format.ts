@@ -35,7 +35,17 @@ export function shanghaiIso(day: [string, string, string], hour: string, minute:
   return `${day[0]}-${day[1]}-${day[2]}T${hour}:${minute}:00+08:00`
 }
 
-/** A random UUID v4: the follow-up's id and Idempotency-Key. */
+/** The 11-digit mainland mobile number in `raw` (spaces, dashes, a +86 / 0086 prefix
+ * allowed, as the server's shared/phone.py takes it), or null. */
+export function mobileOf(raw: string): string | null {
+  const digits = raw.replace(/\D/g, '').replace(/^(00)?86(?=1\d{10}$)/, '')
+  return /^1[3-9]\d{9}$/.test(digits) ? digits : null
+}
+
+/** 138****5678, as every list shows a number. */
+export const maskedPhone = (mobile: string) => `${mobile.slice(0, 3)}****${mobile.slice(-4)}`
+
+/** A random UUID v4: a queued record's id and Idempotency-Key. */
 export function newId(): string {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
   const b = crypto.getRandomValues(new Uint8Array(16))

@@ -1,12 +1,14 @@
 // The sales office's edge agent: same origin as this app (it serves /pwa/).
 import { ApiError, BACKGROUND_HEADER, NetworkError, request, type RequestOptions } from './http'
 import type {
+  CallBody,
   ClaimableVisit,
   FaceConsents,
   FaceConsentWithdrawn,
   CustomerHistory,
   FollowUpBody,
   HqChange,
+  IncomingCall,
   MyCustomer,
   PenaltyKind,
   PenaltyOut,
@@ -93,4 +95,14 @@ export const edgeApi = {
       headers: { 'Idempotency-Key': body.id },
       timeoutMs: 6000,
     }),
+  /** 来电登记 (ADR 0056): only the appliance registers calls; the phone queues them. */
+  recordCall: (token: string, body: CallBody) =>
+    call<IncomingCall>(`${API}/calls`, {
+      method: 'POST',
+      token,
+      body,
+      headers: { 'Idempotency-Key': body.id },
+      timeoutMs: 6000,
+    }),
+  callsToday: (token: string) => call<IncomingCall[]>(`${API}/calls/today`, { token }),
 }

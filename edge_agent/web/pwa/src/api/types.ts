@@ -62,6 +62,29 @@ export interface FollowUpBody {
   occurred_at: string
 }
 
+/** 来电登记 (ADR 0056): a call the consultant answered. `occurred_at` is when the phone
+ * saved it: a call queued while the appliance was away still counts on its own day. */
+export interface CallBody {
+  id: string
+  phone: string
+  name: string | null
+  awareness: string | null
+  project_id: number | null
+  occurred_at: string
+}
+
+export interface IncomingCall {
+  id: string
+  project_id: number
+  phone_masked: string
+  name_masked: string | null
+  awareness: string | null
+  consultant_id: number | null
+  occurred_at: string
+  call_date: string
+  seq: number
+}
+
 export type FollowState = 'ok' | 'due_soon' | 'overdue'
 
 export const FOLLOW_STATE_LABELS: Record<FollowState, string> = {

@@ -9,6 +9,11 @@ export const MANAGING_ROLES = ['sales_manager', 'sales_director'] as const
 /** Roles the appliance lets run 接待管理 (shared/follow_ups.py MANAGER_ROLES). */
 export const RECEPTION_ROLES = ['sales_manager'] as const
 
+/** Roles that work the office's customers: write follow-ups, register calls they answered
+ * (shared/roster.py SITE_STAFF_ROLES). A sales director signs in to approve and to read,
+ * and stays out of the consultants' figures. */
+export const SITE_STAFF_ROLES = ['consultant', 'sales_manager'] as const
+
 /** Roles that write and move documents (cloud/deals/states.py _SELLERS). */
 export const SELLING_ROLES = ['consultant', 'sales_manager'] as const
 

@@ -1,12 +1,12 @@
-// The follow-ups waiting on this phone (待同步) and the recently synced ones, live from
-// Dexie, and the flush triggers: at start, when the appliance answers again (the reach
-// store probes it with a back-off capped at 5 s), after each new entry, when the app
-// comes back to the foreground, and every 30 s while something waits (the cloud path).
+// The records waiting on this phone (待同步: follow-ups and calls) and the recently
+// synced ones, live from Dexie, and the flush triggers: at start, when the appliance
+// answers again (the reach store probes it with a back-off capped at 5 s), after each new
+// entry, when the app comes back to the foreground, and every 30 s while something waits
+// (the cloud path).
 import { liveQuery, type Subscription } from 'dexie'
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import type { FollowUpBody } from '../api/types'
-import { db, type QueuedFollowUp, type SentFollowUp } from '../db'
+import { db, type QueuedEntry, type QueuedRecord, type SentEntry } from '../db'
 import { flushQueue, type FlushReport } from '../sync/flush'
 import { useReach } from './reach'
 import { useSession } from './session'
@@ -15,8 +15,8 @@ const RETRY_EVERY_MS = 30_000
 
 export const useQueue = defineStore('queue', () => {
   const session = useSession()
-  const items = ref<QueuedFollowUp[]>([])
-  const sent = ref<SentFollowUp[]>([])
+  const items = ref<QueuedEntry[]>([])
+  const sent = ref<SentEntry[]>([])
   const flushing = ref(false)
   const pending = computed(() => items.value.length)
 
@@ -56,11 +56,11 @@ export const useQueue = defineStore('queue', () => {
     }
   }
 
-  /** Keep the follow-up on the phone first, then try to send it. */
-  async function enqueue(body: FollowUpBody, customer: string): Promise<void> {
+  /** Keep the record on the phone first, then try to send it. */
+  async function enqueue(entry: QueuedRecord, customer: string): Promise<void> {
     const user = session.user
     if (!user) throw new Error('not signed in')
-    await db.queue.put({ id: body.id, userId: user.id, body, customer, createdAt: Date.now(), attempts: 0 })
+    await db.queue.put({ ...entry, id: entry.body.id, userId: user.id, customer, createdAt: Date.now(), attempts: 0 })
     void flush()
   }
 

@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { StaffSession } from '../api/types'
-import { holdsAny, MANAGING_ROLES, RECEPTION_ROLES } from '../lib/roles'
+import { holdsAny, MANAGING_ROLES, RECEPTION_ROLES, SITE_STAFF_ROLES } from '../lib/roles'
 
 const KEY = 'anchang.consultant.session'
 
@@ -29,6 +29,8 @@ export const useSession = defineStore('session', () => {
   const isManager = computed(() => holdsAny(roles.value, MANAGING_ROLES))
   // The appliance checks the role on every 接待管理 route; this only shows the way there.
   const runsReception = computed(() => holdsAny(roles.value, RECEPTION_ROLES))
+  // 写跟进 and 来电登记: not a sales director's (the appliance and the cloud refuse them).
+  const worksCustomers = computed(() => holdsAny(roles.value, SITE_STAFF_ROLES))
 
   function save(): void {
     if (data.value) localStorage.setItem(KEY, JSON.stringify(data.value))
@@ -45,5 +47,5 @@ export const useSession = defineStore('session', () => {
     save()
   }
 
-  return { data, user, edgeTokenValid, projects, isManager, runsReception, signIn, signOut }
+  return { data, user, edgeTokenValid, projects, isManager, runsReception, worksCustomers, signIn, signOut }
 })

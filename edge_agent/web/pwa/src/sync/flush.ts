@@ -1,12 +1,13 @@
-// Draining the offline queue: each follow-up goes to the edge first (the office LAN), and
-// to the cloud when the edge cannot be reached. A queued entry is deleted only after a
-// 2xx; anything else leaves it queued (retried later) or marks it failed (refused for
-// good). Both servers store a follow-up once by its id, so a retry — or the same entry
-// reaching both — never makes two.
+// Draining the offline queue. Each entry goes to the edge first (the office LAN). A
+// follow-up goes to the cloud when the edge cannot be reached; a call (来电登记) waits for
+// the edge, the only one that registers calls (ADR 0056). A queued entry is deleted only
+// after a 2xx; anything else leaves it queued (retried later) or marks it failed (refused
+// for good). Both servers store a record once by its id, so a retry — or the same
+// follow-up reaching both — never makes two.
 import { cloudApi } from '../api/cloud'
 import { edgeApi } from '../api/edge'
 import { ApiError, unreachable } from '../api/http'
-import { db, type QueuedFollowUp, SENT_KEPT } from '../db'
+import { db, type QueuedEntry, SENT_KEPT, whatOf } from '../db'
 
 export interface FlushContext {
   userId: number
@@ -34,6 +35,26 @@ const CLOUD_ONLY = '该客户只能同步到云端，连上网络后自动同步
 // Codes the cloud answers while the visit has not reached it from the office yet.
 const NOT_SYNCED_YET = new Set(['visit_not_found', 'customer_not_found'])
 
+/** Where an entry can go: the edge (unless only the cloud knows its customer) and the
+ * cloud (unless only the edge takes it). */
+interface Paths {
+  edge?: (token: string) => Promise<unknown>
+  cloud?: (base: string, token: string) => Promise<unknown>
+}
+
+function pathsOf(entry: QueuedEntry): Paths {
+  if (entry.record === 'call') {
+    const body = entry.body
+    return { edge: (token) => edgeApi.recordCall(token, body) }
+  }
+  const body = entry.body
+  return {
+    // A customer this appliance never saw is named by the cloud's id: only the cloud knows it.
+    edge: body.customer_id === undefined ? (token) => edgeApi.followUp(token, body) : undefined,
+    cloud: (base, token) => cloudApi.followUp(base, token, body),
+  }
+}
+
 /** One flush at a time across tabs (Web Locks) and in this tab. A flush asked for while
  * one runs (the network just came back, a new entry) runs once more right after it. */
 let running: Promise<FlushReport> | null = null
@@ -53,7 +74,7 @@ export function flushQueue(ctx: FlushContext): Promise<FlushReport> {
     'locks' in navigator
       ? new Promise<FlushReport>((resolve, reject) => {
           // The lock is held until the callback's promise settles, i.e. the whole drain.
-          void navigator.locks.request('anchang-follow-up-flush', () => run().then(resolve, reject))
+          void navigator.locks.request('anchang-queue-flush', () => run().then(resolve, reject))
         })
       : run()
   running = locked.finally(() => {
@@ -82,7 +103,8 @@ async function drain(ctx: FlushContext): Promise<FlushReport> {
           id: item.id,
           userId: item.userId,
           customer: item.customer,
-          kind: item.body.kind,
+          record: item.record,
+          what: whatOf(item),
           via: outcome.via,
           sentAt: Date.now(),
         })
@@ -103,14 +125,13 @@ async function drain(ctx: FlushContext): Promise<FlushReport> {
   return { sent, left }
 }
 
-async function sendOne(ctx: FlushContext, item: QueuedFollowUp, skipEdge: boolean): Promise<Outcome> {
+async function sendOne(ctx: FlushContext, item: QueuedEntry, skipEdge: boolean): Promise<Outcome> {
+  const paths = pathsOf(item)
   let whyNotEdge = !ctx.edgeToken ? LOGIN_EXPIRED : navigator.onLine ? EDGE_DOWN : OFFLINE
-  // A customer this appliance never saw is named by the cloud's id: only the cloud knows it.
-  const cloudOnly = item.body.customer_id !== undefined
-  if (cloudOnly) whyNotEdge = CLOUD_ONLY
-  if (!skipEdge && !cloudOnly && ctx.edgeToken) {
+  if (!paths.edge) whyNotEdge = CLOUD_ONLY
+  if (!skipEdge && paths.edge && ctx.edgeToken) {
     try {
-      await edgeApi.followUp(ctx.edgeToken, item.body)
+      await paths.edge(ctx.edgeToken)
       return { kind: 'sent', via: 'edge' }
     } catch (error) {
       const tokenRefused = error instanceof ApiError && [401, 403].includes(error.status)
@@ -119,18 +140,18 @@ async function sendOne(ctx: FlushContext, item: QueuedFollowUp, skipEdge: boolea
       if (tokenRefused) whyNotEdge = LOGIN_EXPIRED
     }
   }
-  return sendToCloud(ctx, item, whyNotEdge)
+  return paths.cloud ? sendToCloud(ctx, paths.cloud, whyNotEdge) : { kind: 'retry', message: whyNotEdge }
 }
 
 async function sendToCloud(
   ctx: FlushContext,
-  item: QueuedFollowUp,
+  send: NonNullable<Paths['cloud']>,
   whyNotEdge: string,
 ): Promise<Outcome> {
   const cloud = ctx.cloud
   if (!cloud) return { kind: 'retry', message: whyNotEdge }
   try {
-    await cloudApi.followUp(cloud.base, cloud.access, item.body)
+    await send(cloud.base, cloud.access)
     return { kind: 'sent', via: 'cloud' }
   } catch (error) {
     if (unreachable(error)) return { kind: 'retry', message: whyNotEdge }

@@ -28,18 +28,20 @@ beforeEach(() => {
 })
 
 describe('who the phone speaks to as a manager', () => {
-  it('calls the sales director a manager, but leaves 接待管理 to the sales manager', () => {
+  it('calls the sales director a manager, but leaves 接待管理 and the customers\' work to others', () => {
     const s = useSession()
     s.signIn(session(['sales_director']))
     expect(s.isManager).toBe(true)
     expect(s.runsReception).toBe(false)
+    expect(s.worksCustomers).toBe(false) // no 写跟进, no 来电登记: not in the consultants' figures
   })
 
-  it('gives the sales manager both', () => {
+  it('gives the sales manager all three', () => {
     const s = useSession()
     s.signIn(session(['sales_manager']))
     expect(s.isManager).toBe(true)
     expect(s.runsReception).toBe(true)
+    expect(s.worksCustomers).toBe(true)
   })
 
   it('keeps a consultant a consultant, and nobody a manager once signed out', () => {
@@ -47,6 +49,7 @@ describe('who the phone speaks to as a manager', () => {
     s.signIn(session(['consultant']))
     expect(s.isManager).toBe(false)
     expect(s.runsReception).toBe(false)
+    expect(s.worksCustomers).toBe(true)
     s.signIn(session(['consultant', 'sales_director']))
     expect(s.isManager).toBe(true)
     s.signOut()
