@@ -77,6 +77,18 @@ export interface SubjectLead {
   referral_id: number | null
 }
 
+/** A call the subject made to a project, registered at its sales office (来电登记). */
+export interface SubjectCall {
+  id: string
+  project_id: number
+  project_name: string
+  phone: string
+  name: string | null
+  awareness: string | null
+  awareness_name: string
+  occurred_at: IsoDateTime
+}
+
 /** A face of the subject a site keeps (by separate consent); never an image. */
 export interface SubjectFace {
   customer_id: number
@@ -93,6 +105,7 @@ export interface SubjectData {
   customers: SubjectCustomer[]
   referrals: SubjectReferral[]
   leads: SubjectLead[]
+  calls: SubjectCall[]
   faces: SubjectFace[]
 }
 
