@@ -74,7 +74,9 @@ def test_a_channel_manager_creates_a_task_and_reads_its_leaderboard(
     dialog.get_by_label("任务名称").fill("双周报备冲刺")
     dialog.get_by_role("combobox", name="项目").click(force=True)
     page.get_by_role("option", name="星河湾一期").click()
-    dialog.get_by_text("任务名称").click()  # close the option list
+    # Close the option list on the field's label: exact, since the form's error
+    # "请填写任务名称" may still be fading out (Element Plus leaves it in the DOM then).
+    dialog.get_by_text("任务名称", exact=True).click()
     today = shanghai_date(utcnow())
     dialog.get_by_placeholder("开始日期（北京时间）").fill(today.isoformat())
     dialog.get_by_placeholder("开始日期（北京时间）").press("Enter")
