@@ -220,3 +220,31 @@ def test_survives_the_rtsp_camera_being_killed_and_restarted(rtsp_lobby: RtspCam
     assert back.last_frame_at is not None and back.last_error_at is not None
     assert back.last_frame_at > back.last_error_at  # frames again after the errors
     assert rtsp_lobby.starts == 2
+
+
+def test_readers_open_their_streams_side_by_side(rtsp_lobby: RtspCamera) -> None:
+    """Without OpenCV's process-wide lock around FFmpeg's open (capture.py), three
+    readers of the RTSP camera open together, not one after another (~3 s each)."""
+    opens: list[tuple[float, float]] = []
+    lock = threading.Lock()
+
+    def opener(url: str) -> cv2.VideoCapture:
+        began = time.monotonic()
+        stream = capture.open_stream(url)
+        with lock:
+            opens.append((began, time.monotonic()))
+        return stream
+
+    readers = [CameraReader(f"cam-side-{i}", rtsp_lobby.url, sample_fps=2, on_frame=Frames(),
+                            opener=opener) for i in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        wait_until(lambda: len(opens) >= 3, timeout=40)
+    finally:
+        for reader in readers:
+            reader.stop()
+    first = min(began for began, _ in opens)
+    done = sorted(end - first for _, end in opens)
+    assert done[-1] < 2 * done[0], done  # in turn, the third would take ~3× the first
+    assert all(reader.health().errors == 0 for reader in readers)
