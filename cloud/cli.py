@@ -230,12 +230,14 @@ def sync_run(
     import signal
     import threading
 
+    from cloud.audit import service as audit_service
     from cloud.sync.consumer import SyncConsumer
     from shared.logs import configure_logging
     from shared.longlived import freeze_startup_objects
 
     configure_logging("cloud-sync")
     settings = _settings()
+    audit_service.configure(shards=settings.audit_chain_shards)
     if metrics_port:
         from prometheus_client import start_http_server
 
