@@ -154,6 +154,21 @@ def test_a_busy_process_spreads_its_transactions_over_the_shards(
     assert (report.ok, report.checked) == (True, threads_n * per_thread * 2)
 
 
+def test_a_transaction_keeps_one_shard_across_savepoints(db: Session) -> None:
+    with db.begin_nested():
+        kept = audit_service.record(db, action="test.kept", actor="a")  # chained at once
+    with pytest.raises(RuntimeError), db.begin_nested():
+        audit_service.record(db, action="test.rolled_back", actor="a")
+        raise RuntimeError
+    last = audit_service.record(db, action="test.last", actor="a")  # chained at commit
+    db.commit()
+
+    assert db.exec(select(AuditLog.action).order_by(col(AuditLog.id))).all() == [
+        "test.kept", "test.last"]
+    assert (last.shard, last.prev_hash) == (kept.shard, kept.hash)
+    assert verify_chain(db, keys={}).ok
+
+
 def test_each_shard_starts_from_its_own_genesis(db: Session) -> None:
     rows = _in_shards(db, {0: 2, 3: 2, 15: 1})
 
