@@ -25,7 +25,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
@@ -73,6 +73,7 @@ class BackupResult:
     dump: Path
     manifest: Path
     data: dict[str, Any]
+    audited: bool  # False: the database predates this release's audit log (not migrated)
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,11 @@ def _database_state(engine: Engine) -> tuple[str, dict[str, Any]]:
     with Session(engine) as session:
         revisions = session.connection().execute(
             text("SELECT version_num FROM alembic_version ORDER BY version_num")).scalars().all()
-        head = session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)).first()
-    return ",".join(revisions), {"id": head.id if head else 0,
-                                 "hash": head.hash if head else None}
+        # The two columns only: a database of an older release may lack newer ones.
+        head = session.exec(select(AuditLog.id, AuditLog.hash)
+                            .order_by(col(AuditLog.id).desc()).limit(1)).first()
+    return ",".join(revisions), {"id": head[0] if head else 0,
+                                 "hash": head[1] if head else None}
 
 
 def _sqlite_path(database_url: str) -> Path:
@@ -188,13 +191,17 @@ def backup(settings: CloudSettings, out_dir: Path, *, actor: str = "cli") -> Bac
         _private_file(partial)
         partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         _publish(partial, manifest)
-        with Session(engine) as session:
-            audit_service.record(session, action="db.backup", actor=actor,
-                                 object_type="database", object_id=database[-64:],
-                                 detail={"file": dump.name, "sha256": data["sha256"],
-                                         "audit_head_id": head["id"]})
-            session.commit()
-        return BackupResult(dump, manifest, data)
+        # A backup taken before `db upgrade` (as one should) finds the log of the release
+        # before: this release's rows cannot join its chain (ADR 0059's shards).
+        audited = "shard" in {c["name"] for c in inspect(engine).get_columns("audit_log")}
+        if audited:
+            with Session(engine) as session:
+                audit_service.record(session, action="db.backup", actor=actor,
+                                     object_type="database", object_id=database[-64:],
+                                     detail={"file": dump.name, "sha256": data["sha256"],
+                                             "audit_head_id": head["id"]})
+                session.commit()
+        return BackupResult(dump, manifest, data, audited)
     finally:
         engine.dispose()
 

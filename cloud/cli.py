@@ -69,6 +69,9 @@ def db_backup(
     console.print(f"备份：{result.dump}\n清单：{result.manifest}\n"
                   f"SHA-256：{result.data['sha256']}\n迁移版本：{result.data['revision']}\n"
                   f"审计链头：#{head['id']} {head['hash']}")
+    if not result.audited:
+        console.print("[yellow]数据库尚未迁移到本版本（anchang db upgrade），"
+                      "本次备份未记入审计日志[/yellow]")
 
 
 @db_app.command("restore")
@@ -230,12 +233,14 @@ def sync_run(
     import signal
     import threading
 
+    from cloud.audit import service as audit_service
     from cloud.sync.consumer import SyncConsumer
     from shared.logs import configure_logging
     from shared.longlived import freeze_startup_objects
 
     configure_logging("cloud-sync")
     settings = _settings()
+    audit_service.configure(shards=settings.audit_chain_shards)
     if metrics_port:
         from prometheus_client import start_http_server
 

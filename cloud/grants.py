@@ -20,7 +20,7 @@ def app_role_statements(role: str) -> list[str]:
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"',
         f'REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM "{role}"',
         # Retention deletes only through this function, and only rows past 180 days.
-        f'GRANT EXECUTE ON FUNCTION audit_log_prune(bigint) TO "{role}"',
+        f'GRANT EXECUTE ON FUNCTION audit_log_prune(integer, bigint) TO "{role}"',
         f'REVOKE ALL ON alembic_version FROM "{role}"',
         f'GRANT SELECT ON alembic_version TO "{role}"',
     ]

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cloud import health
+from cloud.audit import service as audit_service
 from cloud.audit.api import router as audit_router
 from cloud.audit.denials import DenialLimiter
 from cloud.cameras.api import router as cameras_router
@@ -105,6 +106,7 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    audit_service.configure(shards=settings.audit_chain_shards)
     app.state.sync_consumer = None
     app.state.principal_cache = principals.cache
     app.state.denial_limiter = DenialLimiter()

@@ -209,14 +209,19 @@ class CloudSettings(HardeningSettings):
         90, ge=1, le=3650, description="accounts unused this long are disabled by a daily job")
     audit_head_dir: str = Field(
         "var/audit-heads", description="folder (outside the database, ideally another disk or "
-        "a mounted object store) where the daily job writes the audit chain's head")
+        "a mounted object store) where the daily job writes the audit chains' heads")
+    audit_chain_shards: int = Field(
+        16, ge=1, le=64, description="independent hash chains the audit log is spread over, "
+        "each with its own lock, so that audited transactions commit side by side (ADR "
+        "0059); more than the audited commits in flight at once. Changing it needs no "
+        "migration: every shard ever written stays verified")
     audit_retention_days: int = Field(
         180, ge=180, le=3650, description="audit rows are kept this long, then archived to "
         "audit_archive_dir and deleted by a daily job; the law's floor is 180 days "
         "(网络安全法 art. 21), and the database itself refuses deleting younger rows")
     audit_archive_dir: str = Field(
         "var/audit-archive", description="folder (outside the database, backed up with it) "
-        "of the audit rows past retention, one JSON-lines file per run")
+        "of the audit rows past retention, one JSON-lines file per shard and run")
 
     # Appeal evidence (申诉材料; docs/decisions/0025-evidence-storage-and-risk-cases.md).
     evidence_store: Literal["local", "s3"] = Field(

@@ -1,4 +1,4 @@
-"""`anchang audit …`: check the audit log's hash chain and its exported heads."""
+"""`anchang audit …`: check the audit log's hash chains and their exported heads."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def verify(
         Path | None, typer.Option("--heads", help="每日导出的链头文件目录（默认 AUDIT_HEAD_DIR）")
     ] = None,
 ) -> None:
-    """校验审计日志的哈希链、签名检查点和导出的链头。
+    """校验审计日志的各条哈希链、签名检查点和导出的链头。
 
     完整则输出 OK 与条数，否则输出第一处问题并以 1 退出。
     """
@@ -44,8 +44,8 @@ def verify(
         engine.dispose()
     if not report.ok:
         typer.echo(
-            f"BROKEN：编号 {report.first_bad_id} 的审计记录校验失败：{report.reason}；"
-            f"在它之前的 {report.checked} 条完整",
+            f"BROKEN：编号 {report.first_bad_id} 的审计记录校验失败"
+            f"（第 {report.shard} 条链）：{report.reason}；在它之前校验的 {report.checked} 条完整",
             err=True,
         )
         raise typer.Exit(1)

@@ -1,11 +1,12 @@
-"""The audit log: append-only, each row hash-chained to the one before it."""
+"""The audit log: append-only, each row hash-chained to the one before it in its shard
+(one of several independent chains, ADR 0059)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, SmallInteger, text
 from sqlmodel import Field, SQLModel
 
 from cloud.catalog.models import utc_column
@@ -26,7 +27,10 @@ class AuditLog(SQLModel, table=True):
         Index("ix_audit_log_actor", "actor"),
         Index("ix_audit_log_object", "object_type", "object_id"),
         # Two rows naming one parent are a fork: refused even if a lock were ever missed.
+        # Unique across shards too: every shard starts from a genesis of its own.
         Index("uq_audit_log_prev_hash", "prev_hash", unique=True),
+        # A shard's parent (its newest row) and the verifier's walk along one shard.
+        Index("ix_audit_log_shard_id", "shard", "id"),
         # Look-ups of numbers the office did not know, by number (risk check
         # searched_before_referral; migration 0026, PostgreSQL only).
         *(Index(f"ix_audit_log_unknown_{name}", text(f"(detail ->> '{key}')"),
@@ -49,5 +53,8 @@ class AuditLog(SQLModel, table=True):
         default_factory=empty_dict, sa_column=Column(JSON, nullable=False),
         description="plain JSON, not JSONB: the stored text must read back exactly as hashed",
     )
+    shard: int = Field(
+        default=0, sa_column=Column(SmallInteger, nullable=False, server_default=text("0")),
+        description="which hash chain the row belongs to; rows from before migration 0047: 0")
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)

@@ -1,12 +1,14 @@
-"""Audit rows past retention: archived to a file outside the database, then deleted.
+"""Audit rows past retention: archived to files outside the database, then deleted.
 
-The file (`audit-archive-<first id>-<last id>.jsonl`) starts with a header naming the
-hash the archived stretch chains from and the hash it ends on, then one JSON line per
-row with every column, so the stretch can still be verified offline. In the same
-transaction as the delete an `audit.archive` row records the last archived id and hash:
-the verifier starts the remaining chain there, so deleting more of the oldest rows than
-were archived shows as a broken first link. The database refuses deleting any row
-younger than 180 days (migration 0012), whatever the setting says.
+Each shard is archived on its own (ADR 0059). Its file
+(`audit-archive-s<shard>-<first id>-<last id>.jsonl`) starts with a header naming the
+shard, the hash the archived stretch chains from and the hash it ends on, then one JSON
+line per row with every column, so the stretch can still be verified offline. In the same
+transaction as the delete an `audit.archive` row in that shard records the last archived
+id and hash: the verifier starts the shard's remaining chain there, so deleting more of
+its oldest rows than were archived shows as a broken first link. The database refuses
+deleting any row younger than 180 days (migrations 0012 and 0047), whatever the setting
+says.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
-from cloud.audit.chain import ARCHIVE_ACTION
+from cloud.audit.chain import ARCHIVE_ACTION, chain_shards
 from cloud.audit.models import AuditLog
 from cloud.db import is_postgres
 from cloud.settings import CloudSettings
@@ -35,38 +37,55 @@ _BATCH = 1000
 
 def archive_expired(session: Session, settings: CloudSettings) -> dict[str, Any]:
     cutoff = utcnow() - timedelta(days=settings.audit_retention_days)
+    folder = Path(settings.audit_archive_dir)
+    # The files first, holding no lock: writing and syncing them is the slow part.
+    archived = [(shard, detail) for shard in chain_shards(session)
+                if (detail := _write_shard(session, shard, cutoff, folder)) is not None]
+    for shard, detail in archived:  # shards' locks in ascending order, held to the commit
+        # The archive row before the delete: its parent is the shard's newest row, which
+        # may be the last one archived (everything in the shard was old).
+        audit_service.record(session, action=ARCHIVE_ACTION, actor="system", shard=shard,
+                             object_type="audit_log", object_id=str(detail["through_id"]),
+                             detail=detail)
+        if is_postgres(session):
+            # The application's role has no DELETE on audit_log; this function has, for
+            # rows past the legal floor only.
+            session.connection().execute(text("SELECT audit_log_prune(:shard, :through)"),
+                                         {"shard": shard, "through": detail["through_id"]})
+        else:
+            session.connection().execute(delete(AuditLog).where(
+                col(AuditLog.shard) == shard, col(AuditLog.id) <= detail["through_id"]))
+    return {"archived": sum(int(d["rows"]) for _, d in archived),
+            "files": [str(folder / d["file"]) for _, d in archived]}
+
+
+def _write_shard(session: Session, shard: int, cutoff: datetime,
+                 folder: Path) -> dict[str, Any] | None:
+    """Write the shard's rows older than `cutoff` to a file; the detail of the archive
+    row that records them, or None if none is that old."""
+    in_shard = col(AuditLog.shard) == shard
     last = session.exec(
-        select(AuditLog).where(col(AuditLog.at) < cutoff)
+        select(AuditLog).where(in_shard, col(AuditLog.at) < cutoff)
         .order_by(col(AuditLog.id).desc()).limit(1)
     ).first()
     if last is None:
-        return {"archived": 0}
+        return None
     assert last.id is not None
-    first = session.exec(select(AuditLog).order_by(col(AuditLog.id)).limit(1)).one()
-    folder = Path(settings.audit_archive_dir)
+    first = session.exec(select(AuditLog).where(in_shard)
+                         .order_by(col(AuditLog.id)).limit(1)).one()
     folder.mkdir(parents=True, exist_ok=True)
-    # Named by id range: a run rolled back after writing is simply written again.
-    target = folder / f"audit-archive-{first.id:012d}-{last.id:012d}.jsonl"
-    header = {"from_id": first.id, "anchor_prev_hash": first.prev_hash,
+    # Named by shard and id range: a run rolled back after writing is simply written again.
+    target = folder / f"audit-archive-s{shard:02d}-{first.id:012d}-{last.id:012d}.jsonl"
+    header = {"shard": shard, "from_id": first.id, "anchor_prev_hash": first.prev_hash,
               "through_id": last.id, "through_hash": last.hash, "archived_at": iso(utcnow())}
-    rows, digest = _write(session, target, header, last.id)
-    if is_postgres(session):
-        # The application's role has no DELETE on audit_log; this function has, for rows
-        # past the legal floor only.
-        session.connection().execute(text("SELECT audit_log_prune(:through)"),
-                                     {"through": last.id})
-    else:
-        session.connection().execute(delete(AuditLog).where(col(AuditLog.id) <= last.id))
-    audit_service.record(session, action=ARCHIVE_ACTION, actor="system",
-                         object_type="audit_log", object_id=str(last.id),
-                         detail={**header, "rows": rows, "file": target.name,
-                                 "sha256": digest})
-    return {"archived": rows, "file": str(target)}
+    rows, digest = _write(session, target, header, shard, last.id)
+    return {**header, "rows": rows, "file": target.name, "sha256": digest}
 
 
-def _write(session: Session, target: Path, header: dict[str, Any],
+def _write(session: Session, target: Path, header: dict[str, Any], shard: int,
            through_id: int) -> tuple[int, str]:
-    """Stream the rows up to `through_id` into the file, fsynced before any is deleted."""
+    """Stream the shard's rows up to `through_id` into the file, fsynced before any is
+    deleted."""
     partial = target.with_suffix(".jsonl.partial")
     columns = list(table_of(AuditLog).columns)
     rows = 0
@@ -81,7 +100,8 @@ def _write(session: Session, target: Path, header: dict[str, Any],
         after = 0
         while True:
             batch = session.connection().execute(
-                sa_select(*columns).where(col(AuditLog.id) > after,
+                sa_select(*columns).where(col(AuditLog.shard) == shard,
+                                          col(AuditLog.id) > after,
                                           col(AuditLog.id) <= through_id)
                 .order_by(col(AuditLog.id)).limit(_BATCH)
             ).mappings().all()

@@ -26,6 +26,7 @@ class AuditLogOut(BaseModel):
                     "对象已不存在或无名称时为空")
     result: str
     detail: dict[str, Any]
+    shard: int = Field(description="所在的哈希链（分片）编号；各链独立校验")
 
     @classmethod
     def of(cls, row: AuditLog, labels: Mapping[tuple[str, str], str]) -> AuditLogOut:
@@ -34,7 +35,7 @@ class AuditLogOut(BaseModel):
             id=row.id, at=row.at, actor_id=row.actor_id, actor=row.actor, ip=row.ip,
             action=row.action, object_type=row.object_type, object_id=row.object_id,
             object_label=labels.get((row.object_type, row.object_id)),
-            result=row.result, detail=row.detail,
+            result=row.result, detail=row.detail, shard=row.shard,
         )
 
 

@@ -1,30 +1,37 @@
-"""Appending to and searching the audit log (the chain itself: cloud/audit/chain.py).
+"""Appending to and searching the audit log (the chains themselves: cloud/audit/chain.py).
 
 Rows are appended in the caller's transaction: the audit row commits or rolls back with
-the change it records. They join the chain as the transaction commits (under the chain's
+the change it records. They join a chain as the transaction commits (under that chain's
 lock, held only from there to the end of the commit): a lock taken at `record()` would be
 held through the rest of the request — its response, the hop to the commit — and every
 audited write of the cloud would queue behind it (issue #21's referral benchmark).
+
+The log is several chains, its shards (ADR 0059): one lock would still let only one
+audited transaction of the whole cloud commit at a time, each hold including a commit's
+WAL flush. A transaction chains all its rows into one shard, the first whose lock is free.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
+from sqlalchemy import TextClause, bindparam, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
-from cloud.audit.chain import HASHED, chain_hash
-from cloud.audit.models import GENESIS_HASH, AuditLog
+from cloud.audit.chain import HASHED, chain_hash, genesis_hash
+from cloud.audit.models import AuditLog
 from cloud.db import is_postgres
+from cloud.settings import CloudSettings
 from shared.dbtypes import table_of
 from shared.timeutil import as_utc, utcnow
 
@@ -36,8 +43,9 @@ if TYPE_CHECKING:
 # "denied": a signed-in user refused a sensitive route (cloud/audit/denials.py).
 RESULTS = frozenset({"success", "failure", "denied"})
 
-# One fixed advisory-lock key serialises appenders on PostgreSQL, so two transactions never
-# read the same last hash and fork the chain. ASCII "anchaudt", fits a signed bigint.
+# One advisory-lock key per shard serialises that shard's appenders on PostgreSQL, so two
+# transactions never read the same last hash and fork it: shard k's key is this + k.
+# ASCII "anchaudt", fits a signed bigint with room for every shard.
 CHAIN_LOCK_KEY = 0x616E_6368_6175_6474
 
 # A mobile number, also with +86/0086 and spaces or dashes, anywhere in a string. Not
@@ -75,9 +83,29 @@ class AuditEntry:
     object_id: str
     result: str
     detail: dict[str, Any]
+    shard: int = 0
     prev_hash: str = ""
     hash: str = ""
     id: int | None = None
+
+
+@dataclass
+class _Shards:
+    """How this process spreads its transactions over the shards: `count` from the
+    setting; each transaction starts trying at the next of a rotation, which begins at
+    the process id so that processes do not start in step."""
+
+    count: int = CloudSettings.model_fields["audit_chain_shards"].default
+    rotation: Iterator[int] = field(default_factory=lambda: itertools.count(os.getpid()))
+
+
+_SHARDS = _Shards()
+
+
+def configure(*, shards: int) -> None:
+    """AUDIT_CHAIN_SHARDS, set as a process starts (API, worker, sync consumer). Any count
+    gives valid chains, and it may change between runs: it only spreads the writers."""
+    _SHARDS.count = shards
 
 
 @dataclass(frozen=True)
@@ -99,11 +127,13 @@ def record(
     detail: dict[str, Any] | None = None,
     actor_id: int | None = None,
     immediate: bool = False,
+    shard: int | None = None,
 ) -> AuditEntry:
     """Append one row inside the caller's transaction; it is chained and inserted as the
-    transaction commits. `immediate` chains it now, holding the chain's lock to the end
-    of the transaction (a checkpoint must follow the row it names); so does a savepoint,
-    which may roll back on its own.
+    transaction commits. `immediate` chains it now, holding its shard's lock to the end
+    of the transaction; so does a savepoint, which may roll back on its own. `shard`
+    chains it now into that shard (a checkpoint or an archive row must follow the row it
+    names there): the daily jobs, which take shards' locks in ascending order only.
 
     `actor`, `ip` and `actor_id` default to the principal's. `actor_id` exists for events
     that precede a principal (a login). Phone numbers in any text are masked.
@@ -127,8 +157,11 @@ def record(
         result=result,
         detail=_normalise(detail or {}),
     )
-    if immediate or session.in_nested_transaction():
-        _append(session, [entry])
+    if shard is not None:
+        lock_chain(session, shard)
+        _append(session, [entry], shard)
+    elif immediate or session.in_nested_transaction():
+        _append(session, [entry], _claim_shard(session))
     else:
         session.connection()  # begins the transaction the entry belongs to
         session.info.setdefault(_PENDING, []).append(entry)
@@ -136,14 +169,15 @@ def record(
 
 
 _PENDING = "audit_pending"
+_SHARD = "audit_shard"  # the shard the session's transaction chains into
 
 
-def lock_chain(session: Session) -> None:
-    """Hold the chain's lock until the transaction ends (PostgreSQL: an advisory lock;
-    SQLite: its one write lock): no row joins the chain meanwhile."""
+def lock_chain(session: Session, shard: int) -> None:
+    """Hold a shard's lock until the transaction ends (PostgreSQL: an advisory lock;
+    SQLite: its one write lock): no row joins that shard meanwhile."""
     if is_postgres(session):
         session.connection().execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY}
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY + shard}
         )
     else:
         # pysqlite begins a transaction only at the first write, so the read below could
@@ -152,26 +186,66 @@ def lock_chain(session: Session) -> None:
         session.connection().execute(text("UPDATE audit_log SET id = id WHERE 0"))
 
 
+def _claim_shard(session: Session) -> int:
+    """The shard this transaction chains into, its lock held: the one it already has;
+    else, from the next of this process's rotation on, the first whose lock is free (one
+    statement of try-locks); else, all being busy, the rotation's, waited for. SQLite
+    has one write lock for everything: its rows stay in shard 0."""
+    shard: int | None = session.info.get(_SHARD)
+    if shard is not None:
+        lock_chain(session, shard)  # held already, unless a savepoint rolled back since
+        return shard
+    if not is_postgres(session):
+        shard = 0
+        lock_chain(session, shard)
+    else:
+        count = _SHARDS.count
+        start = next(_SHARDS.rotation)
+        order = [(start + i) % count for i in range(count)]
+        keys = {f"k{i}": CHAIN_LOCK_KEY + s for i, s in enumerate(order)}
+        taken = session.connection().execute(_try_locks(count), keys).scalar_one()
+        shard = order[taken] if taken >= 0 else order[0]
+        if taken < 0:
+            lock_chain(session, shard)
+    session.info[_SHARD] = shard
+    return shard
+
+
+_TRY_LOCKS: dict[int, TextClause] = {}
+
+
+def _try_locks(count: int) -> TextClause:
+    """Try the keys :k0, :k1, … in turn, stopping at the first lock taken (PostgreSQL
+    evaluates a CASE's conditions in order, and a volatile function is never evaluated
+    ahead); its position, or -1 if every lock is held by others."""
+    if count not in _TRY_LOCKS:
+        tries = " ".join(f"WHEN pg_try_advisory_xact_lock(:k{i}) THEN {i}"
+                         for i in range(count))
+        _TRY_LOCKS[count] = text(f"SELECT CASE {tries} ELSE -1 END")
+    return _TRY_LOCKS[count]
+
+
 _TABLE = table_of(AuditLog)
-_PARENT = select(_TABLE.c.hash).order_by(_TABLE.c.id.desc()).limit(1)
+_PARENT = (select(_TABLE.c.hash).where(_TABLE.c.shard == bindparam("shard"))
+           .order_by(_TABLE.c.id.desc()).limit(1))
 # Core, not the unit of work: building and flushing this one row as a table model was
 # a fifth of a referral's Python (ADR 0054).
 _INSERT = _TABLE.insert().returning(_TABLE.c.id, sort_by_parameter_order=True)
 _COLUMNS = tuple(c.name for c in _TABLE.columns if c.name != "id")
 
 
-def _append(session: Session, entries: list[AuditEntry]) -> None:
-    """Chain `entries` after the last row and insert them. The entries stay outside the
-    session (the log is append-only: nothing of theirs is ever updated); their ids are
-    set from the insert."""
-    lock_chain(session)
+def _append(session: Session, entries: list[AuditEntry], shard: int) -> None:
+    """Chain `entries` after the shard's last row and insert them; the caller holds the
+    shard's lock. The entries stay outside the session (the log is append-only: nothing
+    of theirs is ever updated); their ids are set from the insert."""
     # Read after taking the lock: the last committed (or own inserted) row is the parent.
     connection = session.connection()
-    prev_hash = connection.execute(_PARENT).scalar() or GENESIS_HASH
+    prev_hash = connection.execute(_PARENT, {"shard": shard}).scalar() or genesis_hash(shard)
     now = utcnow()
     for entry in entries:
-        # Stamped under the lock, so times never run backwards along the chain.
+        # Stamped under the lock, so times never run backwards along a shard.
         entry.at = now
+        entry.shard = shard
         entry.prev_hash = prev_hash
         entry.hash = prev_hash = chain_hash(prev_hash, _fields_of(entry))
     # One statement for many rows (insertmanyvalues), ids in the entries' order.
@@ -185,9 +259,9 @@ def _append(session: Session, entries: list[AuditEntry]) -> None:
 def _chain_pending(session: OrmSession) -> None:
     entries = session.info.pop(_PENDING, None)
     if entries and isinstance(session, Session):
-        # The unit of work's own failures surface before the chain's lock is taken.
+        # The unit of work's own failures surface before a shard's lock is taken.
         session.flush()
-        _append(session, entries)
+        _append(session, entries, _claim_shard(session))
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -195,6 +269,7 @@ def _drop_pending(session: OrmSession, transaction: SessionTransaction) -> None:
     """Rolled back (or never committed): its entries go with it."""
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_SHARD, None)
 
 
 def search(

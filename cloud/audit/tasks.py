@@ -1,12 +1,14 @@
-"""Audit's scheduled duties: a signed checkpoint and the chain's head written daily
-outside the database, and rows past retention archived (cloud/audit/retention.py).
+"""Audit's scheduled duties: a signed checkpoint in every shard and the shards' heads
+written daily outside the database, and rows past retention archived
+(cloud/audit/retention.py).
 
-Whoever can rewrite the database can rewrite the whole chain consistently, or cut its
+Whoever can rewrite the database can rewrite a whole shard consistently, or cut its
 newest rows off. The checkpoint row carries an HMAC, under a key the database never sees,
-of the row before it, so a rewrite cannot re-sign it; the head file, kept elsewhere
-(another disk, a mounted object store, copied off-site with the backups), is what cutting
-rows off cannot match. One file per day, `audit-head-YYYYMMDD.json` (Asia/Shanghai date),
-written atomically; a second run the same day replaces it with the newer head.
+of the row before it in its shard, so a rewrite cannot re-sign it; the head file, kept
+elsewhere (another disk, a mounted object store, copied off-site with the backups), names
+every shard's head under one HMAC, which cutting rows off cannot match. One file per day,
+`audit-head-YYYYMMDD.json` (Asia/Shanghai date), written atomically; a second run the
+same day replaces it with the newer heads.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
-from cloud.audit.chain import CHECKPOINT_ACTION, checkpoint_detail
+from cloud.audit.chain import CHECKPOINT_ACTION, chain_shards, checkpoint_detail, heads_mac
 from cloud.audit.models import AuditLog
 from cloud.audit.retention import archive_expired
 from cloud.jobs.registry import Job, register
@@ -29,29 +31,32 @@ from shared.timeutil import iso, shanghai_date, utcnow
 
 
 def export_head(session: Session, settings: CloudSettings) -> dict[str, Any]:
-    # Under the chain's lock from here: the checkpoint follows the row it names.
-    audit_service.lock_chain(session)
-    previous = session.exec(
-        select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)
-    ).first()
-    if previous is not None:
-        assert previous.id is not None
-        audit_service.record(session, action=CHECKPOINT_ACTION, actor="system", immediate=True,
-                             detail=checkpoint_detail(settings.chain_keys, previous.id,
-                                                      previous.hash))
-    # The checkpoint itself is the head: a file naming it is signed the same way.
-    head = session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)).first()
-    now = utcnow()
-    record: dict[str, Any] = {
-        "id": head.id if head else 0,
-        "hash": head.hash if head else None,
-        "at": iso(head.at) if head else None,
-        "exported_at": iso(now),
-    }
-    if head is not None:
+    keys = settings.chain_keys
+    shards = chain_shards(session)
+    # Every shard's lock from here, in ascending order (an audited transaction holds one
+    # shard's at most, so none waits on this job crosswise): each checkpoint follows the
+    # row it names, and the file is one cut through all shards.
+    for shard in shards:
+        audit_service.lock_chain(session, shard)
+    heads: list[dict[str, Any]] = []
+    for shard in shards:
+        head = session.exec(select(AuditLog).where(AuditLog.shard == shard)
+                            .order_by(col(AuditLog.id).desc()).limit(1)).one()
         assert head.id is not None
-        signed = checkpoint_detail(settings.chain_keys, head.id, head.hash)
-        record |= {"key_id": signed["key_id"], "mac": signed["mac"]}
+        at, head_id, head_hash = head.at, head.id, head.hash
+        if head.action != CHECKPOINT_ACTION:  # an idle shard gets no new row every day
+            entry = audit_service.record(
+                session, action=CHECKPOINT_ACTION, actor="system", shard=shard,
+                detail={**checkpoint_detail(keys, head_id, head_hash), "shard": shard})
+            assert entry.id is not None
+            at, head_id, head_hash = entry.at, entry.id, entry.hash
+        heads.append({"shard": shard, "id": head_id, "hash": head_hash, "at": iso(at)})
+    now = utcnow()
+    # The checkpoints themselves are the heads: the file signs them all at once.
+    record: dict[str, Any] = {"heads": heads, "exported_at": iso(now)}
+    if heads:
+        key_id, key = next(iter(keys.items()))  # the ring's first key is the active one
+        record |= {"key_id": key_id, "mac": heads_mac(key, heads)}
     folder = Path(settings.audit_head_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"audit-head-{shanghai_date(now):%Y%m%d}.json"
@@ -61,7 +66,8 @@ def export_head(session: Session, settings: CloudSettings) -> dict[str, Any]:
         out.flush()
         os.fsync(out.fileno())
     partial.replace(target)
-    return {"head_id": record["id"], "file": str(target)}
+    return {"shards": len(heads), "head_id": max((h["id"] for h in heads), default=0),
+            "file": str(target)}
 
 
 register(Job("audit.export_head", export_head, every=timedelta(days=1),

@@ -14,6 +14,7 @@ from celery import Celery
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from cloud.audit import service as audit_service
 from cloud.db import make_engine
 from cloud.jobs.registry import Job, jobs
 from cloud.settings import CloudSettings
@@ -58,6 +59,7 @@ def create_celery(settings: CloudSettings, engine: Engine | None = None) -> Cele
         timezone="Asia/Shanghai",
         enable_utc=True,
     )
+    audit_service.configure(shards=settings.audit_chain_shards)
     bound_engine = engine or make_engine(settings.database_url)
     schedule = {}
     for job in jobs().values():

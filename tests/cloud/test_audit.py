@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cloud.audit import service as audit_service
-from cloud.audit.chain import VerifyReport, chain_hash, verify_chain
+from cloud.audit.chain import VerifyReport, chain_hash, genesis_hash, verify_chain
 from cloud.audit.cli import app as audit_cli
-from cloud.audit.models import GENESIS_HASH, AuditLog
+from cloud.audit.models import AuditLog
 from cloud.audit.service import AuditEntry, AuditFilter
 from cloud.identity.principal import Principal
 from cloud.settings import CloudSettings
@@ -63,8 +63,9 @@ def test_rows_chain_from_the_genesis_hash(db: Session) -> None:
     second = audit_service.record(db, action="user.create", actor="cli")
     db.commit()
 
-    assert first.prev_hash == GENESIS_HASH
-    assert second.prev_hash == first.hash
+    # One transaction, one shard: its rows chain to each other.
+    assert first.prev_hash == genesis_hash(first.shard)
+    assert (second.prev_hash, second.shard) == (first.hash, first.shard)
     assert (first.actor, first.actor_id, first.ip) == ("hq.li", 7, "198.51.100.4")
     assert (second.actor, second.actor_id, second.ip) == ("cli", None, None)
     assert verify_chain(db, keys={}) == VerifyReport(ok=True, checked=2)

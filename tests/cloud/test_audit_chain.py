@@ -95,7 +95,7 @@ def _append(session: Session, count: int) -> None:
 
 def _rewrite(engine: Engine, *, drop_checkpoints: bool) -> None:
     """What someone with the database but not the key can do: change history and recompute
-    every hash so the plain chain verifies again."""
+    every hash of every shard so the plain chains verify again."""
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         if drop_checkpoints:
@@ -104,15 +104,16 @@ def _rewrite(engine: Engine, *, drop_checkpoints: bool) -> None:
                           "WHERE id = (SELECT min(id) FROM audit_log)"))
     with Session(engine) as session:
         rows = session.exec(select(AuditLog).order_by(col(AuditLog.id))).all()
-        fields = [({n: getattr(r, n) for n in HASHED}, r.id, r.prev_hash) for r in rows]
-    prev = fields[0][2]
+        fields = [({n: getattr(r, n) for n in HASHED}, r.id, r.shard, r.prev_hash) for r in rows]
+    prev: dict[int, str] = {}
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
-        for values, row_id, _ in fields:
-            new = chain_hash(prev, values)
+        for values, row_id, shard, prev_hash in fields:
+            parent = prev.setdefault(shard, prev_hash)
+            new = chain_hash(parent, values)
             conn.execute(text("UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :i"),
-                         {"p": prev, "h": new, "i": row_id})
-            prev = new
+                         {"p": parent, "h": new, "i": row_id})
+            prev[shard] = new
 
 
 def test_a_consistent_rewrite_fails_the_signed_checkpoint(

@@ -36,6 +36,13 @@ def test_retention_below_the_legal_floor_is_refused() -> None:
     assert make_settings("sqlite:///:memory:").audit_retention_days == 180
 
 
+@pytest.fixture
+def one_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every transaction in shard 0, as before shards: these tests follow one chain
+    (per-shard retention: test_audit_shards.py)."""
+    monkeypatch.setattr(audit_service._SHARDS, "count", 1)
+
+
 def _history(session: Session, monkeypatch: pytest.MonkeyPatch, *, old: int,
              young: int) -> None:
     """`old` rows written 200 days ago, then `young` rows now."""
@@ -58,7 +65,7 @@ def _archived(folder: Path) -> tuple[dict[str, object], list[dict[str, object]],
 
 def test_the_job_archives_and_deletes_rows_past_retention(
     db: Session, settings: CloudSettings, engine: Engine, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, one_chain: None,
 ) -> None:
     _history(db, monkeypatch, old=5, young=3)
     first_young = db.exec(select(AuditLog).order_by(col(AuditLog.id)).offset(5)).first()
@@ -70,6 +77,7 @@ def test_the_job_archives_and_deletes_rows_past_retention(
 
     assert summary["archived"] == 5
     header, rows, digest = _archived(tmp_path)
+    assert header["shard"] == 0
     assert [r["object_id"] for r in rows] == ["0", "1", "2", "3", "4"]
     assert header["through_hash"] == rows[-1]["hash"] == first_young.prev_hash
     db.rollback()
@@ -79,12 +87,13 @@ def test_the_job_archives_and_deletes_rows_past_retention(
     report = verify_chain(db, keys=settings.chain_keys)
     assert (report.ok, report.checked) == (True, 4)
     # Idempotent: nothing more is old enough.
-    assert app.tasks[TASK_PREFIX + "audit.archive_expired"].delay().get() == {"archived": 0}
+    assert app.tasks[TASK_PREFIX + "audit.archive_expired"].delay().get() == {
+        "archived": 0, "files": []}
 
 
 def test_deleting_more_than_was_archived_breaks_the_chain(
     db: Session, settings: CloudSettings, engine: Engine, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, one_chain: None,
 ) -> None:
     _history(db, monkeypatch, old=2, young=3)
     archive_expired(db, make_settings(settings.database_url, audit_archive_dir=str(tmp_path)))
@@ -100,12 +109,12 @@ def test_deleting_more_than_was_archived_breaks_the_chain(
 
 
 def test_the_database_refuses_pruning_rows_younger_than_180_days(
-    db: Session, monkeypatch: pytest.MonkeyPatch,
+    db: Session, monkeypatch: pytest.MonkeyPatch, one_chain: None,
 ) -> None:
     _history(db, monkeypatch, old=0, young=2)
     newest = db.exec(select(AuditLog.id).order_by(col(AuditLog.id).desc())).first()
     with pytest.raises(DBAPIError, match="append-only"):
-        db.connection().execute(text("SELECT audit_log_prune(:i)"), {"i": newest})
+        db.connection().execute(text("SELECT audit_log_prune(0, :i)"), {"i": newest})
     db.rollback()
     with pytest.raises(DBAPIError, match="append-only"):
         db.connection().execute(text("DELETE FROM audit_log"))

@@ -17,6 +17,8 @@ export interface AuditLog {
   object_label: string | null
   result: AuditResult | string
   detail: Record<string, unknown>
+  /** The hash chain (shard) the row belongs to; each is verified on its own (ADR 0059). */
+  shard: number
 }
 
 export interface AuditFilter {
