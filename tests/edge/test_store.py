@@ -19,7 +19,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, migrations, outbox
 from edge_agent.store.db import StoreNotReady
 from edge_agent.store.migrations.step import MigrationNeedsKeys
-from edge_agent.store.models import EdgeModel
+from edge_agent.store.models.base import EdgeModel
 from tests.consent import consent_in
 from tests.edge.helpers import settings_env
 
