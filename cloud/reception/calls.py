@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from cloud.catalog.models import Project
 from cloud.reception.models import CallRecord
-from cloud.sales.service import erased_feed_item
+from cloud.sales.customer_feed import erased_feed_item
 from cloud.settings import CloudSettings
 from cloud.sync.feed import append
 from cloud.sync.keys import site_key

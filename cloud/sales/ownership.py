@@ -46,7 +46,7 @@ NOTIFY_KIND = "sales.follow_up_due"
 
 
 class PathSubject(Protocol):
-    """A stored customer, or one a sync run just inserted (cloud.sales.service)."""
+    """A stored customer, or one a sync run just inserted (cloud.sales.synced_visits)."""
 
     id: int | None
     project_id: int
@@ -75,7 +75,7 @@ def customer_deadline(customer: Customer, *, rules: OwnershipRules) -> Deadline:
 
 @dataclass(frozen=True)
 class VisitFact:
-    """What one applied visit did to its customer's ownership (cloud.sales.service)."""
+    """What one applied visit did to its customer's ownership (cloud.sales.synced_visits)."""
 
     customer: PathSubject  # its id is set once inserted
     visit_id: str

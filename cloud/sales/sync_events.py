@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from cloud.audit import service as audit_service
 from cloud.identity.models import User, UserScope
 from cloud.reception import regions as reception_regions
-from cloud.sales import follow_ups
+from cloud.sales import customer_feed, follow_ups, synced_visits
 from cloud.sales import service as sales_service
 from cloud.sales.models import Customer, Visit
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
@@ -40,7 +40,7 @@ def apply_visits(
     visit_ids = [str(event.visit_id) for _, event in items]
     taken = set(session.exec(select(Visit.id).where(col(Visit.id).in_(visit_ids))).all())
     outcomes: list[Outcome | None] = []
-    synced: list[tuple[int, sales_service.SyncedVisit, dict[str, Any]]] = []
+    synced: list[tuple[int, synced_visits.SyncedVisit, dict[str, Any]]] = []
     for envelope, event in items:
         detail: dict[str, Any] = {}
         if event.consultant_id is not None and event.consultant_id not in staff:
@@ -53,16 +53,16 @@ def apply_visits(
             continue
         taken.add(visit_id)
         occurred, corrected = ctx.event_time(envelope)
-        synced.append((len(outcomes), sales_service.SyncedVisit(
+        synced.append((len(outcomes), synced_visits.SyncedVisit(
             event=event, occurred_at=occurred, edge_occurred_at=as_utc(envelope.occurred_at),
             time_corrected=corrected, seq=envelope.seq), detail))
         outcomes.append(None)
 
-    recorded = sales_service.record_synced_visits(
+    recorded = synced_visits.record_synced_visits(
         session, settings=ctx.settings, site_id=ctx.site_id, visits=[v for _, v, _ in synced])
     reception_regions.record_regions(
         session, [(r.visit_id, r.phone) for r in recorded if r.outcome != "merged"])
-    touched: dict[int, sales_service.VisitOutcome] = {}
+    touched: dict[int, synced_visits.VisitOutcome] = {}
     for (at, _, detail), result in zip(synced, recorded, strict=True):
         outcomes[at] = Outcome(
             "merged" if result.outcome == "merged" else "applied", ref=result.visit_id,
@@ -74,7 +74,7 @@ def apply_visits(
     return [o for o in outcomes if o is not None]
 
 
-def _announce(ctx: ApplyContext, customers: Sequence[sales_service.CustomerFacts],
+def _announce(ctx: ApplyContext, customers: Sequence[customer_feed.CustomerFacts],
               phones: dict[int, str] | None = None) -> None:
     """One down-feed item per customer, in its final state after the run."""
     if not customers:
@@ -87,7 +87,7 @@ def _announce(ctx: ApplyContext, customers: Sequence[sales_service.CustomerFacts
         assert customer.id is not None
         phone = (phones or {}).get(customer.id) or ctx.settings.cipher.decrypt(
             customer.phone_enc, context=sales_service.PHONE_CONTEXT)
-        items.append(sales_service.customer_feed_item(
+        items.append(customer_feed.customer_feed_item(
             customer, phone=phone, site_key=ctx.site_key,
             owner_name=owners.get(customer.owner_id),
             name=sales_service.decrypt_name(ctx.settings, customer)))

@@ -22,13 +22,9 @@ from cloud.bulk import insert_rows
 from cloud.catalog.models import Project
 from cloud.identity.models import User, UserRole, UserScope
 from cloud.registry import Registry
+from cloud.sales.customer_feed import customer_feed_item, erased_feed_item
 from cloud.sales.models import Customer, is_erased
-from cloud.sales.service import (
-    PHONE_CONTEXT,
-    customer_feed_item,
-    decrypt_name,
-    erased_feed_item,
-)
+from cloud.sales.service import PHONE_CONTEXT, decrypt_name
 from cloud.settings import CloudSettings
 from cloud.sync.keys import site_key
 from cloud.sync.models import DownFeed, SiteLink

@@ -15,7 +15,7 @@ from edge_agent.kiosk.api import tablet_of
 from edge_agent.kiosk.deps import KioskAuth, SettingsDep, StoreDep
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffDep
-from edge_agent.store.models import IncomingCall
+from edge_agent.store.models.customers import IncomingCall
 from shared.errors import ValidationFailed
 from shared.events import check_record_key
 from shared.names import mask_name

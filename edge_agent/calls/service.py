@@ -24,7 +24,8 @@ from edge_agent.kiosk.service import PHONE_CONTEXT, UnknownProject
 from edge_agent.rota import queue as rota_queue
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import Consultant, IncomingCall, Project
+from edge_agent.store.models.customers import IncomingCall
+from edge_agent.store.models.site import Consultant, Project
 from shared.errors import Conflict, ValidationFailed
 from shared.phone import mask_phone, normalise_phone
 from shared.reception_events import CALL_RECORDED, CallDraft, CallRecorded

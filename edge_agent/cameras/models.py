@@ -1,4 +1,5 @@
-"""The camera table of the edge store (schema step `_V13_CAMERAS`)."""
+"""The camera table of the edge store (schema step `V13_CAMERAS` in
+edge_agent.store.migrations.cameras)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field
 
-from edge_agent.store.models import EdgeModel, _utc
+from edge_agent.store.models.base import EdgeModel, utc_field
 from shared.dbtypes import empty_list
 
 
@@ -35,9 +36,9 @@ class Camera(EdgeModel, table=True):
     status: str = Field(default="discovered", max_length=16)
     onvif_state: str = Field(default="no_credentials", max_length=16)
     last_error: str | None = Field(default=None, max_length=200)
-    discovered_at: datetime = _utc()
-    last_seen_at: datetime = _utc()
-    confirmed_at: datetime | None = _utc(nullable=True)
-    updated_at: datetime = _utc()
+    discovered_at: datetime = utc_field()
+    last_seen_at: datetime = utc_field()
+    confirmed_at: datetime | None = utc_field(nullable=True)
+    updated_at: datetime = utc_field()
     sample_fps: float = 2.0  # frames a second the reader hands on (store v15)
     capture_profile: str | None = Field(default=None, max_length=64)

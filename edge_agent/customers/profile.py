@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from edge_agent.store.models import CustomerCache, Visit
+from edge_agent.store.models.customers import CustomerCache
+from edge_agent.store.models.reception import Visit
 
 SINGLE_FIELDS = ("gender", "awareness", "layout", "purpose", "grade")
 # A range is one answer: both ends come from the same visit, so a later visit's minimum

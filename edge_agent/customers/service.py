@@ -28,7 +28,8 @@ from edge_agent.kiosk import service as kiosk_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffUser
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import CustomerCache, FollowUp, Visit, is_erased
+from edge_agent.store.models.customers import CustomerCache, FollowUp, is_erased
+from edge_agent.store.models.reception import Visit
 from shared.events import CONTACT_REVEALED, ContactRevealed
 from shared.follow_ups import MANAGER_ROLES, FollowDue, follow_due, follow_up_effective
 from shared.names import mask_name

@@ -21,7 +21,7 @@ from edge_agent.faces.schemas import (
 )
 from edge_agent.faces.service import FaceService
 from edge_agent.kiosk.deps import KioskAuth, SettingsDep, StoreDep
-from edge_agent.store.models import Visit
+from edge_agent.store.models.reception import Visit
 from shared.consent import KIOSK_SCREEN
 from shared.timeutil import utcnow
 

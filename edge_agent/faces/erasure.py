@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.faces.events import emit
 from edge_agent.faces.models import FaceAccess, FacePerson, FaceSighting
 from edge_agent.faces.records import RETENTION, audit
-from edge_agent.store.models import Visit
+from edge_agent.store.models.reception import Visit
 from shared.crypto import FieldCipher
 from shared.faces import FACE_ERASED, ErasureReason, FaceErased
 

@@ -1,4 +1,5 @@
-"""The face tables of the edge store (schema step `_V16_FACES`, ADR 0047)."""
+"""The face tables of the edge store (schema step `V16_FACES` in
+edge_agent.store.migrations.cameras, ADR 0047)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Field
 
-from edge_agent.store.models import EdgeModel, _utc
+from edge_agent.store.models.base import EdgeModel, utc_field
 
 
 class FaceSettings(EdgeModel, table=True):
@@ -20,7 +21,7 @@ class FaceSettings(EdgeModel, table=True):
     signage_text: str | None = Field(default=None, max_length=500)
     notice_version: str | None = Field(default=None, max_length=32)
     crop_retention_days: int = 0
-    changed_at: datetime | None = _utc(nullable=True)
+    changed_at: datetime | None = utc_field(nullable=True)
 
 
 class FacePerson(EdgeModel, table=True):
@@ -32,8 +33,8 @@ class FacePerson(EdgeModel, table=True):
     kind: str = Field(max_length=10)  # visitor | customer | staff
     visit_id: uuid.UUID | None = None  # the registration whose face consent linked it
     consultant_id: int | None = None  # staff
-    created_at: datetime = _utc()
-    last_seen_at: datetime = _utc()
+    created_at: datetime = utc_field()
+    last_seen_at: datetime = utc_field()
 
 
 class FaceTemplate(EdgeModel, table=True):
@@ -43,7 +44,7 @@ class FaceTemplate(EdgeModel, table=True):
     person_id: uuid.UUID = Field(foreign_key="face_person.id")
     engine: str = Field(max_length=16)
     embedding_enc: str  # sealed with context `face.template`
-    created_at: datetime = _utc()
+    created_at: datetime = utc_field()
 
 
 class FaceSighting(EdgeModel, table=True):
@@ -52,12 +53,12 @@ class FaceSighting(EdgeModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     person_id: uuid.UUID = Field(foreign_key="face_person.id")
     camera_id: uuid.UUID
-    first_seen_at: datetime = _utc()
-    last_seen_at: datetime = _utc()
+    first_seen_at: datetime = utc_field()
+    last_seen_at: datetime = utc_field()
     count: int = 1
     score: float | None = None
     crop_enc: str | None = None  # a JPEG sealed with context `face.crop`, when crops are kept
-    crop_expires_at: datetime | None = _utc(nullable=True)
+    crop_expires_at: datetime | None = utc_field(nullable=True)
 
 
 class FaceConsentRecord(EdgeModel, table=True):
@@ -72,8 +73,8 @@ class FaceConsentRecord(EdgeModel, table=True):
     granted: bool
     notice_version: str = Field(max_length=32)
     method: str = Field(max_length=32)
-    recorded_at: datetime = _utc()
-    linked_at: datetime | None = _utc(nullable=True)
+    recorded_at: datetime = utc_field()
+    linked_at: datetime | None = utc_field(nullable=True)
 
 
 class FaceAccess(EdgeModel, table=True):
@@ -82,7 +83,7 @@ class FaceAccess(EdgeModel, table=True):
     __tablename__ = "face_access"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = _utc()
+    at: datetime = utc_field()
     actor: str = Field(max_length=64)
     action: str = Field(max_length=32)
     person_id: uuid.UUID | None = None

@@ -24,7 +24,7 @@ from edge_agent.kiosk.lookup_guard import LookupLimiter
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffUser
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import Visit
+from edge_agent.store.models.reception import Visit
 from shared.errors import NotFound
 from shared.events import CUSTOMER_SEARCHED, CustomerSearched
 from shared.phone import mask_phone, normalise_phone

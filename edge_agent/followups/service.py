@@ -18,7 +18,8 @@ from edge_agent.kiosk import service as kiosk_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.deps import StaffUser
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import FollowUp, Visit, is_erased
+from edge_agent.store.models.customers import FollowUp, is_erased
+from edge_agent.store.models.reception import Visit
 from shared.errors import NotFound, ValidationFailed
 from shared.events import (
     FOLLOWUP_RECORDED,

@@ -25,7 +25,7 @@ from edge_agent.kiosk.schemas import (
 )
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import outbox
-from edge_agent.store.models import Visit
+from edge_agent.store.models.reception import Visit
 from edge_agent.sync.agent import SyncAgent
 from shared.bounds import DB_INT_MAX
 from shared.errors import ValidationFailed

@@ -21,14 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.kiosk.lookup import CustomerView
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import (
-    ChannelRules,
-    Project,
-    QrKey,
-    QrNonce,
-    ReferralCache,
-    Visit,
-)
+from edge_agent.store.models.guided import ChannelRules, QrKey, QrNonce, ReferralCache
+from edge_agent.store.models.reception import Visit
+from edge_agent.store.models.site import Project
 from shared import attribution as engine
 from shared import qr
 from shared.attribution.render import local

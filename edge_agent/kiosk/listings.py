@@ -9,7 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.rota import service as rota_service
 from edge_agent.store import Store
-from edge_agent.store.models import Consultant, Project, Visit
+from edge_agent.store.models.reception import Visit
+from edge_agent.store.models.site import Consultant, Project
 from shared.timeutil import shanghai_date, utcnow
 
 

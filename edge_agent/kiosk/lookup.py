@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import CustomerCache, Visit
+from edge_agent.store.models.customers import CustomerCache
+from edge_agent.store.models.reception import Visit
 from shared.errors import ValidationFailed
 from shared.phone import mask_phone, normalise_phone
 from shared.timeutil import shanghai_date, utcnow

@@ -21,7 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.kiosk.guided import Pick
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import ReferralCache, Visit
+from edge_agent.store.models.guided import ReferralCache
+from edge_agent.store.models.reception import Visit
 from shared import qr
 from shared.errors import ValidationFailed
 from shared.events import GUIDE_PICKED, GuidePicked

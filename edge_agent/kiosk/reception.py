@@ -16,7 +16,7 @@ from edge_agent.rota import queue
 from edge_agent.rota import service as rota_service
 from edge_agent.rota.queue import Rota
 from edge_agent.store import outbox
-from edge_agent.store.models import FIRST_VISIT, RotaDuty, Visit
+from edge_agent.store.models.reception import FIRST_VISIT, RotaDuty, Visit
 from shared.reception_events import VISIT_PROFILED, VisitProfile, VisitProfiled
 
 

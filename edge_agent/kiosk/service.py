@@ -25,7 +25,8 @@ from edge_agent.rota import queue as rota_queue
 from edge_agent.rota import service as rota_service
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import FIRST_VISIT, Consultant, Project, Visit
+from edge_agent.store.models.reception import FIRST_VISIT, Visit
+from edge_agent.store.models.site import Consultant, Project
 from shared import qr
 from shared.errors import Conflict, ValidationFailed
 from shared.events import VISIT_REGISTERED, VisitConsent, VisitRegistered

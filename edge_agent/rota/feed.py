@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.rota.rules import save_rules
-from edge_agent.store.models import ReceptionSettings
+from edge_agent.store.models.reception import ReceptionSettings
 from edge_agent.sync.down_kinds import DownContext, handles
 from shared.reception import RECEPTION_SETTINGS, ReceptionSettingsItem
 

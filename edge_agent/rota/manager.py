@@ -15,7 +15,7 @@ from edge_agent.rota import queue
 from edge_agent.rota.queue import duty_day, member
 from edge_agent.rota.rules import rota_project, save_rules
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import Visit
+from edge_agent.store.models.reception import Visit
 from shared.errors import NotFound, ValidationFailed
 from shared.events import VisitSource
 from shared.reception import ReceptionRules

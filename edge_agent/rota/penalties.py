@@ -12,7 +12,7 @@ from edge_agent.rota import queue
 from edge_agent.rota.queue import Rota, duty_day, member
 from edge_agent.rota.service import NotOnDuty, check_out_tx
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import RotaDuty, RotaSuspension
+from edge_agent.store.models.reception import RotaDuty, RotaSuspension
 from shared.reception import PENALTY_LABELS, PenaltyKind
 from shared.timeutil import shanghai_date
 

@@ -24,14 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.rota.rules import rota_project, rules_of
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import outbox
-from edge_agent.store.models import (
-    Consultant,
-    Project,
-    RotaDuty,
-    RotaEvent,
-    RotaSuspension,
-    Visit,
-)
+from edge_agent.store.models.reception import RotaDuty, RotaEvent, RotaSuspension, Visit
+from edge_agent.store.models.site import Consultant, Project
 from shared.errors import ValidationFailed
 from shared.reception import ReceptionRules
 from shared.reception_events import ROTA_CHANGED, RotaAction, RotaChanged

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import Consultant, ReceptionSettings
+from edge_agent.store.models.reception import ReceptionSettings
+from edge_agent.store.models.site import Consultant
 from shared.reception import DEFAULT_RULES, RULE_LABELS, ReceptionRules, changes
 from shared.timeutil import as_utc
 

@@ -37,7 +37,8 @@ from edge_agent.rota.schemas import (
 )
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store
-from edge_agent.store.models import FIRST_VISIT, Consultant, RotaDuty, RotaEvent, Visit
+from edge_agent.store.models.reception import FIRST_VISIT, RotaDuty, RotaEvent, Visit
+from edge_agent.store.models.site import Consultant
 from shared.errors import ValidationFailed
 from shared.reception import AWAY_LABELS, MAKE_UP_REASONS, AwayReason
 from shared.timeutil import utcnow

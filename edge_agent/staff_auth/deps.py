@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from edge_agent.kiosk.deps import SettingsDep, StoreDep
 from edge_agent.staff_auth import sessions
 from edge_agent.staff_auth.cloud import CloudClient, CloudNotConfigured
-from edge_agent.store.models import Consultant
+from edge_agent.store.models.site import Consultant
 from shared import edge_token
 from shared.activity import is_background
 from shared.errors import Forbidden, Unauthorized

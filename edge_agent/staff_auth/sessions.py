@@ -12,7 +12,7 @@ from sqlmodel import and_, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.store import Store
-from edge_agent.store.models import StaffActivity, TokenRevocation
+from edge_agent.store.models.site import StaffActivity, TokenRevocation
 from shared.edge_token import EdgeClaims
 from shared.errors import Unauthorized
 

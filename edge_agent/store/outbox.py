@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from edge_agent.store.models import OutboxRow, RejectedEvent, SyncState
+from edge_agent.store.models.sync import OutboxRow, RejectedEvent, SyncState
 from shared.crypto import FieldCipher
 from shared.dbtypes import table_of
 

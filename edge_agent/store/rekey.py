@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.kiosk.service import PHONE_CONTEXT
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import CustomerCache, FollowUp, IncomingCall, Visit, is_erased
+from edge_agent.store.models.customers import CustomerCache, FollowUp, IncomingCall, is_erased
+from edge_agent.store.models.reception import Visit
 from edge_agent.store.outbox import get_state
 
 

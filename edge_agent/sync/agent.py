@@ -26,7 +26,8 @@ from edge_agent.store import Store, outbox
 from edge_agent.sync.downlink import DownFeed
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink
-from edge_agent.sync.uplink import UpStream, batch_offer
+from edge_agent.sync.up_batches import batch_offer
+from edge_agent.sync.uplink import UpStream
 from shared.aio import wait_event
 from shared.envelope import UP_BATCH_PROPERTY, Ack, DownBatch, ProtocolError, Status
 from shared.timeutil import iso, parse_iso, utcnow

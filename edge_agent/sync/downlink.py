@@ -30,22 +30,18 @@ import edge_agent.rota.feed  # noqa: F401
 from edge_agent.crash import crash_point
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import (
+from edge_agent.store.models.base import EdgeModel
+from edge_agent.store.models.customers import (
     ERASED_MASK,
     ERASED_PREFIX,
-    ChannelRules,
-    Consultant,
     CustomerCache,
-    EdgeModel,
     FollowUp,
     IncomingCall,
-    Project,
-    QrKey,
-    ReferralCache,
-    SyncState,
-    TokenRevocation,
-    Visit,
 )
+from edge_agent.store.models.guided import ChannelRules, QrKey, ReferralCache
+from edge_agent.store.models.reception import Visit
+from edge_agent.store.models.site import Consultant, Project, TokenRevocation
+from edge_agent.store.models.sync import SyncState
 from edge_agent.sync.down_kinds import HANDLERS, DownContext
 from edge_agent.sync.metrics import SyncMetrics
 from edge_agent.sync.mqtt import MqttLink

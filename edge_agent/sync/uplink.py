@@ -37,16 +37,10 @@ from edge_agent.crash import crash_point
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
 from edge_agent.sync.metrics import SyncMetrics
-from edge_agent.sync.mqtt import MqttLink, Outgoing
+from edge_agent.sync.mqtt import MqttLink
+from edge_agent.sync.up_batches import pack
 from shared.aio import wait_event
-from shared.envelope import (
-    MAX_MESSAGE_BYTES,
-    MAX_UP_BATCH_EVENTS,
-    Ack,
-    Envelope,
-    LinkState,
-    up_batch_wire,
-)
+from shared.envelope import Ack, Envelope, LinkState
 from shared.timeutil import utcnow
 
 log = structlog.get_logger()
@@ -65,14 +59,6 @@ PRUNE_EVERY_SECONDS = 3600.0
 # Refusals the cloud answers for this store or this agent, not for one event.
 _REFUSALS: dict[str, LinkState] = {"epoch_mismatch": "epoch_refused",
                                    "instance_conflict": "instance_refused"}
-
-
-def batch_offer(value: str | None) -> int | None:
-    """The events per `up` message a cloud takes, from its Acks' user property; None when
-    it says nothing (an older cloud: one event a message) or nothing readable."""
-    if value is None or not value.isdigit():
-        return None
-    return min(int(value), MAX_UP_BATCH_EVENTS)
 
 
 @dataclass
@@ -364,7 +350,8 @@ class UpStream:
                 payload=outbox.open_payload(self.settings.cipher, row),
             ).signed_wire(key) for row in rows]
             batched = self.batch_max > 1
-            messages, counts = self._pack(wires)
+            messages, counts = pack(wires, topic=self.link.topics.up,
+                                    site_id=self.settings.site_id, batch_max=self.batch_max)
             generation = self._generation
             queued = await self.link.publish(messages)
             if generation != self._generation:
@@ -381,29 +368,6 @@ class UpStream:
                     self._waiting_since = time.monotonic()
             if queued < len(messages):
                 return  # the link dropped: on reconnect everything unacked goes again
-
-    def _pack(self, wires: list[bytes]) -> tuple[list[Outgoing], list[int]]:
-        """Signed envelopes → `up` messages: one each, or batches of at most the cloud's
-        offer and the message size limit (§4.7); with the events in each."""
-        topic = self.link.topics.up
-        if self.batch_max < 2:
-            return [(topic, wire, False) for wire in wires], [1] * len(wires)
-        overhead = len(up_batch_wire(self.settings.site_id, []))
-        messages: list[Outgoing] = []
-        counts: list[int] = []
-        group: list[bytes] = []
-        size = overhead
-        for wire in wires:
-            if group and (len(group) >= self.batch_max
-                          or size + 1 + len(wire) > MAX_MESSAGE_BYTES):
-                messages.append((topic, up_batch_wire(self.settings.site_id, group), False))
-                counts.append(len(group))
-                group, size = [], overhead
-            group.append(wire)
-            size += len(wire) + (1 if len(group) > 1 else 0)
-        messages.append((topic, up_batch_wire(self.settings.site_id, group), False))
-        counts.append(len(group))
-        return messages, counts
 
     async def _prune(self) -> None:
         now = time.monotonic()

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from cloud.audit.models import AuditLog
 from cloud.catalog.models import Project
-from cloud.sales import service as sales_service
+from cloud.sales import synced_visits
 from cloud.sales.models import Customer, Visit
 from cloud.settings import CloudSettings
 from cloud.sync import provision, service, watch
@@ -120,7 +120,7 @@ def test_one_batch_applies_repeat_customers_and_falls_back_event_by_event(
         env(key, 3, project, "13700000001", timedelta(hours=1)),  # a return visit
         env(key, 4, project, "13700000002", timedelta(hours=1)),
     ]
-    real = sales_service.record_synced_visits
+    real = synced_visits.record_synced_visits
 
     def conflicting_when_bulk(*args: Any, **kwargs: Any) -> Any:
         # Stands for a constraint the up-front checks could not foresee.
@@ -128,7 +128,7 @@ def test_one_batch_applies_repeat_customers_and_falls_back_event_by_event(
             raise IntegrityError("INSERT", {}, Exception("unforeseen"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sales_service, "record_synced_visits", conflicting_when_bulk)
+    monkeypatch.setattr(synced_visits, "record_synced_visits", conflicting_when_bulk)
     result = service.apply_batch(db, settings=settings, site_id="site-a", envelopes=batch)
     assert result.acked_seq == 4 and result.rejected == []
     visits = db.exec(select(Visit).order_by(Visit.event_seq)).all()

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
 from cloud.catalog.models import Project
-from cloud.sales import service as sales_service
+from cloud.sales import synced_visits
 from cloud.sales.models import Visit
 from cloud.settings import CloudSettings
 from cloud.sync import identity, provision, service, status
@@ -270,14 +270,14 @@ def test_a_value_the_database_cannot_hold_rejects_that_event_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key, project = site
-    real = sales_service.record_synced_visits
+    real = synced_visits.record_synced_visits
 
     def refuses_one_phone(*args: Any, **kwargs: Any) -> Any:
         if any(v.event.phone == "13999999999" for v in kwargs["visits"]):
             raise DataError("INSERT", {}, Exception("value too long"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sales_service, "record_synced_visits", refuses_one_phone)
+    monkeypatch.setattr(synced_visits, "record_synced_visits", refuses_one_phone)
     result = apply(db, settings, visit(key, project, 1, "13800000001"),
                    visit(key, project, 2, "13999999999"), visit(key, project, 3, "13700000003"))
     assert result.acked_seq == 3

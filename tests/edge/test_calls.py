@@ -20,7 +20,7 @@ from edge_agent.calls import service as calls_service
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import OutboxRow
+from edge_agent.store.models.sync import OutboxRow
 from edge_agent.store.rekey import ensure_site_key
 from edge_agent.sync.downlink import apply_batch
 from shared.crypto import new_key

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from edge_agent.customers.profile import merged_profile
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import Visit
+from edge_agent.store.models.reception import Visit
 from shared.events import CUSTOMER_SEARCHED
 from shared.reception_events import VisitProfile
 from shared.timeutil import utcnow

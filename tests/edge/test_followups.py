@@ -21,7 +21,7 @@ from edge_agent.settings import EdgeSettings
 from edge_agent.staff_auth.cloud import CloudClient
 from edge_agent.staff_auth.deps import StaffUser, get_cloud
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import OutboxRow
+from edge_agent.store.models.sync import OutboxRow
 from edge_agent.sync.downlink import apply_batch
 from shared import edge_token
 from shared.crypto import decode_key, new_key

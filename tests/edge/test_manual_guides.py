@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
-from edge_agent.store.models import ReferralCache
+from edge_agent.store.models.guided import ReferralCache
 from shared import qr
 from shared.envelope import DownItem
 from shared.timeutil import iso, utcnow

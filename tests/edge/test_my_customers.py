@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import OutboxRow
+from edge_agent.store.models.sync import OutboxRow
 from shared.events import CONTACT_REVEALED
 from shared.follow_ups import follow_due
 from shared.timeutil import SHANGHAI, utcnow

@@ -22,7 +22,8 @@ from edge_agent.rota.manager import CorrectionClosed, NotClaimable
 from edge_agent.rota.service import ConsultantSuspended
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import OutboxRow, Visit
+from edge_agent.store.models.reception import Visit
+from edge_agent.store.models.sync import OutboxRow
 from edge_agent.sync.downlink import apply_batch
 from shared import edge_token
 from shared.reception import ReceptionRules

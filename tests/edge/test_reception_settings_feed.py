@@ -20,7 +20,8 @@ from edge_agent.rota import manager
 from edge_agent.rota.rules import hq_change, rules_of
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store
-from edge_agent.store.models import ReceptionSettings, SyncState
+from edge_agent.store.models.reception import ReceptionSettings
+from edge_agent.store.models.sync import SyncState
 from edge_agent.sync.downlink import apply_batch
 from edge_agent.sync.metrics import SyncMetrics
 from shared import edge_token

@@ -11,7 +11,8 @@ from edge_agent.kiosk.schemas import VisitIn
 from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import CustomerCache, Visit
+from edge_agent.store.models.customers import CustomerCache
+from edge_agent.store.models.reception import Visit
 from edge_agent.store.rekey import ensure_site_key, key_fingerprint
 from shared.crypto import new_key
 from tests.consent import consent_in

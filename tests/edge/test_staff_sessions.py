@@ -15,7 +15,8 @@ from sqlmodel import select
 from edge_agent.main import create_app
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import OutboxRow, StaffActivity, TokenRevocation
+from edge_agent.store.models.site import StaffActivity, TokenRevocation
+from edge_agent.store.models.sync import OutboxRow
 from shared import edge_token
 from shared.activity import BACKGROUND_HEADER
 from shared.envelope import DownItem

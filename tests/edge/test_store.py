@@ -18,7 +18,8 @@ from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, migrations, outbox
 from edge_agent.store.db import StoreNotReady
-from edge_agent.store.models import EdgeModel
+from edge_agent.store.migrations.step import MigrationNeedsKeys
+from edge_agent.store.models.base import EdgeModel
 from tests.consent import consent_in
 from tests.edge.helpers import settings_env
 
@@ -94,7 +95,7 @@ async def test_v8_encrypts_the_intents_already_stored_and_needs_the_keys_for_it(
 ) -> None:
     path = Path(edge_settings.database_path)
     store_at_v7(path)
-    with pytest.raises(migrations.MigrationNeedsKeys):
+    with pytest.raises(MigrationNeedsKeys):
         await Store.open(path)
     assert raw(str(path), "PRAGMA user_version") == [(7,)]  # the step left nothing behind
     store = await Store.open(path, cipher=edge_settings.cipher)

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 import cloud.models  # noqa: F401  (registers every cloud table)
 import edge_agent.cameras.models  # (the edge's camera table)
 import edge_agent.faces.models  # noqa: F401  (the edge's face tables)
-from edge_agent.store.models import EdgeModel
+from edge_agent.store.models.base import EdgeModel
 
 INVENTORY = Path(__file__).resolve().parents[2] / "docs" / "personal-data.md"
 PERSONAL = re.compile(r"(_enc|_bidx|_masked)$|^(ip|user_agent|display_name)$")

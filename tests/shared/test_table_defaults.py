@@ -12,7 +12,7 @@ import cloud.models  # noqa: F401  (registers every cloud table)
 import edge_agent.cameras.models  # (the edge's camera table)
 import edge_agent.faces.models  # noqa: F401  (the edge's face tables)
 from cloud.channel.models import Referral
-from edge_agent.store.models import EdgeModel
+from edge_agent.store.models.base import EdgeModel
 from shared.dbtypes import empty_list
 
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import OutboxRow
+from edge_agent.store.models.sync import OutboxRow
 from edge_agent.sync.downlink import apply_batch
 from shared.envelope import DownBatch, DownItem
 from shared.faces import FACE_ERASE, SITE_FACES

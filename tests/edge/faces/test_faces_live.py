@@ -28,7 +28,7 @@ from edge_agent.kiosk.schemas import VisitIn
 from edge_agent.kiosk.service import register_visit
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store, outbox
-from edge_agent.store.models import OutboxRow
+from edge_agent.store.models.sync import OutboxRow
 from shared.faces import FaceSighted
 from shared.timeutil import utcnow
 from tests.consent import consent_in
