@@ -22,7 +22,7 @@ from cloud.audit import service as audit_service
 from cloud.channel import risk_cases, risk_findings, risk_policy
 from cloud.channel.models import QrScan, Referral
 from cloud.channel.redecide import redecide
-from cloud.channel.sync_events import visit_of_the_day
+from cloud.channel.sync_events import confirmed_here, visit_of_the_day
 from cloud.sync.handlers import ApplyContext, EventType, Outcome, register
 from shared.envelope import Envelope
 from shared.events import GUIDE_PICKED, GuidePicked
@@ -78,6 +78,7 @@ def apply_picks(ctx: ApplyContext, items: Sequence[tuple[Envelope, GuidePicked]]
             outcomes.append(Outcome("applied", ref=str(referral.id),
                                     detail={"referral_id": referral.id, "superseded": True}))
             continue
+        confirmed_here(session, scan)
         if visit is not None:
             visit.broker_id, visit.referral_id = referral.broker_id, referral.id
             visit.source, visit.guide_method = "channel", "manual"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Double, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from cloud.catalog.models import utc_column
+from cloud.catalog.models import PLACE_SOURCES, utc_column
 from shared.dbtypes import empty_list
 from shared.timeutil import utcnow
 
@@ -211,6 +211,8 @@ class QrScan(SQLModel, table=True):
         # 带看记录: newest first (migration 0025).
         Index("ix_channel_qr_scan_scanned", "scanned_at", "id"),
         CheckConstraint(_in("method", GUIDE_METHODS), name="ck_channel_qr_scan_method"),
+        CheckConstraint(_in("position_source", PLACE_SOURCES),
+                        name="ck_channel_qr_scan_position_source"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -236,7 +238,10 @@ class QrScan(SQLModel, table=True):
     cloud_reason: str | None = Field(default=None, max_length=40)
     method: str = Field(default="qr", max_length=8, sa_column_kwargs={"server_default": "qr"},
                         description="qr 扫码 / manual 前台手工指定 (migration 0025)")
-    # Where the kiosk confirmed the guided visit, when it sent a position (migration 0044;
-    # the far-signing check compares the contract's signing place with it).
+    # Where the guided visit was confirmed (migration 0044; the far-signing check compares
+    # the contract's signing place with it): the kiosk's own position when it sent one,
+    # else its site's configured position (`position_source`, migration 0048).
     lat: float | None = Field(default=None, sa_type=Double)
     lng: float | None = Field(default=None, sa_type=Double)
+    position_source: str | None = Field(default=None, max_length=8,
+                                        description="device 设备定位 / site 案场位置")

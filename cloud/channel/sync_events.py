@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
+from cloud.catalog import position
 from cloud.channel import history, risk_cases
 from cloud.channel.models import QrScan, Referral
 from cloud.channel.redecide import redecide
@@ -49,8 +50,20 @@ def _scan(ctx: ApplyContext, envelope: Envelope, event: QrCheckedIn, **values: A
                  scanned_at=scanned_at, received_at=ctx.received_at,
                  edge_state=event.edge_state, edge_reason=event.edge_reason,
                  lat=event.lat, lng=event.lng, **values)
+    if event.lat is not None and event.lng is not None:
+        row.position_source = "device"
     ctx.session.add(row)
     return row
+
+
+def confirmed_here(session: Session, scan: QrScan) -> None:
+    """An accepted guide (a scan, a hand pick) was confirmed at the site's kiosk: without
+    the kiosk's own position, the site's configured one is its place (ADR 0060)."""
+    if scan.position_source is not None:
+        return
+    place = position.of_site(session, scan.site_id)
+    if place is not None:
+        scan.lat, scan.lng, scan.position_source = place.lat, place.lng, place.source
 
 
 def apply_check_ins(ctx: ApplyContext, items: Sequence[tuple[Envelope, QrCheckedIn]]
@@ -85,6 +98,7 @@ def apply_check_ins(ctx: ApplyContext, items: Sequence[tuple[Envelope, QrChecked
             continue
         scan = _scan(ctx, envelope, event, outcome="accepted", reason_code="ok",
                      accepted_nonce=event.nonce)
+        confirmed_here(session, scan)
         visit = visit_of_the_day(session, ctx, event, shanghai_date(scan.scanned_at))
         if visit is not None:
             visit.broker_id, visit.referral_id = referral.broker_id, referral.id

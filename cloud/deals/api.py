@@ -131,7 +131,7 @@ def convert(deal_id: IdPath, body: ConvertIn, session: SessionDep, principal: Se
         unit_id=body.unit_id, payment_method=body.payment_method, price_fen=body.price_fen,
         amount_fen=body.amount_fen,
         signed_at_place=(body.signing_location.lat, body.signing_location.lng)
-        if body.signing_location else None))
+        if body.signing_location else None, signing_source=body.signing_place_source))
     assert child.id is not None
     return queries.detail(session, settings, principal, child.id)
 

@@ -120,3 +120,8 @@ class IdCheckRefused(Conflict):
 class SigningLocationMisplaced(ValidationFailed):
     code = "deal_signing_location_misplaced"
     title = "只有认购转签约时才能填写签约地点"
+
+
+class SigningPlaceInvalid(ValidationFailed):
+    code = "deal_signing_place_invalid"
+    title = "签约地点填写不一致：手机定位须带坐标，在案场签约不填坐标"

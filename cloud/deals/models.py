@@ -34,6 +34,8 @@ class Deal(SQLModel, table=True):
         Index("ix_deal_project_status", "project_id", "status", "id"),
         CheckConstraint("kind IN ('pledge', 'subscription', 'contract')", name="ck_deal_kind"),
         CheckConstraint("price_fen >= 0 AND amount_fen >= 0", name="ck_deal_money"),
+        CheckConstraint("signed_place_source IN ('device', 'site')",
+                        name="ck_deal_signed_place_source"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -68,9 +70,13 @@ class Deal(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_reason: str = Field(default="", max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    # Where a contract was signed, when the seller gave it (the far-signing check).
+    # Where a contract was signed, when the seller gave it (the far-signing check): the
+    # phone's position (`device`), or the office (`site`: its configured position, copied
+    # when set; none yet, the check reads the site's at its run). Migration 0048.
     signed_lat: float | None = Field(default=None, sa_type=Double)
     signed_lng: float | None = Field(default=None, sa_type=Double)
+    signed_place_source: str | None = Field(default=None, max_length=8,
+                                            description="device 手机定位 / site 案场")
     # The buyer's ID checked at the office (the unverified-buyer check): by whom, when,
     # which document; its number only masked and as a blind index, never in clear.
     id_checked_by: int | None = Field(default=None, foreign_key="app_user.id")

@@ -75,6 +75,7 @@ def detail(session: Session, settings: CloudSettings, principal: Principal,
         id_check=_id_check(deal),
         signing_location=Place(lat=deal.signed_lat, lng=deal.signed_lng)
         if deal.signed_lat is not None and deal.signed_lng is not None else None,
+        signing_place_source=deal.signed_place_source,
         received_fen=documents.received_fen(session, deal.id),
         changes=[change_out(c) for c in changes.listing(session, deal)],
         payments=[PaymentOut.model_validate(p, from_attributes=True)

@@ -10,8 +10,9 @@ what the checks read. Each only raises a case with its evidence: no owner change
   or seen by a camera before it (their earliest consented sighting): a self-visit deal.
 - `unverified_buyer`: a document approved without the buyer's ID checked at the office
   and without any consented face sighting of the buyer at the project's site.
-- `far_signing`: a contract signed more than `distance_m` from where the kiosk confirmed
-  the referral's guided visit; only when both places are known.
+- `far_signing`: a contract signed more than `distance_m` from where the referral's
+  guided visit was confirmed; only when both places are known — a device's position or
+  the office's configured one (cloud.catalog.position, ADR 0060).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from cloud.catalog import geo, position
 from cloud.catalog.models import Project
 from cloud.channel.models import Broker, QrScan, Referral
 from cloud.channel.risk_findings import Computation, Finding, Subject, item
 from cloud.channel.risk_scan import LIVE
-from cloud.deals import geo
 from cloud.deals.models import Deal, DealCoBuyer
 from cloud.deals.states import KIND_NAMES, Kind, Status
 from cloud.faces.service import refs_of, sightings_of, timeline_item
@@ -163,31 +164,70 @@ def unverified_buyer(s: Subject, params: dict[str, int]) -> Finding | None:
 
 
 def far_signing(s: Subject, params: dict[str, int]) -> Finding | None:
-    signed = [d for d in _approved(s) if d.kind == Kind.CONTRACT.value
-              and d.signed_lat is not None and d.signed_lng is not None]
-    if not signed:
+    contract, signed = _signed(s)
+    guided, confirmed = _confirmed(s)
+    if contract is None or signed is None or guided is None or confirmed is None:
         return None
-    guided = s.session.exec(select(QrScan).where(
-        QrScan.referral_id == s.referral.id, QrScan.outcome == "accepted",
-        col(QrScan.lat).is_not(None), col(QrScan.lng).is_not(None))
-        .order_by(col(QrScan.scanned_at))).first()
-    if guided is None or guided.lat is None or guided.lng is None:
-        return None
-    contract = signed[0]
-    assert contract.signed_lat is not None and contract.signed_lng is not None
-    apart = geo.distance_m((contract.signed_lat, contract.signed_lng),
-                           (guided.lat, guided.lng))
+    apart = geo.distance_m((signed.lat, signed.lng), (confirmed.lat, confirmed.lng))
     if apart <= params["distance_m"]:
         return None
     metres = round(apart)
+    names = position.SOURCE_NAMES
     return Finding(
-        f"签约地点距扫码带看确认地点 {metres} 米（阈值 {params['distance_m']} 米）",
+        f"签约地点（{names[signed.source]}）距带看确认地点（{names[confirmed.source]}）"
+        f"{metres} 米（阈值 {params['distance_m']} 米）",
         [s.referral_item(),
-         item(guided.scanned_at, "qr_scan", "扫码带看确认", qr_scan_id=guided.id,
-              lat=guided.lat, lng=guided.lng),
-         _deal_item(contract, contract.approved_at or contract.created_at, "签约")
-         | {"lat": contract.signed_lat, "lng": contract.signed_lng}],
-        {"distance_m": metres, "deal_id": contract.id, "qr_scan_id": guided.id})
+         item(guided.scanned_at, "qr_scan",
+              f"{'扫码带看确认' if guided.method == 'qr' else '前台手工指定带看'}，确认地点："
+              f"{_place_text(confirmed)}", qr_scan_id=guided.id, **_where(confirmed)),
+         _deal_item(contract, contract.approved_at or contract.created_at,
+                    f"，签约地点：{_place_text(signed)}") | _where(signed)],
+        {"distance_m": metres, "deal_id": contract.id, "qr_scan_id": guided.id,
+         "confirmation": _where(confirmed) | {"site_id": guided.site_id},
+         "signing": _where(signed)})
+
+
+def _where(place: position.Place) -> dict[str, Any]:
+    return {"lat": place.lat, "lng": place.lng, "source": place.source}
+
+
+def _place_text(place: position.Place) -> str:
+    return f"{position.SOURCE_NAMES[place.source]} {place.lat:.5f}, {place.lng:.5f}"
+
+
+def _signed(s: Subject) -> tuple[Deal | None, position.Place | None]:
+    """The buyer's first approved contract with a known signing place, and that place: its
+    own coordinates, or — signed 「在案场」 before the office had a position — the office's
+    position now."""
+    for deal in _approved(s):
+        if deal.kind != Kind.CONTRACT.value or deal.signed_place_source is None:
+            continue
+        if deal.signed_lat is not None and deal.signed_lng is not None:
+            return deal, position.Place(deal.signed_lat, deal.signed_lng,
+                                        deal.signed_place_source)
+        site = s.session.exec(select(Project.site_id).where(
+            Project.id == deal.project_id)).one()
+        place = position.of_site(s.session, site)
+        if place is not None:
+            return deal, place
+    return None, None
+
+
+def _confirmed(s: Subject) -> tuple[QrScan | None, position.Place | None]:
+    """The referral's first accepted guide (a code or a hand pick at the kiosk) with a known
+    place, and that place: its recorded one (coordinates without a source predate 0048
+    and came from the device), or — confirmed before the office had a position — the
+    office's position now."""
+    for guided in s.session.exec(select(QrScan).where(
+            QrScan.referral_id == s.referral.id, QrScan.outcome == "accepted")
+            .order_by(col(QrScan.scanned_at), col(QrScan.id))).all():
+        if guided.lat is not None and guided.lng is not None:
+            return guided, position.Place(guided.lat, guided.lng,
+                                          guided.position_source or "device")
+        place = position.of_site(s.session, guided.site_id)
+        if place is not None:
+            return guided, place
+    return None, None
 
 
 COMPUTED: dict[str, Computation] = {

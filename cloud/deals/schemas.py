@@ -66,7 +66,11 @@ class ConvertIn(Strict):
     price_fen: Fen | None = None
     amount_fen: Fen = 0
     signing_location: Place | None = Field(
-        default=None, description="签约地点（仅认购转签约时可填），用于签约地点风控")
+        default=None,
+        description="签约地点：手机定位的坐标（仅认购转签约时可填），用于签约地点风控")
+    signing_place_source: Literal["device", "site"] | None = Field(
+        default=None, description="签约地点来源：device 手机定位（须同时填 signing_location）；"
+                                  "site 在案场签约（云端取案场位置，不填坐标）；不填则视坐标而定")
 
 
 class NoteIn(Strict):
@@ -170,6 +174,8 @@ class DealDetail(DealOut):
     co_buyers: list[CoBuyerOut]
     id_check: IdCheckOut | None
     signing_location: Place | None
+    signing_place_source: str | None = Field(
+        description="签约地点来源：device 手机定位 / site 案场；未记录签约地点时为空")
     received_fen: int
     changes: list[ChangeOut]
     payments: list[PaymentOut]

@@ -14,12 +14,20 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cloud.deals import buyers, documents, effects, opening, pricing, project_settings, scope
+from cloud.deals import (
+    buyers,
+    documents,
+    effects,
+    opening,
+    pricing,
+    project_settings,
+    scope,
+    signing,
+)
 from cloud.deals.errors import (
     NotConvertible,
     NoteRequired,
     OwnApproval,
-    SigningLocationMisplaced,
     UnitRequired,
     UnitTaken,
     UnitUnavailable,
@@ -216,8 +224,10 @@ class Conversion:
     payment_method: str
     price_fen: int | None
     amount_fen: int
-    # Where a contract is signed (lat, lng), when the seller gives it.
+    # Where a contract is signed (cloud.deals.signing): the phone's (lat, lng), and/or
+    # the source the seller chose (device / site).
     signed_at_place: tuple[float, float] | None = None
+    signing_source: str | None = None
 
 
 def convert(session: Session, settings: CloudSettings, principal: Principal, deal_id: int,
@@ -229,8 +239,6 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
     kind = NEXT_KIND.get(Kind(parent.kind))
     if kind is None:
         raise NotConvertible()
-    if data.signed_at_place is not None and kind != Kind.CONTRACT:
-        raise SigningLocationMisplaced()
     documents.move(session, principal, parent, step.to, Action.CONVERT)
     assert parent.id is not None
     child = Deal(project_id=parent.project_id, customer_id=parent.customer_id,
@@ -240,8 +248,7 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
                  price_fen=data.price_fen if data.price_fen is not None else parent.price_fen,
                  amount_fen=data.amount_fen,
                  carried_fen=parent.carried_fen + documents.received_fen(session, parent.id))
-    if data.signed_at_place is not None:
-        child.signed_lat, child.signed_lng = data.signed_at_place
+    signing.record(session, child, at=data.signed_at_place, source=data.signing_source)
     if parent.unit_id is not None:
         # The unit stays in the parent's state until this document is approved.
         unit = inventory_scope.unit(session, principal, parent.unit_id)
@@ -265,7 +272,7 @@ def convert(session: Session, settings: CloudSettings, principal: Principal, dea
     documents.audit(session, principal, child, "deal.create",
                     {"status": child.status, "parent_id": parent.id,
                      "carried_fen": child.carried_fen,
-                     "signed_at_place": data.signed_at_place is not None})
+                     "signed_place_source": child.signed_place_source})
     effects.tell_the_phone(session, settings, customer)
     return child
 

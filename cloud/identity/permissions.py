@@ -23,6 +23,9 @@ class Perm(StrEnum):
     AUDIT_EXPORT = "audit:log:export"
     SITE_READ = "catalog:site:read"
     SITE_MANAGE = "catalog:site:manage"
+    # The sales office's position and address (案场位置), the far-signing check's
+    # confirmation place (ADR 0060): HQ's and the channel manager's, audited.
+    SITE_LOCATE = "catalog:site:locate"
     PROJECT_READ = "catalog:project:read"
     CUSTOMER_READ = "sales:customer:read"
     CUSTOMER_UNMASK = "sales:customer:unmask"
@@ -161,7 +164,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.INVENTORY_READ, Perm.INVENTORY_READ_ALL,
          Perm.DEAL_READ, Perm.DEAL_READ_ALL, Perm.SALES_ANALYSIS_READ, Perm.SALES_ANALYSIS_ALL,
          Perm.FACES_READ, Perm.FACES_CONFIGURE, Perm.FACE_DATA_READ,
-         Perm.RECEPTION_CONFIGURE}
+         Perm.RECEPTION_CONFIGURE, Perm.SITE_LOCATE}
     ),
     # The sales director (销售总监) heads the sites' sales teams: approves pick-ups from
     # the public pool, approves deals within their discount authority and sets the
@@ -209,7 +212,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.ATTRIBUTION_READ, Perm.PROJECT_PROFILE_MANAGE, Perm.CAMPAIGN_MANAGE,
          Perm.APPEAL_READ, Perm.APPEAL_DECIDE, Perm.RISK_READ, Perm.RISK_REVIEW,
          Perm.RISK_CONFIGURE, Perm.TASK_READ, Perm.TASK_MANAGE, Perm.ANALYTICS_READ,
-         Perm.NOTIFICATION_READ,
+         Perm.NOTIFICATION_READ, Perm.SITE_LOCATE,
          Perm.ANALYTICS_EXPORT, Perm.LEAD_READ, Perm.FACE_DATA_READ}
     ),
 }

@@ -118,6 +118,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/sites"): lambda c, s: ("/api/v1/sites", None, None),
     ("POST", "/api/v1/sites"): lambda c, s: (
         "/api/v1/sites", None, {"id": f"m-{uuid.uuid4().hex[:8]}", "name": "矩阵案场"}),
+    ("PUT", "/api/v1/sites/{site_id}/position"): lambda c, s: (
+        f"/api/v1/sites/{c.site(s)}/position", None,
+        {"lat": 31.2304, "lng": 121.4737, "datum": "wgs84", "address": "矩阵路 1 号"}),
     ("GET", "/api/v1/projects"): lambda c, s: ("/api/v1/projects", {"site_id": c.site(s)}, None),
     ("POST", "/api/v1/projects"): lambda c, s: (
         "/api/v1/projects", None, {"site_id": c.site(s), "name": "矩阵项目"}),

@@ -74,6 +74,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/audit/logs/export"): Rule(frozenset({"audit_admin"})),
     ("GET", "/api/v1/sites"): Rule(EVERYONE - {"audit_admin"} - OUTSIDERS),
     ("POST", "/api/v1/sites"): Rule(frozenset({"sys_admin"})),
+    # 案场位置: HQ and the channel manager (ADR 0060); the other site is not revealed.
+    ("PUT", "/api/v1/sites/{site_id}/position"): Rule(CHANNEL_STAFF, other=NOT_FOUND),
     ("GET", "/api/v1/projects"): Rule(
         frozenset({"sys_admin", "privacy_officer", "channel_manager"}) | SITE_STAFF,
         other=EMPTY),

@@ -17,9 +17,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from cloud.catalog import geo
 from cloud.channel.models import QrScan, Referral
 from cloud.channel.risk_models import RiskCase
-from cloud.deals import geo
 from cloud.deals.models import Deal, DealCoBuyer
 from cloud.jobs.registry import jobs
 from cloud.settings import CloudSettings

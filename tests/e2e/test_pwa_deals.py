@@ -165,3 +165,45 @@ def test_a_pledge_becomes_a_subscription_and_a_rename_is_asked_on_the_phone(
                                  unit["id"])
     assert [(c["kind"], c["status"], c["renamed"]) for c in done["changes"]] == [
         ("rename", "pending", True)]
+
+
+def test_a_subscription_becomes_a_contract_signed_where_the_phone_stands(
+    stack: Stack, new_page: Callable[..., Any],
+) -> None:
+    """认购 → 签约 on the phone with 签约地点 = 当前位置 (ADR 0060): the page is a secure
+    context here (the appliance on loopback), the browser grants the position, and the
+    contract records it as the phone's."""
+    boss = "sm.phone3"
+    make_user(stack, boss, roles=["sales_manager"])
+    unit = released_unit(stack, boss, "9号楼")
+    customer_id = cloud_customer(stack, "13500005203", "孙丽", contacted_days_ago=1)
+    saved = api(stack, "wanglei", "POST", f"/deals/projects/{stack.site.project_id}/deals",
+                json={"kind": "subscription", "customer_id": customer_id,
+                      "unit_id": unit["id"], "buyer_name": "孙丽", "payment_method": "full",
+                      "price_fen": unit["list_price_fen"], "amount_fen": 5_000_000})
+    assert saved.status_code == 201, saved.text
+    subscription_id = saved.json()["id"]
+    assert api(stack, "wanglei", "POST", f"/deals/{subscription_id}/submit").status_code == 200
+    assert api(stack, boss, "POST", f"/deals/{subscription_id}/approve",
+               json={"note": ""}).status_code == 200
+
+    phone: Page = new_page("phone", permissions=["geolocation"],
+                           geolocation={"latitude": 31.2404, "longitude": 121.4737,
+                                        "accuracy": 20})
+    log_in(phone, stack)
+    phone.goto(f"{stack.edge_url}/pwa/deals/{subscription_id}")
+    phone.get_by_role("button", name="转为签约").click()
+    sheet = phone.get_by_role("form", name="转为签约")
+    expect(sheet.get_by_role("radio", name="在案场")).to_be_checked()
+    sheet.get_by_role("radio", name="当前位置").click()
+    expect(sheet.get_by_role("status")).to_contain_text("已定位（精度约 20 米）")
+    sheet.get_by_label("首付（元）").fill("300000")
+    sheet.get_by_role("button", name="生成签约").click()
+    expect(phone.get_by_test_id("deal-status")).to_have_text("草稿")
+    expect(phone.get_by_role("group", name="单据信息")).to_contain_text(
+        "手机定位（31.24040, 121.47370）")
+
+    contract_id = int(phone.url.rsplit("/", 1)[1])
+    done = api(stack, boss, "GET", f"/deals/{contract_id}").json()
+    assert (done["kind"], done["signing_place_source"], done["signing_location"]) == (
+        "contract", "device", {"lat": 31.2404, "lng": 121.4737})

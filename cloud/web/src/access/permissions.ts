@@ -11,6 +11,7 @@ export const Perm = {
   AUDIT_EXPORT: 'audit:log:export',
   SITE_READ: 'catalog:site:read',
   SITE_MANAGE: 'catalog:site:manage',
+  SITE_LOCATE: 'catalog:site:locate',
   PROJECT_READ: 'catalog:project:read',
   CUSTOMER_READ: 'sales:customer:read',
   CUSTOMER_UNMASK: 'sales:customer:unmask',
@@ -63,11 +64,16 @@ export const Perm = {
 
 export type PermissionCode = (typeof Perm)[keyof typeof Perm]
 
-/** One code, or several of which the user needs every one. */
-export type PermissionRequirement = PermissionCode | readonly PermissionCode[]
+/** One code, several of which the user needs every one, or (`anyOf`) several of which
+ * one is enough — a page that shows each holder their part. */
+export type PermissionRequirement = PermissionCode | readonly PermissionCode[] | { readonly anyOf: readonly PermissionCode[] }
 
 /** The customer page shows the customer, their visits and their follow-ups. */
 export const CUSTOMER_PAGE: PermissionRequirement = [Perm.CUSTOMER_READ, Perm.VISIT_READ, Perm.FOLLOW_UP_READ]
+
+/** 案场设备: the appliances' sync status (operations, HQ) and the sites' positions (HQ and
+ * the channel manager, who set them for the far-signing check, ADR 0060). */
+export const SITES_PAGE: PermissionRequirement = { anyOf: [Perm.SYNC_READ, Perm.SITE_LOCATE] }
 
 /** The appeals page is channel staff's: brokers read their appeals in the H5. */
 export const APPEALS_PAGE: PermissionRequirement = [Perm.APPEAL_READ, Perm.RISK_READ, Perm.PROJECT_READ]
@@ -77,6 +83,7 @@ export function hasPermission(
   required: PermissionRequirement | undefined,
 ): boolean {
   if (required === undefined) return true
+  if (typeof required === 'object' && 'anyOf' in required) return required.anyOf.some((code) => granted.has(code))
   const codes: readonly PermissionCode[] = typeof required === 'string' ? [required] : required
   return codes.every((code) => granted.has(code))
 }

@@ -89,6 +89,8 @@ export interface DealDetail extends Deal {
   co_buyers: CoBuyer[]
   id_check: IdCheck | null
   signing_location: { lat: number; lng: number } | null
+  /** Where the signing place came from: the phone's position, or the office (ADR 0060). */
+  signing_place_source: 'device' | 'site' | null
   received_fen: number
   changes: DealChange[]
   payments: DealPayment[]

@@ -15,7 +15,7 @@ import {
 } from '@element-plus/icons-vue'
 import type { RouteRecordRaw } from 'vue-router'
 
-import { CUSTOMER_PAGE, Perm } from '@/access/permissions'
+import { CUSTOMER_PAGE, Perm, SITES_PAGE } from '@/access/permissions'
 
 import { channelRoutes } from './channelRoutes'
 
@@ -80,7 +80,7 @@ export const consoleChildren: RouteRecordRaw[] = [
     path: 'sites',
     name: 'sites',
     component: () => import('@/views/sites/SitesView.vue'),
-    meta: { title: '案场设备', permission: Perm.SYNC_READ, menu: { icon: Monitor, order: 30 } },
+    meta: { title: '案场设备', permission: SITES_PAGE, menu: { icon: Monitor, order: 30 } },
   },
   {
     path: 'users',

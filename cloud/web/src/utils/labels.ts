@@ -60,6 +60,7 @@ export const AUDIT_ACTION_NAMES: Record<string, string> = {
   'customer.claim': '认领“忘了顾问”的客户',
   'follow_up.create': '新增跟进',
   'site.create': '新建案场',
+  'site.position_set': '设置案场位置',
   'site.credentials_issued': '签发案场凭据',
   'camera.credentials': '现场工程师填写摄像机账号密码',
   'camera.confirm': '现场工程师确认启用摄像机',

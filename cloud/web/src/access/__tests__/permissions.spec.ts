@@ -26,6 +26,13 @@ describe('permissions', () => {
     expect(hasPermission(new Set(), Perm.AUDIT_READ)).toBe(false)
   })
 
+  it('needs one of an anyOf list', () => {
+    const page = { anyOf: [Perm.SYNC_READ, Perm.SITE_LOCATE] } as const
+    expect(hasPermission(new Set<string>([Perm.SITE_LOCATE]), page)).toBe(true)
+    expect(hasPermission(new Set<string>([Perm.SYNC_READ]), page)).toBe(true)
+    expect(hasPermission(new Set<string>([Perm.SITE_READ]), page)).toBe(false)
+  })
+
   it('builds the menu from the permission codes, in order', () => {
     const auditor = new Set<string>([Perm.AUDIT_READ, Perm.AUDIT_EXPORT])
     expect(buildMenu(routes, auditor).map((m) => m.path)).toEqual(['/audit'])

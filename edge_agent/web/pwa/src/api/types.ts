@@ -369,7 +369,16 @@ export interface DealPayment {
   note: string
 }
 
+/** Degrees, WGS-84 (what the Geolocation API reports and the cloud stores). */
+export interface LatLng {
+  lat: number
+  lng: number
+}
+
 export interface DealDetail extends Deal {
+  /** A contract's signing place: its position, and whether the phone's or the office's. */
+  signing_location: LatLng | null
+  signing_place_source: 'device' | 'site' | null
   received_fen: number
   changes: DealChange[]
   payments: DealPayment[]
@@ -391,6 +400,9 @@ export interface ConvertBody {
   payment_method: PaymentMethod
   price_fen?: number
   amount_fen: number
+  /** 认购 → 签约 only: the phone's position (source `device`), or `site` without one. */
+  signing_location?: LatLng
+  signing_place_source?: 'device' | 'site'
 }
 
 export interface ChangeBody {

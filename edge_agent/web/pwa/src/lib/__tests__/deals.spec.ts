@@ -36,7 +36,7 @@ function detail(over: Partial<DealDetail>): DealDetail {
     floor_price_fen: null, amount_fen: 0, carried_fen: 0, consultant_id: 1, consultant_name: '王磊',
     created_by: 1, created_at: '2026-11-28T01:00:00Z', submitted_at: null, approved_at: null,
     contract_due_at: null, decision_note: '', ended_reason: '', received_fen: 0, changes: [],
-    payments: [], lowest_approvable_fen: null,
+    payments: [], lowest_approvable_fen: null, signing_location: null, signing_place_source: null,
     ...over,
   }
 }
