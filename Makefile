@@ -35,7 +35,7 @@ demo: install web
 
 test: install system-deps services web browser
 	bash scripts/test-web.sh $(dir $(WEB_APPS))
-	$(BIN)/pytest -m "not bench" $(PYTEST_ARGS)
+	BIN=$(BIN) bash scripts/run-tests.sh $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

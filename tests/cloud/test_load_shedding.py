@@ -26,6 +26,10 @@ from tests.cloud import PASSWORD
 from tests.conftest import make_settings
 from tests.integration.mosquitto import free_port
 
+# Hundreds of connections at once, answers timed: alone, after the parallel pass
+# (scripts/run-tests.sh).
+pytestmark = pytest.mark.serial
+
 
 class _Server(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # a thread cannot own signals

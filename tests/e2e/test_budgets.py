@@ -18,7 +18,8 @@ import pytest
 from tests.bench.report import write_section
 from tests.e2e.conftest import Stack
 
-pytestmark = pytest.mark.e2e
+# Timed: alone, after the parallel pass (scripts/run-tests.sh).
+pytestmark = [pytest.mark.e2e, pytest.mark.serial]
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_BUDGET = 300 * 1024

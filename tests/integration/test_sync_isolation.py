@@ -21,7 +21,8 @@ from tests.integration.conftest import ProvisionedSite
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import Peer, envelope, visit_payload
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+# Another site's ack latency is timed: alone, after the parallel pass (scripts/run-tests.sh).
+pytestmark = [pytest.mark.integration, pytest.mark.serial, pytest.mark.timeout(180)]
 
 ACK_WITHIN = 2.0  # seconds, for every one of B's events, whatever A does
 
