@@ -59,16 +59,19 @@ class YuNetDlibEngine:
         self._shapes = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
         self._net = dlib.face_recognition_model_v1(
             str(models / "dlib_face_recognition_resnet_model_v1.dat"))
-        # One engine serves every camera's reader thread; the OpenCV detector keeps its
-        # input size as state, and two cores gain nothing from running models side by side.
-        self._lock = threading.Lock()
+        # One engine serves every camera's reader thread. Each model runs one call at a
+        # time (the OpenCV detector keeps its input size as state), but the two models
+        # have a lock each: an embedding (~77 ms) would otherwise hold up every other
+        # camera's detections (~16 ms), which can run on the other core meanwhile.
+        self._detect_lock = threading.Lock()
+        self._embed_lock = threading.Lock()
 
     def detect(self, frame: Frame) -> list[Detection]:
         height, width = frame.shape[:2]
         scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
         small = frame if scale == 1.0 else cv2.resize(
             frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-        with self._lock:
+        with self._detect_lock:
             self._detector.setInputSize((small.shape[1], small.shape[0]))
             _, rows = self._detector.detect(small)
         if rows is None:
@@ -87,7 +90,7 @@ class YuNetDlibEngine:
     def embed(self, frame: Frame, face: Detection) -> Embedding:
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         x1, y1, x2, y2 = face.box
-        with self._lock:
+        with self._embed_lock:
             shape = self._shapes(rgb, dlib.rectangle(x1, y1, x2, y2))
             vector = self._net.compute_face_descriptor(rgb, shape, 0)
         return np.asarray(vector, dtype=np.float32)

@@ -182,7 +182,7 @@ def render(r: Results) -> str:
         f"| cameras kept at ≥ {SAMPLE_FPS * SUSTAINED:.2f} frames a second each (target "
         f"{TARGET_CAMERAS}) | {r.sustained} (of at most {MAX_CAMERAS} tried) | "
         f"{ceiling_cameras:.1f} ({cores} cores ÷ CPU of each camera's decode of "
-        f"{SOURCE_FPS} + detect of {SAMPLE_FPS:.0f} frames a second); the engine's lock "
+        f"{SOURCE_FPS} + detect of {SAMPLE_FPS:.0f} frames a second); the detector's lock "
         f"alone (`detect` wall time): {lock_cameras:.1f} |",
         f"| embedded frame → sighting committed in the outbox, 1 camera, p50 / p95 | "
         f"{_p50_p95(first.latencies)} | "
@@ -213,7 +213,8 @@ def render(r: Results) -> str:
         "",
         "The ceilings are the bare calls the figure is made of, timed alone in this run; "
         "the cameras' ceiling adds them up per camera and spreads them over every core, "
-        "which the engine's lock (one inference at a time, ADR 0040) does not allow. The "
+        "which the engine's locks (one detection and one embedding at a time, ADR 0040) do "
+        "not allow. The "
         "RTSP camera runs on the same cores (its CPU is in the table). Frame → sighting "
         "runs from the reader's time stamp of the frame the track was embedded from to "
         "the sighting's transaction committed (`face.sighted` in the outbox).",
