@@ -65,7 +65,8 @@ def test_the_channel_manager_publishes_rules_explains_and_simulates(
     stack: Stack, new_page: Callable[..., Any], referral: int
 ) -> None:
     page = login(new_page, stack, "qudao")
-    expect(menu(page)).to_have_text(CHANNEL_MENUS)
+    # 案场设备 for the sites' positions (ADR 0060), then the channel's pages.
+    expect(menu(page)).to_have_text(["案场设备", *CHANNEL_MENUS])
     expect(page).to_have_url(re.compile(r"/console/channel/agencies$"))
     expect(page.get_by_role("row").filter(has_text="链家星河店")).to_be_visible()
 
