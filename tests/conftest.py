@@ -22,7 +22,7 @@ from shared.crypto import new_key
 from tests.fakes.aliyun_sms import FakeAliyunSms
 from tests.fakes.server import serving
 from tests.fakes.wechat import FakeWeChat
-from tests.services import PG_ADMIN_URL, REDIS_URL, require
+from tests.services import REDIS_URL, require, scratch_database
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,21 +43,9 @@ def cheap_password_hashing() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated to head by Alembic."""
-    require("PostgreSQL", "127.0.0.1", 5432)
-    name = f"anchang_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with scratch_database("anchang_test_") as url:
+        upgrade(url)
+        yield url
 
 
 def truncate_all(engine: Engine) -> None:

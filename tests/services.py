@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import pytest
+from sqlalchemy import create_engine, text
 
 PG_ADMIN_URL = os.environ.get(
     "ANCHANG_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -36,3 +40,22 @@ def unavailable(message: str) -> NoReturn:
 def require(name: str, host: str, port: int) -> None:
     if not port_open(host, port):
         unavailable(f"{name} is not reachable at {host}:{port}")
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named `prefix` + random hex, its URL; dropped
+    afterwards with whatever connections are still open to it."""
+    require("PostgreSQL", "127.0.0.1", 5432)
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

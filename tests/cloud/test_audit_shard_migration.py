@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from cloud.audit.chain import VerifyReport, verify_chain
 from cloud.audit.models import GENESIS_HASH, AuditLog
 from cloud.migrate import alembic_config, upgrade
 from shared.dbtypes import table_of
-from tests.services import PG_ADMIN_URL
+from tests.services import scratch_database
 
 BEFORE = "0046_down_feed_key_index"
 # audit_log as 0046 has it: every column but the shard.
@@ -38,16 +37,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cloud.db'}"
         return
-    name = f"anchang_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n"), {"n": name})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with scratch_database("anchang_mig_") as url:
+        yield url
 
 
 def _single_chain_hash(prev_hash: str, row: dict[str, Any]) -> str:

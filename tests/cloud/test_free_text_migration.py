@@ -4,7 +4,6 @@ downgrades back to clear text."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from cloud.migrate import alembic_config, upgrade
 from cloud.settings import CloudSettings
 from shared.crypto import FieldCipher
-from tests.services import PG_ADMIN_URL
+from tests.services import scratch_database
 
 BEFORE, AFTER = "0007_privacy_requests", "0008_free_text_encrypted"
 NOW = "2026-11-27 10:00:00+00:00"
@@ -26,16 +25,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cloud.db'}"
         return
-    name = f"anchang_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n"), {"n": name})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with scratch_database("anchang_mig_") as url:
+        yield url
 
 
 def old_rows(engine: Engine) -> None:

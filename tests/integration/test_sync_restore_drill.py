@@ -34,25 +34,15 @@ from tests.integration.conftest import ProvisionedSite, consumer_settings
 from tests.integration.edge_process import EdgeProcess, edge_settings
 from tests.integration.mosquitto import Mosquitto
 from tests.integration.peer import wait_for
-from tests.services import PG_ADMIN_URL, REDIS_URL, require, unavailable
+from tests.services import REDIS_URL, require, scratch_database, unavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
 def _fresh_database(revision: str = "head") -> Iterator[str]:
-    require("PostgreSQL", "127.0.0.1", 5432)
-    name = f"anchang_restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade(url, revision)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n"), {"n": name})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with scratch_database("anchang_restore_") as url:
+        upgrade(url, revision)
+        yield url
 
 
 # These replace the session-wide database of tests/conftest.py for this module only.

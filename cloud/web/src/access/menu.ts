@@ -9,6 +9,8 @@ export interface MenuItem {
   title: string
   icon: Component
   group?: string
+  /** False when the user may open the page but it is not where their day starts. */
+  home: boolean
 }
 
 /** A run of menu items: under a group title, or not grouped. */
@@ -33,6 +35,7 @@ export function buildMenu(
       item: {
         name: route.name, path: parentPath + route.path, title: route.meta?.title ?? route.name,
         icon: menu.icon, group: menu.group,
+        home: menu.homeWhen === undefined || hasPermission(granted, menu.homeWhen),
       },
     })
   }

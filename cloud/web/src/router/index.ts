@@ -15,9 +15,11 @@ export const router = createRouter({
   routes,
 })
 
-/** Where a user lands after login: the first menu page they may open. */
+/** Where a user lands after login: the first menu page they may open that is a home
+ * page for them (else the first they may open). */
 export function homePath(granted: ReadonlySet<string>): string {
-  return buildMenu(consoleChildren, granted)[0]?.path ?? '/403'
+  const items = buildMenu(consoleChildren, granted)
+  return (items.find((item) => item.home) ?? items[0])?.path ?? '/403'
 }
 
 // Page access: signed in, password change done, and the page's permission held.

@@ -80,7 +80,11 @@ export const consoleChildren: RouteRecordRaw[] = [
     path: 'sites',
     name: 'sites',
     component: () => import('@/views/sites/SitesView.vue'),
-    meta: { title: '案场设备', permission: SITES_PAGE, menu: { icon: Monitor, order: 30 } },
+    // Channel managers open it for the sites' positions only: their day starts in 渠道.
+    meta: {
+      title: '案场设备', permission: SITES_PAGE,
+      menu: { icon: Monitor, order: 30, homeWhen: Perm.SYNC_READ },
+    },
   },
   {
     path: 'users',

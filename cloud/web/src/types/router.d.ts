@@ -19,7 +19,8 @@ declare module 'vue-router' {
     /** The route name of the page this one is reached from: its breadcrumb and menu item. */
     parent?: string
     /** Shown in the side menu, ordered by `order`, when the user holds `permission`;
-     * items of one `group` are shown together under its title (e.g. 渠道). */
-    menu?: { icon: Component; order: number; group?: string }
+     * items of one `group` are shown together under its title (e.g. 渠道). A page is a
+     * user's landing page only if they also hold `homeWhen`, when it is given. */
+    menu?: { icon: Component; order: number; group?: string; homeWhen?: PermissionRequirement }
   }
 }

@@ -46,7 +46,7 @@ describe('permissions', () => {
 
 describe('menu sections', () => {
   it('puts consecutive items of a group under its title', () => {
-    const item = (name: string, group?: string) => ({ name, path: `/${name}`, title: name, icon: Icon, group })
+    const item = (name: string, group?: string) => ({ name, path: `/${name}`, title: name, icon: Icon, group, home: true })
     const sections = menuSections([item('a'), item('b'), item('c', '渠道'), item('d', '渠道'), item('e')])
     expect(sections.map((s) => [s.group, s.items.map((i) => i.name)])).toEqual([
       [undefined, ['a']], [undefined, ['b']], ['渠道', ['c', 'd']], [undefined, ['e']],
@@ -59,6 +59,17 @@ describe('menu sections', () => {
       meta: { title: '渠道规则', permission: Perm.CHANNEL_RULES_READ, menu: { icon: Icon, order: 60, group: '渠道' } },
     }]
     expect(buildMenu(grouped, new Set([Perm.CHANNEL_RULES_READ]))[0]?.group).toBe('渠道')
+  })
+
+  it('marks a page home only for those holding its homeWhen', () => {
+    const sites: RouteRecordRaw[] = [{
+      path: 'sites', name: 'sites', component: page,
+      meta: { title: '案场设备', permission: { anyOf: [Perm.SYNC_READ, Perm.SITE_LOCATE] },
+              menu: { icon: Icon, order: 30, homeWhen: Perm.SYNC_READ } },
+    }]
+    expect(buildMenu(sites, new Set([Perm.SITE_LOCATE]))[0]?.home).toBe(false)
+    expect(buildMenu(sites, new Set([Perm.SYNC_READ]))[0]?.home).toBe(true)
+    expect(buildMenu(routes, new Set([Perm.AUDIT_READ]))[0]?.home).toBe(true)
   })
 })
 
