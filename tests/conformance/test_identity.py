@@ -67,7 +67,12 @@ def test_another_epoch_is_refused_until_the_site_is_re_enrolled(
 
     before = old.ack_count()
     old.send(old.envelope(2, wire.visit(site.project_id, wire.phone())))
-    gone = old.wait_ack(lambda a: True, after=before, what="the answer to the old store")
+    # Both stores listen on the site's ack topic, so the ack of the new store's event may
+    # reach the old one after `before`: wait for the answer that speaks of seq 2 (or of
+    # the old epoch, had the cloud wrongly taken it).
+    gone = old.wait_ack(lambda a: a["epoch"] == old.epoch
+                        or any(r["seq"] == 2 for r in a["rejected"]),
+                        after=before, what="the answer to the old store")
     assert gone["epoch"] == new.epoch
     assert [r["reason"] for r in gone["rejected"]] == ["epoch_mismatch"]
 
