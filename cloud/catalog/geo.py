@@ -1,11 +1,15 @@
 """Positions on the ground, in degrees. Every stored position is WGS-84, as phones'
 browsers (the W3C Geolocation API) and GPS report them; Chinese web maps (高德, 腾讯)
-show and pick GCJ-02 (国测局坐标), so a position typed from one is converted here before
-it is stored (ADR 0060). The far-signing risk check measures between two of them."""
+show and pick GCJ-02 (国测局坐标), and 百度地图 its own BD-09 (a further offset of
+GCJ-02), so a position typed from one is converted here before it is stored (ADR 0060).
+The far-signing risk check measures between two of them."""
 
 from __future__ import annotations
 
-from math import asin, cos, pi, radians, sin, sqrt
+from math import asin, atan2, cos, pi, radians, sin, sqrt
+from typing import Literal
+
+Datum = Literal["wgs84", "gcj02", "bd09"]
 
 EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
 
@@ -18,6 +22,9 @@ CHINA_LNG = (73.5, 135.1)
 # eccentricity squared.
 _A = 6_378_245.0
 _EE = 0.006_693_421_622_965_943_23
+# BD-09's published parameters: its shift of GCJ-02 and the factor of its small rotation.
+_BD_LAT, _BD_LNG = 0.006, 0.0065
+_BD_X = pi * 3000.0 / 180.0
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -69,3 +76,26 @@ def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
         g_lat, g_lng = wgs84_to_gcj02(w_lat, w_lng)
         w_lat, w_lng = w_lat + (lat - g_lat), w_lng + (lng - g_lng)
     return w_lat, w_lng
+
+
+def bd09_to_gcj02(lat: float, lng: float) -> tuple[float, float]:
+    """The GCJ-02 position that 百度地图's BD-09 (lat, lng) stands for (Baidu's published
+    inverse, within a few centimetres)."""
+    x, y = lng - _BD_LNG, lat - _BD_LAT
+    z = sqrt(x * x + y * y) - 0.000_02 * sin(y * _BD_X)
+    theta = atan2(y, x) - 0.000_003 * cos(x * _BD_X)
+    return z * sin(theta), z * cos(theta)
+
+
+def gcj02_to_bd09(lat: float, lng: float) -> tuple[float, float]:
+    """Where 百度地图 draws the GCJ-02 position (lat, lng)."""
+    z = sqrt(lng * lng + lat * lat) + 0.000_02 * sin(lat * _BD_X)
+    theta = atan2(lat, lng) + 0.000_003 * cos(lng * _BD_X)
+    return z * sin(theta) + _BD_LAT, z * cos(theta) + _BD_LNG
+
+
+def to_wgs84(lat: float, lng: float, datum: Datum) -> tuple[float, float]:
+    """(lat, lng) given in `datum`, in WGS-84."""
+    if datum == "bd09":
+        lat, lng = bd09_to_gcj02(lat, lng)
+    return (lat, lng) if datum == "wgs84" else gcj02_to_wgs84(lat, lng)

@@ -4,14 +4,14 @@ A guided visit confirmed at the office's kiosk was confirmed at the office; a co
 consultant says was signed 「在案场」 was signed there. Kiosks on the office LAN cannot ask
 their browser for a position (no secure context), so HQ or a channel manager sets the
 site's position once, in WGS-84 like every stored position (cloud.catalog.geo); one typed
-from a Chinese web map comes in GCJ-02 and is converted. Each recorded place keeps its
-source — the device's own position or the site's — so a risk case can say which it used.
+from a Chinese web map comes in GCJ-02 (高德, 腾讯) or BD-09 (百度) and is converted. Each
+recorded place keeps its source — the device's own position or the site's — so a risk
+case can say which it used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlmodel import Session
 
@@ -23,7 +23,6 @@ from cloud.identity.deps import Principal
 from shared.errors import ValidationFailed
 from shared.timeutil import utcnow
 
-Datum = Literal["wgs84", "gcj02"]
 SOURCE_NAMES = {"device": "设备定位", "site": "案场位置"}
 
 
@@ -42,13 +41,13 @@ class PositionOutsideChina(ValidationFailed):
 
 
 def set_position(session: Session, *, principal: Principal, site_id: str, lat: float,
-                 lng: float, datum: Datum, address: str) -> Site:
+                 lng: float, datum: geo.Datum, address: str) -> Site:
     """Set the site's position from (lat, lng) in `datum`; audited with what was typed."""
     site = catalog_service.get_site(session, principal=principal, site_id=site_id)
     if not geo.in_china(lat, lng):
         raise PositionOutsideChina()
     before = (site.lat, site.lng, site.address)
-    wgs = geo.gcj02_to_wgs84(lat, lng) if datum == "gcj02" else (lat, lng)
+    wgs = geo.to_wgs84(lat, lng, datum)
     site.lat, site.lng = round(wgs[0], 7), round(wgs[1], 7)
     site.address = address.strip()
     site.position_set_by, site.position_set_at = principal.user_id, utcnow()

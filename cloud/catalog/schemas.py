@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.catalog.geo import Datum
 from shared.envelope import SITE_ID_PATTERN
 from shared.timeutil import UtcDateTime
 
@@ -20,9 +19,9 @@ class SitePositionIn(BaseModel):
 
     lat: float = Field(ge=-90, le=90, description="纬度")
     lng: float = Field(ge=-180, le=180, description="经度")
-    datum: Literal["gcj02", "wgs84"] = Field(
-        default="gcj02", description="所填坐标的坐标系：gcj02 高德/腾讯地图拾取，wgs84 GPS；"
-                                     "云端统一存为 WGS-84")
+    datum: Datum = Field(
+        default="gcj02", description="所填坐标的坐标系：gcj02 高德/腾讯地图拾取，"
+                                     "bd09 百度地图拾取，wgs84 GPS；云端统一存为 WGS-84")
     address: str = Field(default="", max_length=200, description="案场地址")
 
 

@@ -66,6 +66,18 @@ def test_gcj02_converts_both_ways(wgs: tuple[float, float], gcj: tuple[float, fl
     assert 100 < geo.distance_m(wgs, gcj) < 800
 
 
+def test_bd09_converts_both_ways() -> None:
+    # 天安门 as 百度地图 picks it, and the GCJ-02 point published with Baidu's formula
+    # (coordtransform's example).
+    bd, gcj = (39.915, 116.404), (39.90865673957631, 116.39762729119315)
+    assert geo.bd09_to_gcj02(*bd) == pytest.approx(gcj, abs=1e-9)
+    assert geo.gcj02_to_bd09(*gcj) == pytest.approx(bd, abs=1e-6)
+    assert geo.to_wgs84(*bd, "bd09") == pytest.approx(geo.gcj02_to_wgs84(*gcj), abs=1e-9)
+    assert geo.to_wgs84(*bd, "wgs84") == bd
+    # Baidu's offset from GCJ-02 is itself hundreds of metres.
+    assert 500 < geo.distance_m(bd, gcj) < 1500
+
+
 def test_outside_china_gcj02_is_wgs84() -> None:
     assert geo.gcj02_to_wgs84(48.8566, 2.3522) == (48.8566, 2.3522)
     assert not geo.in_china(48.8566, 2.3522) and geo.in_china(*OFFICE)
@@ -88,6 +100,18 @@ def test_a_channel_manager_sets_the_offices_position_audited_in_wgs84(
     listed = api.get("/api/v1/sites", headers=signed_in(api, "consult_a")).json()
     assert [s["position"]["address"] for s in listed if s["id"] == "site-a"] == [
         "上海市黄浦区人民大道 1 号"]
+
+
+def test_a_position_picked_on_baidu_maps_is_stored_in_wgs84(
+        api: TestClient, cw: ChannelWorld, db: Session) -> None:
+    bd = geo.gcj02_to_bd09(*OFFICE_GCJ)
+    answer = _locate(api, lat=bd[0], lng=bd[1], datum="bd09")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["position"]["wgs84"] == pytest.approx(
+        {"lat": OFFICE[0], "lng": OFFICE[1]}, abs=1e-6)
+    [row] = audit_rows(db, "site.position_set")
+    assert row.detail["entered"] == {"lat": bd[0], "lng": bd[1], "datum": "bd09"}
+    assert _locate(api, datum="mercator").status_code == 422
 
 
 def test_a_position_outside_china_or_out_of_range_is_refused(

@@ -23,7 +23,7 @@ export interface Site {
   position: SitePosition | null
 }
 
-export type Datum = 'gcj02' | 'wgs84'
+export type Datum = 'gcj02' | 'bd09' | 'wgs84'
 
 export interface SitePositionBody {
   lat: number

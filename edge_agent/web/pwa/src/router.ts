@@ -1,5 +1,7 @@
 import { createRouter, createWebHistory } from 'vue-router'
+import { mayOpen } from './lib/roles'
 import { useSession } from './stores/session'
+import { showFailToast } from './ui'
 import TodayView from './views/TodayView.vue'
 
 declare module 'vue-router' {
@@ -99,6 +101,10 @@ router.beforeEach((to) => {
   const session = useSession()
   if (!to.meta.public && !session.user) {
     return { name: 'login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+  }
+  if (!mayOpen(String(to.name), session.roles)) {
+    showFailToast(`您的角色不能使用“${to.meta.title}”`)
+    return { name: 'today' }
   }
   return true
 })

@@ -8,6 +8,7 @@ const CHINA_LNG: [number, number] = [73.5, 135.1]
 
 export const DATUMS: { value: Datum; label: string }[] = [
   { value: 'gcj02', label: 'GCJ-02（高德 / 腾讯地图拾取）' },
+  { value: 'bd09', label: 'BD-09（百度地图拾取）' },
   { value: 'wgs84', label: 'WGS-84（GPS 设备）' },
 ]
 

@@ -20,3 +20,20 @@ export const SELLING_ROLES = ['consultant', 'sales_manager'] as const
 /** Whether any of `roles` is in `list`. */
 export const holdsAny = (roles: readonly string[], list: readonly string[]): boolean =>
   roles.some((r) => list.includes(r))
+
+/** Who may open a page, by route name (any of the roles; a page not listed: anyone signed
+ * in). The router checks it, so a typed or bookmarked link is held to it as well as the
+ * menus; the appliance and the cloud check again. */
+export const PAGE_ROLES: Readonly<Record<string, readonly string[]>> = {
+  'follow-up': SITE_STAFF_ROLES,
+  calls: SITE_STAFF_ROLES,
+  reception: RECEPTION_ROLES,
+  'face-consent': RECEPTION_ROLES,
+  'deal-new': SELLING_ROLES,
+}
+
+/** Whether a user holding `roles` may open the page named `page`. */
+export const mayOpen = (page: string, roles: readonly string[]): boolean => {
+  const needs = PAGE_ROLES[page]
+  return !needs || holdsAny(roles, needs)
+}

@@ -47,5 +47,5 @@ export const useSession = defineStore('session', () => {
     save()
   }
 
-  return { data, user, edgeTokenValid, projects, isManager, runsReception, worksCustomers, signIn, signOut }
+  return { data, user, edgeTokenValid, projects, roles, isManager, runsReception, worksCustomers, signIn, signOut }
 })

@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest'
 
-import { pastedLngLat, positionBody } from '../position'
+import { DATUMS, pastedLngLat, positionBody } from '../position'
 
 const form = { lat: '31.230416', lng: '121.473701', datum: 'gcj02' as const, address: ' 黄浦区人民大道 1 号 ' }
 
 describe('site position form', () => {
   it('sends the typed degrees with their datum and the trimmed address', () => {
     expect(positionBody(form)).toEqual({ lat: 31.230416, lng: 121.473701, datum: 'gcj02', address: '黄浦区人民大道 1 号' })
+  })
+
+  it('offers 百度地图’s BD-09 beside GCJ-02 and WGS-84, and sends it as chosen', () => {
+    expect(DATUMS.map((d) => d.value)).toEqual(['gcj02', 'bd09', 'wgs84'])
+    expect(positionBody({ ...form, datum: 'bd09' })).toMatchObject({ datum: 'bd09' })
   })
 
   it('refuses what is missing, not a number, outside China or swapped', () => {
