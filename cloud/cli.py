@@ -25,6 +25,7 @@ from cloud.sync.models import SiteLink
 from cloud.sync.tls import make_ca_and_server_cert
 from shared.envelope import ProtocolError
 from shared.errors import AppError
+from shared.http import UVICORN_LOGGING
 
 app = typer.Typer(help="Anchang 云端运维命令", no_args_is_help=True)
 app.add_typer(admin_app, name="admin", help="管理员账号")
@@ -334,7 +335,7 @@ def serve(
                       "ANCHANG_CLOUD_DB_POOL_SIZE，或经 PgBouncer（事务模式）连接"
                       "（见运维手册“API 容量规划”）")
         raise typer.Exit(2)
-    uvicorn.run("cloud.asgi:app", host=host, port=port, workers=count, log_config=None,
+    uvicorn.run("cloud.asgi:app", host=host, port=port, workers=count, **UVICORN_LOGGING,
                 timeout_keep_alive=KEEP_ALIVE_SECONDS, backlog=BACKLOG,
                 # X-Forwarded-For is believed from ANCHANG_CLOUD_TRUSTED_PROXIES only
                 # (cloud.main), not from uvicorn's default of 127.0.0.1.

@@ -40,6 +40,7 @@ from edge_agent.main import create_app as create_edge_app
 from edge_agent.settings import EdgeSettings
 from edge_agent.store import Store
 from shared.consent import CURRENT_NOTICE_VERSION
+from shared.http import UVICORN_LOGGING
 from shared.timeutil import utcnow
 
 console = Console()
@@ -127,10 +128,10 @@ async def _serve_all(plan: DemoPlan, cloud_port: int) -> int:
 
     servers = [
         uvicorn.Server(uvicorn.Config(create_cloud_app(cloud_settings), host="127.0.0.1",
-                                      port=cloud_port, log_level="warning", log_config=None,
+                                      port=cloud_port, log_level="warning", **UVICORN_LOGGING,
                                       proxy_headers=False)),
         uvicorn.Server(uvicorn.Config(create_edge_app(edge_settings), host="127.0.0.1",
-                                      port=edge_port, log_level="warning", log_config=None)),
+                                      port=edge_port, log_level="warning", **UVICORN_LOGGING)),
     ]
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     while not all(s.started for s in servers):

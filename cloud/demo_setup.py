@@ -197,7 +197,8 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
         jwt_secret=values["jwt_secret"], data_keys=values["data_keys"],
         blind_index_key=values["blind_index_key"], audit_chain_keys=values["audit_chain_keys"],
         sync_enabled=True, mqtt_port=port,
-        mode="demo", audit_head_dir=str(data_dir / "audit-heads"),
+        # The demo's terminal shows its URLs and accounts, not a line per request.
+        mode="demo", access_log=False, audit_head_dir=str(data_dir / "audit-heads"),
         audit_archive_dir=str(data_dir / "audit-archive"),
         evidence_dir=str(data_dir / "evidence"),
         mqtt_protocol=protocol, mqtt_username=CLOUD_MQTT_USERNAME,
@@ -212,7 +213,7 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
     edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)
     edge_settings = EdgeSettings.model_validate(
         {**edge_env, "database_path": str(data_dir / "edge.db"), "port": edge_port,
-         "down_poll_seconds": 2, "mode": "demo", "cloud_url": f"http://127.0.0.1:{cloud_port}"}
+         "down_poll_seconds": 2, "mode": "demo", "access_log": False, "cloud_url": f"http://127.0.0.1:{cloud_port}"}
     )
     return DemoPlan(data_dir, cloud_settings, edge_settings, use_embedded, values["accounts"],
                     values["cloud_mqtt_password"], edge_env["mqtt_password"])

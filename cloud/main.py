@@ -120,7 +120,8 @@ def create_app(settings: CloudSettings | None = None) -> FastAPI:
     configure_logging("cloud")
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
-    install_request_middleware(app, CollectorRegistry(), "anchang_cloud")
+    install_request_middleware(app, CollectorRegistry(), "anchang_cloud",
+                               access_log=settings.access_log)
     app.add_middleware(CompressionMiddleware, min_bytes=settings.gzip_min_bytes)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES,
                        uploads=[evidence_upload_route(API_PREFIX, settings),

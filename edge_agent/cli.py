@@ -27,12 +27,13 @@ def run() -> None:
     import uvicorn
 
     from edge_agent.main import create_app
+    from shared.http import UVICORN_LOGGING
     from shared.longlived import freeze_startup_objects
 
     settings = load_settings()
     served = create_app(settings)
     freeze_startup_objects()
-    uvicorn.run(served, host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(served, host=settings.host, port=settings.port, **UVICORN_LOGGING)
 
 
 def load_settings() -> EdgeSettings:

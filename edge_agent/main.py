@@ -111,7 +111,7 @@ def create_app(settings: EdgeSettings | None = None, *, sync: bool | None = None
     configure_logging("edge", settings.log_level)
     install_problem_handlers(app)
     install_api_docs(app, API_PREFIX)
-    install_request_middleware(app, registry, "anchang_edge")
+    install_request_middleware(app, registry, "anchang_edge", access_log=settings.access_log)
     app.add_middleware(InputGuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
     # The consultant PWA falls back to the cloud when this appliance is out of reach.
     cloud = origin_of(settings.cloud_public_url or settings.cloud_url)

@@ -63,6 +63,10 @@ class HardeningSettings(BaseSettings):
         "X-Forwarded-For (the client's address: logs, audit, login limits) and "
         "X-Forwarded-Proto (HSTS, and the Secure refresh cookie on the cloud, when TLS ends "
         "there) are believed; from anyone else they are ignored")
+    access_log: bool = Field(
+        True, description="one JSON line per request: method, route template, status, "
+        "milliseconds, client address — never the raw path or query string (ids, a "
+        "kiosk's ?phone=)")
 
 
 HSTS = "max-age=31536000; includeSubDomains"

@@ -1,13 +1,19 @@
-"""Middleware both FastAPI apps use: request id, access log, latency metrics."""
+"""Middleware both FastAPI apps use: request id, access log, latency metrics.
+
+The access log is ours, not uvicorn's: uvicorn's line carries the raw path and query
+string — customer ids, and the kiosk's `?phone=` look-ups in full — so every server we
+run passes UVICORN_LOGGING, which turns it off."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Response
+from fastapi.routing import iter_route_contexts
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -21,6 +27,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger()
 
+# uvicorn.run / uvicorn.Config keyword arguments: logging is configured by
+# shared.logs.configure_logging, and the access line is _RequestContext's.
+UVICORN_LOGGING: dict[str, Any] = {"log_config": None, "access_log": False}
+
 
 class _RequestContext:
     """Request id, latency by route. A plain ASGI middleware: Starlette's
@@ -28,10 +38,11 @@ class _RequestContext:
     stream per request, a large share of a cheap request's time (issue #24)."""
 
     def __init__(self, app: ASGIApp, *, latency: Histogram,
-                 route_of: Callable[[Scope], str]) -> None:
+                 route_of: Callable[[Scope], str], access_log: bool) -> None:
         self.app = app
         self.latency = latency
         self.route_of = route_of
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,12 +63,18 @@ class _RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            route = self.route_of(scope)
+            self.latency.labels(scope["method"], route, str(status)).observe(elapsed)
+            if self.access_log:
+                client = scope.get("client")
+                log.info("request", method=scope["method"], route=route, status=status,
+                         ms=round(elapsed * 1000, 1), client=client[0] if client else None)
             structlog.contextvars.unbind_contextvars("request_id")
-            self.latency.labels(scope["method"], self.route_of(scope), str(status)).observe(
-                time.perf_counter() - started)
 
 
-def install_request_middleware(app: FastAPI, registry: CollectorRegistry, prefix: str) -> None:
+def install_request_middleware(app: FastAPI, registry: CollectorRegistry, prefix: str, *,
+                               access_log: bool) -> None:
     latency = Histogram(
         f"{prefix}_http_request_seconds",
         "HTTP request latency by route",
@@ -65,17 +82,25 @@ def install_request_middleware(app: FastAPI, registry: CollectorRegistry, prefix
         registry=registry,
     )
 
+    templates: dict[int, str] = {}
+
     def route_of(scope: Scope) -> str:
-        """The route template, not the raw path: ids in paths would explode the labels."""
+        """The route template, not the raw path: ids in paths would explode the labels
+        and put customers' ids in the log."""
         route = scope.get("route")
         if route is not None:
-            return str(getattr(route, "path", "unmatched"))
+            if not templates:  # the routers are included after this is installed
+                templates.update((id(c.original_route), c.path_format)
+                                 for c in iter_route_contexts(app.routes))
+            # An included router's route knows only its path inside that router.
+            return templates.get(id(route)) or str(getattr(route, "path", "unmatched"))
         for candidate in app.router.routes:
             if candidate.matches(scope)[0] == Match.FULL:
                 return str(getattr(candidate, "path", "unmatched"))
         return "unmatched"
 
-    app.add_middleware(_RequestContext, latency=latency, route_of=route_of)
+    app.add_middleware(_RequestContext, latency=latency, route_of=route_of,
+                       access_log=access_log)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -40,7 +40,7 @@ def app_with(tmp_path: Path, *, mode: str = "production", ops_token: str | None 
     (dist / "assets" / "app-1a2b.js.gz").write_bytes(gzip.compress(body.encode()))
     app = FastAPI(docs_url=None, openapi_url="/api/v1/openapi.json")
     install_api_docs(app, "/api/v1")
-    install_request_middleware(app, CollectorRegistry(), "t")
+    install_request_middleware(app, CollectorRegistry(), "t", access_log=False)
     mount_spa(app, "/console", dist)
 
     @app.get("/api/v1/ping")
