@@ -6,11 +6,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from cloud.catalog.models import Project
 from cloud.identity.principal import Principal
 from cloud.inventory import project_state, scope
-from cloud.inventory.models import Building, Unit
+from cloud.inventory.errors import ProjectNotFound
+from cloud.inventory.models import Building, InventoryProject, Unit
 from cloud.inventory.states import RELEASED_STATES, STATE_NAMES
 
 
@@ -25,12 +29,24 @@ class GridVersion:
         return f'W/"inv-{self.project_id}-{self.version}-{"a" if self.full else "r"}"'
 
 
+# The project's site (for the caller's scope) and its grid version in one statement: the
+# 销控表 is polled every few seconds by every open console and phone (issue #22 Measure).
+_VERSION = (sa_select(col(Project.site_id), col(InventoryProject.version))
+            .select_from(Project)
+            .outerjoin(InventoryProject, col(InventoryProject.project_id) == col(Project.id))
+            .where(col(Project.id) == bindparam("project_id")))
+
+
 def version(session: Session, principal: Principal, project_id: int) -> GridVersion:
     """The grid's version as this caller sees it: one indexed read, so a poll that finds
     nothing new costs no more."""
-    scope.project(session, principal, project_id)
-    stored = project_state.row(session, project_id)
-    return GridVersion(project_id, stored.version, scope.sees_unreleased(principal))
+    found = session.execute(_VERSION, {"project_id": project_id}).first()
+    if found is None or not principal.sees_site(found.site_id):
+        raise ProjectNotFound()
+    current = found.version
+    if current is None:  # the project's first look at its grid
+        current = project_state.row(session, project_id).version
+    return GridVersion(project_id, current, scope.sees_unreleased(principal))
 
 
 def read(session: Session, principal: Principal, project_id: int) -> dict[str, Any]:

@@ -237,15 +237,16 @@ def test_the_pwa_may_poll_the_grid_across_origins(
         assert again.status_code == 304
 
 
-def test_an_unchanged_poll_costs_two_reads(client: TestClient, office: dict[str, Any]) -> None:
-    """The project (for the scope) and its version row; no unit is read for a 304."""
+def test_an_unchanged_poll_costs_one_read(client: TestClient, office: dict[str, Any]) -> None:
+    """The project (for the scope) joined to its version row; no unit is read for a
+    304."""
     o = office
     cache_serving(client.app)
     etag = _grid(client, o, "consultant").headers["ETag"]
     with statements(client.app.state.engine) as sent:  # type: ignore[attr-defined]
         again = _grid(client, o, "consultant", **{"If-None-Match": etag})
     assert again.status_code == 304
-    assert len(sent) == 2, sent
+    assert len(sent) == 1, sent
     assert not any("FROM unit " in s or "FROM unit\n" in s for s in sent)
 
 
