@@ -88,6 +88,12 @@ export const router = createRouter({
       meta: { title: '单据详情' },
     },
     {
+      path: '/pool',
+      name: 'pool',
+      component: () => import('./views/PoolView.vue'),
+      meta: { title: '公客池' },
+    },
+    {
       path: '/queue',
       name: 'queue',
       component: () => import('./views/QueueView.vue'),

@@ -13,6 +13,9 @@ import type {
   DealChange,
   DealDetail,
   FollowUpBody,
+  Pickup,
+  PickupStatus,
+  PoolPage,
   Revealed,
   UnitGrid,
 } from './types'
@@ -48,6 +51,32 @@ export const cloudApi = {
       method: 'POST',
       token,
       body: { reason, days },
+      timeoutMs: 8000,
+    }),
+  /** The 公客池 of a project, newest lapse first. */
+  pool: (base: string, token: string, projectId: number) =>
+    request<PoolPage>(api(base, `/ownership/customers?category=public&project_id=${projectId}&limit=100`), {
+      token,
+      timeoutMs: 8000,
+    }),
+  /** Pick-up requests: a consultant's own, a sales director's to decide. */
+  pickups: (base: string, token: string, projectId: number, status?: PickupStatus) =>
+    request<Pickup[]>(
+      api(base, `/pool/pickup-requests?project_id=${projectId}${status ? `&status=${status}` : ''}`),
+      { token, timeoutMs: 8000 },
+    ),
+  requestPickup: (base: string, token: string, customerId: number, reason: string) =>
+    request<Pickup>(api(base, `/customers/${customerId}/pickup-requests`), {
+      method: 'POST',
+      token,
+      body: { reason: reason || null },
+      timeoutMs: 8000,
+    }),
+  decidePickup: (base: string, token: string, requestId: number, approve: boolean, note: string) =>
+    request<Pickup>(api(base, `/pool/pickup-requests/${requestId}/decision`), {
+      method: 'POST',
+      token,
+      body: { approve, note: note || null },
       timeoutMs: 8000,
     }),
   /** 销售分析 of a project over Beijing days (a consultant gets their own numbers only). */

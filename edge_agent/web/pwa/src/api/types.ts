@@ -412,3 +412,38 @@ export interface ChangeBody {
   new_buyer_name?: string
   new_price_fen?: number
 }
+
+/** A customer of the 公客池 as the cloud lists them (GET /ownership/customers). */
+export interface PoolCustomer {
+  customer_id: number
+  project_id: number
+  name_masked: string | null
+  phone_masked: string
+  stage: Stage
+  ownership: Ownership
+  previous_owner_name: string | null
+  last_visit_at: string
+}
+
+export interface PoolPage {
+  items: PoolCustomer[]
+  total: number
+}
+
+export type PickupStatus = 'pending' | 'approved' | 'refused'
+
+/** A request to take a customer from the 公客池 (a sales director decides). */
+export interface Pickup {
+  id: number
+  customer_id: number
+  project_id: number
+  phone_masked: string
+  requester_id: number
+  requester_name: string
+  status: PickupStatus
+  reason: string | null
+  decided_by_name: string | null
+  decided_at: string | null
+  decision_note: string | null
+  created_at: string
+}

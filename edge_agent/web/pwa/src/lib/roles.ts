@@ -17,6 +17,12 @@ export const SITE_STAFF_ROLES = ['consultant', 'sales_manager'] as const
 /** Roles that write and move documents (cloud/deals/states.py _SELLERS). */
 export const SELLING_ROLES = ['consultant', 'sales_manager'] as const
 
+/** Roles that ask to take a customer from the 公客池 (sales:pool:pickup). */
+export const POOL_PICKER_ROLES = ['consultant'] as const
+
+/** Roles that decide those requests (sales:pool:approve): the sales director. */
+export const POOL_APPROVER_ROLES = ['sales_director'] as const
+
 /** Whether any of `roles` is in `list`. */
 export const holdsAny = (roles: readonly string[], list: readonly string[]): boolean =>
   roles.some((r) => list.includes(r))
@@ -30,6 +36,7 @@ export const PAGE_ROLES: Readonly<Record<string, readonly string[]>> = {
   reception: RECEPTION_ROLES,
   'face-consent': RECEPTION_ROLES,
   'deal-new': SELLING_ROLES,
+  pool: [...POOL_PICKER_ROLES, ...POOL_APPROVER_ROLES],
 }
 
 /** Whether a user holding `roles` may open the page named `page`. */

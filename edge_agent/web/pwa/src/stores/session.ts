@@ -3,7 +3,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { StaffSession } from '../api/types'
-import { holdsAny, MANAGING_ROLES, RECEPTION_ROLES, SITE_STAFF_ROLES } from '../lib/roles'
+import { holdsAny, MANAGING_ROLES, mayOpen, RECEPTION_ROLES, SITE_STAFF_ROLES } from '../lib/roles'
 
 const KEY = 'anchang.consultant.session'
 
@@ -31,6 +31,8 @@ export const useSession = defineStore('session', () => {
   const runsReception = computed(() => holdsAny(roles.value, RECEPTION_ROLES))
   // 写跟进 and 来电登记: not a sales director's (the appliance and the cloud refuse them).
   const worksCustomers = computed(() => holdsAny(roles.value, SITE_STAFF_ROLES))
+  // 公客池: consultants ask, the sales director decides.
+  const usesPool = computed(() => mayOpen('pool', roles.value))
 
   function save(): void {
     if (data.value) localStorage.setItem(KEY, JSON.stringify(data.value))
@@ -47,5 +49,5 @@ export const useSession = defineStore('session', () => {
     save()
   }
 
-  return { data, user, edgeTokenValid, projects, roles, isManager, runsReception, worksCustomers, signIn, signOut }
+  return { data, user, edgeTokenValid, projects, roles, isManager, runsReception, worksCustomers, usesPool, signIn, signOut }
 })
