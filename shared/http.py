@@ -91,7 +91,7 @@ def install_request_middleware(app: FastAPI, registry: CollectorRegistry, prefix
         if route is not None:
             if not templates:  # the routers are included after this is installed
                 templates.update((id(c.original_route), c.path_format)
-                                 for c in iter_route_contexts(app.routes))
+                                 for c in iter_route_contexts(app.routes) if c.path_format)
             # An included router's route knows only its path inside that router.
             return templates.get(id(route)) or str(getattr(route, "path", "unmatched"))
         for candidate in app.router.routes:
