@@ -7,10 +7,12 @@ follow-ups reached the cloud since (their `created_at`: the cloud's arrival time
 appliance's), when one of its customer's deal documents changed since (cloud.deals.risk:
 approved, co-buyers named, ID checked), when a face consent linked them or a sighting
 of them arrived since (cloud.faces), when someone unmasked the customer's number since,
-or when its project's risk policy changed since. Facts committed late — a transaction
-that began before the run and committed after it read — are caught by reading from a margin
-before the watermark; the checks are idempotent (one case per check and referral), so
-looking at a referral twice opens nothing twice.
+when its project's risk policy changed since, or when its project's sales office was
+given its position since (far_signing compares places that were unknown until then).
+Facts committed late — a transaction that began before the run and committed after it
+read — are caught by reading from a margin before the watermark; the checks are
+idempotent (one case per check and referral), so looking at a referral twice opens
+nothing twice.
 
 For channel.risk_referral_scan (the referral-stage checks, ADR 0049): every referral made
 since, whatever its state, and the referrals of the last day whose number's look-up
@@ -26,6 +28,7 @@ from sqlalchemy import String, and_, cast, exists, or_
 from sqlmodel import Session, col, select
 
 from cloud.audit.models import AuditLog
+from cloud.catalog.models import Project, Site
 from cloud.channel.models import Referral
 from cloud.channel.risk_findings import LOOKUP_ACTIONS
 from cloud.channel.risk_models import RiskPolicy, ScanWatermark
@@ -81,6 +84,9 @@ def changed_since(session: Session, *, since: datetime | None, now: datetime,
                            col(Deal.updated_at) > after)
     policy = exists().where(col(RiskPolicy.project_id) == col(Referral.project_id),
                             col(RiskPolicy.updated_at) > after)
+    located = exists().where(col(Project.id) == col(Referral.project_id),
+                             col(Site.id) == col(Project.site_id),
+                             col(Site.position_set_at) > after)
     # Face checks: a consent linked the customer's face, or a sighting of it arrived.
     person = and_(customer, col(FacePerson.customer_id) == col(Customer.id))
     linked = exists().where(person, col(FacePerson.updated_at) > after)
@@ -89,7 +95,7 @@ def changed_since(session: Session, *, since: datetime | None, now: datetime,
                              col(FaceSighting.received_at) > after)
     return list(session.exec(select(Referral).where(
         recent, or_(col(Referral.created_at) > after, col(Referral.decided_at) > after,
-                    visited, followed, dealt, unmasked, policy, linked, sighted))
+                    visited, followed, dealt, unmasked, policy, located, linked, sighted))
         .order_by(col(Referral.id))).all())
 
 

@@ -8,19 +8,25 @@ and the distance, against the project's own threshold."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from cloud.catalog import geo
 from cloud.catalog.models import Site
 from cloud.channel.models import QrScan, Referral
+from cloud.channel.risk_models import RiskPolicy
+from cloud.deals.models import Deal
+from cloud.sales.models import FollowUp, Visit
 from cloud.settings import CloudSettings
 from shared import qr
 from shared.events import GUIDE_PICKED, QR_CHECKED_IN, VISIT_REGISTERED
+from shared.timeutil import utcnow
 from tests.cloud import audit_rows, signed_in
 from tests.cloud.channel_world import ChannelWorld
 from tests.cloud.deal_world import Office, build_office
@@ -254,6 +260,34 @@ def test_a_contract_signed_at_an_office_without_a_position_is_compared_once_it_h
     _scan(db, settings)
     [case] = _cases(db, "far_signing", referral.id)
     assert 1_050 <= case.evidence["distance_m"] <= 1_150
+    assert (case.evidence["signing"]["source"], case.evidence["confirmation"]["source"]) == (
+        "site", "device")
+
+
+def test_setting_the_offices_position_brings_its_referrals_back_to_the_scan(
+        api: TestClient, cw: ChannelWorld, db: Session, settings: CloudSettings) -> None:
+    """A scan that ran while the office had no position could not compare the places; the
+    position set later makes the office's live referrals due again, though nothing else
+    about them changed."""
+    office = build_office(db, settings, world=cw.sales)
+    referral = _referral(api, "broker_a1", office.project_id, BUYER, db, hours_ago=48)
+    _guided(db, referral, lat=FAR_AWAY["lat"], lng=FAR_AWAY["lng"], position_source="device")
+    _contract(api, db, settings, office, _buyer(db, settings, cw, office, BUYER), 0,
+              signing_place_source="site")
+    # Everything about the referral is an hour old, older than any late commit.
+    hour_ago = utcnow() - timedelta(hours=1)
+    db.execute(update(Deal).values(updated_at=hour_ago))
+    db.execute(update(Referral).values(decided_at=hour_ago))
+    db.execute(update(RiskPolicy).values(updated_at=hour_ago))
+    for table in (Visit, FollowUp):
+        db.execute(update(table).values(created_at=hour_ago))
+    db.commit()
+    _scan(db, settings)
+    assert _cases(db, "far_signing", referral.id) == []
+
+    assert _locate(api).status_code == 200
+    _scan(db, settings)
+    [case] = _cases(db, "far_signing", referral.id)
     assert (case.evidence["signing"]["source"], case.evidence["confirmation"]["source"]) == (
         "site", "device")
 
