@@ -2,6 +2,7 @@ import { createRouter, createWebHistory } from 'vue-router'
 import { mayOpen } from './lib/roles'
 import { useSession } from './stores/session'
 import { showFailToast } from './ui'
+import LoginView from './views/LoginView.vue'
 import TodayView from './views/TodayView.vue'
 
 declare module 'vue-router' {
@@ -18,7 +19,9 @@ export const router = createRouter({
     {
       path: '/login',
       name: 'login',
-      component: () => import('./views/LoginView.vue'),
+      // In the entry chunk like TodayView: one of the two is the first screen of every
+      // start, and a lazy chunk is one more round trip after the app's own script.
+      component: LoginView,
       meta: { title: '登录', public: true },
     },
     {
