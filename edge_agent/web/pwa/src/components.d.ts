@@ -14,6 +14,7 @@ declare module 'vue' {
     CustomerFilterSheet: typeof import('./components/CustomerFilterSheet.vue')['default']
     DealChangeSheet: typeof import('./components/DealChangeSheet.vue')['default']
     ProjectField: typeof import('./components/ProjectField.vue')['default']
+    ProjectMenu: typeof import('./components/ProjectMenu.vue')['default']
     QueuedEntryCell: typeof import('./components/QueuedEntryCell.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
