@@ -213,7 +213,8 @@ def prepare(data_dir: Path, cloud_port: int, edge_port: int, mqtt_port: int,
     edge_env.update(mqtt_port=str(port), mqtt_protocol=protocol)
     edge_settings = EdgeSettings.model_validate(
         {**edge_env, "database_path": str(data_dir / "edge.db"), "port": edge_port,
-         "down_poll_seconds": 2, "mode": "demo", "access_log": False, "cloud_url": f"http://127.0.0.1:{cloud_port}"}
+         "down_poll_seconds": 2, "mode": "demo", "access_log": False,
+         "cloud_url": f"http://127.0.0.1:{cloud_port}"}
     )
     return DemoPlan(data_dir, cloud_settings, edge_settings, use_embedded, values["accounts"],
                     values["cloud_mqtt_password"], edge_env["mqtt_password"])

@@ -41,8 +41,9 @@ def version(session: Session, principal: Principal, project_id: int) -> GridVers
     """The grid's version as this caller sees it: one indexed read, so a poll that finds
     nothing new costs no more."""
     found = session.execute(_VERSION, {"project_id": project_id}).first()
-    if found is None or not principal.sees_site(found.site_id):
+    if found is None:
         raise ProjectNotFound()
+    scope.require_site(principal, found.site_id)
     current = found.version
     if current is None:  # the project's first look at its grid
         current = project_state.row(session, project_id).version

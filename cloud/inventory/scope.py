@@ -14,9 +14,16 @@ from cloud.inventory.states import RELEASED_STATES
 
 def project(session: Session, principal: Principal, project_id: int) -> Project:
     found = session.get(Project, project_id)
-    if found is None or not principal.sees_site(found.site_id):
+    if found is None:
         raise ProjectNotFound()
+    require_site(principal, found.site_id)
     return found
+
+
+def require_site(principal: Principal, site_id: str) -> None:
+    """A project of a site outside the caller's scope does not exist for them."""
+    if not principal.sees_site(site_id):
+        raise ProjectNotFound()
 
 
 def sees_unreleased(principal: Principal) -> bool:

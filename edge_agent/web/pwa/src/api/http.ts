@@ -99,3 +99,13 @@ export async function revalidate<T>(url: string, token: string, etag: string | n
 export function unreachable(error: unknown): boolean {
   return error instanceof NetworkError || (error instanceof ApiError && error.status >= 500)
 }
+
+export const CLOUD_EXPIRED_MESSAGE = '云端登录已过期，请退出后重新登录'
+
+/** The Chinese sentence for a failed call of a page that works online only: the cloud's
+ * own refusal as it wrote it, an expired login, or `offline` when there was no answer. */
+export function cloudProblem(error: unknown, offline: string): string {
+  if (error instanceof ApiError && error.status === 401) return CLOUD_EXPIRED_MESSAGE
+  if (unreachable(error) || !(error instanceof ApiError)) return offline
+  return error.message
+}

@@ -1,7 +1,7 @@
 // 交易单据 on the phone: what the views show and send, kept free of Vue so it is tested
 // alone. Deals are decided in the cloud and only there (ADR 0052): nothing here is queued,
 // a document is written while the cloud answers or not at all.
-import { ApiError, unreachable } from '../api/http'
+import { cloudProblem } from '../api/http'
 import type {
   ChangeBody,
   ChangeKind,
@@ -16,15 +16,10 @@ import type {
 import { holdsAny, MANAGING_ROLES } from './roles'
 
 export const OFFLINE_MESSAGE = '连不上云端：认筹、认购须联网办理（以免一套房被卖两次），请稍后再试'
-export const EXPIRED_MESSAGE = '云端登录已过期，请退出后重新登录'
 
 /** The Chinese sentence for a failed call: the cloud's own refusal (底价, 折扣权限, 房源已被
  * 认购…) as it wrote it, or why there was no answer. */
-export function problemText(error: unknown): string {
-  if (error instanceof ApiError && error.status === 401) return EXPIRED_MESSAGE
-  if (unreachable(error) || !(error instanceof ApiError)) return OFFLINE_MESSAGE
-  return error.message
-}
+export const problemText = (error: unknown): string => cloudProblem(error, OFFLINE_MESSAGE)
 
 /** Integer fen → "1,480,000.00" (yuan), without passing through a float. */
 export function yuan(fen: number): string {

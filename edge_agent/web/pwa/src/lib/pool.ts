@@ -1,12 +1,11 @@
 // 公客池 on the phone: a consultant asks to take a lapsed customer, a sales director
 // decides. Both straight from the cloud, online only — who owns a customer is decided
 // there (cloud/sales/ownership_actions.py), so nothing here is queued for later.
-import { ApiError, unreachable } from '../api/http'
+import { cloudProblem } from '../api/http'
 import type { Pickup, PickupStatus } from '../api/types'
 import { holdsAny, POOL_APPROVER_ROLES, POOL_PICKER_ROLES } from './roles'
 
 export const POOL_OFFLINE_MESSAGE = '连不上云端：公客池须联网查看和领取，请稍后再试'
-export const POOL_EXPIRED_MESSAGE = '云端登录已过期，请退出后重新登录'
 
 /** What the page is for this user: asking (consultant) or deciding (sales director). */
 export type PoolMode = 'pick' | 'approve'
@@ -33,8 +32,4 @@ export const waitingOn = (mine: readonly Pickup[]): Set<number> =>
 
 /** The Chinese sentence for a failed call: the cloud's own refusal (原归属顾问不能直接领回,
  * 已申请…) as it wrote it, or why there was no answer. */
-export function poolProblem(error: unknown): string {
-  if (error instanceof ApiError && error.status === 401) return POOL_EXPIRED_MESSAGE
-  if (unreachable(error) || !(error instanceof ApiError)) return POOL_OFFLINE_MESSAGE
-  return error.message
-}
+export const poolProblem = (error: unknown): string => cloudProblem(error, POOL_OFFLINE_MESSAGE)

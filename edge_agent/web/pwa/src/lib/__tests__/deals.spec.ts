@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { ApiError, NetworkError } from '../../api/http'
+import { ApiError, CLOUD_EXPIRED_MESSAGE, NetworkError } from '../../api/http'
 import type { DealDetail, UnitGrid } from '../../api/types'
 import {
   approves,
@@ -9,7 +9,6 @@ import {
   customerOf,
   dealBody,
   discountLabel,
-  EXPIRED_MESSAGE,
   fenOf,
   history,
   OFFLINE_MESSAGE,
@@ -121,7 +120,7 @@ describe('answers from the cloud', () => {
     expect(problemText(taken)).toBe('该房源已被认筹、认购或签约，不能重复成交')
     expect(problemText(new NetworkError('timeout'))).toBe(OFFLINE_MESSAGE)
     expect(problemText(new ApiError({ status: 502, code: 'http_502', detail: 'x' }))).toBe(OFFLINE_MESSAGE)
-    expect(problemText(new ApiError({ status: 401, code: 'unauthorized', detail: 'x' }))).toBe(EXPIRED_MESSAGE)
+    expect(problemText(new ApiError({ status: 401, code: 'unauthorized', detail: 'x' }))).toBe(CLOUD_EXPIRED_MESSAGE)
   })
 })
 
