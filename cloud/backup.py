@@ -2,8 +2,8 @@
 
 A backup is two files side by side: the dump (PostgreSQL custom format, or for the
 embedded SQLite backend a copy made with SQLite's online backup API) and a manifest
-`<same name>.json` with its sha256, the migration revision and the audit chain's head at
-backup time. Both are written under a `.partial` name and renamed when complete, the
+`<same name>.json` with its sha256, the migration revision and the head of every audit
+chain shard at backup time. Both are written under a `.partial` name and renamed when complete, the
 manifest last: a manifest present means its dump is whole.
 
 A restore puts the database back as it was, so the appliances' view is ahead of it:
@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
-from cloud.audit.chain import VerifyReport, verify_chain
+from cloud.audit.chain import VerifyReport, chain_shards, verify_chain
 from cloud.audit.models import AuditLog
 from cloud.db import make_engine
 from cloud.migrate import upgrade
@@ -80,8 +80,12 @@ class BackupResult:
 class RestoreResult:
     manifest: dict[str, Any]
     chain: VerifyReport
-    head_found: bool  # the manifest's audit head is in the restored chain, unchanged
+    missing_heads: list[int]  # shards whose head in the manifest is gone or changed
     sites: int  # sites whose down-feed got a new generation
+
+    @property
+    def head_found(self) -> bool:
+        return not self.missing_heads
 
     @property
     def ok(self) -> bool:
@@ -120,15 +124,46 @@ def _private_file(path: Path) -> None:
     os.close(os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
 
 
-def _database_state(engine: Engine) -> tuple[str, dict[str, Any]]:
+def _database_state(engine: Engine) -> tuple[str, list[dict[str, Any]]]:
+    """The migration revision and each audit shard's newest row. Every shard, not the
+    newest row of all: a chain verifies just as well with its newest rows cut off, so a
+    restore could lose one shard's tail unseen while another shard's head is intact."""
+    sharded = "shard" in {c["name"] for c in inspect(engine).get_columns("audit_log")}
     with Session(engine) as session:
         revisions = session.connection().execute(
             text("SELECT version_num FROM alembic_version ORDER BY version_num")).scalars().all()
-        # The two columns only: a database of an older release may lack newer ones.
-        head = session.exec(select(AuditLog.id, AuditLog.hash)
-                            .order_by(col(AuditLog.id).desc()).limit(1)).first()
-    return ",".join(revisions), {"id": head[0] if head else 0,
-                                 "hash": head[1] if head else None}
+        # The columns named only: a database of an older release may lack newer ones,
+        # and before ADR 0059 its one chain is shard 0.
+        heads: list[dict[str, Any]] = []
+        for shard in chain_shards(session) if sharded else [0]:
+            query = select(AuditLog.id, AuditLog.hash).order_by(col(AuditLog.id).desc())
+            if sharded:
+                query = query.where(AuditLog.shard == shard)
+            head = session.exec(query.limit(1)).first()
+            if head is not None:
+                heads.append({"shard": shard, "id": head[0], "hash": head[1]})
+    return ",".join(revisions), heads
+
+
+def _newest(heads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The manifest's `audit_head` (format 1's one head, which older releases read)."""
+    newest = max(heads, key=lambda h: int(h["id"]), default=None)
+    return {"id": newest["id"], "hash": newest["hash"]} if newest else {"id": 0, "hash": None}
+
+
+def _missing_heads(session: Session, data: dict[str, Any]) -> list[int]:
+    """The shards whose manifest head is not in the restored log as it was backed up;
+    a manifest of an older release names one head, its newest row of all."""
+    heads = data.get("audit_heads")
+    if heads is None:
+        head = data.get("audit_head") or {}
+        heads = [{"shard": 0, **head}] if head.get("id") else []
+    missing: list[int] = []
+    for head in heads:
+        row = session.get(AuditLog, head["id"])
+        if row is None or row.hash != head["hash"]:
+            missing.append(int(head["shard"]))
+    return missing
 
 
 def _sqlite_path(database_url: str) -> Path:
@@ -159,7 +194,7 @@ def backup(settings: CloudSettings, out_dir: Path, *, actor: str = "cli") -> Bac
             source = _sqlite_path(url)
             tools["sqlite"] = sqlite3.sqlite_version
         # Read before the dump starts: the dump's snapshot is later, so it holds this head.
-        revision, head = _database_state(engine)
+        revision, heads = _database_state(engine)
         now = utcnow()
         database = make_url(url).database or ""
         stem = f"anchang-{Path(database).stem}-{now:%Y%m%dT%H%M%SZ}"
@@ -180,10 +215,12 @@ def backup(settings: CloudSettings, out_dir: Path, *, actor: str = "cli") -> Bac
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-        data = {
+        newest = _newest(heads)
+        data: dict[str, Any] = {
             "format": FORMAT, "created_at": iso(now),
             "backend": "postgresql" if postgres else "sqlite", "database": database,
-            "revision": revision, "audit_head": head, "file": dump.name,
+            "revision": revision, "audit_head": newest, "audit_heads": heads,
+            "file": dump.name,
             "size": dump.stat().st_size, "sha256": sha256_of(dump), "tools": tools,
         }
         manifest = manifest_path(dump)
@@ -199,7 +236,8 @@ def backup(settings: CloudSettings, out_dir: Path, *, actor: str = "cli") -> Bac
                 audit_service.record(session, action="db.backup", actor=actor,
                                      object_type="database", object_id=database[-64:],
                                      detail={"file": dump.name, "sha256": data["sha256"],
-                                             "audit_head_id": head["id"]})
+                                             "audit_head_id": newest["id"],
+                                             "audit_shards": len(heads)})
                 session.commit()
         return BackupResult(dump, manifest, data, audited)
     finally:
@@ -280,21 +318,20 @@ def restore(settings: CloudSettings, dump: Path, *, actor: str = "cli") -> Resto
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            head = data.get("audit_head") or {}
-            row = session.get(AuditLog, head.get("id")) if head.get("id") else None
-            head_found = not head.get("id") or (row is not None and row.hash == head["hash"])
+            missing = _missing_heads(session, data)
             chain = verify_chain(session, keys=settings.chain_keys)
             sites = feed.new_generation(session, actor=actor)
             audit_service.record(
                 session, action="db.restore", actor=actor,
-                result="success" if chain.ok and head_found else "failure",
+                result="success" if chain.ok and not missing else "failure",
                 object_type="database", object_id=(make_url(url).database or "")[-64:],
                 detail={"file": dump.name, "sha256": data["sha256"],
                         "backup_created_at": data.get("created_at"),
                         "backup_revision": data.get("revision"), "chain_ok": chain.ok,
-                        "chain_checked": chain.checked, "audit_head_found": head_found,
+                        "chain_checked": chain.checked, "audit_head_found": not missing,
+                        "audit_heads_missing": missing,
                         "new_generation_sites": sites})
             session.commit()
     finally:
         engine.dispose()
-    return RestoreResult(data, chain, head_found, sites)
+    return RestoreResult(data, chain, missing, sites)

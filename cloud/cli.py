@@ -66,10 +66,11 @@ def db_backup(
     except BackupError as exc:
         console.print(f"[red]备份失败：{exc}[/red]")
         raise typer.Exit(2) from exc
-    head = result.data["audit_head"]
+    heads = "；".join(f"分片 {h['shard']} #{h['id']} {h['hash'][:16]}…"
+                     for h in result.data["audit_heads"]) or "（空）"
     console.print(f"备份：{result.dump}\n清单：{result.manifest}\n"
                   f"SHA-256：{result.data['sha256']}\n迁移版本：{result.data['revision']}\n"
-                  f"审计链头：#{head['id']} {head['hash']}")
+                  f"审计链头：{heads}")
     if not result.audited:
         console.print("[yellow]数据库尚未迁移到本版本（anchang db upgrade），"
                       "本次备份未记入审计日志[/yellow]")
@@ -99,7 +100,9 @@ def db_restore(
     console.print(f"已为 {result.sites} 个案场开始新的下行变更代；边缘设备将重同步并补发"
                   "数据库已丢失的上行事件")
     if not result.head_found:
-        console.print("[red]BROKEN：备份清单记录的审计链头不在恢复后的数据库中[/red]")
+        shards = "、".join(str(s) for s in result.missing_heads)
+        console.print(f"[red]BROKEN：备份清单记录的审计链头（分片 {shards}）"
+                      "不在恢复后的数据库中，或已被改动[/red]")
     if result.chain.ok:
         console.print(f"OK：审计日志哈希链完整，共校验 {result.chain.checked} 条")
     else:
