@@ -16,14 +16,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import math
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Annotated, Any
 
 import anyio.to_thread
 import sqlalchemy.exc
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import event
@@ -75,8 +74,7 @@ class ConnectionGate:
         self.wait_seconds = wait_seconds
         self._slots = asyncio.Semaphore(size)
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def acquire(self) -> None:
         if self._slots.locked():  # only a wait needs a timer
             try:
                 async with asyncio.timeout(self.wait_seconds):
@@ -85,10 +83,9 @@ class ConnectionGate:
                 raise ServerBusy() from None
         else:
             await self._slots.acquire()
-        try:
-            yield
-        finally:
-            self._slots.release()
+
+    def release(self) -> None:
+        self._slots.release()
 
 
 def install_connection_gate(app: FastAPI, *, size: int, wait_seconds: float) -> None:
@@ -105,7 +102,7 @@ def install_connection_gate(app: FastAPI, *, size: int, wait_seconds: float) -> 
 
     async def operational(request: Request, exc: Exception) -> JSONResponse:
         if not retryable(exc):
-            return internal_error(request.url.path)
+            return internal_error(request.url.path, exc)
         return await busy(request, exc)
 
     app.add_exception_handler(ServerBusy, busy)
@@ -133,26 +130,45 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """Wait for a connection slot (the gate), then commit once when the route returns;
-    roll back on any error.
+# Where a SessionRoute keeps its request's session: absent outside a SessionRoute,
+# None until a dependency asks for the session.
+_SESSION = "anchang.session"
 
-    Async on purpose: opening a session does no I/O. A synchronous route of a
-    SessionRoute commits in its own thread (below); what is left to end here — a
-    transaction of an async route, or the rollback after an error — is one thread-pool
-    hop, and a request that never touched the database needs none."""
-    gate: ConnectionGate = request.app.state.connection_gate
-    async with gate.slot():
+
+async def get_session(request: Request) -> Session:
+    """The request's session, opened on first use behind the gate; its SessionRoute
+    commits it once when the route returns, or rolls it back on any error.
+
+    A plain dependency, not one with `yield`: FastAPI gives a generator dependency an
+    async context manager, an exit-stack entry and a shielded exit on every request, a
+    few per cent of a cheap read (issue #24). Async on purpose: opening a session does
+    no I/O."""
+    if _SESSION not in request.scope:
+        raise RuntimeError(f"{request.url.path}: a route with a session must be a "
+                           "SessionRoute (make its router a cloud.routing.DomainRouter)")
+    session: Session | None = request.scope[_SESSION]
+    if session is None:
+        gate: ConnectionGate = request.app.state.connection_gate
+        await gate.acquire()
         session = Session(request.app.state.engine, expire_on_commit=False)
-        try:
-            yield session
-        except BaseException:
-            await anyio.to_thread.run_sync(_finish, session, False)
-            raise
+        request.scope[_SESSION] = session
+    return session
+
+
+async def _end_session(request: Request, commit: bool) -> None:
+    """Commit (or roll back) what the route left open — a transaction of an async route,
+    or the rollback after an error: one thread-pool hop; a request whose session never
+    began a transaction needs none. Then give the gate its slot back."""
+    session: Session | None = request.scope.pop(_SESSION, None)
+    if session is None:
+        return
+    try:
         if session.in_transaction():
-            await anyio.to_thread.run_sync(_finish, session, True)
+            await anyio.to_thread.run_sync(_finish, session, commit)
         else:
             session.close()
+    finally:
+        request.app.state.connection_gate.release()
 
 
 def _finish(session: Session, commit: bool) -> None:
@@ -165,15 +181,15 @@ def _finish(session: Session, commit: bool) -> None:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session)]
 
 
 class SessionRoute(APIRoute):
-    """A route whose synchronous endpoint runs, and commits its request session, in one
-    thread-pool hop (issue #24, ADR 0037).
+    """A route that owns its request's session, and whose synchronous endpoint runs and
+    commits it in one thread-pool hop (issue #24, ADR 0037).
 
     FastAPI would take three: the endpoint, its response model's validation (it validates
-    a synchronous endpoint's answer in the thread pool too) and get_session's commit —
+    a synchronous endpoint's answer in the thread pool too) and the session's commit —
     each hop about a tenth of a cheap read's CPU. Wrapped as a coroutine that runs the
     endpoint and the commit in one thread, the answer is validated on the event loop.
     Every API router is a cloud.routing.DomainRouter, which makes its routes with this
@@ -183,6 +199,21 @@ class SessionRoute(APIRoute):
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = _in_one_hop(endpoint)
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_session(request: Request) -> Response:
+            request.scope[_SESSION] = None  # get_session opens it if a dependency asks
+            try:
+                response = await handler(request)
+            except BaseException:
+                await _end_session(request, commit=False)
+                raise
+            await _end_session(request, commit=True)
+            return response
+
+        return with_session
 
 
 def _in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,8 +6,9 @@ run passes UVICORN_LOGGING, which turns it off."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -25,11 +26,33 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.logs import access_line
+
 log = structlog.get_logger()
 
 # uvicorn.run / uvicorn.Config keyword arguments: logging is configured by
 # shared.logs.configure_logging, and the access line is _RequestContext's.
 UVICORN_LOGGING: dict[str, Any] = {"log_config": None, "access_log": False}
+
+
+class _RequestIds:
+    """Request ids unique across processes and restarts without a system call each
+    (uuid4 reads the kernel's random source, a few per cent of a cheap request): a random
+    prefix per process, renewed in a forked child, and a counter."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+_request_ids = _RequestIds()
 
 
 class _RequestContext:
@@ -48,7 +71,7 @@ class _RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = Headers(scope=scope).get("x-request-id", "")[:64] or uuid.uuid4().hex
+        request_id = Headers(scope=scope).get("x-request-id", "")[:64] or _request_ids.next()
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -62,14 +85,20 @@ class _RequestContext:
         started = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Logged here, where the request id is bound; the outermost error handler
+            # answers the 500 and keeps every detail from the client.
+            log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = self.route_of(scope)
             self.latency.labels(scope["method"], route, str(status)).observe(elapsed)
             if self.access_log:
                 client = scope.get("client")
-                log.info("request", method=scope["method"], route=route, status=status,
-                         ms=round(elapsed * 1000, 1), client=client[0] if client else None)
+                access_line(request_id=request_id, method=scope["method"], route=route,
+                            status=status, ms=round(elapsed * 1000, 1),
+                            client=client[0] if client else None)
             structlog.contextvars.unbind_contextvars("request_id")
 
 

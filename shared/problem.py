@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -42,8 +43,15 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def internal_error(path: str) -> JSONResponse:
-    """The answer to a failure nobody handled: no detail of it leaves the server."""
+log = structlog.get_logger()
+
+
+def internal_error(path: str, exc: BaseException | None = None) -> JSONResponse:
+    """The answer to a failure nobody handled: no detail of it leaves the server. `exc`:
+    one a handler inside the request middleware caught, so that middleware, which logs
+    what escapes it (shared.http), never sees it — logged here, under the request id."""
+    if exc is not None:
+        log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
     return problem(500, "internal_error", "服务器内部错误，请稍后重试", path)
 
 
@@ -77,7 +85,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, code, detail, request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return internal_error(request.url.path)
+        return internal_error(request.url.path)  # logged by the request middleware
 
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)

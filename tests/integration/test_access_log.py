@@ -54,11 +54,23 @@ def test_the_cloud_logs_the_search_route_not_the_number(
         refused = httpx.get(f"{api.url}/api/v1/customers", params={"phone": PHONE},
                             timeout=10)
         assert refused.status_code == 401
+        # A client's own request id is echoed, and logged masked like every logged value.
+        chosen = httpx.get(f"{api.url}/healthz", headers={"X-Request-Id": PHONE}, timeout=10)
+        assert chosen.headers["x-request-id"] == PHONE
+        ours = {httpx.get(f"{api.url}/healthz", timeout=10).headers["x-request-id"]
+                for _ in range(3)}
         unknown = httpx.get(f"{api.url}/api/v1/customers/123456789/no-such-page", timeout=10)
         assert unknown.status_code == 404
     finally:
         api.stop()
     log = tmp_path / "api.log"
     assert PHONE not in log.read_text() and "123456789" not in log.read_text()
-    lines = {(r["route"], r["status"]) for r in _requests(log)}
+    requests = _requests(log)
+    lines = {(r["route"], r["status"]) for r in requests}
     assert {("/api/v1/customers", 401), ("unmatched", 404)} <= lines
+    # The structured log's shape: service, level and time like every other line.
+    assert all(r["service"] == "cloud" and r["level"] == "info" and r["timestamp"]
+               for r in requests)
+    assert "139****5678" in {r["request_id"] for r in requests}
+    assert len(ours) == 3 and all(len(i) == 32 for i in ours)  # distinct, as long as before
+    assert ours <= {r["request_id"] for r in requests}

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 
 from shared.apidocs import install_api_docs
@@ -47,6 +47,10 @@ def app_with(tmp_path: Path, *, mode: str = "production", ops_token: str | None 
     def ping() -> dict[str, str]:
         return {"pong": "1"}
 
+    @app.get("/api/v1/framed")
+    def framed() -> Response:
+        return Response("x", headers={"X-Frame-Options": "SAMEORIGIN", "X-Own": "kept"})
+
     settings = HardeningSettings(mode=mode, ops_token=ops_token,  # type: ignore[arg-type]
                                  trusted_proxies=list(proxies))
     install_browser_hardening(app, settings, connect_src=["https://cloud.example"])
@@ -64,6 +68,12 @@ def test_every_response_carries_the_security_headers(tmp_path: Path) -> None:
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
         assert "strict-transport-security" not in headers  # plain HTTP
+
+
+def test_the_policys_headers_replace_a_responses_own(tmp_path: Path) -> None:
+    headers = TestClient(app_with(tmp_path)).get("/api/v1/framed").headers
+    assert headers.get_list("x-frame-options") == ["DENY"]
+    assert headers["x-own"] == "kept"
 
 
 def test_hsts_only_over_tls_and_forwarded_proto_only_from_a_trusted_proxy(
