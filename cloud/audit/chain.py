@@ -67,7 +67,8 @@ def genesis_hash(shard: int) -> str:
     return hashlib.sha256(f"anchang-audit-shard:{shard}".encode()).hexdigest()
 
 
-def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+def canonical_fields(fields: Mapping[str, Any]) -> str:
+    """The text a row's hash covers after its parent's hash: canonical JSON of its fields."""
     content = {
         "at": as_utc(fields["at"]).isoformat(timespec="microseconds"),
         "actor_id": fields["actor_id"],
@@ -83,14 +84,17 @@ def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     # migration 0047 have no shard); any other shard is part of what its rows hash.
     if shard := fields.get("shard", 0):
         content["shard"] = shard
-    canonical = json.dumps(
+    return json.dumps(
         content,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
         allow_nan=False,
     )
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_fields(fields)).encode("utf-8")).hexdigest()
 
 
 def link_mac(key: bytes, row_id: int, row_hash: str) -> str:

@@ -42,11 +42,11 @@ from tests.conftest import make_settings
 # cloud.channel.referral_context); the locks (one); the idempotency key with the live
 # count (one); the candidate referrals and customer; the insert; the referral's down-feed
 # item (the site's link locked, the broker's masked label, the item's insert: ADR 0058);
-# the audit append (lock, parent, insert). The rule versions and the risk policy come
-# from the process's cache while their stamps hold (cloud.channel.project_config). The
-# referral-stage risk checks run later in a job unless set to block (ADR 0049): a
-# blocking look-up check adds its search.
-REFERRAL_STATEMENTS = 12
+# the audit append (the lock, then the row chained in its insert: ADR 0063). The rule
+# versions and the risk policy come from the process's cache while their stamps hold
+# (cloud.channel.project_config). The referral-stage risk checks run later in a job
+# unless set to block (ADR 0049): a blocking look-up check adds its search.
+REFERRAL_STATEMENTS = 11
 BLOCKING_LOOKUP = 1
 
 

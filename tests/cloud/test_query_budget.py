@@ -27,8 +27,9 @@ from tests.cloud.sales_world import PHONE_A, body
 BUDGET: dict[tuple[str, str, str], int] = {
     ("hqadmin", "GET", "/api/v1/auth/me"): 0,
     ("hqadmin", "GET", "/api/v1/visits?limit=20"): 2,
-    # The search, and its audit row (customer.search).
-    ("hqadmin", "GET", f"/api/v1/customers?phone={PHONE_A}"): 4,
+    # The search, and its audit row (customer.search): a shard's lock, then the row
+    # chained in its own insert (ADR 0063).
+    ("hqadmin", "GET", f"/api/v1/customers?phone={PHONE_A}"): 3,
     ("consult_a", "GET", "/api/v1/visits?limit=20"): 2,
     ("consult_a", "GET", "/api/v1/follow-ups?customer_id={customer}"): 2,
     ("consult_a", "GET", "/api/v1/customers/{customer}/timeline"): 4,
@@ -91,5 +92,6 @@ def test_follow_up_create_statements(client: TestClient, world: dict[str, Any]) 
                                headers={**headers, "Idempotency-Key": data["id"]})
     assert response.status_code == 201, response.text
     # The replay lookup, the visit, the owner, one INSERT … ON CONFLICT DO NOTHING, the
-    # customer's contact clock, the down-feed row and the audit chain.
-    assert len(sent) == 12, [s[:60] for s in sent]
+    # customer's contact clock, the down-feed row and the audit chain (a shard's lock and
+    # the chained insert).
+    assert len(sent) == 11, [s[:60] for s in sent]
