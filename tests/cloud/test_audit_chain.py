@@ -75,6 +75,22 @@ def test_concurrent_appenders_never_fork_the_chain(any_engine: Engine) -> None:
     assert (report.ok, report.checked) == (True, threads_n * per_thread)
 
 
+def test_text_of_every_kind_hashes_alike_on_both_sides(any_engine: Engine) -> None:
+    """On PostgreSQL one row is chained by the database in its insert (ADR 0063): its
+    sum must be Python's for any text a detail can hold."""
+    texts = ["案场 · 渠道报备", "😀 emoji", 'quote " and \\ backslash', "line\nbreak\ttab",
+             "NUL-free \u2028 separator", "日本語とEnglish", ""]
+    with Session(any_engine) as session:
+        for i, value in enumerate(texts):
+            entry = audit_service.record(session, action="test.text", actor="测试员",
+                                         object_id=str(i), detail={"备注": value, "n": i},
+                                         immediate=True)
+            assert entry.hash == chain_hash(entry.prev_hash, {
+                name: getattr(entry, name) for name in HASHED})
+            session.commit()
+        assert verify_chain(session, keys={}).ok
+
+
 def test_a_second_child_of_one_parent_is_refused(any_engine: Engine) -> None:
     with Session(any_engine) as session:
         first = audit_service.record(session, action="user.create", actor="cli")
