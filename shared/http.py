@@ -27,8 +27,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import access_line
-
-log = structlog.get_logger()
+from shared.problem import log_unhandled
 
 # uvicorn.run / uvicorn.Config keyword arguments: logging is configured by
 # shared.logs.configure_logging, and the access line is _RequestContext's.
@@ -88,7 +87,7 @@ class _RequestContext:
         except Exception as exc:
             # Logged here, where the request id is bound; the outermost error handler
             # answers the 500 and keeps every detail from the client.
-            log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+            log_unhandled(exc)
             raise
         finally:
             elapsed = time.perf_counter() - started

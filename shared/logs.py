@@ -19,11 +19,11 @@ def _mask_phones(
 ) -> MutableMapping[str, Any]:
     for key, value in event_dict.items():
         if isinstance(value, str):
-            event_dict[key] = mask_phones(value)
+            event_dict[key] = _mask(value)
     return event_dict
 
 
-def mask_phones(text: str) -> str:
+def _mask(text: str) -> str:
     return _PHONE.sub(r"\1****\2", text)
 
 
@@ -47,7 +47,7 @@ def access_line(*, request_id: str, method: str, route: str, status: int, ms: fl
     if _AccessLine.printer is None:
         return
     event = _STAMP(None, "info", {
-        "service": _AccessLine.service, "request_id": mask_phones(request_id),
+        "service": _AccessLine.service, "request_id": _mask(request_id),
         "event": "request", "method": method, "route": route, "status": status, "ms": ms,
         "client": client, "level": "info"})
     _AccessLine.printer.msg(json.dumps(event, ensure_ascii=False))

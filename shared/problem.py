@@ -46,12 +46,17 @@ def problem(
 log = structlog.get_logger()
 
 
+def log_unhandled(exc: BaseException) -> None:
+    """A failure answered 500: its class and traceback, under the request id bound."""
+    log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+
+
 def internal_error(path: str, exc: BaseException | None = None) -> JSONResponse:
     """The answer to a failure nobody handled: no detail of it leaves the server. `exc`:
     one a handler inside the request middleware caught, so that middleware, which logs
     what escapes it (shared.http), never sees it — logged here, under the request id."""
     if exc is not None:
-        log.error("unhandled_error", error=type(exc).__name__, exc_info=exc)
+        log_unhandled(exc)
     return problem(500, "internal_error", "服务器内部错误，请稍后重试", path)
 
 

@@ -93,8 +93,13 @@ def canonical_fields(fields: Mapping[str, Any]) -> str:
     )
 
 
+def link_hash(prev_hash: str, canonical: str) -> str:
+    """A row's hash from its parent's and its canonical text (canonical_fields)."""
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
 def chain_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical_fields(fields)).encode("utf-8")).hexdigest()
+    return link_hash(prev_hash, canonical_fields(fields))
 
 
 def link_mac(key: bytes, row_id: int, row_hash: str) -> str:

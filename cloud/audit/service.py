@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
-from cloud.audit.chain import HASHED, canonical_fields, chain_hash, genesis_hash
+from cloud.audit.chain import HASHED, canonical_fields, chain_hash, genesis_hash, link_hash
 from cloud.audit.models import AuditLog
 from cloud.db import is_postgres
 from cloud.settings import CloudSettings
@@ -262,14 +262,15 @@ def _append(session: Session, entries: list[AuditEntry], shard: int) -> None:
         entry.shard = shard
     if len(entries) == 1 and is_postgres(session):
         [entry] = entries
+        canonical = canonical_fields(_fields_of(entry))
         new_id, entry.prev_hash, entry.hash = connection.execute(_INSERT_CHAINED, {
             **{name: getattr(entry, name) for name in _FIELDS}, "parent_shard": shard,
-            "genesis": genesis_hash(shard), "canonical": canonical_fields(_fields_of(entry)),
+            "genesis": genesis_hash(shard), "canonical": canonical,
         }).one()
         entry.id = new_id
         # The same sum in Python: a difference in how either side encodes the text would
         # otherwise show only when the chain is next verified.
-        if entry.hash != chain_hash(entry.prev_hash, _fields_of(entry)):
+        if entry.hash != link_hash(entry.prev_hash, canonical):
             raise RuntimeError(f"audit row {new_id}: PostgreSQL's hash differs from ours")
         return
     # Read after taking the lock: the last committed (or own inserted) row is the parent.
