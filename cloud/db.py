@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Annotated, Any
 
@@ -32,7 +32,8 @@ from sqlmodel import Session, create_engine
 from shared.errors import Unavailable
 from shared.problem import internal_error, problem
 
-# Connections beyond the gated ones: /readyz, an in-process sync consumer, CLI work.
+# Connections beyond the gated ones: /readyz, an in-process sync consumer, CLI work, the
+# read audits' writer (cloud/audit/reads.py).
 SPARE_CONNECTIONS = 4
 # Threads beyond the gated requests, for routes that need no database (/metrics, health).
 SPARE_THREADS = 8
@@ -133,6 +134,10 @@ def is_postgres(session: Session) -> bool:
 # Where a SessionRoute keeps its request's session: absent outside a SessionRoute,
 # None until a dependency asks for the session.
 _SESSION = "anchang.session"
+# In the info of a request's session: what its answer waits for once the session is
+# committed and its connection given back — coroutine functions, awaited on the event
+# loop (the read audits of cloud/audit/reads.py). Absent from any other session.
+ANSWER_WAITS = "anchang.answer_waits"
 
 
 async def get_session(request: Request) -> Session:
@@ -151,6 +156,7 @@ async def get_session(request: Request) -> Session:
         gate: ConnectionGate = request.app.state.connection_gate
         await gate.acquire()
         session = Session(request.app.state.engine, expire_on_commit=False)
+        session.info[ANSWER_WAITS] = []
         request.scope[_SESSION] = session
     return session
 
@@ -158,10 +164,12 @@ async def get_session(request: Request) -> Session:
 async def _end_session(request: Request, commit: bool) -> None:
     """Commit (or roll back) what the route left open — a transaction of an async route,
     or the rollback after an error: one thread-pool hop; a request whose session never
-    began a transaction needs none. Then give the gate its slot back."""
+    began a transaction needs none. Then give the gate its slot back, and, committed,
+    wait for what the answer waits for (ANSWER_WAITS)."""
     session: Session | None = request.scope.pop(_SESSION, None)
     if session is None:
         return
+    waits: list[Callable[[], Awaitable[None]]] = session.info.pop(ANSWER_WAITS)
     try:
         if session.in_transaction():
             await anyio.to_thread.run_sync(_finish, session, commit)
@@ -169,6 +177,9 @@ async def _end_session(request: Request, commit: bool) -> None:
             session.close()
     finally:
         request.app.state.connection_gate.release()
+    if commit:
+        for wait in waits:
+            await wait()
 
 
 def _finish(session: Session, commit: bool) -> None:

@@ -11,11 +11,12 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 from fastapi.responses import Response
 
+from cloud.audit import queries as audit_queries
 from cloud.audit import service as audit_service
 from cloud.audit.models import AuditLog
 from cloud.audit.objects import object_labels
+from cloud.audit.queries import AuditFilter
 from cloud.audit.schemas import AuditPageOut
-from cloud.audit.service import AuditFilter
 from cloud.db import SessionDep
 from cloud.downloads import EXPORT_MAX_ROWS, attachment, beijing_stamp, beijing_text, neutralise
 from cloud.identity.deps import Principal, authorize
@@ -69,7 +70,7 @@ def list_logs(
                                         description="上一页返回的 next_cursor")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPageOut:
-    page = audit_service.search(session, filters=filters, cursor=cursor, limit=limit)
+    page = audit_queries.search(session, filters=filters, cursor=cursor, limit=limit)
     audit_service.record(
         session, action="audit.read", principal=principal, object_type="audit_log",
         detail={"filters": filters.as_detail(), "cursor": cursor, "count": len(page.items)},
@@ -86,7 +87,7 @@ def export_logs(principal: AuditExporter, filters: AuditFilterDep, session: Sess
     writer.writerow(CSV_HEADER)
     count = 0
     truncated = False
-    for row in audit_service.iter_matching(session, filters=filters,
+    for row in audit_queries.iter_matching(session, filters=filters,
                                            max_rows=EXPORT_MAX_ROWS + 1):
         if count == EXPORT_MAX_ROWS:
             truncated = True

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cloud.audit.models import AuditLog
-from cloud.audit.service import AuditPage
+from cloud.audit.queries import AuditPage
 from shared.timeutil import UtcDateTime
 
 

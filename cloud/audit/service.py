@@ -1,4 +1,5 @@
-"""Appending to and searching the audit log (the chains themselves: cloud/audit/chain.py).
+"""Appending to the audit log (the chains themselves: cloud/audit/chain.py; reading it:
+cloud/audit/queries.py; audits of reads: cloud/audit/reads.py).
 
 Rows are appended in the caller's transaction: the audit row commits or rolls back with
 the change it records. They join a chain as the transaction commits (under that chain's
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import TextClause, bindparam, event, func, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from cloud.audit.chain import HASHED, canonical_fields, chain_hash, genesis_hash, link_hash
 from cloud.audit.models import AuditLog
@@ -36,8 +37,6 @@ from shared.dbtypes import table_of
 from shared.timeutil import as_utc, utcnow
 
 if TYPE_CHECKING:
-    from sqlmodel.sql.expression import SelectOfScalar
-
     from cloud.identity.principal import Principal
 
 # "denied": a signed-in user refused a sensitive route (cloud/audit/denials.py).
@@ -53,20 +52,6 @@ CHAIN_LOCK_KEY = 0x616E_6368_6175_6474
 _PHONE = re.compile(
     r"(?<![0-9A-Za-z])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?![0-9A-Za-z])"
 )
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    action_prefix: str | None = None
-    actor: str | None = None
-    result: str | None = None
-    object_type: str | None = None
-    object_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def as_detail(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 @dataclass(slots=True)
@@ -108,12 +93,6 @@ def configure(*, shards: int) -> None:
     _SHARDS.count = shards
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    items: list[AuditLog]
-    next_cursor: int | None
-
-
 def record(
     session: Session,
     *,
@@ -138,6 +117,26 @@ def record(
     `actor`, `ip` and `actor_id` default to the principal's. `actor_id` exists for events
     that precede a principal (a login). Phone numbers in any text are masked.
     """
+    entry = new_entry(action=action, result=result, principal=principal, actor=actor, ip=ip,
+                      object_type=object_type, object_id=object_id, detail=detail,
+                      actor_id=actor_id)
+    if shard is not None:
+        lock_chain(session, shard)
+        _append(session, [entry], shard)
+    elif immediate or session.in_nested_transaction():
+        append_now(session, [entry])
+    else:
+        session.connection()  # begins the transaction the entry belongs to
+        session.info.setdefault(_PENDING, []).append(entry)
+    return entry
+
+
+def new_entry(
+    *, action: str, result: str = "success", principal: Principal | None = None,
+    actor: str | None = None, ip: str | None = None, object_type: str = "",
+    object_id: str = "", detail: dict[str, Any] | None = None, actor_id: int | None = None,
+) -> AuditEntry:
+    """A row as record() takes it, checked and cleaned, not yet part of any transaction."""
     if result not in RESULTS:
         raise ValueError(f"audit result must be one of {sorted(RESULTS)}, not {result!r}")
     if not action:
@@ -146,7 +145,7 @@ def record(
         actor = principal.username if actor is None else actor
         ip = principal.ip if ip is None else ip
         actor_id = principal.user_id if actor_id is None else actor_id
-    entry = AuditEntry(
+    return AuditEntry(
         at=utcnow(),
         actor_id=actor_id,
         actor=_clean(actor or "", 64),
@@ -157,15 +156,12 @@ def record(
         result=result,
         detail=_normalise(detail or {}),
     )
-    if shard is not None:
-        lock_chain(session, shard)
-        _append(session, [entry], shard)
-    elif immediate or session.in_nested_transaction():
-        _append(session, [entry], _claim_shard(session))
-    else:
-        session.connection()  # begins the transaction the entry belongs to
-        session.info.setdefault(_PENDING, []).append(entry)
-    return entry
+
+
+def append_now(session: Session, entries: list[AuditEntry]) -> None:
+    """Chain and insert `entries` at once in the session's transaction (a shard's lock
+    held from here to its end)."""
+    _append(session, entries, _claim_shard(session))
 
 
 _PENDING = "audit_pending"
@@ -291,7 +287,7 @@ def _chain_pending(session: OrmSession) -> None:
     if entries and isinstance(session, Session):
         # The unit of work's own failures surface before a shard's lock is taken.
         session.flush()
-        _append(session, entries, _claim_shard(session))
+        append_now(session, entries)
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -300,53 +296,6 @@ def _drop_pending(session: OrmSession, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
         session.info.pop(_SHARD, None)
-
-
-def search(
-    session: Session, *, filters: AuditFilter, cursor: int | None = None, limit: int = 50
-) -> AuditPage:
-    """Newest first; `cursor` is the id of the last row of the previous page."""
-    query = _filtered(filters).order_by(col(AuditLog.id).desc()).limit(limit + 1)
-    if cursor is not None:
-        query = query.where(col(AuditLog.id) < cursor)
-    rows = list(session.exec(query).all())
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return AuditPage(items=rows[:limit], next_cursor=next_cursor)
-
-
-def iter_matching(
-    session: Session, *, filters: AuditFilter, max_rows: int
-) -> Iterator[AuditLog]:
-    """Newest first, at most max_rows, read in pages so memory stays flat."""
-    cursor: int | None = None
-    remaining = max_rows
-    while remaining > 0:
-        page = search(session, filters=filters, cursor=cursor, limit=min(remaining, 1000))
-        yield from page.items
-        remaining -= len(page.items)
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
-
-
-def _filtered(filters: AuditFilter) -> SelectOfScalar[AuditLog]:
-    query = select(AuditLog)
-    if filters.action_prefix:
-        query = query.where(col(AuditLog.action).startswith(filters.action_prefix,
-                                                            autoescape=True))
-    if filters.actor:
-        query = query.where(AuditLog.actor == filters.actor)
-    if filters.result:
-        query = query.where(AuditLog.result == filters.result)
-    if filters.object_type:
-        query = query.where(AuditLog.object_type == filters.object_type)
-    if filters.object_id:
-        query = query.where(AuditLog.object_id == filters.object_id)
-    if filters.since is not None:
-        query = query.where(col(AuditLog.at) >= filters.since)
-    if filters.until is not None:
-        query = query.where(col(AuditLog.at) < filters.until)
-    return query
 
 
 def _fields_of(entry: AuditEntry) -> dict[str, Any]:

@@ -4,13 +4,16 @@ contexts their number and name are encrypted under."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol, cast
+from functools import cache
+from typing import Any, Protocol, cast
 
+from sqlalchemy import Select, bindparam
 from sqlalchemy import select as core_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from cloud.audit import service as audit_service
+from cloud.audit.reads import record_reads
 from cloud.identity.deps import Principal
 from cloud.sales.models import Customer
 from cloud.settings import CloudSettings
@@ -72,16 +75,22 @@ class ShownInScope(ShownCustomer, Protocol):
 _SHOWN_COLUMNS = tuple(table_of(Customer).c[name] for name in ShownCustomer.__annotations__)
 
 
-def _shown_in_scope(session: Session, principal: Principal, *criteria: ColumnElement[bool]
-                    ) -> list[ShownInScope]:
+@cache
+def _shown_by(column: str) -> Select[Any]:
+    """The shown columns and the project's site of the customers whose `column` equals
+    :value — built once: building and keying the statement per call cost about as much
+    as executing it (issue #22)."""
     from cloud.catalog.models import Project
 
     customer, project = table_of(Customer), table_of(Project)
-    rows = session.connection().execute(
-        core_select(*_SHOWN_COLUMNS, project.c.site_id)
-        .join(project, project.c.id == customer.c.project_id)
-        .where(*criteria)
-    ).all()
+    return (core_select(*_SHOWN_COLUMNS, project.c.site_id)
+            .join(project, project.c.id == customer.c.project_id)
+            .where(customer.c[column] == bindparam("value")))
+
+
+def _shown_in_scope(session: Session, principal: Principal, column: str, value: object
+                    ) -> list[ShownInScope]:
+    rows = session.connection().execute(_shown_by(column), {"value": value}).all()
     return [cast(ShownInScope, row) for row in rows if principal.sees_site(row.site_id)]
 
 
@@ -94,7 +103,7 @@ def show_customer(session: Session, *, principal: Principal, customer_id: int
 def shown_with_site(session: Session, *, principal: Principal, customer_id: int
                     ) -> tuple[ShownCustomer, str]:
     """show_customer, with the site of its project that the scope check read anyway."""
-    found = _shown_in_scope(session, principal, table_of(Customer).c.id == customer_id)
+    found = _shown_in_scope(session, principal, "id", customer_id)
     if not found:
         raise _not_in_scope()
     return found[0], found[0].site_id
@@ -125,18 +134,18 @@ def find_customers(
     number = normalise_phone(phone)
     bidx = settings.blind_index.phone(number)
     found: list[ShownCustomer] = list(
-        _shown_in_scope(session, principal, table_of(Customer).c.phone_bidx == bidx))
+        _shown_in_scope(session, principal, "phone_bidx", bidx))
     detail = {"phone_masked": mask_phone(number), "phone_bidx": bidx,
               "searched_at": iso(utcnow())}
     named: list[ShownCustomer | None] = list(found) or [None]
-    for customer in named:
-        audit_service.record(
-            session, action="customer.search", principal=principal, ip=principal.ip,
-            object_type="customer", object_id=str(customer.id) if customer else "",
-            # Unknown numbers: the sites searched (None: all), to match a later referral.
-            detail={**detail, **({"project_id": customer.project_id} if customer else
-                                 {"site_ids": None if principal.site_ids is None
-                                  else sorted(principal.site_ids)})})
+    record_reads(session, [dict(
+        action="customer.search", principal=principal, object_type="customer",
+        object_id=str(customer.id) if customer else "",
+        # Unknown numbers: the sites searched (None: all), to match a later referral.
+        detail={**detail, **({"project_id": customer.project_id} if customer else
+                             {"site_ids": None if principal.site_ids is None
+                              else sorted(principal.site_ids)})})
+        for customer in named])
     return found
 
 

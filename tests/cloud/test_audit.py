@@ -16,11 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from cloud.audit import queries as audit_queries
 from cloud.audit import service as audit_service
 from cloud.audit.chain import VerifyReport, chain_hash, genesis_hash, verify_chain
 from cloud.audit.cli import app as audit_cli
 from cloud.audit.models import AuditLog
-from cloud.audit.service import AuditEntry, AuditFilter
+from cloud.audit.queries import AuditFilter
+from cloud.audit.service import AuditEntry
 from cloud.identity.principal import Principal
 from cloud.settings import CloudSettings
 from shared.timeutil import SHANGHAI
@@ -162,7 +164,7 @@ def test_search_filters_and_pages_newest_first(db: Session) -> None:
     db.commit()
 
     def actions(**kwargs: object) -> list[str]:
-        page = audit_service.search(db, filters=AuditFilter(**kwargs))  # type: ignore[arg-type]
+        page = audit_queries.search(db, filters=AuditFilter(**kwargs))  # type: ignore[arg-type]
         return [r.action for r in page.items]
 
     assert actions(action_prefix="auth.") == ["auth.logout", "auth.login"]
@@ -172,8 +174,8 @@ def test_search_filters_and_pages_newest_first(db: Session) -> None:
     assert actions(since=datetime.now(UTC) + timedelta(minutes=1)) == []
     assert len(actions(until=datetime.now(UTC) + timedelta(minutes=1))) == 4
 
-    first = audit_service.search(db, filters=AuditFilter(), limit=3)
-    rest = audit_service.search(db, filters=AuditFilter(), cursor=first.next_cursor, limit=3)
+    first = audit_queries.search(db, filters=AuditFilter(), limit=3)
+    rest = audit_queries.search(db, filters=AuditFilter(), cursor=first.next_cursor, limit=3)
     assert [r.action for r in first.items] == ["user.create", "authz.custom", "auth.logout"]
     assert [r.action for r in rest.items] == ["auth.login"]
     assert rest.next_cursor is None

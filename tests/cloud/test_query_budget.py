@@ -27,8 +27,9 @@ from tests.cloud.sales_world import PHONE_A, body
 BUDGET: dict[tuple[str, str, str], int] = {
     ("hqadmin", "GET", "/api/v1/auth/me"): 0,
     ("hqadmin", "GET", "/api/v1/visits?limit=20"): 2,
-    # The search, and its audit row (customer.search): a shard's lock, then the row
-    # chained in its own insert (ADR 0063).
+    # The search, and its audit row (customer.search), which the read-audit writer
+    # commits before the answer leaves: a shard's lock, then the row chained in its own
+    # insert (ADR 0063; a group of rows, when searches wait at once: ADR 0064).
     ("hqadmin", "GET", f"/api/v1/customers?phone={PHONE_A}"): 3,
     ("consult_a", "GET", "/api/v1/visits?limit=20"): 2,
     ("consult_a", "GET", "/api/v1/follow-ups?customer_id={customer}"): 2,
