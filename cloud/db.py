@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 import sqlalchemy.exc
+import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -31,6 +32,8 @@ from sqlmodel import Session, create_engine
 
 from shared.errors import Unavailable
 from shared.problem import internal_error, problem
+
+log = structlog.get_logger()
 
 # Connections beyond the gated ones: /readyz, an in-process sync consumer, CLI work, the
 # read audits' writer (cloud/audit/reads.py).
@@ -102,7 +105,9 @@ def install_connection_gate(app: FastAPI, *, size: int, wait_seconds: float) -> 
         return response
 
     async def operational(request: Request, exc: Exception) -> JSONResponse:
-        if not retryable(exc):
+        if unreachable(exc):
+            log.warning("database_unavailable", error=str(getattr(exc, "orig", exc))[:200])
+        elif not retryable(exc):
             return internal_error(request.url.path, exc)
         return await busy(request, exc)
 
@@ -120,6 +125,15 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 def retryable(exc: Exception) -> bool:
     return getattr(getattr(exc, "orig", None), "pgcode", None) in RETRYABLE_SQLSTATES
+
+
+def unreachable(exc: Exception) -> bool:
+    """The database refused or dropped the connection itself — too many clients, a
+    restart, a failover — rather than failing a statement: nothing was done, and the
+    request sent again can succeed. SQLAlchemy names no statement for an error raised
+    while connecting, and marks a connection lost mid-request as invalidated."""
+    return isinstance(exc, sqlalchemy.exc.DBAPIError) and (
+        exc.statement is None or exc.connection_invalidated)
 
 
 def size_thread_pool(app: FastAPI) -> None:

@@ -88,8 +88,8 @@ class CloudSettings(HardeningSettings):
         "it is answered 503 with Retry-After")
     db_pre_ping: bool = Field(
         False, description="test each pooled connection before use (one round trip per "
-        "request); off: a connection broken by a database restart fails one request and "
-        "the pool is renewed")
+        "request); off: a connection broken by a database restart answers one request "
+        "503 with Retry-After and the pool is renewed")
     database_listen_url: str | None = Field(
         None, description="PostgreSQL reached directly, for the principal cache's LISTEN "
         "connection, when database_url goes through PgBouncer in transaction mode (which "
