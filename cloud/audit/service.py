@@ -15,6 +15,7 @@ WAL flush. A transaction chains all its rows into one shard, the first whose loc
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import re
@@ -245,6 +246,35 @@ _INSERT_CHAINED = _TABLE.insert().values(
 ).returning(_TABLE.c.id, _TABLE.c.prev_hash, _TABLE.c.hash)
 _FIELDS = tuple(name for name in _COLUMNS if name not in ("prev_hash", "hash"))
 
+# Many rows chained by PostgreSQL in one insert (a group of read audits, ADR 0064): the
+# parent read in the statement after the lock's, each row's hash from the one before by a
+# recursive walk over the canonical texts Python made, the rows passed as arrays. Two
+# round trips fewer than reading the parent and inserting through insertmanyvalues.
+_ROW_FIELDS = ("actor_id", "actor", "ip", "action", "object_type", "object_id", "result")
+_INSERT_ROWS = text("""
+WITH RECURSIVE texts AS (
+    SELECT canonical, n FROM unnest(CAST(:canonical AS text[])) WITH ORDINALITY AS t(canonical, n)
+), chain (n, prev_hash, hash) AS (
+    SELECT CAST(0 AS bigint), CAST(NULL AS text), coalesce(
+        (SELECT hash FROM audit_log WHERE shard = :shard ORDER BY id DESC LIMIT 1), :genesis)
+    UNION ALL
+    SELECT t.n, c.hash, encode(sha256(convert_to(c.hash || t.canonical, 'UTF8')), 'hex')
+    FROM chain c JOIN texts t ON t.n = c.n + 1
+)
+INSERT INTO audit_log (at, actor_id, actor, ip, action, object_type, object_id, result,
+                       detail, shard, prev_hash, hash)
+SELECT :at, r.actor_id, r.actor, r.ip, r.action, r.object_type, r.object_id, r.result,
+       CAST(r.detail AS json), :shard, c.prev_hash, c.hash
+FROM unnest(CAST(:actor_id AS integer[]), CAST(:actor AS text[]), CAST(:ip AS text[]),
+            CAST(:action AS text[]), CAST(:object_type AS text[]),
+            CAST(:object_id AS text[]), CAST(:result AS text[]), CAST(:detail AS text[]))
+     WITH ORDINALITY AS r(actor_id, actor, ip, action, object_type, object_id, result,
+                          detail, n)
+JOIN chain c ON c.n = r.n
+ORDER BY r.n
+RETURNING id, prev_hash, hash
+""")
+
 
 def _append(session: Session, entries: list[AuditEntry], shard: int) -> None:
     """Chain `entries` after the shard's last row and insert them; the caller holds the
@@ -256,18 +286,27 @@ def _append(session: Session, entries: list[AuditEntry], shard: int) -> None:
         # Stamped under the lock, so times never run backwards along a shard.
         entry.at = now
         entry.shard = shard
-    if len(entries) == 1 and is_postgres(session):
-        [entry] = entries
-        canonical = canonical_fields(_fields_of(entry))
-        new_id, entry.prev_hash, entry.hash = connection.execute(_INSERT_CHAINED, {
-            **{name: getattr(entry, name) for name in _FIELDS}, "parent_shard": shard,
-            "genesis": genesis_hash(shard), "canonical": canonical,
-        }).one()
-        entry.id = new_id
-        # The same sum in Python: a difference in how either side encodes the text would
-        # otherwise show only when the chain is next verified.
-        if entry.hash != link_hash(entry.prev_hash, canonical):
-            raise RuntimeError(f"audit row {new_id}: PostgreSQL's hash differs from ours")
+    if is_postgres(session):
+        canonicals = [canonical_fields(_fields_of(e)) for e in entries]
+        if len(entries) == 1:
+            [entry] = entries
+            rows = [connection.execute(_INSERT_CHAINED, {
+                **{name: getattr(entry, name) for name in _FIELDS}, "parent_shard": shard,
+                "genesis": genesis_hash(shard), "canonical": canonicals[0],
+            }).one()]
+        else:
+            rows = sorted(connection.execute(_INSERT_ROWS, {
+                **{name: [getattr(e, name) for e in entries] for name in _ROW_FIELDS},
+                "detail": [json.dumps(e.detail) for e in entries], "at": now,
+                "shard": shard, "genesis": genesis_hash(shard), "canonical": canonicals,
+            }).all())
+        for entry, canonical, (new_id, entry.prev_hash, entry.hash) in zip(
+                entries, canonicals, rows, strict=True):
+            entry.id = new_id
+            # The same sum in Python: a difference in how either side encodes the text
+            # (or orders the rows) would otherwise show only when the chain is verified.
+            if entry.hash != link_hash(entry.prev_hash, canonical):
+                raise RuntimeError(f"audit row {new_id}: PostgreSQL's hash differs from ours")
         return
     # Read after taking the lock: the last committed (or own inserted) row is the parent.
     prev_hash = connection.execute(_PARENT, {"shard": shard}).scalar() or genesis_hash(shard)

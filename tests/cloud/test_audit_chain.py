@@ -4,6 +4,7 @@ cut-off newest rows (`anchang audit verify --heads`)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -88,6 +89,30 @@ def test_text_of_every_kind_hashes_alike_on_both_sides(any_engine: Engine) -> No
             assert entry.hash == chain_hash(entry.prev_hash, {
                 name: getattr(entry, name) for name in HASHED})
             session.commit()
+        assert verify_chain(session, keys={}).ok
+
+
+def test_many_rows_of_one_transaction_chain_in_order_and_read_back_as_hashed(
+        any_engine: Engine) -> None:
+    """On PostgreSQL a transaction's rows (a group of read audits, ADR 0064) are chained
+    by the database in one insert: each from the one before, in the order recorded."""
+    texts = ["案场 · 渠道报备", "😀 emoji", 'quote " and \\ backslash', "line\nbreak\ttab", ""]
+    with Session(any_engine) as session:
+        entries = [audit_service.record(
+            session, action="test.rows", actor="测试员" if i % 2 else "cli",
+            actor_id=None if i % 2 else i, ip=None if i % 3 else "10.0.0.1",
+            object_id=str(i), detail={"备注": value, "n": i, "nested": {"list": [i, None]}})
+            for i, value in enumerate(texts)]
+        session.commit()
+        assert [e.id for e in entries] == sorted(e.id for e in entries)  # type: ignore[type-var]
+        for before, entry in itertools.pairwise(entries):
+            assert entry.prev_hash == before.hash
+        for entry in entries:
+            assert entry.hash == chain_hash(entry.prev_hash, {
+                name: getattr(entry, name) for name in HASHED})
+            stored = session.get(AuditLog, entry.id)
+            assert stored is not None and stored.detail == entry.detail
+            assert (stored.actor, stored.ip, stored.hash) == (entry.actor, entry.ip, entry.hash)
         assert verify_chain(session, keys={}).ok
 
 
