@@ -214,8 +214,11 @@ def test_search_and_grid_under_load(tmp_path: Path, engine: Engine, settings: Cl
     write_section(SECTION, body)
     ceiling = _rps(bare_runs)
     for _, label, held in WORKLOADS:
-        assert _errors(loads[label]) == 0, body
+        # The full load's 503s are the API shedding what it cannot serve in time, by
+        # design; any other failure fails every workload.
+        assert sum(r.total.errors for r in loads[label]) == 0, body
         if held:
+            assert _errors(loads[label]) == 0, body
             assert _errors([paced[label]]) == 0, body
             assert _of(paced[label]).p95_ms <= P95_TARGET_MS, body
             assert _rps(loads[label]) >= CEILING_SHARE * ceiling, body
