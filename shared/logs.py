@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+from shared.phone import mask_numbers_in
 
 
 def _mask_phones(
@@ -24,7 +23,7 @@ def _mask_phones(
 
 
 def _mask(text: str) -> str:
-    return _PHONE.sub(r"\1****\2", text)
+    return mask_numbers_in(text, beside_letters=True)
 
 
 class _AccessLine:

@@ -60,6 +60,22 @@ def mask_phone(normalised: str) -> str:
     return f"{normalised[:3]}****{normalised[-4:]}"
 
 
+# A mobile number written anywhere in a text, also after +86/0086 and with spaces or
+# dashes between its groups; `_IN_TEXT` leaves one touching an ASCII letter or digit.
+_NUMBER = r"(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})"
+_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z]){_NUMBER}(?![0-9A-Za-z])")
+_IN_TEXT_BESIDE_LETTERS = re.compile(rf"(?<!\d){_NUMBER}(?!\d)")
+
+
+def mask_numbers_in(text: str, *, beside_letters: bool = False) -> str:
+    """Every mobile number in `text` masked as 138****5678. A number touching an ASCII
+    letter or digit is left as it is, so ids and hashes (UUIDs, hex) are never altered —
+    the audit log keeps them exactly; `beside_letters` masks those too, for logs, where
+    a number glued to a word ("phone13812345678") matters more than a hash's digits."""
+    pattern = _IN_TEXT_BESIDE_LETTERS if beside_letters else _IN_TEXT
+    return pattern.sub(r"\1****\2", text)
+
+
 def masked_key(normalised_or_masked: str) -> str:
     """The 3+4 key a masked referral and a full number share: '1385678'."""
     m = _MASKED.fullmatch(normalised_or_masked)

@@ -18,7 +18,6 @@ import itertools
 import json
 import math
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +34,7 @@ from cloud.audit.models import AuditLog
 from cloud.db import is_postgres
 from cloud.settings import CloudSettings
 from shared.dbtypes import table_of
+from shared.phone import mask_numbers_in
 from shared.timeutil import as_utc, utcnow
 
 if TYPE_CHECKING:
@@ -47,13 +47,6 @@ RESULTS = frozenset({"success", "failure", "denied"})
 # transactions never read the same last hash and fork it: shard k's key is this + k.
 # ASCII "anchaudt", fits a signed bigint with room for every shard.
 CHAIN_LOCK_KEY = 0x616E_6368_6175_6474
-
-# A mobile number, also with +86/0086 and spaces or dashes, anywhere in a string. Not
-# next to an ASCII letter or digit, so ids and hashes (UUIDs, hex) are never mangled.
-_PHONE = re.compile(
-    r"(?<![0-9A-Za-z])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?\d{4}[\s-]?(\d{4})(?![0-9A-Za-z])"
-)
-
 
 @dataclass(slots=True)
 class AuditEntry:
@@ -341,13 +334,9 @@ def _fields_of(entry: AuditEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in HASHED}
 
 
-def mask_phones(value: str) -> str:
-    return _PHONE.sub(r"\1****\2", value)
-
-
 def _clean(value: str, limit: int) -> str:
     # PostgreSQL refuses NUL in text; a hostile login name must not turn an audit into a 500.
-    return mask_phones(value.replace("\x00", ""))[:limit]
+    return mask_numbers_in(value.replace("\x00", ""))[:limit]
 
 
 def _normalise(value: Any) -> Any:
@@ -363,9 +352,9 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, Enum):
         return _normalise(value.value)
     if isinstance(value, str):
-        return mask_phones(str.__str__(value).replace("\x00", ""))
+        return mask_numbers_in(str.__str__(value).replace("\x00", ""))
     if isinstance(value, int):
-        masked = mask_phones(str(value))
+        masked = mask_numbers_in(str(value))
         return value if masked == str(value) else masked
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -373,4 +362,4 @@ def _normalise(value: Any) -> Any:
         return as_utc(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return mask_phones(str(value))
+    return mask_numbers_in(str(value))

@@ -12,6 +12,7 @@ from shared.events import VisitRegistered
 from shared.phone import (
     InvalidPhone,
     is_masked,
+    mask_numbers_in,
     mask_phone,
     masked_key,
     normalise_phone,
@@ -105,3 +106,32 @@ def test_the_sync_event_schema_takes_ascii_digits_only(phone: str) -> None:
     with pytest.raises(ValidationError) as info:
         VisitRegistered.model_validate(body)
     assert any(e["loc"] == ("phone",) for e in info.value.errors())
+
+
+@pytest.mark.parametrize(("text", "kept_ids", "beside_letters"), [
+    ("call 13812345678 now", "call 138****5678 now", "call 138****5678 now"),
+    ("+86 138 1234 5678", "138****5678", "138****5678"),
+    ("0086-138-1234-5678；谢谢", "138****5678；谢谢", "138****5678；谢谢"),
+    ("客户13812345678到访", "客户138****5678到访", "客户138****5678到访"),
+    ("phone13812345678", "phone13812345678", "phone138****5678"),
+    ("x138-1234-5678y", "x138-1234-5678y", "x138****5678y"),
+    ("1381234567890 is no mobile", "1381234567890 is no mobile",
+     "1381234567890 is no mobile"),
+])
+def test_numbers_in_a_text_are_masked_and_ids_kept_unless_asked(
+        text: str, kept_ids: str, beside_letters: str) -> None:
+    """One mask for the audit log (ids and hashes kept exactly) and the logs (a number
+    glued to a word masked as well)."""
+    assert mask_numbers_in(text) == kept_ids
+    assert mask_numbers_in(text, beside_letters=True) == beside_letters
+
+
+@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), st.text(max_size=20))
+def test_no_mobile_number_survives_the_logs_mask(number: str, around: str) -> None:
+    masked = mask_numbers_in(f"{around}{number}{around}", beside_letters=True)
+    assert number not in masked or re.search(r"\d" + number + r"|" + number + r"\d", masked)
+
+
+def test_a_uuid_or_hash_is_never_altered_in_the_audit_log() -> None:
+    for value in [uuid.uuid4().hex for _ in range(200)] + ["a13812345678b" * 2]:
+        assert mask_numbers_in(value) == value
