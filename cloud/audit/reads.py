@@ -18,6 +18,7 @@ import asyncio
 import logging
 import threading
 import weakref
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -54,12 +55,8 @@ def record_reads(session: Session, rows: list[dict[str, Any]]) -> list[AuditEntr
     pending: list[AuditEntry] | None = session.info.get(_ROWS)
     if pending is None:
         pending = session.info[_ROWS] = []
-        writer = _writer_of(session.get_bind())  # type: ignore[arg-type]
-
-        async def committed() -> None:
-            await writer.commit(pending)
-
-        waits.append(committed)
+        waits.append(partial(_writer_of(session.get_bind()).commit,  # type: ignore[arg-type]
+                             pending))
     pending.extend(entries)
     return entries
 
